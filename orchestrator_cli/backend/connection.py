@@ -1,0 +1,267 @@
+"""The backend database handle: one lazily opened DB-API connection (sqlite3 or mysql.connector).
+
+Statements run through plain DB-API so that the cron path never imports SQLAlchemy; SQLAlchemy is
+only loaded to deploy the schema (see `deploy.py`), which happens once per backend, not per run.
+"""
+
+from __future__ import annotations
+
+import datetime
+import decimal
+import logging
+import os
+import re
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from orchestrator_cli.backend.dialect import Dialect, MySQLDialect, SQLiteDialect
+from orchestrator_cli.errors import BackendError
+
+log = logging.getLogger("orchestrator.backend")
+
+Row = dict[str, Any]
+_LOCKED = ("database is locked", "database table is locked", "database schema is locked", "busy")
+
+
+class Backend:
+    """Owns the connection, dialect and write retries; the per-concern modules own the SQL."""
+
+    def __init__(self, config: Mapping[str, Any], *, deploy: bool = True) -> None:
+        self.config = config
+        self.is_sqlite = "sqlite" in str(config.get("BackendDB", "sqlite")).lower()
+        self.dialect: Dialect = SQLiteDialect() if self.is_sqlite else MySQLDialect()
+        self._conn: Any = None
+        self._deploy = deploy
+        self._lock = threading.RLock()
+        self._in_tx = 0
+
+    # -- connection lifecycle -------------------------------------------------------------------
+    @property
+    def description(self) -> str:
+        if self.is_sqlite:
+            return str(self.config["SQLite3DataFile"])
+        return f"{self.config['MySQLOrchestratorHost']}:{self.config['MySQLOrchestratorPort']}"
+
+    def connection(self) -> Any:
+        if self._conn is None:
+            self._conn = self._open_sqlite() if self.is_sqlite else self._open_mysql()
+            if self._deploy:
+                from orchestrator_cli.backend.deploy import ensure_schema
+
+                ensure_schema(self)
+        return self._conn
+
+    def _open_sqlite(self) -> Any:
+        import sqlite3
+
+        path = str(self.config["SQLite3DataFile"])
+        if path != ":memory:":
+            directory = os.path.dirname(os.path.abspath(path))
+            try:
+                os.makedirs(directory, exist_ok=True)
+            except OSError as e:
+                raise BackendError(f"cannot create backend directory {directory}: {e.strerror}") from e
+        try:
+            conn = sqlite3.connect(path, timeout=60, isolation_level=None, check_same_thread=False)
+        except sqlite3.Error as e:
+            raise BackendError(f"cannot open SQLite backend {path}: {e}") from e
+        conn.row_factory = sqlite3.Row
+        conn.execute("PRAGMA busy_timeout = 60000")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        conn.create_function("REGEXP", 2, _sqlite_regexp, deterministic=True)
+        return conn
+
+    def mysql_params(self, with_database: bool = True) -> dict[str, Any]:
+        c = self.config
+        params: dict[str, Any] = {
+            "host": c["MySQLOrchestratorHost"] or "127.0.0.1",
+            "port": int(c["MySQLOrchestratorPort"]),
+            "user": c["MySQLOrchestratorUser"],
+            "password": c["MySQLOrchestratorPassword"],
+            "connection_timeout": int(c["MySQLConnectTimeoutSeconds"]),
+            "read_timeout": int(c["MySQLOrchestratorReadTimeoutSeconds"]),
+            "autocommit": True,
+            "use_pure": True,
+            "charset": "utf8mb4",
+        }
+        if with_database:
+            params["database"] = c["MySQLOrchestratorDatabase"]
+        if c.get("MySQLOrchestratorUseMutualTLS"):
+            params.update(
+                ssl_ca=c["MySQLOrchestratorSSLCAFile"] or None,
+                ssl_cert=c["MySQLOrchestratorSSLCertFile"] or None,
+                ssl_key=c["MySQLOrchestratorSSLPrivateKeyFile"] or None,
+                ssl_verify_cert=not c["MySQLOrchestratorSSLSkipVerify"],
+            )
+        return params
+
+    def _open_mysql(self) -> Any:
+        import mysql.connector
+        from mysql.connector import errorcode
+
+        try:
+            return mysql.connector.connect(**self.mysql_params())
+        except mysql.connector.Error as e:
+            if e.errno != errorcode.ER_BAD_DB_ERROR:
+                raise BackendError(f"cannot connect to MySQL backend {self.description}: {e.msg}") from e
+        try:
+            bootstrap = mysql.connector.connect(**self.mysql_params(with_database=False))
+            cur = bootstrap.cursor()
+            name = str(self.config["MySQLOrchestratorDatabase"]).replace("`", "``")
+            cur.execute(f"CREATE DATABASE IF NOT EXISTS `{name}`")
+            bootstrap.close()
+            return mysql.connector.connect(**self.mysql_params())
+        except mysql.connector.Error as e:
+            raise BackendError(f"cannot create MySQL backend database: {e.msg}") from e
+
+    def close(self) -> None:
+        if self._conn is not None:
+            try:
+                self._conn.close()
+            finally:
+                self._conn = None
+
+    # -- statements -----------------------------------------------------------------------------
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        with self._lock:
+            cur = self._cursor()
+            try:
+                self._run(cur, sql, params)
+                if self.is_sqlite:
+                    return [dict(r) for r in cur.fetchall()]
+                names = [d[0] for d in cur.description or ()]
+                return [{n: _plain(v) for n, v in zip(names, r, strict=True)} for r in cur.fetchall()]
+            finally:
+                cur.close()
+
+    def query_one(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
+        rows = self.query(sql, params)
+        return rows[0] if rows else None
+
+    def scalar(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        row = self.query_one(sql, params)
+        return None if row is None else next(iter(row.values()))
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """Run one write; returns the affected row count. Lock contention is retried, not failed."""
+        with self._lock:
+            if self._in_tx:
+                return self._execute_once(sql, params)
+            return self._retrying(lambda: self._execute_once(sql, params))
+
+    def execute_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        with self.transaction():
+            cur = self._cursor()
+            try:
+                cur.executemany(self.dialect.placeholders(sql), rows)
+            except Exception as e:
+                raise self._wrap(e, sql) from e
+            finally:
+                cur.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """A write transaction; on SQLite it takes the write lock up front (BEGIN IMMEDIATE)."""
+        with self._lock:
+            if self._in_tx:
+                self._in_tx += 1
+                try:
+                    yield
+                finally:
+                    self._in_tx -= 1
+                return
+            conn = self.connection()
+            begin = (lambda: conn.execute("BEGIN IMMEDIATE")) if self.is_sqlite else conn.start_transaction
+            self._retrying(begin)
+            self._in_tx = 1
+            try:
+                yield
+            except BaseException:
+                self._in_tx = 0
+                conn.rollback()
+                raise
+            else:
+                self._in_tx = 0
+                self._retrying(conn.commit)
+
+    def _cursor(self) -> Any:
+        return self.connection().cursor()
+
+    def _run(self, cur: Any, sql: str, params: Sequence[Any]) -> None:
+        try:
+            cur.execute(self.dialect.placeholders(sql), tuple(params))
+        except Exception as e:
+            raise self._wrap(e, sql) from e
+
+    def _execute_once(self, sql: str, params: Sequence[Any]) -> int:
+        cur = self._cursor()
+        try:
+            self._run(cur, sql, params)
+            return int(cur.rowcount)
+        finally:
+            cur.close()
+
+    def _wrap(self, e: Exception, sql: str) -> Exception:
+        if isinstance(e, BackendError):
+            return e
+        text = str(e)
+        if self.is_sqlite and any(s in text for s in _LOCKED):
+            return _Locked(text)
+        first = " ".join(sql.split())[:80]
+        return BackendError(f"backend statement failed ({first}...): {text}")
+
+    def _retrying(self, fn: Any) -> Any:
+        """Retry lock contention with jittered back-off; tenacity is imported only when contention happens."""
+        try:
+            return fn()
+        except _Locked:
+            pass
+        except Exception as e:
+            wrapped = self._wrap(e, "")
+            if not isinstance(wrapped, _Locked):
+                raise
+        import tenacity
+
+        retry = tenacity.Retrying(
+            retry=tenacity.retry_if_exception_type(_Locked),
+            wait=tenacity.wait_random_exponential(multiplier=0.02, max=1.0),
+            stop=tenacity.stop_after_delay(120),
+            reraise=True,
+        )
+
+        def attempt() -> Any:
+            try:
+                return fn()
+            except _Locked:
+                raise
+            except Exception as e:
+                wrapped = self._wrap(e, "")
+                raise wrapped from e
+
+        try:
+            return retry(attempt)
+        except _Locked as e:
+            raise BackendError(f"backend stayed locked for 120s: {e}") from e
+
+
+class _Locked(BackendError):
+    """SQLite lock contention: retried by `Backend._retrying`."""
+
+
+def _plain(value: Any) -> Any:
+    """MySQL returns rich types; SQLite returns text. Callers see one shape."""
+    if isinstance(value, datetime.datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, decimal.Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, bytes | bytearray):
+        return value.decode("utf-8", "replace")
+    return value
+
+
+def _sqlite_regexp(pattern: str | None, value: Any) -> int:
+    if pattern is None or value is None:
+        return 0
+    return 1 if re.search(pattern, str(value)) else 0

@@ -1,0 +1,106 @@
+"""The few SQL spellings that differ between the SQLite and MySQL backends, in one place."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+
+class Dialect:
+    """SQL text helpers; statements elsewhere in `backend/` are written once and use these."""
+
+    name = "base"
+
+    def now(self) -> str:
+        raise NotImplementedError
+
+    def add_seconds(self, expr: str, seconds: str) -> str:
+        """`expr` plus `seconds` (an SQL expression or `?`)."""
+        raise NotImplementedError
+
+    def unix_timestamp(self, expr: str | None = None) -> str:
+        raise NotImplementedError
+
+    def seconds_from_now(self, seconds: str = "?") -> str:
+        return self.add_seconds(self.now(), seconds)
+
+    def seconds_ago(self, seconds: str = "?") -> str:
+        return self.add_seconds(self.now(), f"-({seconds})")
+
+    def insert_ignore(self, table: str, columns: Sequence[str] | Mapping[str, str]) -> str:
+        raise NotImplementedError
+
+    def upsert(
+        self,
+        table: str,
+        columns: Sequence[str] | Mapping[str, str],
+        keys: Sequence[str],
+        update: Sequence[str] | None = None,
+    ) -> str:
+        """Insert or update in place: unlike REPLACE, columns not listed keep their values."""
+        raise NotImplementedError
+
+    def placeholders(self, sql: str) -> str:
+        return sql
+
+    def regexp(self, expr: str) -> str:
+        """`expr REGEXP ?` (SQLite gets a Python function registered under the same name)."""
+        return f"{expr} REGEXP ?"
+
+
+def _columns_values(columns: Sequence[str] | Mapping[str, str]) -> tuple[str, str, list[str]]:
+    mapping = columns if isinstance(columns, Mapping) else {c: "?" for c in columns}
+    names = list(mapping)
+    return ", ".join(names), ", ".join(mapping[c] for c in names), names
+
+
+class SQLiteDialect(Dialect):
+    name = "sqlite"
+
+    def now(self) -> str:
+        return "datetime('now')"
+
+    def add_seconds(self, expr: str, seconds: str) -> str:
+        return f"datetime({expr}, printf('%+d seconds', {seconds}))"
+
+    def unix_timestamp(self, expr: str | None = None) -> str:
+        target = expr or "'now'"
+        return f"CAST(strftime('%s', {target}) AS INTEGER)"
+
+    def insert_ignore(self, table: str, columns: Sequence[str] | Mapping[str, str]) -> str:
+        cols, vals, _ = _columns_values(columns)
+        return f"INSERT OR IGNORE INTO {table} ({cols}) VALUES ({vals})"
+
+    def upsert(self, table, columns, keys, update=None) -> str:  # type: ignore[no-untyped-def]
+        cols, vals, names = _columns_values(columns)
+        targets = update if update is not None else [c for c in names if c not in keys]
+        sets = ", ".join(f"{c}=excluded.{c}" for c in targets)
+        action = f"DO UPDATE SET {sets}" if sets else "DO NOTHING"
+        return f"INSERT INTO {table} ({cols}) VALUES ({vals}) ON CONFLICT({', '.join(keys)}) {action}"
+
+
+class MySQLDialect(Dialect):
+    name = "mysql"
+
+    def now(self) -> str:
+        return "NOW()"
+
+    def add_seconds(self, expr: str, seconds: str) -> str:
+        return f"({expr} + INTERVAL ({seconds}) SECOND)"
+
+    def unix_timestamp(self, expr: str | None = None) -> str:
+        return f"UNIX_TIMESTAMP({expr or ''})"
+
+    def insert_ignore(self, table: str, columns: Sequence[str] | Mapping[str, str]) -> str:
+        cols, vals, _ = _columns_values(columns)
+        return f"INSERT IGNORE INTO {table} ({cols}) VALUES ({vals})"
+
+    def upsert(self, table, columns, keys, update=None) -> str:  # type: ignore[no-untyped-def]
+        cols, vals, names = _columns_values(columns)
+        targets = update if update is not None else [c for c in names if c not in keys]
+        if not targets:
+            return self.insert_ignore(table, columns)
+        sets = ", ".join(f"{c}=VALUES({c})" for c in targets)
+        return f"INSERT INTO {table} ({cols}) VALUES ({vals}) ON DUPLICATE KEY UPDATE {sets}"
+
+    def placeholders(self, sql: str) -> str:
+        return sql.replace("%", "%%").replace("?", "%s")

@@ -1,0 +1,203 @@
+"""The original's JSON configuration: search order, defaults, type checks and post-load adjustments."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from orchestrator_cli.config_keys import KEYS
+from orchestrator_cli.errors import ConfigError
+
+SEARCH_PATH = ("/etc/orchestrator.conf.json", "conf/orchestrator.conf.json", "orchestrator.conf.json")
+_SECRET = re.compile(r"(password|secret|token)", re.IGNORECASE)
+_CANONICAL = {k.lower(): k for k in KEYS}
+_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+class Config(Mapping[str, Any]):
+    """Effective configuration: defaults overlaid by every file read, keys in the original's spelling."""
+
+    def __init__(self, values: dict[str, Any], sources: list[str]) -> None:
+        self._values = values
+        self.sources = sources
+
+    def __getitem__(self, key: str) -> Any:
+        return self._values[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def redacted(self) -> dict[str, Any]:
+        """For `dump-config`: secrets are never printed."""
+        return {k: ("********" if _SECRET.search(k) and v else v) for k, v in self._values.items()}
+
+    @property
+    def is_sqlite(self) -> bool:
+        return "sqlite" in str(self._values.get("BackendDB", "")).lower()
+
+
+def default_sqlite_path() -> str:
+    base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
+    return os.path.join(base, "orchestrator", "orchestrator.sqlite3")
+
+
+def load_config(path: str | None = None, overrides: Mapping[str, Any] | None = None) -> Config:
+    """Read `--config` alone, or overlay the three standard locations in order (missing ones skipped)."""
+    values: dict[str, Any] = {k: _copy(v) for k, (v, _) in KEYS.items()}
+    sources: list[str] = []
+    if path:
+        if not os.path.isfile(path):
+            raise ConfigError(f"cannot read config file {path}: no such file")
+        files = [path]
+    else:
+        files = [p for p in SEARCH_PATH if os.path.isfile(p)]
+    for file in files:
+        _overlay(values, _read_json(file), file)
+        sources.append(file)
+    if overrides:
+        _overlay(values, dict(overrides), "overrides")
+    _adjust(values)
+    return Config(values, sources)
+
+
+def _copy(v: Any) -> Any:
+    return list(v) if isinstance(v, list) else dict(v) if isinstance(v, dict) else v
+
+
+def _read_json(file: str) -> dict[str, Any]:
+    try:
+        with open(file, encoding="utf-8") as fh:
+            data = json.load(fh)
+    except OSError as e:
+        raise ConfigError(f"cannot read config file {file}: {e.strerror}") from e
+    except json.JSONDecodeError as e:
+        where = f"line {e.lineno} column {e.colno}"
+        raise ConfigError(f"cannot parse config file {file}: {e.msg} at {where}") from e
+    if not isinstance(data, dict):
+        raise ConfigError(f"cannot parse config file {file}: expected a JSON object")
+    return data
+
+
+def _overlay(values: dict[str, Any], data: dict[str, Any], source: str) -> None:
+    for raw_key, value in data.items():
+        key = _CANONICAL.get(raw_key.lower())
+        if key is None:
+            values[raw_key] = value  # unknown keys are accepted, as the original does
+            continue
+        if value is None:
+            continue
+        values[key] = _checked(key, value, KEYS[key][0], source)
+
+
+def _checked(key: str, value: Any, default: Any, source: str) -> Any:
+    def bad(expected: str) -> ConfigError:
+        return ConfigError(f"config {source}: {key} must be {expected}, got {json.dumps(value)}")
+
+    if isinstance(default, bool):
+        if not isinstance(value, bool):
+            raise bad("true or false")
+    elif isinstance(default, int):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise bad("an integer")
+    elif isinstance(default, str):
+        if not isinstance(value, str):
+            raise bad("a string")
+    elif isinstance(default, list):
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise bad("a list of strings")
+    elif isinstance(default, dict) and (
+        not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values())
+    ):
+        raise bad("an object of strings")
+    return value
+
+
+def _adjust(v: dict[str, Any]) -> None:
+    """Post-load rules of the original (synonyms, derived values, conflicts), plus our SQLite default."""
+    for prefix in ("MySQLOrchestrator", "MySQLTopology"):
+        creds = v.get(f"{prefix}CredentialsConfigFile")
+        if creds:
+            user, password = read_credentials_file(creds)
+            if user is not None:
+                v[f"{prefix}User"] = user
+            if password is not None:
+                v[f"{prefix}Password"] = password
+        pw = v.get(f"{prefix}Password") or ""
+        m = _ENV_REF.search(pw)
+        if m:
+            v[f"{prefix}Password"] = os.environ.get(m.group(1), "")
+    if not v["RecoveryPeriodBlockSeconds"] and v["RecoveryPeriodBlockMinutes"] > 0:
+        v["RecoveryPeriodBlockSeconds"] = v["RecoveryPeriodBlockMinutes"] * 60
+    _synonym(v, "SlaveLagQuery", "ReplicationLagQuery")
+    _synonym(v, "PostponeSlaveRecoveryOnLagMinutes", "PostponeReplicaRecoveryOnLagMinutes")
+    if v["DetachLostSlavesAfterMasterFailover"]:
+        v["DetachLostReplicasAfterMasterFailover"] = True
+    if v["MasterFailoverDetachSlaveMasterHost"]:
+        v["MasterFailoverDetachReplicaMasterHost"] = True
+    if v["FailMasterPromotionIfSQLThreadNotUpToDate"] and v["DelayMasterPromotionIfSQLThreadNotUpToDate"]:
+        raise ConfigError(
+            "config: FailMasterPromotionIfSQLThreadNotUpToDate and DelayMasterPromotionIfSQLThreadNotUpToDate"
+            " are mutually exclusive"
+        )
+    if v["FailMasterPromotionOnLagMinutes"] > 0 and not v["ReplicationLagQuery"]:
+        raise ConfigError("config: FailMasterPromotionOnLagMinutes requires ReplicationLagQuery")
+    if not v["ReasonableLockedSemiSyncMasterSeconds"]:
+        v["ReasonableLockedSemiSyncMasterSeconds"] = v["ReasonableReplicationLagSeconds"]
+    prefix = v["KVClusterMasterPrefix"]
+    if prefix != "/" and not prefix.endswith("/"):
+        v["KVClusterMasterPrefix"] = prefix + "/"
+    backend = str(v["BackendDB"]).lower()
+    if "sqlite" in backend:
+        if not v["SQLite3DataFile"]:
+            v["SQLite3DataFile"] = default_sqlite_path()
+    elif backend not in ("mysql", ""):
+        raise ConfigError(f"config: BackendDB must be 'sqlite' or 'mysql', got {v['BackendDB']!r}")
+    elif not v["MySQLOrchestratorDatabase"]:
+        raise ConfigError("config: BackendDB is mysql but MySQLOrchestratorDatabase is empty")
+    if v["DefaultInstancePort"] <= 0 or v["DefaultInstancePort"] > 65535:
+        raise ConfigError("config: DefaultInstancePort must be a TCP port")
+
+
+def _synonym(v: dict[str, Any], old: str, new: str) -> None:
+    if v[old] and v[new] and v[old] != v[new]:
+        raise ConfigError(f"config: {old} and {new} are synonyms and are set to different values")
+    if v[old]:
+        v[new] = v[old]
+        v[old] = type(v[old])()
+
+
+def read_credentials_file(path: str) -> tuple[str | None, str | None]:
+    """A `[client]` section with `user` and `password` only; anything else is an error, as in the original."""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            lines = fh.read().splitlines()
+    except OSError as e:
+        raise ConfigError(f"cannot read credentials file {path}: {e.strerror}") from e
+    section = None
+    found: dict[str, str] = {}
+    for n, line in enumerate(lines, 1):
+        text = line.strip()
+        if not text or text[0] in "#;":
+            continue
+        if text.startswith("["):
+            section = text.strip("[]").strip().lower()
+            if section != "client":
+                raise ConfigError(f"credentials file {path}:{n}: only a [client] section is allowed")
+            continue
+        key, sep, value = text.partition("=")
+        key = key.strip().lower()
+        if section != "client" or not sep or key not in ("user", "password"):
+            raise ConfigError(f"credentials file {path}:{n}: expected user= or password= under [client]")
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+            value = value[1:-1]
+        else:
+            value = re.split(r"\s[#;]", value)[0].strip()
+        found[key] = value
+    return found.get("user"), found.get("password")

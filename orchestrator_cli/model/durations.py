@@ -1,0 +1,32 @@
+"""`--duration` values: digits plus one unit, as the original accepts them (`90s`, `30m`, `2d`, `4w`)."""
+
+from __future__ import annotations
+
+import re
+
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+_SIMPLE = re.compile(r"^([0-9]+)([smhdw])$")
+
+
+def parse_duration(text: str) -> int:
+    """Return seconds.
+
+    >>> parse_duration("90s"), parse_duration("3h")
+    (90, 10800)
+    """
+    m = _SIMPLE.match(text.strip())
+    if not m:
+        raise ValueError(f"cannot parse duration {text!r}: expected digits and one of s, m, h, d, w")
+    return int(m.group(1)) * _UNITS[m.group(2)]
+
+
+def format_duration(seconds: int) -> str:
+    """Largest exact unit, for messages.
+
+    >>> format_duration(600), format_duration(90)
+    ('10m', '90s')
+    """
+    for unit, size in (("w", 604800), ("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds and seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
