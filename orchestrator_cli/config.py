@@ -12,7 +12,7 @@ from orchestrator_cli.config_keys import KEYS
 from orchestrator_cli.errors import ConfigError
 
 SEARCH_PATH = ("/etc/orchestrator.conf.json", "conf/orchestrator.conf.json", "orchestrator.conf.json")
-_SECRET = re.compile(r"(password|secret|token)", re.IGNORECASE)
+_SECRET = re.compile(r"(Password|Secret|Token)$")
 _CANONICAL = {k.lower(): k for k in KEYS}
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 

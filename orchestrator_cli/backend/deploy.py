@@ -97,13 +97,21 @@ def _create_all(backend: Backend) -> None:
     backend.execute(
         d.insert_ignore(
             "active_node",
-            {"anchor": "1", "hostname": "''", "token": "''", "last_seen_active": d.now(),
-             "first_seen_active": "'1971-01-01 00:00:00'"},
+            {
+                "anchor": "1",
+                "hostname": "''",
+                "token": "''",
+                "last_seen_active": d.now(),
+                "first_seen_active": "'1971-01-01 00:00:00'",
+            },
         )
     )
     backend.execute(
-        d.upsert("orchestrator_db_deployments", {"deployed_version": "?", "deployed_timestamp": d.now()},
-                 ["deployed_version"]),
+        d.upsert(
+            "orchestrator_db_deployments",
+            {"deployed_version": "?", "deployed_timestamp": d.now()},
+            ["deployed_version"],
+        ),
         (SCHEMA_VERSION,),
     )
     log.info("backend schema deployed (pid %d)", os.getpid())

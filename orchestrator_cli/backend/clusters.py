@@ -1,0 +1,89 @@
+"""Cluster names, aliases and domains as the backend knows them."""
+
+from __future__ import annotations
+
+from orchestrator_cli.backend.connection import Backend, Row
+
+
+def cluster_by_name_or_alias(backend: Backend, hint: str) -> str | None:
+    """Exact cluster name first, then an exact alias (override, registered, or suggested by members)."""
+    row = backend.query_one("SELECT cluster_name FROM database_instance WHERE cluster_name = ? LIMIT 1", (hint,))
+    if row:
+        return str(row["cluster_name"])
+    for sql in (
+        "SELECT cluster_name FROM cluster_alias_override WHERE alias = ?",
+        "SELECT cluster_name FROM cluster_alias WHERE alias = ?",
+        "SELECT cluster_name FROM database_instance WHERE suggested_cluster_alias = ?"
+        " ORDER BY replication_depth LIMIT 1",
+    ):
+        row = backend.query_one(sql, (hint,))
+        if row:
+            return str(row["cluster_name"])
+    return None
+
+
+def clusters_info(backend: Backend) -> list[Row]:
+    """(cluster_name, alias) per cluster; the alias falls back to the name, as in the original.
+
+    With no daemon refreshing `cluster_alias`, the alias is derived from what the cluster's members
+    suggest (the shallowest first), ignoring instances lost in a recovery; an override always wins.
+    """
+    d = backend.dialect
+    rows = backend.query(
+        f"""
+        SELECT di.cluster_name, di.suggested_cluster_alias, di.replication_depth,
+               cao.alias AS override_alias, ca.alias AS registered_alias
+        FROM database_instance di
+          LEFT JOIN cluster_alias_override cao ON (cao.cluster_name = di.cluster_name)
+          LEFT JOIN cluster_alias ca ON (ca.cluster_name = di.cluster_name)
+          LEFT JOIN database_instance_downtime dt
+            ON (dt.hostname = di.hostname AND dt.port = di.port AND dt.reason = 'lost-in-recovery'
+                AND dt.end_timestamp > {d.now()})
+        WHERE dt.hostname IS NULL
+        ORDER BY di.cluster_name, di.replication_depth, di.hostname, di.port
+        """
+    )
+    info: dict[str, Row] = {}
+    for r in rows:
+        name = str(r["cluster_name"])
+        entry = info.setdefault(name, {"cluster_name": name, "alias": ""})
+        if entry["alias"]:
+            continue
+        entry["alias"] = r["override_alias"] or r["suggested_cluster_alias"] or r["registered_alias"] or ""
+    for entry in info.values():
+        entry["alias"] = entry["alias"] or entry["cluster_name"]
+    return sorted(info.values(), key=lambda e: e["cluster_name"])
+
+
+def cluster_alias(backend: Backend, cluster_name: str) -> str:
+    for entry in clusters_info(backend):
+        if entry["cluster_name"] == cluster_name:
+            return str(entry["alias"])
+    return cluster_name
+
+
+def cluster_domain(backend: Backend, cluster_name: str) -> str:
+    row = backend.query_one("SELECT domain_name FROM cluster_domain_name WHERE cluster_name = ?", (cluster_name,))
+    return str(row["domain_name"]) if row else ""
+
+
+def register_domain(backend: Backend, cluster_name: str, domain: str) -> None:
+    d = backend.dialect
+    backend.execute(
+        d.upsert(
+            "cluster_domain_name",
+            {"cluster_name": "?", "domain_name": "?", "last_registered": d.now()},
+            ["cluster_name"],
+        ),
+        (cluster_name, domain),
+    )
+
+
+def register_alias(backend: Backend, cluster_name: str, alias: str) -> None:
+    """Keep `cluster_alias` current so the original's daemons and readers agree with us."""
+    d = backend.dialect
+    backend.execute("DELETE FROM cluster_alias WHERE alias = ? AND cluster_name <> ?", (alias, cluster_name))
+    backend.execute(
+        d.upsert("cluster_alias", {"cluster_name": "?", "alias": "?", "last_registered": d.now()}, ["cluster_name"]),
+        (cluster_name, alias),
+    )

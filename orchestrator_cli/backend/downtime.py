@@ -1,0 +1,46 @@
+"""Downtime (`database_instance_downtime`): silences recoveries for an instance until it ends."""
+
+from __future__ import annotations
+
+from orchestrator_cli.backend.connection import Backend, Row
+from orchestrator_cli.model.keys import InstanceKey
+
+LOST_IN_RECOVERY = "lost-in-recovery"
+
+
+def begin(backend: Backend, key: InstanceKey, owner: str, reason: str, seconds: int) -> None:
+    """Upsert: a new downtime replaces any previous one for the instance."""
+    d = backend.dialect
+    backend.execute(
+        d.upsert(
+            "database_instance_downtime",
+            {
+                "hostname": "?", "port": "?", "downtime_active": "1", "begin_timestamp": d.now(),
+                "end_timestamp": d.seconds_from_now("?"), "owner": "?", "reason": "?",
+            },
+            ["hostname", "port"],
+        ),
+        (key.hostname, key.port, seconds, owner, reason),
+    )  # fmt: skip
+
+
+def end(backend: Backend, key: InstanceKey) -> int:
+    return backend.execute(
+        "DELETE FROM database_instance_downtime WHERE hostname = ? AND port = ?", (key.hostname, key.port)
+    )
+
+
+def read(backend: Backend, key: InstanceKey) -> Row | None:
+    d = backend.dialect
+    return backend.query_one(
+        f"""SELECT hostname, port, owner, reason, begin_timestamp, end_timestamp,
+                   CASE WHEN downtime_active IS NOT NULL AND (end_timestamp IS NULL OR end_timestamp > {d.now()})
+                        THEN 1 ELSE 0 END AS is_active
+            FROM database_instance_downtime WHERE hostname = ? AND port = ?""",
+        (key.hostname, key.port),
+    )
+
+
+def expire(backend: Backend) -> int:
+    d = backend.dialect
+    return backend.execute(f"DELETE FROM database_instance_downtime WHERE end_timestamp < {d.now()}")

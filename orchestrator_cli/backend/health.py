@@ -1,0 +1,80 @@
+"""Process registration (`node_health`): lets other processes tell live lock holders from crashed ones."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import socket
+import time
+
+from orchestrator_cli.backend.connection import Backend, Row
+
+
+def process_identity() -> tuple[str, str]:
+    """(hostname, token): a fresh random token per process, as the original does."""
+    seed = f"{socket.gethostname()}:{os.getpid()}:{time.time_ns()}:{os.urandom(8).hex()}"
+    return socket.gethostname(), hashlib.sha256(seed.encode()).hexdigest()
+
+
+_IDENTITY = process_identity()
+
+
+def identity() -> tuple[str, str]:
+    return _IDENTITY
+
+
+def register(backend: Backend, extra_info: str, command: str, app_version: str) -> None:
+    d = backend.dialect
+    host, token = _IDENTITY
+    with backend.transaction():
+        updated = backend.execute(
+            f"UPDATE node_health SET last_seen_active = {d.now()}, incrementing_indicator = incrementing_indicator + 1"
+            " WHERE hostname = ? AND token = ?",
+            (host, token),
+        )
+        if updated:
+            return
+        backend.execute(
+            d.insert_ignore(
+                "node_health",
+                {
+                    "hostname": "?",
+                    "token": "?",
+                    "last_seen_active": d.now(),
+                    "extra_info": "?",
+                    "command": "?",
+                    "app_version": "?",
+                    "first_seen_active": d.now(),
+                    "db_backend": "?",
+                },
+            ),
+            (host, token, extra_info, command, app_version, backend.description),
+        )
+        backend.execute(
+            d.insert_ignore(
+                "node_health_history",
+                {
+                    "hostname": "?",
+                    "token": "?",
+                    "first_seen_active": d.now(),
+                    "extra_info": "?",
+                    "command": "?",
+                    "app_version": "?",
+                },
+            ),
+            (host, token, extra_info, command, app_version),
+        )
+
+
+def active_nodes(backend: Backend, seconds: int = 5) -> list[Row]:
+    d = backend.dialect
+    return backend.query(
+        f"""SELECT hostname, token, app_version, first_seen_active, last_seen_active, extra_info, command, db_backend
+            FROM node_health WHERE last_seen_active >= {d.seconds_ago("?")} ORDER BY hostname, token""",
+        (seconds,),
+    )
+
+
+def purge(backend: Backend, seconds: int = 60) -> int:
+    d = backend.dialect
+    return backend.execute(f"DELETE FROM node_health WHERE last_seen_active < {d.seconds_ago('?')}", (seconds,))

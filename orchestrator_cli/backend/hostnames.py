@@ -1,0 +1,64 @@
+"""Hostname resolve and unresolve mappings."""
+
+from __future__ import annotations
+
+from orchestrator_cli.backend.connection import Backend, Row
+from orchestrator_cli.model.keys import InstanceKey
+
+
+def register_unresolve(backend: Backend, key: InstanceKey, unresolved: str) -> None:
+    d = backend.dialect
+    with backend.transaction():
+        backend.execute(
+            d.upsert(
+                "hostname_unresolve",
+                {"hostname": "?", "unresolved_hostname": "?", "last_registered": d.now()},
+                ["hostname"],
+            ),
+            (key.hostname, unresolved),
+        )
+        backend.execute(
+            d.upsert(
+                "hostname_unresolve_history",
+                {"unresolved_hostname": "?", "hostname": "?", "last_registered": d.now()},
+                ["unresolved_hostname"],
+            ),
+            (unresolved, key.hostname),
+        )
+
+
+def deregister_unresolve(backend: Backend, key: InstanceKey) -> int:
+    return backend.execute("DELETE FROM hostname_unresolve WHERE hostname = ?", (key.hostname,))
+
+
+def unresolved_name(backend: Backend, hostname: str) -> str | None:
+    d = backend.dialect
+    minutes = int(backend.config.get("ExpiryHostnameResolvesMinutes", 60))
+    row = backend.query_one(
+        f"SELECT unresolved_hostname FROM hostname_unresolve WHERE hostname = ?"
+        f" AND last_registered >= {d.seconds_ago('?')}",
+        (hostname, minutes * 60),
+    )
+    return str(row["unresolved_hostname"]) if row else None
+
+
+def resolves(backend: Backend) -> list[Row]:
+    return backend.query("SELECT hostname, resolved_hostname FROM hostname_resolve ORDER BY hostname")
+
+
+def unresolves(backend: Backend) -> list[Row]:
+    return backend.query("SELECT hostname, unresolved_hostname FROM hostname_unresolve ORDER BY hostname")
+
+
+def register_resolve(backend: Backend, hostname: str, resolved: str) -> None:
+    d = backend.dialect
+    backend.execute(
+        d.upsert(
+            "hostname_resolve", {"hostname": "?", "resolved_hostname": "?", "resolved_timestamp": d.now()}, ["hostname"]
+        ),
+        (hostname, resolved),
+    )
+
+
+def clear_resolve_cache(backend: Backend) -> int:
+    return backend.execute("DELETE FROM hostname_resolve")

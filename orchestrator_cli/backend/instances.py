@@ -1,0 +1,267 @@
+"""`database_instance` reads and writes, with the derived flags computed on the backend's clock."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from orchestrator_cli.backend.connection import Backend, Row
+from orchestrator_cli.model.keys import InstanceKey
+
+# Columns a probe writes (everything except the check timestamps, which the write sets itself).
+PROBE_COLUMNS = (
+    "hostname", "port", "uptime", "server_id", "server_uuid", "version", "binlog_server", "read_only",
+    "binlog_format", "log_bin", "log_slave_updates", "binary_log_file", "binary_log_pos", "master_host",
+    "master_port", "slave_sql_running", "slave_io_running", "replication_sql_thread_state",
+    "replication_io_thread_state", "has_replication_filters", "oracle_gtid", "master_uuid", "ancestry_uuid",
+    "executed_gtid_set", "gtid_purged", "gtid_errant", "supports_oracle_gtid", "mariadb_gtid", "pseudo_gtid",
+    "master_log_file", "read_master_log_pos", "relay_master_log_file", "exec_master_log_pos",
+    "relay_log_file", "relay_log_pos", "last_sql_error", "last_io_error", "seconds_behind_master",
+    "slave_lag_seconds", "sql_delay", "allow_tls", "num_slave_hosts", "slave_hosts", "cluster_name",
+    "suggested_cluster_alias", "data_center", "region", "physical_environment", "instance_alias",
+    "semi_sync_enforced", "semi_sync_available", "replication_depth", "is_co_master",
+    "replication_credentials_available", "has_replication_credentials", "version_comment", "major_version",
+    "binlog_row_image", "last_discovery_latency", "semi_sync_master_enabled", "semi_sync_master_timeout",
+    "semi_sync_master_wait_for_slave_count", "semi_sync_master_status", "semi_sync_master_clients",
+    "semi_sync_replica_status", "semi_sync_replica_enabled", "gtid_mode", "replication_group_name",
+    "replication_group_is_single_primary_mode", "replication_group_member_state",
+    "replication_group_member_role", "replication_group_members", "replication_group_primary_host",
+    "replication_group_primary_port",
+)  # fmt: skip
+
+
+def _select(backend: Backend, where: str, order: str = "") -> str:
+    d = backend.dialect
+    poll = int(backend.config.get("InstancePollSeconds", 5))
+    reasonable = int(backend.config.get("ReasonableInstanceCheckSeconds", 1))
+    now = d.now()
+    return f"""
+        SELECT di.*,
+          CASE WHEN di.last_seen IS NOT NULL AND di.last_checked <= di.last_seen THEN 1 ELSE 0 END
+            AS is_last_check_valid,
+          CASE WHEN di.last_seen IS NOT NULL AND di.last_checked <= di.last_seen
+                AND di.last_attempted_check <= {d.add_seconds("di.last_seen", str(poll + reasonable))}
+               THEN 1 ELSE 0 END AS is_analysis_valid,
+          CASE WHEN di.last_checked >= {d.seconds_ago(str(5 * poll))} THEN 1 ELSE 0 END AS is_recently_checked,
+          CASE WHEN di.last_checked >= {d.seconds_ago(str(poll))} THEN 1 ELSE 0 END AS is_up_to_date,
+          COALESCE(NULLIF(cdi.promotion_rule, ''), 'neutral') AS promotion_rule,
+          CASE WHEN cdi.promotion_rule IN ('must', 'prefer') THEN 1 ELSE 0 END AS is_candidate,
+          COALESCE(hu.unresolved_hostname, '') AS unresolved_hostname,
+          CASE WHEN dt.downtime_active IS NOT NULL AND (dt.end_timestamp IS NULL OR dt.end_timestamp > {now})
+               THEN 1 ELSE 0 END AS is_downtimed,
+          COALESCE(dt.reason, '') AS downtime_reason,
+          COALESCE(dt.owner, '') AS downtime_owner,
+          dt.end_timestamp AS downtime_end_timestamp
+        FROM database_instance di
+          LEFT JOIN candidate_database_instance cdi ON (cdi.hostname = di.hostname AND cdi.port = di.port)
+          LEFT JOIN hostname_unresolve hu ON (hu.hostname = di.hostname)
+          LEFT JOIN database_instance_downtime dt ON (dt.hostname = di.hostname AND dt.port = di.port)
+        WHERE {where}
+        {order}"""
+
+
+def exists(backend: Backend, key: InstanceKey) -> bool:
+    row = backend.query_one(
+        "SELECT 1 AS found FROM database_instance WHERE hostname = ? AND port = ?", (key.hostname, key.port)
+    )
+    return row is not None
+
+
+def fuzzy_matches(backend: Backend, key: InstanceKey) -> list[InstanceKey]:
+    rows = backend.query(
+        "SELECT hostname, port FROM database_instance WHERE hostname LIKE ? AND port = ? ORDER BY hostname",
+        (f"%{key.hostname}%", key.port),
+    )
+    return [InstanceKey(r["hostname"], int(r["port"])) for r in rows]
+
+
+def read_instance(backend: Backend, key: InstanceKey) -> Row | None:
+    return backend.query_one(_select(backend, "di.hostname = ? AND di.port = ?"), (key.hostname, key.port))
+
+
+def read_where(backend: Backend, where: str, params: Sequence[Any] = (), order: str = "") -> list[Row]:
+    return backend.query(_select(backend, where, order), params)
+
+
+def all_instances(backend: Backend) -> list[Row]:
+    """Ordered as the original lists them: depth, then most replicas, then cluster, host, port."""
+    return read_where(
+        backend,
+        "1 = 1",
+        order="ORDER BY di.replication_depth, di.num_slave_hosts DESC, di.cluster_name, di.hostname, di.port",
+    )
+
+
+def cluster_instances(backend: Backend, cluster_name: str) -> list[Row]:
+    return read_where(backend, "di.cluster_name = ?", (cluster_name,), "ORDER BY di.hostname, di.port")
+
+
+def replicas_of(backend: Backend, key: InstanceKey) -> list[Row]:
+    return read_where(
+        backend,
+        "di.master_host = ? AND di.master_port = ?",
+        (key.hostname, key.port),
+        "ORDER BY di.hostname, di.port",
+    )
+
+
+def search(backend: Backend, text: str) -> list[Row]:
+    like = f"%{text}%"
+    concat = "(di.hostname || ':' || di.port)" if backend.is_sqlite else "CONCAT(di.hostname, ':', di.port)"
+    return read_where(
+        backend,
+        f"""di.hostname LIKE ? OR di.cluster_name LIKE ? OR di.version LIKE ? OR di.version_comment LIKE ?
+            OR {concat} LIKE ? OR di.suggested_cluster_alias LIKE ? OR CAST(di.server_id AS CHAR) = ?
+            OR CAST(di.port AS CHAR) = ?""",
+        (like, like, like, like, like, like, text, text),
+        "ORDER BY di.cluster_name, di.hostname, di.port",
+    )
+
+
+def keys_of(rows: Sequence[Mapping[str, Any]]) -> list[InstanceKey]:
+    return [InstanceKey(str(r["hostname"]), int(r["port"])) for r in rows]
+
+
+def forget(backend: Backend, key: InstanceKey) -> int:
+    return backend.execute("DELETE FROM database_instance WHERE hostname = ? AND port = ?", (key.hostname, key.port))
+
+
+def write_instances(backend: Backend, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Upsert successful probes: checked, attempted and seen now."""
+    if not rows:
+        return
+    d = backend.dialect
+    columns: dict[str, str] = {c: "?" for c in PROBE_COLUMNS}
+    columns.update(
+        last_checked=d.now(), last_attempted_check=d.now(), last_seen=d.now(), last_check_partial_success="1"
+    )
+    sql = d.upsert("database_instance", columns, ["hostname", "port"])
+    backend.execute_many(sql, [[_value(r, c) for c in PROBE_COLUMNS] for r in rows])
+
+
+def _value(row: Mapping[str, Any], column: str) -> Any:
+    value = row.get(column)
+    if value is None:
+        if column in ("seconds_behind_master", "slave_lag_seconds"):
+            return None
+        return "" if column in _TEXT_COLUMNS else 0
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, list | dict):
+        return json.dumps(value)
+    return value
+
+
+_TEXT_COLUMNS = frozenset(
+    c
+    for c in PROBE_COLUMNS
+    if c.endswith(
+        (
+            "host",
+            "uuid",
+            "_set",
+            "purged",
+            "errant",
+            "file",
+            "error",
+            "hosts",
+            "name",
+            "alias",
+            "center",
+            "region",
+            "environment",
+            "version",
+            "format",
+            "comment",
+            "image",
+            "mode",
+            "state",
+            "role",
+            "members",
+        )
+    )
+)
+
+
+def record_failed_check(backend: Backend, key: InstanceKey, partial: bool) -> None:
+    """A probe that failed: checked now but not seen, so the last check becomes invalid."""
+    d = backend.dialect
+    backend.execute(
+        f"UPDATE database_instance SET last_checked = {d.now()}, last_check_partial_success = ?"
+        " WHERE hostname = ? AND port = ?",
+        (int(partial), key.hostname, key.port),
+    )
+
+
+def record_attempt(backend: Backend, key: InstanceKey) -> None:
+    d = backend.dialect
+    backend.execute(
+        f"UPDATE database_instance SET last_attempted_check = {d.now()} WHERE hostname = ? AND port = ?",
+        (key.hostname, key.port),
+    )
+
+
+def update_cluster_fields(backend: Backend, key: InstanceKey, fields: Mapping[str, Any]) -> None:
+    sets = ", ".join(f"{c} = ?" for c in fields)
+    backend.execute(
+        f"UPDATE database_instance SET {sets} WHERE hostname = ? AND port = ?",
+        (*[_value(fields, c) for c in fields], key.hostname, key.port),
+    )
+
+
+def masters(backend: Backend) -> list[Row]:
+    """One writeable master per cluster."""
+    rows = read_where(
+        backend,
+        "di.read_only = 0 AND (di.replication_depth = 0 OR di.is_co_master = 1)",
+        order="ORDER BY di.cluster_name, di.hostname, di.port",
+    )
+    seen: set[str] = set()
+    out = []
+    for r in rows:
+        if r["cluster_name"] not in seen:
+            seen.add(r["cluster_name"])
+            out.append(r)
+    return out
+
+
+def downtimed(backend: Backend, cluster_name: str | None = None) -> list[Row]:
+    d = backend.dialect
+    where = f"dt.downtime_active = 1 AND dt.end_timestamp > {d.now()}"
+    params: tuple[Any, ...] = ()
+    if cluster_name:
+        where += " AND di.cluster_name = ?"
+        params = (cluster_name,)
+    return read_where(backend, where, params, "ORDER BY di.hostname, di.port")
+
+
+def lost_in_recovery(backend: Backend) -> list[Row]:
+    d = backend.dialect
+    return read_where(
+        backend,
+        f"dt.downtime_active = 1 AND dt.end_timestamp > {d.now()} AND dt.reason = 'lost-in-recovery'",
+        order="ORDER BY di.hostname, di.port",
+    )
+
+
+def parse_hosts_list(text: str | None) -> list[InstanceKey]:
+    """`slave_hosts` JSON; tolerate the backslash-escaped form SQLite fixtures store, and garbage."""
+    if not text:
+        return []
+    for candidate in (text, text.replace('\\"', '"')):
+        try:
+            data = json.loads(candidate)
+        except ValueError:
+            continue
+        if isinstance(data, list):
+            return [InstanceKey(str(h.get("Hostname", "")), int(h.get("Port", 0))) for h in data if isinstance(h, dict)]
+    return []
+
+
+def cluster_of(backend: Backend, key: InstanceKey) -> str:
+    """The instance's cluster name, or "" when the instance is unknown (for audit rows)."""
+    row = backend.query_one(
+        "SELECT cluster_name FROM database_instance WHERE hostname = ? AND port = ?", (key.hostname, key.port)
+    )
+    return str(row["cluster_name"]) if row else ""

@@ -1,0 +1,85 @@
+"""Maintenance locks (`database_instance_maintenance`): at most one active lock per instance.
+
+The unique key (maintenance_active, hostname, port) is the lock: an insert that affects no row means
+somebody else holds it. Expired locks are released before trying, since no daemon may be running to
+do it.
+"""
+
+from __future__ import annotations
+
+from orchestrator_cli.backend.connection import Backend, Row
+from orchestrator_cli.model.keys import InstanceKey
+
+
+def release_expired(backend: Backend, key: InstanceKey | None = None) -> int:
+    d = backend.dialect
+    where = f"maintenance_active = 1 AND end_timestamp < {d.now()}"
+    params: tuple[object, ...] = ()
+    if key is not None:
+        where += " AND hostname = ? AND port = ?"
+        params = (key.hostname, key.port)
+    return backend.execute(f"UPDATE database_instance_maintenance SET maintenance_active = NULL WHERE {where}", params)
+
+
+def begin(
+    backend: Backend,
+    key: InstanceKey,
+    owner: str,
+    reason: str,
+    seconds: int,
+    *,
+    node: tuple[str, str],
+    explicitly_bounded: bool = True,
+) -> int | None:
+    """Take the lock; returns its id, or None when another active lock exists."""
+    d = backend.dialect
+    with backend.transaction():
+        release_expired(backend, key)
+        inserted = backend.execute(
+            d.insert_ignore(
+                "database_instance_maintenance",
+                {
+                    "hostname": "?", "port": "?", "maintenance_active": "1", "begin_timestamp": d.now(),
+                    "end_timestamp": d.seconds_from_now("?"), "owner": "?", "reason": "?",
+                    "processing_node_hostname": "?", "processing_node_token": "?", "explicitly_bounded": "?",
+                },
+            ),
+            (key.hostname, key.port, seconds, owner, reason, node[0], node[1], int(explicitly_bounded)),
+        )  # fmt: skip
+        if not inserted:
+            return None
+        row = backend.query_one(
+            "SELECT database_instance_maintenance_id AS id FROM database_instance_maintenance"
+            " WHERE maintenance_active = 1 AND hostname = ? AND port = ?",
+            (key.hostname, key.port),
+        )
+    return int(row["id"]) if row else None
+
+
+def end(backend: Backend, key: InstanceKey) -> int:
+    d = backend.dialect
+    return backend.execute(
+        f"UPDATE database_instance_maintenance SET maintenance_active = NULL, end_timestamp = {d.now()}"
+        " WHERE maintenance_active = 1 AND hostname = ? AND port = ?",
+        (key.hostname, key.port),
+    )
+
+
+def end_by_id(backend: Backend, maintenance_id: int) -> int:
+    d = backend.dialect
+    return backend.execute(
+        f"UPDATE database_instance_maintenance SET maintenance_active = NULL, end_timestamp = {d.now()}"
+        " WHERE database_instance_maintenance_id = ? AND maintenance_active = 1",
+        (maintenance_id,),
+    )
+
+
+def active(backend: Backend, key: InstanceKey) -> Row | None:
+    d = backend.dialect
+    return backend.query_one(
+        f"""SELECT database_instance_maintenance_id AS id, owner, reason, begin_timestamp, end_timestamp,
+                   processing_node_hostname
+            FROM database_instance_maintenance
+            WHERE maintenance_active = 1 AND end_timestamp >= {d.now()} AND hostname = ? AND port = ?""",
+        (key.hostname, key.port),
+    )

@@ -1,0 +1,109 @@
+"""The `orchestrator` entry point: parse flags, dispatch through the registry, render, map errors to exits."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+
+from orchestrator_cli import GIT_COMMIT, __version__
+from orchestrator_cli.cli.flags import flags_usage, parse_args
+from orchestrator_cli.errors import OrchestratorError, UsageError
+
+log = logging.getLogger("orchestrator")
+
+
+def entry() -> None:
+    sys.exit(main(sys.argv[1:]))
+
+
+def main(argv: list[str]) -> int:
+    options = None
+    try:
+        parsed = parse_args(argv)
+        options = parsed.options
+        if parsed.version:
+            print(__version__)
+            print(GIT_COMMIT)
+            return 0
+        if parsed.help:
+            print(flags_usage(), file=sys.stderr)
+            return 0
+        _setup_logging(options.debug, options.verbose, options.quiet)
+        return _dispatch(parsed.positional, options)
+    except OrchestratorError as e:
+        _report(e, options)
+        return e.exit_code
+    except KeyboardInterrupt:
+        print("orchestrator: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+def _dispatch(positional: list[str], options) -> int:  # type: ignore[no-untyped-def]
+    from orchestrator_cli.cli import helptext
+
+    if positional and positional[0] == "help":
+        if len(positional) == 1:
+            print(helptext.command_listing())
+            return 0
+        text = helptext.topic(positional[1])
+        if text is None:
+            raise UsageError(f"no such command: {positional[1]} (see orchestrator -c help)")
+        print(text)
+        return 0
+    if positional and positional[0] != "cli":
+        if positional[0] == "http":
+            raise UsageError("http mode is not provided; run continuous mode with -c continuous")
+        raise UsageError(f"unexpected argument {positional[0]!r} (flags must come before it; see orchestrator -h)")
+    if not options.command:
+        print(helptext.PROMPT)
+        return 0
+    if options.command == "help":
+        print(helptext.command_listing(), file=sys.stderr)
+        return 0
+    if options.format not in ("text", "json"):
+        raise UsageError(f"unknown --format {options.format!r}: expected text or json")
+    from orchestrator_cli.model.promotion import parse_promotion_rule
+
+    try:
+        parse_promotion_rule(options.promotion_rule)
+    except ValueError as e:
+        raise UsageError(str(e)) from e
+    from orchestrator_cli.commands import registry
+
+    cmd = registry.lookup(options.command)
+    if cmd is None:
+        raise UsageError(f"unknown command {options.command!r} (see orchestrator -c help)")
+    from orchestrator_cli.cli.run import run_command
+
+    started = time.monotonic()
+    code = run_command(cmd, options)
+    log.debug("%s done in %.1f ms", cmd.name, (time.monotonic() - started) * 1000)
+    return code
+
+
+def _setup_logging(debug: bool, verbose: bool, quiet: bool) -> None:
+    level = logging.ERROR
+    if debug:
+        level = logging.DEBUG
+    elif verbose:
+        level = logging.INFO
+    if quiet:
+        level = logging.ERROR
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s", "%Y-%m-%d %H:%M:%S"))
+    root = logging.getLogger("orchestrator")
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    root.propagate = False
+
+
+def _report(error: OrchestratorError, options) -> None:  # type: ignore[no-untyped-def]
+    what = f"{options.command}: " if options is not None and options.command else ""
+    print(f"orchestrator: {what}{error}", file=sys.stderr)
+    if options is not None and (options.debug or options.stack):
+        import traceback
+
+        traceback.print_exception(error, file=sys.stderr)

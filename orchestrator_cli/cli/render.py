@@ -1,0 +1,23 @@
+"""Renders a command's Output: the original's plain lines when piped, rich on a terminal, or JSON."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import TextIO
+
+from orchestrator_cli.commands.output import Output
+
+
+def render(output: Output, fmt: str, stream: TextIO | None = None) -> None:
+    stream = stream or sys.stdout
+    if fmt == "json":
+        stream.write(json.dumps(output.json_data(), indent=2, default=str) + "\n")
+        return
+    if output.rich is not None and stream.isatty():
+        from rich.console import Console
+
+        Console(file=stream).print(output.rich())
+        return
+    if output.lines:
+        stream.write("\n".join(output.lines) + "\n")

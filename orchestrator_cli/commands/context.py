@@ -1,0 +1,200 @@
+"""Everything a command needs: parsed options, config, and lazily opened backend and topology access."""
+
+from __future__ import annotations
+
+import getpass
+import logging
+import re
+import socket
+import sys
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from orchestrator_cli.errors import NotFoundError, UsageError
+from orchestrator_cli.model.keys import InstanceKey
+
+if TYPE_CHECKING:
+    from orchestrator_cli.backend.connection import Backend
+    from orchestrator_cli.config import Config
+    from orchestrator_cli.mysql.access import TopologyAccess
+
+log = logging.getLogger("orchestrator")
+_IPV4 = re.compile(r"^\d+\.\d+\.\d+\.\d+$")
+
+
+@dataclass
+class Options:
+    """The original's global flags (plus `--format`), already validated for shape."""
+
+    command: str = ""
+    instance: str = ""
+    destination: str = ""
+    config: str = ""
+    alias: str = ""
+    owner: str = ""
+    reason: str = ""
+    duration: str = ""
+    pattern: str = ""
+    promotion_rule: str = "prefer"
+    tag: str = ""
+    pool: str = ""
+    hostname: str = ""
+    binlog: str = ""
+    statement: str = ""
+    format: str = "text"
+    strict: bool = False
+    debug: bool = False
+    verbose: bool = False
+    quiet: bool = False
+    stack: bool = False
+    noop: bool = False
+    ignore_raft_setup: bool = False
+    skip_continuous_registration: bool = False
+    enable_database_update: bool = False
+    skip_binlog_search: bool = False
+    skip_unresolve: bool = False
+    skip_unresolve_check: bool = False
+    grab_election: bool = False
+    discovery: bool = True
+    given: set[str] = field(default_factory=set)  # flags the user actually passed
+
+    def effective_owner(self) -> str:
+        if self.owner:
+            return self.owner
+        try:
+            return getpass.getuser()
+        except (KeyError, OSError):
+            return "orchestrator"
+
+
+@dataclass
+class _Resources:
+    backend: Backend | None = None
+    topology: TopologyAccess | None = None
+
+
+class Context:
+    """Per-invocation state shared by the commands of one run (one per `-i` token)."""
+
+    def __init__(self, options: Options, config: Config, instance_text: str | None = None) -> None:
+        self.options = options
+        self.config = config
+        self.instance_text = options.instance if instance_text is None else instance_text
+        self._resources = _Resources()
+
+    def for_instance(self, instance_text: str) -> Context:
+        """A context for one `-i` token that shares this one's connections."""
+        other = Context(self.options, self.config, instance_text)
+        other._resources = self._resources
+        return other
+
+    # -- lazily opened resources ----------------------------------------------------------------
+    @property
+    def backend(self) -> Backend:
+        res = self._resources
+        if res.backend is None:
+            from orchestrator_cli.backend.connection import Backend
+
+            res.backend = Backend(self.config)
+        return res.backend
+
+    @property
+    def topology(self) -> TopologyAccess:
+        res = self._resources
+        if res.topology is None:
+            from orchestrator_cli.mysql.access import TopologyAccess
+
+            res.topology = TopologyAccess(self.config, noop=self.options.noop)
+        return res.topology
+
+    def close(self) -> None:
+        res = self._resources
+        if res.topology is not None:
+            res.topology.close()
+        if res.backend is not None:
+            res.backend.close()
+
+    @property
+    def interactive(self) -> bool:
+        """Progress and colour only for a person at a terminal, never in cron."""
+        return sys.stderr.isatty() and not self.options.quiet
+
+    # -- argument resolution --------------------------------------------------------------------
+    @property
+    def default_port(self) -> int:
+        return int(self.config["DefaultInstancePort"])
+
+    def parse_key(self, text: str, what: str = "instance") -> InstanceKey:
+        try:
+            return InstanceKey.parse(text, self.default_port)
+        except ValueError as e:
+            raise UsageError(f"invalid {what}: {e}") from e
+
+    def local_key(self) -> InstanceKey:
+        return InstanceKey(socket.gethostname(), self.default_port)
+
+    def instance_key(self, *, local_default: bool = True, fuzzy: bool = True) -> InstanceKey:
+        """`-i`, fuzzy-matched against known instances; the local host when `-i` is omitted."""
+        if not self.instance_text:
+            if not local_default:
+                raise UsageError("-i is required (host:port)")
+            return self.local_key()
+        key = self.parse_key(self.instance_text)
+        return self.fuzzy(key) if fuzzy else key
+
+    def destination_key(self, *, required: bool = True) -> InstanceKey | None:
+        text = self.options.destination
+        if not text:
+            if required:
+                raise UsageError("-d is required (destination host:port)")
+            return None
+        return self.fuzzy(self.parse_key(text, "destination"))
+
+    def fuzzy(self, key: InstanceKey) -> InstanceKey:
+        """An unknown key whose host uniquely matches a known host (same port) is replaced by it."""
+        from orchestrator_cli.backend import instances
+
+        if _IPV4.match(key.hostname) or instances.exists(self.backend, key):
+            return key
+        matches = instances.fuzzy_matches(self.backend, key)
+        if len(matches) == 1:
+            log.debug("fuzzy-matched %s to %s", key, matches[0])
+            return matches[0]
+        return key
+
+    def known_instance(self, key: InstanceKey) -> dict[str, Any]:
+        from orchestrator_cli.backend import instances
+
+        row = instances.read_instance(self.backend, key)
+        if row is None:
+            raise NotFoundError(f"instance not found: {key}")
+        return row
+
+    def cluster_name(self) -> str:
+        """`--alias` (name, then alias), then `-i` (exact, then fuzzy), then the local host's cluster."""
+        from orchestrator_cli.backend import clusters, instances
+
+        hint = self.options.alias
+        if hint:
+            name = clusters.cluster_by_name_or_alias(self.backend, hint)
+            if name:
+                return name
+            raise NotFoundError(f"unknown cluster: {hint}")
+        if self.instance_text:
+            key = self.fuzzy(self.parse_key(self.instance_text))
+            row = instances.read_instance(self.backend, key)
+            if row is None:
+                name = clusters.cluster_by_name_or_alias(self.backend, self.instance_text)
+                if name:
+                    return name
+                raise NotFoundError(f"cannot determine cluster: instance {key} is unknown")
+            return str(row["cluster_name"])
+        row = instances.read_instance(self.backend, self.local_key())
+        if row is None:
+            raise UsageError("cannot determine cluster: give --alias or -i (the local host is not a known instance)")
+        return str(row["cluster_name"])
+
+    def require(self, value: str, flag: str, hint: str = "") -> str:
+        if not value:
+            raise UsageError(f"{flag} is required{': ' + hint if hint else ''}")
+        return value

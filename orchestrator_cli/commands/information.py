@@ -1,0 +1,265 @@
+"""Information commands: read the backend only, print keys or the original's formats."""
+
+from __future__ import annotations
+
+import re
+
+from orchestrator_cli.commands.context import Context
+from orchestrator_cli.commands.output import Output, line, lines, nothing
+from orchestrator_cli.commands.registry import CLUSTER, NO_INSTANCE, command
+from orchestrator_cli.errors import NotFoundError, UsageError
+from orchestrator_cli.model.instance import InstanceView
+
+SECTION = "Information"
+
+
+def _keys(rows: list[dict]) -> Output:
+    keys = [f"{r['hostname']}:{r['port']}" for r in rows]
+    return lines(keys, data=keys)
+
+
+def _reasonable_lag(ctx: Context) -> int:
+    return int(ctx.config["ReasonableMaintenanceReplicationLagSeconds"])
+
+
+@command(
+    "find",
+    SECTION,
+    "Find instances whose host:port matches a regular expression",
+    target=NO_INSTANCE,
+    flags=("--pattern <regex> (required)",),
+)
+def find(ctx: Context) -> Output:
+    from orchestrator_cli.backend import instances
+
+    pattern = ctx.require(ctx.options.pattern, "--pattern", "a regular expression on host:port")
+    try:
+        regex = re.compile(pattern)
+    except re.error as e:
+        raise UsageError(f"invalid --pattern {pattern!r}: {e}") from e
+    rows = [
+        r
+        for r in instances.read_where(ctx.backend, "1 = 1", order="ORDER BY di.hostname, di.port")
+        if regex.search(f"{r['hostname']}:{r['port']}")
+    ]
+    return _keys(rows)
+
+
+@command(
+    "search",
+    SECTION,
+    "Search instances by host name, cluster, version, alias, server id or port",
+    target=NO_INSTANCE,
+    flags=("--pattern <text> (required)",),
+)
+def search(ctx: Context) -> Output:
+    from orchestrator_cli.backend import instances
+
+    text = ctx.require(ctx.options.pattern or ctx.instance_text, "--pattern", "the text to search for")
+    return _keys(instances.search(ctx.backend, text))
+
+
+@command("clusters", SECTION, "List the names of all known clusters", target=NO_INSTANCE)
+def clusters(ctx: Context) -> Output:
+    from orchestrator_cli.backend import clusters as cl
+
+    names = [c["cluster_name"] for c in cl.clusters_info(ctx.backend)]
+    return lines(names, data=names)
+
+
+@command("clusters-alias", SECTION, "List clusters with their aliases (name<TAB>alias)", target=NO_INSTANCE)
+def clusters_alias(ctx: Context) -> Output:
+    from orchestrator_cli.backend import clusters as cl
+
+    info = cl.clusters_info(ctx.backend)
+    return lines(
+        [f"{c['cluster_name']}\t{c['alias']}" for c in info],
+        data=[{"ClusterName": c["cluster_name"], "ClusterAlias": c["alias"]} for c in info],
+    )
+
+
+@command("all-clusters-masters", SECTION, "List the writeable master of each cluster", target=NO_INSTANCE)
+def all_clusters_masters(ctx: Context) -> Output:
+    from orchestrator_cli.backend import instances
+
+    return _keys(instances.masters(ctx.backend))
+
+
+def _topology(ctx: Context, style: str) -> Output:
+    from orchestrator_cli.backend import instances
+    from orchestrator_cli.commands import topology_view as tv
+
+    if ctx.options.pattern:
+        raise UsageError("--pattern (history snapshots) is not supported by topology; omit it")
+    cluster = ctx.cluster_name()
+    rows = instances.cluster_instances(ctx.backend, cluster)
+    if not rows:
+        raise NotFoundError(f"no instances found for cluster {cluster}")
+    nodes = tv.build_tree(rows)
+    lag = _reasonable_lag(ctx)
+    if style == "tabulated":
+        text = tv.render_tabulated(nodes, lag)
+    elif style == "tags":
+        from orchestrator_cli.backend import tags as tag_store
+        from orchestrator_cli.model.tags import Tag
+
+        all_tags = {
+            k: [Tag(r["tag_name"], r["tag_value"]).display() for r in v]
+            for k, v in tag_store.read_all(ctx.backend).items()
+        }
+        text = tv.render_plain(nodes, lag, all_tags)
+    else:
+        text = tv.render_plain(nodes, lag)
+    return Output(lines=text, data=tv.as_json(nodes, lag), rich=lambda: tv.rich_tree(nodes, lag, cluster))
+
+
+@command("topology", SECTION, "Show the replication tree of a cluster", target=CLUSTER)
+def topology(ctx: Context) -> Output:
+    return _topology(ctx, "plain")
+
+
+@command("topology-tabulated", SECTION, "Show the replication tree of a cluster in |-separated columns", target=CLUSTER)
+def topology_tabulated(ctx: Context) -> Output:
+    return _topology(ctx, "tabulated")
+
+
+@command("topology-tags", SECTION, "Show the replication tree of a cluster with each instance's tags", target=CLUSTER)
+def topology_tags(ctx: Context) -> Output:
+    return _topology(ctx, "tags")
+
+
+@command("all-instances", SECTION, "List all known instances", target=NO_INSTANCE)
+def all_instances(ctx: Context) -> Output:
+    from orchestrator_cli.backend import instances
+
+    return _keys(instances.all_instances(ctx.backend))
+
+
+@command("which-instance", SECTION, "Print the canonical key of a known instance")
+def which_instance(ctx: Context) -> Output:
+    key = ctx.instance_key()
+    ctx.known_instance(key)
+    return line(key)
+
+
+@command("which-cluster", SECTION, "Print the name of the cluster an instance or alias belongs to", target=CLUSTER)
+def which_cluster(ctx: Context) -> Output:
+    return line(ctx.cluster_name())
+
+
+@command("which-cluster-alias", SECTION, "Print the alias of a cluster", target=CLUSTER)
+def which_cluster_alias(ctx: Context) -> Output:
+    from orchestrator_cli.backend import clusters as cl
+
+    return line(cl.cluster_alias(ctx.backend, ctx.cluster_name()))
+
+
+@command("which-cluster-domain", SECTION, "Print the domain (DetectClusterDomainQuery) of a cluster", target=CLUSTER)
+def which_cluster_domain(ctx: Context) -> Output:
+    from orchestrator_cli.backend import clusters as cl
+
+    return line(cl.cluster_domain(ctx.backend, ctx.cluster_name()))
+
+
+@command("which-cluster-master", SECTION, "Print the writeable master of a cluster", target=CLUSTER)
+def which_cluster_master(ctx: Context) -> Output:
+    from orchestrator_cli.backend import instances
+
+    cluster = ctx.cluster_name()
+    for row in instances.masters(ctx.backend):
+        if row["cluster_name"] == cluster:
+            return line(f"{row['hostname']}:{row['port']}")
+    raise NotFoundError(f"no writeable master found for cluster {cluster}")
+
+
+@command("which-cluster-instances", SECTION, "List the instances of a cluster", target=CLUSTER)
+def which_cluster_instances(ctx: Context) -> Output:
+    from orchestrator_cli.backend import instances
+
+    return _keys(instances.cluster_instances(ctx.backend, ctx.cluster_name()))
+
+
+@command("which-master", SECTION, "Print the master of an instance (nothing for a master)")
+def which_master(ctx: Context) -> Output:
+    view = InstanceView(ctx.known_instance(ctx.instance_key()))
+    master = view.master_key
+    return nothing(data="") if master is None else line(master)
+
+
+@command("which-replicas", SECTION, "List the direct replicas of an instance", synonyms=("which-slaves",))
+def which_replicas(ctx: Context) -> Output:
+    from orchestrator_cli.backend import instances
+
+    return _keys(instances.replicas_of(ctx.backend, ctx.instance_key()))
+
+
+@command(
+    "which-downtimed-instances",
+    SECTION,
+    "List downtimed instances (of a cluster, or of all clusters)",
+    target=NO_INSTANCE,
+)
+def which_downtimed_instances(ctx: Context) -> Output:
+    from orchestrator_cli.backend import instances
+
+    cluster = ctx.cluster_name() if (ctx.options.alias or ctx.instance_text) else None
+    return _keys(instances.downtimed(ctx.backend, cluster))
+
+
+@command("which-lost-in-recovery", SECTION, "List instances downtimed as lost in a recovery", target=NO_INSTANCE)
+def which_lost_in_recovery(ctx: Context) -> Output:
+    from orchestrator_cli.backend import instances
+
+    return _keys(instances.lost_in_recovery(ctx.backend))
+
+
+@command("instance-status", SECTION, "Print an instance's status tokens: [lag,status,version,ro|rw,binlog,extras]")
+def instance_status(ctx: Context) -> Output:
+    view = InstanceView(ctx.known_instance(ctx.instance_key()))
+    tokens = view.description_tokens(_reasonable_lag(ctx))
+    return line(f"[{','.join(tokens)}]", data=tokens)
+
+
+@command("bulk-instances", "", "List all known instances, sorted", target=NO_INSTANCE)
+def bulk_instances(ctx: Context) -> Output:
+    from orchestrator_cli.backend import instances
+
+    keys = sorted(f"{r['hostname']}:{r['port']}" for r in instances.all_instances(ctx.backend))
+    return lines(keys, data=keys)
+
+
+# -- Replication information: answers as a key or nothing, so shell `if [ -n "$(...)" ]` works ------
+REPLICATION_INFO = "Replication information"
+
+
+@command("is-replicating", REPLICATION_INFO, "Print the instance if both replication threads run, else nothing")
+def is_replicating(ctx: Context) -> Output:
+    key = ctx.instance_key()
+    view = InstanceView(ctx.known_instance(key))
+    return line(key, data=True) if view.replication_running else nothing(data=False)
+
+
+@command("is-replication-stopped", REPLICATION_INFO, "Print the instance if it is a replica with both threads stopped")
+def is_replication_stopped(ctx: Context) -> Output:
+    key = ctx.instance_key()
+    view = InstanceView(ctx.known_instance(key))
+    return line(key, data=True) if view.replication_stopped else nothing(data=False)
+
+
+@command(
+    "can-replicate-from",
+    REPLICATION_INFO,
+    "Print the destination if the instance could replicate from it",
+    destination="required",
+)
+def can_replicate_from(ctx: Context) -> Output:
+    from orchestrator_cli.topology.rules import can_replicate_from as rule
+
+    replica = ctx.known_instance(ctx.instance_key())
+    dest_key = ctx.destination_key()
+    assert dest_key is not None
+    source = ctx.known_instance(dest_key)
+    reason = rule(replica, source, ctx.config)
+    if reason:
+        return nothing(data={"CanReplicate": False, "Reason": reason})
+    return line(dest_key, data={"CanReplicate": True, "Reason": ""})

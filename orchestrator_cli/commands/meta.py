@@ -1,0 +1,96 @@
+"""Meta commands: the backend itself, configuration, process registry and hostname caches."""
+
+from __future__ import annotations
+
+import json
+
+from orchestrator_cli.commands.context import Context
+from orchestrator_cli.commands.output import Output, line, lines, nothing
+from orchestrator_cli.commands.registry import NO_INSTANCE, command
+
+SECTION = "Meta"
+
+
+@command(
+    "dump-config",
+    SECTION,
+    "Print the effective configuration as one line of JSON (secrets redacted)",
+    target=NO_INSTANCE,
+)
+def dump_config(ctx: Context) -> Output:
+    data = ctx.config.redacted()
+    return line(json.dumps(data, sort_keys=True, separators=(",", ":")), data=data)
+
+
+@command(
+    "redeploy-internal-db",
+    "Meta, internal",
+    "Deploy the backend schema now, even if it looks current",
+    target=NO_INSTANCE,
+)
+def redeploy_internal_db(ctx: Context) -> Output:
+    from orchestrator_cli.backend.connection import Backend
+    from orchestrator_cli.backend.deploy import ensure_schema
+
+    backend = Backend(ctx.config, deploy=False)
+    try:
+        ensure_schema(backend, force=True)
+    finally:
+        backend.close()
+    return line("Redeployed internal db")
+
+
+@command(
+    "snapshot-topologies",
+    SECTION,
+    "Record every instance's master and cluster in the history table",
+    target=NO_INSTANCE,
+)
+def snapshot_topologies(ctx: Context) -> Output:
+    from orchestrator_cli.backend import history
+
+    count = history.snapshot_topologies(ctx.backend)
+    return nothing(data={"Instances": count})
+
+
+@command("active-nodes", SECTION, "List orchestrator processes seen in the last seconds", target=NO_INSTANCE)
+def active_nodes(ctx: Context) -> Output:
+    from orchestrator_cli.backend import health
+
+    rows = health.active_nodes(ctx.backend)
+    return lines(
+        [f"{r['hostname']}\t{r['token'][:12]}\t{r['app_version']}\t{r['extra_info']}\t{r['command']}" for r in rows],
+        data=rows,
+    )
+
+
+@command("reset-hostname-resolve-cache", SECTION, "Clear the hostname resolve cache", target=NO_INSTANCE)
+def reset_hostname_resolve_cache(ctx: Context) -> Output:
+    from orchestrator_cli.backend import hostnames
+
+    hostnames.clear_resolve_cache(ctx.backend)
+    return line("hostname resolve cache cleared")
+
+
+@command("show-resolve-hosts", SECTION, "List cached hostname resolves: hostname resolved", target=NO_INSTANCE)
+def show_resolve_hosts(ctx: Context) -> Output:
+    from orchestrator_cli.backend import hostnames
+
+    rows = hostnames.resolves(ctx.backend)
+    return lines([f"{r['hostname']} {r['resolved_hostname']}" for r in rows], data=rows)
+
+
+@command("show-unresolve-hosts", SECTION, "List registered unresolve names: hostname unresolved", target=NO_INSTANCE)
+def show_unresolve_hosts(ctx: Context) -> Output:
+    from orchestrator_cli.backend import hostnames
+
+    rows = hostnames.unresolves(ctx.backend)
+    return lines([f"{r['hostname']} {r['unresolved_hostname']}" for r in rows], data=rows)
+
+
+@command("bulk-promotion-rules", "", "List every registered promotion rule: host:port rule", target=NO_INSTANCE)
+def bulk_promotion_rules(ctx: Context) -> Output:
+    from orchestrator_cli.backend import candidates
+
+    rows = candidates.bulk_rules(ctx.backend)
+    return lines([f"{r['hostname']}:{r['port']} {r['promotion_rule']}" for r in rows], data=rows)

@@ -1,0 +1,1 @@
+"""Recovery commands (registered as they are implemented)."""

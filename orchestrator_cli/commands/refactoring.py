@@ -1,0 +1,1 @@
+"""Refactoring commands (registered as they are implemented)."""

@@ -1,0 +1,1 @@
+"""Replication commands (registered as they are implemented)."""

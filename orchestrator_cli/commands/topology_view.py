@@ -1,0 +1,127 @@
+"""The `topology*` tree: built from backend rows only, printed in the original's exact layout."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from orchestrator_cli.model.instance import InstanceView
+from orchestrator_cli.model.keys import InstanceKey
+
+
+@dataclass
+class Node:
+    view: InstanceView
+    depth: int
+    children: list[Node] = field(default_factory=list)
+
+    @property
+    def marker(self) -> str:
+        v = self.view
+        return "+" if v.replication_running and v.valid and v.recently_checked else "-"
+
+    def label(self) -> str:
+        alias = self.view["instance_alias"]
+        return f"{self.view.key}" + (f" ({alias})" if alias else "")
+
+    def prefix(self) -> str:
+        return "" if self.depth == 0 else "  " * (self.depth - 1) + self.marker + " "
+
+
+def build_tree(rows: Sequence[Mapping[str, Any]]) -> list[Node]:
+    """Flattened depth-first order; co-masters (no single root) each start their own branch at depth 1."""
+    views = [InstanceView(r) for r in rows]
+    by_key = {v.key: v for v in views}
+    children: dict[InstanceKey, list[InstanceView]] = {}
+    for v in views:
+        mk = v.master_key
+        if mk is not None and mk in by_key:
+            children.setdefault(mk, []).append(v)
+    roots = [v for v in views if v.master_key is None or v.master_key not in by_key]
+    root_depth = 0
+    if not roots:
+        roots = [v for v in views if int(v["is_co_master"] or 0) or int(v["replication_depth"] or 0) == 0]
+        roots = roots or views[:1]
+        root_depth = 1
+    ordered: list[Node] = []
+    visited: set[InstanceKey] = {r.key for r in roots}
+
+    def walk(v: InstanceView, depth: int) -> None:
+        node = Node(v, depth)
+        ordered.append(node)
+        for child in sorted(children.get(v.key, []), key=lambda c: (c.key.hostname, c.key.port)):
+            if child.key in visited:
+                continue
+            visited.add(child.key)
+            walk(child, depth + 1)
+
+    for root in sorted(roots, key=lambda r: (r.key.hostname, r.key.port)):
+        walk(root, root_depth)
+    return ordered
+
+
+def render_plain(
+    nodes: list[Node], reasonable_lag: int, tags: Mapping[InstanceKey, list[str]] | None = None
+) -> list[str]:
+    heads = [n.prefix() + n.label() for n in nodes]
+    width = max((len(h) for h in heads), default=0)
+    out = []
+    for node, head in zip(nodes, heads, strict=True):
+        line = f"{head.ljust(width)} [{','.join(node.view.description_tokens(reasonable_lag))}]"
+        if tags is not None:
+            line += f" [{','.join(tags.get(node.view.key, []))}]"
+        out.append(line)
+    return out
+
+
+def render_tabulated(nodes: list[Node], reasonable_lag: int) -> list[str]:
+    rows = []
+    for node in nodes:
+        tokens = node.view.description_tokens(reasonable_lag)
+        fixed, extras = tokens[:5], ",".join(tokens[5:])
+        rows.append([node.prefix() + node.label(), *fixed, extras])
+    if not rows:
+        return []
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    out = []
+    for r in rows:
+        cells = [cell.rjust(widths[i]) if i == 1 else cell.ljust(widths[i]) for i, cell in enumerate(r)]
+        out.append("|".join(cells))
+    return out
+
+
+def as_json(nodes: list[Node], reasonable_lag: int) -> list[dict[str, Any]]:
+    return [
+        {
+            "Key": str(n.view.key),
+            "MasterKey": str(n.view.master_key) if n.view.master_key else "",
+            "Depth": n.depth,
+            "ReplicationRunning": n.view.replication_running,
+            "Description": n.view.description_tokens(reasonable_lag),
+            "InstanceAlias": n.view["instance_alias"] or "",
+        }
+        for n in nodes
+    ]
+
+
+def rich_tree(nodes: list[Node], reasonable_lag: int, title: str) -> Any:
+    """A coloured tree for terminals; the same content as the plain form."""
+    from rich.text import Text
+    from rich.tree import Tree
+
+    tree = Tree(Text(title, style="bold"))
+    stack: list[tuple[int, Any]] = [(-1, tree)]
+    for n in nodes:
+        tokens = n.view.description_tokens(reasonable_lag)
+        status = tokens[1] if len(tokens) > 1 else ""
+        style = {"ok": "green", "lag": "yellow", "nonreplicating": "red", "invalid": "bold red"}.get(status, "dim")
+        label = Text()
+        label.append(n.marker + " " if n.depth else "", style="green" if n.marker == "+" else "red")
+        label.append(n.label(), style="bold")
+        label.append("  " + " ".join(tokens), style=style)
+        while stack[-1][0] >= n.depth:
+            stack.pop()
+        branch = stack[-1][1].add(label)
+        stack.append((n.depth, branch))
+    return tree

@@ -1,0 +1,140 @@
+"""A read-only view of one `database_instance` row plus its derived flags, and the original's description tokens."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from orchestrator_cli.model.keys import InstanceKey
+
+
+def _int(value: Any, default: int = 0) -> int:
+    if value is None or value == "":
+        return default
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return default
+
+
+@dataclass(frozen=True)
+class InstanceView:
+    """Derived predicates the original computes over an instance row (spec §1.12)."""
+
+    row: Mapping[str, Any]
+
+    def __getitem__(self, column: str) -> Any:
+        return self.row.get(column)
+
+    @property
+    def key(self) -> InstanceKey:
+        return InstanceKey(str(self.row["hostname"]), _int(self.row["port"]))
+
+    @property
+    def master_key(self) -> InstanceKey | None:
+        host = str(self.row.get("master_host") or "")
+        port = _int(self.row.get("master_port"))
+        if not host or host == "_" or port == 0:
+            return None
+        return InstanceKey(host, port)
+
+    @property
+    def is_replica(self) -> bool:
+        uses_gtid = _int(self.row.get("oracle_gtid")) or _int(self.row.get("mariadb_gtid"))
+        return self.master_key is not None and bool(self.row.get("master_log_file") or uses_gtid)
+
+    @property
+    def io_state(self) -> int:
+        return _int(self.row.get("replication_io_thread_state"), -1 if not self.is_replica else 0)
+
+    @property
+    def sql_state(self) -> int:
+        return _int(self.row.get("replication_sql_thread_state"), -1 if not self.is_replica else 0)
+
+    @property
+    def replication_running(self) -> bool:
+        """Both threads running; the boolean columns are the source (fixtures set only those)."""
+        return (
+            self.is_replica
+            and bool(_int(self.row.get("slave_io_running")))
+            and bool(_int(self.row.get("slave_sql_running")))
+        )
+
+    @property
+    def replication_stopped(self) -> bool:
+        return (
+            self.is_replica
+            and not _int(self.row.get("slave_io_running"))
+            and not _int(self.row.get("slave_sql_running"))
+        )
+
+    @property
+    def is_detached(self) -> bool:
+        return str(self.row.get("relay_master_log_file") or "").startswith("//") or str(
+            self.row.get("master_host") or ""
+        ).startswith("//")
+
+    @property
+    def valid(self) -> bool:
+        return bool(_int(self.row.get("is_last_check_valid")))
+
+    @property
+    def recently_checked(self) -> bool:
+        return bool(_int(self.row.get("is_recently_checked")))
+
+    @property
+    def lag(self) -> int | None:
+        value = self.row.get("slave_lag_seconds")
+        return None if value is None else _int(value)
+
+    @property
+    def uses_gtid(self) -> bool:
+        return bool(_int(self.row.get("oracle_gtid")) or _int(self.row.get("mariadb_gtid")))
+
+    def lag_token(self) -> str:
+        if self.is_detached:
+            return "detached"
+        if not self.valid or not self.recently_checked:
+            return "unknown"
+        if self.is_replica and (not self.replication_running or self.lag is None):
+            return "null"
+        return f"{self.lag or 0}s"
+
+    def status_token(self, reasonable_lag: int) -> str:
+        if not self.valid:
+            return "invalid"
+        if not self.recently_checked:
+            return "unchecked"
+        if self.is_replica and not self.replication_running:
+            return "nonreplicating"
+        if self.is_replica:
+            sbm = self.row.get("seconds_behind_master")
+            if sbm is not None and abs(_int(sbm) - _int(self.row.get("sql_delay"))) > reasonable_lag:
+                return "lag"
+        return "ok"
+
+    def description_tokens(self, reasonable_lag: int) -> list[str]:
+        """`[lag,status,version,ro|rw,binlog,extras…]` as `instance-status` and `topology` print it."""
+        r = self.row
+        log_bin = bool(_int(r.get("log_bin")))
+        tokens = [
+            self.lag_token(),
+            self.status_token(reasonable_lag),
+            str(r.get("version") or ""),
+            "ro" if _int(r.get("read_only")) else "rw",
+            str(r.get("binlog_format") or "") if log_bin else "nobinlog",
+        ]
+        if log_bin and _int(r.get("log_slave_updates")):
+            tokens.append(">>")
+        if self.uses_gtid:
+            tokens.append("GTID:errant" if r.get("gtid_errant") else "GTID")
+        if _int(r.get("pseudo_gtid")):
+            tokens.append("P-GTID")
+        if _int(r.get("semi_sync_master_enabled")) and _int(r.get("semi_sync_master_status")):
+            tokens.append("semi:master")
+        if _int(r.get("semi_sync_replica_enabled")) and _int(r.get("semi_sync_replica_status")):
+            tokens.append("semi:replica")
+        if _int(r.get("is_downtimed")):
+            tokens.append("downtimed")
+        return [t for t in tokens if t]
