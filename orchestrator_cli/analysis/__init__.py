@@ -1,0 +1,25 @@
+"""Failure analysis: pure classification of backend rows (no SQL, no I/O).
+
+``build_facts`` aggregates ``database_instance`` rows per potential master,
+``analyze`` applies the decision chain and structure warnings, and
+``replication_analysis`` adds the listing filters used by the CLI, API and recovery.
+"""
+
+from orchestrator_cli.analysis.codes import AnalysisCode, StructureWarning
+from orchestrator_cli.analysis.facts import AnalysisFacts, InstanceKey, build_facts
+from orchestrator_cli.analysis.report import format_line, replication_analysis, to_json
+from orchestrator_cli.analysis.rules import Analysis, analyze, is_skippable_due_to_downtime
+
+__all__ = [
+    "Analysis",
+    "AnalysisCode",
+    "AnalysisFacts",
+    "InstanceKey",
+    "StructureWarning",
+    "analyze",
+    "build_facts",
+    "format_line",
+    "is_skippable_due_to_downtime",
+    "replication_analysis",
+    "to_json",
+]

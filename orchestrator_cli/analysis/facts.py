@@ -1,0 +1,522 @@
+"""Per-instance analysis facts, aggregated from backend ``database_instance`` rows.
+
+The original computes these facts in one SQL aggregation (master LEFT JOIN its
+direct replicas).  Here the backend layer hands over plain row dicts and this module
+does the grouping in Python, so the decision rules can be tested without a database.
+Row values are coerced tolerantly because MySQL and SQLite drivers disagree on types
+(``1`` vs ``'1'`` vs ``Decimal``; ``None`` for unknown).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, NamedTuple
+
+Row = Mapping[str, Any]
+Config = Mapping[str, Any] | None
+
+DEFAULT_REASONABLE_REPLICATION_LAG_SECONDS = 10
+
+# `last_io_error LIKE '%error %connecting to master%'` (matches both "connecting" and
+# "reconnecting").  MySQL >= 8.0.23 says "source" instead of "master"; accepting both
+# keeps detection working on new servers (the original only knew "master").
+_FAILING_TO_CONNECT_RE = re.compile(r"error .*connecting to (?:master|source)", re.IGNORECASE | re.DOTALL)
+
+_TRUE_WORDS = frozenset({"1", "true", "t", "yes", "y", "on"})
+_FALSE_WORDS = frozenset({"", "0", "false", "f", "no", "n", "off", "null", "none"})
+
+
+class InstanceKey(NamedTuple):
+    """``hostname:port`` identity; sorts by hostname then numeric port."""
+
+    hostname: str
+    port: int
+
+    def __str__(self) -> str:
+        return f"{self.hostname}:{self.port}"
+
+
+# ---------------------------------------------------------------------------------------
+# Tolerant coercion (drivers return ints, bools, strings, bytes, Decimals or None)
+# ---------------------------------------------------------------------------------------
+
+
+def to_bool(value: Any) -> bool:
+    """Interpret a backend cell as a boolean; ``None`` and unparsable text are false."""
+    if value is None:
+        return False
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int | float | Decimal):
+        return value != 0
+    if isinstance(value, bytes | bytearray):
+        value = value.decode("utf-8", errors="replace")
+    if isinstance(value, str):
+        text = value.strip().lower()
+        if text in _TRUE_WORDS:
+            return True
+        if text in _FALSE_WORDS:
+            return False
+        try:
+            return float(text) != 0
+        except ValueError:
+            return False
+    return bool(value)
+
+
+def to_opt_int(value: Any) -> int | None:
+    """Interpret a backend cell as an integer, keeping ``None`` (SQL NULL) distinct."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float | Decimal):
+        try:
+            return int(value)
+        except (ValueError, OverflowError):
+            return None
+    if isinstance(value, bytes | bytearray):
+        value = value.decode("utf-8", errors="replace")
+    if isinstance(value, str):
+        text = value.strip()
+        if not text or text.lower() in ("null", "none"):
+            return None
+        try:
+            return int(text)
+        except ValueError:
+            pass
+        try:
+            return int(float(text))
+        except (ValueError, OverflowError):
+            return None
+    return None
+
+
+def to_int(value: Any, default: int = 0) -> int:
+    """Like :func:`to_opt_int` but with a default for NULL/unparsable cells."""
+    result = to_opt_int(value)
+    return default if result is None else result
+
+
+def to_str(value: Any) -> str:
+    """Interpret a backend cell as text; ``None`` becomes ``''``."""
+    if value is None:
+        return ""
+    if isinstance(value, bytes | bytearray):
+        return value.decode("utf-8", errors="replace")
+    return str(value)
+
+
+def major_version_of(version: str) -> str:
+    """First two dot-separated tokens of a version string (``10.4.12-MariaDB`` -> ``10.4``)."""
+    return ".".join(version.strip().split(".")[:2])
+
+
+def is_failing_to_connect_error(last_io_error: str) -> bool:
+    """Whether an IO-thread error text says the replica cannot (re)connect to its source."""
+    return bool(_FAILING_TO_CONNECT_RE.search(last_io_error))
+
+
+# ---------------------------------------------------------------------------------------
+# Configuration access (a plain mapping with the original's key names)
+# ---------------------------------------------------------------------------------------
+
+
+def config_value(config: Any, key: str, default: Any) -> Any:
+    """Read a config key from a mapping (or attribute object); ``None`` means default."""
+    if config is None:
+        return default
+    getter = getattr(config, "get", None)
+    value = getter(key, default) if callable(getter) else getattr(config, key, default)
+    return default if value is None else value
+
+
+def config_bool(config: Any, key: str, default: bool) -> bool:
+    """Boolean config key, tolerant of ``'true'``/``'1'`` strings."""
+    return to_bool(config_value(config, key, default))
+
+
+def config_int(config: Any, key: str, default: int) -> int:
+    """Integer config key, tolerant of numeric strings."""
+    return to_int(config_value(config, key, default), default)
+
+
+def config_list(config: Any, key: str) -> list[str]:
+    """List-of-strings config key; a bare string counts as a one-element list."""
+    value = config_value(config, key, [])
+    if isinstance(value, str | bytes):
+        value = [to_str(value)]
+    try:
+        return [to_str(item) for item in value if item is not None]
+    except TypeError:
+        return []
+
+
+def cluster_matches_filters(cluster_name: str, cluster_alias: str, filters: Iterable[str]) -> bool:
+    """Whether a cluster is selected by Recover*ClusterFilters.
+
+    A filter matches when it equals the cluster name or alias, is ``alias=<exact>``,
+    ``alias~=<regex>`` (searched in the alias), ``*``, or a regex found in the cluster
+    name.  Empty filters and invalid regexes never match (the original ignores regex
+    errors too).
+    """
+    for raw in filters:
+        flt = to_str(raw)
+        if not flt:
+            continue
+        if flt in (cluster_name, cluster_alias):
+            return True
+        if flt.startswith("alias="):
+            if flt[len("alias=") :] == cluster_alias:
+                return True
+        elif flt.startswith("alias~="):
+            if _regex_search(flt[len("alias~=") :], cluster_alias):
+                return True
+        elif flt == "*" or _regex_search(flt, cluster_name):
+            return True
+    return False
+
+
+def _regex_search(pattern: str, text: str) -> bool:
+    try:
+        return re.search(pattern, text) is not None
+    except re.error:
+        return False
+
+
+# ---------------------------------------------------------------------------------------
+# Facts
+# ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AnalysisFacts:
+    """Everything the decision chain and structure warnings need about one analysed instance.
+
+    The instance ("M") is a potential master; counts are over its direct replicas
+    ("R", rows whose master is M, dead ones included as long as their rows exist).
+    Defaults describe a healthy, replica-less master so that tests and property checks
+    can build facts directly.
+    """
+
+    hostname: str
+    port: int
+    master_hostname: str = ""
+    master_port: int = 0
+    cluster_name: str = ""
+    cluster_alias: str = ""
+    cluster_domain: str = ""
+    data_center: str = ""
+    region: str = ""
+    physical_environment: str = ""
+    binary_log_file: str = ""
+    binary_log_pos: int = 0
+    # Role of M
+    is_master: bool = True
+    is_co_master: bool = False
+    is_cluster_master: bool = False
+    is_replication_group_member: bool = False
+    is_binlog_server: bool = False
+    is_read_only: bool = False
+    replication_depth: int = 0
+    # Health of M
+    last_check_valid: bool = True
+    last_check_partial_success: bool = False
+    is_failing_to_connect_to_master: bool = False
+    is_stale_binlog_coordinates: bool = False
+    is_downtimed: bool = False
+    downtime_end_timestamp: str = ""
+    downtime_remaining_seconds: int = 0
+    # Replica counts
+    count_replicas: int = 0
+    count_valid_replicas: int = 0
+    count_valid_replicating_replicas: int = 0
+    count_replicas_failing_to_connect_to_master: int = 0
+    count_downtimed_replicas: int = 0
+    count_lagging_replicas: int = 0
+    count_delayed_replicas: int = 0
+    count_co_master_replicas: int = 0
+    # Logging replicas (log_bin and log_slave_updates)
+    count_logging_replicas: int = 0
+    count_statement_based_logging_replicas: int = 0
+    count_mixed_based_logging_replicas: int = 0
+    count_row_based_logging_replicas: int = 0
+    count_distinct_major_versions_logging_replicas: int = 0
+    # Failover support of the immediate topology
+    oracle_gtid_immediate_topology: bool = False
+    mariadb_gtid_immediate_topology: bool = False
+    binlog_server_immediate_topology: bool = False
+    pseudo_gtid_immediate_topology: bool = False
+    # Semi-sync
+    semi_sync_master_enabled: bool = False
+    semi_sync_master_status: bool = False
+    semi_sync_master_wait_for_replica_count: int = 0
+    semi_sync_master_clients: int = 0
+    count_semi_sync_replicas_enabled: int = 0
+    count_valid_semi_sync_replicas: int = 0
+    # GTID
+    gtid_mode: str = ""
+    min_replica_gtid_mode: str = ""
+    max_replica_gtid_mode: str = ""
+    max_replica_gtid_errant: str = ""
+    # Recovery configuration applied to this cluster
+    has_automated_master_recovery: bool = False
+    has_automated_intermediate_master_recovery: bool = False
+    replica_keys: tuple[InstanceKey, ...] = ()
+
+    @property
+    def key(self) -> InstanceKey:
+        """The analysed instance's key."""
+        return InstanceKey(self.hostname, self.port)
+
+    @property
+    def master_key(self) -> InstanceKey:
+        """M's own async master key (empty host / port 0 for a master)."""
+        return InstanceKey(self.master_hostname, self.master_port)
+
+
+@dataclass(frozen=True)
+class _Row:
+    """One backend row with its cells coerced once."""
+
+    key: InstanceKey
+    join_hostname: str
+    master_host: str
+    master_port: int
+    analysis_valid: bool
+    check_valid: bool
+    partial_success: bool
+    io_running: bool
+    sql_running: bool
+    io_error_connecting: bool
+    lag: int | None
+    sql_delay: int
+    log_bin: bool
+    log_slave_updates: bool
+    binlog_format: str
+    major_version: str | None
+    oracle_gtid: bool
+    mariadb_gtid: bool
+    binlog_server: bool
+    pseudo_gtid: bool
+    gtid_mode: str | None
+    gtid_errant: str
+    is_co_master: bool
+    is_downtimed: bool
+    in_maintenance: bool
+    semi_sync_replica_enabled: bool
+    row: Row
+
+
+def _timestamps_valid(row: Row) -> bool:
+    """Fallback validity (``last_checked <= last_seen``) when the backend gave no flag."""
+    checked, seen = row.get("last_checked"), row.get("last_seen")
+    if checked is None or seen is None:
+        return False
+    try:
+        return bool(checked <= seen)
+    except TypeError:
+        return to_str(checked) <= to_str(seen)
+
+
+def _flag(row: Row, *names: str) -> bool | None:
+    for name in names:
+        value = row.get(name)
+        if value is not None:
+            return to_bool(value)
+    return None
+
+
+def _normalize(row: Row) -> _Row:
+    hostname = to_str(row.get("hostname"))
+    resolved = to_str(row.get("resolved_hostname"))
+    check_valid = _flag(row, "is_last_check_valid")
+    if check_valid is None:
+        check_valid = _timestamps_valid(row)
+    analysis_valid = _flag(row, "is_analysis_valid")
+    if analysis_valid is None:
+        analysis_valid = check_valid
+    major = to_str(row.get("major_version")).strip()
+    if not major:
+        version = to_str(row.get("version"))
+        major = major_version_of(version) if version.strip() else ""
+    gtid_mode = row.get("gtid_mode")
+    return _Row(
+        key=InstanceKey(hostname, to_int(row.get("port"))),
+        join_hostname=resolved or hostname,
+        master_host=to_str(row.get("master_host")).strip(),
+        master_port=to_int(row.get("master_port")),
+        analysis_valid=analysis_valid,
+        check_valid=check_valid,
+        partial_success=to_bool(row.get("last_check_partial_success")),
+        io_running=to_bool(row.get("slave_io_running")),
+        sql_running=to_bool(row.get("slave_sql_running")),
+        io_error_connecting=is_failing_to_connect_error(to_str(row.get("last_io_error"))),
+        lag=to_opt_int(row.get("slave_lag_seconds")),
+        sql_delay=to_int(row.get("sql_delay")),
+        log_bin=to_bool(row.get("log_bin")),
+        log_slave_updates=to_bool(row.get("log_slave_updates")),
+        binlog_format=to_str(row.get("binlog_format")).strip().upper(),
+        major_version=major or None,
+        oracle_gtid=to_bool(row.get("oracle_gtid")),
+        mariadb_gtid=to_bool(row.get("mariadb_gtid")),
+        binlog_server=to_bool(row.get("binlog_server")),
+        pseudo_gtid=to_bool(row.get("pseudo_gtid")),
+        gtid_mode=None if gtid_mode is None else to_str(gtid_mode),
+        gtid_errant=to_str(row.get("gtid_errant")),
+        is_co_master=to_bool(row.get("is_co_master")),
+        is_downtimed=to_bool(row.get("is_downtimed")),
+        in_maintenance=to_bool(row.get("in_maintenance")),
+        semi_sync_replica_enabled=to_bool(row.get("semi_sync_replica_enabled")),
+        row=row,
+    )
+
+
+def _has_async_master(r: _Row) -> bool:
+    """An async master is configured unless host is ''/'_'/detached ('//…') or port is 0."""
+    return not (r.master_host in ("", "_") or r.master_port == 0 or r.master_host.startswith("//"))
+
+
+def _facts_for(m: _Row, replicas: Sequence[_Row], config: Config) -> AnalysisFacts:
+    row = m.row
+    lag_threshold = config_int(config, "ReasonableReplicationLagSeconds", DEFAULT_REASONABLE_REPLICATION_LAG_SECONDS)
+    group_name = to_str(row.get("replication_group_name")).strip()
+    group_state = to_str(row.get("replication_group_member_state")).strip().upper()
+    group_role = to_str(row.get("replication_group_member_role")).strip().upper()
+    is_group_member = bool(group_name) and group_state != "OFFLINE"
+    is_master = not _has_async_master(m) and (not group_name or group_role == "PRIMARY")
+
+    valid = [r for r in replicas if r.check_valid]
+    logging = [r for r in replicas if r.log_bin and r.log_slave_updates]
+    count_valid = len(valid)
+    gtid_modes = [r.gtid_mode for r in replicas if r.gtid_mode is not None]
+    errants = ["" if r.is_downtimed else r.gtid_errant for r in replicas]
+
+    def all_valid(pred: Callable[[_Row], bool]) -> bool:
+        return count_valid > 0 and sum(1 for r in valid if pred(r)) == count_valid
+
+    cluster_name = to_str(row.get("cluster_name"))
+    cluster_alias = to_str(row.get("cluster_alias")) or cluster_name
+    cluster_domain = to_str(row.get("cluster_domain")) or cluster_name
+    return AnalysisFacts(
+        hostname=m.key.hostname,
+        port=m.key.port,
+        master_hostname=m.master_host,
+        master_port=m.master_port,
+        cluster_name=cluster_name,
+        cluster_alias=cluster_alias,
+        cluster_domain=cluster_domain,
+        data_center=to_str(row.get("data_center")),
+        region=to_str(row.get("region")),
+        physical_environment=to_str(row.get("physical_environment")),
+        binary_log_file=to_str(row.get("binary_log_file")),
+        binary_log_pos=to_int(row.get("binary_log_pos")),
+        is_master=is_master,
+        is_co_master=m.is_co_master or any(r.is_co_master for r in replicas),
+        is_cluster_master=str(m.key) == cluster_name,
+        is_replication_group_member=is_group_member,
+        is_binlog_server=m.binlog_server,
+        is_read_only=to_bool(row.get("read_only")),
+        replication_depth=to_int(row.get("replication_depth")),
+        last_check_valid=m.analysis_valid,
+        last_check_partial_success=m.partial_success,
+        is_failing_to_connect_to_master=m.sql_running and not m.io_running and m.io_error_connecting,
+        is_stale_binlog_coordinates=to_bool(row.get("is_stale_binlog_coordinates")),
+        is_downtimed=m.is_downtimed,
+        downtime_end_timestamp=to_str(row.get("downtime_end_timestamp")),
+        downtime_remaining_seconds=to_int(row.get("downtime_remaining_seconds")),
+        count_replicas=len(replicas),
+        count_valid_replicas=count_valid,
+        count_valid_replicating_replicas=sum(1 for r in valid if r.io_running and r.sql_running),
+        count_replicas_failing_to_connect_to_master=sum(
+            1 for r in valid if not r.io_running and r.sql_running and r.io_error_connecting
+        ),
+        count_downtimed_replicas=sum(1 for r in replicas if r.is_downtimed),
+        count_lagging_replicas=sum(1 for r in replicas if r.lag is not None and r.lag > lag_threshold),
+        count_delayed_replicas=sum(1 for r in replicas if r.sql_delay > 0),
+        count_co_master_replicas=sum(1 for r in replicas if r.is_co_master),
+        count_logging_replicas=len(logging),
+        count_statement_based_logging_replicas=sum(1 for r in logging if r.binlog_format == "STATEMENT"),
+        count_mixed_based_logging_replicas=sum(1 for r in logging if r.binlog_format == "MIXED"),
+        count_row_based_logging_replicas=sum(1 for r in logging if r.binlog_format == "ROW"),
+        count_distinct_major_versions_logging_replicas=len(
+            {r.major_version for r in logging if r.major_version is not None}
+        ),
+        oracle_gtid_immediate_topology=all_valid(lambda r: r.oracle_gtid),
+        mariadb_gtid_immediate_topology=all_valid(lambda r: r.mariadb_gtid),
+        binlog_server_immediate_topology=all_valid(lambda r: r.binlog_server),
+        pseudo_gtid_immediate_topology=m.pseudo_gtid,
+        semi_sync_master_enabled=to_bool(row.get("semi_sync_master_enabled")),
+        semi_sync_master_status=to_bool(row.get("semi_sync_master_status")),
+        semi_sync_master_wait_for_replica_count=to_int(row.get("semi_sync_master_wait_for_slave_count")),
+        semi_sync_master_clients=to_int(row.get("semi_sync_master_clients")),
+        count_semi_sync_replicas_enabled=sum(1 for r in replicas if r.semi_sync_replica_enabled),
+        count_valid_semi_sync_replicas=sum(1 for r in valid if r.semi_sync_replica_enabled),
+        gtid_mode=to_str(row.get("gtid_mode")),
+        min_replica_gtid_mode=min(gtid_modes) if gtid_modes else "",
+        max_replica_gtid_mode=max(gtid_modes) if gtid_modes else "",
+        max_replica_gtid_errant=max(errants) if errants else "",
+        has_automated_master_recovery=cluster_matches_filters(
+            cluster_name, cluster_alias, config_list(config, "RecoverMasterClusterFilters")
+        ),
+        has_automated_intermediate_master_recovery=cluster_matches_filters(
+            cluster_name, cluster_alias, config_list(config, "RecoverIntermediateMasterClusterFilters")
+        ),
+        replica_keys=tuple(sorted(r.key for r in replicas)),
+    )
+
+
+def _worth_analysing(f: AnalysisFacts) -> bool:
+    """ReduceReplicationAnalysisCount: keep only rows where a problem is possible.
+
+    Mirrors the original HAVING clause; in effect healthy leaves are dropped while any
+    instance with replicas, an invalid check, or a failing IO thread is kept.
+    """
+    return (
+        not f.last_check_valid
+        or f.count_replicas_failing_to_connect_to_master > 0
+        or f.count_valid_replicas < f.count_replicas
+        or f.count_valid_replicating_replicas < f.count_replicas
+        or f.is_failing_to_connect_to_master
+        or f.count_replicas > 0
+    )
+
+
+def build_facts(rows: Iterable[Row], config: Config = None) -> list[AnalysisFacts]:
+    """Group backend rows into one :class:`AnalysisFacts` per analysable instance.
+
+    A replica belongs to M when ``replica.master_host == coalesce(M.resolved_hostname,
+    M.hostname)`` and the ports are equal.  Instances under active maintenance are not
+    analysed (they are being refactored) but still count as replicas of their master.
+    Rows with a duplicate ``hostname:port`` are ignored after the first.  Output order
+    follows input order.
+    """
+    normalized: list[_Row] = []
+    seen: set[InstanceKey] = set()
+    for raw in rows:
+        r = _normalize(raw)
+        if r.key in seen:
+            continue
+        seen.add(r.key)
+        normalized.append(r)
+
+    by_master: dict[tuple[str, int], list[_Row]] = {}
+    for r in normalized:
+        if _has_async_master(r):
+            by_master.setdefault((r.master_host, r.master_port), []).append(r)
+
+    reduce_count = config_bool(config, "ReduceReplicationAnalysisCount", True)
+    result: list[AnalysisFacts] = []
+    for m in normalized:
+        if m.in_maintenance:
+            continue
+        facts = _facts_for(m, by_master.get((m.join_hostname, m.key.port), []), config)
+        if reduce_count and not _worth_analysing(facts):
+            continue
+        result.append(facts)
+    return result
