@@ -265,3 +265,22 @@ def cluster_of(backend: Backend, key: InstanceKey) -> str:
         "SELECT cluster_name FROM database_instance WHERE hostname = ? AND port = ?", (key.hostname, key.port)
     )
     return str(row["cluster_name"]) if row else ""
+
+
+def insert_unseen(backend: Backend, key: InstanceKey) -> None:
+    """A minimal row for a server referenced but never reached: checked now, never seen, so invalid."""
+    d = backend.dialect
+    columns: dict[str, str] = {c: "?" for c in PROBE_COLUMNS}
+    columns.update(last_checked=d.now(), last_attempted_check=d.now(), last_check_partial_success="0")
+    row = {
+        "hostname": key.hostname,
+        "port": key.port,
+        "version": "Unknown",
+        "cluster_name": str(key),
+        "slave_hosts": "[]",
+        "replication_group_members": "[]",
+        "replication_sql_thread_state": -1,
+        "replication_io_thread_state": -1,
+        "replication_group_is_single_primary_mode": 1,
+    }
+    backend.execute(d.insert_ignore("database_instance", columns), [_value(row, c) for c in PROBE_COLUMNS])

@@ -9,7 +9,7 @@ from orchestrator_cli import __version__
 from orchestrator_cli.cli.render import render
 from orchestrator_cli.commands import registry
 from orchestrator_cli.commands.context import Context, Options
-from orchestrator_cli.commands.output import Output
+from orchestrator_cli.commands.output import Output, combine
 from orchestrator_cli.config import load_config
 from orchestrator_cli.errors import OrchestratorError, UsageError
 from orchestrator_cli.model.keys import split_keys
@@ -27,7 +27,7 @@ def run_command(cmd: registry.Command, options: Options) -> int:
         config = load_config(options.config or None, {"SkipOrchestratorDatabaseUpdate": False})
     context = Context(options, config)
     tokens = split_keys(options.instance) if cmd.multi_instance and options.instance else [options.instance]
-    output = Output()
+    outputs: list[Output] = []
     try:
         if cmd.access == "L" and not options.skip_continuous_registration:
             from orchestrator_cli.backend import health
@@ -35,11 +35,12 @@ def run_command(cmd: registry.Command, options: Options) -> int:
             health.register(context.backend, "CLIMode", cmd.name, __version__)
         for token in tokens:
             try:
-                output.extend(cmd.func(context.for_instance(token)))
+                outputs.append(cmd.func(context.for_instance(token)))
             except OrchestratorError:
-                render(output, options.format)
+                if outputs:
+                    render(combine(outputs), options.format)
                 raise
-        render(output, options.format)
+        render(combine(outputs) if outputs else Output(), options.format)
     finally:
         context.close()
         sys.stdout.flush()

@@ -37,6 +37,42 @@ def _audit(ctx: Context, audit_type: str, key: InstanceKey, message: str) -> Non
 
 
 @command(
+    "discover",
+    SECTION,
+    "Probe an instance and crawl its whole topology (masters and replicas) into the backend",
+    access="L",
+    examples=("orchestrator -c discover -i db1.example.com:3306",),
+)
+def discover(ctx: Context) -> Output:
+    from orchestrator_cli.backend import audit
+    from orchestrator_cli.commands.progress import note, progress
+    from orchestrator_cli.discovery.crawl import crawl
+    from orchestrator_cli.errors import TopologyError
+
+    key = ctx.instance_key(fuzzy=False)
+    with progress(ctx, "discovering") as update:
+        result = crawl([key], ctx.topology, ctx.backend, ctx.config, progress=update)
+    if key not in result.aliases:
+        raise TopologyError(f"cannot discover {result.failed.get(key, f'{key}: not reachable')}")
+    resolved = result.aliases[key]
+    clusters = sorted({str(r.row["cluster_name"]) for r in result.probed.values()})
+    audit.audit(
+        ctx.backend, "discover", resolved, f"crawled {len(result.probed)} instances",
+        str(result.probed[resolved].row["cluster_name"]),
+    )  # fmt: skip
+    for failed, why in sorted(result.failed.items()):
+        note(ctx, f"unreachable: {failed}: {why}")
+    note(ctx, f"discovered {len(result.probed)} instance(s) in {len(clusters)} cluster(s)")
+    data = {
+        "Key": str(resolved),
+        "Discovered": sorted(str(k) for k in result.probed),
+        "Unreachable": {str(k): v for k, v in result.failed.items()},
+        "Clusters": clusters,
+    }
+    return line(resolved, data=data)
+
+
+@command(
     "forget",
     SECTION,
     "Remove an instance from the backend (it is rediscovered if still replicating)",

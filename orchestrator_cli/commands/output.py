@@ -16,14 +16,13 @@ class Output:
     def json_data(self) -> Any:
         return self.lines if self.data is None else self.data
 
-    def extend(self, other: Output) -> None:
-        """Several `-i` tokens: the original concatenates their output."""
-        self.lines.extend(other.lines)
-        if other.data is not None or self.data is not None:
-            mine = self.json_data()
-            theirs = other.json_data()
-            mine = mine if isinstance(mine, list) else [mine]
-            self.data = [*mine, *(theirs if isinstance(theirs, list) else [theirs])]
+
+
+def combine(outputs: list[Output]) -> Output:
+    """Several `-i` tokens: the original concatenates their output; JSON gets one entry per token."""
+    if len(outputs) == 1:
+        return outputs[0]
+    return Output(lines=[ln for o in outputs for ln in o.lines], data=[o.json_data() for o in outputs])
 
 
 def lines(items: Iterable[object], data: Any = None) -> Output:

@@ -1,0 +1,201 @@
+"""Crawl a whole topology from any member, concurrently, and write it to the backend in one batch.
+
+Unlike the original, which learns one level per poll cycle, the crawl sees the whole graph before
+it writes, so cluster names, depths, co-masters, aliases and errant GTIDs are right on the first run.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from typing import Any
+
+from orchestrator_cli.backend import candidates, clusters, hostnames, instances
+from orchestrator_cli.backend.connection import Backend
+from orchestrator_cli.discovery.probe import ProbeResult, probe
+from orchestrator_cli.errors import OrchestratorError
+from orchestrator_cli.model.keys import InstanceKey
+from orchestrator_cli.model.promotion import CLI_RULES
+
+log = logging.getLogger("orchestrator.discovery")
+
+Progress = Callable[[int, int, str], None]  # probed, known, current key
+
+
+@dataclass
+class CrawlResult:
+    probed: dict[InstanceKey, ProbeResult] = field(default_factory=dict)
+    failed: dict[InstanceKey, str] = field(default_factory=dict)
+    aliases: dict[InstanceKey, InstanceKey] = field(default_factory=dict)  # probed-as -> resolved key
+
+    def resolved(self, key: InstanceKey) -> InstanceKey:
+        return self.aliases.get(key, key)
+
+
+def crawl(
+    seeds: Iterable[InstanceKey],
+    access: Any,
+    backend: Backend,
+    config: Mapping[str, Any],
+    *,
+    follow: bool = True,
+    progress: Progress | None = None,
+) -> CrawlResult:
+    result = CrawlResult()
+    ignore = [re.compile(p) for p in config.get("DiscoveryIgnoreHostnameFilters") or []]
+    ignore_masters = [re.compile(p) for p in config.get("DiscoveryIgnoreMasterHostnameFilters") or []]
+    workers = max(1, min(int(config.get("DiscoveryMaxConcurrency", 300)), 32))
+    seen: set[InstanceKey] = set()
+    pending: dict[Future[ProbeResult], InstanceKey] = {}
+
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="probe") as pool:
+
+        def submit(key: InstanceKey) -> None:
+            if key in seen or any(r.search(str(key)) for r in ignore):
+                return
+            seen.add(key)
+            pending[pool.submit(probe, access.server(key, discovery=True), config)] = key
+
+        for seed in seeds:
+            submit(seed)
+        while pending:
+            done, _ = wait(list(pending), return_when=FIRST_COMPLETED)
+            for fut in done:
+                key = pending.pop(fut)
+                try:
+                    res = fut.result()
+                except OrchestratorError as e:
+                    result.failed[key] = str(e)
+                    log.info("%s: probe failed: %s", key, e)
+                else:
+                    result.probed[res.key] = res
+                    result.aliases[key] = res.key
+                    seen.add(res.key)
+                    if follow:
+                        for replica in res.replica_keys:
+                            submit(replica)
+                        if res.master_key and not any(r.search(str(res.master_key)) for r in ignore_masters):
+                            submit(res.master_key)
+                if progress:
+                    progress(len(result.probed) + len(result.failed), len(seen), str(key))
+    _finish(result, backend, config)
+    return result
+
+
+def _finish(result: CrawlResult, backend: Backend, config: Mapping[str, Any]) -> None:
+    """Derive cluster facts over the whole graph, then write everything in one transaction."""
+    rows = {k: r.row for k, r in result.probed.items()}
+    known: dict[InstanceKey, Mapping[str, Any]] = {}
+    for key in {r.master_key for r in result.probed.values() if r.master_key} - set(rows):
+        row = instances.read_instance(backend, key)
+        if row:
+            known[key] = row
+
+    def master_of(key: InstanceKey) -> InstanceKey | None:
+        if key in rows:
+            res = result.probed[key]
+            return result.resolved(res.master_key) if res.master_key else None
+        row = known.get(key)
+        if row and row.get("master_host") and int(row.get("master_port") or 0):
+            return InstanceKey(str(row["master_host"]), int(row["master_port"]))
+        return None
+
+    for key, row in rows.items():
+        chain = [key]
+        cursor = master_of(key)
+        co_master = False
+        while cursor is not None and cursor not in chain and len(chain) < 64:
+            chain.append(cursor)
+            cursor = master_of(cursor)
+        if cursor is not None and cursor in chain:
+            # A cycle: the members of the loop are co-masters; the smallest key names the cluster.
+            loop = chain[chain.index(cursor) :]
+            root = min(loop)
+            co_master = key in loop
+            depth = 0 if key == root else (chain.index(root) if root in chain else 1)
+            cluster = str(root)
+        else:
+            root = chain[-1]
+            depth = len(chain) - 1
+            cluster = str(root)
+            if root not in rows and root in known and known[root].get("cluster_name"):
+                cluster = str(known[root]["cluster_name"])
+        row["cluster_name"] = cluster
+        row["replication_depth"] = depth
+        row["is_co_master"] = int(co_master)
+        row["ancestry_uuid"] = ",".join(
+            str(rows[k]["server_uuid"]) for k in reversed(chain) if k in rows and rows[k].get("server_uuid")
+        )
+    _errant_gtids(result, rows)
+    _aliases(result, rows, backend, config)
+    _write(result, rows, backend, config)
+
+
+def _errant_gtids(result: CrawlResult, rows: dict[InstanceKey, dict[str, Any]]) -> None:
+    from orchestrator_cli.model.gtid import errant
+
+    for key, row in rows.items():
+        master = result.probed[key].master_key
+        master_row = rows.get(result.resolved(master)) if master else None
+        if not master_row or not row["executed_gtid_set"] or not master_row["executed_gtid_set"]:
+            continue
+        try:
+            row["gtid_errant"] = str(errant(
+                row["executed_gtid_set"], master_row["executed_gtid_set"], replica_uuid=row["server_uuid"],
+                master_uuid=master_row["server_uuid"], ancestry=row["ancestry_uuid"],
+                is_co_master=bool(row["is_co_master"]),
+            ))  # fmt: skip
+        except ValueError as e:
+            log.warning("%s: cannot compute errant GTIDs: %s", key, e)
+
+
+def _aliases(
+    result: CrawlResult, rows: dict[InstanceKey, dict[str, Any]], backend: Backend, config: Mapping[str, Any]
+) -> None:
+    by_cluster: dict[str, list[InstanceKey]] = {}
+    for key, row in rows.items():
+        by_cluster.setdefault(row["cluster_name"], []).append(key)
+    name_map = config.get("ClusterNameToAlias") or {}
+    for cluster, members in by_cluster.items():
+        members.sort(key=lambda k: (rows[k]["replication_depth"], k))
+        override = backend.query_one("SELECT alias FROM cluster_alias_override WHERE cluster_name = ?", (cluster,))
+        alias = str(override["alias"]) if override else ""
+        if not alias:
+            alias = next((result.probed[k].detected_alias for k in members if result.probed[k].detected_alias), "")
+        if not alias:
+            alias = next((a for pattern, a in name_map.items() if re.search(pattern, cluster)), "")
+        for k in members:
+            rows[k]["suggested_cluster_alias"] = alias
+
+
+def _write(
+    result: CrawlResult, rows: dict[InstanceKey, dict[str, Any]], backend: Backend, config: Mapping[str, Any]
+) -> None:
+    with backend.transaction():
+        instances.write_instances(backend, list(rows.values()))
+        for probed_as, key in result.aliases.items():
+            if probed_as != key:
+                hostnames.register_resolve(backend, probed_as.hostname, key.hostname)
+        for key in result.failed:
+            if instances.exists(backend, key):
+                instances.record_failed_check(backend, key, partial=False)
+        for res in result.probed.values():
+            if res.master_key and result.resolved(res.master_key) not in rows:
+                _ensure_minimal_row(backend, res.master_key)
+            if res.promotion_rule in CLI_RULES:
+                candidates.register(backend, res.key, res.promotion_rule)
+            if res.detected_domain:
+                clusters.register_domain(backend, str(res.key), res.detected_domain)
+        for row in rows.values():
+            if row["suggested_cluster_alias"] and row["replication_depth"] == 0:
+                clusters.register_alias(backend, row["cluster_name"], row["suggested_cluster_alias"])
+
+
+def _ensure_minimal_row(backend: Backend, key: InstanceKey) -> None:
+    """A master that replicas point at but that could not be probed: known, never seen (so: invalid)."""
+    if instances.exists(backend, key):
+        return
+    instances.insert_unseen(backend, key)

@@ -1,0 +1,206 @@
+"""Probe one server into a `database_instance` row (spec §1.2): what it is, what it replicates from, who replicates from it."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from orchestrator_cli.errors import OrchestratorError, TopologyError
+from orchestrator_cli.model.keys import InstanceKey
+from orchestrator_cli.mysql import flavor as fl
+
+log = logging.getLogger("orchestrator.discovery")
+
+
+@dataclass
+class ProbeResult:
+    key: InstanceKey  # the key after MySQLHostnameResolveMethod
+    probed_as: InstanceKey  # the key we connected to
+    row: dict[str, Any]
+    master_key: InstanceKey | None
+    replica_keys: list[InstanceKey] = field(default_factory=list)
+    detected_alias: str = ""
+    detected_domain: str = ""
+    promotion_rule: str = ""
+    errors: list[str] = field(default_factory=list)
+    flavor: fl.Flavor | None = None
+    gtid: fl.GtidFacts | None = None
+
+
+def probe(server: Any, config: Mapping[str, Any]) -> ProbeResult:
+    """Read everything about one server. Raises TopologyError when even the core variables cannot be read."""
+    started = time.monotonic()
+    key: InstanceKey = server.key
+    core = server.core_variables()  # failure here: instance not found
+    flavor: fl.Flavor = server.flavor
+    errors: list[str] = []
+
+    def optional(what: str, fn: Any, default: Any) -> Any:
+        try:
+            return fn()
+        except (OrchestratorError, fl.FlavorError) as e:
+            errors.append(f"{what}: {e}")
+            return default
+
+    uptime = optional("uptime", server.uptime, 0)
+    binlog_file, binlog_pos = server.master_status() if core.log_bin else ("", 0)
+    semi = optional("semi-sync", server.semi_sync, None)
+    gtid = optional("gtid", server.gtid_facts, fl.GtidFacts())
+    status = server.replica_status()  # failure aborts the probe, as in the original
+    resolved = _resolve_hostname(key, core, config)
+    master_key = None
+    if status.is_replica and not status.is_detached:
+        master_key = InstanceKey(status.master_host, status.master_port)
+    lag = status.seconds_behind_master
+    lag_query = config.get("ReplicationLagQuery")
+    if lag_query:
+        value = optional("ReplicationLagQuery", lambda: server.single_value(lag_query), None)
+        if value is not None:
+            lag = max(0, int(float(value)))
+    replica_keys = optional("replicas", lambda: _replica_keys(server, resolved, config), [])
+    patterns = {
+        "data_center": _pattern(config.get("DataCenterPattern"), resolved.hostname),
+        "region": _pattern(config.get("RegionPattern"), resolved.hostname),
+        "physical_environment": _pattern(config.get("PhysicalEnvironmentPattern"), resolved.hostname),
+    }
+    for column, query_key in (
+        ("data_center", "DetectDataCenterQuery"),
+        ("region", "DetectRegionQuery"),
+        ("physical_environment", "DetectPhysicalEnvironmentQuery"),
+    ):
+        if config.get(query_key):
+            patterns[column] = str(optional(query_key, lambda q=config[query_key]: server.single_value(q), "") or "")
+    instance_alias = _detect(server, config, "DetectInstanceAliasQuery", optional)
+    semi_enforced = _detect(server, config, "DetectSemiSyncEnforcedQuery", optional)
+    pseudo = _detect(server, config, "DetectPseudoGTIDQuery", optional) == "1"
+    promotion_rule = _detect(server, config, "DetectPromotionRuleQuery", optional)
+    alias = _detect(server, config, "DetectClusterAliasQuery", optional)
+    domain = _detect(server, config, "DetectClusterDomainQuery", optional) if master_key is None else ""
+    version = core.version
+    row: dict[str, Any] = {
+        "hostname": resolved.hostname,
+        "port": resolved.port,
+        "uptime": uptime,
+        "server_id": core.server_id,
+        "server_uuid": gtid.server_uuid if gtid else "",
+        "version": version,
+        "version_comment": core.version_comment,
+        "major_version": ".".join(version.split(".")[:2]),
+        "binlog_server": 0,
+        "read_only": int(core.read_only),
+        "binlog_format": core.binlog_format,
+        "binlog_row_image": gtid.binlog_row_image if gtid else "",
+        "log_bin": int(core.log_bin),
+        "log_slave_updates": int(core.log_slave_updates),
+        "binary_log_file": binlog_file,
+        "binary_log_pos": binlog_pos,
+        "master_host": status.master_host,
+        "master_port": status.master_port,
+        "slave_sql_running": int(status.sql_running),
+        "slave_io_running": int(status.io_running),
+        "replication_sql_thread_state": status.sql_state,
+        "replication_io_thread_state": status.io_state,
+        "has_replication_filters": int(status.has_replication_filters),
+        "oracle_gtid": int(status.auto_position),
+        "mariadb_gtid": int(status.uses_mariadb_gtid),
+        "master_uuid": status.master_uuid if status.master_uuid not in ("No",) else "",
+        "executed_gtid_set": gtid.gtid_executed if gtid else "",
+        "gtid_purged": gtid.gtid_purged if gtid else "",
+        "gtid_errant": "",
+        "supports_oracle_gtid": int(bool(gtid and gtid.supports_oracle_gtid)),
+        "gtid_mode": gtid.gtid_mode if gtid else "",
+        "pseudo_gtid": int(pseudo),
+        "master_log_file": status.master_log_file,
+        "read_master_log_pos": status.read_master_log_pos,
+        "relay_master_log_file": status.relay_master_log_file,
+        "exec_master_log_pos": status.exec_master_log_pos,
+        "relay_log_file": status.relay_log_file,
+        "relay_log_pos": status.relay_log_pos,
+        "last_sql_error": status.last_sql_error,
+        "last_io_error": status.last_io_error,
+        "seconds_behind_master": status.seconds_behind_master,
+        "slave_lag_seconds": lag,
+        "sql_delay": status.sql_delay,
+        "allow_tls": int(status.master_ssl_allowed),
+        "num_slave_hosts": len(replica_keys),
+        "slave_hosts": [{"Hostname": k.hostname, "Port": k.port} for k in replica_keys],
+        "instance_alias": instance_alias,
+        "semi_sync_enforced": _int(semi_enforced),
+        "semi_sync_available": int(bool(semi and semi.available)),
+        "semi_sync_master_enabled": int(bool(semi and semi.master_enabled)),
+        "semi_sync_master_timeout": semi.master_timeout if semi else 0,
+        "semi_sync_master_wait_for_slave_count": semi.master_wait_for_slave_count if semi else 0,
+        "semi_sync_master_status": int(bool(semi and semi.master_status)),
+        "semi_sync_master_clients": semi.master_clients if semi else 0,
+        "semi_sync_replica_enabled": int(bool(semi and semi.replica_enabled)),
+        "semi_sync_replica_status": int(bool(semi and semi.replica_status)),
+        "replication_credentials_available": int(bool(config.get("ReplicationCredentialsQuery"))),
+        "has_replication_credentials": int(bool(status.master_user)),
+        "replication_group_name": "",
+        "replication_group_is_single_primary_mode": 1,
+        "replication_group_member_state": "",
+        "replication_group_member_role": "",
+        "replication_group_members": [],
+        "replication_group_primary_host": "",
+        "replication_group_primary_port": 0,
+        **patterns,
+    }
+    row["last_discovery_latency"] = int((time.monotonic() - started) * 1e9)
+    for e in errors:
+        log.warning("%s: %s", key, e)
+    return ProbeResult(
+        key=resolved, probed_as=key, row=row, master_key=master_key, replica_keys=replica_keys,
+        detected_alias=alias, detected_domain=domain, promotion_rule=promotion_rule, errors=errors,
+        flavor=flavor, gtid=gtid,
+    )  # fmt: skip
+
+
+def _resolve_hostname(key: InstanceKey, core: fl.CoreVariables, config: Mapping[str, Any]) -> InstanceKey:
+    method = str(config.get("MySQLHostnameResolveMethod", "@@hostname")).lower()
+    if method in ("default", "hostname", "@@hostname"):
+        name = core.hostname
+    elif method in ("report_host", "@@report_host"):
+        if not core.report_host:
+            raise TopologyError(f"{key}: MySQLHostnameResolveMethod is {method} but report_host is empty")
+        name = core.report_host
+    else:
+        name = key.hostname
+    return InstanceKey(name or key.hostname, key.port)
+
+
+def _replica_keys(server: Any, key: InstanceKey, config: Mapping[str, Any]) -> list[InstanceKey]:
+    """SHOW SLAVE HOSTS when configured (report_host/report_port); else the processlist, on the master's port."""
+    keys: list[InstanceKey] = []
+    if config.get("DiscoverByShowSlaveHosts"):
+        keys = [InstanceKey(h, p) for h, p in server.replica_hosts() if h and p]
+    if not keys:
+        keys = [InstanceKey(h, key.port) for h in server.processlist_replica_hosts() if h]
+    ignore = [re.compile(p) for p in config.get("DiscoveryIgnoreReplicaHostnameFilters") or []]
+    unique = sorted({k for k in keys if not any(r.search(str(k)) for r in ignore)})
+    return unique
+
+
+def _pattern(pattern: str | None, hostname: str) -> str:
+    if not pattern:
+        return ""
+    m = re.search(pattern, hostname)
+    return m.group(1) if m and m.groups() else ""
+
+
+def _detect(server: Any, config: Mapping[str, Any], query_key: str, optional: Any) -> str:
+    query = config.get(query_key)
+    if not query:
+        return ""
+    value = optional(query_key, lambda: server.single_value(query), "")
+    return "" if value is None else str(value)
+
+
+def _int(value: str) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        return 0

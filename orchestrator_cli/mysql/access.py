@@ -1,0 +1,89 @@
+"""Connections to topology servers: credentials and timeouts from config, one connection per server.
+
+`TopologyAccess` hands out `TopologyServer` objects; every statement that changes a server goes
+through `TopologyServer.change`, which logs it, reports it to the audit hook, and in `--noop` mode
+records it instead of running it.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from orchestrator_cli.errors import TopologyError
+from orchestrator_cli.model.keys import InstanceKey
+
+log = logging.getLogger("orchestrator.mysql")
+
+ChangeHook = Callable[[InstanceKey, str], None]
+
+
+class TopologyAccess:
+    def __init__(self, config: Mapping[str, Any], *, noop: bool = False, on_change: ChangeHook | None = None) -> None:
+        self.config = config
+        self.noop = noop
+        self.on_change = on_change
+        self.noop_statements: list[tuple[InstanceKey, str]] = []
+        self._servers: dict[InstanceKey, Any] = {}
+        self._lock = threading.Lock()
+
+    def server(self, key: InstanceKey, *, discovery: bool = False) -> Any:
+        """A (cached) handle; the connection opens on first use."""
+        from orchestrator_cli.mysql.server import TopologyServer
+
+        with self._lock:
+            srv = self._servers.get(key)
+            if srv is None:
+                srv = TopologyServer(key, self, discovery=discovery)
+                self._servers[key] = srv
+            return srv
+
+    def forget(self, key: InstanceKey) -> None:
+        """Drop a cached handle (after a server was killed or restarted)."""
+        with self._lock:
+            srv = self._servers.pop(key, None)
+        if srv is not None:
+            srv.close()
+
+    def connect_params(self, key: InstanceKey, *, discovery: bool) -> dict[str, Any]:
+        c = self.config
+        read_timeout = c["MySQLDiscoveryReadTimeoutSeconds"] if discovery else c["MySQLTopologyReadTimeoutSeconds"]
+        params: dict[str, Any] = {
+            "host": key.hostname,
+            "port": key.port,
+            "user": c["MySQLTopologyUser"],
+            "password": c["MySQLTopologyPassword"],
+            "connection_timeout": int(c["MySQLConnectTimeoutSeconds"]),
+            "read_timeout": int(read_timeout),
+            "autocommit": True,
+            "use_pure": True,
+            "charset": "utf8mb4",
+        }
+        if c.get("MySQLTopologyUseMutualTLS"):
+            params.update(
+                ssl_ca=c["MySQLTopologySSLCAFile"] or None,
+                ssl_cert=c["MySQLTopologySSLCertFile"] or None,
+                ssl_key=c["MySQLTopologySSLPrivateKeyFile"] or None,
+                ssl_verify_cert=not c["MySQLTopologySSLSkipVerify"],
+            )
+        else:
+            params["ssl_disabled"] = True
+        return params
+
+    def report_change(self, key: InstanceKey, statement: str) -> None:
+        log.info("%s: %s", key, statement)
+        if self.on_change is not None:
+            self.on_change(key, statement)
+
+    def close(self) -> None:
+        with self._lock:
+            servers, self._servers = list(self._servers.values()), {}
+        for srv in servers:
+            srv.close()
+
+
+def topology_error(key: InstanceKey, error: Exception) -> TopologyError:
+    msg = getattr(error, "msg", None) or str(error)
+    return TopologyError(f"{key}: {msg}")

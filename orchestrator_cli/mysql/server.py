@@ -1,0 +1,158 @@
+"""One topology server: runs the flavor's statements over a mysql.connector connection."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import TYPE_CHECKING, Any
+
+from orchestrator_cli.errors import TopologyError
+from orchestrator_cli.model.keys import InstanceKey
+from orchestrator_cli.mysql import flavor as fl
+from orchestrator_cli.mysql.access import topology_error
+
+if TYPE_CHECKING:
+    from orchestrator_cli.mysql.access import TopologyAccess
+
+log = logging.getLogger("orchestrator.mysql")
+Row = dict[str, Any]
+
+
+class TopologyServer:
+    def __init__(self, key: InstanceKey, access: TopologyAccess, *, discovery: bool = False) -> None:
+        self.key = key
+        self.access = access
+        self._discovery = discovery
+        self._conn: Any = None
+        self._flavor: fl.Flavor | None = None
+        self._lock = threading.RLock()
+
+    # -- connection -----------------------------------------------------------------------------
+    def _connection(self) -> Any:
+        if self._conn is None:
+            import mysql.connector
+
+            try:
+                self._conn = mysql.connector.connect(**self.access.connect_params(self.key, discovery=self._discovery))
+            except mysql.connector.Error as e:
+                raise topology_error(self.key, e) from e
+            except OSError as e:
+                raise TopologyError(f"{self.key}: {e}") from e
+        return self._conn
+
+    def close(self) -> None:
+        with self._lock:
+            if self._conn is not None:
+                try:
+                    self._conn.close()
+                except Exception as e:  # closing a dead connection must not mask the real error
+                    log.debug("%s: close failed: %s", self.key, e)
+                self._conn = None
+
+    @property
+    def flavor(self) -> fl.Flavor:
+        if self._flavor is None:
+            self._flavor = fl.detect_flavor_from_row(self.query_one(fl.version_sql()) or {})
+        return self._flavor
+
+    # -- reads ----------------------------------------------------------------------------------
+    def query(self, sql: str) -> list[Row]:
+        import mysql.connector
+
+        with self._lock:
+            conn = self._connection()
+            try:
+                cur = conn.cursor(dictionary=True)
+                try:
+                    cur.execute(sql)
+                    rows = cur.fetchall() if cur.with_rows else []
+                finally:
+                    cur.close()
+            except mysql.connector.Error as e:
+                if e.errno in (2006, 2013, 2055) or not conn.is_connected():
+                    self.close()
+                raise topology_error(self.key, e) from e
+            return [{k: _plain(v) for k, v in r.items()} for r in rows]
+
+    def query_one(self, sql: str) -> Row | None:
+        rows = self.query(sql)
+        return rows[-1] if rows else None
+
+    def core_variables(self) -> fl.CoreVariables:
+        return self.flavor.parse_core_variables(self.query_one(self.flavor.core_variables_sql()))
+
+    def uptime(self) -> int:
+        return self.flavor.parse_uptime(self.query(self.flavor.uptime_sql()))
+
+    def master_status(self) -> tuple[str, int]:
+        return self.flavor.parse_master_status(self.query_one(self.flavor.master_status_sql()))
+
+    def replica_status(self) -> fl.ReplicaStatus:
+        return self.flavor.parse_replica_status(self.query(self.flavor.replica_status_sql()))
+
+    def replica_hosts(self) -> list[tuple[str, int]]:
+        return self.flavor.parse_replica_hosts(self.query(self.flavor.replica_hosts_sql()))
+
+    def processlist_replica_hosts(self) -> list[str]:
+        return self.flavor.parse_processlist_replicas(self.query(self.flavor.processlist_replicas_sql()))
+
+    def semi_sync(self) -> fl.SemiSyncFacts:
+        variables = fl.rows_to_dict(self.query(self.flavor.semi_sync_variables_sql()))
+        status = fl.rows_to_dict(self.query(self.flavor.semi_sync_status_sql()))
+        return self.flavor.parse_semi_sync(variables, status)
+
+    def gtid_facts(self) -> fl.GtidFacts:
+        sql = self.flavor.gtid_facts_sql()
+        return self.flavor.parse_gtid_facts(self.query_one(sql) if sql else None)
+
+    def binary_logs(self) -> list[tuple[str, int]]:
+        return self.flavor.parse_binary_logs(self.query(self.flavor.binary_logs_sql()))
+
+    def single_value(self, sql: str) -> Any:
+        """First column of the first row of a user-configured query (Detect*Query, ReplicationLagQuery)."""
+        with self._lock:
+            conn = self._connection()
+            import mysql.connector
+
+            try:
+                cur = conn.cursor()
+                try:
+                    cur.execute(sql)
+                    row = cur.fetchone() if cur.with_rows else None
+                    if cur.with_rows:
+                        cur.fetchall()
+                finally:
+                    cur.close()
+            except mysql.connector.Error as e:
+                raise topology_error(self.key, e) from e
+        return None if row is None else _plain(row[0])
+
+    # -- changes --------------------------------------------------------------------------------
+    def change(self, statements: list[str], *, wait_result: bool = False) -> list[Row]:
+        """Run statements that change the server: each is logged and audited, or only recorded under --noop."""
+        out: list[Row] = []
+        for sql in statements:
+            if self.access.noop:
+                self.access.noop_statements.append((self.key, sql))
+                continue
+            self.access.report_change(self.key, _redact(sql))
+            out = self.query(sql)
+        return out
+
+    def wait(self, sql: str) -> Any:
+        """A blocking wait function (MASTER_POS_WAIT, MASTER_GTID_WAIT): a read, but may take long."""
+        return self.single_value(sql)
+
+
+def _redact(sql: str) -> str:
+    import re
+
+    return re.sub(r"(PASSWORD\s*=\s*)'(?:[^'\\]|\\.)*'", r"\1'********'", sql, flags=re.IGNORECASE)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, bytes | bytearray):
+        return value.decode("utf-8", "replace")
+    if isinstance(value, set):
+        return ",".join(sorted(value))
+    return value
