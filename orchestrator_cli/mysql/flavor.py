@@ -1,0 +1,1122 @@
+"""Server flavors: the single owner of the SQL text sent to topology servers.
+
+A :class:`Flavor` knows, for one server family and version, which statements to send (``SHOW SLAVE
+STATUS`` or ``SHOW REPLICA STATUS``, ``CHANGE MASTER TO`` or ``CHANGE REPLICATION SOURCE TO``, ...) and
+how to turn the rows the server returns into flavor-neutral facts (:class:`ReplicaStatus`,
+:class:`SemiSyncFacts`, :class:`GtidFacts`, ...).
+
+This module performs no I/O.  Rows are dictionaries keyed by column name, as returned by a
+``mysql.connector`` dictionary cursor; values may be ``str``, ``bytes``, ``int`` or ``None``.  Column
+lookups are case-insensitive.
+
+Families and the version ranges they cover:
+
+=================  ===========================================================================
+``MariaDB``        every MariaDB release (5.5, 10.x, 11.x); legacy MASTER/SLAVE statements
+``MySQL57``        Oracle MySQL / Percona Server before 8.0 (5.5, 5.6, 5.7)
+``MySQL80Legacy``  8.0.0 - 8.0.21: legacy MASTER/SLAVE statements only
+``MySQL80``        8.0.22 - 8.1.x: ``SHOW REPLICA STATUS``, ``START REPLICA``, ``SHOW REPLICAS``;
+                   ``CHANGE REPLICATION SOURCE TO`` from 8.0.23; ``log_replica_updates``,
+                   ``sql_replica_skip_counter`` and ``SOURCE_POS_WAIT`` from 8.0.26
+``MySQL84``        8.2 and later (8.4 LTS, 9.x): no MASTER/SLAVE statement remains; ``SHOW BINARY LOG
+                   STATUS``, ``RESET BINARY LOGS AND GTIDS``, ``rpl_semi_sync_source_*`` variables
+=================  ===========================================================================
+
+Before the flavor is known, run :func:`version_sql` and pass its row to
+:func:`detect_flavor_from_row` (or call :func:`detect_flavor` with the two strings).
+"""
+
+from __future__ import annotations
+
+import re
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+__all__ = [
+    "CoreVariables",
+    "Flavor",
+    "FlavorError",
+    "GtidFacts",
+    "MariaDB",
+    "MySQL57",
+    "MySQL80",
+    "MySQL80Legacy",
+    "MySQL84",
+    "ReplicaStatus",
+    "SemiSyncFacts",
+    "THREAD_NONE",
+    "THREAD_OTHER",
+    "THREAD_RUNNING",
+    "THREAD_STOPPED",
+    "detect_flavor",
+    "detect_flavor_from_row",
+    "parse_version",
+    "quote_string",
+    "rows_to_dict",
+    "thread_state",
+    "version_sql",
+]
+
+Row = Mapping[str, Any]
+Version = tuple[int, int, int]
+
+THREAD_NONE = -1
+THREAD_STOPPED = 0
+THREAD_RUNNING = 1
+THREAD_OTHER = 2
+
+
+class FlavorError(ValueError):
+    """An operation the flavor cannot perform, or an invalid argument for a statement."""
+
+
+# ---------------------------------------------------------------------------------------------------
+# Value helpers
+# ---------------------------------------------------------------------------------------------------
+
+_ESCAPES = {
+    "\\": "\\\\",
+    "'": "\\'",
+    "\x00": "\\0",
+    "\n": "\\n",
+    "\r": "\\r",
+    "\x1a": "\\Z",
+}
+
+
+def quote_string(s: str, *, no_backslash_escapes: bool = False) -> str:
+    """Return ``s`` as a single-quoted SQL string literal.
+
+    By default backslash, quote, NUL, newline, carriage return and Ctrl-Z are backslash-escaped
+    (what ``mysql_real_escape_string`` does).  With ``no_backslash_escapes=True`` (for servers whose
+    ``sql_mode`` contains ``NO_BACKSLASH_ESCAPES``) quotes are doubled and everything else is literal.
+    """
+    if not isinstance(s, str):
+        raise FlavorError(f"expected a string to quote, got {type(s).__name__}")
+    if no_backslash_escapes:
+        return "'" + s.replace("'", "''") + "'"
+    return "'" + "".join(_ESCAPES.get(ch, ch) for ch in s) + "'"
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bytes | bytearray):
+        return bytes(value).decode("utf-8", errors="replace")
+    return str(value)
+
+
+def _int(value: Any, default: int = 0) -> int:
+    if value is None:
+        return default
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, int):
+        return value
+    text = _text(value).strip()
+    if text == "":
+        return default
+    try:
+        return int(text)
+    except ValueError:
+        try:
+            return int(float(text))
+        except ValueError:
+            return default
+
+
+def _opt_int(value: Any) -> int | None:
+    if value is None:
+        return None
+    text = _text(value).strip()
+    if text == "" or text.upper() == "NULL":
+        return None
+    return _int(value)
+
+
+def _bool(value: Any) -> bool:
+    """Interpret a server flag: ``ON``/``1``/``YES``/``TRUE`` and enum levels such as ``NO_LOCK``."""
+    if value is None:
+        return False
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return value != 0
+    text = _text(value).strip().upper()
+    return text not in ("", "0", "OFF", "NO", "FALSE")
+
+
+def _gtid_text(value: Any) -> str:
+    """GTID sets come back with ``,\\n`` separators from Oracle servers: drop the line breaks."""
+    return "".join(_text(value).split("\n")).replace("\r", "").strip()
+
+
+class _Columns:
+    """Case-insensitive read access to one result row."""
+
+    def __init__(self, row: Row) -> None:
+        self._row = {str(k).lower(): v for k, v in row.items()}
+
+    def get(self, *names: str) -> Any:
+        for name in names:
+            key = name.lower()
+            if key in self._row:
+                return self._row[key]
+        return None
+
+    def has(self, *names: str) -> bool:
+        return any(name.lower() in self._row for name in names)
+
+
+def _check_int(name: str, value: Any, minimum: int, maximum: int | None = None) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise FlavorError(f"{name} must be an integer, got {value!r}")
+    if value < minimum or (maximum is not None and value > maximum):
+        upper = "" if maximum is None else f"..{maximum}"
+        raise FlavorError(f"{name} out of range ({minimum}{upper}): {value}")
+    return value
+
+
+def _check_str(name: str, value: Any, *, allow_empty: bool = False) -> str:
+    if not isinstance(value, str):
+        raise FlavorError(f"{name} must be a string, got {value!r}")
+    if not allow_empty and value == "":
+        raise FlavorError(f"{name} must not be empty")
+    return value
+
+
+def thread_state(value: Any) -> int:
+    """``Yes`` -> running (1), ``No`` -> stopped (0), anything else (``Connecting``, ...) -> other (2)."""
+    text = _text(value).strip()
+    if text == "Yes":
+        return THREAD_RUNNING
+    if text == "No":
+        return THREAD_STOPPED
+    return THREAD_OTHER
+
+
+def rows_to_dict(rows: Iterable[Row]) -> dict[str, str]:
+    """Turn ``SHOW VARIABLES`` / ``SHOW STATUS`` rows (``Variable_name``, ``Value``) into a dict."""
+    out: dict[str, str] = {}
+    for row in rows:
+        cols = _Columns(row)
+        name = _text(cols.get("Variable_name"))
+        if name:
+            out[name] = _text(cols.get("Value"))
+    return out
+
+
+# GTID syntax checks (the values are also quoted; these only reject obviously wrong input early).
+_UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+_TAG = r"[a-zA-Z_][a-zA-Z0-9_]{0,31}"
+_INTERVAL = r"[0-9]+(?:-[0-9]+)?"
+_ORACLE_GTID_RE = re.compile(rf"^{_UUID}(?::{_TAG})?:[0-9]+$")
+_ORACLE_SET_ENTRY = rf"{_UUID}(?::(?:{_TAG}|{_INTERVAL}))*"
+_ORACLE_SET_RE = re.compile(rf"^\+?\s*(?:{_ORACLE_SET_ENTRY}(?:\s*,\s*{_ORACLE_SET_ENTRY})*)?\s*$")
+_MARIADB_POS_RE = re.compile(r"^\s*(?:[0-9]+-[0-9]+-[0-9]+(?:\s*,\s*[0-9]+-[0-9]+-[0-9]+)*)?\s*$")
+
+
+def _check_oracle_gtid_set(value: Any, what: str = "GTID set") -> str:
+    text = _check_str(what, value, allow_empty=True)
+    if not _ORACLE_SET_RE.match(_gtid_text(text)):
+        raise FlavorError(f"not a valid MySQL {what}: {value!r}")
+    return _gtid_text(text)
+
+
+def _check_mariadb_pos(value: Any) -> str:
+    text = _check_str("MariaDB GTID position", value, allow_empty=True)
+    if not _MARIADB_POS_RE.match(text):
+        raise FlavorError(f"not a valid MariaDB GTID position (domain-server-sequence list): {value!r}")
+    return text.strip()
+
+
+# ---------------------------------------------------------------------------------------------------
+# Facts
+# ---------------------------------------------------------------------------------------------------
+
+_FILTER_COLUMNS = (
+    "Replicate_Do_DB",
+    "Replicate_Ignore_DB",
+    "Replicate_Do_Table",
+    "Replicate_Ignore_Table",
+    "Replicate_Wild_Do_Table",
+    "Replicate_Wild_Ignore_Table",
+)
+
+
+@dataclass(frozen=True)
+class ReplicaStatus:
+    """Canonical, flavor-neutral view of one ``SHOW SLAVE STATUS`` / ``SHOW REPLICA STATUS`` row."""
+
+    master_host: str
+    master_port: int
+    master_user: str
+    io_state: int
+    sql_state: int
+    master_log_file: str
+    read_master_log_pos: int
+    relay_master_log_file: str
+    exec_master_log_pos: int
+    relay_log_file: str
+    relay_log_pos: int
+    last_sql_error: str
+    last_io_error: str
+    last_sql_errno: int
+    last_io_errno: int
+    seconds_behind_master: int | None
+    sql_delay: int
+    auto_position: bool
+    using_mariadb_gtid: str
+    master_uuid: str
+    executed_gtid_set: str
+    retrieved_gtid_set: str
+    gtid_io_pos: str
+    has_replication_filters: bool
+    master_ssl_allowed: bool
+    master_server_id: int
+
+    @staticmethod
+    def none() -> ReplicaStatus:
+        """The status of a server that is not a replica (no row returned)."""
+        return ReplicaStatus(
+            master_host="",
+            master_port=0,
+            master_user="",
+            io_state=THREAD_NONE,
+            sql_state=THREAD_NONE,
+            master_log_file="",
+            read_master_log_pos=0,
+            relay_master_log_file="",
+            exec_master_log_pos=0,
+            relay_log_file="",
+            relay_log_pos=0,
+            last_sql_error="",
+            last_io_error="",
+            last_sql_errno=0,
+            last_io_errno=0,
+            seconds_behind_master=None,
+            sql_delay=0,
+            auto_position=False,
+            using_mariadb_gtid="No",
+            master_uuid="",
+            executed_gtid_set="",
+            retrieved_gtid_set="",
+            gtid_io_pos="",
+            has_replication_filters=False,
+            master_ssl_allowed=False,
+            master_server_id=0,
+        )
+
+    @staticmethod
+    def from_row(row: Row | None) -> ReplicaStatus:
+        """Parse one row in either the legacy (Master/Slave) or the 8.0.22+ (Source/Replica) naming."""
+        if not row:
+            return ReplicaStatus.none()
+        c = _Columns(row)
+        sbm = _opt_int(c.get("Seconds_Behind_Master", "Seconds_Behind_Source"))
+        if sbm is not None and sbm < 0:
+            sbm = 0
+        using_gtid = _text(c.get("Using_Gtid")).strip() or "No"
+        return ReplicaStatus(
+            master_host=_text(c.get("Master_Host", "Source_Host")),
+            master_port=_int(c.get("Master_Port", "Source_Port")),
+            master_user=_text(c.get("Master_User", "Source_User")),
+            io_state=thread_state(c.get("Slave_IO_Running", "Replica_IO_Running")),
+            sql_state=thread_state(c.get("Slave_SQL_Running", "Replica_SQL_Running")),
+            master_log_file=_text(c.get("Master_Log_File", "Source_Log_File")),
+            read_master_log_pos=_int(c.get("Read_Master_Log_Pos", "Read_Source_Log_Pos")),
+            relay_master_log_file=_text(c.get("Relay_Master_Log_File", "Relay_Source_Log_File")),
+            exec_master_log_pos=_int(c.get("Exec_Master_Log_Pos", "Exec_Source_Log_Pos")),
+            relay_log_file=_text(c.get("Relay_Log_File")),
+            relay_log_pos=_int(c.get("Relay_Log_Pos")),
+            last_sql_error=_text(c.get("Last_SQL_Error")),
+            last_io_error=_text(c.get("Last_IO_Error")),
+            last_sql_errno=_int(c.get("Last_SQL_Errno")),
+            last_io_errno=_int(c.get("Last_IO_Errno")),
+            seconds_behind_master=sbm,
+            sql_delay=_int(c.get("SQL_Delay")),
+            auto_position=_int(c.get("Auto_Position")) == 1,
+            using_mariadb_gtid=using_gtid,
+            master_uuid=_text(c.get("Master_UUID", "Source_UUID")).strip(),
+            executed_gtid_set=_gtid_text(c.get("Executed_Gtid_Set")),
+            retrieved_gtid_set=_gtid_text(c.get("Retrieved_Gtid_Set")),
+            gtid_io_pos=_gtid_text(c.get("Gtid_IO_Pos")),
+            has_replication_filters=any(_text(c.get(col)).strip() != "" for col in _FILTER_COLUMNS),
+            master_ssl_allowed=_text(c.get("Master_SSL_Allowed", "Source_SSL_Allowed")).strip() == "Yes",
+            master_server_id=_int(c.get("Master_Server_Id", "Source_Server_Id")),
+        )
+
+    @property
+    def is_replica(self) -> bool:
+        """A replication row exists and names a master (``_`` is the placeholder left by a reset)."""
+        return self.io_state != THREAD_NONE and self.master_host not in ("", "_")
+
+    @property
+    def io_running(self) -> bool:
+        return self.io_state == THREAD_RUNNING
+
+    @property
+    def sql_running(self) -> bool:
+        return self.sql_state == THREAD_RUNNING
+
+    @property
+    def replication_running(self) -> bool:
+        return self.io_running and self.sql_running
+
+    @property
+    def threads_stopped(self) -> bool:
+        """Both threads are explicitly stopped (``No``); false for non-replicas and ``Connecting``."""
+        return self.io_state == THREAD_STOPPED and self.sql_state == THREAD_STOPPED
+
+    @property
+    def is_detached(self) -> bool:
+        """``detach-replica-master-host`` prefixes the master host with ``//``."""
+        return self.master_host.startswith("//")
+
+    @property
+    def uses_mariadb_gtid(self) -> bool:
+        return self.using_mariadb_gtid not in ("", "No")
+
+    @property
+    def uses_gtid(self) -> bool:
+        """Oracle auto-position or MariaDB ``MASTER_USE_GTID`` other than ``no``."""
+        return self.auto_position or self.uses_mariadb_gtid
+
+    @property
+    def read_coordinates(self) -> tuple[str, int]:
+        return (self.master_log_file, self.read_master_log_pos)
+
+    @property
+    def exec_coordinates(self) -> tuple[str, int]:
+        return (self.relay_master_log_file, self.exec_master_log_pos)
+
+    @property
+    def relay_coordinates(self) -> tuple[str, int]:
+        return (self.relay_log_file, self.relay_log_pos)
+
+
+@dataclass(frozen=True)
+class SemiSyncFacts:
+    """Semi-synchronous replication facts from ``rpl_semi_sync_%`` variables and status.
+
+    ``source_names`` tells which plugin generation is loaded: ``rpl_semi_sync_source_*`` /
+    ``rpl_semi_sync_replica_*`` (MySQL 8.0.26+ ``semisync_source``/``semisync_replica`` plugins, the
+    only ones in 8.4) rather than ``rpl_semi_sync_master_*`` / ``rpl_semi_sync_slave_*``.
+    """
+
+    available: bool
+    master_enabled: bool
+    master_timeout: int
+    master_wait_for_slave_count: int
+    master_status: bool
+    master_clients: int
+    replica_enabled: bool
+    replica_status: bool
+    source_names: bool = False
+
+
+@dataclass(frozen=True)
+class GtidFacts:
+    """GTID-related server variables.  Oracle fields are empty on MariaDB and vice versa."""
+
+    gtid_mode: str = ""
+    server_uuid: str = ""
+    gtid_executed: str = ""
+    gtid_purged: str = ""
+    binlog_row_image: str = ""
+    gtid_binlog_pos: str = ""
+    gtid_current_pos: str = ""
+    gtid_slave_pos: str = ""
+    gtid_strict_mode: bool = False
+    gtid_domain_id: int = 0
+
+    @property
+    def supports_oracle_gtid(self) -> bool:
+        """``gtid_mode`` is neither empty nor ``OFF`` (``ON``, ``ON_PERMISSIVE``, ``OFF_PERMISSIVE``)."""
+        return self.gtid_mode.upper() not in ("", "OFF")
+
+
+@dataclass(frozen=True)
+class CoreVariables:
+    """The row of :meth:`Flavor.core_variables_sql` (step 2 of the probe)."""
+
+    hostname: str
+    report_host: str
+    server_id: int
+    version: str
+    version_comment: str
+    read_only: bool
+    binlog_format: str
+    log_bin: bool
+    log_slave_updates: bool
+    super_read_only: bool
+
+
+# ---------------------------------------------------------------------------------------------------
+# Version parsing and detection
+# ---------------------------------------------------------------------------------------------------
+
+_VERSION_RE = re.compile(r"^\s*(\d+)(?:\.(\d+))?(?:\.(\d+))?")
+_MARIADB_REPL_PREFIX = re.compile(r"^\s*5\.5\.5-(?=\d+\.\d+)")
+
+
+def parse_version(version: str) -> Version:
+    """``"10.11.6-MariaDB-log"`` -> ``(10, 11, 6)``; ``"5.5.5-10.4.32-MariaDB"`` -> ``(10, 4, 32)``."""
+    text = _text(version)
+    if "mariadb" in text.lower():
+        text = _MARIADB_REPL_PREFIX.sub("", text)
+    m = _VERSION_RE.match(text)
+    if not m:
+        raise FlavorError(f"cannot parse server version {version!r}")
+    return (int(m.group(1)), int(m.group(2) or 0), int(m.group(3) or 0))
+
+
+def version_sql() -> str:
+    """Flavor-neutral bootstrap query whose row feeds :func:`detect_flavor_from_row`."""
+    return "SELECT @@global.version AS version, @@global.version_comment AS version_comment"
+
+
+def detect_flavor(version: str, version_comment: str = "") -> Flavor:
+    """Pick the flavor for ``@@version`` / ``@@version_comment``.
+
+    MariaDB is recognised by ``MariaDB`` in either string; everything else is Oracle MySQL (Percona
+    Server and other Oracle derivatives included), split by version.
+    """
+    text = _text(version)
+    comment = _text(version_comment)
+    numbers = parse_version(text)
+    if "mariadb" in text.lower() or "mariadb" in comment.lower():
+        return MariaDB(text, comment)
+    if numbers < (8, 0, 0):
+        return MySQL57(text, comment)
+    if numbers < (8, 0, 22):
+        return MySQL80Legacy(text, comment)
+    if numbers < (8, 2, 0):
+        return MySQL80(text, comment)
+    return MySQL84(text, comment)
+
+
+def detect_flavor_from_row(row: Row) -> Flavor:
+    """Detect the flavor from the row of :func:`version_sql` (or any row with those two columns)."""
+    c = _Columns(row)
+    return detect_flavor(
+        _text(c.get("version", "@@global.version", "@@version")),
+        _text(c.get("version_comment", "@@global.version_comment", "@@version_comment")),
+    )
+
+
+# ---------------------------------------------------------------------------------------------------
+# Flavors
+# ---------------------------------------------------------------------------------------------------
+
+_GTID_MODES = (None, "auto", "off", "slave_pos", "current_pos")
+
+
+class Flavor(ABC):
+    """SQL text and row parsing for one server family.  Instantiate a subclass or use detect_flavor()."""
+
+    name: ClassVar[str] = "Flavor"
+    is_mariadb: ClassVar[bool] = False
+    is_oracle: ClassVar[bool] = False
+    default_version: ClassVar[str] = ""
+    min_version: ClassVar[Version] = (0, 0, 0)
+    max_version: ClassVar[Version | None] = None  # exclusive
+
+    def __init__(self, version: str = "", version_comment: str = "") -> None:
+        self.version: str = _text(version) or self.default_version
+        self.version_comment: str = _text(version_comment)
+        self.version_tuple: Version = parse_version(self.version)
+        if self.version_tuple < self.min_version or (
+            self.max_version is not None and self.version_tuple >= self.max_version
+        ):
+            raise FlavorError(f"version {self.version!r} does not belong to flavor {self.name}")
+        self.is_percona: bool = "percona" in (self.version + " " + self.version_comment).lower()
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.version!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Flavor):
+            return NotImplemented
+        return type(self) is type(other) and self.version_tuple == other.version_tuple
+
+    def __hash__(self) -> int:
+        return hash((type(self).__name__, self.version_tuple))
+
+    def at_least(self, major: int, minor: int = 0, patch: int = 0) -> bool:
+        return self.version_tuple >= (major, minor, patch)
+
+    # ----- vocabulary (overridden per flavor) ---------------------------------------------------
+
+    @property
+    def _replica_word(self) -> str:
+        """``SLAVE`` or ``REPLICA`` in START/STOP/RESET/SHOW ... STATUS."""
+        return "SLAVE"
+
+    @property
+    def _source_syntax(self) -> bool:
+        """``CHANGE REPLICATION SOURCE TO SOURCE_*`` and ``START REPLICA UNTIL SOURCE_*``."""
+        return False
+
+    @property
+    def _replica_variable_names(self) -> bool:
+        """``log_replica_updates``, ``sql_replica_skip_counter``, ``SOURCE_POS_WAIT``."""
+        return False
+
+    @property
+    def has_super_read_only(self) -> bool:
+        return False
+
+    @property
+    def supports_gtid(self) -> bool:
+        """The server has a GTID implementation (not whether it is enabled)."""
+        return False
+
+    @property
+    def semi_sync_source_names_default(self) -> bool:
+        """Variable names assumed by set_semi_sync_* when the caller does not say which plugin is loaded."""
+        return False
+
+    def binlog_dump_commands(self) -> tuple[str, ...]:
+        """``COMMAND`` values of the processlist connections serving replicas."""
+        return ("Binlog Dump", "Binlog Dump GTID")
+
+    # ----- probe --------------------------------------------------------------------------------
+
+    def core_variables_sql(self) -> str:
+        log_replica_updates = "log_replica_updates" if self._replica_variable_names else "log_slave_updates"
+        super_read_only = "@@global.super_read_only" if self.has_super_read_only else "0"
+        return (
+            "SELECT @@global.hostname AS hostname, IFNULL(@@global.report_host, '') AS report_host, "
+            "@@global.server_id AS server_id, @@global.version AS version, "
+            "@@global.version_comment AS version_comment, @@global.read_only AS read_only, "
+            "@@global.binlog_format AS binlog_format, @@global.log_bin AS log_bin, "
+            f"@@global.{log_replica_updates} AS log_slave_updates, "
+            f"{super_read_only} AS super_read_only"
+        )
+
+    def parse_core_variables(self, row: Row | None) -> CoreVariables:
+        if not row:
+            raise FlavorError("core variables query returned no row")
+        c = _Columns(row)
+        return CoreVariables(
+            hostname=_text(c.get("hostname")),
+            report_host=_text(c.get("report_host")),
+            server_id=_int(c.get("server_id")),
+            version=_text(c.get("version")),
+            version_comment=_text(c.get("version_comment")),
+            read_only=_bool(c.get("read_only")),
+            binlog_format=_text(c.get("binlog_format")),
+            log_bin=_bool(c.get("log_bin")),
+            log_slave_updates=_bool(c.get("log_slave_updates", "log_replica_updates")),
+            super_read_only=_bool(c.get("super_read_only")),
+        )
+
+    def uptime_sql(self) -> str:
+        return "SHOW GLOBAL STATUS LIKE 'Uptime'"
+
+    def parse_uptime(self, rows: Iterable[Row]) -> int:
+        values = rows_to_dict(rows)
+        for name, value in values.items():
+            if name.lower() == "uptime":
+                return _int(value)
+        return 0
+
+    def master_status_sql(self) -> str:
+        return "SHOW MASTER STATUS"
+
+    def parse_master_status(self, row: Row | None) -> tuple[str, int]:
+        if not row:
+            return ("", 0)
+        c = _Columns(row)
+        file = _text(c.get("File"))
+        if not file:
+            return ("", 0)
+        return (file, _int(c.get("Position")))
+
+    def replica_status_sql(self) -> str:
+        return f"SHOW {self._replica_word} STATUS"
+
+    def parse_replica_status(self, rows: Iterable[Row] | None) -> ReplicaStatus:
+        """Parse the last row (multi-source / named channels are not supported); no row -> none()."""
+        last: Row | None = None
+        for row in rows or ():
+            last = row
+        return ReplicaStatus.from_row(last)
+
+    def replica_hosts_sql(self) -> str:
+        return "SHOW SLAVE HOSTS"
+
+    def parse_replica_hosts(self, rows: Iterable[Row] | None) -> list[tuple[str, int]]:
+        """``(Host, Port)`` of registered replicas; rows without a host or with port 0 are skipped
+        (a replica without ``report_host``), duplicates removed, order kept."""
+        out: list[tuple[str, int]] = []
+        for row in rows or ():
+            c = _Columns(row)
+            host = _text(c.get("Host")).strip()
+            port = _int(c.get("Port"))
+            if host and port > 0 and (host, port) not in out:
+                out.append((host, port))
+        return out
+
+    def processlist_replicas_sql(self) -> str:
+        commands = ", ".join(quote_string(cmd) for cmd in self.binlog_dump_commands())
+        # strip the trailing ":port" after the LAST colon, so IPv6 addresses survive
+        return (
+            "SELECT IF(LOCATE(':', host) > 0, "
+            "LEFT(host, CHAR_LENGTH(host) - CHAR_LENGTH(SUBSTRING_INDEX(host, ':', -1)) - 1), host) "
+            "AS host FROM information_schema.processlist "
+            f"WHERE command IN ({commands})"
+        )
+
+    def parse_processlist_replicas(self, rows: Iterable[Row] | None) -> list[str]:
+        """Hosts from :meth:`processlist_replicas_sql` (brackets of ``[v6]`` removed, deduplicated)."""
+        out: list[str] = []
+        for row in rows or ():
+            host = _text(_Columns(row).get("host")).strip()
+            if host.startswith("[") and host.endswith("]"):
+                host = host[1:-1]
+            if host and host not in out:
+                out.append(host)
+        return out
+
+    def semi_sync_variables_sql(self) -> str:
+        return "SHOW GLOBAL VARIABLES LIKE 'rpl_semi_sync_%'"
+
+    def semi_sync_status_sql(self) -> str:
+        return "SHOW GLOBAL STATUS LIKE 'rpl_semi_sync_%'"
+
+    def parse_semi_sync(self, variables: Mapping[str, Any], status: Mapping[str, Any]) -> SemiSyncFacts:
+        """Understands both ``rpl_semi_sync_master_*/slave_*`` and ``rpl_semi_sync_source_*/replica_*``."""
+        var = {k.lower(): v for k, v in variables.items()}
+        st = {k.lower(): v for k, v in status.items()}
+
+        def pick(src: dict[str, Any], legacy: str, modern: str) -> Any:
+            if legacy in src:
+                return src[legacy]
+            return src.get(modern)
+
+        master_key = "rpl_semi_sync_master_enabled"
+        source_key = "rpl_semi_sync_source_enabled"
+        slave_key = "rpl_semi_sync_slave_enabled"
+        replica_key = "rpl_semi_sync_replica_enabled"
+        has_master = master_key in var or source_key in var
+        has_replica = slave_key in var or replica_key in var
+        source_names = (source_key in var or replica_key in var) and not (master_key in var or slave_key in var)
+        return SemiSyncFacts(
+            available=has_master and has_replica,
+            master_enabled=_bool(pick(var, master_key, source_key)),
+            master_timeout=_int(pick(var, "rpl_semi_sync_master_timeout", "rpl_semi_sync_source_timeout")),
+            master_wait_for_slave_count=_int(
+                pick(
+                    var,
+                    "rpl_semi_sync_master_wait_for_slave_count",
+                    "rpl_semi_sync_source_wait_for_replica_count",
+                )
+            ),
+            master_status=_bool(pick(st, "rpl_semi_sync_master_status", "rpl_semi_sync_source_status")),
+            master_clients=_int(pick(st, "rpl_semi_sync_master_clients", "rpl_semi_sync_source_clients")),
+            replica_enabled=_bool(pick(var, slave_key, replica_key)),
+            replica_status=_bool(pick(st, "rpl_semi_sync_slave_status", "rpl_semi_sync_replica_status")),
+            source_names=source_names,
+        )
+
+    def gtid_facts_sql(self) -> str | None:
+        return None
+
+    def parse_gtid_facts(self, row: Row | None) -> GtidFacts:
+        if not row:
+            return GtidFacts()
+        c = _Columns(row)
+        return GtidFacts(
+            gtid_mode=_text(c.get("gtid_mode")).strip(),
+            server_uuid=_text(c.get("server_uuid")).strip(),
+            gtid_executed=_gtid_text(c.get("gtid_executed")),
+            gtid_purged=_gtid_text(c.get("gtid_purged")),
+            binlog_row_image=_text(c.get("binlog_row_image")).strip(),
+            gtid_binlog_pos=_gtid_text(c.get("gtid_binlog_pos")),
+            gtid_current_pos=_gtid_text(c.get("gtid_current_pos")),
+            gtid_slave_pos=_gtid_text(c.get("gtid_slave_pos")),
+            gtid_strict_mode=_bool(c.get("gtid_strict_mode")),
+            gtid_domain_id=_int(c.get("gtid_domain_id")),
+        )
+
+    def binary_logs_sql(self) -> str:
+        return "SHOW BINARY LOGS"
+
+    def parse_binary_logs(self, rows: Iterable[Row] | None) -> list[tuple[str, int]]:
+        """``(Log_name, File_size)`` in server order (oldest first)."""
+        out: list[tuple[str, int]] = []
+        for row in rows or ():
+            c = _Columns(row)
+            name = _text(c.get("Log_name"))
+            if name:
+                out.append((name, _int(c.get("File_size"))))
+        return out
+
+    # ----- replication threads ------------------------------------------------------------------
+
+    def stop_replica(self) -> list[str]:
+        return [f"STOP {self._replica_word}"]
+
+    def start_replica(self) -> list[str]:
+        return [f"START {self._replica_word}"]
+
+    def stop_io_thread(self) -> list[str]:
+        return [f"STOP {self._replica_word} IO_THREAD"]
+
+    def start_io_thread(self) -> list[str]:
+        return [f"START {self._replica_word} IO_THREAD"]
+
+    def stop_sql_thread(self) -> list[str]:
+        return [f"STOP {self._replica_word} SQL_THREAD"]
+
+    def start_sql_thread(self) -> list[str]:
+        return [f"START {self._replica_word} SQL_THREAD"]
+
+    def start_replica_until(self, file: str, pos: int) -> list[str]:
+        """Start both threads, SQL thread stopping at the given master coordinates."""
+        file = _check_str("binlog file", file)
+        pos = _check_int("binlog position", pos, 0)
+        prefix = "SOURCE" if self._source_syntax else "MASTER"
+        return [f"START {self._replica_word} UNTIL {prefix}_LOG_FILE={quote_string(file)}, {prefix}_LOG_POS={pos}"]
+
+    def reset_replica(self, all_: bool) -> list[str]:
+        return [f"RESET {self._replica_word}" + (" ALL" if all_ else "")]
+
+    # ----- CHANGE MASTER / CHANGE REPLICATION SOURCE ----------------------------------------------
+
+    @abstractmethod
+    def _gtid_clause(self, gtid: str) -> str:
+        """The GTID-mode clause of CHANGE MASTER for ``gtid`` in auto/off/slave_pos/current_pos."""
+
+    def change_master(
+        self,
+        *,
+        host: str | None = None,
+        port: int | None = None,
+        user: str | None = None,
+        password: str | None = None,
+        log_file: str | None = None,
+        log_pos: int | None = None,
+        gtid: str | None = None,
+        ssl: bool | None = None,
+    ) -> list[str]:
+        """Point replication elsewhere; only the given fields are emitted.
+
+        ``gtid``: ``None`` keeps the current mode; ``'auto'`` (Oracle auto-position on), ``'off'``
+        (Oracle auto-position off / MariaDB ``MASTER_USE_GTID=no``), ``'slave_pos'`` or
+        ``'current_pos'`` (MariaDB).  File/position cannot be combined with a GTID mode other than
+        ``'off'``.
+        """
+        if gtid not in _GTID_MODES:
+            raise FlavorError(f"unknown gtid mode {gtid!r}: expected one of auto, off, slave_pos, current_pos")
+        if gtid not in (None, "off") and (log_file is not None or log_pos is not None):
+            raise FlavorError(f"binlog file/position cannot be given together with gtid={gtid!r}")
+        prefix = "SOURCE" if self._source_syntax else "MASTER"
+        parts: list[str] = []
+        if host is not None:
+            parts.append(f"{prefix}_HOST={quote_string(_check_str('host', host))}")
+        if port is not None:
+            parts.append(f"{prefix}_PORT={_check_int('port', port, 1, 65535)}")
+        if user is not None:
+            parts.append(f"{prefix}_USER={quote_string(_check_str('user', user, allow_empty=True))}")
+        if password is not None:
+            parts.append(f"{prefix}_PASSWORD={quote_string(_check_str('password', password, allow_empty=True))}")
+        if log_file is not None:
+            parts.append(f"{prefix}_LOG_FILE={quote_string(_check_str('binlog file', log_file))}")
+        if log_pos is not None:
+            parts.append(f"{prefix}_LOG_POS={_check_int('binlog position', log_pos, 0)}")
+        if gtid is not None:
+            parts.append(self._gtid_clause(gtid))
+        if ssl is not None:
+            if not isinstance(ssl, bool):
+                raise FlavorError(f"ssl must be a boolean, got {ssl!r}")
+            parts.append(f"{prefix}_SSL={1 if ssl else 0}")
+        if not parts:
+            raise FlavorError("change_master needs at least one field to change")
+        head = "CHANGE REPLICATION SOURCE TO" if self._source_syntax else "CHANGE MASTER TO"
+        return [f"{head} " + ", ".join(parts)]
+
+    # ----- server state -------------------------------------------------------------------------
+
+    def set_read_only(self, read_only: bool, super_read_only: bool) -> list[str]:
+        """``super_read_only`` says whether super_read_only is managed too (ignored where it does not
+        exist).  Enabling sets read_only first; disabling clears super_read_only first (clearing
+        read_only would clear it anyway, the explicit statement documents intent)."""
+        manage_super = super_read_only and self.has_super_read_only
+        if read_only:
+            stmts = ["SET GLOBAL read_only = 1"]
+            if manage_super:
+                stmts.append("SET GLOBAL super_read_only = 1")
+            return stmts
+        stmts = ["SET GLOBAL super_read_only = 0"] if manage_super else []
+        stmts.append("SET GLOBAL read_only = 0")
+        return stmts
+
+    def master_pos_wait(self, file: str, pos: int, timeout_s: int) -> str:
+        """Wait for the SQL thread to reach ``file:pos``; result column ``wait_result`` (see
+        :meth:`parse_pos_wait`)."""
+        file = _check_str("binlog file", file)
+        pos = _check_int("binlog position", pos, 0)
+        timeout_s = _check_int("timeout", timeout_s, 0)
+        func = "SOURCE_POS_WAIT" if self._replica_variable_names else "MASTER_POS_WAIT"
+        return f"SELECT {func}({quote_string(file)}, {pos}, {timeout_s}) AS wait_result"
+
+    def parse_pos_wait(self, row: Row | None) -> bool:
+        """True when the position was reached, False on timeout; FlavorError when the server returned
+        NULL (SQL thread not running, or not a replica)."""
+        value = _opt_int(_Columns(row).get("wait_result")) if row else None
+        if value is None:
+            raise FlavorError("position wait returned NULL: replication SQL thread not running or not a replica")
+        return value >= 0
+
+    @abstractmethod
+    def gtid_wait(self, gtid: str, timeout_s: int) -> str:
+        """Wait until ``gtid`` is executed; result column ``wait_result`` (see parse_gtid_wait)."""
+
+    def parse_gtid_wait(self, row: Row | None) -> bool:
+        """True when the GTID set/position was reached, False on timeout; FlavorError on NULL."""
+        value = _opt_int(_Columns(row).get("wait_result")) if row else None
+        if value is None:
+            raise FlavorError("GTID wait returned NULL")
+        return value == 0
+
+    def skip_query(self, *, oracle_gtid: bool = False) -> list[str]:
+        """Skip one event on a broken SQL thread (run while the SQL thread is stopped).
+
+        ``oracle_gtid``: the server runs with ``gtid_mode=ON`` - the skip counter is refused there and
+        :meth:`inject_empty_transaction` must be used instead.
+        """
+        counter = "sql_replica_skip_counter" if self._replica_variable_names else "sql_slave_skip_counter"
+        return [f"SET GLOBAL {counter} = 1"]
+
+    def inject_empty_transaction(self, gtid: str) -> list[str]:
+        raise FlavorError(f"{self.name} has no Oracle GTID: cannot inject an empty transaction")
+
+    def flush_binary_logs(self) -> list[str]:
+        return ["FLUSH BINARY LOGS"]
+
+    def purge_binary_logs_to(self, file: str) -> list[str]:
+        return [f"PURGE BINARY LOGS TO {quote_string(_check_str('binlog file', file))}"]
+
+    def reset_master(self) -> list[str]:
+        return ["RESET MASTER"]
+
+    def set_gtid_purged(self, gtid_set: str) -> list[str]:
+        raise FlavorError(f"{self.name} has no gtid_purged")
+
+    def _semi_sync_names(self, source_names: bool | None) -> tuple[str, str]:
+        use_source = self.semi_sync_source_names_default if source_names is None else source_names
+        if use_source:
+            return ("rpl_semi_sync_source_enabled", "rpl_semi_sync_replica_enabled")
+        return ("rpl_semi_sync_master_enabled", "rpl_semi_sync_slave_enabled")
+
+    def set_semi_sync_master(self, enabled: bool, *, source_names: bool | None = None) -> list[str]:
+        """``source_names``: pass ``SemiSyncFacts.source_names`` when known (8.0.26+ may have either
+        plugin loaded); ``None`` uses the flavor's default naming."""
+        return [f"SET GLOBAL {self._semi_sync_names(source_names)[0]} = {1 if enabled else 0}"]
+
+    def set_semi_sync_replica(self, enabled: bool, *, source_names: bool | None = None) -> list[str]:
+        """Takes effect on the next IO thread (re)start.  ``source_names`` as in set_semi_sync_master."""
+        return [f"SET GLOBAL {self._semi_sync_names(source_names)[1]} = {1 if enabled else 0}"]
+
+    def set_gtid_slave_pos(self, pos: str) -> list[str]:
+        raise FlavorError(f"gtid_slave_pos is MariaDB only; {self.name} does not have it")
+
+
+class MariaDB(Flavor):
+    """MariaDB 10.x / 11.x (and 5.5): MASTER/SLAVE statements, domain-server-sequence GTIDs."""
+
+    name = "MariaDB"
+    is_mariadb = True
+    is_oracle = False
+    default_version = "10.11.0-MariaDB"
+
+    @property
+    def supports_gtid(self) -> bool:
+        return self.at_least(10, 0, 2)
+
+    def binlog_dump_commands(self) -> tuple[str, ...]:
+        return ("Binlog Dump",)
+
+    def gtid_facts_sql(self) -> str | None:
+        if not self.supports_gtid:
+            return None
+        row_image = "@@global.binlog_row_image" if self.at_least(10, 1, 6) else "'FULL'"
+        return (
+            "SELECT @@global.gtid_binlog_pos AS gtid_binlog_pos, "
+            "@@global.gtid_current_pos AS gtid_current_pos, "
+            "@@global.gtid_slave_pos AS gtid_slave_pos, "
+            "@@global.gtid_strict_mode AS gtid_strict_mode, "
+            "@@global.gtid_domain_id AS gtid_domain_id, "
+            f"{row_image} AS binlog_row_image"
+        )
+
+    def parse_gtid_facts(self, row: Row | None) -> GtidFacts:
+        facts = super().parse_gtid_facts(row)
+        # @@server_uuid and gtid_mode do not exist on MariaDB
+        return GtidFacts(
+            binlog_row_image=facts.binlog_row_image,
+            gtid_binlog_pos=facts.gtid_binlog_pos,
+            gtid_current_pos=facts.gtid_current_pos,
+            gtid_slave_pos=facts.gtid_slave_pos,
+            gtid_strict_mode=facts.gtid_strict_mode,
+            gtid_domain_id=facts.gtid_domain_id,
+        )
+
+    def _gtid_clause(self, gtid: str) -> str:
+        if gtid == "auto":
+            raise FlavorError("MariaDB has no auto-position: use gtid='slave_pos' or 'current_pos' (MASTER_USE_GTID)")
+        if not self.supports_gtid:
+            raise FlavorError(f"MariaDB {self.version} predates GTID (10.0.2): MASTER_USE_GTID unavailable")
+        return "MASTER_USE_GTID=" + {"off": "no", "slave_pos": "slave_pos", "current_pos": "current_pos"}[gtid]
+
+    def gtid_wait(self, gtid: str, timeout_s: int) -> str:
+        if not self.supports_gtid:
+            raise FlavorError(f"MariaDB {self.version} predates GTID (10.0.2): MASTER_GTID_WAIT unavailable")
+        pos = _check_mariadb_pos(gtid)
+        timeout_s = _check_int("timeout", timeout_s, 0)
+        return f"SELECT MASTER_GTID_WAIT({quote_string(pos)}, {timeout_s}) AS wait_result"
+
+    def set_gtid_slave_pos(self, pos: str) -> list[str]:
+        if not self.supports_gtid:
+            raise FlavorError(f"MariaDB {self.version} predates GTID (10.0.2): no gtid_slave_pos")
+        return [f"SET GLOBAL gtid_slave_pos = {quote_string(_check_mariadb_pos(pos))}"]
+
+
+class _Oracle(Flavor):
+    """Shared behaviour of Oracle MySQL and Percona Server."""
+
+    is_oracle = True
+
+    @property
+    def has_super_read_only(self) -> bool:
+        return self.at_least(5, 7, 8)
+
+    @property
+    def supports_gtid(self) -> bool:
+        return self.at_least(5, 6, 5)
+
+    def gtid_facts_sql(self) -> str | None:
+        if not self.supports_gtid:
+            return None
+        return (
+            "SELECT @@global.gtid_mode AS gtid_mode, @@global.server_uuid AS server_uuid, "
+            "@@global.gtid_executed AS gtid_executed, @@global.gtid_purged AS gtid_purged, "
+            "@@global.binlog_row_image AS binlog_row_image"
+        )
+
+    def parse_gtid_facts(self, row: Row | None) -> GtidFacts:
+        facts = super().parse_gtid_facts(row)
+        return GtidFacts(
+            gtid_mode=facts.gtid_mode,
+            server_uuid=facts.server_uuid,
+            gtid_executed=facts.gtid_executed,
+            gtid_purged=facts.gtid_purged,
+            binlog_row_image=facts.binlog_row_image,
+        )
+
+    def _gtid_clause(self, gtid: str) -> str:
+        if gtid in ("slave_pos", "current_pos"):
+            raise FlavorError(f"gtid={gtid!r} is MariaDB only; Oracle MySQL uses 'auto' or 'off'")
+        if not self.supports_gtid:
+            raise FlavorError(f"MySQL {self.version} predates GTID (5.6.5): no auto-position")
+        prefix = "SOURCE" if self._source_syntax else "MASTER"
+        return f"{prefix}_AUTO_POSITION={1 if gtid == 'auto' else 0}"
+
+    def gtid_wait(self, gtid: str, timeout_s: int) -> str:
+        if not self.at_least(5, 7, 5):
+            raise FlavorError(f"MySQL {self.version} has no WAIT_FOR_EXECUTED_GTID_SET (5.7.5+)")
+        gtid_set = _check_oracle_gtid_set(gtid)
+        timeout_s = _check_int("timeout", timeout_s, 0)
+        return f"SELECT WAIT_FOR_EXECUTED_GTID_SET({quote_string(gtid_set)}, {timeout_s}) AS wait_result"
+
+    def skip_query(self, *, oracle_gtid: bool = False) -> list[str]:
+        if oracle_gtid:
+            raise FlavorError(
+                "cannot skip a query with the skip counter while gtid_mode=ON: "
+                "inject an empty transaction for the failing GTID instead (inject_empty_transaction)"
+            )
+        return super().skip_query()
+
+    def inject_empty_transaction(self, gtid: str) -> list[str]:
+        """Statements to run, in order, on ONE session: commit an empty transaction as ``gtid``."""
+        if not self.supports_gtid:
+            raise FlavorError(f"MySQL {self.version} predates GTID (5.6.5)")
+        text = _check_str("GTID", gtid).strip()
+        if not _ORACLE_GTID_RE.match(text):
+            raise FlavorError(f"not a single GTID (uuid[:tag]:number): {gtid!r}")
+        return [f"SET GTID_NEXT = {quote_string(text)}", "BEGIN", "COMMIT", "SET GTID_NEXT = 'AUTOMATIC'"]
+
+    def set_gtid_purged(self, gtid_set: str) -> list[str]:
+        if not self.supports_gtid:
+            raise FlavorError(f"MySQL {self.version} predates GTID (5.6.5): no gtid_purged")
+        value = _check_oracle_gtid_set(gtid_set, "gtid_purged value")
+        return [f"SET GLOBAL gtid_purged = {quote_string(value)}"]
+
+
+class MySQL57(_Oracle):
+    """Oracle MySQL / Percona Server before 8.0 (5.7, also 5.6 and 5.5 with features gated)."""
+
+    name = "MySQL57"
+    default_version = "5.7.44"
+    max_version = (8, 0, 0)
+
+
+class MySQL80Legacy(_Oracle):
+    """MySQL 8.0.0 - 8.0.21: only the legacy MASTER/SLAVE statements exist."""
+
+    name = "MySQL80Legacy"
+    default_version = "8.0.21"
+    min_version = (8, 0, 0)
+    max_version = (8, 0, 22)
+
+
+class MySQL80(_Oracle):
+    """MySQL 8.0.22 - 8.1.x: REPLICA/SOURCE statements (CHANGE REPLICATION SOURCE from 8.0.23)."""
+
+    name = "MySQL80"
+    default_version = "8.0.40"
+    min_version = (8, 0, 22)
+    max_version: ClassVar[Version | None] = (8, 2, 0)
+
+    @property
+    def _replica_word(self) -> str:
+        return "REPLICA"
+
+    @property
+    def _source_syntax(self) -> bool:
+        return self.at_least(8, 0, 23)
+
+    @property
+    def _replica_variable_names(self) -> bool:
+        return self.at_least(8, 0, 26)
+
+    def replica_hosts_sql(self) -> str:
+        return "SHOW REPLICAS"
+
+
+class MySQL84(MySQL80):
+    """MySQL 8.2+ (8.4 LTS, 9.x): no MASTER/SLAVE statements or variables remain."""
+
+    name = "MySQL84"
+    default_version = "8.4.0"
+    min_version = (8, 2, 0)
+    max_version = None
+
+    @property
+    def semi_sync_source_names_default(self) -> bool:
+        return True
+
+    def master_status_sql(self) -> str:
+        return "SHOW BINARY LOG STATUS"
+
+    def reset_master(self) -> list[str]:
+        return ["RESET BINARY LOGS AND GTIDS"]
+
+    def _semi_sync_names(self, source_names: bool | None) -> tuple[str, str]:
+        # only the semisync_source / semisync_replica plugins exist
+        return ("rpl_semi_sync_source_enabled", "rpl_semi_sync_replica_enabled")
