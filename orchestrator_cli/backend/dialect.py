@@ -70,7 +70,13 @@ class SQLiteDialect(Dialect):
         cols, vals, _ = _columns_values(columns)
         return f"INSERT OR IGNORE INTO {table} ({cols}) VALUES ({vals})"
 
-    def upsert(self, table, columns, keys, update=None) -> str:  # type: ignore[no-untyped-def]
+    def upsert(
+        self,
+        table: str,
+        columns: Sequence[str] | Mapping[str, str],
+        keys: Sequence[str],
+        update: Sequence[str] | None = None,
+    ) -> str:
         cols, vals, names = _columns_values(columns)
         targets = update if update is not None else [c for c in names if c not in keys]
         sets = ", ".join(f"{c}=excluded.{c}" for c in targets)
@@ -94,7 +100,13 @@ class MySQLDialect(Dialect):
         cols, vals, _ = _columns_values(columns)
         return f"INSERT IGNORE INTO {table} ({cols}) VALUES ({vals})"
 
-    def upsert(self, table, columns, keys, update=None) -> str:  # type: ignore[no-untyped-def]
+    def upsert(
+        self,
+        table: str,
+        columns: Sequence[str] | Mapping[str, str],
+        keys: Sequence[str],
+        update: Sequence[str] | None = None,
+    ) -> str:
         cols, vals, names = _columns_values(columns)
         targets = update if update is not None else [c for c in names if c not in keys]
         if not targets:

@@ -8,6 +8,7 @@ import time
 
 from orchestrator_cli import GIT_COMMIT, __version__
 from orchestrator_cli.cli.flags import flags_usage, parse_args
+from orchestrator_cli.commands.context import Options
 from orchestrator_cli.errors import OrchestratorError, UsageError
 
 log = logging.getLogger("orchestrator")
@@ -41,7 +42,7 @@ def main(argv: list[str]) -> int:
         return 0
 
 
-def _dispatch(positional: list[str], options) -> int:  # type: ignore[no-untyped-def]
+def _dispatch(positional: list[str], options: Options) -> int:
     from orchestrator_cli.cli import helptext
 
     if positional and positional[0] == "help":
@@ -100,7 +101,7 @@ def _setup_logging(debug: bool, verbose: bool, quiet: bool) -> None:
     root.propagate = False
 
 
-def _report(error: OrchestratorError, options) -> None:  # type: ignore[no-untyped-def]
+def _report(error: OrchestratorError, options: Options | None) -> None:
     what = f"{options.command}: " if options is not None and options.command else ""
     print(f"orchestrator: {what}{error}", file=sys.stderr)
     if options is not None and (options.debug or options.stack):

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from orchestrator_cli.backend.connection import Backend
     from orchestrator_cli.config import Config
     from orchestrator_cli.mysql.access import TopologyAccess
+    from orchestrator_cli.topology.env import TopologyEnv
 
 log = logging.getLogger("orchestrator")
 _IPV4 = re.compile(r"^\d+\.\d+\.\d+\.\d+$")
@@ -71,6 +72,7 @@ class Options:
 class _Resources:
     backend: Backend | None = None
     topology: TopologyAccess | None = None
+    env: TopologyEnv | None = None
 
 
 class Context:
@@ -106,6 +108,16 @@ class Context:
 
             res.topology = TopologyAccess(self.config, noop=self.options.noop)
         return res.topology
+
+    def topology_env(self) -> TopologyEnv:
+        """Backend + topology access for refactoring and recovery, with statement auditing wired in."""
+        from orchestrator_cli.topology.env import make_env
+
+        if self._resources.env is None:
+            self._resources.env = make_env(
+                self.backend, self.topology, self.config, self.options.effective_owner(), self.options.reason
+            )
+        return self._resources.env
 
     def close(self) -> None:
         res = self._resources

@@ -1,4 +1,4 @@
-"""Probe one server into a `database_instance` row (spec §1.2): what it is, what it replicates from, who replicates from it."""
+"""Probe one server into a `database_instance` row (spec §1.2): what it is, whom it follows, who follows it."""
 
 from __future__ import annotations
 
