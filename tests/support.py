@@ -1,0 +1,66 @@
+"""Helpers to run the `orchestrator` CLI from tests: in-process (fast) or as a real subprocess."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+    @property
+    def lines(self) -> list[str]:
+        return self.out.splitlines()
+
+    def json(self) -> Any:
+        return json.loads(self.out)
+
+
+def run_cli(*args: str, config: str | os.PathLike[str] | None = None) -> Result:
+    """Run `orchestrator [--config FILE] args...` in this process and capture its output."""
+    from orchestrator_cli.cli.main import main
+
+    argv = ([f"--config={config}"] if config else []) + list(args)
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(argv)
+    return Result(code, out.getvalue(), err.getvalue())
+
+
+def run_cli_process(
+    *args: str, config: str | os.PathLike[str] | None = None, env: dict[str, str] | None = None, timeout: float = 120
+) -> Result:
+    """Run the CLI as a separate process, exactly as cron would."""
+    argv = [sys.executable, "-m", "orchestrator_cli"] + ([f"--config={config}"] if config else []) + list(args)
+    proc = subprocess.run(
+        argv, capture_output=True, text=True, timeout=timeout, cwd=ROOT, env={**os.environ, **(env or {})}
+    )
+    return Result(proc.returncode, proc.stdout, proc.stderr)
+
+
+def write_config(path: Path, **values: Any) -> Path:
+    path.write_text(json.dumps(values))
+    return path
+
+
+def sqlite_config(tmp_path: Path, **values: Any) -> Path:
+    """A config for a fresh SQLite backend in tmp_path."""
+    return write_config(
+        tmp_path / "orchestrator.conf.json",
+        BackendDB="sqlite",
+        SQLite3DataFile=str(tmp_path / "orchestrator.sqlite3"),
+        **values,
+    )
