@@ -8,6 +8,8 @@ from typing import Any
 
 from orchestrator_cli.model.keys import InstanceKey
 
+THREAD_NONE, THREAD_STOPPED, THREAD_RUNNING = -1, 0, 1
+
 
 def _int(value: Any, default: int = 0) -> int:
     if value is None or value == "":
@@ -46,28 +48,21 @@ class InstanceView:
 
     @property
     def io_state(self) -> int:
-        return _int(self.row.get("replication_io_thread_state"), -1 if not self.is_replica else 0)
+        return _int(self.row.get("replication_io_thread_state"), THREAD_STOPPED if self.is_replica else THREAD_NONE)
 
     @property
     def sql_state(self) -> int:
-        return _int(self.row.get("replication_sql_thread_state"), -1 if not self.is_replica else 0)
+        return _int(self.row.get("replication_sql_thread_state"), THREAD_STOPPED if self.is_replica else THREAD_NONE)
 
     @property
     def replication_running(self) -> bool:
-        """Both threads running; the boolean columns are the source (fixtures set only those)."""
-        return (
-            self.is_replica
-            and bool(_int(self.row.get("slave_io_running")))
-            and bool(_int(self.row.get("slave_sql_running")))
-        )
+        """Both threads running, from the tri-state columns as the original's instance reads use them
+        (its fixtures change only those, e.g. `replication_sql_thread_state=0` for a stopped replica)."""
+        return self.is_replica and self.sql_state == THREAD_RUNNING and self.io_state == THREAD_RUNNING
 
     @property
     def replication_stopped(self) -> bool:
-        return (
-            self.is_replica
-            and not _int(self.row.get("slave_io_running"))
-            and not _int(self.row.get("slave_sql_running"))
-        )
+        return self.sql_state == THREAD_STOPPED and self.io_state == THREAD_STOPPED
 
     @property
     def is_detached(self) -> bool:
@@ -93,11 +88,12 @@ class InstanceView:
         return bool(_int(self.row.get("oracle_gtid")) or _int(self.row.get("mariadb_gtid")))
 
     def lag_token(self) -> str:
+        """`null` when Seconds_Behind_Master is unknown; otherwise the measured lag (as the original does)."""
         if self.is_detached:
             return "detached"
         if not self.valid or not self.recently_checked:
             return "unknown"
-        if self.is_replica and (not self.replication_running or self.lag is None):
+        if self.is_replica and (not self.replication_running or self.row.get("seconds_behind_master") is None):
             return "null"
         return f"{self.lag or 0}s"
 
@@ -127,13 +123,14 @@ class InstanceView:
         ]
         if log_bin and _int(r.get("log_slave_updates")):
             tokens.append(">>")
-        if self.uses_gtid:
+        if self.uses_gtid or _int(r.get("supports_oracle_gtid")):
             tokens.append("GTID:errant" if r.get("gtid_errant") else "GTID")
         if _int(r.get("pseudo_gtid")):
             tokens.append("P-GTID")
-        if _int(r.get("semi_sync_master_enabled")) and _int(r.get("semi_sync_master_status")):
+        # the runtime status, not the *_enabled setting: enabled but not (yet) active shows nothing
+        if _int(r.get("semi_sync_master_status")):
             tokens.append("semi:master")
-        if _int(r.get("semi_sync_replica_enabled")) and _int(r.get("semi_sync_replica_status")):
+        if _int(r.get("semi_sync_replica_status")):
             tokens.append("semi:replica")
         if _int(r.get("is_downtimed")):
             tokens.append("downtimed")
