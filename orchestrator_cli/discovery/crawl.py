@@ -62,27 +62,51 @@ def crawl(
         for seed in seeds:
             submit(seed)
         while pending:
-            done, _ = wait(list(pending), return_when=FIRST_COMPLETED)
-            for fut in done:
-                key = pending.pop(fut)
-                try:
-                    res = fut.result()
-                except OrchestratorError as e:
-                    result.failed[key] = str(e)
-                    log.info("%s: probe failed: %s", key, e)
-                else:
-                    result.probed[res.key] = res
-                    result.aliases[key] = res.key
-                    seen.add(res.key)
-                    if follow:
-                        for replica in res.replica_keys:
-                            submit(replica)
-                        if res.master_key and not any(r.search(str(res.master_key)) for r in ignore_masters):
-                            submit(res.master_key)
-                if progress:
-                    progress(len(result.probed) + len(result.failed), len(seen), str(key))
+            while pending:
+                done, _ = wait(list(pending), return_when=FIRST_COMPLETED)
+                for fut in done:
+                    key = pending.pop(fut)
+                    try:
+                        res = fut.result()
+                    except OrchestratorError as e:
+                        result.failed[key] = str(e)
+                        log.info("%s: probe failed: %s", key, e)
+                    else:
+                        result.probed[res.key] = res
+                        result.aliases[key] = res.key
+                        seen.add(res.key)
+                        if follow:
+                            for replica in res.replica_keys:
+                                submit(replica)
+                            if res.master_key and not any(r.search(str(res.master_key)) for r in ignore_masters):
+                                submit(res.master_key)
+                    if progress:
+                        progress(len(result.probed) + len(result.failed), len(seen), str(key))
+            if follow:
+                for known in _known_members(backend, result, seen):
+                    submit(known)
     _finish(result, backend, config)
     return result
+
+
+def _known_members(backend: Backend, result: CrawlResult, seen: set[InstanceKey]) -> list[InstanceKey]:
+    """Backend members of the crawled clusters that the live graph did not reach.
+
+    A replica that died or stopped being listed by its master (SHOW SLAVE HOSTS forgets it) must be
+    probed too, so that its row turns invalid instead of keeping its last good state forever; the
+    original's poller does the same for every known row.
+    """
+    clusters = {instances.cluster_of(backend, key) for key in result.probed} - {""}
+    missing: list[InstanceKey] = []
+    for cluster in sorted(clusters):
+        for key in instances.keys_of(instances.cluster_instances(backend, cluster)):
+            if key not in seen:
+                missing.append(key)
+    for key in result.probed:
+        for replica in instances.keys_of(instances.replicas_of(backend, key)):
+            if replica not in seen and replica not in missing:
+                missing.append(replica)
+    return missing
 
 
 def _finish(result: CrawlResult, backend: Backend, config: Mapping[str, Any]) -> None:

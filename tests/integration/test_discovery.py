@@ -1,0 +1,425 @@
+"""`orchestrator -c discover` end to end against real MariaDB sandboxes, on the SQLite backend.
+
+What is checked: the crawl reaches the whole topology from any member, the backend rows carry the
+cluster facts (name = master key, depth, replicas), dead servers are recorded as such without
+failing the run, and the config keys that steer discovery (Detect*Query, patterns, filters) land
+in the backend.  The read commands used to look at the result are covered in test_cli_commands.py.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from orchestrator_cli.sandbox.topology import Sandbox
+from tests.support import run_cli
+
+# Long enough that rows written at the start of a module still count as recently checked at its end.
+STABLE_POLL_SECONDS = 600
+
+
+def _sqlite_rows(config: Path, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
+    """Read the backend file directly, to check what a command stored (not what it printed)."""
+    path = json.loads(config.read_text())["SQLite3DataFile"]
+    conn = sqlite3.connect(path)
+    conn.row_factory = sqlite3.Row
+    try:
+        return [dict(r) for r in conn.execute(sql, params).fetchall()]
+    finally:
+        conn.close()
+
+
+def _instance_rows(config: Path) -> dict[str, dict[str, Any]]:
+    rows = _sqlite_rows(
+        config,
+        """SELECT *, CASE WHEN last_seen IS NOT NULL AND last_checked <= last_seen THEN 1 ELSE 0 END AS valid
+           FROM database_instance""",
+    )
+    return {f"{r['hostname']}:{r['port']}": r for r in rows}
+
+
+def _version(sandbox: Sandbox) -> str:
+    return str(sandbox.query(0, "SELECT @@GLOBAL.version AS v")[0]["v"])
+
+
+def _tree(entries: list[tuple[str, str]]) -> list[str]:
+    """Expected `topology` lines: heads padded so every `[` lines up one space after the longest head."""
+    width = max(len(head) for head, _ in entries)
+    return [f"{head.ljust(width)} [{tokens}]" for head, tokens in entries]
+
+
+def _by_port(keys: list[str]) -> list[str]:
+    """Instances as the backend orders them: host, then numeric port."""
+    return sorted(keys, key=lambda k: (k.rsplit(":", 1)[0], int(k.rsplit(":", 1)[1])))
+
+
+def _next_second() -> None:
+    """Backend timestamps have one-second resolution: a failed check in the same second as the last
+    good one cannot be told apart from it (last_checked <= last_seen still holds)."""
+    time.sleep(1.02 - (time.time() % 1.0))
+
+
+def _config(sandbox: Sandbox, directory: Path, **overrides: Any) -> Path:
+    overrides.setdefault("InstancePollSeconds", STABLE_POLL_SECONDS)
+    return sandbox.write_config(directory / "orchestrator.conf.json", directory / "orchestrator.sqlite3", **overrides)
+
+
+@pytest.fixture(scope="module")
+def star(sandbox: Sandbox) -> Sandbox:
+    """The session sandbox as the default star, whatever an earlier module left behind."""
+    sandbox.reset_replication()
+    return sandbox
+
+
+@pytest.fixture(scope="module")
+def discovered_from_replica(star: Sandbox, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Any]:
+    """One discovery per module: a fresh backend crawled from replica 1."""
+    config = _config(star, tmp_path_factory.mktemp("discover-replica"))
+    return config, run_cli("-c", "discover", "-i", star.key(1), config=config)
+
+
+# ---------------------------------------------------------------- the crawl
+
+
+def test_discover_from_a_replica_crawls_the_whole_star(
+    star: Sandbox, discovered_from_replica: tuple[Path, Any]
+) -> None:
+    config, result = discovered_from_replica
+    assert result.code == 0, result.err
+    assert result.out == f"{star.key(1)}\n"
+    assert result.err == ""
+    rows = _instance_rows(config)
+    assert set(rows) == set(star.keys)
+    master = star.key(0)
+    for i, key in enumerate(star.keys):
+        row = rows[key]
+        assert row["cluster_name"] == master
+        assert row["replication_depth"] == (0 if i == 0 else 1)
+        assert row["valid"] == 1
+        assert row["server_id"] == star.servers[i].server_id
+        assert row["is_co_master"] == 0
+    assert rows[master]["master_host"] == ""
+    assert rows[master]["num_slave_hosts"] == 3
+    listed = {f"{h['Hostname']}:{h['Port']}" for h in json.loads(rows[master]["slave_hosts"])}
+    assert listed == set(star.keys[1:])
+    for key in star.keys[1:]:
+        assert (rows[key]["master_host"], rows[key]["master_port"]) == ("127.0.0.1", star.ports[0])
+        assert rows[key]["slave_io_running"] == rows[key]["slave_sql_running"] == 1
+        assert rows[key]["mariadb_gtid"] == 1
+        assert rows[key]["num_slave_hosts"] == 0
+
+
+def test_discover_audits_the_crawl(star: Sandbox, discovered_from_replica: tuple[Path, Any]) -> None:
+    config, _ = discovered_from_replica
+    audits = _sqlite_rows(config, "SELECT * FROM audit WHERE audit_type = 'discover'")
+    assert len(audits) == 1
+    assert (audits[0]["hostname"], audits[0]["port"]) == ("127.0.0.1", star.ports[1])
+    assert audits[0]["cluster_name"] == star.key(0)
+    assert audits[0]["message"] == "crawled 4 instances"
+
+
+def test_topology_after_discovery_from_a_replica(star: Sandbox, discovered_from_replica: tuple[Path, Any]) -> None:
+    config, _ = discovered_from_replica
+    version = _version(star)
+    result = run_cli("-c", "topology", "-i", star.key(3), config=config)
+    assert result.code == 0, result.err
+    assert result.lines == _tree(
+        [(star.key(0), f"0s,ok,{version},rw,ROW,>>")]
+        + [(f"+ {key}", f"0s,ok,{version},rw,ROW,>>,GTID") for key in _by_port(star.keys[1:])]
+    )
+
+
+def test_discover_from_the_master_gives_the_same_cluster(
+    star: Sandbox, discovered_from_replica: tuple[Path, Any], tmp_path: Path
+) -> None:
+    config = _config(star, tmp_path)
+    result = run_cli("-c", "discover", "-i", star.key(0), config=config)
+    assert (result.code, result.out) == (0, f"{star.key(0)}\n"), result.err
+    from_master = _instance_rows(config)
+    from_replica = _instance_rows(discovered_from_replica[0])
+    columns = ("cluster_name", "replication_depth", "master_host", "master_port", "num_slave_hosts", "server_id")
+    assert {k: [r[c] for c in columns] for k, r in from_master.items()} == {
+        k: [r[c] for c in columns] for k, r in from_replica.items()
+    }
+
+
+def test_discover_twice_updates_in_place(star: Sandbox, tmp_path: Path) -> None:
+    config = _config(star, tmp_path)
+    for _ in range(2):
+        result = run_cli("-c", "discover", "-i", star.key(2), config=config)
+        assert result.code == 0, result.err
+    assert len(_instance_rows(config)) == 4
+    assert len(_sqlite_rows(config, "SELECT * FROM audit WHERE audit_type = 'discover'")) == 2
+
+
+def test_discover_json_format(star: Sandbox, tmp_path: Path) -> None:
+    config = _config(star, tmp_path)
+    result = run_cli("--format", "json", "-c", "discover", "-i", star.key(0), config=config)
+    assert result.code == 0, result.err
+    assert result.json() == {
+        "Key": star.key(0),
+        "Discovered": sorted(star.keys),
+        "Unreachable": {},
+        "Clusters": [star.key(0)],
+    }
+
+
+def test_discover_several_instances_in_one_run(star: Sandbox, tmp_path: Path) -> None:
+    config = _config(star, tmp_path)
+    result = run_cli("-c", "discover", "-i", f"{star.key(3)},{star.key(2)}", config=config)
+    assert result.code == 0, result.err
+    assert result.lines == [star.key(3), star.key(2)]
+    assert set(_instance_rows(config)) == set(star.keys)
+
+
+def test_discover_an_unreachable_seed_fails_and_writes_nothing(star: Sandbox, tmp_path: Path) -> None:
+    from orchestrator_cli.sandbox.topology import _free_ports
+
+    config = _config(star, tmp_path)
+    dead = f"127.0.0.1:{_free_ports(1)[0]}"
+    result = run_cli("-c", "discover", "-i", dead, config=config)
+    assert result.code != 0
+    assert result.out == ""
+    assert result.err.startswith(f"orchestrator: discover: cannot discover {dead}: ")
+    assert len(result.err.splitlines()) == 1
+    assert _instance_rows(config) == {}
+
+
+def test_discover_refuses_an_unparsable_instance(star: Sandbox, tmp_path: Path) -> None:
+    config = _config(star, tmp_path)
+    result = run_cli("-c", "discover", "-i", "127.0.0.1:33o6", config=config)
+    assert result.code != 0
+    assert result.err.startswith("orchestrator: discover: invalid instance")
+    assert _instance_rows(config) == {}
+
+
+# ---------------------------------------------------------------- intermediate masters
+
+
+def test_chain_layout_has_an_intermediate_master(sandbox_factory: Callable[..., Sandbox], tmp_path: Path) -> None:
+    chain = sandbox_factory(servers=3, layout="chain")
+    config = _config(chain, tmp_path)
+    root, middle, leaf = chain.keys
+    result = run_cli("-c", "discover", "-i", leaf, config=config)
+    assert (result.code, result.out) == (0, f"{leaf}\n"), result.err
+
+    rows = _instance_rows(config)
+    assert {k: (r["cluster_name"], r["replication_depth"]) for k, r in rows.items()} == {
+        root: (root, 0),
+        middle: (root, 1),
+        leaf: (root, 2),
+    }
+    assert rows[middle]["num_slave_hosts"] == 1
+    assert rows[middle]["ancestry_uuid"] == ""  # MariaDB has no server_uuid to chain
+
+    version = _version(chain)
+    topology = run_cli("-c", "topology", "-i", middle, config=config)
+    assert topology.lines == _tree(
+        [
+            (root, f"0s,ok,{version},rw,ROW,>>"),
+            (f"+ {middle}", f"0s,ok,{version},rw,ROW,>>,GTID"),
+            (f"  + {leaf}", f"0s,ok,{version},rw,ROW,>>,GTID"),
+        ]
+    )
+    assert topology.lines[2].startswith(f"  + {leaf} [")
+    assert run_cli("-c", "which-replicas", "-i", middle, config=config).lines == [leaf]
+    assert run_cli("-c", "which-master", "-i", leaf, config=config).lines == [middle]
+    assert run_cli("-c", "which-cluster-master", "-i", leaf, config=config).lines == [root]
+    assert run_cli("-c", "all-instances", config=config).lines == [root, middle, leaf]
+
+
+# ---------------------------------------------------------------- config-driven discovery
+
+
+def test_patterns_lag_query_promotion_query_and_replica_filter(star: Sandbox, tmp_path: Path) -> None:
+    ignored = star.key(3)
+    config = _config(
+        star,
+        tmp_path,
+        ClusterNameToAlias={"^nomatch$": "wrong", r"^127\.0\.0\.1:": "sandbox-by-name"},
+        DataCenterPattern=r"^(\d+)\.",
+        ReplicationLagQuery="SELECT 7",
+        DetectPromotionRuleQuery=(
+            "SELECT CASE @@server_id WHEN 101 THEN 'must' WHEN 102 THEN 'prefer'"
+            " WHEN 103 THEN 'prefer_not' ELSE 'must_not' END"
+        ),
+        DetectInstanceAliasQuery="SELECT CONCAT('node', @@server_id)",
+        DiscoveryIgnoreReplicaHostnameFilters=[f":{star.ports[3]}$"],
+    )
+    result = run_cli("-c", "discover", "-i", star.key(0), config=config)
+    assert result.code == 0, result.err
+
+    rows = _instance_rows(config)
+    assert set(rows) == set(star.keys[:3])  # the filtered replica is never crawled
+    assert ignored not in rows
+    assert rows[star.key(0)]["num_slave_hosts"] == 2
+    assert {r["data_center"] for r in rows.values()} == {"127"}
+    assert {r["slave_lag_seconds"] for r in rows.values()} == {7}
+    assert {r["suggested_cluster_alias"] for r in rows.values()} == {"sandbox-by-name"}
+    assert {k: r["instance_alias"] for k, r in rows.items()} == {
+        star.key(i): f"node{star.servers[i].server_id}" for i in range(3)
+    }
+    # `must` is not a rule a server may claim for itself; the others are registered as candidates.
+    assert sorted(run_cli("-c", "bulk-promotion-rules", config=config).lines) == sorted(
+        [f"{star.key(1)} prefer", f"{star.key(2)} prefer_not"]
+    )
+    assert run_cli("-c", "clusters-alias", config=config).lines == [f"{star.key(0)}\tsandbox-by-name"]
+    assert run_cli("-c", "which-cluster", "--alias", "sandbox-by-name", config=config).lines == [star.key(0)]
+    version = _version(star)
+    assert run_cli("-c", "instance-status", "-i", star.key(1), config=config).lines == [
+        f"[7s,ok,{version},rw,ROW,>>,GTID]"
+    ]
+    assert run_cli("-c", "topology", "--alias", "sandbox-by-name", config=config).lines == _tree(
+        [(f"{star.key(0)} (node101)", f"7s,ok,{version},rw,ROW,>>")]
+        + [
+            (f"+ {star.key(i)} (node{star.servers[i].server_id})", f"7s,ok,{version},rw,ROW,>>,GTID")
+            for i in sorted((1, 2), key=lambda i: star.ports[i])
+        ]
+    )
+
+
+def test_detect_queries_win_over_name_maps_and_patterns(star: Sandbox, tmp_path: Path) -> None:
+    config = _config(
+        star,
+        tmp_path,
+        DetectClusterAliasQuery="SELECT 'shop'",
+        ClusterNameToAlias={".*": "by-name"},
+        DataCenterPattern=r"^(\d+)\.",
+        DetectDataCenterQuery="SELECT CONCAT('dc', @@server_id % 2)",
+        DetectClusterDomainQuery="SELECT 'shop.example.com'",
+    )
+    result = run_cli("-c", "discover", "-i", star.key(2), config=config)
+    assert result.code == 0, result.err
+    rows = _instance_rows(config)
+    assert {k: r["data_center"] for k, r in rows.items()} == {
+        star.key(i): f"dc{star.servers[i].server_id % 2}" for i in range(4)
+    }
+    assert {r["suggested_cluster_alias"] for r in rows.values()} == {"shop"}
+    assert _sqlite_rows(config, "SELECT cluster_name, alias FROM cluster_alias") == [
+        {"cluster_name": star.key(0), "alias": "shop"}
+    ]
+    assert run_cli("-c", "which-cluster-alias", "-i", star.key(3), config=config).lines == ["shop"]
+    assert run_cli("-c", "which-cluster-domain", "--alias", "shop", config=config).lines == ["shop.example.com"]
+    assert run_cli("-c", "which-cluster-instances", "--alias", "shop", config=config).lines == _by_port(star.keys)
+
+
+def test_ignore_hostname_filters_skip_the_master(star: Sandbox, tmp_path: Path) -> None:
+    config = _config(star, tmp_path, DiscoveryIgnoreMasterHostnameFilters=[f":{star.ports[0]}$"])
+    result = run_cli("-c", "discover", "-i", star.key(1), config=config)
+    assert result.code == 0, result.err
+    rows = _instance_rows(config)
+    assert set(rows) == {star.key(0), star.key(1)}  # the master only as the replica's unseen parent
+    assert rows[star.key(0)]["version"] == "Unknown"
+    assert rows[star.key(1)]["cluster_name"] == star.key(0)
+
+
+# ---------------------------------------------------------------- dead servers
+
+
+@pytest.fixture
+def restart_killed(fresh_sandbox: Sandbox) -> Iterator[Sandbox]:
+    """The session sandbox; servers a test kills are started again and the star rewired afterwards,
+    so that later tests see every replica registered with the master again."""
+    try:
+        yield fresh_sandbox
+    finally:
+        killed = [i for i in range(fresh_sandbox.size) if not fresh_sandbox.is_alive(i)]
+        for i in killed:
+            fresh_sandbox.restart(i)
+        if killed:
+            fresh_sandbox.reset_replication()
+
+
+def test_killed_replica_is_recorded_invalid_and_the_run_succeeds(restart_killed: Sandbox, tmp_path: Path) -> None:
+    sandbox = restart_killed
+    config = _config(sandbox, tmp_path)
+    assert run_cli("-c", "discover", "-i", sandbox.key(0), config=config).code == 0
+    dead = sandbox.key(3)
+    sandbox.kill(3)
+    _next_second()
+
+    result = run_cli("--format", "json", "-c", "discover", "-i", sandbox.key(0), config=config)
+    assert result.code == 0, result.err
+    report = result.json()
+    assert report["Discovered"] == sorted(sandbox.keys[:3])
+    assert list(report["Unreachable"]) == [dead]
+
+    rows = _instance_rows(config)
+    assert rows[dead]["valid"] == 0
+    assert all(rows[k]["valid"] == 1 for k in sandbox.keys[:3])
+    version = _version(sandbox)
+    assert run_cli("-c", "topology", "-i", sandbox.key(1), config=config).lines == _tree(
+        [(sandbox.key(0), f"0s,ok,{version},rw,ROW,>>")]
+        + [
+            (f"- {key}", f"unknown,invalid,{version},rw,ROW,>>,GTID")
+            if key == dead
+            else (f"+ {key}", f"0s,ok,{version},rw,ROW,>>,GTID")
+            for key in _by_port(sandbox.keys[1:])
+        ]
+    )
+    status = run_cli("-c", "instance-status", "-i", dead, config=config)
+    assert status.lines == [f"[unknown,invalid,{version},rw,ROW,>>,GTID]"]
+
+    direct = run_cli("-c", "discover", "-i", dead, config=config)
+    assert direct.code != 0
+    assert direct.err.startswith(f"orchestrator: discover: cannot discover {dead}")
+
+    sandbox.restart(3)
+    _next_second()
+    assert run_cli("-c", "discover", "-i", sandbox.key(0), config=config).code == 0
+    assert _instance_rows(config)[dead]["valid"] == 1
+
+
+def test_killed_master_is_recorded_invalid_from_a_replica(
+    restart_killed: Sandbox, tmp_path: Path, wait_until: Callable[..., object]
+) -> None:
+    sandbox = restart_killed
+    config = _config(sandbox, tmp_path)
+    assert run_cli("-c", "discover", "-i", sandbox.key(1), config=config).code == 0
+    master = sandbox.key(0)
+    sandbox.kill(0)
+    wait_until(
+        lambda: all((sandbox.replica_status(i) or {}).get("Slave_IO_Running") != "Yes" for i in (1, 2, 3)),
+        timeout=15,
+        message="replica IO threads to notice the dead master",
+    )
+    _next_second()
+
+    result = run_cli("-c", "discover", "-i", sandbox.key(1), config=config)
+    assert (result.code, result.out) == (0, f"{sandbox.key(1)}\n"), result.err
+    rows = _instance_rows(config)
+    assert rows[master]["valid"] == 0
+    assert {r["cluster_name"] for r in rows.values()} == {master}
+    lines = run_cli("-c", "topology", "-i", sandbox.key(2), config=config).lines
+    assert lines[0].startswith(master) and "[unknown,invalid," in lines[0]
+    # Replicas of a dead master are not replicating: `-` marker, null lag.
+    assert all(line.startswith("- ") and "[null,nonreplicating," in line for line in lines[1:])
+    assert len(lines) == 4
+
+
+def test_unseen_dead_master_gets_a_minimal_invalid_row(
+    restart_killed: Sandbox, tmp_path: Path, wait_until: Callable[..., object]
+) -> None:
+    sandbox = restart_killed
+    config = _config(sandbox, tmp_path)
+    master = sandbox.key(0)
+    sandbox.kill(0)
+    wait_until(
+        lambda: (sandbox.replica_status(2) or {}).get("Slave_IO_Running") != "Yes",
+        timeout=15,
+        message="replica 2 to notice the dead master",
+    )
+    result = run_cli("-c", "discover", "-i", sandbox.key(2), config=config)
+    assert result.code == 0, result.err
+    rows = _instance_rows(config)
+    assert set(rows) == {master, sandbox.key(2)}
+    assert rows[master]["valid"] == 0
+    assert rows[master]["version"] == "Unknown"
+    assert rows[sandbox.key(2)]["cluster_name"] == master
+    assert run_cli("-c", "clusters", config=config).lines == [master]
