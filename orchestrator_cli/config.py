@@ -12,7 +12,7 @@ from orchestrator_cli.config_keys import KEYS
 from orchestrator_cli.errors import ConfigError
 
 SEARCH_PATH = ("/etc/orchestrator.conf.json", "conf/orchestrator.conf.json", "orchestrator.conf.json")
-_SECRET = re.compile(r"(Password|Secret|Token)$")
+_SECRET = re.compile(r"(password|passwd|secret|token)$", re.IGNORECASE)  # unknown keys keep their own case
 _CANONICAL = {k.lower(): k for k in KEYS}
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
@@ -52,17 +52,20 @@ def load_config(path: str | None = None, overrides: Mapping[str, Any] | None = N
     values: dict[str, Any] = {k: _copy(v) for k, (v, _) in KEYS.items()}
     sources: list[str] = []
     if path:
-        if not os.path.isfile(path):
+        if not os.path.exists(path):
             raise ConfigError(f"cannot read config file {path}: no such file")
+        if not os.path.isfile(path):
+            raise ConfigError(f"cannot read config file {path}: not a regular file")
         files = [path]
     else:
         files = [p for p in SEARCH_PATH if os.path.isfile(p)]
+    given: set[str] = set()
     for file in files:
-        _overlay(values, _read_json(file), file)
+        given |= _overlay(values, _read_json(file), file)
         sources.append(file)
     if overrides:
-        _overlay(values, dict(overrides), "overrides")
-    _adjust(values)
+        given |= _overlay(values, dict(overrides), "overrides")
+    _adjust(values, given)
     return Config(values, sources)
 
 
@@ -72,10 +75,12 @@ def _copy(v: Any) -> Any:
 
 def _read_json(file: str) -> dict[str, Any]:
     try:
-        with open(file, encoding="utf-8") as fh:
+        with open(file, encoding="utf-8-sig") as fh:  # -sig: tolerate a BOM left by Windows editors
             data = json.load(fh)
     except OSError as e:
         raise ConfigError(f"cannot read config file {file}: {e.strerror}") from e
+    except UnicodeDecodeError as e:
+        raise ConfigError(f"cannot parse config file {file}: not UTF-8 text (byte {e.start})") from e
     except json.JSONDecodeError as e:
         where = f"line {e.lineno} column {e.colno}"
         raise ConfigError(f"cannot parse config file {file}: {e.msg} at {where}") from e
@@ -84,7 +89,9 @@ def _read_json(file: str) -> dict[str, Any]:
     return data
 
 
-def _overlay(values: dict[str, Any], data: dict[str, Any], source: str) -> None:
+def _overlay(values: dict[str, Any], data: dict[str, Any], source: str) -> set[str]:
+    """Apply one file's keys; returns the canonical names it set."""
+    given: set[str] = set()
     for raw_key, value in data.items():
         key = _CANONICAL.get(raw_key.lower())
         if key is None:
@@ -93,6 +100,8 @@ def _overlay(values: dict[str, Any], data: dict[str, Any], source: str) -> None:
         if value is None:
             continue
         values[key] = _checked(key, value, KEYS[key][0], source)
+        given.add(key)
+    return given
 
 
 def _checked(key: str, value: Any, default: Any, source: str) -> Any:
@@ -118,7 +127,7 @@ def _checked(key: str, value: Any, default: Any, source: str) -> Any:
     return value
 
 
-def _adjust(v: dict[str, Any]) -> None:
+def _adjust(v: dict[str, Any], given: set[str]) -> None:
     """Post-load rules of the original (synonyms, derived values, conflicts), plus our SQLite default."""
     for prefix in ("MySQLOrchestrator", "MySQLTopology"):
         creds = v.get(f"{prefix}CredentialsConfigFile")
@@ -132,7 +141,10 @@ def _adjust(v: dict[str, Any]) -> None:
         m = _ENV_REF.search(pw)
         if m:
             v[f"{prefix}Password"] = os.environ.get(m.group(1), "")
-    if not v["RecoveryPeriodBlockSeconds"] and v["RecoveryPeriodBlockMinutes"] > 0:
+    # The original converts only when the seconds value is 0, so a file setting just the legacy minutes
+    # key was silently ignored (the 3600 s default won); a minutes value given without seconds counts.
+    minutes_only = "RecoveryPeriodBlockMinutes" in given and "RecoveryPeriodBlockSeconds" not in given
+    if (minutes_only or not v["RecoveryPeriodBlockSeconds"]) and v["RecoveryPeriodBlockMinutes"] > 0:
         v["RecoveryPeriodBlockSeconds"] = v["RecoveryPeriodBlockMinutes"] * 60
     _synonym(v, "SlaveLagQuery", "ReplicationLagQuery")
     _synonym(v, "PostponeSlaveRecoveryOnLagMinutes", "PostponeReplicaRecoveryOnLagMinutes")
@@ -179,6 +191,8 @@ def read_credentials_file(path: str) -> tuple[str | None, str | None]:
             lines = fh.read().splitlines()
     except OSError as e:
         raise ConfigError(f"cannot read credentials file {path}: {e.strerror}") from e
+    except UnicodeDecodeError as e:
+        raise ConfigError(f"cannot parse credentials file {path}: not UTF-8 text (byte {e.start})") from e
     section = None
     found: dict[str, str] = {}
     for n, line in enumerate(lines, 1):

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import fields
 
 from orchestrator_cli.commands.context import Options
-from orchestrator_cli.errors import FlagParseError
+from orchestrator_cli.errors import FlagParseError, UsageError
 
 # flag name -> (Options attribute, is boolean, help text)
 FLAGS: dict[str, tuple[str, bool, str]] = {
@@ -69,6 +69,7 @@ def parse_args(argv: list[str]) -> ParsedArgs:
     result = ParsedArgs()
     opts = result.options
     known = {f.name for f in fields(Options)}
+    seen: set[str] = set()
     i = 0
     while i < len(argv):
         arg = argv[i]
@@ -105,11 +106,13 @@ def parse_args(argv: list[str]) -> ParsedArgs:
                 if i >= len(argv):
                     raise FlagParseError(f"flag needs an argument: -{name}")
                 value = argv[i]
-            if name in ("d", "s") and opts.destination and opts.destination != value:
-                raise FlagParseError("-s and -d are synonyms; give only one of them")
+            if name in ("d", "s") and ({"d", "s"} - {name}) & seen:
+                # the original refuses both (exit 1), even with equal values
+                raise UsageError("-s and -d are synonyms, yet both were provided")
             assert attr in known
             setattr(opts, attr, value)
         opts.given.add(attr)
+        seen.add(name)
         i += 1
     return result
 

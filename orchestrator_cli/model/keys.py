@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-_HOST_PORT = re.compile(r"^([^:]+):([0-9]+)$")
-_BRACKETED_V6 = re.compile(r"^\[([0-9a-fA-F:.]+)\]:([0-9]+)$")
-_BARE_V6 = re.compile(r"^[0-9a-fA-F:]+$")
-_VALID_HOST = re.compile(r"^(//)?[A-Za-z0-9_.\-]+$")
+# Matched with fullmatch: `$` would also accept a trailing newline inside the host part.
+_HOST_PORT = re.compile(r"([^:]+):([0-9]+)", re.ASCII)
+_BRACKETED_V6 = re.compile(r"\[([0-9a-fA-F:.]+)\]:([0-9]+)", re.ASCII)
+_BARE_V6 = re.compile(r"[0-9a-fA-F:]+", re.ASCII)
+_VALID_HOST = re.compile(r"(//)?[A-Za-z0-9_.\-]+", re.ASCII)
 
 
 @dataclass(frozen=True, order=True)
@@ -40,20 +41,20 @@ class InstanceKey:
         raw = text.strip()
         if not raw:
             raise ValueError("empty instance key")
-        m = _BRACKETED_V6.match(raw)
+        m = _BRACKETED_V6.fullmatch(raw)
         if m:
             return cls(m.group(1), _port(m.group(2), raw))
-        m = _HOST_PORT.match(raw)
+        m = _HOST_PORT.fullmatch(raw)
         if m:
             host = m.group(1)
-            if not _VALID_HOST.match(host):
+            if not _VALID_HOST.fullmatch(host):
                 raise ValueError(f"cannot parse instance key {raw!r}: invalid host name")
             return cls(host, _port(m.group(2), raw))
         if ":" not in raw:
-            if not _VALID_HOST.match(raw):
+            if not _VALID_HOST.fullmatch(raw):
                 raise ValueError(f"cannot parse instance key {raw!r}: invalid host name")
             return cls(raw, _port(str(default_port), raw))
-        if _BARE_V6.match(raw) and raw.count(":") >= 2:
+        if _BARE_V6.fullmatch(raw) and raw.count(":") >= 2:
             return cls(raw, _port(str(default_port), raw))
         raise ValueError(f"cannot parse instance key {raw!r}: expected host:port")
 
