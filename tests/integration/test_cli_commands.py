@@ -44,7 +44,13 @@ class Star:
 
     @property
     def all_keys(self) -> list[str]:
+        """Master first, then replicas: the order of `all-instances` and of the topology tree."""
         return [self.master, *self.replicas]
+
+    @property
+    def by_port(self) -> list[str]:
+        """Instances of one cluster ordered as host, port: where the master falls depends on its port."""
+        return sorted(self.sandbox.keys, key=lambda k: int(k.rsplit(":", 1)[1]))
 
     def replica(self, i: int) -> str:
         return self.sandbox.key(i)
@@ -130,7 +136,7 @@ def test_clusters_and_cluster_lookups(star: Star) -> None:
         assert run_cli("-c", "which-cluster", *target, config=c).lines == [star.master], target
         assert run_cli("-c", "which-cluster-alias", *target, config=c).lines == [star.master], target
         assert run_cli("-c", "which-cluster-master", *target, config=c).lines == [star.master], target
-        assert run_cli("-c", "which-cluster-instances", *target, config=c).lines == star.all_keys, target
+        assert run_cli("-c", "which-cluster-instances", *target, config=c).lines == star.by_port, target
 
 
 def test_topology(star: Star) -> None:
@@ -197,14 +203,14 @@ def test_find_and_search(star: Star) -> None:
     c = star.config
     port = star.replica(2).rsplit(":", 1)[1]
     assert run_cli("-c", "find", "--pattern", f":{port}$", config=c).lines == [star.replica(2)]
-    assert run_cli("-c", "find", "--pattern", r"^127\.0\.0\.1:", config=c).lines == star.all_keys
+    assert run_cli("-c", "find", "--pattern", r"^127\.0\.0\.1:", config=c).lines == star.by_port
     assert run_cli("-c", "find", "--pattern", "no-such-host", config=c).out == ""
     fails(run_cli("-c", "find", config=c), "find", "--pattern is required")
     fails(run_cli("-c", "find", "--pattern", "([", config=c), "find", "invalid --pattern")
     assert run_cli("-c", "search", "--pattern", port, config=c).lines == [star.replica(2)]
     server_id = str(star.sandbox.servers[3].server_id)
     assert run_cli("-c", "search", "--pattern", server_id, config=c).lines == [star.replica(3)]
-    assert run_cli("-c", "search", "--pattern", "MariaDB", config=c).lines == star.all_keys
+    assert run_cli("-c", "search", "--pattern", "MariaDB", config=c).lines == star.by_port
     fails(run_cli("-c", "search", config=c), "search", "--pattern is required")
 
 
@@ -443,7 +449,7 @@ def test_tags(star: Star, copy: Path) -> None:
     assert run_cli("-c", "tagged", "--tag", "role=backup", config=copy).lines == [tagged_one]
     assert run_cli("-c", "tagged", "--tag", "role,~in_service", config=copy).lines == [other]
     assert run_cli("-c", "tagged", "--tag", "!role", config=copy).lines == [
-        k for k in star.all_keys if k not in (tagged_one, other)
+        k for k in star.by_port if k not in (tagged_one, other)
     ]
     tag_column = {tagged_one: "in_service,role=backup", other: "role=web"}
     assert run_cli("-c", "topology-tags", "-i", star.master, config=copy).lines == tree(
