@@ -7,6 +7,7 @@ MySQL; each refreshes the backend view of what it changed.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import time
 from collections.abc import Iterable, Iterator
@@ -65,11 +66,29 @@ def refresh(env: TopologyEnv, keys: Iterable[InstanceKey]) -> None:
         log.warning("%s: refresh failed: %s", key, why)
 
 
+def _lock_holder(env: TopologyEnv, key: InstanceKey) -> str:
+    from orchestrator_cli.backend import maintenance
+
+    held = maintenance.active(env.backend, key)
+    return f" (held by {held['owner']}: {held['reason']})" if held else ""
+
+
 @contextlib.contextmanager
 def maintenance_lock(env: TopologyEnv, keys: Iterable[InstanceKey], reason: str) -> Iterator[None]:
-    """Exclusive locks on every instance an operation changes; released on every exit path."""
+    """Exclusive locks on every instance an operation changes; released on every exit path.
+
+    Under --noop nothing is written: a lock somebody else holds still refuses the dry run, so it
+    shows what the real run would do.
+    """
     from orchestrator_cli.backend import health, maintenance
 
+    if env.noop:
+        for key in keys:
+            holder = _lock_holder(env, key)
+            if holder:
+                raise UnsafeOperationError(f"cannot begin maintenance on {key}{holder}")
+        yield
+        return
     taken: list[int] = []
     try:
         for key in keys:
@@ -77,9 +96,7 @@ def maintenance_lock(env: TopologyEnv, keys: Iterable[InstanceKey], reason: str)
                 env.backend, key, env.owner, reason, LOCK_SECONDS, node=health.identity(), explicitly_bounded=False
             )
             if token is None:
-                held = maintenance.active(env.backend, key)
-                detail = f" (held by {held['owner']}: {held['reason']})" if held else ""
-                raise UnsafeOperationError(f"cannot begin maintenance on {key}{detail}")
+                raise UnsafeOperationError(f"cannot begin maintenance on {key}{_lock_holder(env, key)}")
             taken.append(token)
         yield
     finally:
@@ -93,8 +110,12 @@ def stop_replication(env: TopologyEnv, key: InstanceKey) -> None:
 
 
 def start_replication(env: TopologyEnv, key: InstanceKey, timeout: float = 5.0) -> fl.ReplicaStatus:
-    """START and wait (bounded) for both threads; a replica that does not come up is an error."""
+    """START and wait (bounded) for both threads; a replica that does not come up is an error.
+
+    Semi-sync is adjusted first for replicas with a semi-sync priority (see semi_sync_before_start).
+    """
     server = env.server(key)
+    server.change(semi_sync_before_start(env, key))
     server.change(server.flavor.start_replica())
     if env.noop:
         return fl.ReplicaStatus.none()
@@ -129,3 +150,63 @@ def change_master(
     server.change(
         server.flavor.change_master(host=host, port=master.port, log_file=log_file, log_pos=log_pos, gtid=gtid)
     )
+
+
+def semi_sync_before_start(env: TopologyEnv, key: InstanceKey) -> list[str]:
+    """Statements to run before START on a replica whose semi-sync priority is positive (spec §3.11).
+
+    The priority is the backend's `semi_sync_enforced` (DetectSemiSyncEnforcedQuery). Such a replica
+    must not act as a semi-sync master, and acknowledges unless its promotion rule is must_not. With
+    EnforceExactSemiSyncReplicas or RecoverLockedSemiSyncMaster the recovery's topology-wide
+    semi-sync analysis decides instead, and nothing is done here; with priority 0 semi-sync is left
+    alone.
+    """
+    from orchestrator_cli.backend import candidates, instances
+
+    if env.config.get("EnforceExactSemiSyncReplicas") or env.config.get("RecoverLockedSemiSyncMaster"):
+        return []
+    row = instances.read_instance(env.backend, key)
+    if not row or int(row.get("semi_sync_enforced") or 0) <= 0:
+        return []
+    server = env.server(key)
+    semi = server.semi_sync()
+    if not semi.available:
+        log.warning("%s: semi-sync priority set but semi-sync plugins unavailable", key)
+        return []
+    rule = next(
+        (
+            str(r["promotion_rule"])
+            for r in candidates.bulk_rules(env.backend)
+            if InstanceKey(r["hostname"], int(r["port"])) == key
+        ),
+        "",
+    )
+    statements: list[str] = []
+    if semi.master_enabled:
+        statements += server.flavor.set_semi_sync_master(False, source_names=semi.source_names)
+    acknowledge = rule != "must_not"
+    if semi.replica_enabled != acknowledge:
+        statements += server.flavor.set_semi_sync_replica(acknowledge, source_names=semi.source_names)
+    return statements
+
+
+def forced_gtid_mode(flavor: fl.Flavor, status: fl.ReplicaStatus) -> str:
+    """The `gtid` argument of change_master that turns GTID on (spec §5.2 "Forcing GTID").
+
+    Oracle: auto-position. MariaDB: `slave_pos`, or `current_pos` when the server has no replication
+    configured at all (a former master), so that in gtid_strict_mode it does not ask its new master
+    for transactions it wrote itself.
+    """
+    if not flavor.is_mariadb:
+        return "auto"
+    return "slave_pos" if status.io_state != fl.THREAD_NONE else "current_pos"
+
+
+def reread_status(env: TopologyEnv, live: Live) -> Live:
+    """The same Live with a fresh replication status (after STOP, the coordinates stand still).
+
+    Under --noop nothing was stopped, so the read taken before is kept.
+    """
+    if env.noop:
+        return live
+    return dataclasses.replace(live, status=env.server(live.key).replica_status())
