@@ -1,0 +1,120 @@
+"""What a cron job pays per run: the schema is deployed once, then checked with one query, and the
+cheap commands never load SQLAlchemy, rich or the MySQL driver they do not need."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from orchestrator_cli.sandbox.topology import Sandbox
+from tests.support import ROOT, run_cli, run_cli_process, sqlite_config
+
+# Runs one CLI invocation in a fresh interpreter and reports which heavy modules it imported.
+_PROBE_IMPORTS = """
+import contextlib, io, json, sys
+from orchestrator_cli.cli.main import main
+out, err = io.StringIO(), io.StringIO()
+with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+    code = main(sys.argv[1:])
+heavy = ("sqlalchemy", "rich", "mysql.connector", "tenacity")
+print(json.dumps({"code": code, "out": out.getvalue(), "err": err.getvalue(),
+                  "loaded": sorted(m for m in heavy if m in sys.modules)}))
+"""
+
+
+def _fresh_process(*args: str) -> dict[str, Any]:
+    proc = subprocess.run(
+        [sys.executable, "-c", _PROBE_IMPORTS, *args], capture_output=True, text=True, timeout=120, cwd=ROOT
+    )
+    assert proc.returncode == 0, proc.stderr
+    report: dict[str, Any] = json.loads(proc.stdout)
+    return report
+
+
+def test_schema_is_deployed_once_then_checked_with_one_query(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from orchestrator_cli.backend import deploy
+    from orchestrator_cli.backend.connection import Backend
+
+    config = sqlite_config(tmp_path)
+    deployments: list[str] = []
+    statements: list[str] = []
+    create_all = deploy._create_all
+    query = Backend.query
+
+    def counting_create_all(backend: Backend) -> None:
+        deployments.append(backend.description)
+        create_all(backend)
+
+    def recording_query(self: Backend, sql: str, params: Any = ()) -> Any:
+        statements.append(" ".join(sql.split()))
+        return query(self, sql, params)
+
+    monkeypatch.setattr(deploy, "_create_all", counting_create_all)
+    monkeypatch.setattr(Backend, "query", recording_query)
+
+    first = run_cli("-c", "clusters", config=config)
+    assert (first.code, first.err) == (0, "")
+    assert len(deployments) == 1
+
+    for command in ("clusters", "all-instances", "which-downtimed-instances"):
+        statements.clear()
+        result = run_cli("-c", command, config=config)
+        assert (result.code, result.err) == (0, ""), command
+        schema_checks = [s for s in statements if "orchestrator_db_deployments" in s]
+        assert len(schema_checks) == 1, command
+        assert len(statements) == 2, statements  # the version check and the command's own read
+    assert len(deployments) == 1
+
+
+def test_cron_commands_do_not_load_what_they_do_not_need(sandbox: Sandbox, tmp_path: Path) -> None:
+    config = sandbox.write_config(tmp_path / "orchestrator.conf.json", tmp_path / "orchestrator.sqlite3")
+    assert run_cli("-c", "discover", "-i", sandbox.key(0), config=config).code == 0
+
+    candidate = _fresh_process(f"--config={config}", "-c", "register-candidate", "-i", sandbox.key(1))
+    assert (candidate["code"], candidate["out"], candidate["err"]) == (0, f"{sandbox.key(1)}\n", "")
+    assert candidate["loaded"] == []  # backend on sqlite3 only: no ORM, no driver, no terminal library
+
+    lookup = _fresh_process(f"--config={config}", "-c", "which-cluster-master", "-i", sandbox.key(2))
+    assert (lookup["code"], lookup["out"]) == (0, f"{sandbox.key(0)}\n")
+    assert lookup["loaded"] == []
+
+    version = _fresh_process("--version")
+    assert version["code"] == 0 and version["loaded"] == []
+    listing = _fresh_process("-c", "help")
+    assert listing["code"] == 0 and listing["loaded"] == []
+
+
+def test_help_and_version_need_no_config_or_backend(tmp_path: Path) -> None:
+    missing = tmp_path / "nowhere" / "orchestrator.conf.json"
+    for args in (("--version",), ("help", "discover"), ("-c", "help")):
+        result = run_cli_process(*args, config=missing)
+        assert result.code == 0, (args, result.err)
+    assert not missing.parent.exists()
+
+
+def test_live_commands_register_the_process_unless_told_not_to(sandbox: Sandbox, tmp_path: Path) -> None:
+    config = sandbox.write_config(tmp_path / "orchestrator.conf.json", tmp_path / "orchestrator.sqlite3")
+    path = tmp_path / "orchestrator.sqlite3"
+
+    def health_rows() -> list[tuple[str, str]]:
+        conn = sqlite3.connect(path)
+        try:
+            return [(str(r[0]), str(r[1])) for r in conn.execute("SELECT command, extra_info FROM node_health")]
+        finally:
+            conn.close()
+
+    quiet = run_cli_process("--skip-continuous-registration", "-c", "discover", "-i", sandbox.key(0), config=config)
+    assert quiet.code == 0, quiet.err
+    assert health_rows() == []
+    registered = run_cli_process("-c", "discover", "-i", sandbox.key(0), config=config)
+    assert registered.code == 0, registered.err
+    assert health_rows() == [("discover", "CLIMode")]
+    # Backend-only commands from cron leave no trace in node_health.
+    assert run_cli_process("-c", "register-candidate", "-i", sandbox.key(1), config=config).code == 0
+    assert health_rows() == [("discover", "CLIMode")]
