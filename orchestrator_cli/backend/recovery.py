@@ -1,0 +1,526 @@
+"""Recovery bookkeeping: detections, recoveries and their steps, blocks, acknowledgements, the global switch.
+
+Concurrency between processes sharing one backend is enforced by the original's unique keys, not by
+leadership: a detection or recovery is registered with an INSERT IGNORE on
+(hostname, port, in_active_period, end_active_period_unixtime[, is_actionable]) and a second process
+gets zero rows. A recovery stays "in its active period" (the anti-flapping lock) until
+RecoveryPeriodBlockSeconds have passed or someone acknowledges it. Because no daemon may be running,
+every registration first expires what is due, the way the original's leader would have.
+
+Leader election for continuous mode (`active_node`) lives here too: it only ever gates who runs
+automated detection and recovery.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from orchestrator_cli.backend.connection import Backend, Row
+from orchestrator_cli.model.keys import InstanceKey
+
+ACTIVE_NODE_EXPIRE_SECONDS = 5
+CRASHED_RECOVERY_SECONDS = 600  # a recovery still running after this long, by a process no longer alive
+NODE_ALIVE_SECONDS = 60
+
+_RECOVERY_COLUMNS = """recovery_id, uid, hostname, port, in_active_period, start_active_period,
+    end_active_period_unixtime, end_recovery, processing_node_hostname, processcing_node_token, is_successful,
+    successor_hostname, successor_port, successor_alias, analysis, cluster_name, cluster_alias,
+    count_affected_slaves, slave_hosts, participating_instances, lost_slaves, all_errors, acknowledged,
+    acknowledged_at, acknowledged_by, acknowledge_comment, last_detection_id"""
+
+
+def join_keys(keys: Iterable[InstanceKey | str]) -> str:
+    """The original's list encoding for recovery rows: comma-separated `host:port`."""
+    return ",".join(str(k) for k in keys)
+
+
+def split_keys(text: str | None) -> list[str]:
+    return [k for k in (text or "").split(",") if k]
+
+
+# -- global switch ------------------------------------------------------------------------------------
+
+
+def recoveries_disabled(backend: Backend) -> bool:
+    return bool(backend.scalar("SELECT COUNT(*) FROM global_recovery_disable WHERE disable_recovery = 1"))
+
+
+def disable_recoveries(backend: Backend) -> None:
+    backend.execute(backend.dialect.insert_ignore("global_recovery_disable", {"disable_recovery": "1"}))
+
+
+def enable_recoveries(backend: Backend) -> None:
+    backend.execute("DELETE FROM global_recovery_disable")
+
+
+# -- expiry -------------------------------------------------------------------------------------------
+
+
+def expire(backend: Backend) -> None:
+    """End active periods that are due and drop stale block records (the leader's periodic work)."""
+    d = backend.dialect
+    recovery_seconds = int(backend.config.get("RecoveryPeriodBlockSeconds") or 0) or 60 * int(
+        backend.config.get("RecoveryPeriodBlockMinutes", 60)
+    )
+    detection_seconds = 60 * int(backend.config.get("FailureDetectionPeriodBlockMinutes", 60))
+    with backend.transaction():
+        _end_active(backend, "topology_recovery", f"start_active_period < {d.seconds_ago('?')}", (recovery_seconds,))
+        _end_active(
+            backend, "topology_failure_detection", f"start_active_period < {d.seconds_ago('?')}", (detection_seconds,)
+        )
+        backend.execute(
+            """DELETE FROM blocked_topology_recovery WHERE blocking_recovery_id IS NULL OR blocking_recovery_id NOT IN
+                 (SELECT recovery_id FROM topology_recovery WHERE in_active_period = 1)"""
+        )
+
+
+_ID_COLUMN = {"topology_recovery": "recovery_id", "topology_failure_detection": "detection_id"}
+_UNIQUE_EXTRA = {"topology_recovery": (), "topology_failure_detection": ("is_actionable",)}
+
+
+def _end_active(backend: Backend, table: str, where: str, params: Sequence[Any] = ()) -> list[int]:
+    """End the active period of matching rows; returns their ids.
+
+    The unique key includes `end_active_period_unixtime`, so two periods of one instance ended in
+    the same second would collide (the original fails there); the later one takes the next free
+    second instead.
+    """
+    d = backend.dialect
+    id_column = _ID_COLUMN[table]
+    extra = _UNIQUE_EXTRA[table]
+    columns = ", ".join(("hostname", "port", *extra))
+    rows = backend.query(
+        f"SELECT {id_column} AS id, {columns} FROM {table} WHERE in_active_period = 1 AND ({where})", params
+    )
+    if not rows:
+        return []
+    now = int(backend.scalar(f"SELECT {d.unix_timestamp()} AS now"))
+    same = " AND ".join(f"{c} = ?" for c in ("hostname", "port", *extra))
+    ended = []
+    for r in rows:
+        taken = {
+            int(t["e"])
+            for t in backend.query(
+                f"SELECT end_active_period_unixtime AS e FROM {table}"
+                f" WHERE {same} AND in_active_period = 0 AND end_active_period_unixtime >= ?",
+                (*[r[c] for c in ("hostname", "port", *extra)], now),
+            )
+        }
+        stamp = now
+        while stamp in taken:
+            stamp += 1
+        if backend.execute(
+            f"UPDATE {table} SET in_active_period = 0, end_active_period_unixtime = ?"
+            f" WHERE {id_column} = ? AND in_active_period = 1",
+            (stamp, r["id"]),
+        ):
+            ended.append(int(r["id"]))
+    return ended
+
+
+def acknowledge_crashed(backend: Backend) -> int:
+    """Recoveries left unfinished by a process that is gone are acknowledged and given an end time."""
+    d = backend.dialect
+    rows = backend.query(
+        f"""SELECT r.recovery_id FROM topology_recovery r
+            WHERE r.end_recovery IS NULL AND r.start_active_period < {d.seconds_ago("?")}
+              AND NOT EXISTS (SELECT 1 FROM node_health h WHERE h.hostname = r.processing_node_hostname
+                              AND h.token = r.processcing_node_token AND h.last_seen_active >= {d.seconds_ago("?")})""",
+        (CRASHED_RECOVERY_SECONDS, NODE_ALIVE_SECONDS),
+    )
+    ids = [int(r["recovery_id"]) for r in rows]
+    if not ids:
+        return 0
+    marks = ", ".join("?" for _ in ids)
+    backend.execute(f"UPDATE topology_recovery SET end_recovery = {d.now()} WHERE recovery_id IN ({marks})", ids)
+    return _acknowledge_ids(backend, ids, "orchestrator", "crashed recovery: its process is gone")
+
+
+# -- failure detection --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Detection:
+    key: InstanceKey
+    analysis: str
+    cluster_name: str
+    cluster_alias: str
+    replicas: Sequence[str]
+    is_actionable: bool
+
+
+def register_detection(backend: Backend, detection: Detection, node: tuple[str, str]) -> int | None:
+    """Record a detection; None when one is already in its active period (hooks must not run again)."""
+    d = backend.dialect
+    expire(backend)
+    with backend.transaction():
+        inserted = backend.execute(
+            d.insert_ignore(
+                "topology_failure_detection",
+                {
+                    "hostname": "?", "port": "?", "in_active_period": "1", "start_active_period": d.now(),
+                    "end_active_period_unixtime": "0", "processing_node_hostname": "?", "processcing_node_token": "?",
+                    "analysis": "?", "cluster_name": "?", "cluster_alias": "?", "count_affected_slaves": "?",
+                    "slave_hosts": "?", "is_actionable": "?",
+                },
+            ),
+            (
+                detection.key.hostname, detection.key.port, node[0], node[1], detection.analysis,
+                detection.cluster_name, detection.cluster_alias, len(detection.replicas),
+                join_keys(detection.replicas), int(detection.is_actionable),
+            ),
+        )  # fmt: skip
+        if not inserted:
+            return None
+        return last_detection_id(backend, detection.key)
+
+
+def last_detection_id(backend: Backend, key: InstanceKey) -> int:
+    value = backend.scalar(
+        "SELECT MAX(detection_id) FROM topology_failure_detection WHERE hostname = ? AND port = ?",
+        (key.hostname, key.port),
+    )
+    return int(value or 0)
+
+
+def clear_detections(backend: Backend, key: InstanceKey) -> int:
+    """Acknowledge (end the active period of) an instance's detections."""
+    ended = _end_active(backend, "topology_failure_detection", "hostname = ? AND port = ?", (key.hostname, key.port))
+    return len(ended)
+
+
+def detections(backend: Backend, limit: int = 100) -> list[Row]:
+    return backend.query(
+        f"""SELECT detection_id, hostname, port, in_active_period, start_active_period, end_active_period_unixtime,
+                   processing_node_hostname, analysis, cluster_name, cluster_alias, count_affected_slaves,
+                   slave_hosts, is_actionable
+            FROM topology_failure_detection ORDER BY detection_id DESC LIMIT {int(limit)}"""
+    )
+
+
+# -- recoveries -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NewRecovery:
+    key: InstanceKey
+    uid: str
+    analysis: str
+    cluster_name: str
+    cluster_alias: str
+    replicas: Sequence[str]
+    last_detection_id: int
+
+
+def active_recoveries(backend: Backend) -> list[Row]:
+    return backend.query(
+        f"SELECT {_RECOVERY_COLUMNS} FROM topology_recovery WHERE in_active_period = 1 ORDER BY recovery_id DESC"
+    )
+
+
+def blocking_recovery(
+    backend: Backend, key: InstanceKey, cluster_name: str, *, if_promoted: bool, if_cluster_recovered: bool
+) -> Row | None:
+    """The active recovery that forbids recovering `key` now (anti-flapping), if any.
+
+    `if_promoted`: `key` was the successor of a recovery still in its active period.
+    `if_cluster_recovered`: the cluster had a recovery in its active period. Unlike the original, a
+    cluster renamed after a failover (its name is now the successor's key) still counts as the
+    recovered cluster.
+    """
+    expire(backend)
+    for row in active_recoveries(backend):
+        successor = f"{row['successor_hostname']}:{row['successor_port']}" if row["successor_hostname"] else ""
+        if if_promoted and successor == str(key):
+            return row
+        if if_cluster_recovered and cluster_name and cluster_name in (row["cluster_name"], successor):
+            return row
+    return None
+
+
+def record_blocked(backend: Backend, key: InstanceKey, cluster_name: str, analysis: str, blocking_id: int) -> None:
+    d = backend.dialect
+    backend.execute(
+        d.upsert(
+            "blocked_topology_recovery",
+            {
+                "hostname": "?", "port": "?", "cluster_name": "?", "analysis": "?",
+                "last_blocked_timestamp": d.now(), "blocking_recovery_id": "?",
+            },
+            ["hostname", "port"],
+        ),
+        (key.hostname, key.port, cluster_name, analysis, blocking_id),
+    )  # fmt: skip
+
+
+def blocked_recoveries(backend: Backend) -> list[Row]:
+    return backend.query(
+        """SELECT hostname, port, cluster_name, analysis, last_blocked_timestamp, blocking_recovery_id
+           FROM blocked_topology_recovery ORDER BY last_blocked_timestamp DESC"""
+    )
+
+
+def register_recovery(backend: Backend, recovery: NewRecovery, node: tuple[str, str]) -> int | None:
+    """Insert the recovery row; None when this instance already has a recovery in its active period."""
+    d = backend.dialect
+    with backend.transaction():
+        inserted = backend.execute(
+            d.insert_ignore(
+                "topology_recovery",
+                {
+                    "hostname": "?", "port": "?", "in_active_period": "1", "start_active_period": d.now(),
+                    "end_active_period_unixtime": "0", "processing_node_hostname": "?",
+                    "processcing_node_token": "?", "analysis": "?", "cluster_name": "?", "cluster_alias": "?",
+                    "count_affected_slaves": "?", "slave_hosts": "?", "participating_instances": "''",
+                    "lost_slaves": "''", "all_errors": "''", "acknowledged_by": "''", "acknowledge_comment": "''",
+                    "last_detection_id": "?", "uid": "?",
+                },
+            ),
+            (
+                recovery.key.hostname, recovery.key.port, node[0], node[1], recovery.analysis,
+                recovery.cluster_name, recovery.cluster_alias, len(recovery.replicas), join_keys(recovery.replicas),
+                recovery.last_detection_id, recovery.uid,
+            ),
+        )  # fmt: skip
+        if not inserted:
+            return None
+        value = backend.scalar("SELECT recovery_id FROM topology_recovery WHERE uid = ?", (recovery.uid,))
+    return int(value)
+
+
+def acknowledge_completed_of_instance(backend: Backend, key: InstanceKey, owner: str, comment: str) -> int:
+    """A forced recovery implicitly acknowledges the finished recoveries of the same instance."""
+    rows = backend.query(
+        "SELECT recovery_id FROM topology_recovery WHERE hostname = ? AND port = ? AND in_active_period = 1"
+        " AND end_recovery IS NOT NULL",
+        (key.hostname, key.port),
+    )
+    return _acknowledge_ids(backend, [int(r["recovery_id"]) for r in rows], owner, comment)
+
+
+@dataclass(frozen=True)
+class Resolution:
+    successful: bool
+    successor: InstanceKey | None = None
+    successor_alias: str = ""
+    lost: Sequence[str] = ()
+    participating: Sequence[str] = ()
+    errors: Sequence[str] = ()
+
+
+def resolve_recovery(backend: Backend, uid: str, resolution: Resolution) -> None:
+    """Write the outcome; the active period is left alone (it is the anti-flapping lock)."""
+    d = backend.dialect
+    successor = resolution.successor
+    backend.execute(
+        f"""UPDATE topology_recovery SET is_successful = ?, successor_hostname = ?, successor_port = ?,
+                successor_alias = ?, lost_slaves = ?, participating_instances = ?, all_errors = ?,
+                end_recovery = {d.now()}
+            WHERE uid = ?""",
+        (
+            int(resolution.successful),
+            successor.hostname if successor else None,
+            successor.port if successor else None,
+            resolution.successor_alias or None,
+            join_keys(resolution.lost),
+            join_keys(resolution.participating),
+            "\n".join(resolution.errors),
+            uid,
+        ),
+    )
+
+
+def end_active_period(backend: Backend, uid: str) -> None:
+    """For a recovery that decided to do nothing: it must not block the next attempt."""
+    _end_active(backend, "topology_recovery", "uid = ?", (uid,))
+
+
+def add_step(backend: Backend, uid: str, message: str) -> None:
+    d = backend.dialect
+    backend.execute(
+        f"INSERT INTO topology_recovery_steps (recovery_uid, audit_at, message) VALUES (?, {d.now()}, ?)",
+        (uid, message),
+    )
+
+
+def steps(backend: Backend, uid: str) -> list[Row]:
+    return backend.query(
+        "SELECT recovery_step_id, recovery_uid, audit_at, message FROM topology_recovery_steps"
+        " WHERE recovery_uid = ? ORDER BY recovery_step_id",
+        (uid,),
+    )
+
+
+def recoveries(
+    backend: Backend,
+    *,
+    cluster_name: str | None = None,
+    key: InstanceKey | None = None,
+    ident: str | None = None,
+    limit: int = 100,
+) -> list[Row]:
+    """Past recoveries, newest first; `ident` is a recovery id or uid."""
+    where: list[str] = []
+    params: list[Any] = []
+    if cluster_name:
+        where.append(
+            "(cluster_name = ? OR cluster_alias = ? OR (successor_hostname IS NOT NULL AND "
+            + _concat_key(backend)
+            + " = ?))"
+        )
+        params += [cluster_name, cluster_name, cluster_name]
+    if key is not None:
+        where.append("hostname = ? AND port = ?")
+        params += [key.hostname, key.port]
+    if ident:
+        if ident.isdigit():
+            where.append("(recovery_id = ? OR uid = ?)")
+            params += [int(ident), ident]
+        else:
+            where.append("uid = ?")
+            params.append(ident)
+    clause = f"WHERE {' AND '.join(where)}" if where else ""
+    return backend.query(
+        f"SELECT {_RECOVERY_COLUMNS} FROM topology_recovery {clause} ORDER BY recovery_id DESC LIMIT {int(limit)}",
+        params,
+    )
+
+
+def _concat_key(backend: Backend) -> str:
+    if backend.is_sqlite:
+        return "(successor_hostname || ':' || successor_port)"
+    return "CONCAT(successor_hostname, ':', successor_port)"
+
+
+# -- acknowledgements ----------------------------------------------------------------------------------------
+
+
+def _acknowledge_ids(backend: Backend, ids: Sequence[int], owner: str, comment: str) -> int:
+    if not ids:
+        return 0
+    d = backend.dialect
+    marks = ", ".join("?" for _ in ids)
+    with backend.transaction():
+        _end_active(backend, "topology_recovery", f"recovery_id IN ({marks})", ids)
+        return backend.execute(
+            f"""UPDATE topology_recovery SET acknowledged = 1, acknowledged_at = {d.now()}, acknowledged_by = ?,
+                    acknowledge_comment = ?
+                WHERE acknowledged = 0 AND recovery_id IN ({marks})""",
+            (owner, comment, *ids),
+        )
+
+
+def _unacknowledged(backend: Backend) -> list[Row]:
+    return backend.query(
+        "SELECT recovery_id, hostname, port, cluster_name, cluster_alias, successor_hostname, successor_port"
+        " FROM topology_recovery WHERE acknowledged = 0"
+    )
+
+
+def acknowledge_all(backend: Backend, owner: str, comment: str) -> int:
+    with backend.transaction():
+        count = _acknowledge_ids(backend, [int(r["recovery_id"]) for r in _unacknowledged(backend)], owner, comment)
+        _end_active(backend, "topology_failure_detection", "1 = 1")
+    return count
+
+
+def acknowledge_cluster(backend: Backend, cluster_name: str, cluster_alias: str, owner: str, comment: str) -> int:
+    """By name or alias; a recovery whose successor now names the cluster belongs to it too."""
+    names = {cluster_name, cluster_alias} - {""}
+    ids = []
+    for r in _unacknowledged(backend):
+        successor = f"{r['successor_hostname']}:{r['successor_port']}" if r["successor_hostname"] else ""
+        if names & {str(r["cluster_name"]), str(r["cluster_alias"]), successor}:
+            ids.append(int(r["recovery_id"]))
+    with backend.transaction():
+        count = _acknowledge_ids(backend, ids, owner, comment)
+        marks = ", ".join("?" for _ in names)
+        _end_active(
+            backend,
+            "topology_failure_detection",
+            f"cluster_name IN ({marks}) OR cluster_alias IN ({marks})",
+            (*names, *names),
+        )
+    return count
+
+
+def acknowledge_instance(backend: Backend, key: InstanceKey, owner: str, comment: str) -> int:
+    ids = [
+        int(r["recovery_id"])
+        for r in _unacknowledged(backend)
+        if str(r["hostname"]) == key.hostname and int(r["port"]) == key.port
+    ]
+    with backend.transaction():
+        count = _acknowledge_ids(backend, ids, owner, comment)
+        clear_detections(backend, key)
+    return count
+
+
+def acknowledge_recovery(backend: Backend, ident: str, owner: str, comment: str) -> int:
+    rows = recoveries(backend, ident=ident, limit=1)
+    return _acknowledge_ids(backend, [int(r["recovery_id"]) for r in rows], owner, comment)
+
+
+# -- leader election (active_node) ---------------------------------------------------------------------------
+
+
+def attempt_election(backend: Backend, node: tuple[str, str]) -> bool:
+    """Claim an empty seat, take over an expired lease, or renew our own; True while we lead.
+
+    The schema deploy seeds the row with an empty hostname; that seat counts as empty, so a freshly
+    deployed backend does not make the first node wait for the seed lease to expire.
+    """
+    d = backend.dialect
+    host, token = node
+    with backend.transaction():
+        if backend.execute(
+            d.insert_ignore(
+                "active_node",
+                {
+                    "anchor": "1",
+                    "hostname": "?",
+                    "token": "?",
+                    "last_seen_active": d.now(),
+                    "first_seen_active": d.now(),
+                },
+            ),
+            (host, token),
+        ):
+            return True
+        if backend.execute(
+            f"""UPDATE active_node SET hostname = ?, token = ?, first_seen_active = {d.now()},
+                    last_seen_active = {d.now()}
+                WHERE anchor = 1 AND (hostname = '' OR last_seen_active < {d.seconds_ago("?")})""",
+            (host, token, ACTIVE_NODE_EXPIRE_SECONDS),
+        ):
+            return True
+        return bool(
+            backend.execute(
+                f"UPDATE active_node SET last_seen_active = {d.now()} WHERE anchor = 1 AND hostname = ? AND token = ?",
+                (host, token),
+            )
+        )
+
+
+def grab_election(backend: Backend, node: tuple[str, str]) -> None:
+    d = backend.dialect
+    with backend.transaction():
+        backend.execute("DELETE FROM active_node WHERE anchor = 1")
+        backend.execute(
+            "INSERT INTO active_node (anchor, hostname, token, last_seen_active, first_seen_active)"
+            f" VALUES (1, ?, ?, {d.now()}, {d.now()})",
+            node,
+        )
+
+
+def step_down(backend: Backend, node: tuple[str, str]) -> None:
+    """Give up the lease at shutdown so another node takes over without waiting for it to expire."""
+    backend.execute("DELETE FROM active_node WHERE anchor = 1 AND hostname = ? AND token = ?", node)
+
+
+def active_node(backend: Backend) -> Row | None:
+    return backend.query_one(
+        "SELECT hostname, token, last_seen_active, first_seen_active FROM active_node WHERE anchor = 1"
+    )
