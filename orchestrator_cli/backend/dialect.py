@@ -115,4 +115,35 @@ class MySQLDialect(Dialect):
         return f"INSERT INTO {table} ({cols}) VALUES ({vals}) ON DUPLICATE KEY UPDATE {sets}"
 
     def placeholders(self, sql: str) -> str:
-        return sql.replace("%", "%%").replace("?", "%s")
+        """`?` -> `%s` outside quoted text. mysql-connector substitutes `%s` tokens only and never
+        un-doubles `%%`, so a literal `%` (a LIKE pattern, DATE_FORMAT) must be left as it is."""
+        return _outside_quotes(sql, "?", "%s")
+
+
+def _outside_quotes(sql: str, old: str, new: str) -> str:
+    """Replace `old` where it is not inside '...', "..." or `...` (backslash and doubled-quote escapes)."""
+    out: list[str] = []
+    quote = ""
+    i = 0
+    while i < len(sql):
+        ch = sql[i]
+        if quote:
+            out.append(ch)
+            if ch == "\\" and quote != "`" and i + 1 < len(sql):
+                out.append(sql[i + 1])
+                i += 1
+            elif ch == quote:
+                if sql[i + 1 : i + 2] == quote:
+                    out.append(quote)
+                    i += 1
+                else:
+                    quote = ""
+        elif ch in "'\"`":
+            quote = ch
+            out.append(ch)
+        elif ch == old:
+            out.append(new)
+        else:
+            out.append(ch)
+        i += 1
+    return "".join(out)

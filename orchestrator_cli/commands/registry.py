@@ -63,6 +63,9 @@ def command(
         cmd = Command(name=name, section=section, summary=summary, func=func, **kwargs)  # type: ignore[arg-type]
         if name in _REGISTRY or name in _SYNONYMS:
             raise RuntimeError(f"command {name} registered twice")
+        for syn in cmd.synonyms:
+            if syn == name or syn in _REGISTRY or syn in _SYNONYMS:
+                raise RuntimeError(f"synonym {syn} of {name} is already a command or synonym")
         _REGISTRY[name] = cmd
         for syn in cmd.synonyms:
             _SYNONYMS[syn] = name
