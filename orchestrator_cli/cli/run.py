@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import sys
 
-from orchestrator_cli import __version__
 from orchestrator_cli.cli.render import render
 from orchestrator_cli.commands import registry
 from orchestrator_cli.commands.context import Context, Options
@@ -27,12 +26,12 @@ def run_command(cmd: registry.Command, options: Options) -> int:
         config = load_config(options.config or None, {"SkipOrchestratorDatabaseUpdate": False})
     context = Context(options, config)
     tokens = split_keys(options.instance) if cmd.multi_instance and options.instance else [options.instance]
+    if len(tokens) > 1 and cmd.target in (registry.INSTANCE, registry.RAW_INSTANCE):
+        # A typo in a later token must not let the earlier ones run: check every key first.
+        for token in tokens:
+            context.parse_key(token)
     outputs: list[Output] = []
     try:
-        if cmd.access == "L" and not options.skip_continuous_registration:
-            from orchestrator_cli.backend import health
-
-            health.register(context.backend, "CLIMode", cmd.name, __version__)
         for token in tokens:
             try:
                 outputs.append(cmd.func(context.for_instance(token)))
@@ -40,6 +39,8 @@ def run_command(cmd: registry.Command, options: Options) -> int:
                 if outputs:
                     render(combine(outputs), options.format)
                 raise
+        if cmd.access == "L":
+            context.register_process()  # commands that took locks registered already, before them
         render(combine(outputs) if outputs else Output(), options.format)
     finally:
         context.close()

@@ -73,6 +73,7 @@ class _Resources:
     backend: Backend | None = None
     topology: TopologyAccess | None = None
     env: TopologyEnv | None = None
+    registered: bool = False
 
 
 class Context:
@@ -114,10 +115,26 @@ class Context:
         from orchestrator_cli.topology.env import make_env
 
         if self._resources.env is None:
+            # Registered before any lock can be taken: other processes release internal maintenance
+            # locks whose owner no longer shows in node_health.
+            self.register_process()
             self._resources.env = make_env(
                 self.backend, self.topology, self.config, self.options.effective_owner(), self.options.reason
             )
         return self._resources.env
+
+    def register_process(self) -> None:
+        """Write this process into `node_health` once (unless --skip-continuous-registration).
+
+        Done lazily, not at start-up, so that a command refused for bad input writes nothing.
+        """
+        if self._resources.registered or self.options.skip_continuous_registration:
+            return
+        from orchestrator_cli import __version__
+        from orchestrator_cli.backend import health
+
+        health.register(self.backend, "CLIMode", self.options.command, __version__)
+        self._resources.registered = True
 
     def close(self) -> None:
         res = self._resources
