@@ -1,0 +1,396 @@
+"""Single-replica moves: move-up, move-below, move-equivalent, repoint, take-master, make-co-master.
+
+Each public function runs one :class:`~orchestrator_cli.topology.operation.Operation` (locks,
+clean-up, audit, refresh). The ``*_within`` functions do the work inside an operation that the
+caller owns, so `relocate` can chain several hops under one audit row.
+
+A replica that uses GTID is moved by GTID even by the classic commands (the original converted it
+to file:pos); otherwise the file:pos paths synchronise exactly as the original does: stop, let the
+SQL thread apply what it fetched, roll the one behind forward with ``START SLAVE UNTIL``, and take
+the coordinates that hold the same data on the new master.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from orchestrator_cli.errors import NotFoundError, TopologyError, UnsafeOperationError
+from orchestrator_cli.model.keys import InstanceKey
+from orchestrator_cli.topology import gtid_moves
+from orchestrator_cli.topology.ancestry import Hop, refuse_cycle
+from orchestrator_cli.topology.env import TopologyEnv
+from orchestrator_cli.topology.operation import Coordinates, Operation, coordinates
+from orchestrator_cli.topology.primitives import Live
+from orchestrator_cli.topology.rules import can_replicate_from
+
+UNKNOWN_LOG_FILE = "orchestrator-unknown-log-file"
+
+
+@dataclass(frozen=True)
+class Moved:
+    """What a successful move did: `instance` now replicates from `master`, by `method`."""
+
+    instance: InstanceKey
+    master: InstanceKey
+    method: str
+
+    def __str__(self) -> str:
+        return f"{self.instance}<{self.master}"
+
+
+# -- checks shared by every move -------------------------------------------------------------------
+
+
+def require_replica(live: Live) -> None:
+    if not live.status.is_replica:
+        raise TopologyError(f"instance {live.key} is not a replica")
+    if live.status.is_detached:
+        raise TopologyError(f"instance {live.key} is detached from its master ({live.status.master_host})")
+
+
+def check_can_replicate(replica: Live, source: Live, config: Mapping[str, Any]) -> None:
+    """`CanReplicateFrom` on live reads (spec §4.2), as an error carrying the original's wording."""
+    why = can_replicate_from(replica.row, source.row, config)
+    if why:
+        raise UnsafeOperationError(f"{replica.key} cannot replicate from {source.key}. Reason: {why}")
+
+
+def refuse_lagging(op: Operation, *lives: Live) -> None:
+    """File:pos moves synchronise replicas with each other: refuse ones too far behind to do it quickly."""
+    reasonable = int(op.config_seconds("ReasonableMaintenanceReplicationLagSeconds", 20))
+    for live in lives:
+        lag = live.status.seconds_behind_master
+        if lag is not None and lag - live.status.sql_delay > reasonable:
+            raise UnsafeOperationError(f"{live.key} lags {lag}s behind its master (more than {reasonable}s)")
+
+
+def deny_gtid(live: Live) -> str | None:
+    """The CHANGE MASTER `gtid` argument for an explicit file:pos position."""
+    return "off" if live.status.uses_gtid else None
+
+
+def self_coordinates(op: Operation, key: InstanceKey) -> Coordinates:
+    file, pos = op.env.server(key).master_status()
+    if not file:
+        raise TopologyError(f"{key} has no binary log coordinates (is log_bin enabled?)")
+    return file, pos
+
+
+def exec_coordinates(op: Operation, key: InstanceKey) -> Coordinates:
+    return op.status(key).exec_coordinates
+
+
+def same_master(a: Live, b: Live) -> bool:
+    if a.master_key == b.master_key:
+        return True
+    ids = a.status.master_server_id, b.status.master_server_id
+    return bool(ids[0]) and ids[0] == ids[1] and a.status.master_port == b.status.master_port
+
+
+# -- move-up ---------------------------------------------------------------------------------------
+
+
+def move_up_within(op: Operation, instance: Live) -> InstanceKey:
+    """Make `instance` a sibling of its master (file:pos: synchronised on the master's position)."""
+    require_replica(instance)
+    assert instance.master_key is not None
+    master = op.read(instance.master_key)
+    if not master.status.is_replica or master.master_key is None:
+        raise TopologyError(f"master {master.key} is not a replica itself: {instance.key} cannot move up")
+    grand = op.read(master.master_key)
+    chain = refuse_cycle(op.env, instance, grand)
+    check_can_replicate(instance, grand, op.env.config)
+    op.lock(instance.key, master.key, grand.key)
+    if gtid_moves.incompatibility(instance, grand) is None:
+        op.method = op.method or "gtid"
+        gtid_moves.move(op, instance, grand, chain)
+        return grand.key
+    op.method = op.method or "file:pos"
+    refuse_lagging(op, instance, master)
+    op.stop(master.key, drain=True)
+    op.stop(instance.key, drain=True)
+    master_self = self_coordinates(op, master.key)
+    master_exec = exec_coordinates(op, master.key)
+    op.start_until(instance.key, master_self)
+    op.change_master(
+        instance.key, grand.key, before=op.status(instance.key), coords=master_exec, gtid=deny_gtid(instance)
+    )
+    op.start(instance.key)
+    op.start(master.key)
+    return grand.key
+
+
+def move_up(env: TopologyEnv, key: InstanceKey) -> Moved:
+    with Operation(env, "move-up", key) as op:
+        master = move_up_within(op, op.read(key))
+        op.summary = f"moved {key} up below {master} via {op.method}"
+    return Moved(key, master, op.method)
+
+
+# -- move-below ------------------------------------------------------------------------------------
+
+
+def move_below_within(op: Operation, instance: Live, sibling: Live, chain: list[Hop] | None = None) -> InstanceKey:
+    """Make `instance` replicate from its sibling (file:pos: both rolled to the same position first)."""
+    require_replica(instance)
+    require_replica(sibling)
+    if instance.key == sibling.key or not same_master(instance, sibling):
+        raise TopologyError(f"instances are not siblings: {instance.key}, {sibling.key}")
+    if chain is None:
+        chain = refuse_cycle(op.env, instance, sibling)
+    check_can_replicate(instance, sibling, op.env.config)
+    op.lock(instance.key, sibling.key)
+    if gtid_moves.incompatibility(instance, sibling) is None:
+        op.method = op.method or "gtid"
+        gtid_moves.move(op, instance, sibling, chain)
+        return sibling.key
+    op.method = op.method or "file:pos"
+    refuse_lagging(op, instance, sibling)
+    op.stop(instance.key, drain=True)
+    op.stop(sibling.key, drain=True)
+    mine = exec_coordinates(op, instance.key)
+    theirs = exec_coordinates(op, sibling.key)
+    if coordinates(*mine) < coordinates(*theirs):
+        op.start_until(instance.key, theirs)
+    elif coordinates(*theirs) < coordinates(*mine):
+        op.start_until(sibling.key, mine)
+    sibling_self = self_coordinates(op, sibling.key)
+    op.change_master(
+        instance.key, sibling.key, before=op.status(instance.key), coords=sibling_self, gtid=deny_gtid(instance)
+    )
+    op.start(instance.key)
+    op.start(sibling.key)
+    return sibling.key
+
+
+def move_below(env: TopologyEnv, key: InstanceKey, sibling: InstanceKey) -> Moved:
+    with Operation(env, "move-below", key) as op:
+        master = move_below_within(op, op.read(key), op.read(sibling))
+        op.summary = f"moved {key} below its sibling {master} via {op.method}"
+    return Moved(key, master, op.method)
+
+
+# -- move-equivalent -------------------------------------------------------------------------------
+
+
+def equivalent_coordinates(env: TopologyEnv, instance: Live, other: InstanceKey) -> Coordinates | None:
+    """Recorded coordinates on `other` holding what `instance` has executed from its master, if any."""
+    from orchestrator_cli.backend import equivalence
+
+    if instance.master_key is None or not instance.status.exec_coordinates[0]:
+        return None
+    return equivalence.find(env.backend, instance.master_key, instance.status.exec_coordinates, other)
+
+
+def move_equivalent_within(op: Operation, instance: Live, other: Live, coords: Coordinates) -> InstanceKey:
+    op.lock(instance.key, other.key)
+    op.stop(instance.key)
+    now = op.status(instance.key)
+    if not op.env.noop and now.exec_coordinates != instance.status.exec_coordinates:
+        raise TopologyError(
+            f"{instance.key} executed past {coordinates(*instance.status.exec_coordinates)} while stopping; "
+            "its equivalent coordinates no longer apply"
+        )
+    op.change_master(instance.key, other.key, before=now, coords=coords, gtid=deny_gtid(instance))
+    op.start(instance.key)
+    return other.key
+
+
+def move_equivalent(env: TopologyEnv, key: InstanceKey, other_key: InstanceKey) -> Moved:
+    with Operation(env, "move-equivalent", key) as op:
+        instance, other = op.read(key), op.read(other_key)
+        require_replica(instance)
+        refuse_cycle(env, instance, other)
+        check_can_replicate(instance, other, env.config)
+        coords = equivalent_coordinates(env, instance, other_key)
+        if coords is None:
+            raise NotFoundError(
+                f"no equivalent coordinates found for {key} at {coordinates(*instance.status.exec_coordinates)}"
+                f" of {instance.master_key} on {other_key}"
+            )
+        op.method = "equivalence"
+        move_equivalent_within(op, instance, other, coords)
+        op.summary = f"moved {key} below {other_key} at equivalent coordinates {coordinates(*coords)}"
+    return Moved(key, other_key, op.method)
+
+
+# -- repoint ---------------------------------------------------------------------------------------
+
+
+def repoint_within(op: Operation, instance: Live, target: Live | None) -> InstanceKey:
+    """CHANGE MASTER to `target` (default: the current master) at the replica's own executed position.
+
+    File:pos coordinates only mean something on the server that wrote them, so a file:pos replica
+    is only repointed to its current master, to the same server under another name (same
+    server_id), or to a binlog server.
+    """
+    require_replica(instance)
+    current = instance.master_key
+    assert current is not None
+    master = current if target is None else target.key
+    if target is not None and target.key != current:
+        refuse_cycle(op.env, instance, target)
+        check_can_replicate(instance, target, op.env.config)
+        same_server = int(target.row.get("server_id") or 0) == instance.status.master_server_id
+        if not instance.status.uses_gtid and not same_server and not int(target.row.get("binlog_server") or 0):
+            raise UnsafeOperationError(
+                f"{instance.key} replicates by file:pos from {current}; its coordinates mean nothing on "
+                f"{target.key} (another server): use relocate"
+            )
+    op.lock(instance.key, *([target.key] if target is not None else []))
+    op.method = op.method or ("gtid" if instance.status.uses_gtid else "file:pos")
+    op.stop(instance.key)
+    before = op.status(instance.key)
+    coords: Coordinates | None = None
+    if not before.uses_gtid:
+        file, pos = before.exec_coordinates
+        coords = (file, pos) if file else (UNKNOWN_LOG_FILE, 4)
+    op.change_master(instance.key, master, before=before, coords=coords, record_equivalence=False)
+    op.start(instance.key)
+    return master
+
+
+def repoint(env: TopologyEnv, key: InstanceKey, target_key: InstanceKey | None) -> Moved:
+    with Operation(env, "repoint", key) as op:
+        instance = op.read(key)
+        target = op.read(target_key) if target_key is not None and target_key != instance.master_key else None
+        master = repoint_within(op, instance, target)
+        op.summary = f"repointed {key} to {master} at its own coordinates ({op.method})"
+    return Moved(key, master, op.method)
+
+
+# -- take-master -----------------------------------------------------------------------------------
+
+
+def take_master(env: TopologyEnv, key: InstanceKey) -> Moved:
+    """Swap `key` with its master M: `key` replicates from M's master, M from `key`."""
+    with Operation(env, "take-master", key) as op:
+        instance = op.read(key)
+        require_replica(instance)
+        assert instance.master_key is not None
+        master = op.read(instance.master_key)
+        if not master.status.is_replica or master.master_key is None:
+            raise TopologyError(
+                f"master {master.key} is not a replica: take-master needs a master that replicates itself"
+                f" (use graceful-master-takeover to promote {key})"
+            )
+        grand = op.read(master.master_key)
+        if grand.master_key is not None and grand.master_key == master.key:
+            raise UnsafeOperationError(f"{master.key} is a co-master of {grand.key}. Cannot take it")
+        check_can_replicate(master, instance, env.config)
+        check_can_replicate(instance, grand, env.config)
+        use_gtid = gtid_moves.incompatibility(instance, grand) is None and (
+            gtid_moves.incompatibility(master, instance) is None
+        )
+        op.method = "gtid" if use_gtid else "file:pos"
+        op.lock(key, master.key, grand.key)
+        if not use_gtid:
+            refuse_lagging(op, instance, master)
+        op.stop(master.key, drain=True)
+        op.stop(key, drain=True)
+        master_self = self_coordinates(op, master.key)
+        master_exec = exec_coordinates(op, master.key)
+        op.start_until(key, master_self)
+        own_self = self_coordinates(op, key)
+        if use_gtid:
+            op.change_master(key, grand.key, before=op.status(key))
+            master_server = env.server(master.key)
+            before = master_server.replica_status()
+            mode: str | None = None
+            if master.flavor.is_mariadb:
+                log_slave_updates = bool(int(master.row.get("log_slave_updates") or 0))
+                chosen = gtid_moves.mariadb_plan(before, master_server.gtid_facts(), log_slave_updates)
+                if chosen.repair:
+                    master_server.change(master_server.flavor.set_gtid_slave_pos(chosen.repair))
+                mode = chosen.mode
+            op.change_master(master.key, key, before=before, gtid=mode)
+        else:
+            op.change_master(key, grand.key, before=op.status(key), coords=master_exec, gtid=deny_gtid(instance))
+            op.change_master(master.key, key, before=op.status(master.key), coords=own_self, gtid=deny_gtid(master))
+        op.start(key)
+        op.start(master.key)
+        op.summary = (
+            f"{key} took over from its master {master.key}: {key}<{grand.key}, {master.key}<{key} ({op.method})"
+        )
+    return Moved(key, grand.key, op.method)
+
+
+# -- make-co-master --------------------------------------------------------------------------------
+
+
+def replication_credentials(env: TopologyEnv, instance: Live) -> tuple[str, str] | None:
+    """User and password from `ReplicationCredentialsQuery`, run on `instance`; None when not configured."""
+    query = str(env.config.get("ReplicationCredentialsQuery") or "")
+    if not query:
+        return None
+    rows = env.server(instance.key).query(query)
+    if not rows:
+        raise TopologyError(f"{instance.key}: ReplicationCredentialsQuery returned no row")
+    values = list(rows[0].values())
+    if len(values) < 2:
+        raise TopologyError(f"{instance.key}: ReplicationCredentialsQuery must return user and password")
+    return str(values[0]), str(values[1])
+
+
+def make_co_master(env: TopologyEnv, key: InstanceKey) -> Moved:
+    """Make `key`'s master M replicate from `key` (master-master), at `key`'s own binlog position."""
+    with Operation(env, "make-co-master", key) as op:
+        instance = op.read(key)
+        require_replica(instance)
+        assert instance.master_key is not None
+        master = op.read(instance.master_key)
+        if master.master_key is not None and master.master_key == key:
+            raise TopologyError(f"instance {key} is already co master of {master.key}")
+        if not int(instance.row.get("read_only") or 0):
+            raise UnsafeOperationError(f"instance {key} is not read-only; first make it read-only")
+        if master.status.is_replica and master.master_key is not None:
+            _refuse_not_real_master(op, master)
+        check_can_replicate(master, instance, env.config)
+        credentials = None if master.status.master_user else replication_credentials(env, instance)
+        if credentials is None and not master.status.master_user:
+            raise UnsafeOperationError(
+                f"{master.key} has no replication credentials to connect to {key}: "
+                "configure ReplicationCredentialsQuery"
+            )
+        op.lock(key, master.key)
+        use_gtid = instance.flavor.is_oracle and instance.status.auto_position and master.gtid.supports_oracle_gtid
+        op.method = "gtid" if use_gtid else "file:pos"
+        if master.status.is_replica:
+            op.stop(master.key)
+        before = op.status(master.key)
+        if use_gtid:
+            op.change_master(master.key, key, before=before, gtid="auto")
+        else:
+            own_self = self_coordinates(op, key)
+            op.change_master(
+                master.key, key, before=before, coords=own_self, gtid=deny_gtid(master), record_equivalence=False
+            )
+        if credentials is not None:
+            server = env.server(master.key)
+            server.change(
+                server.flavor.change_master(
+                    user=credentials[0],
+                    password=credentials[1],
+                    ssl=True if instance.status.master_ssl_allowed else None,
+                )
+            )
+        op.start(master.key)
+        op.summary = f"{master.key} now replicates from {key} (co-masters, {op.method})"
+    return Moved(master.key, key, op.method)
+
+
+def _refuse_not_real_master(op: Operation, master: Live) -> None:
+    """A master that replicates is acceptable only from a co-master that is gone or read-only."""
+    assert master.master_key is not None
+    try:
+        other = op.read(master.master_key)
+    except TopologyError:
+        return
+    if other.master_key != master.key:
+        raise UnsafeOperationError(f"{master.key} is not a real master: it replicates from {other.key}")
+    if not int(other.row.get("read_only") or 0):
+        raise UnsafeOperationError(
+            f"{master.key} is already co-master with {other.key}, which is reachable and writable"
+        )

@@ -1,0 +1,359 @@
+"""The safety net every relocation runs inside.
+
+An :class:`Operation` takes the maintenance locks, remembers which servers it stopped and which it
+re-pointed, and on the way out (success, refusal, crash or Ctrl-C alike) puts back a re-pointed
+replica whose new master never served it, starts replication on everything it stopped, releases the
+locks, writes one audit row, and refreshes the backend rows it touched. Under ``--noop`` the
+statements are only recorded and every wait is skipped.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from types import TracebackType
+
+from orchestrator_cli.errors import OrchestratorError, TopologyError, UnsafeOperationError
+from orchestrator_cli.model.coordinates import BinlogCoordinates
+from orchestrator_cli.model.keys import InstanceKey
+from orchestrator_cli.mysql import flavor as fl
+from orchestrator_cli.topology import primitives
+from orchestrator_cli.topology.env import TopologyEnv
+
+log = logging.getLogger("orchestrator.topology")
+
+Coordinates = tuple[str, int]
+StepObserver = Callable[[str, InstanceKey], None]
+
+#: Called as ``observer(step, key)`` after each step ("stopped", "changed", "started") of every
+#: operation; fault-injection tests use it to kill a server at an exact point.
+STEP_OBSERVERS: list[StepObserver] = []
+
+POLL_SECONDS = 0.01
+START_TIMEOUT_SECONDS = 5.0
+# IO-thread errors that will not go away by waiting: binlog position unavailable, fatal replication
+# error (e.g. equal server ids), cannot connect, unknown host, access denied.
+FATAL_IO_ERRNOS = frozenset({1236, 1593, 2003, 2005, 1045})
+# Errors worth catching in clean-up so that one failing server does not stop the others' clean-up.
+CLEANUP_ERRORS = (OrchestratorError, fl.FlavorError, OSError)
+
+
+def gtid_mode_of(flavor: fl.Flavor, status: fl.ReplicaStatus) -> str:
+    """The CHANGE MASTER `gtid` argument that restores the replica's current mode."""
+    if flavor.is_mariadb:
+        return {"slave_pos": "slave_pos", "current_pos": "current_pos"}.get(status.using_mariadb_gtid.lower(), "off")
+    return "auto" if status.auto_position else "off"
+
+
+def coordinates(file: str, pos: int) -> BinlogCoordinates:
+    return BinlogCoordinates(file, int(pos))
+
+
+@dataclass
+class _Change:
+    key: InstanceKey
+    old_master: InstanceKey | None
+    old_exec: Coordinates
+    old_mode: str
+    new_master: InstanceKey
+    new_coords: Coordinates | None
+    started: bool = False
+
+
+def start_and_verify(env: TopologyEnv, key: InstanceKey, timeout: float = START_TIMEOUT_SECONDS) -> None:
+    """START SLAVE and wait until both threads run; fail fast on errors that waiting cannot fix."""
+    server = env.server(key)
+    server.change(server.flavor.start_replica())
+    if env.noop:
+        return
+    deadline = time.monotonic() + timeout
+    while True:
+        status = server.replica_status()
+        if status.replication_running:
+            return
+        if status.last_sql_errno:
+            raise TopologyError(f"{key}: replication SQL thread failed: {status.last_sql_error}")
+        if status.last_io_errno in FATAL_IO_ERRNOS:
+            raise TopologyError(f"{key}: replication IO thread failed: {status.last_io_error}")
+        if time.monotonic() > deadline:
+            why = status.last_io_error or status.last_sql_error or "threads not running"
+            raise TopologyError(f"{key}: replication did not start within {timeout:g}s: {why}")
+        time.sleep(POLL_SECONDS)
+
+
+class Operation:
+    """One audited topology change; use as a context manager around the steps."""
+
+    def __init__(self, env: TopologyEnv, name: str, subject: InstanceKey) -> None:
+        self.env = env
+        self.name = name
+        self.subject = subject
+        self.method = ""
+        self.summary = ""
+        self.new_master: InstanceKey | None = None
+        self._stopped: list[InstanceKey] = []
+        self._changes: list[_Change] = []
+        self._involved: list[InstanceKey] = [subject]
+        self._locked: set[InstanceKey] = set()
+        self._locks = contextlib.ExitStack()
+        self._touched = False
+
+    # -- context ---------------------------------------------------------------------------------
+    def __enter__(self) -> Operation:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        problems: list[str] = []
+        try:
+            if not self.env.noop:
+                if exc is not None:
+                    problems += self._revert()
+                problems += self._restart_stopped()
+        finally:
+            self._locks.close()
+        if exc is not None or self._touched:
+            self._audit(exc, problems)
+        if self._touched:
+            self._refresh()
+        if exc is None and problems:
+            raise TopologyError("; ".join(problems))
+
+    # -- reads -----------------------------------------------------------------------------------
+    def involve(self, *keys: InstanceKey) -> None:
+        for key in keys:
+            if key not in self._involved:
+                self._involved.append(key)
+
+    def read(self, key: InstanceKey) -> primitives.Live:
+        """A live read of one server (and a note to refresh its backend row at the end)."""
+        live = primitives.read_live(self.env, key)
+        self.involve(key)
+        return live
+
+    def status(self, key: InstanceKey) -> fl.ReplicaStatus:
+        return self.env.server(key).replica_status()
+
+    def config_seconds(self, name: str, default: int) -> float:
+        return float(self.env.config.get(name, default) or default)
+
+    # -- locks -----------------------------------------------------------------------------------
+    def lock(self, *keys: InstanceKey) -> None:
+        """Exclusive maintenance locks, held until the operation ends; refuses keys someone else holds."""
+        wanted = [k for k in dict.fromkeys(keys) if k not in self._locked]
+        if not wanted:
+            return
+        if self.env.noop:
+            from orchestrator_cli.backend import maintenance
+
+            for key in wanted:
+                held = maintenance.active(self.env.backend, key)
+                if held:
+                    raise UnsafeOperationError(
+                        f"cannot begin maintenance on {key} (held by {held['owner']}: {held['reason']})"
+                    )
+        else:
+            self._locks.enter_context(primitives.maintenance_lock(self.env, wanted, f"{self.name} {self.subject}"))
+        self._locked.update(wanted)
+
+    # -- steps -----------------------------------------------------------------------------------
+    def _notify(self, step: str, key: InstanceKey) -> None:
+        for observer in list(STEP_OBSERVERS):
+            observer(step, key)
+
+    def stop(self, key: InstanceKey, *, drain: bool = False) -> fl.ReplicaStatus:
+        """STOP SLAVE (after letting the SQL thread apply what was already fetched, with `drain`)."""
+        server = self.env.server(key)
+        self._touched = True
+        if key not in self._stopped:
+            self._stopped.append(key)
+        self.involve(key)
+        if drain:
+            server.change(server.flavor.stop_io_thread())
+            if not self.env.noop:
+                self._drain(key)
+        primitives.stop_replication(self.env, key)
+        self._notify("stopped", key)
+        return server.replica_status()
+
+    def _drain(self, key: InstanceKey) -> None:
+        timeout = self.config_seconds("ReasonableMaintenanceReplicationLagSeconds", 20)
+        deadline = time.monotonic() + timeout
+        while True:
+            status = self.status(key)
+            if status.sql_delay or not status.sql_running or status.exec_coordinates == status.read_coordinates:
+                return
+            if time.monotonic() > deadline:
+                log.warning("%s: SQL thread did not apply its relay log within %gs", key, timeout)
+                return
+            time.sleep(POLL_SECONDS)
+
+    def start_until(self, key: InstanceKey, target: Coordinates) -> None:
+        """Roll a stopped replica forward to exactly `target` (its master's coordinates), then stop it."""
+        server = self.env.server(key)
+        if coordinates(*self.status(key).exec_coordinates) == coordinates(*target):
+            return
+        self._touched = True
+        if key not in self._stopped:
+            self._stopped.append(key)
+        server.change(server.flavor.start_replica_until(target[0], target[1]))
+        if not self.env.noop:
+            self._wait_reached(key, target)
+        primitives.stop_replication(self.env, key)
+
+    def _wait_reached(self, key: InstanceKey, target: Coordinates) -> None:
+        goal = coordinates(*target)
+        timeout = max(10.0, 2 * self.config_seconds("ReasonableMaintenanceReplicationLagSeconds", 20))
+        started = time.monotonic()
+        while True:
+            status = self.status(key)
+            now = coordinates(*status.exec_coordinates)
+            if now == goal:
+                return
+            if now > goal:
+                raise TopologyError(f"{key}: replication overshot {goal}: it executed up to {now}")
+            if status.last_sql_errno:
+                raise TopologyError(f"{key}: SQL thread failed before reaching {goal}: {status.last_sql_error}")
+            elapsed = time.monotonic() - started
+            if not status.sql_running and elapsed > 0.5:
+                raise TopologyError(f"{key}: SQL thread stopped at {now} before reaching {goal}")
+            if elapsed > timeout:
+                raise TopologyError(f"{key}: did not reach {goal} within {timeout:g}s (at {now})")
+            time.sleep(POLL_SECONDS)
+
+    def change_master(
+        self,
+        key: InstanceKey,
+        master: InstanceKey,
+        *,
+        before: fl.ReplicaStatus,
+        coords: Coordinates | None = None,
+        gtid: str | None = None,
+        record_equivalence: bool = True,
+    ) -> None:
+        """CHANGE MASTER, remembering the previous master so a failed start can be put back.
+
+        With file:pos coordinates the replica's executed position on its old master and `coords`
+        on the new one hold the same data: that equivalence is recorded for `move-equivalent`.
+        """
+        server = self.env.server(key)
+        old_master = InstanceKey(before.master_host, before.master_port) if before.is_replica else None
+        self._touched = True
+        self._changes.append(
+            _Change(key, old_master, before.exec_coordinates, gtid_mode_of(server.flavor, before), master, coords)
+        )
+        self.involve(key, master)
+        primitives.change_master(
+            self.env,
+            key,
+            master,
+            log_file=coords[0] if coords else None,
+            log_pos=coords[1] if coords else None,
+            gtid=gtid,
+        )
+        self._notify("changed", key)
+        if coords and record_equivalence and old_master and not self.env.noop and before.exec_coordinates[0]:
+            from orchestrator_cli.backend import equivalence
+
+            equivalence.record(self.env.backend, old_master, before.exec_coordinates, master, coords)
+
+    def start(self, key: InstanceKey) -> None:
+        start_and_verify(self.env, key)
+        for change in self._changes:
+            if change.key == key:
+                change.started = True
+        if key in self._stopped:
+            self._stopped.remove(key)
+        self._notify("started", key)
+
+    # -- clean-up --------------------------------------------------------------------------------
+    def _revert(self) -> list[str]:
+        """Point replicas whose new master never served them back to where they came from."""
+        notes: list[str] = []
+        for change in reversed(self._changes):
+            if change.started:
+                continue
+            key = change.key
+            try:
+                server = self.env.server(key)
+                if change.old_master is None:
+                    server.change(server.flavor.stop_replica() + server.flavor.reset_replica(True))
+                    notes.append(f"{key} replication configuration removed again")
+                    continue
+                status = server.replica_status()
+                if change.new_coords is not None and status.exec_coordinates != change.new_coords:
+                    notes.append(f"{key} already applied events from {change.new_master}; left there")
+                    continue
+                primitives.stop_replication(self.env, key)
+                if change.old_mode == "off":
+                    file, pos = change.old_exec
+                    gtid = "off" if status.uses_gtid else None
+                    primitives.change_master(self.env, key, change.old_master, log_file=file, log_pos=pos, gtid=gtid)
+                else:
+                    primitives.change_master(self.env, key, change.old_master, gtid=change.old_mode)
+                if key not in self._stopped:
+                    self._stopped.append(key)
+                notes.append(f"{key} put back below {change.old_master}")
+            except CLEANUP_ERRORS as e:
+                notes.append(f"{key}: could not be put back below {change.old_master}: {e}")
+        return notes
+
+    def _restart_stopped(self) -> list[str]:
+        problems: list[str] = []
+        for key in list(self._stopped):
+            try:
+                status = self.status(key)
+                if status.is_replica and not status.replication_running:
+                    start_and_verify(self.env, key)
+                self._stopped.remove(key)
+            except CLEANUP_ERRORS as e:
+                problems.append(f"{key}: could not restart replication: {e}")
+        return problems
+
+    def _whereabouts(self) -> str:
+        try:
+            status = self.status(self.subject)
+        except CLEANUP_ERRORS as e:
+            return f"{self.subject} unreadable: {e}"
+        if not status.is_replica:
+            return f"{self.subject} replicates from nobody"
+        running = "running" if status.replication_running else "NOT running"
+        return f"{self.subject} left below {status.master_host}:{status.master_port} (replication {running})"
+
+    def _audit(self, exc: BaseException | None, problems: Iterable[str]) -> None:
+        if exc is None:
+            message = self.summary or f"{self.subject} via {self.method}"
+        else:
+            via = f" ({self.method})" if self.method else ""
+            parts = [f"failed{via}: {exc}", *problems]
+            if self._touched and not self.env.noop:
+                parts.append(self._whereabouts())
+            message = "; ".join(parts)
+        try:
+            self.env.audit(self.name, self.subject, message)
+        except OrchestratorError as e:
+            log.error("%s: cannot write audit row: %s", self.subject, e)
+
+    def _refresh(self) -> None:
+        try:
+            primitives.refresh(self.env, self._refresh_keys())
+        except OrchestratorError as e:
+            log.warning("refresh after %s failed: %s", self.name, e)
+
+    def _refresh_keys(self) -> list[InstanceKey]:
+        """Involved servers plus the backend descendants of the ones that moved (their depth changed)."""
+        from orchestrator_cli.backend import instances
+
+        keys = list(self._involved)
+        pending = [c.key for c in self._changes]
+        while pending:
+            key = pending.pop()
+            for replica in instances.keys_of(instances.replicas_of(self.env.backend, key)):
+                if replica not in keys:
+                    keys.append(replica)
+                    pending.append(replica)
+        return keys

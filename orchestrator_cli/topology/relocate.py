@@ -1,0 +1,261 @@
+"""`relocate` and the bulk moves built on it: pick the safest way to put a replica below a target.
+
+The choice (:func:`plan_relocation`) is a pure function of live reads: the target already is the
+master (nothing to do); GTID when both sides support it; a binlog-server shortcut; recorded
+equivalent coordinates; otherwise a file:pos path through the tree — up to the lowest common
+ancestor with move-up, then down with move-below, one synchronised hop at a time (the original only
+handled a sibling or the grandparent here).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from orchestrator_cli.errors import OrchestratorError, TopologyError, UnsafeOperationError, UsageError
+from orchestrator_cli.model.keys import InstanceKey
+from orchestrator_cli.topology import ancestry, gtid_moves, moves
+from orchestrator_cli.topology.ancestry import Hop
+from orchestrator_cli.topology.env import TopologyEnv
+from orchestrator_cli.topology.moves import Moved
+from orchestrator_cli.topology.operation import Coordinates, Operation
+from orchestrator_cli.topology.primitives import Live, read_live
+
+log = logging.getLogger("orchestrator.topology")
+
+UP = "move-up"
+BELOW = "move-below"
+
+
+@dataclass(frozen=True)
+class Step:
+    kind: str  # UP or BELOW
+    via: InstanceKey  # the master after this step
+
+
+@dataclass(frozen=True)
+class RelocationPlan:
+    method: str  # "none", "gtid", "binlog-server", "equivalence", "file:pos"
+    steps: tuple[Step, ...] = ()
+    coords: Coordinates | None = None
+
+    def describe(self) -> str:
+        if self.method != "file:pos":
+            return self.method
+        return "file:pos (" + ", ".join(f"{s.kind} {s.via}" for s in self.steps) + ")"
+
+
+def plan_relocation(
+    instance: Live,
+    target: Live,
+    instance_chain: Sequence[Hop],
+    target_chain: Sequence[Hop],
+    equivalent: Coordinates | None = None,
+) -> RelocationPlan:
+    """How to move `instance` below `target` (both live; chains are their ancestors, nearest first)."""
+    target_hop = ancestry.hop_of(target)
+    if instance_chain and instance_chain[0].same_server(target_hop.key, target_hop.server_id):
+        return RelocationPlan("none")
+    if gtid_moves.incompatibility(instance, target) is None:
+        return RelocationPlan("gtid")
+    if int(target.row.get("binlog_server") or 0):
+        if (
+            instance_chain
+            and target_chain
+            and instance_chain[0].same_server(target_chain[0].key, target_chain[0].server_id)
+        ):
+            return RelocationPlan("binlog-server")
+        raise UnsafeOperationError(
+            f"relocating {instance.key} below binlog server {target.key} turns to be too complex; please do it manually"
+        )
+    if equivalent is not None:
+        return RelocationPlan("equivalence", coords=equivalent)
+    line = [target_hop, *target_chain]
+    for ups, ancestor in enumerate(instance_chain):
+        meeting = next((j for j, hop in enumerate(line) if hop.same_server(ancestor.key, ancestor.server_id)), None)
+        if meeting is None:
+            continue
+        steps = [Step(UP, instance_chain[k + 1].key) for k in range(ups)]
+        steps += [Step(BELOW, hop.key) for hop in reversed(line[:meeting])]
+        return RelocationPlan("file:pos", tuple(steps))
+    raise UnsafeOperationError(
+        f"relocating {instance.key} below {target.key} turns to be too complex; please do it manually "
+        "(no GTID and no common ancestor)"
+    )
+
+
+def relocate_within(op: Operation, instance_key: InstanceKey, target_key: InstanceKey) -> RelocationPlan:
+    """Checks, plan and execution of one relocation inside `op`."""
+    env = op.env
+    instance, target = op.read(instance_key), op.read(target_key)
+    moves.require_replica(instance)
+    if instance.key == target.key:
+        raise UnsafeOperationError(f"cannot move {instance.key} below itself")
+    target_chain = ancestry.refuse_cycle(env, instance, target)
+    moves.check_can_replicate(instance, target, env.config)
+    instance_chain = ancestry.upstream(env, instance)
+    equivalent = None if instance.status.uses_gtid else moves.equivalent_coordinates(env, instance, target.key)
+    plan = plan_relocation(instance, target, instance_chain, target_chain, equivalent)
+    op.method = plan.describe()
+    if plan.method == "none":
+        return plan
+    op.lock(instance.key, target.key)
+    if plan.method == "gtid":
+        gtid_moves.move(op, instance, target, target_chain)
+    elif plan.method == "binlog-server":
+        moves.repoint_within(op, instance, target)
+    elif plan.method == "equivalence":
+        assert plan.coords is not None
+        moves.move_equivalent_within(op, instance, target, plan.coords)
+    else:
+        for step in plan.steps:
+            current = op.read(instance.key)
+            if step.kind == UP:
+                moves.move_up_within(op, current)
+            else:
+                moves.move_below_within(op, current, op.read(step.via))
+    return plan
+
+
+def relocate(env: TopologyEnv, instance_key: InstanceKey, target_key: InstanceKey, name: str = "relocate") -> Moved:
+    with Operation(env, name, instance_key) as op:
+        plan = relocate_within(op, instance_key, target_key)
+        if plan.method == "none":
+            op.summary = f"{instance_key} already replicates from {target_key}"
+        else:
+            op.summary = f"relocated {instance_key} below {target_key} via {op.method}"
+    return Moved(instance_key, target_key, op.method)
+
+
+# -- bulk moves ------------------------------------------------------------------------------------
+
+
+def replicas_of(
+    env: TopologyEnv, master: InstanceKey, pattern: str = "", exclude: InstanceKey | None = None
+) -> list[InstanceKey]:
+    """Backend replicas of `master` whose `host:port` matches the `--pattern` regex."""
+    from orchestrator_cli.backend import instances
+
+    try:
+        regex = re.compile(pattern) if pattern else None
+    except re.error as e:
+        raise UsageError(f"invalid --pattern {pattern!r}: {e}") from e
+    keys = instances.keys_of(instances.replicas_of(env.backend, master))
+    return [k for k in keys if k != exclude and (regex is None or regex.search(str(k)))]
+
+
+@dataclass
+class BulkResult:
+    moved: list[Moved]
+    failed: dict[InstanceKey, str]
+
+
+def each(keys: Sequence[InstanceKey], move_one: Callable[[InstanceKey], Moved]) -> BulkResult:
+    """Run one audited operation per replica; a failure is logged and the others still move."""
+    result = BulkResult([], {})
+    for key in keys:
+        try:
+            result.moved.append(move_one(key))
+        except OrchestratorError as e:
+            log.error("%s: %s", key, e)
+            result.failed[key] = str(e)
+    return result
+
+
+def refuse_target_below(env: TopologyEnv, replicas: Sequence[InstanceKey], target_key: InstanceKey) -> None:
+    """The target must not sit below any of the replicas about to move below it."""
+    target = read_live(env, target_key)
+    chain = ancestry.upstream(env, target)
+    for key in replicas:
+        if key == target_key or any(hop.key == key for hop in chain):
+            raise UnsafeOperationError(f"{target_key} is a descendant of {key}, one of the replicas to move")
+
+
+def relocate_replicas(
+    env: TopologyEnv, master: InstanceKey, target: InstanceKey, pattern: str = "", name: str = "relocate-replicas"
+) -> BulkResult:
+    """Relocate the replicas of `master` (which is not contacted) below `target`, one by one."""
+    keys = replicas_of(env, master, pattern, exclude=target)
+    if not keys:
+        return BulkResult([], {})
+    refuse_target_below(env, keys, target)
+    result = each(keys, lambda key: relocate(env, key, target, name=name))
+    if not result.moved:
+        raise TopologyError(
+            f"{name}: error on all operations: " + "; ".join(f"{k}: {e}" for k, e in result.failed.items())
+        )
+    return result
+
+
+def take_siblings(env: TopologyEnv, key: InstanceKey) -> BulkResult:
+    """Move every sibling of `key` below it."""
+    instance = read_live(env, key)
+    if not instance.status.is_replica or instance.master_key is None:
+        raise TopologyError(f"take-siblings: instance {key} is not a replica.")
+    keys = replicas_of(env, instance.master_key, exclude=key)
+    if not keys:
+        return BulkResult([], {})
+    result = each(keys, lambda sibling: relocate(env, sibling, key, name="take-siblings"))
+    if not result.moved:
+        raise TopologyError("take-siblings: error on all operations: " + "; ".join(result.failed.values()))
+    return result
+
+
+def move_up_replicas(env: TopologyEnv, key: InstanceKey, pattern: str = "") -> BulkResult:
+    """Move the replicas of `key` up to be its siblings."""
+    instance = read_live(env, key)
+    if not instance.status.is_replica:
+        raise TopologyError(f"instance {key} is not a replica")
+    keys = replicas_of(env, key, pattern)
+    if not keys:
+        return BulkResult([], {})
+    result = each(keys, lambda replica: moves.move_up(env, replica))
+    if not result.moved:
+        raise TopologyError("move-up-replicas: error on all operations: " + "; ".join(result.failed.values()))
+    return result
+
+
+def repoint_replicas(env: TopologyEnv, key: InstanceKey, target: InstanceKey | None, pattern: str = "") -> BulkResult:
+    """Repoint each replica of `key` to `key` again (or to `target`) at its own coordinates."""
+    keys = replicas_of(env, key, pattern, exclude=target)
+    destination = target or key
+    result = each(keys, lambda replica: moves.repoint(env, replica, destination))
+    if keys and not result.moved:
+        raise TopologyError("repoint-replicas: error on all operations: " + "; ".join(result.failed.values()))
+    return result
+
+
+def move_gtid(env: TopologyEnv, key: InstanceKey, target_key: InstanceKey, name: str = "move-gtid") -> Moved:
+    """Move by GTID only: refused when the two servers cannot do it."""
+    with Operation(env, name, key) as op:
+        instance, target = op.read(key), op.read(target_key)
+        moves.require_replica(instance)
+        chain = ancestry.refuse_cycle(env, instance, target)
+        moves.check_can_replicate(instance, target, env.config)
+        op.method = "gtid"
+        op.lock(key, target_key)
+        gtid_moves.move(op, instance, target, chain)
+        op.summary = f"moved {key} below {target_key} via gtid"
+    return Moved(key, target_key, "gtid")
+
+
+def move_replicas_gtid(env: TopologyEnv, master: InstanceKey, target: InstanceKey, pattern: str = "") -> BulkResult:
+    """All or report: every replica is checked for GTID compatibility before the first one moves."""
+    keys = replicas_of(env, master, pattern, exclude=target)
+    if not keys:
+        return BulkResult([], {})
+    refuse_target_below(env, keys, target)
+    target_live = read_live(env, target)
+    for key in keys:
+        why = gtid_moves.incompatibility(read_live(env, key), target_live)
+        if why:
+            raise TopologyError(f"MoveReplicasGTID: only moved 0 out of {len(keys)} replicas of {master}: {why}")
+    result = each(keys, lambda key: move_gtid(env, key, target, name="move-replicas-gtid"))
+    if result.failed:
+        raise TopologyError(
+            f"MoveReplicasGTID: only moved {len(result.moved)} out of {len(keys)} replicas of {master}: "
+            + "; ".join(f"{k}: {e}" for k, e in result.failed.items())
+        )
+    return result
