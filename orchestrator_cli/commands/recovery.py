@@ -6,10 +6,15 @@ bookkeeping commands) and shapes the original's output.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from orchestrator_cli.commands.context import Context
 from orchestrator_cli.commands.output import Output, line
 from orchestrator_cli.commands.registry import CLUSTER, NO_INSTANCE, command
 from orchestrator_cli.errors import NotFoundError
+
+if TYPE_CHECKING:
+    from orchestrator_cli.topology.regroup import RegroupResult
 
 SECTION = "Recovery"
 
@@ -175,3 +180,105 @@ def audit_recovery(ctx: Context) -> Output:
             text.extend(step_line(s) for s in steps)
         data.append(recovery_json(row, steps))
     return Output(lines=text, data=data)
+
+
+# -- candidate choice and regrouping -------------------------------------------------------------------------
+
+
+@command(
+    "get-candidate-replica",
+    "Classic file:pos relocation",
+    "Suggest the replica of an instance that a failover would promote (backend only, nothing changes)",
+    synonyms=("get-candidate-slave",),
+    details=(
+        "Eligible replicas are ranked by promotion rule (prefer > neutral > prefer_not; never must_not or\n"
+        "PromotionIgnoreHostnameFilters), then by executed position. Replicas refused for promotion and why\n"
+        "are shown on a terminal and in --format json."
+    ),
+)
+def get_candidate_replica(ctx: Context) -> Output:
+    from orchestrator_cli.commands.progress import note
+    from orchestrator_cli.errors import TopologyError
+    from orchestrator_cli.topology.regroup import candidate_from_backend
+
+    key = ctx.instance_key()
+    choice = candidate_from_backend(ctx.topology_env(), key)
+    for refused, why in sorted(choice.refused.items()):
+        note(ctx, f"{refused}: not promotable: {why}")
+    if choice.candidate is None:
+        raise TopologyError(f"no candidate replica found for {key}: {choice.why_none()}")
+    data = {
+        "Candidate": str(choice.candidate.key),
+        "Ranked": [str(r.key) for r in choice.ranked],
+        "Refused": {str(k): why for k, why in choice.refused.items()},
+    }
+    return line(choice.candidate.key, data=data)
+
+
+def _regroup(ctx: Context, gtid_only: bool) -> tuple[RegroupResult, dict[str, object]]:
+    from orchestrator_cli.commands.progress import note
+    from orchestrator_cli.topology.regroup import regroup_replicas
+
+    key = ctx.instance_key()
+    ctx.known_instance(key)
+    env = ctx.topology_env()
+    steps: list[str] = []
+
+    def step(text: str) -> None:
+        steps.append(text)
+        note(ctx, text)
+
+    audit_type = "regroup-replicas-gtid" if gtid_only else "regroup-replicas"
+    try:
+        result = regroup_replicas(env, key, gtid_only=gtid_only, step=step)
+    except Exception as e:
+        env.audit(audit_type, key, f"failed: {e}")
+        raise
+    env.audit(
+        audit_type,
+        key,
+        f"candidate {result.candidate}; moved {len(result.moved)}: {', '.join(map(str, result.moved))};"
+        f" lost {len(result.lost)}: {', '.join(map(str, result.lost))}",
+    )
+    data: dict[str, object] = {
+        "Candidate": str(result.candidate),
+        "Moved": [str(k) for k in result.moved],
+        "Lost": [str(k) for k in result.lost],
+        "CaughtUpFrom": str(result.caught_up_from) if result.caught_up_from else None,
+        "Steps": steps,
+    }
+    return result, data
+
+
+@command(
+    "regroup-replicas",
+    "Smart relocation",
+    "Make the best replica of an instance (possibly dead, not contacted) the master of its siblings",
+    access="L",
+    synonyms=("regroup-slaves",),
+    details=(
+        "Prints the chosen candidate, then `<candidate> lost: N, trivial: N, pseudo-gtid: N`: trivial counts\n"
+        "siblings repointed by file:pos at equal coordinates, pseudo-gtid the others moved (by GTID here;\n"
+        "Pseudo-GTID itself is not used). The candidate is left replicating from the instance."
+    ),
+)
+def regroup_replicas(ctx: Context) -> Output:
+    result, data = _regroup(ctx, gtid_only=False)
+    candidate = str(result.candidate)
+    others = len(result.moved) - len(result.moved_equal)
+    summary = f"{candidate} lost: {len(result.lost)}, trivial: {len(result.moved_equal)}, pseudo-gtid: {others}"
+    return Output(lines=[candidate, summary], data=data)
+
+
+@command(
+    "regroup-replicas-gtid",
+    "GTID relocation",
+    "Regroup the replicas of an instance using GTID only",
+    access="L",
+    synonyms=("regroup-slaves-gtid",),
+    details="Prints the chosen candidate, then `<candidate> lost: N, moved: N`.",
+)
+def regroup_replicas_gtid(ctx: Context) -> Output:
+    result, data = _regroup(ctx, gtid_only=True)
+    candidate = str(result.candidate)
+    return Output(lines=[candidate, f"{candidate} lost: {len(result.lost)}, moved: {len(result.moved)}"], data=data)

@@ -1,0 +1,659 @@
+"""Choosing the replica to promote, and regrouping its siblings below it.
+
+Candidate choice is a pure function over `ReplicaFacts` (built from backend rows or live reads): a
+replica is *eligible* unless something forbids promoting it (must_not, PromotionIgnoreHostnameFilters,
+no binary log or log_slave_updates, broken SQL thread, another data center or region when
+failover must stay local, too much lag, a newer major version or binlog format than most of its
+siblings). Eligible replicas are ranked by promotion rule first (must > prefer > neutral >
+prefer_not), then by how far they executed, then by the original's tie-breaks.
+
+That differs from the original on purpose: there the most advanced replica is promoted and a
+preferred server only replaces it afterwards, if it happens to be its direct replica. Here the
+preferred server is promoted directly, after it caught up from the most advanced replica's binary
+log (GTID only), so no transaction is lost and the operator's `register-candidate` is honoured.
+When it cannot catch up, the most advanced eligible replica is promoted instead.
+
+The regroup engine (`regroup_replicas`) works on live servers: it stops every reachable replica's IO
+thread, lets each SQL thread apply its relay log, stops replication, chooses, catches the candidate
+up, then points the siblings at it: by GTID when they use it (MariaDB or Oracle), by forced MariaDB
+GTID (`slave_pos`; every MariaDB transaction carries a GTID) or forced Oracle auto-position when
+both sides support it, and by file:pos at the candidate's own coordinates when a sibling executed
+exactly as much as the candidate. Whatever cannot be moved is reported as lost, never silently
+dropped.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from orchestrator_cli.errors import NotFoundError, OrchestratorError, TopologyError
+from orchestrator_cli.model.coordinates import BinlogCoordinates
+from orchestrator_cli.model.gtid import MariadbGtidPosition, OracleGtidSet, purged_missing
+from orchestrator_cli.model.keys import InstanceKey
+from orchestrator_cli.model.promotion import rule_rank
+from orchestrator_cli.mysql import flavor as fl
+from orchestrator_cli.topology.env import TopologyEnv
+from orchestrator_cli.topology.primitives import (
+    Live,
+    change_master,
+    read_live,
+    refresh,
+    start_replication,
+    stop_replication,
+)
+from orchestrator_cli.topology.rules import can_replicate_from, major_version
+
+log = logging.getLogger("orchestrator.topology")
+
+Step = Callable[[str], None]
+_FORMAT_ORDER = {"STATEMENT": 0, "MIXED": 1, "ROW": 2}
+_POLL_SECONDS = 0.05
+
+
+def _int(value: Any, default: int = 0) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return default
+
+
+def _format_rank(binlog_format: str) -> int:
+    return _FORMAT_ORDER.get(binlog_format.upper(), max(_FORMAT_ORDER.values()))
+
+
+# ---------------------------------------------------------------------------------------------------
+# Candidate choice (pure)
+# ---------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReplicaFacts:
+    """What candidate choice compares about one replica of the failed (or current) master."""
+
+    key: InstanceKey
+    row: Mapping[str, Any]
+    valid: bool = True
+    exec_coordinates: BinlogCoordinates | None = None
+    log_bin: bool = True
+    log_slave_updates: bool = True
+    binlog_server: bool = False
+    version: str = ""
+    binlog_format: str = "ROW"
+    data_center: str = ""
+    region: str = ""
+    physical_environment: str = ""
+    promotion_rule: str = "neutral"
+    gtid_errant: str = ""
+    lag_seconds: int | None = None
+    sql_error: str = ""
+
+    @property
+    def major_version(self) -> tuple[int, ...]:
+        return major_version(self.version)
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any], *, valid: bool | None = None) -> ReplicaFacts:
+        """From a backend row (`instances.read_where` shape) or a probe row merged with one."""
+        exec_file = str(row.get("relay_master_log_file") or "")
+        lag = row.get("slave_lag_seconds")
+        return cls(
+            key=InstanceKey(str(row["hostname"]), _int(row["port"])),
+            row=row,
+            valid=bool(_int(row.get("is_last_check_valid"), 1)) if valid is None else valid,
+            exec_coordinates=BinlogCoordinates(exec_file, _int(row.get("exec_master_log_pos"))) if exec_file else None,
+            log_bin=bool(_int(row.get("log_bin"))),
+            log_slave_updates=bool(_int(row.get("log_slave_updates"))),
+            binlog_server=bool(_int(row.get("binlog_server"))),
+            version=str(row.get("version") or ""),
+            binlog_format=str(row.get("binlog_format") or ""),
+            data_center=str(row.get("data_center") or ""),
+            region=str(row.get("region") or ""),
+            physical_environment=str(row.get("physical_environment") or ""),
+            promotion_rule=str(row.get("promotion_rule") or "neutral"),
+            gtid_errant=str(row.get("gtid_errant") or ""),
+            lag_seconds=None if lag is None or lag == "" else _int(lag),
+            sql_error=str(row.get("last_sql_error") or "").strip().strip('\\"').strip(),
+        )
+
+
+@dataclass(frozen=True)
+class MasterHints:
+    """Where the failed master was: failover may be required to stay in its data center / region."""
+
+    key: InstanceKey | None = None
+    data_center: str = ""
+    region: str = ""
+    physical_environment: str = ""
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any] | None) -> MasterHints:
+        if not row:
+            return cls()
+        return cls(
+            key=InstanceKey(str(row["hostname"]), _int(row["port"])),
+            data_center=str(row.get("data_center") or ""),
+            region=str(row.get("region") or ""),
+            physical_environment=str(row.get("physical_environment") or ""),
+        )
+
+
+@dataclass
+class CandidateChoice:
+    """The outcome of `choose_candidate`.
+
+    `candidate` is None when nothing may be promoted; `refused` says why for each refused replica.
+    `most_advanced` is the replica that executed the most (whatever its rule): the one the candidate
+    catches up from.
+    """
+
+    candidate: ReplicaFacts | None
+    ranked: list[ReplicaFacts]
+    refused: dict[InstanceKey, str]
+    most_advanced: ReplicaFacts | None
+
+    def why_none(self) -> str:
+        if not self.refused:
+            return "no replicas"
+        return "; ".join(f"{k}: {why}" for k, why in sorted(self.refused.items()))
+
+
+def _matches_any(patterns: Iterable[str], text: str) -> bool:
+    for pattern in patterns:
+        try:
+            if re.search(pattern, text):
+                return True
+        except re.error:
+            continue
+    return False
+
+
+def _most_common(values: Sequence[Any], order: Callable[[Any], Any]) -> Any:
+    counts = Counter(values)
+    best = max(counts.values())
+    return min((v for v, n in counts.items() if n == best), key=order)
+
+
+def promotion_refusal(
+    r: ReplicaFacts,
+    master: MasterHints,
+    config: Mapping[str, Any],
+    *,
+    priority_version: tuple[int, ...] | None = None,
+    priority_format: int | None = None,
+) -> str | None:
+    """Why `r` must not become the master, or None when it may."""
+    if not r.valid:
+        return "its last check is invalid"
+    if r.promotion_rule == "must_not":
+        return "its promotion rule is must_not"
+    if _matches_any(config.get("PromotionIgnoreHostnameFilters") or [], r.key.hostname):
+        return "it matches PromotionIgnoreHostnameFilters"
+    if r.binlog_server:
+        return "it is a binlog server"
+    if not r.log_bin:
+        return "it has no binary log"
+    if not r.log_slave_updates:
+        return "it does not log replicated changes (log_slave_updates)"
+    if r.sql_error:
+        return f"its SQL thread failed: {r.sql_error}"
+    if config.get("PreventCrossDataCenterMasterFailover") and r.data_center != master.data_center:
+        return f"it is in data center {r.data_center!r}, the failed master in {master.data_center!r}"
+    if config.get("PreventCrossRegionMasterFailover") and r.region != master.region:
+        return f"it is in region {r.region!r}, the failed master in {master.region!r}"
+    lag_minutes = _int(config.get("FailMasterPromotionOnLagMinutes"))
+    if lag_minutes > 0 and r.lag_seconds is not None and r.lag_seconds >= lag_minutes * 60:
+        return f"it lags {r.lag_seconds}s (FailMasterPromotionOnLagMinutes={lag_minutes})"
+    if priority_version is not None and r.version and r.major_version > priority_version:
+        return f"it runs {r.version}, newer than most of its siblings"
+    if priority_format is not None and r.binlog_format and _format_rank(r.binlog_format) > priority_format:
+        return f"it logs {r.binlog_format}, while most of its siblings log less"
+    return None
+
+
+def _freshness(r: ReplicaFacts) -> tuple[int, BinlogCoordinates]:
+    return (0, BinlogCoordinates("", 0)) if r.exec_coordinates is None else (1, r.exec_coordinates)
+
+
+def rank(replicas: Sequence[ReplicaFacts], master: MasterHints) -> list[ReplicaFacts]:
+    """Best first: promotion rule, then most executed, then the original's tie-breaks
+    (log_slave_updates, failed master's data center, no errant GTID, lower major version, lower
+    binlog format), then the key for a stable order."""
+    ordered = sorted(replicas, key=lambda r: r.key)
+    ordered.sort(key=lambda r: (_format_rank(r.binlog_format), r.major_version))
+    ordered.sort(key=lambda r: bool(r.gtid_errant))
+    ordered.sort(key=lambda r: r.data_center != master.data_center or not master.data_center)
+    ordered.sort(key=lambda r: not r.log_slave_updates)
+    ordered.sort(key=_freshness, reverse=True)
+    ordered.sort(key=lambda r: rule_rank(r.promotion_rule))
+    return ordered
+
+
+def most_advanced(replicas: Sequence[ReplicaFacts]) -> ReplicaFacts | None:
+    """The valid replica that executed the most (ties: the better ranked one)."""
+    valid = [r for r in replicas if r.valid and r.exec_coordinates is not None]
+    if not valid:
+        return None
+    best = max(_freshness(r) for r in valid)
+    return next(r for r in rank(valid, MasterHints()) if _freshness(r) == best)
+
+
+def choose_candidate(
+    replicas: Sequence[ReplicaFacts],
+    master: MasterHints,
+    config: Mapping[str, Any],
+    *,
+    explicit: InstanceKey | None = None,
+) -> CandidateChoice:
+    """Pick the replica to promote; an explicit candidate is used as long as it may be promoted."""
+    considered = [r for r in replicas if r.valid] or list(replicas)
+    versions = [r.major_version for r in considered if r.version]
+    formats = [_format_rank(r.binlog_format) for r in considered if r.binlog_format]
+    priority_version = _most_common(versions, lambda v: v) if versions else None
+    priority_format = _most_common(formats, lambda v: v) if formats else None
+    refused: dict[InstanceKey, str] = {}
+    eligible: list[ReplicaFacts] = []
+    for r in replicas:
+        why = promotion_refusal(r, master, config, priority_version=priority_version, priority_format=priority_format)
+        if why is None:
+            eligible.append(r)
+        else:
+            refused[r.key] = why
+    ranked = rank(eligible, master)
+    candidate = ranked[0] if ranked else None
+    if explicit is not None:
+        chosen = next((r for r in replicas if r.key == explicit), None)
+        if chosen is None:
+            refused[explicit] = f"{explicit} is not a replica of {master.key or 'the master'}"
+            candidate = None
+        elif chosen.key in refused:
+            candidate = None
+        else:
+            candidate = chosen
+    return CandidateChoice(candidate=candidate, ranked=ranked, refused=refused, most_advanced=most_advanced(replicas))
+
+
+# ---------------------------------------------------------------------------------------------------
+# The live regroup
+# ---------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class RegroupResult:
+    """What a regroup did. `lost` holds every replica that does not replicate from the candidate
+    now (unreachable, ahead of it, unable to replicate from it, or failed to move)."""
+
+    master: InstanceKey
+    candidate: InstanceKey | None = None
+    candidate_live: Live | None = None
+    moved: list[InstanceKey] = field(default_factory=list)
+    moved_equal: list[InstanceKey] = field(default_factory=list)
+    lost: list[InstanceKey] = field(default_factory=list)
+    unreachable: list[InstanceKey] = field(default_factory=list)
+    caught_up_from: InstanceKey | None = None
+    replicas: list[InstanceKey] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    stopped: list[InstanceKey] = field(default_factory=list)
+
+
+@dataclass
+class _Replica:
+    live: Live
+    facts: ReplicaFacts
+    effective_exec: BinlogCoordinates | None
+
+
+def _note(step: Step | None, text: str) -> None:
+    log.info("%s", text)
+    if step is not None:
+        step(text)
+
+
+def _exec_of(live: Live) -> BinlogCoordinates | None:
+    file, pos = live.status.exec_coordinates
+    return BinlogCoordinates(file, pos) if file else None
+
+
+def _merged_facts(live: Live, backend_row: Mapping[str, Any]) -> ReplicaFacts:
+    """Live replication state and server facts over the backend's rule, location and errant GTIDs."""
+    row = dict(backend_row)
+    for column in (
+        "version", "log_bin", "log_slave_updates", "binlog_format", "binary_log_file", "binary_log_pos",
+        "server_id", "server_uuid", "read_only", "sql_delay", "has_replication_filters", "binlog_server",
+        "master_host", "master_port", "last_sql_error",
+    ):  # fmt: skip
+        if column in live.row:
+            row[column] = live.row[column]
+    file, pos = live.status.exec_coordinates
+    row["relay_master_log_file"], row["exec_master_log_pos"] = file, pos
+    row["master_log_file"], row["read_master_log_pos"] = live.status.read_coordinates
+    return ReplicaFacts.from_row(row, valid=True)
+
+
+def _parallel(items: Sequence[Any], fn: Callable[[Any], Any], limit: int) -> list[tuple[Any, Any, Exception | None]]:
+    """Run fn over items with at most `limit` at a time; (item, result, error) in input order."""
+    if not items:
+        return []
+
+    def run(item: Any) -> tuple[Any, Any, Exception | None]:
+        try:
+            return item, fn(item), None
+        except (OrchestratorError, fl.FlavorError) as e:
+            return item, None, e
+
+    with ThreadPoolExecutor(max_workers=max(1, min(limit, len(items))), thread_name_prefix="regroup") as pool:
+        return list(pool.map(run, items))
+
+
+def _stop_and_drain(env: TopologyEnv, live: Live, step: Step | None) -> Live:
+    """Stop receiving, let the SQL thread apply what was received, then stop replication.
+
+    The master is gone (or about to be replaced), so nothing more will arrive; what a replica
+    already holds in its relay log must be applied before it is compared, promoted or repointed
+    (repointing discards relay logs). Waits while the SQL thread makes progress; gives up after
+    ReasonableReplicationLagSeconds without progress. Delayed replicas are not drained.
+    """
+    server = env.server(live.key)
+    if live.status.io_state != fl.THREAD_NONE:
+        server.change(live.flavor.stop_io_thread())
+    if env.noop:
+        return live
+    stall = float(env.config.get("ReasonableReplicationLagSeconds", 10))
+    status = server.replica_status()
+    if status.sql_running and status.sql_delay == 0:
+        progress_at = time.monotonic()
+        last = status.exec_coordinates
+        while status.sql_running and status.exec_coordinates != status.read_coordinates:
+            if status.exec_coordinates != last:
+                last, progress_at = status.exec_coordinates, time.monotonic()
+            elif time.monotonic() - progress_at > stall:
+                _note(step, f"{live.key}: relay log not fully applied ({stall:.0f}s without progress)")
+                break
+            time.sleep(_POLL_SECONDS)
+            status = server.replica_status()
+    stop_replication(env, live.key)
+    return _refresh_gtid(env, replace(live, status=server.replica_status()))
+
+
+def _gtid_method(sibling: Live, target: Live, *, gtid_only: bool) -> tuple[bool, str | None, str]:
+    """(possible, gtid argument for change_master, why not) for moving `sibling` below `target` by GTID."""
+    s, t = sibling.flavor, target.flavor
+    if s.is_mariadb and t.is_mariadb:
+        if not (s.supports_gtid and t.supports_gtid):
+            return False, None, "MariaDB without GTID support"
+        if sibling.status.uses_mariadb_gtid:
+            return True, None, ""
+        if gtid_only:
+            return False, None, "it does not use GTID"
+        return True, "slave_pos", ""
+    if s.is_oracle and t.is_oracle and target.gtid.supports_oracle_gtid:
+        if sibling.status.auto_position:
+            return True, None, ""
+        if sibling.gtid.supports_oracle_gtid and not gtid_only:
+            return True, "auto", ""
+        return False, None, "it does not use GTID"
+    return False, None, "no common GTID flavor"
+
+
+def _gtid_blocker(sibling: Live, target: Live) -> str | None:
+    """A reason the target's binary log cannot serve the sibling by GTID, when positions tell."""
+    try:
+        if sibling.flavor.is_mariadb:
+            pos = sibling.gtid.gtid_slave_pos or sibling.gtid.gtid_current_pos
+            if not pos or not target.gtid.gtid_binlog_pos:
+                return None
+            reasons = MariadbGtidPosition.parse(pos).replication_blockers(target.gtid.gtid_binlog_pos)
+            return "; ".join(reasons) or None
+        if sibling.gtid.gtid_executed and target.gtid.gtid_purged:
+            missing = purged_missing(
+                OracleGtidSet.parse(sibling.gtid.gtid_executed), OracleGtidSet.parse(target.gtid.gtid_purged)
+            )
+            if not missing.is_empty():
+                return f"{target.key} purged {missing} which {sibling.key} still needs"
+    except ValueError as e:
+        log.warning("%s: cannot compare GTID positions: %s", sibling.key, e)
+    return None
+
+
+def _refresh_gtid(env: TopologyEnv, live: Live) -> Live:
+    if env.noop:
+        return live
+    return replace(live, gtid=env.server(live.key).gtid_facts(), row={**live.row, **_self_coordinates(env, live)})
+
+
+def _self_coordinates(env: TopologyEnv, live: Live) -> dict[str, Any]:
+    if not int(live.row.get("log_bin") or 0):
+        return {}
+    file, pos = env.server(live.key).master_status()
+    return {"binary_log_file": file, "binary_log_pos": pos}
+
+
+def _catch_up(env: TopologyEnv, candidate: Live, source: Live, step: Step | None) -> Live:
+    """Replicate the candidate from the more advanced `source` until it executed everything `source`
+    logged, then stop it. GTID only: file:pos coordinates of the dead master mean nothing on `source`."""
+    possible, gtid, why = _gtid_method(candidate, source, gtid_only=False)
+    if not possible:
+        raise TopologyError(f"{candidate.key} cannot catch up from {source.key}: {why}")
+    blocker = _gtid_blocker(candidate, source)
+    if blocker:
+        raise TopologyError(f"{candidate.key} cannot catch up from {source.key}: {blocker}")
+    target_file, target_pos = source.self_coordinates
+    change_master(env, candidate.key, source.key, gtid=gtid)
+    start_replication(env, candidate.key)
+    server = env.server(candidate.key)
+    timeout = max(1, _int(env.config.get("ReasonableMaintenanceReplicationLagSeconds"), 20))
+    if not env.noop:
+        row = server.query_one(candidate.flavor.master_pos_wait(target_file, target_pos, timeout))
+        if not candidate.flavor.parse_pos_wait(row):
+            stop_replication(env, candidate.key)
+            raise TopologyError(
+                f"{candidate.key} did not reach {source.key}'s {target_file}:{target_pos} within {timeout}s"
+            )
+    stop_replication(env, candidate.key)
+    _note(step, f"{candidate.key} caught up from {source.key} up to {target_file}:{target_pos}")
+    live = replace(candidate, status=server.replica_status()) if not env.noop else candidate
+    return _refresh_gtid(env, live)
+
+
+def _move_below(
+    env: TopologyEnv, sibling: _Replica, target: _Replica, equal: bool, gtid_only: bool, start: bool
+) -> str:
+    """Point one stopped sibling at the candidate; returns how (for the step log)."""
+    possible, gtid, why = _gtid_method(sibling.live, target.live, gtid_only=gtid_only)
+    if possible:
+        blocker = _gtid_blocker(sibling.live, target.live)
+        if blocker:
+            raise TopologyError(f"cannot move {sibling.live.key} below {target.live.key}: {blocker}")
+        change_master(env, sibling.live.key, target.live.key, gtid=gtid)
+        how = "GTID" if gtid is None else f"GTID ({gtid}, was file:pos)"
+    elif equal and not gtid_only:
+        file, pos = target.live.self_coordinates
+        change_master(env, sibling.live.key, target.live.key, log_file=file, log_pos=pos)
+        how = f"file:pos {file}:{pos}"
+    else:
+        raise TopologyError(f"cannot move {sibling.live.key} below {target.live.key}: {why}, and it is behind")
+    if start:
+        start_replication(env, sibling.live.key)
+    return how
+
+
+def regroup_replicas(
+    env: TopologyEnv,
+    master_key: InstanceKey,
+    *,
+    candidate: InstanceKey | None = None,
+    gtid_only: bool = False,
+    for_failover: bool = False,
+    step: Step | None = None,
+    backend_rows: Sequence[Mapping[str, Any]] | None = None,
+) -> RegroupResult:
+    """Make one replica of `master_key` the master of its siblings (`master_key` is not contacted).
+
+    With `for_failover` the candidate is left stopped, still pointing at the dead master, ready to be
+    promoted; otherwise it is pointed back at `master_key` (if it caught up elsewhere) and started.
+    Raises when no replica may be promoted, after restarting the replicas it stopped.
+    """
+    from orchestrator_cli.backend import instances
+
+    rows = list(backend_rows) if backend_rows is not None else instances.replicas_of(env.backend, master_key)
+    result = RegroupResult(master=master_key, replicas=[InstanceKey(str(r["hostname"]), int(r["port"])) for r in rows])
+    if not rows:
+        raise NotFoundError(f"No replicas found for {master_key}")
+    master_row = instances.read_instance(env.backend, master_key)
+    by_key = {InstanceKey(str(r["hostname"]), int(r["port"])): r for r in rows}
+    limit = max(1, _int(env.config.get("MaxConcurrentReplicaOperations"), 5))
+
+    reads = _parallel(list(by_key), lambda k: read_live(env, k), len(by_key))
+    lives: list[Live] = []
+    for key, live, error in reads:
+        if error is not None:
+            result.unreachable.append(key)
+            _note(step, f"{key}: unreachable, lost: {error}")
+        elif live.master_key != master_key:
+            _note(step, f"{key}: no longer replicates from {master_key} (now {live.master_key}); left alone")
+        else:
+            lives.append(live)
+    if not lives:
+        result.lost = list(result.unreachable)
+        raise TopologyError(f"no reachable replica of {master_key}")
+
+    stops = _parallel(lives, lambda lv: _stop_and_drain(env, lv, step), len(lives))
+    replicas: list[_Replica] = []
+    for live, stopped, error in stops:
+        if error is not None:
+            result.unreachable.append(live.key)
+            _note(step, f"{live.key}: could not stop replication, lost: {error}")
+            continue
+        result.stopped.append(live.key)
+        facts = _merged_facts(stopped, by_key[live.key])
+        replicas.append(_Replica(stopped, facts, facts.exec_coordinates))
+    _note(step, "stopped and drained: " + ", ".join(f"{r.live.key} at {r.effective_exec}" for r in replicas))
+
+    try:
+        chosen = _choose_and_catch_up(env, replicas, master_row, candidate, step)
+    except OrchestratorError:
+        _restart_all(env, [r.live.key for r in replicas], step)
+        raise
+    result.candidate = chosen.live.key
+    result.caught_up_from = chosen.caught_up_from
+    _note(step, f"candidate: {chosen.live.key}")
+
+    siblings = [r for r in replicas if r.live.key != chosen.live.key]
+    target = _Replica(chosen.live, chosen.facts, chosen.effective_exec)
+    lost: list[InstanceKey] = list(result.unreachable)
+    plans: list[tuple[_Replica, bool]] = []
+    for s in siblings:
+        refusal = can_replicate_from(s.live.row, target.live.row, env.config)
+        if refusal:
+            lost.append(s.live.key)
+            _note(step, f"{s.live.key}: cannot replicate from {target.live.key}: {refusal}; lost")
+        elif (
+            s.effective_exec is not None
+            and target.effective_exec is not None
+            and s.effective_exec > target.effective_exec
+        ):
+            lost.append(s.live.key)
+            _note(step, f"{s.live.key}: executed more than {target.live.key} ({s.effective_exec}); lost")
+        else:
+            plans.append((s, s.effective_exec == target.effective_exec))
+
+    moves = _parallel(plans, lambda p: _move_below(env, p[0], target, p[1], gtid_only, start=True), limit)
+    for (s, equal), how, error in moves:
+        if error is not None:
+            lost.append(s.live.key)
+            result.errors.append(str(error))
+            _note(step, f"{s.live.key}: not moved: {error}; lost")
+            _restart_all(env, [s.live.key], step)
+        else:
+            result.moved.append(s.live.key)
+            if equal and how.startswith("file:pos"):
+                result.moved_equal.append(s.live.key)
+            _note(step, f"{s.live.key}: now replicates from {target.live.key} by {how}")
+    result.lost = lost
+
+    if not for_failover:
+        if chosen.caught_up_from is not None:
+            change_master(env, chosen.live.key, master_key, gtid=None)
+        try:
+            start_replication(env, chosen.live.key)
+        except OrchestratorError as e:
+            _note(step, f"{chosen.live.key}: replication not running after regroup: {e}")
+        refresh(env, [chosen.live.key, *result.moved])
+    result.candidate_live = chosen.live
+    return result
+
+
+@dataclass
+class _Chosen:
+    live: Live
+    facts: ReplicaFacts
+    effective_exec: BinlogCoordinates | None
+    caught_up_from: InstanceKey | None = None
+
+
+def _choose_and_catch_up(
+    env: TopologyEnv,
+    replicas: list[_Replica],
+    master_row: Mapping[str, Any] | None,
+    explicit: InstanceKey | None,
+    step: Step | None,
+) -> _Chosen:
+    hints = MasterHints.from_row(master_row)
+    choice = choose_candidate([r.facts for r in replicas], hints, env.config, explicit=explicit)
+    for key, why in sorted(choice.refused.items()):
+        _note(step, f"{key}: not promotable: {why}")
+    if choice.candidate is None:
+        raise TopologyError(f"no candidate replica found: {choice.why_none()}")
+    by_key = {r.live.key: r for r in replicas}
+    picked = by_key[choice.candidate.key]
+    freshest = by_key[choice.most_advanced.key] if choice.most_advanced else picked
+    behind = (
+        freshest.effective_exec is not None
+        and picked.effective_exec is not None
+        and freshest.effective_exec > picked.effective_exec
+    )
+    if not behind:
+        return _Chosen(picked.live, picked.facts, picked.effective_exec)
+    _note(
+        step,
+        f"{picked.live.key} ({picked.facts.promotion_rule}) is behind {freshest.live.key}"
+        f" ({picked.effective_exec} < {freshest.effective_exec}): catching it up first",
+    )
+    try:
+        caught = _catch_up(env, picked.live, freshest.live, step)
+        return _Chosen(caught, picked.facts, freshest.effective_exec, caught_up_from=freshest.live.key)
+    except OrchestratorError as e:
+        _note(step, f"{picked.live.key}: {e}")
+        if explicit is None and freshest.facts.key not in choice.refused:
+            _note(step, f"promoting the most advanced replica {freshest.live.key} instead")
+            return _Chosen(freshest.live, freshest.facts, freshest.effective_exec)
+        _note(step, f"keeping {picked.live.key}: replicas ahead of it will be lost")
+        return _Chosen(picked.live, picked.facts, picked.effective_exec)
+
+
+def _restart_all(env: TopologyEnv, keys: Sequence[InstanceKey], step: Step | None) -> None:
+    """Best effort: replicas we stopped resume what they did (a failed regroup must leave them as found)."""
+    for key, _, error in _parallel(list(keys), lambda k: start_replication(env, k, timeout=1.0), len(keys) or 1):
+        if error is not None:
+            log.info("%s: restart after failed regroup: %s", key, error)
+    if keys:
+        _note(step, "replication restarted on: " + ", ".join(str(k) for k in keys))
+
+
+def candidate_from_backend(
+    env: TopologyEnv, master_key: InstanceKey, *, explicit: InstanceKey | None = None
+) -> CandidateChoice:
+    """Informational (`get-candidate-replica`): choose from backend rows, touching no server."""
+    from orchestrator_cli.backend import instances
+
+    rows = instances.replicas_of(env.backend, master_key)
+    if not rows:
+        raise NotFoundError(f"No replicas found for {master_key}")
+    hints = MasterHints.from_row(instances.read_instance(env.backend, master_key))
+    return choose_candidate([ReplicaFacts.from_row(r) for r in rows], hints, env.config, explicit=explicit)
