@@ -43,7 +43,7 @@ def test_200_concurrent_processes_on_a_fresh_sqlite_file(tmp_path: Path) -> None
         argv = [sys.executable, "-m", "orchestrator_cli", f"--config={config}", *args]
         proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         procs.append((i, key, proc))
-    failures = []
+    failures: list[tuple[int, str, str]] = []
     for i, key, proc in procs:
         remaining = max(1.0, DEADLINE_SECONDS - (time.monotonic() - started))
         try:
@@ -54,7 +54,7 @@ def test_200_concurrent_processes_on_a_fresh_sqlite_file(tmp_path: Path) -> None
             failures.append((i, "timeout", err))
             continue
         if proc.returncode != 0 or out != f"{key}\n" or err:
-            failures.append((i, proc.returncode, out + err))
+            failures.append((i, f"exit {proc.returncode}", out + err))
     elapsed = time.monotonic() - started
     assert not failures, f"{len(failures)} of {PROCESSES} failed, e.g. {failures[:3]}"
     print(f"\n{PROCESSES} processes finished in {elapsed:.1f}s")
