@@ -69,9 +69,10 @@ def exists(backend: Backend, key: InstanceKey) -> bool:
 
 
 def fuzzy_matches(backend: Backend, key: InstanceKey) -> list[InstanceKey]:
+    pattern = key.hostname.replace("!", "!!").replace("%", "!%").replace("_", "!_")  # `_` is common in names
     rows = backend.query(
-        "SELECT hostname, port FROM database_instance WHERE hostname LIKE ? AND port = ? ORDER BY hostname",
-        (f"%{key.hostname}%", key.port),
+        "SELECT hostname, port FROM database_instance WHERE hostname LIKE ? ESCAPE '!' AND port = ? ORDER BY hostname",
+        (f"%{pattern}%", key.port),
     )
     return [InstanceKey(r["hostname"], int(r["port"])) for r in rows]
 
@@ -210,12 +211,23 @@ def update_cluster_fields(backend: Backend, key: InstanceKey, fields: Mapping[st
     )
 
 
+def cluster_master(backend: Backend, cluster_name: str) -> Row | None:
+    """The cluster's master: a writeable co-master first, but a single master even when read-only."""
+    rows = read_where(
+        backend,
+        "di.cluster_name = ? AND (di.replication_depth = 0 OR di.is_co_master = 1)",
+        (cluster_name,),
+        "ORDER BY di.read_only, di.replication_depth, di.hostname, di.port",
+    )
+    return rows[0] if rows else None
+
+
 def masters(backend: Backend) -> list[Row]:
-    """One writeable master per cluster."""
+    """One writeable master per cluster (the shallowest one)."""
     rows = read_where(
         backend,
         "di.read_only = 0 AND (di.replication_depth = 0 OR di.is_co_master = 1)",
-        order="ORDER BY di.cluster_name, di.hostname, di.port",
+        order="ORDER BY di.cluster_name, di.replication_depth, di.hostname, di.port",
     )
     seen: set[str] = set()
     out = []

@@ -208,7 +208,8 @@ class Context:
             name = clusters.cluster_by_name_or_alias(self.backend, hint)
             if name:
                 return name
-            raise NotFoundError(f"unknown cluster: {hint}")
+            if not self.instance_text:  # as in the original, -i is still tried after an unknown --alias
+                raise NotFoundError(f"unknown cluster: {hint}")
         if self.instance_text:
             key = self.fuzzy(self.parse_key(self.instance_text))
             row = instances.read_instance(self.backend, key)

@@ -161,15 +161,20 @@ def which_cluster_domain(ctx: Context) -> Output:
     return line(cl.cluster_domain(ctx.backend, ctx.cluster_name()))
 
 
-@command("which-cluster-master", SECTION, "Print the writeable master of a cluster", target=CLUSTER)
+@command(
+    "which-cluster-master",
+    SECTION,
+    "Print the master of a cluster (a writeable co-master first; a single master even if read-only)",
+    target=CLUSTER,
+)
 def which_cluster_master(ctx: Context) -> Output:
     from orchestrator_cli.backend import instances
 
     cluster = ctx.cluster_name()
-    for row in instances.masters(ctx.backend):
-        if row["cluster_name"] == cluster:
-            return line(f"{row['hostname']}:{row['port']}")
-    raise NotFoundError(f"no writeable master found for cluster {cluster}")
+    row = instances.cluster_master(ctx.backend, cluster)
+    if row is None:
+        raise NotFoundError(f"no master found for cluster {cluster}")
+    return line(f"{row['hostname']}:{row['port']}")
 
 
 @command("which-cluster-instances", SECTION, "List the instances of a cluster", target=CLUSTER)

@@ -164,6 +164,10 @@ def test_topology_exact_lines_from_any_member(fx: OriginalFixture, member: str) 
 
 def test_topology_by_alias(fx: OriginalFixture) -> None:
     assert ok(fx, "-c", "topology", "--alias", MASTER) == TOPOLOGY
+    assert ok(fx, "-c", "topology", "--alias", "testhost") == TOPOLOGY
+    # cluster resolution order: --alias, then -i
+    assert ok(fx, "-c", "topology", "--alias", "nosuchcluster", "-i", key(22295)) == TOPOLOGY
+    assert "unknown cluster: nosuchcluster" in fails(fx, "-c", "topology", "--alias", "nosuchcluster")
 
 
 def test_topology_tabulated(fx: OriginalFixture) -> None:
@@ -251,9 +255,32 @@ def test_which_cluster_master_and_instances(fx: OriginalFixture) -> None:
     assert ok(fx, "-c", "which-cluster", "-i", key(22297)) == [MASTER]
 
 
-def test_which_cluster_master_fails_without_a_writeable_master(fx: OriginalFixture) -> None:
+def test_which_cluster_master_of_a_read_only_master(fx: OriginalFixture) -> None:
+    # a single master is the cluster's master even while read-only (e.g. during a planned takeover)
     fx.execute("UPDATE database_instance SET read_only = 1 WHERE port = 22293")
-    assert "no writeable master" in fails(fx, "-c", "which-cluster-master", "-i", key(22295))
+    assert ok(fx, "-c", "which-cluster-master", "-i", key(22295)) == [MASTER]
+    assert ok(fx, "-c", "all-clusters-masters") == []  # that list is of writeable masters only
+
+
+def test_which_cluster_master_prefers_the_writeable_co_master(fx: OriginalFixture) -> None:
+    fx.execute(
+        "UPDATE database_instance SET master_host = 'testhost', master_port = 22294, master_log_file = 'mysql-bin.1',"
+        " is_co_master = 1, read_only = 1 WHERE port = 22293"
+    )
+    fx.execute("UPDATE database_instance SET is_co_master = 1 WHERE port = 22294")
+    assert ok(fx, "-c", "which-cluster-master", "-i", key(22295)) == [key(22294)]
+
+
+def test_which_cluster_master_fails_without_a_master(fx: OriginalFixture) -> None:
+    fx.execute("UPDATE database_instance SET replication_depth = 1 WHERE port = 22293")
+    assert "no master found for cluster testhost:22293" in fails(fx, "-c", "which-cluster-master", "-i", key(22295))
+
+
+def test_fuzzy_match_treats_underscore_literally(fx: OriginalFixture) -> None:
+    fx.execute("UPDATE database_instance SET hostname = 'test_host' WHERE port = 22297")
+    assert ok(fx, "-c", "which-instance", "-i", "t_host:22297") == ["test_host:22297"]
+    fx.execute("UPDATE database_instance SET hostname = 'testxhost' WHERE port = 22297")
+    assert "not found" in fails(fx, "-c", "which-instance", "-i", "t_host:22297")
 
 
 def test_all_and_bulk_instances(fx: OriginalFixture) -> None:
