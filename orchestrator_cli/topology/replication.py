@@ -593,6 +593,14 @@ def purge_binary_logs(env: TopologyEnv, key: InstanceKey, target: str) -> None:
             raise UnsafeOperationError(why)
     with _operation(env, key, "purge-binary-logs") as notes:
         server.change(live.flavor.purge_binary_logs_to(target))
+        if not env.noop:
+            kept = [name for name, _ in server.binary_logs()]
+            kept = kept[: kept.index(target)] if target in kept else kept
+            if kept:
+                raise TopologyError(
+                    f"{key} kept {', '.join(kept)} after PURGE BINARY LOGS TO {target}: the server still needs "
+                    "them (crash-recovery checkpoint or a replica reading them); retry in a moment"
+                )
         notes.append(f"purged binary logs up to {target}; {len(replicas)} replica(s) checked")
 
 
