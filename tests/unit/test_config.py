@@ -349,3 +349,20 @@ def test_redacted_hides_every_secret(tmp_path: Path) -> None:
 
 def test_empty_secrets_are_shown_empty(tmp_path: Path) -> None:
     assert load_config(write(tmp_path / "c.json", {})).redacted()["MySQLTopologyPassword"] == ""
+
+
+def test_dump_config_prints_one_line_without_secrets(tmp_path: Path) -> None:
+    from tests.support import run_cli
+
+    path = write(
+        tmp_path / "c.json",
+        {"SQLite3DataFile": str(tmp_path / "o.sqlite3"), "MySQLTopologyPassword": "s3cret-dump", "Custom": 1},
+    )
+    result = run_cli("-c", "dump-config", config=path)
+    assert result.code == 0, result.err
+    assert len(result.lines) == 1
+    dumped = json.loads(result.out)
+    assert dumped["MySQLTopologyPassword"] == "********"
+    assert dumped["Custom"] == 1
+    assert "s3cret-dump" not in result.out
+    assert not (tmp_path / "o.sqlite3").exists()  # needs no backend
