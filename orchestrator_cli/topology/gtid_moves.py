@@ -81,15 +81,19 @@ def mariadb_plan(status: fl.ReplicaStatus, gtid: fl.GtidFacts, log_slave_updates
     return GtidPlan(keep_or_set, str(repaired), repair=str(repaired), note=f"gtid_slave_pos repaired from {slave}")
 
 
-def mariadb_blockers(position: str, source_binlog_pos: str) -> tuple[list[str], bool]:
-    """What the source lacks for a replica at `position`; the flag says the source only lags behind."""
+def mariadb_blockers(position: str, source_binlog_pos: str, own_server_id: int = 0) -> tuple[list[str], bool]:
+    """What the source lacks for a replica at `position`; the flag says the source only lags behind.
+
+    A domain where the replica is ahead with a transaction it wrote itself (`own_server_id`) is not
+    lag: the source will never receive that transaction.
+    """
     replica = MariadbGtidPosition.parse(position)
     source = MariadbGtidPosition.parse(source_binlog_pos)
     blockers = list(replica.replication_blockers(source))
     lagging = 0
     for gtid in replica:
         theirs = source.get(gtid.domain_id)
-        if theirs is not None and theirs.seqno < gtid.seqno:
+        if theirs is not None and theirs.seqno < gtid.seqno and gtid.server_id != own_server_id:
             lagging += 1
     return blockers, bool(blockers) and lagging == len(blockers)
 
@@ -115,7 +119,7 @@ def plan(instance: Live, source: Live, source_chain: Sequence[Hop]) -> GtidPlan:
         raise UnsafeOperationError(f"{instance.key} and {source.key} are not GTID compatible: {why}")
     if instance.flavor.is_mariadb:
         chosen = mariadb_plan(instance.status, instance.gtid, bool(int(instance.row.get("log_slave_updates") or 0)))
-        blockers, lag_only = mariadb_blockers(chosen.position, source.gtid.gtid_binlog_pos)
+        blockers, lag_only = mariadb_blockers(chosen.position, source.gtid.gtid_binlog_pos, _server_id(instance))
         if blockers and not lag_only:
             raise UnsafeOperationError(f"{source.key} cannot serve {instance.key}: {'; '.join(blockers)}")
         return chosen
@@ -135,7 +139,7 @@ def move(op: Operation, instance: Live, source: Live, source_chain: Sequence[Hop
         log_slave_updates = bool(int(instance.row.get("log_slave_updates") or 0))
         chosen = mariadb_plan(before, server.gtid_facts(), log_slave_updates)
         if not op.env.noop:
-            _wait_source_holds(op, source, chosen.position)
+            _wait_source_holds(op, source, chosen.position, _server_id(instance))
     if chosen.repair:
         server.change(server.flavor.set_gtid_slave_pos(chosen.repair))
     op.change_master(instance.key, source.key, before=before, gtid=chosen.mode)
@@ -143,14 +147,18 @@ def move(op: Operation, instance: Live, source: Live, source_chain: Sequence[Hop
     return chosen
 
 
-def _wait_source_holds(op: Operation, source: Live, position: str) -> None:
+def _server_id(live: Live) -> int:
+    return int(live.row.get("server_id") or 0)
+
+
+def _wait_source_holds(op: Operation, source: Live, position: str, own_server_id: int) -> None:
     """A source that lags behind the stopped replica gets a bounded time to catch up."""
     timeout = op.config_seconds("ReasonableMaintenanceReplicationLagSeconds", 20)
     deadline = time.monotonic() + timeout
     server = op.env.server(source.key)
     while True:
         binlog = server.gtid_facts().gtid_binlog_pos
-        blockers, lag_only = mariadb_blockers(position, binlog)
+        blockers, lag_only = mariadb_blockers(position, binlog, own_server_id)
         if not blockers:
             return
         if not lag_only:

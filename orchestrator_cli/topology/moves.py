@@ -135,9 +135,9 @@ def move_up(env: TopologyEnv, key: InstanceKey) -> Moved:
 def move_below_within(op: Operation, instance: Live, sibling: Live, chain: list[Hop] | None = None) -> InstanceKey:
     """Make `instance` replicate from its sibling (file:pos: both rolled to the same position first)."""
     require_replica(instance)
-    require_replica(sibling)
-    if instance.key == sibling.key or not same_master(instance, sibling):
+    if instance.key == sibling.key or not sibling.status.is_replica or not same_master(instance, sibling):
         raise TopologyError(f"instances are not siblings: {instance.key}, {sibling.key}")
+    require_replica(sibling)
     if chain is None:
         chain = refuse_cycle(op.env, instance, sibling)
     check_can_replicate(instance, sibling, op.env.config)

@@ -9,6 +9,7 @@ handled a sibling or the grandparent here).
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 from collections.abc import Callable, Sequence
@@ -110,13 +111,23 @@ def relocate_within(op: Operation, instance_key: InstanceKey, target_key: Instan
         assert plan.coords is not None
         moves.move_equivalent_within(op, instance, target, plan.coords)
     else:
+        previous: InstanceKey | None = None
         for step in plan.steps:
             current = op.read(instance.key)
+            if op.env.noop and previous is not None:
+                current = _as_if_below(current, previous)
             if step.kind == UP:
                 moves.move_up_within(op, current)
             else:
                 moves.move_below_within(op, current, op.read(step.via))
+            previous = step.via
     return plan
+
+
+def _as_if_below(live: Live, master: InstanceKey) -> Live:
+    """Under --noop nothing moved: pretend the previous hop happened so the next hop's statements are right."""
+    status = dataclasses.replace(live.status, master_host=master.hostname, master_port=master.port, master_server_id=0)
+    return dataclasses.replace(live, status=status)
 
 
 def relocate(env: TopologyEnv, instance_key: InstanceKey, target_key: InstanceKey, name: str = "relocate") -> Moved:

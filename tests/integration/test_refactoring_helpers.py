@@ -1,0 +1,86 @@
+"""Helpers shared by the refactoring integration tests (this module holds no tests itself)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from orchestrator_cli.sandbox.topology import Sandbox
+from tests.support import Result, run_cli
+
+
+class Cluster:
+    """A sandbox plus an orchestrator config with its own SQLite backend, driven through the CLI."""
+
+    def __init__(self, sandbox: Sandbox, tmp_path: Path, **config: Any) -> None:
+        self.sandbox = sandbox
+        self.config = sandbox.write_config(
+            tmp_path / "orchestrator.conf.json", tmp_path / "orchestrator.sqlite3", **config
+        )
+
+    def key(self, i: int) -> str:
+        return self.sandbox.key(i)
+
+    def cli(self, *args: str) -> Result:
+        return run_cli(*args, config=self.config)
+
+    def ok(self, *args: str) -> Result:
+        result = self.cli(*args)
+        assert result.code == 0, f"{args}: exit {result.code}: {result.err}"
+        return result
+
+    def refused(self, *args: str) -> Result:
+        """The command fails with exit 1, one clear stderr line, nothing on stdout."""
+        result = self.cli(*args)
+        assert result.code == 1, f"{args}: expected exit 1, got {result.code}: {result.out} {result.err}"
+        assert result.out == ""
+        assert len(result.err.strip().splitlines()) == 1, result.err
+        return result
+
+    def discover(self) -> None:
+        self.ok("-c", "discover", "-i", self.key(self.sandbox.current_master()))
+
+    def backend_parents(self) -> dict[int, int | None]:
+        """What `topology` (the backend view) says each server replicates from."""
+        rows = self.ok("-c", "topology", "-i", self.key(0), "--format", "json").json()
+        parents: dict[int, int | None] = {}
+        for row in rows:
+            master = row["MasterKey"]
+            parents[self.sandbox.index_of(row["Key"])] = self.sandbox.index_of(master) if master else None
+        return parents
+
+    def audit(self, audit_type: str) -> list[dict[str, Any]]:
+        """Audit rows of one type, newest first."""
+        from orchestrator_cli.backend import audit
+        from orchestrator_cli.backend.connection import Backend
+        from orchestrator_cli.config import load_config
+
+        backend = Backend(load_config(str(self.config)))
+        try:
+            return [r for r in audit.read_audit(backend, limit=1000) if r["audit_type"] == audit_type]
+        finally:
+            backend.close()
+
+    def maintenance_rows(self) -> list[dict[str, Any]]:
+        from orchestrator_cli.backend.connection import Backend
+        from orchestrator_cli.config import load_config
+
+        backend = Backend(load_config(str(self.config)))
+        try:
+            return backend.query("SELECT * FROM database_instance_maintenance WHERE maintenance_active = 1")
+        finally:
+            backend.close()
+
+    def assert_topology(self, expected: dict[int, int | None]) -> None:
+        """The servers replicate as `expected`, the backend agrees, and a new row reaches everyone."""
+        sandbox = self.sandbox
+        assert sandbox.replication_parents() == expected
+        assert self.backend_parents() == expected
+        for i in expected:
+            status = sandbox.replica_status(i)
+            if expected[i] is not None:
+                assert status is not None
+                assert (status["Slave_IO_Running"], status["Slave_SQL_Running"]) == ("Yes", "Yes"), status
+        value = sandbox.write_row()
+        sandbox.wait_replicated()
+        assert [sandbox.count_rows(i, value) for i in expected] == [1] * len(expected)
