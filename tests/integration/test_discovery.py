@@ -36,6 +36,10 @@ def _sqlite_rows(config: Path, sql: str, params: tuple[Any, ...] = ()) -> list[d
 
 
 def _instance_rows(config: Path) -> dict[str, dict[str, Any]]:
+    """Rows of database_instance by key; empty when the command never even created the backend."""
+    path = Path(json.loads(config.read_text())["SQLite3DataFile"])
+    if not path.exists() or not _sqlite_rows(config, "SELECT name FROM sqlite_master WHERE name = 'database_instance'"):
+        return {}
     rows = _sqlite_rows(
         config,
         """SELECT *, CASE WHEN last_seen IS NOT NULL AND last_checked <= last_seen THEN 1 ELSE 0 END AS valid

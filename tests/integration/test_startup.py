@@ -72,7 +72,8 @@ def test_schema_is_deployed_once_then_checked_with_one_query(tmp_path: Path, mon
     assert len(deployments) == 1
 
 
-def test_cron_commands_do_not_load_what_they_do_not_need(sandbox: Sandbox, tmp_path: Path) -> None:
+def test_cron_commands_do_not_load_what_they_do_not_need(fresh_sandbox: Sandbox, tmp_path: Path) -> None:
+    sandbox = fresh_sandbox
     config = sandbox.write_config(tmp_path / "orchestrator.conf.json", tmp_path / "orchestrator.sqlite3")
     assert run_cli("-c", "discover", "-i", sandbox.key(0), config=config).code == 0
 
@@ -98,7 +99,8 @@ def test_help_and_version_need_no_config_or_backend(tmp_path: Path) -> None:
     assert not missing.parent.exists()
 
 
-def test_live_commands_register_the_process_unless_told_not_to(sandbox: Sandbox, tmp_path: Path) -> None:
+def test_live_commands_register_the_process_unless_told_not_to(fresh_sandbox: Sandbox, tmp_path: Path) -> None:
+    sandbox = fresh_sandbox
     config = sandbox.write_config(tmp_path / "orchestrator.conf.json", tmp_path / "orchestrator.sqlite3")
     path = tmp_path / "orchestrator.sqlite3"
 
