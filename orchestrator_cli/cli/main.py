@@ -40,6 +40,9 @@ def main(argv: list[str]) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except Exception as e:  # a bug or an unwrapped driver error: still one line, traceback only on request
+        _report(OrchestratorError(f"internal error: {type(e).__name__}: {e}"), options, e)
+        return 1
 
 
 def _dispatch(positional: list[str], options: Options) -> int:
@@ -101,10 +104,11 @@ def _setup_logging(debug: bool, verbose: bool, quiet: bool) -> None:
     root.propagate = False
 
 
-def _report(error: OrchestratorError, options: Options | None) -> None:
+def _report(error: OrchestratorError, options: Options | None, cause: BaseException | None = None) -> None:
     what = f"{options.command}: " if options is not None and options.command else ""
-    print(f"orchestrator: {what}{error}", file=sys.stderr)
+    text = " ".join(str(error).split())  # one line, whatever the message carried
+    print(f"orchestrator: {what}{text}", file=sys.stderr)
     if options is not None and (options.debug or options.stack):
         import traceback
 
-        traceback.print_exception(error, file=sys.stderr)
+        traceback.print_exception(cause or error, file=sys.stderr)

@@ -184,3 +184,31 @@ def test_positional_word_other_than_cli_or_help_is_refused() -> None:
     result = run_cli("frobnicate")
     assert result.code == 1
     assert result.err.startswith("orchestrator: unexpected argument 'frobnicate'")
+
+
+def test_unexpected_exception_is_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    from orchestrator_cli.cli import run
+
+    def explode(cmd: object, options: object) -> int:
+        raise RuntimeError("driver said:\nsomething\nlong")
+
+    monkeypatch.setattr(run, "run_command", explode)
+    result = run_cli("-c", "clusters")
+    assert result.code == 1
+    assert result.err.splitlines() == [
+        "orchestrator: clusters: internal error: RuntimeError: driver said: something long"
+    ]
+    debug = run_cli("--debug", "-c", "clusters")
+    assert "Traceback" in debug.err and "RuntimeError" in debug.err
+
+
+def test_multi_line_error_messages_are_joined(monkeypatch: pytest.MonkeyPatch) -> None:
+    from orchestrator_cli.cli import run
+    from orchestrator_cli.errors import BackendError
+
+    def fail(cmd: object, options: object) -> int:
+        raise BackendError("first\nsecond")
+
+    monkeypatch.setattr(run, "run_command", fail)
+    result = run_cli("-c", "clusters")
+    assert (result.code, result.err) == (1, "orchestrator: clusters: first second\n")
