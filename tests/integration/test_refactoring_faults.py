@@ -1,0 +1,85 @@
+"""A destination that dies in the middle of a relocation: the moved replica must not be left stranded.
+
+A step observer kills the destination right after a chosen step on the moving replica. Whatever the
+step, the replica ends replicating (threads running) from its old master, the command fails with
+exit 1, an audit row tells what happened, and no maintenance lock is left behind.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from orchestrator_cli.model.keys import InstanceKey
+from orchestrator_cli.sandbox.topology import Sandbox
+from orchestrator_cli.topology import operation
+from tests.integration.test_refactoring_helpers import Cluster
+
+
+@pytest.fixture
+def kill_at() -> Iterator[Callable[[Sandbox, str, str, int], None]]:
+    """`kill_at(sandbox, step, key, victim)`: SIGKILL server `victim` right after `step` on `key`."""
+    observers: list[operation.StepObserver] = []
+
+    def arm(sandbox: Sandbox, step: str, key: str, victim: int) -> None:
+        fired: list[bool] = []
+
+        def observer(seen_step: str, seen_key: InstanceKey) -> None:
+            if not fired and seen_step == step and str(seen_key) == key:
+                fired.append(True)
+                sandbox.kill(victim)
+
+        observers.append(observer)
+        operation.STEP_OBSERVERS.append(observer)
+
+    yield arm
+    for observer in observers:
+        operation.STEP_OBSERVERS.remove(observer)
+
+
+def _assert_left_at_old_master(cluster: Cluster, moved: int, old_master: int, survivors: list[int]) -> None:
+    sandbox = cluster.sandbox
+    status = sandbox.replica_status(moved)
+    assert status is not None
+    assert int(status["Master_Port"]) == sandbox.ports[old_master]
+    assert (status["Slave_IO_Running"], status["Slave_SQL_Running"]) == ("Yes", "Yes")
+    value = sandbox.write_row(i=old_master)
+    sandbox.wait_replicated()
+    assert [sandbox.count_rows(i, value) for i in survivors] == [1] * len(survivors)
+    assert cluster.maintenance_rows() == []
+
+
+@pytest.mark.parametrize("step", ["stopped", "changed"])
+def test_gtid_relocate_survives_a_dying_destination(
+    fresh_sandbox: Sandbox, tmp_path: Path, kill_at: Callable[..., None], step: str
+) -> None:
+    cluster = Cluster(fresh_sandbox, tmp_path)
+    cluster.discover()
+    k = cluster.key
+    kill_at(fresh_sandbox, step, k(1), 2)
+    result = cluster.cli("-c", "relocate", "-i", k(1), "-d", k(2))
+    assert result.code == 1 and result.out == ""
+    _assert_left_at_old_master(cluster, 1, 0, [0, 1, 3])
+    audit = cluster.audit("relocate")[0]
+    assert audit["message"].startswith("failed (gtid)")
+    assert f"left below {k(0)} (replication running)" in audit["message"]
+    if step == "changed":
+        assert f"{k(1)} put back below {k(0)}" in audit["message"]
+
+
+@pytest.mark.parametrize("step", ["stopped", "changed"])
+def test_file_pos_move_below_survives_a_dying_sibling(
+    sandbox_factory: Callable[..., Sandbox], tmp_path: Path, kill_at: Callable[..., None], step: str
+) -> None:
+    cluster = Cluster(sandbox_factory(servers=3, gtid=False), tmp_path)
+    cluster.discover()
+    k = cluster.key
+    kill_at(cluster.sandbox, step, k(1), 2)
+    result = cluster.cli("-c", "relocate", "-i", k(1), "-d", k(2))
+    assert result.code == 1 and result.out == ""
+    _assert_left_at_old_master(cluster, 1, 0, [0, 1])
+    audit = cluster.audit("relocate")[0]
+    assert audit["message"].startswith("failed (file:pos (move-below")
+    assert f"left below {k(0)} (replication running)" in audit["message"]
