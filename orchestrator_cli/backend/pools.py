@@ -23,14 +23,24 @@ def submit(backend: Backend, pool: str, keys: list[InstanceKey]) -> None:
 
 
 def all_pools(backend: Backend) -> list[Row]:
+    """Unexpired memberships of known instances, with the instance's cluster name and that cluster's alias.
+
+    As in the original, the alias is the cluster's (falling back to its name), not the member's own
+    suggestion, and members that are not known instances are left out.
+    """
+    from orchestrator_cli.backend.clusters import clusters_info
+
     d = backend.dialect
     minutes = int(backend.config.get("InstancePoolExpiryMinutes", 60))
-    return backend.query(
-        f"""SELECT p.hostname, p.port, p.pool, COALESCE(di.cluster_name, '') AS cluster_name,
-                   COALESCE(di.suggested_cluster_alias, '') AS cluster_alias
+    rows = backend.query(
+        f"""SELECT p.hostname, p.port, p.pool, di.cluster_name
             FROM database_instance_pool p
-              LEFT JOIN database_instance di ON (di.hostname = p.hostname AND di.port = p.port)
+              JOIN database_instance di ON (di.hostname = p.hostname AND di.port = p.port)
             WHERE p.registered_at >= {d.seconds_ago("?")}
             ORDER BY p.pool, p.hostname, p.port""",
         (minutes * 60,),
     )
+    aliases = {c["cluster_name"]: c["alias"] for c in clusters_info(backend)} if rows else {}
+    for r in rows:
+        r["cluster_alias"] = aliases.get(r["cluster_name"], r["cluster_name"])
+    return rows

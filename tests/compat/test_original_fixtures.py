@@ -501,3 +501,31 @@ def test_candidate_rows_without_last_suggested(fx: OriginalFixture) -> None:
         f"{key(22296)} neutral",
         f"{key(22297)} must",
     ]
+
+
+# -- pools ----------------------------------------------------------------------------------------
+
+
+def test_pools(fx: OriginalFixture) -> None:
+    fx.execute("DELETE FROM database_instance_pool")
+    members = f"{key(22294)},{key(22296)},{key(22297)},otherhost:3306"
+    assert ok(fx, "-c", "submit-pool-instances", "--pool", "web", "-i", members) == []
+    assert ok(fx, "-c", "submit-pool-instances", "--pool", "batch", "-i", key(22295)) == []
+    # the cluster's alias (not the member's own suggestion); unknown instances are not listed
+    assert ok(fx, "-c", "cluster-pool-instances") == [
+        f"{MASTER}\ttesthost\tbatch\t{key(22295)}",
+        f"{MASTER}\ttesthost\tweb\t{key(22294)}",
+        f"{MASTER}\ttesthost\tweb\t{key(22296)}",
+        f"{MASTER}\ttesthost\tweb\t{key(22297)}",
+    ]
+    # downtimed and invalid members are not offered
+    fx.execute(
+        "INSERT INTO database_instance_downtime (hostname, port, downtime_active, begin_timestamp, end_timestamp,"
+        f" owner, reason) VALUES ('testhost', 22296, 1, {fx.now}, {fx.now_plus(5)}, 'ci', 'r')"
+    )
+    fx.execute(f"UPDATE database_instance SET last_checked = {fx.now} WHERE port = 22297")
+    assert ok(fx, "-c", "which-heuristic-cluster-pool-instances", "-i", key(22293), "--pool", "web") == [key(22294)]
+    assert ok(fx, "-c", "which-heuristic-cluster-pool-instances", "-i", key(22293)) == [key(22294), key(22295)]
+    # submitting again replaces the membership
+    assert ok(fx, "-c", "submit-pool-instances", "--pool", "web", "-i", key(22293)) == []
+    assert ok(fx, "-c", "which-heuristic-cluster-pool-instances", "--alias", "testhost", "--pool", "web") == [MASTER]
