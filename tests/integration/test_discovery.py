@@ -206,8 +206,12 @@ def test_discover_refuses_an_unparsable_instance(star: Sandbox, tmp_path: Path) 
 # ---------------------------------------------------------------- intermediate masters
 
 
-def test_chain_layout_has_an_intermediate_master(sandbox_factory: Callable[..., Sandbox], tmp_path: Path) -> None:
-    chain = sandbox_factory(servers=3, layout="chain")
+@pytest.mark.parametrize("gtid", [True, False], ids=["gtid", "file-pos"])
+def test_chain_layout_has_an_intermediate_master(
+    sandbox_factory: Callable[..., Sandbox], tmp_path: Path, gtid: bool
+) -> None:
+    chain = sandbox_factory(servers=3, layout="chain", gtid=gtid)
+    replica_extras = ",GTID" if gtid else ""
     config = _config(chain, tmp_path)
     root, middle, leaf = chain.keys
     result = run_cli("-c", "discover", "-i", leaf, config=config)
@@ -227,10 +231,11 @@ def test_chain_layout_has_an_intermediate_master(sandbox_factory: Callable[..., 
     assert topology.lines == _tree(
         [
             (root, f"0s,ok,{version},rw,ROW,>>"),
-            (f"+ {middle}", f"0s,ok,{version},rw,ROW,>>,GTID"),
-            (f"  + {leaf}", f"0s,ok,{version},rw,ROW,>>,GTID"),
+            (f"+ {middle}", f"0s,ok,{version},rw,ROW,>>{replica_extras}"),
+            (f"  + {leaf}", f"0s,ok,{version},rw,ROW,>>{replica_extras}"),
         ]
     )
+    assert {k: r["mariadb_gtid"] for k, r in rows.items()} == {root: 0, middle: int(gtid), leaf: int(gtid)}
     assert topology.lines[2].startswith(f"  + {leaf} [")
     assert run_cli("-c", "which-replicas", "-i", middle, config=config).lines == [leaf]
     assert run_cli("-c", "which-master", "-i", leaf, config=config).lines == [middle]
@@ -427,3 +432,41 @@ def test_unseen_dead_master_gets_a_minimal_invalid_row(
     assert rows[master]["version"] == "Unknown"
     assert rows[sandbox.key(2)]["cluster_name"] == master
     assert run_cli("-c", "clusters", config=config).lines == [master]
+
+
+def test_co_masters(fresh_sandbox: Sandbox, tmp_path: Path) -> None:
+    """Server 0 also replicating from its replica 1: two co-masters, the smaller key names the cluster."""
+    from orchestrator_cli.sandbox.topology import REPL_PASSWORD, REPL_USER
+
+    sandbox = fresh_sandbox
+    sandbox.execute(
+        0,
+        f"CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT={sandbox.ports[1]}, MASTER_USER='{REPL_USER}',"
+        f" MASTER_PASSWORD='{REPL_PASSWORD}', MASTER_CONNECT_RETRY=1, MASTER_USE_GTID=slave_pos",
+        "START SLAVE",
+    )
+    try:
+        sandbox.wait_replicated(timeout=15)
+        config = _config(sandbox, tmp_path)
+        result = run_cli("-c", "discover", "-i", sandbox.key(3), config=config)
+        assert result.code == 0, result.err
+        rows = _instance_rows(config)
+        first, second = _by_port([sandbox.key(0), sandbox.key(1)])
+        assert {r["cluster_name"] for r in rows.values()} == {first}
+        assert {k: (r["is_co_master"], r["replication_depth"]) for k, r in rows.items() if k in (first, second)} == {
+            first: (1, 0),
+            second: (1, 1),
+        }
+        version = _version(sandbox)
+        others = _by_port([sandbox.key(2), sandbox.key(3)])
+        # No single root: each co-master starts its own branch at depth 1; the old master's replicas hang below it.
+        expected = []
+        for co_master in (first, second):
+            expected.append((f"+ {co_master}", f"0s,ok,{version},rw,ROW,>>,GTID"))
+            if co_master == sandbox.key(0):
+                expected += [(f"  + {k}", f"0s,ok,{version},rw,ROW,>>,GTID") for k in others]
+        assert run_cli("-c", "topology", "-i", sandbox.key(2), config=config).lines == _tree(expected)
+        assert run_cli("-c", "clusters", config=config).lines == [first]
+        assert run_cli("-c", "all-clusters-masters", config=config).lines == [first]
+    finally:
+        sandbox.reset_replication()
