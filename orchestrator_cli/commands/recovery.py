@@ -9,11 +9,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from orchestrator_cli.commands.context import Context
-from orchestrator_cli.commands.output import Output, line
+from orchestrator_cli.commands.output import Output, line, nothing
 from orchestrator_cli.commands.registry import CLUSTER, NO_INSTANCE, command
 from orchestrator_cli.errors import NotFoundError
 
 if TYPE_CHECKING:
+    from orchestrator_cli.analysis import Analysis
+    from orchestrator_cli.model.keys import InstanceKey
+    from orchestrator_cli.recovery.engine import Outcome
     from orchestrator_cli.topology.regroup import RegroupResult
 
 SECTION = "Recovery"
@@ -282,3 +285,121 @@ def regroup_replicas_gtid(ctx: Context) -> Output:
     result, data = _regroup(ctx, gtid_only=True)
     candidate = str(result.candidate)
     return Output(lines=[candidate, f"{candidate} lost: {len(result.lost)}, moved: {len(result.moved)}"], data=data)
+
+
+# -- recovery ------------------------------------------------------------------------------------------------
+
+_SETTLE_SECONDS = 3.0  # how long `recover` waits for replicas to notice that a just-killed master is gone
+
+
+def _outcome_json(outcome: Outcome) -> dict[str, object]:
+    return {
+        "FailedInstance": str(outcome.failed),
+        "Analysis": outcome.code,
+        "Attempted": outcome.attempted,
+        "Successful": outcome.successful,
+        "SuccessorKey": str(outcome.successor) if outcome.successor else None,
+        "SuccessorBinlogCoordinates": outcome.successor_coordinates,
+        "MovedReplicas": outcome.moved,
+        "LostReplicas": outcome.lost,
+        "RecoveryUID": outcome.uid,
+        "Reason": outcome.reason,
+        "Errors": outcome.errors,
+        "HookFailures": outcome.hook_failures,
+        "Steps": outcome.steps,
+    }
+
+
+def _current_entry(ctx: Context, key: InstanceKey) -> Analysis | None:
+    """Probe the failed instance and its replicas, then analyse; a master that just died may take its
+    replicas a moment to notice (their IO threads still say running), so that case is re-probed briefly."""
+    import time
+
+    from orchestrator_cli.analysis import AnalysisCode
+    from orchestrator_cli.recovery.detection import analysis_of
+    from orchestrator_cli.recovery.engine import refresh_before_recovery
+
+    settling = {AnalysisCode.UNREACHABLE_MASTER, AnalysisCode.UNREACHABLE_CO_MASTER}
+    env = ctx.topology_env()
+    deadline = time.monotonic() + _SETTLE_SECONDS
+    while True:
+        unreachable = refresh_before_recovery(env, key)
+        entry = analysis_of(ctx.backend, ctx.config, str(key), unreachable)
+        if entry is None or entry.code not in settling or time.monotonic() > deadline:
+            return entry
+        time.sleep(0.2)
+
+
+def _recover(ctx: Context, skip_hooks: bool) -> Output:
+    from orchestrator_cli.backend import maintenance
+    from orchestrator_cli.commands.progress import note
+    from orchestrator_cli.errors import TopologyError, UnsafeOperationError
+    from orchestrator_cli.recovery.engine import MANUAL, Request, execute, recovery_kind
+
+    key = ctx.instance_key()
+    ctx.known_instance(key)
+    candidate = ctx.destination_key(required=False)
+    maintenance.release_expired(ctx.backend)
+    note(ctx, f"probing {key} and its replicas")
+    entry = _current_entry(ctx, key)
+    if entry is None or recovery_kind(entry.code) is None:
+        found = "no problem" if entry is None else str(entry.code)
+        note(ctx, f"{key}: {found}: nothing to recover")
+        return nothing(data={"FailedInstance": str(key), "Analysis": found, "Attempted": False})
+    note(
+        ctx, f"{key}: {entry.code} (cluster {entry.cluster_name}; replicas: {', '.join(entry.replica_keys) or 'none'})"
+    )
+    if entry.is_downtimed:
+        row = ctx.known_instance(key)
+        raise UnsafeOperationError(
+            f"{key} is downtimed ({row.get('downtime_owner')}: {row.get('downtime_reason')}, until"
+            f" {row.get('downtime_end_timestamp')}); downtimed instances are not recovered: end the downtime"
+            f" first (orchestrator -c end-downtime -i {key})"
+        )
+    request = Request(entry, MANUAL, candidate=candidate, skip_hooks=skip_hooks)
+    outcome = execute(ctx.topology_env(), request, note=lambda text: note(ctx, text))
+    if outcome.blocked_by is not None:
+        raise UnsafeOperationError(f"recovery of {key} refused: {outcome.reason}")
+    if not outcome.attempted:
+        if outcome.errors:
+            raise TopologyError(f"recovery of {key} not attempted: {outcome.reason}")
+        note(ctx, f"{key}: {outcome.reason}")
+        return nothing(data=_outcome_json(outcome))
+    if outcome.successor is None:
+        raise TopologyError(f"Recovery attempted yet no replica promoted: {outcome.reason}")
+    if not outcome.successful:
+        raise TopologyError(
+            f"recovery of {key} promoted {outcome.successor} but is marked failed: {'; '.join(outcome.hook_failures)}"
+        )
+    for failure in outcome.hook_failures:
+        note(ctx, f"warning: {failure}")
+    return line(outcome.successor, data=_outcome_json(outcome))
+
+
+@command(
+    "recover",
+    SECTION,
+    "Recover a failed instance (dead master, co-master or intermediate master) now, running the hooks",
+    access="L",
+    destination="optional",
+    details=(
+        "Probes the instance and its replicas first, so the analysis acted on is current. Prints the\n"
+        "promoted (or adopting) instance; nothing when there is nothing to recover. A downtimed instance is\n"
+        "refused (end the downtime first); a failure within RecoveryPeriodBlockSeconds of a previous\n"
+        "recovery of its cluster is refused until acknowledged (ack-*-recoveries). -d names a candidate."
+    ),
+    examples=("orchestrator -c recover -i db1:3306", "orchestrator -c recover -i db1:3306 -d db2:3306"),
+)
+def recover(ctx: Context) -> Output:
+    return _recover(ctx, skip_hooks=False)
+
+
+@command(
+    "recover-lite",
+    SECTION,
+    "Like recover, without running any external hook processes",
+    access="L",
+    destination="optional",
+)
+def recover_lite(ctx: Context) -> Output:
+    return _recover(ctx, skip_hooks=True)

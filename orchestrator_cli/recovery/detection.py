@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from orchestrator_cli.analysis import Analysis, replication_analysis
@@ -17,9 +17,19 @@ def current_analysis(
     include_downtimed: bool = False,
     include_noproblem: bool = False,
     cluster_name: str | None = None,
+    unreachable: Collection[str] = (),
 ) -> list[Analysis]:
-    """The analysis entries of every cluster (or one), as `replication-analysis` lists them."""
+    """The analysis entries of every cluster (or one), as `replication-analysis` lists them.
+
+    `unreachable`: keys whose probe just failed. Their last check counts as invalid even when the
+    backend's second-resolution timestamps cannot tell the failed check from the last good one (a
+    server killed within the second of its last successful probe).
+    """
     rows = backend_analysis.analysis_rows(backend)
+    for row in rows:
+        if f"{row['hostname']}:{row['port']}" in unreachable:
+            row["is_last_check_valid"] = 0
+            row["is_analysis_valid"] = 0
     return replication_analysis(
         rows,
         config,
@@ -29,9 +39,12 @@ def current_analysis(
     )
 
 
-def analysis_of(backend: Backend, config: Mapping[str, Any], key: str) -> Analysis | None:
+def analysis_of(
+    backend: Backend, config: Mapping[str, Any], key: str, unreachable: Collection[str] = ()
+) -> Analysis | None:
     """The entry of one instance (downtimed and problem-free entries included), or None."""
-    for entry in current_analysis(backend, config, include_downtimed=True, include_noproblem=True):
+    entries = current_analysis(backend, config, include_downtimed=True, include_noproblem=True, unreachable=unreachable)
+    for entry in entries:
         if entry.key == key:
             return entry
     return None

@@ -657,3 +657,63 @@ def candidate_from_backend(
         raise NotFoundError(f"No replicas found for {master_key}")
     hints = MasterHints.from_row(instances.read_instance(env.backend, master_key))
     return choose_candidate([ReplicaFacts.from_row(r) for r in rows], hints, env.config, explicit=explicit)
+
+
+@dataclass
+class RelocateResult:
+    target: InstanceKey
+    moved: list[InstanceKey] = field(default_factory=list)
+    lost: list[InstanceKey] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+def relocate_replicas_below(
+    env: TopologyEnv,
+    keys: Sequence[InstanceKey],
+    target: InstanceKey,
+    *,
+    step: Step | None = None,
+    gtid_only: bool = False,
+) -> RelocateResult:
+    """Move replicas (typically of a dead intermediate master) below `target` by GTID.
+
+    Each replica is stopped after applying its relay log, checked (`can_replicate_from`, GTID
+    positions the target can serve), repointed and started. A replica that cannot move is restarted
+    where it was and reported lost; file:pos replicas cannot move (their coordinates belong to
+    another server's binary log).
+    """
+    result = RelocateResult(target=target)
+    target_live = read_live(env, target)
+    if not int(target_live.row.get("log_bin") or 0):
+        raise TopologyError(f"{target} has no binary log: nothing can replicate from it")
+    anchor = _Replica(target_live, _merged_facts(target_live, target_live.row), None)
+    limit = max(1, _int(env.config.get("MaxConcurrentReplicaOperations"), 5))
+    lives: list[Live] = []
+    for key, live, error in _parallel(list(keys), lambda k: read_live(env, k), len(keys) or 1):
+        if error is not None:
+            result.lost.append(key)
+            _note(step, f"{key}: unreachable, lost: {error}")
+        else:
+            lives.append(live)
+
+    def move(live: Live) -> str:
+        refusal = can_replicate_from(live.row, target_live.row, env.config)
+        if refusal:
+            raise TopologyError(f"{live.key} cannot replicate from {target}: {refusal}")
+        stopped = _stop_and_drain(env, live, step)
+        sibling = _Replica(stopped, _merged_facts(stopped, stopped.row), None)
+        try:
+            return _move_below(env, sibling, anchor, False, gtid_only, start=True)
+        except OrchestratorError:
+            _restart_all(env, [live.key], None)
+            raise
+
+    for live, how, error in _parallel(lives, move, limit):
+        if error is not None:
+            result.lost.append(live.key)
+            result.errors.append(str(error))
+            _note(step, f"{live.key}: not moved: {error}")
+        else:
+            result.moved.append(live.key)
+            _note(step, f"{live.key}: now replicates from {target} by {how}")
+    return result

@@ -1,0 +1,329 @@
+"""Dead master and dead co-master recovery, and making a read-only master writable.
+
+A master failover: PreFailoverProcesses (a failure aborts before anything changes); in parallel, try
+to make the failed master read-only (it may be only partly dead); regroup its replicas below the
+chosen successor (relay logs applied, preferred candidate caught up by GTID, siblings moved); make
+sure the successor applied everything it received; make sure no other master of the cluster is
+reachable and writable; promote (stop, RESET SLAVE ALL, read_only=0); downtime the failed master and
+the lost replicas as `lost-in-recovery` and detach the reachable lost ones; carry the cluster alias
+and domain over to the new cluster name; refresh the backend; PostMasterFailoverProcesses.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from orchestrator_cli.backend import clusters, downtime, instances
+from orchestrator_cli.backend import recovery as rec
+from orchestrator_cli.errors import OrchestratorError, TopologyError, UnsafeOperationError
+from orchestrator_cli.model.keys import InstanceKey
+from orchestrator_cli.mysql import flavor as fl
+from orchestrator_cli.recovery.engine import Outcome, RecoveryRun, post_master_hooks
+from orchestrator_cli.topology.env import TopologyEnv
+from orchestrator_cli.topology.primitives import Live, read_live, refresh, stop_replication
+from orchestrator_cli.topology.regroup import regroup_replicas
+
+log = logging.getLogger("orchestrator.recovery")
+
+LOST_IN_RECOVERY_SECONDS = 365 * 24 * 3600
+GRACEFUL = "graceful-master-takeover"
+
+
+class _Background:
+    """Run a function in a thread now; `result()` joins and re-raises its error."""
+
+    def __init__(self, fn: Callable[[], str]) -> None:
+        self._result = ""
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, args=(fn,), daemon=True)
+        self._thread.start()
+
+    def _run(self, fn: Callable[[], str]) -> None:
+        try:
+            self._result = fn()
+        except BaseException as e:  # handed to the caller by result()
+            self._error = e
+
+    def result(self) -> str:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._result
+
+
+# -- server state changes used by promotion and demotion ---------------------------------------------------
+
+
+def read_only_statements(env: TopologyEnv, live: Live, read_only: bool) -> list[str]:
+    """read_only (and super_read_only with UseSuperReadOnly), toggling semi-sync master for servers
+    with a semi-sync priority."""
+    from orchestrator_cli.topology import replication
+
+    support = None
+    if int(live.row.get("semi_sync_enforced") or 0) > 0:
+        server = env.server(live.key)
+        variables = fl.rows_to_dict(server.query(live.flavor.semi_sync_variables_sql()))
+        support = replication.SemiSyncSupport.from_variables(variables, server.semi_sync())
+    return replication.read_only_statements(
+        live, read_only, use_super_read_only=bool(env.config.get("UseSuperReadOnly")), support=support
+    )
+
+
+def make_read_only(env: TopologyEnv, key: InstanceKey) -> str:
+    """Demote a master if it answers: 'unreachable', 'already read-only' or 'set read-only'.
+
+    Raises UnsafeOperationError when it answers, is writable, and stays writable.
+    """
+    try:
+        server = env.server(key)
+        core = server.core_variables()
+    except OrchestratorError:
+        env.access.forget(key)
+        return "unreachable"
+    if core.read_only:
+        return "already read-only"
+    try:
+        live = read_live(env, key)
+        server.change(read_only_statements(env, live, True))
+        if env.noop or server.core_variables().read_only:
+            return "set read-only"
+    except OrchestratorError as e:
+        raise UnsafeOperationError(f"{key} is reachable and writable, and could not be made read-only: {e}") from e
+    raise UnsafeOperationError(f"{key} is reachable and still writable after SET GLOBAL read_only=1")
+
+
+def make_writable(env: TopologyEnv, live: Live) -> None:
+    env.server(live.key).change(read_only_statements(env, live, False))
+
+
+def ensure_relay_log_applied(env: TopologyEnv, live: Live, step: Callable[[str], None]) -> None:
+    """The successor executes everything it received before it takes writes.
+
+    With FailMasterPromotionIfSQLThreadNotUpToDate an unapplied relay log fails the promotion;
+    otherwise the SQL thread runs until it has caught up (failing when it makes no progress for
+    ReasonableReplicationLagSeconds, or when the server is a delayed replica).
+    """
+    if env.noop:
+        return
+    server = env.server(live.key)
+    status = server.replica_status()
+    if not status.read_coordinates[0] or status.read_coordinates == status.exec_coordinates:
+        return
+    gap = f"executed {':'.join(map(str, status.exec_coordinates))} of {':'.join(map(str, status.read_coordinates))}"
+    if env.config.get("FailMasterPromotionIfSQLThreadNotUpToDate"):
+        raise TopologyError(
+            f"{live.key} has not applied its relay log ({gap}; FailMasterPromotionIfSQLThreadNotUpToDate)"
+        )
+    if status.sql_delay > 0:
+        raise TopologyError(f"{live.key} is a delayed replica and has not applied its relay log ({gap})")
+    step(f"{live.key}: applying the rest of its relay log ({gap})")
+    server.change(live.flavor.start_sql_thread())
+    stall = float(env.config.get("ReasonableReplicationLagSeconds", 10))
+    last, progress_at = status.exec_coordinates, time.monotonic()
+    while True:
+        status = server.replica_status()
+        if status.exec_coordinates == status.read_coordinates:
+            break
+        if status.last_sql_error:
+            raise TopologyError(f"{live.key}: SQL thread failed while applying its relay log: {status.last_sql_error}")
+        if status.exec_coordinates != last:
+            last, progress_at = status.exec_coordinates, time.monotonic()
+        elif time.monotonic() - progress_at > stall:
+            server.change(live.flavor.stop_sql_thread())
+            raise TopologyError(f"{live.key}: relay log apply made no progress for {stall:.0f}s")
+        time.sleep(0.05)
+    server.change(live.flavor.stop_sql_thread())
+
+
+def ensure_no_writable_master(
+    env: TopologyEnv, members: Sequence[Mapping[str, Any]], successor: InstanceKey, failed: InstanceKey
+) -> list[str]:
+    """Every other master of the cluster that answers must be read-only before the successor is writable."""
+    notes: list[str] = []
+    for row in members:
+        key = InstanceKey(str(row["hostname"]), int(row["port"]))
+        if key in (successor, failed):
+            continue
+        host = str(row.get("master_host") or "")
+        is_root = host in ("", "_") or host.startswith("//") or not int(row.get("master_port") or 0)
+        if not (is_root or int(row.get("is_co_master") or 0)):
+            continue
+        state = make_read_only(env, key)
+        notes.append(f"{key} (another master of the cluster): {state}")
+    return notes
+
+
+def promote(env: TopologyEnv, live: Live, *, graceful: bool, step: Callable[[str], None]) -> None:
+    """Make the successor a master: forget its old master and accept writes.
+
+    Done when ApplyMySQLPromotionAfterMasterFailover is on (the default) and always for a graceful
+    takeover; otherwise the successor is left stopped and read-only for the hooks to finish.
+    """
+    if not (env.config.get("ApplyMySQLPromotionAfterMasterFailover", True) or graceful):
+        step(f"{live.key}: ApplyMySQLPromotionAfterMasterFailover is off: left stopped and read-only")
+        return
+    server = env.server(live.key)
+    status = live.status if env.noop else server.replica_status()
+    if status.io_state != fl.THREAD_NONE:
+        if status.io_running or status.sql_running or status.io_state == fl.THREAD_OTHER:
+            stop_replication(env, live.key)
+        server.change(live.flavor.reset_replica(all_=True))
+    make_writable(env, live)
+    step(f"{live.key}: replication reset (RESET SLAVE ALL) and set writable (read_only=0)")
+
+
+def _detach(env: TopologyEnv, key: InstanceKey) -> str:
+    from orchestrator_cli.topology import replication
+
+    live = read_live(env, key)
+    if not live.status.is_replica or live.status.is_detached:
+        return "not replicating; nothing to detach"
+    if live.status.io_state in (fl.THREAD_RUNNING, fl.THREAD_OTHER) or live.status.sql_running:
+        stop_replication(env, key)
+        live = replication.reread_status(env, live)
+    env.server(key).change(replication.detach_statements(live))
+    return f"detached from {live.status.master_host}:{live.status.master_port}"
+
+
+def downtime_and_detach_lost(run: RecoveryRun, failed: InstanceKey, lost: Sequence[str]) -> None:
+    """The failed master and every lost replica: downtimed `lost-in-recovery`; lost replicas that answer
+    are detached (DetachLostReplicasAfterMasterFailover) so a returning master cannot feed them."""
+    env = run.env
+    for key in [failed, *(InstanceKey.parse(k) for k in lost)]:
+        downtime.begin(env.backend, key, env.owner, downtime.LOST_IN_RECOVERY, LOST_IN_RECOVERY_SECONDS)
+        run.step(f"{key}: downtimed {downtime.LOST_IN_RECOVERY}")
+    if not env.config.get("DetachLostReplicasAfterMasterFailover"):
+        return
+    for text in lost:
+        key = InstanceKey.parse(text)
+        try:
+            run.step(f"{key}: {_detach(env, key)}")
+        except OrchestratorError as e:
+            run.step(f"{key}: not detached: {e}")
+
+
+def _carry_cluster_names(run: RecoveryRun, successor: InstanceKey) -> None:
+    """The cluster is now named after its new master: keep its alias and domain."""
+    a = run.analysis
+    backend = run.env.backend
+    if a.cluster_alias and a.cluster_alias != a.cluster_name:
+        clusters.register_alias(backend, str(successor), a.cluster_alias)
+    domain = clusters.cluster_domain(backend, a.cluster_name)
+    if domain:
+        clusters.register_domain(backend, str(successor), domain)
+
+
+def _coordinates(env: TopologyEnv, key: InstanceKey) -> str:
+    if env.noop:
+        return ""
+    try:
+        file, pos = env.server(key).master_status()
+    except OrchestratorError:
+        return ""
+    return f"{file}:{pos}" if file else ""
+
+
+def failover(run: RecoveryRun, *, candidate: InstanceKey | None) -> Outcome:
+    """The master (or co-master) failover described in the module docstring."""
+    env, backend, failed = run.env, run.env.backend, run.failed
+    pre = run.hooks("PreFailoverProcesses", fail_fast=True)
+    if not pre.ok:
+        reason = f"PreFailoverProcesses failed: {pre.first_error()}"
+        run.step(f"{reason}; recovery aborted, nothing changed")
+        run.outcome.reason = reason
+        run.outcome.errors.append(reason)
+        run.resolve()
+        return run.outcome
+    members = instances.cluster_instances(backend, run.analysis.cluster_name)
+    demotion = _Background(lambda: make_read_only(env, failed))
+    try:
+        result = regroup_replicas(env, failed, candidate=candidate, for_failover=True, step=run.step)
+    except OrchestratorError as e:
+        _join_quietly(run, demotion)
+        return run.fail(str(e))
+    run.outcome.attempted = True
+    run.outcome.moved = [str(k) for k in result.moved]
+    run.outcome.lost = [str(k) for k in result.lost]
+    promoted = result.candidate_live
+    assert promoted is not None
+    try:
+        ensure_relay_log_applied(env, promoted, run.step)
+        run.step(f"{failed} (failed master): {demotion.result()}")
+        for note in ensure_no_writable_master(env, members, promoted.key, failed):
+            run.step(note)
+        promote(env, promoted, graceful=run.request.command_hint == GRACEFUL, step=run.step)
+    except OrchestratorError as e:
+        downtime_and_detach_lost(run, failed, run.outcome.lost)
+        return run.fail(f"{promoted.key} was not promoted: {e}")
+    run.outcome.successor = promoted.key
+    run.outcome.successful = True
+    downtime_and_detach_lost(run, failed, run.outcome.lost)
+    rec.clear_detections(backend, failed)
+    _carry_cluster_names(run, promoted.key)
+    reachable_lost = [InstanceKey.parse(k) for k in run.outcome.lost if InstanceKey.parse(k) not in result.unreachable]
+    refresh(env, [promoted.key, *result.moved, *reachable_lost])
+    run.outcome.successor_coordinates = _coordinates(env, promoted.key)
+    run.step(
+        f"promoted {promoted.key} ({run.outcome.successor_coordinates}); {len(result.moved)} replica(s) moved"
+        + (f"; lost: {', '.join(run.outcome.lost)}" if run.outcome.lost else "")
+    )
+    run.resolve()
+    post_master_hooks(run)
+    return run.outcome
+
+
+def _join_quietly(run: RecoveryRun, demotion: _Background) -> None:
+    try:
+        run.step(f"{run.failed} (failed master): {demotion.result()}")
+    except OrchestratorError as e:
+        run.step(f"{run.failed} (failed master): {e}")
+
+
+def recover_dead_master(run: RecoveryRun) -> Outcome:
+    return failover(run, candidate=run.request.candidate)
+
+
+def recover_dead_co_master(run: RecoveryRun) -> Outcome:
+    """Promote the other co-master (CoMasterRecoveryMustPromoteOtherCoMaster, or when it is writable);
+    the circular replication is broken by resetting the successor's replication."""
+    row = instances.read_instance(run.env.backend, run.failed)
+    other = None
+    if row and row.get("master_host") and int(row.get("master_port") or 0):
+        other = InstanceKey(str(row["master_host"]), int(row["master_port"]))
+    other_row = instances.read_instance(run.env.backend, other) if other else None
+    must_promote_other = bool(run.env.config.get("CoMasterRecoveryMustPromoteOtherCoMaster", True)) or bool(
+        other_row and not int(other_row.get("read_only") or 0)
+    )
+    candidate = run.request.candidate
+    if must_promote_other and other is not None:
+        if candidate is not None and candidate != other:
+            return run.fail(
+                f"only the other co-master {other} may be promoted (CoMasterRecoveryMustPromoteOtherCoMaster)"
+            )
+        candidate = other
+    return failover(run, candidate=candidate)
+
+
+def recover_non_writeable_master(run: RecoveryRun) -> Outcome:
+    """RecoverNonWriteableMaster: a healthy, read-only master with replicating replicas is made writable."""
+    pre = run.hooks("PreFailoverProcesses", fail_fast=True)
+    if not pre.ok:
+        run.outcome.reason = f"PreFailoverProcesses failed: {pre.first_error()}"
+        run.resolve()
+        return run.outcome
+    run.outcome.attempted = True
+    try:
+        live = read_live(run.env, run.failed)
+        make_writable(run.env, live)
+    except OrchestratorError as e:
+        return run.fail(str(e))
+    run.step(f"{run.failed}: set writable (read_only=0)")
+    run.outcome.successor = run.failed
+    run.outcome.successful = True
+    refresh(run.env, [run.failed])
+    run.resolve()
+    return run.outcome
