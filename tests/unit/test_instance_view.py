@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from orchestrator_cli.model.instance import InstanceView
 from orchestrator_cli.model.keys import InstanceKey
@@ -217,3 +220,46 @@ def test_extras_in_the_originals_order(overrides: dict[str, Any], extras: list[s
 
 def test_empty_tokens_are_dropped() -> None:
     assert tokens(replica(version="")) == ["0s", "ok", "ro", "ROW", ">>"]
+
+
+EXTRAS_ORDER = [">>", "GTID", "GTID:errant", "P-GTID", "semi:master", "semi:replica", "downtimed"]
+flags = st.integers(min_value=0, max_value=1)
+
+
+@given(
+    st.fixed_dictionaries(
+        {
+            "is_last_check_valid": flags,
+            "is_recently_checked": flags,
+            "replication_sql_thread_state": st.integers(min_value=-1, max_value=2),
+            "replication_io_thread_state": st.integers(min_value=-1, max_value=2),
+            "seconds_behind_master": st.none() | st.integers(min_value=0, max_value=100000),
+            "slave_lag_seconds": st.none() | st.integers(min_value=0, max_value=100000),
+            "sql_delay": st.integers(min_value=0, max_value=7200),
+            "read_only": flags,
+            "log_bin": flags,
+            "log_slave_updates": flags,
+            "mariadb_gtid": flags,
+            "supports_oracle_gtid": flags,
+            "gtid_errant": st.sampled_from(["", "uuid:1-3"]),
+            "pseudo_gtid": flags,
+            "semi_sync_master_status": flags,
+            "semi_sync_replica_status": flags,
+            "is_downtimed": flags,
+            "master_host": st.sampled_from(["db1", "", "//db1"]),
+        }
+    )
+)
+def test_tokens_always_have_the_fixed_shape(overrides: dict[str, Any]) -> None:
+    toks = tokens(replica(**overrides))
+    lag, status, version, ro, binlog, *extras = toks
+    assert lag in ("detached", "unknown", "null") or re.fullmatch(r"\d+s", lag)
+    assert status in ("invalid", "unchecked", "nonreplicating", "lag", "ok")
+    assert version == "10.11.6-MariaDB-log"
+    assert ro == ("ro" if overrides["read_only"] else "rw")
+    assert binlog == ("ROW" if overrides["log_bin"] else "nobinlog")
+    assert extras == sorted(extras, key=EXTRAS_ORDER.index)
+    assert len(set(extras)) == len(extras)
+    assert ("downtimed" in extras) == bool(overrides["is_downtimed"])
+    if not overrides["is_last_check_valid"]:
+        assert status == "invalid"

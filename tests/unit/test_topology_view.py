@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from orchestrator_cli.commands.topology_view import as_json, build_tree, render_plain, render_tabulated
 from orchestrator_cli.model.keys import InstanceKey
 
@@ -180,3 +183,39 @@ def test_json_form() -> None:
     assert data[0]["MasterKey"] == "" and data[2]["MasterKey"] == "testhost:22294"
     assert [d["Depth"] for d in data] == [0, 1, 2, 1, 1]
     assert data[3]["Description"] == ["unknown", "unchecked", "5.6.28", "rw", "nobinlog", "P-GTID"]
+
+
+@st.composite
+def random_tree(draw: st.DrawFn) -> tuple[list[dict], dict[int, int]]:
+    """A single-master tree of up to 25 instances, rows in a random order; returns rows and port->depth."""
+    count = draw(st.integers(min_value=1, max_value=25))
+    parents = [draw(st.integers(min_value=0, max_value=i - 1)) for i in range(1, count)]
+    ports = [20000 + i for i in range(count)]
+    depth = {ports[0]: 0}
+    rows = [row(ports[0])]
+    for i, parent in enumerate(parents, start=1):
+        depth[ports[i]] = depth[ports[parent]] + 1
+        rows.append(row(ports[i], ports[parent], replication_depth=depth[ports[i]]))
+    return draw(st.permutations(rows)), depth
+
+
+@given(random_tree())
+def test_any_tree_renders_each_instance_once_at_its_depth(tree: tuple[list[dict], dict[int, int]]) -> None:
+    rows, depth = tree
+    lines = render_plain(build_tree(rows), REASONABLE)
+    assert len(lines) == len(rows)
+    assert len({ln.index("[") for ln in lines}) == 1
+    seen_at: dict[int, int] = {}
+    for n, ln in enumerate(lines):
+        head = ln[: ln.index("[")].rstrip()
+        port = int(head.rsplit(":", 1)[1])
+        expected_depth = depth[port]
+        indent = "" if expected_depth == 0 else "  " * (expected_depth - 1) + "- "
+        assert head == f"{indent}testhost:{port}"
+        seen_at[port] = n
+    assert sorted(seen_at) == sorted(depth)
+    for r in rows:
+        if r["master_port"]:
+            assert seen_at[r["master_port"]] < seen_at[r["port"]]  # a master comes before its replicas
+    tabulated = render_tabulated(build_tree(rows), REASONABLE)
+    assert len({len(ln) for ln in tabulated}) == 1
