@@ -31,6 +31,7 @@ from orchestrator_cli.topology.primitives import (
     read_live,
     refresh,
     reread_status,
+    semi_sync_before_start,
     start_replication,
     stop_replication,
 )
@@ -326,8 +327,8 @@ def _paused(env: TopologyEnv, live: Live) -> Iterator[Live]:
     Runs the restart after a failure too (the original's cleanup step); a restart error then only
     logs, so the first error is the one reported.
     """
-    io_was, sql_was = _threads_active(live.status)
-    if io_was or sql_was:
+    before = live.status
+    if _threads_active(before) != (False, False):
         stop_replication(env, live.key)
         live = reread_status(env, live)
     failed = False
@@ -338,17 +339,22 @@ def _paused(env: TopologyEnv, live: Live) -> Iterator[Live]:
         raise
     finally:
         try:
-            _restart(env, live, io_was, sql_was)
+            _restart(env, live, before)
         except OrchestratorError as e:
             if not failed:
                 raise
             log.error("%s: could not restart replication after a failure: %s", live.key, e)
 
 
-def _restart(env: TopologyEnv, live: Live, io_was: bool, sql_was: bool) -> None:
+def _restart(env: TopologyEnv, live: Live, before: fl.ReplicaStatus) -> None:
+    """Start the threads that ran `before`; wait for them only if both really ran (an IO thread
+    still connecting to an unreachable master would not come up now either)."""
     server = env.server(live.key)
-    if io_was and sql_was:
+    io_was, sql_was = _threads_active(before)
+    if io_was and sql_was and before.io_running:
         start_replication(env, live.key)
+    elif io_was and sql_was:
+        server.change(semi_sync_before_start(env, live.key) + live.flavor.start_replica())
     elif io_was:
         server.change(live.flavor.start_io_thread())
     elif sql_was:

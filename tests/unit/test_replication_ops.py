@@ -630,3 +630,29 @@ def test_exec_coordinates_must_be_known_for_file_pos() -> None:
     with pytest.raises(TopologyError, match="executed master coordinates are unknown"):
         ops.detach_statements(live)
     assert BinlogCoordinates("bin.000001", 4) < BinlogCoordinates("bin.000002", 4)
+
+
+def test_gtid_switch_restarts_only_the_threads_that_ran(make: Callable[..., TopologyEnv]) -> None:
+    key = key_of(MYSQL_80_SQL_ERROR)  # IO thread running, SQL thread stopped by an error
+    env = make({key: MYSQL_80_SQL_ERROR})
+    ops.disable_gtid(env, key)
+    assert statements(env)[0] == "STOP REPLICA"
+    assert statements(env)[-1] == "START REPLICA IO_THREAD"
+
+
+def test_start_applies_the_semi_sync_priority_and_promotion_rule(make: Callable[..., TopologyEnv]) -> None:
+    """Priority > 0 (DetectSemiSyncEnforcedQuery): a must_not replica stops acknowledging before START."""
+    from orchestrator_cli.backend import candidates
+    from orchestrator_cli.discovery.crawl import crawl
+
+    data = copy.deepcopy(MYSQL_57_GTID)  # semi-sync replica enabled
+    data["single_values"] = {"SELECT 1": 1}
+    key = key_of(data)
+    env = make({key: data}, DetectSemiSyncEnforcedQuery="SELECT 1")
+    crawl([key], env.access, env.backend, env.config, follow=False)
+    ops.start_replica(env, key)
+    assert statements(env) == ["START SLAVE"], "acknowledging already, as priority 1 wants"
+    env.access.noop_statements.clear()
+    candidates.register(env.backend, key, "must_not")
+    ops.start_replica(env, key)
+    assert statements(env) == ["SET GLOBAL rpl_semi_sync_slave_enabled = 0", "START SLAVE"]
