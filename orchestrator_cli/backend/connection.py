@@ -65,11 +65,11 @@ class Backend:
                 raise BackendError(f"cannot create backend directory {directory}: {e.strerror}") from e
         try:
             conn = sqlite3.connect(path, timeout=60, isolation_level=None, check_same_thread=False)
+            conn.row_factory = sqlite3.Row
+            conn.execute("PRAGMA busy_timeout = 60000")
+            conn.execute("PRAGMA synchronous = NORMAL")  # the first statement to read the file: fails on garbage
         except sqlite3.Error as e:
             raise BackendError(f"cannot open SQLite backend {path}: {e}") from e
-        conn.row_factory = sqlite3.Row
-        conn.execute("PRAGMA busy_timeout = 60000")
-        conn.execute("PRAGMA synchronous = NORMAL")
         conn.create_function("REGEXP", 2, _sqlite_regexp, deterministic=True)
         return conn
 

@@ -201,3 +201,39 @@ def test_real_process_prints_one_line(backend: OriginalFixture) -> None:
     )
     assert_refused(result, mentions="cannot parse instance key")
     assert dump(backend) == before
+
+
+def test_sqlite_data_file_that_is_not_a_database(tmp_path: Path) -> None:
+    garbage = tmp_path / "orchestrator.sqlite3"
+    garbage.write_bytes(b"this is not an SQLite database, just some bytes" * 4)
+    config = tmp_path / "c.json"
+    config.write_text(json.dumps({"SQLite3DataFile": str(garbage)}))
+    content = garbage.read_bytes()
+    assert_refused(run_cli("-c", "clusters", config=config), mentions="file is not a database")
+    assert garbage.read_bytes() == content
+
+
+def test_sqlite_data_file_that_is_a_directory(tmp_path: Path) -> None:
+    config = tmp_path / "c.json"
+    config.write_text(json.dumps({"SQLite3DataFile": str(tmp_path)}))
+    assert_refused(run_cli("-c", "clusters", config=config), mentions="cannot open SQLite backend")
+
+
+def test_unreachable_mysql_backend(tmp_path: Path) -> None:
+    port = closed_port()
+    config = tmp_path / "c.json"
+    config.write_text(
+        json.dumps(
+            {
+                "BackendDB": "mysql",
+                "MySQLOrchestratorHost": "127.0.0.1",
+                "MySQLOrchestratorPort": port,
+                "MySQLOrchestratorDatabase": "orchestrator",
+                "MySQLConnectTimeoutSeconds": 1,
+            }
+        )
+    )
+    assert_refused(
+        run_cli("-c", "begin-downtime", "-i", "db1:3306", "--reason", "r", config=config),
+        mentions=f"cannot connect to MySQL backend 127.0.0.1:{port}",
+    )
