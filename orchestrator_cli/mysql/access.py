@@ -85,5 +85,9 @@ class TopologyAccess:
 
 
 def topology_error(key: InstanceKey, error: Exception) -> TopologyError:
-    msg = getattr(error, "msg", None) or str(error)
-    return TopologyError(f"{key}: {msg}")
+    """One line, as the CLI prints errors: the driver's timeout text spans lines and advises
+    calling reconnect(), which means nothing to an operator, so only its first sentence is kept."""
+    text = " ".join(str(getattr(error, "msg", None) or error).split())
+    if "timed out" in text.lower():
+        text = text.split(". ", 1)[0].rstrip(".")
+    return TopologyError(f"{key}: {text}")
