@@ -132,8 +132,10 @@ class Context:
             return
         from orchestrator_cli import __version__
         from orchestrator_cli.backend import health
+        from orchestrator_cli.commands import registry
 
-        health.register(self.backend, "CLIMode", self.options.command, __version__)
+        cmd = registry.lookup(self.options.command)
+        health.register(self.backend, "CLIMode", cmd.name if cmd else self.options.command, __version__)
         self._resources.registered = True
 
     def close(self) -> None:
