@@ -51,16 +51,24 @@ class RelocationPlan:
 def plan_relocation(
     instance: Live,
     target: Live,
-    instance_chain: Sequence[Hop],
+    instance_chain: Sequence[Hop] | Callable[[], Sequence[Hop]],
     target_chain: Sequence[Hop],
     equivalent: Coordinates | None = None,
 ) -> RelocationPlan:
-    """How to move `instance` below `target` (both live; chains are their ancestors, nearest first)."""
+    """How to move `instance` below `target` (both live; chains are their ancestors, nearest first).
+
+    `instance_chain` may be a function: walking up from the instance costs queries, and only the
+    file:pos and binlog-server paths need it.
+    """
     target_hop = ancestry.hop_of(target)
-    if instance_chain and instance_chain[0].same_server(target_hop.key, target_hop.server_id):
+    master = instance.master_key
+    master_id = instance.status.master_server_id or None
+    if master is not None and Hop(master, master_id).same_server(target_hop.key, target_hop.server_id):
         return RelocationPlan("none")
     if gtid_moves.incompatibility(instance, target) is None:
         return RelocationPlan("gtid")
+    if callable(instance_chain):
+        instance_chain = instance_chain()
     if int(target.row.get("binlog_server") or 0):
         if (
             instance_chain
@@ -96,9 +104,8 @@ def relocate_within(op: Operation, instance_key: InstanceKey, target_key: Instan
         raise UnsafeOperationError(f"cannot move {instance.key} below itself")
     target_chain = ancestry.refuse_cycle(env, instance, target)
     moves.check_can_replicate(instance, target, env.config)
-    instance_chain = ancestry.upstream(env, instance)
     equivalent = None if instance.status.uses_gtid else moves.equivalent_coordinates(env, instance, target.key)
-    plan = plan_relocation(instance, target, instance_chain, target_chain, equivalent)
+    plan = plan_relocation(instance, target, lambda: ancestry.upstream(env, instance), target_chain, equivalent)
     op.method = plan.describe()
     if plan.method == "none":
         return plan

@@ -21,7 +21,15 @@ def chain(sandbox_factory: Callable[..., Sandbox], tmp_path: Path) -> Cluster:
 
 
 def test_relocate_walks_up_and_down_the_tree(chain: Cluster) -> None:
-    k = chain.key
+    k, ports = chain.key, chain.sandbox.ports
+    dry = chain.ok("-c", "relocate", "-i", k(3), "-d", k(0), "--noop").lines
+    changes = [s for s in dry if "CHANGE MASTER" in s]
+    assert [c.split(", MASTER_LOG_FILE")[0] for c in changes] == [
+        f"{k(3)}: CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT={ports[1]}",
+        f"{k(3)}: CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT={ports[0]}",
+    ]
+    assert dry[0] == f"{k(2)}: STOP SLAVE IO_THREAD" and dry[-1] == f"{k(1)}: START SLAVE"
+    assert chain.sandbox.replication_parents() == CHAIN and chain.audit("relocate") == []
     assert chain.ok("-c", "relocate", "-i", k(3), "-d", k(0)).lines == [f"{k(3)}<{k(0)}"]
     assert chain.audit("relocate")[0]["message"].endswith(f"via file:pos (move-up {k(1)}, move-up {k(0)})")
     chain.assert_topology({0: None, 1: 0, 2: 1, 3: 0})
