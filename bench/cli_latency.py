@@ -1,0 +1,195 @@
+"""Wall time and peak memory of the cron-path commands, per way of installing orchestrator.
+
+Starts a 4-server MariaDB sandbox, writes a SQLite-backed config, discovers the sandbox once, then
+runs each command N times per executable and prints the median and 90th-percentile wall time, the
+median CPU time (user + system, the steadier number on a busy machine) and the peak RSS (from
+`os.wait4`, which reports the child together with any process it waited for, so a bootloader that
+forks the real interpreter is measured whole).
+
+    .venv/bin/python bench/cli_latency.py                    # pip entry point, and dist/orchestrator if built
+    .venv/bin/python bench/cli_latency.py --runs 50 --exe /usr/bin/orchestrator
+    .venv/bin/python bench/cli_latency.py --explain          # also: import-time and cProfile top entries
+
+Not a test: numbers depend on the machine. The issue's targets for register-candidate and
+begin-downtime are a median of at most 70 ms and at most 60 MiB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from orchestrator_cli.sandbox.topology import Sandbox  # noqa: E402  (needs the sys.path entry above)
+
+TARGET_MS = 70.0
+TARGET_MIB = 60.0
+CRON_COMMANDS = ("register-candidate", "begin-downtime")
+
+
+@dataclass
+class Sample:
+    seconds: float
+    cpu_seconds: float  # user + system: unlike wall time, barely moved by other load on the machine
+    max_rss_kib: int
+
+
+@dataclass
+class Row:
+    command: str
+    executable: str
+    samples: list[Sample]
+
+    @property
+    def median_ms(self) -> float:
+        return statistics.median(s.seconds for s in self.samples) * 1000
+
+    @property
+    def cpu_median_ms(self) -> float:
+        return statistics.median(s.cpu_seconds for s in self.samples) * 1000
+
+    @property
+    def p90_ms(self) -> float:
+        ordered = sorted(s.seconds for s in self.samples)
+        return ordered[min(len(ordered) - 1, int(len(ordered) * 0.9))] * 1000
+
+    @property
+    def peak_mib(self) -> float:
+        return max(s.max_rss_kib for s in self.samples) / 1024
+
+
+def run_once(argv: list[str], cwd: Path, env: dict[str, str]) -> Sample:
+    """One run; fails loudly so a broken command is never reported as fast."""
+    with tempfile.TemporaryFile() as err:
+        started = time.perf_counter()
+        proc = subprocess.Popen(argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err)
+        _, status, usage = os.wait4(proc.pid, 0)
+        elapsed = time.perf_counter() - started
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        if proc.returncode != 0:
+            err.seek(0)
+            raise SystemExit(
+                f"{' '.join(argv)} exited {proc.returncode}: {err.read().decode(errors='replace').strip()}"
+            )
+    return Sample(elapsed, usage.ru_utime + usage.ru_stime, usage.ru_maxrss)
+
+
+def command_args(command: str, sandbox: Sandbox) -> list[str]:
+    replica, master = sandbox.key(1), sandbox.key(0)
+    return {
+        "register-candidate": ["-c", "register-candidate", "-i", replica, "--promotion-rule", "prefer"],
+        "begin-downtime": ["-c", "begin-downtime", "-i", replica, "--reason", "bench", "--duration", "1m"],
+        "discover": ["-c", "discover", "-i", master],
+        "topology": ["-c", "topology", "-i", master],
+    }[command]
+
+
+def default_executables() -> dict[str, str]:
+    found: dict[str, str] = {}
+    entry = Path(sys.executable).parent / "orchestrator"
+    if entry.exists():
+        found["pip entry point"] = str(entry)
+    built = ROOT / "dist" / "orchestrator"
+    if built.exists():
+        found["one-file (dist/orchestrator)"] = str(built)
+    return found
+
+
+def explain(executable_python: str, config: Path, sandbox: Sandbox, workdir: Path) -> None:
+    """What dominates register-candidate: the slowest imports and the costliest calls."""
+    argv = ["--config", str(config), *command_args("register-candidate", sandbox)]
+    imports = subprocess.run(
+        [executable_python, "-X", "importtime", "-m", "orchestrator_cli", *argv],
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stderr.splitlines()
+    rows = []
+    for line in imports:
+        parts = line.split("|")
+        if len(parts) == 3 and parts[1].strip().isdigit():
+            rows.append((int(parts[1]), parts[2].rstrip()))
+    print("\nSlowest imports of register-candidate (cumulative microseconds):")
+    for micros, name in sorted(rows, reverse=True)[:15]:
+        print(f"  {micros:>8}  {name}")
+    profile = subprocess.run(
+        [executable_python, "-m", "cProfile", "-s", "cumulative", "-m", "orchestrator_cli", *argv],
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.splitlines()
+    start = next((i for i, line in enumerate(profile) if line.strip().startswith("ncalls")), 0)
+    print("\ncProfile of register-candidate, by cumulative time:")
+    print("\n".join(profile[start : start + 25]))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=20, help="runs per command and executable (default 20)")
+    parser.add_argument(
+        "--exe",
+        action="append",
+        default=[],
+        help="an orchestrator executable to measure (repeatable); default: this venv's entry point, dist/orchestrator",
+    )
+    parser.add_argument("--commands", default="register-candidate,begin-downtime,discover,topology")
+    parser.add_argument("--explain", action="store_true", help="also print import-time and cProfile top entries")
+    args = parser.parse_args()
+    if args.runs < 1:
+        parser.error("--runs must be at least 1")
+    executables = {exe: exe for exe in args.exe} or default_executables()
+    if not executables:
+        parser.error("no orchestrator executable found; pass --exe")
+    commands = [c.strip() for c in args.commands.split(",") if c.strip()]
+
+    with tempfile.TemporaryDirectory(prefix="orch-bench-") as tmp, Sandbox(servers=4, base_dir=Path(tmp) / "sb") as sb:
+        workdir = Path(tmp) / "cwd"
+        workdir.mkdir()
+        env = {"PATH": "/usr/bin:/bin", "HOME": tmp, "LANG": "C.UTF-8"}
+        rows: list[Row] = []
+        load_before = f"{os.getloadavg()[0]:.2f}"
+        for label, exe in executables.items():
+            config = sb.write_config(Path(tmp) / f"{len(rows)}.conf.json", Path(tmp) / f"{len(rows)}.sqlite3")
+            base = [exe, "--config", str(config)]
+            run_once(base + command_args("discover", sb), workdir, env)  # deploys the schema, fills the backend
+            for command in commands:
+                samples = [run_once(base + command_args(command, sb), workdir, env) for _ in range(args.runs)]
+                rows.append(Row(command, label, samples))
+
+        print(f"{args.runs} runs each; sandbox of 4 MariaDB servers; SQLite backend; cwd {workdir}")
+        print(f"load average before the runs: {load_before}; after: {os.getloadavg()[0]:.2f}")
+        print(f"| {'command':<20} | {'executable':<30} | median ms | p90 ms | CPU ms | peak RSS MiB |")
+        print(f"|{'-' * 22}|{'-' * 32}|-----------|--------|--------|--------------|")
+        for row in rows:
+            flag = ""
+            if row.command in CRON_COMMANDS and (row.median_ms > TARGET_MS or row.peak_mib > TARGET_MIB):
+                flag = "  (over target)"
+            print(
+                f"| {row.command:<20} | {row.executable:<30} | {row.median_ms:9.1f} | {row.p90_ms:6.1f} |"
+                f" {row.cpu_median_ms:6.1f} | {row.peak_mib:12.1f} |{flag}"
+            )
+        if args.explain:
+            config = sb.write_config(Path(tmp) / "explain.conf.json", Path(tmp) / "explain.sqlite3")
+            subprocess.run(
+                [sys.executable, "-m", "orchestrator_cli", "--config", str(config), *command_args("discover", sb)],
+                cwd=workdir,
+                check=True,
+                capture_output=True,
+            )
+            explain(sys.executable, config, sb, workdir)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

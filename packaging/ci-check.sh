@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# CI packaging step: build the release artefacts with packaging/build.sh, install the Debian package
+# with dpkg, use it as an operator would (version, help, man page, completion, discover + topology on
+# a sandbox, from an empty directory with a minimal PATH), then purge it again.
+#
+# Installing touches /usr/bin, /etc and /usr/share, so that part runs only as root, with dpkg, and
+# when nothing named orchestrator is installed or configured yet; the package is purged on any exit,
+# so the machine is never left with a stale /usr/bin/orchestrator. Ends with a "N passed, N failed"
+# line.
+set -uo pipefail
+
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+VENV_PY="${VENV_PY:-$ROOT/.venv/bin/python}"
+PASSED=0
+FAILED=0
+SKIPPED=0
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/orchestrator-ci.XXXXXX")"
+INSTALLED=0
+SANDBOX_DIR="$WORK/sandbox"
+
+check() {  # check "what" command...: run it, count it, show the output of a failure
+  local what="$1"; shift
+  local out
+  if out="$("$@" 2>&1)"; then
+    PASSED=$((PASSED + 1)); echo "ok      $what"
+  else
+    FAILED=$((FAILED + 1)); echo "FAILED  $what"; printf '%s\n' "$out" | sed 's/^/        /' | tail -20
+  fi
+}
+skip() { SKIPPED=$((SKIPPED + 1)); echo "skipped $1"; }
+
+cleanup() {
+  if [ -f "$SANDBOX_DIR/sandbox.json" ]; then
+    "$ROOT/.venv/bin/orchestrator-sandbox" down --dir "$SANDBOX_DIR" >/dev/null 2>&1 || true
+  fi
+  if [ "$INSTALLED" = 1 ]; then
+    dpkg --purge orchestrator >/dev/null 2>&1 || echo "ci-check: could not purge the orchestrator package" >&2
+    rm -f /var/lib/orchestrator/orchestrator.sqlite3 /var/lib/orchestrator/orchestrator.sqlite3-wal \
+      /var/lib/orchestrator/orchestrator.sqlite3-shm /var/lib/orchestrator/orchestrator.sqlite3.deploy-lock
+    rmdir /var/lib/orchestrator 2>/dev/null || true
+  fi
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+in_clean_dir() {  # run a command as cron would: empty environment, minimal PATH, empty directory
+  mkdir -p "$WORK/cwd" && (cd "$WORK/cwd" && env -i PATH=/usr/bin:/bin "$@")
+}
+
+echo "== packaging: build"
+if ! PYTHON="$VENV_PY" bash "$ROOT/packaging/build.sh"; then
+  echo "packaging: 0 passed, 1 failed"
+  exit 1
+fi
+VERSION="$("$VENV_PY" -c 'import orchestrator_cli; print(orchestrator_cli.__version__)')"
+DEB="$ROOT/dist/orchestrator_${VERSION}_all.deb"
+check "dist/orchestrator --version" in_clean_dir "$ROOT/dist/orchestrator" --version
+check "the .deb was built" test -s "$DEB"
+
+echo "== packaging: dpkg -i"
+if [ "$(id -u)" != 0 ] || ! command -v dpkg >/dev/null 2>&1; then
+  skip "dpkg -i (needs root and dpkg)"
+elif dpkg-query -W orchestrator >/dev/null 2>&1 || [ -e /usr/bin/orchestrator ] || [ -e /etc/orchestrator.conf.json ]; then
+  skip "dpkg -i (an orchestrator install or /etc/orchestrator.conf.json already exists here; left untouched)"
+else
+  INSTALLED=1
+  check "dpkg -i $(basename "$DEB")" dpkg --force-confdef --force-confold -i "$DEB"
+  check "orchestrator --version" in_clean_dir orchestrator --version
+  check "orchestrator help lists relocate" bash -c 'cd / && env -i PATH=/usr/bin:/bin orchestrator help | grep -q "relocate"'
+  check "man orchestrator" bash -c 'MANPAGER=cat MANWIDTH=100 man orchestrator 2>/dev/null | grep -q "register-candidate"'
+  check "bash completion of -c rel" bash -c \
+    'source /usr/share/bash-completion/completions/orchestrator; COMP_WORDS=(orchestrator -c rel); COMP_CWORD=2;
+     _orchestrator; printf "%s\n" "${COMPREPLY[@]}" | grep -qx relocate'
+  check "register-candidate with the packaged /etc config (SQLite)" bash -c \
+    'cd / && env -i PATH=/usr/bin:/bin orchestrator -c register-candidate -i db1.example.com:3306 --promotion-rule prefer | grep -qx db1.example.com:3306'
+  if "$ROOT/.venv/bin/orchestrator-sandbox" up --dir "$SANDBOX_DIR" --servers 2 >"$WORK/sandbox.out" 2>&1; then
+    CONFIG="$(sed -n 's/^config: //p' "$WORK/sandbox.out")"
+    MASTER="$(awk 'NR>1 && $1 ~ /:[0-9]+$/ {print $1; exit}' "$WORK/sandbox.out")"
+    check "discover on a sandbox" in_clean_dir orchestrator --config "$CONFIG" -c discover -i "$MASTER"
+    check "topology on a sandbox" bash -c "cd / && env -i PATH=/usr/bin:/bin orchestrator --config '$CONFIG' -c topology -i '$MASTER' | grep -c : | grep -qx 2"
+  else
+    skip "discover + topology (no MariaDB sandbox: $(tail -1 "$WORK/sandbox.out"))"
+  fi
+  check "dpkg --purge" dpkg --purge orchestrator
+  INSTALLED=0
+  check "no /usr/bin/orchestrator left" test ! -e /usr/bin/orchestrator
+fi
+
+echo "packaging: $PASSED passed, $FAILED failed, $SKIPPED skipped"
+[ "$FAILED" = 0 ]
