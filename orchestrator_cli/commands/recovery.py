@@ -403,3 +403,117 @@ def recover(ctx: Context) -> Output:
 )
 def recover_lite(ctx: Context) -> Output:
     return _recover(ctx, skip_hooks=True)
+
+
+# -- planned master changes ----------------------------------------------------------------------------------
+
+
+def _planned_output(ctx: Context, outcome: Outcome) -> Output:
+    from orchestrator_cli.commands.progress import note
+    from orchestrator_cli.errors import TopologyError
+
+    if not outcome.successful:
+        raise TopologyError(
+            f"{outcome.code} recovery promoted {outcome.successor} but is marked failed:"
+            f" {'; '.join(outcome.hook_failures)}"
+        )
+    for failure in outcome.hook_failures:
+        note(ctx, f"warning: {failure}")
+    return line(outcome.successor, data=_outcome_json(outcome))
+
+
+@command(
+    "force-master-failover",
+    SECTION,
+    "Fail over the cluster's master as if it were dead; orchestrator picks the successor",
+    target=CLUSTER,
+    access="L",
+    details="The master, when it still answers, is made read-only first (unlike the original).",
+)
+def force_master_failover(ctx: Context) -> Output:
+    from orchestrator_cli.commands.progress import note
+    from orchestrator_cli.recovery.takeover import force_master_failover as run
+
+    outcome = run(ctx.topology_env(), ctx.cluster_name(), lambda text: note(ctx, text))
+    return _planned_output(ctx, outcome)
+
+
+@command(
+    "force-master-takeover",
+    SECTION,
+    "Promote a direct replica of the cluster's writable master (-d), as if the master were dead",
+    target=CLUSTER,
+    destination="required",
+    access="L",
+    details="The master, when it still answers, is made read-only first (unlike the original).",
+)
+def force_master_takeover(ctx: Context) -> Output:
+    from orchestrator_cli.commands.progress import note
+    from orchestrator_cli.errors import UsageError
+    from orchestrator_cli.recovery.takeover import force_master_takeover as run
+
+    destination = ctx.destination_key(required=False)
+    if destination is None:
+        raise UsageError(f"Cannot deduce destination {ctx.options.destination!r}. Please provide with -d")
+    outcome = run(ctx.topology_env(), ctx.cluster_name(), destination, lambda text: note(ctx, text))
+    return _planned_output(ctx, outcome)
+
+
+def _graceful(ctx: Context, auto: bool) -> Output:
+    from orchestrator_cli.commands.progress import note
+    from orchestrator_cli.errors import TopologyError
+    from orchestrator_cli.recovery.takeover import graceful_master_takeover
+
+    env = ctx.topology_env()
+    result = graceful_master_takeover(
+        env, ctx.cluster_name(), ctx.destination_key(required=False), auto=auto, note=lambda text: note(ctx, text)
+    )
+    if not result.outcome.successful:
+        raise TopologyError(
+            f"graceful takeover promoted {result.successor} but is marked failed:"
+            f" {'; '.join(result.outcome.hook_failures)}"
+        )
+    if not result.old_master_replicating:
+        note(ctx, f"warning: {result.old_master} does not replicate from {result.successor}")
+    data = {
+        **_outcome_json(result.outcome),
+        "SuccessorBinlogCoordinates": result.coordinates,
+        "OldMaster": str(result.old_master),
+        "OldMasterReplicating": result.old_master_replicating,
+    }
+    return Output(lines=[str(result.successor), result.coordinates], data=data)
+
+
+_GRACEFUL_DETAILS = (
+    "Sets the master read-only, waits until every replica executed everything it wrote, moves the\n"
+    "other replicas below the designated one, promotes it, then points the old master at it (GTID when\n"
+    "available; credentials from ReplicationCredentialsQuery) and starts replication. Prints the new\n"
+    "master and its binlog coordinates at promotion. Unlike the original, the non-auto variant starts the\n"
+    "old master's replication too."
+)
+
+
+@command(
+    "graceful-master-takeover",
+    SECTION,
+    "Planned switchover to a replica (-d, required when the master has several replicas)",
+    target=CLUSTER,
+    destination="optional",
+    access="L",
+    details=_GRACEFUL_DETAILS,
+)
+def graceful_master_takeover(ctx: Context) -> Output:
+    return _graceful(ctx, auto=False)
+
+
+@command(
+    "graceful-master-takeover-auto",
+    SECTION,
+    "Planned switchover; orchestrator picks the replica unless -d names one",
+    target=CLUSTER,
+    destination="optional",
+    access="L",
+    details=_GRACEFUL_DETAILS,
+)
+def graceful_master_takeover_auto(ctx: Context) -> Output:
+    return _graceful(ctx, auto=True)

@@ -22,7 +22,7 @@ from orchestrator_cli.backend import recovery as rec
 from orchestrator_cli.errors import OrchestratorError, TopologyError, UnsafeOperationError
 from orchestrator_cli.model.keys import InstanceKey
 from orchestrator_cli.mysql import flavor as fl
-from orchestrator_cli.recovery.engine import Outcome, RecoveryRun, post_master_hooks
+from orchestrator_cli.recovery.engine import PLANNED, Outcome, RecoveryRun, post_master_hooks
 from orchestrator_cli.topology.env import TopologyEnv
 from orchestrator_cli.topology.primitives import Live, read_live, refresh, stop_replication
 from orchestrator_cli.topology.regroup import regroup_replicas
@@ -238,6 +238,19 @@ def failover(run: RecoveryRun, *, candidate: InstanceKey | None) -> Outcome:
         run.outcome.errors.append(reason)
         run.resolve()
         return run.outcome
+    if run.request.mode == PLANNED:
+        try:
+            state = make_read_only(env, failed)
+        except OrchestratorError as e:
+            reason = f"cannot demote {failed}: {e}"
+            run.step(f"{reason}; nothing changed")
+            run.outcome.reason = reason
+            run.outcome.errors.append(reason)
+            run.resolve()
+            return run.outcome
+        run.step(f"{failed} (master): {state}")
+        if state != "unreachable":
+            _let_replicas_receive(env, failed, run.step)
     members = instances.cluster_instances(backend, run.analysis.cluster_name)
     demotion = _Background(lambda: make_read_only(env, failed))
     try:
@@ -274,6 +287,26 @@ def failover(run: RecoveryRun, *, candidate: InstanceKey | None) -> Outcome:
     run.resolve()
     post_master_hooks(run)
     return run.outcome
+
+
+def _let_replicas_receive(env: TopologyEnv, master: InstanceKey, step: Callable[[str], None]) -> None:
+    """A master that still runs was just made read-only: give its replicas (bounded by
+    ReasonableMaintenanceReplicationLagSeconds) the chance to execute everything it wrote."""
+    from orchestrator_cli.topology.regroup import parallel
+
+    if env.noop:
+        return
+    file, pos = env.server(master).master_status()
+    timeout = int(env.config.get("ReasonableMaintenanceReplicationLagSeconds", 20))
+    keys = instances.keys_of(instances.replicas_of(env.backend, master))
+
+    def wait(key: InstanceKey) -> bool:
+        live = read_live(env, key)
+        return live.flavor.parse_pos_wait(env.server(key).query_one(live.flavor.master_pos_wait(file, pos, timeout)))
+
+    for key, reached, error in parallel(keys, wait, len(keys) or 1):
+        if error is not None or not reached:
+            step(f"{key}: did not execute up to {file}:{pos} of {master}: {error or f'{timeout}s timeout'}")
 
 
 def _join_quietly(run: RecoveryRun, demotion: _Background) -> None:

@@ -373,6 +373,33 @@ def _post_hook_failures(run: RecoveryRun, post: HookOutcome) -> None:
     run.resolve()
 
 
+def run_hook_list(
+    env: TopologyEnv,
+    entry: Analysis,
+    hint: str,
+    hook_list: str,
+    note: Note | None,
+    *,
+    outcome: Outcome | None = None,
+    fail_fast: bool = True,
+) -> HookOutcome:
+    """Run a hook list outside a handler (PreGracefulTakeoverProcesses / PostGracefulTakeoverProcesses).
+
+    With `outcome`, the hooks see its successor and their steps join its recovery. A fail-fast list
+    that fails raises HookFailure; a failing post list is recorded like a post-failover hook.
+    """
+    run = RecoveryRun(env, Request(entry, PLANNED, command_hint=hint), note)
+    if outcome is not None:
+        run.outcome = outcome
+    result = run.hooks(hook_list, fail_fast=fail_fast)
+    if result.ok:
+        return result
+    if fail_fast:
+        raise HookFailure(f"{hook_list} failed: {result.first_error()}")
+    _post_hook_failures(run, result)
+    return result
+
+
 def post_master_hooks(run: RecoveryRun) -> None:
     """PostMasterFailoverProcesses / PostIntermediateMasterFailoverProcesses, after a successful promotion."""
     hook_list = (

@@ -310,9 +310,11 @@ class _Replica:
 
 
 def _note(step: Step | None, text: str) -> None:
-    log.info("%s", text)
+    """Report progress to the caller's step recorder (which logs it), or to the log."""
     if step is not None:
         step(text)
+    else:
+        log.info("%s", text)
 
 
 def _exec_of(live: Live) -> BinlogCoordinates | None:
@@ -336,8 +338,11 @@ def _merged_facts(live: Live, backend_row: Mapping[str, Any]) -> ReplicaFacts:
     return ReplicaFacts.from_row(row, valid=True)
 
 
-def _parallel(items: Sequence[Any], fn: Callable[[Any], Any], limit: int) -> list[tuple[Any, Any, Exception | None]]:
-    """Run fn over items with at most `limit` at a time; (item, result, error) in input order."""
+def parallel(items: Sequence[Any], fn: Callable[[Any], Any], limit: int) -> list[tuple[Any, Any, Exception | None]]:
+    """Run fn over items with at most `limit` at a time; (item, result, error) in input order.
+
+    Only orchestrator and flavor errors are collected per item; anything else propagates.
+    """
     if not items:
         return []
 
@@ -509,7 +514,7 @@ def regroup_replicas(
     by_key = {InstanceKey(str(r["hostname"]), int(r["port"])): r for r in rows}
     limit = max(1, _int(env.config.get("MaxConcurrentReplicaOperations"), 5))
 
-    reads = _parallel(list(by_key), lambda k: read_live(env, k), len(by_key))
+    reads = parallel(list(by_key), lambda k: read_live(env, k), len(by_key))
     lives: list[Live] = []
     for key, live, error in reads:
         if error is not None:
@@ -523,7 +528,7 @@ def regroup_replicas(
         result.lost = list(result.unreachable)
         raise TopologyError(f"no reachable replica of {master_key}")
 
-    stops = _parallel(lives, lambda lv: _stop_and_drain(env, lv, step), len(lives))
+    stops = parallel(lives, lambda lv: _stop_and_drain(env, lv, step), len(lives))
     replicas: list[_Replica] = []
     for live, stopped, error in stops:
         if error is not None:
@@ -563,7 +568,7 @@ def regroup_replicas(
         else:
             plans.append((s, s.effective_exec == target.effective_exec))
 
-    moves = _parallel(plans, lambda p: _move_below(env, p[0], target, p[1], gtid_only, start=True), limit)
+    moves = parallel(plans, lambda p: _move_below(env, p[0], target, p[1], gtid_only, start=True), limit)
     for (s, equal), how, error in moves:
         if error is not None:
             lost.append(s.live.key)
@@ -639,7 +644,7 @@ def _choose_and_catch_up(
 
 def _restart_all(env: TopologyEnv, keys: Sequence[InstanceKey], step: Step | None) -> None:
     """Best effort: replicas we stopped resume what they did (a failed regroup must leave them as found)."""
-    for key, _, error in _parallel(list(keys), lambda k: start_replication(env, k, timeout=1.0), len(keys) or 1):
+    for key, _, error in parallel(list(keys), lambda k: start_replication(env, k, timeout=1.0), len(keys) or 1):
         if error is not None:
             log.info("%s: restart after failed regroup: %s", key, error)
     if keys:
@@ -689,7 +694,7 @@ def relocate_replicas_below(
     anchor = _Replica(target_live, _merged_facts(target_live, target_live.row), None)
     limit = max(1, _int(env.config.get("MaxConcurrentReplicaOperations"), 5))
     lives: list[Live] = []
-    for key, live, error in _parallel(list(keys), lambda k: read_live(env, k), len(keys) or 1):
+    for key, live, error in parallel(list(keys), lambda k: read_live(env, k), len(keys) or 1):
         if error is not None:
             result.lost.append(key)
             _note(step, f"{key}: unreachable, lost: {error}")
@@ -708,7 +713,7 @@ def relocate_replicas_below(
             _restart_all(env, [live.key], None)
             raise
 
-    for live, how, error in _parallel(lives, move, limit):
+    for live, how, error in parallel(lives, move, limit):
         if error is not None:
             result.lost.append(live.key)
             result.errors.append(str(error))

@@ -1,0 +1,302 @@
+"""Planned master changes: force-master-failover, force-master-takeover, graceful-master-takeover(-auto).
+
+All of them run the dead-master recovery on a forced `DeadMaster` analysis entry (with the command
+in `{command}` / `ORC_COMMAND` for the hooks), in planned mode: no anti-flapping, and the still
+running master is made read-only first and its replicas get the chance to receive what it wrote.
+
+A graceful takeover additionally, before the failover: makes the master read-only, waits until the
+designated replica and every sibling executed everything the master wrote (zero lost transactions),
+and moves the siblings below the designated replica; after it: points the old master at the new one
+(GTID when the failover used GTID: Oracle auto-position, MariaDB `current_pos`), with replication
+credentials from ReplicationCredentialsQuery, and starts it - for both variants (the original left
+the non-auto variant stopped). The old master's `lost-in-recovery` downtime is ended once it
+replicates. Any failure before the promotion puts the old master back to writable.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from orchestrator_cli.analysis import Analysis, AnalysisCode
+from orchestrator_cli.analysis.codes import DESCRIPTIONS
+from orchestrator_cli.backend import downtime, instances
+from orchestrator_cli.errors import NotFoundError, OrchestratorError, TopologyError, UnsafeOperationError, UsageError
+from orchestrator_cli.model.keys import InstanceKey
+from orchestrator_cli.mysql import flavor as fl
+from orchestrator_cli.recovery.dead_master import make_read_only, make_writable
+from orchestrator_cli.recovery.detection import analysis_of
+from orchestrator_cli.recovery.engine import PLANNED, Note, Outcome, Request, execute, run_hook_list
+from orchestrator_cli.topology.env import TopologyEnv
+from orchestrator_cli.topology.primitives import (
+    Live,
+    change_master,
+    forced_gtid_mode,
+    read_live,
+    refresh,
+    start_replication,
+)
+from orchestrator_cli.topology.regroup import (
+    MasterHints,
+    ReplicaFacts,
+    choose_candidate,
+    promotion_refusal,
+    relocate_replicas_below,
+)
+
+log = logging.getLogger("orchestrator.recovery")
+
+FORCE_FAILOVER = "force-master-failover"
+FORCE_TAKEOVER = "force-master-takeover"
+GRACEFUL = "graceful-master-takeover"
+
+
+def _key(row: Mapping[str, Any]) -> InstanceKey:
+    return InstanceKey(str(row["hostname"]), int(row["port"]))
+
+
+def cluster_master(env: TopologyEnv, cluster: str, *, writable: bool = False, single: bool = False) -> InstanceKey:
+    """The cluster's master: depth 0 or co-master, writable ones first; exactly one is required.
+
+    `single`: co-masters are refused (a graceful takeover needs one master).
+    """
+    rows = instances.cluster_instances(env.backend, cluster)
+    masters = [r for r in rows if int(r.get("replication_depth") or 0) == 0 or int(r.get("is_co_master") or 0)]
+    if len(masters) > 1 or writable:
+        masters = [r for r in masters if not int(r.get("read_only") or 0)]
+    if single and any(int(r.get("is_co_master") or 0) for r in masters):
+        raise UnsafeOperationError(f"cluster {cluster} has co-masters: a graceful takeover needs a single master")
+    if len(masters) != 1:
+        found = ", ".join(str(_key(r)) for r in masters) or "none"
+        what = "writable master" if writable else "master"
+        raise NotFoundError(f"Cannot deduce cluster {what} for {cluster}; found: {found}")
+    return _key(masters[0])
+
+
+def forced_entry(env: TopologyEnv, master: InstanceKey, hint: str) -> Analysis:
+    entry = analysis_of(env.backend, env.config, str(master))
+    if entry is None:
+        raise NotFoundError(f"no analysis for {master}: it has no replicas known to the backend")
+    return dataclasses.replace(
+        entry,
+        code=AnalysisCode.DEAD_MASTER,
+        description=DESCRIPTIONS[AnalysisCode.DEAD_MASTER],
+        is_actionable=True,
+        command_hint=hint,
+    )
+
+
+def _promoted(outcome: Outcome) -> InstanceKey:
+    if outcome.blocked_by is not None:
+        raise UnsafeOperationError(outcome.reason)
+    if outcome.successor is None:
+        raise TopologyError(f"Recovery attempted yet no replica promoted: {outcome.reason}")
+    return outcome.successor
+
+
+def force_master_failover(env: TopologyEnv, cluster: str, note: Note | None = None) -> Outcome:
+    master = cluster_master(env, cluster)
+    request = Request(forced_entry(env, master, FORCE_FAILOVER), PLANNED, command_hint=FORCE_FAILOVER)
+    outcome = execute(env, request, note)
+    _promoted(outcome)
+    return outcome
+
+
+def force_master_takeover(
+    env: TopologyEnv, cluster: str, destination: InstanceKey, note: Note | None = None
+) -> Outcome:
+    master = cluster_master(env, cluster, writable=True)
+    row = instances.read_instance(env.backend, destination)
+    if row is None or InstanceKey(str(row.get("master_host") or ""), int(row.get("master_port") or 0)) != master:
+        raise UnsafeOperationError(
+            f"You may only promote a direct child of the master {master}; {destination} is not one"
+        )
+    entry = forced_entry(env, master, FORCE_TAKEOVER)
+    outcome = execute(env, Request(entry, PLANNED, candidate=destination, command_hint=FORCE_TAKEOVER), note)
+    _promoted(outcome)
+    return outcome
+
+
+@dataclass
+class Credentials:
+    user: str
+    password: str
+
+
+def _credentials(env: TopologyEnv, designated: InstanceKey) -> Credentials | None:
+    """ReplicationCredentialsQuery, run on the designated replica (the only source MariaDB has)."""
+    query = str(env.config.get("ReplicationCredentialsQuery") or "")
+    if not query:
+        return None
+    rows = env.server(designated).query(query)
+    if not rows:
+        return None
+    values = list(rows[0].values())
+    if len(values) < 2:
+        raise TopologyError("ReplicationCredentialsQuery must return at least user and password")
+    return Credentials(str(values[0]), str(values[1]))
+
+
+def _wait_executed(env: TopologyEnv, key: InstanceKey, coordinates: tuple[str, int], timeout: int) -> None:
+    live = read_live(env, key)
+    if env.noop:
+        return
+    row = env.server(key).query_one(live.flavor.master_pos_wait(coordinates[0], coordinates[1], timeout))
+    try:
+        reached = live.flavor.parse_pos_wait(row)
+    except fl.FlavorError as e:
+        raise TopologyError(f"{key}: cannot wait for {coordinates[0]}:{coordinates[1]}: {e}") from e
+    if not reached:
+        raise TopologyError(
+            f"{key} did not execute up to {coordinates[0]}:{coordinates[1]} within {timeout}s"
+            " (ReasonableMaintenanceReplicationLagSeconds)"
+        )
+
+
+@dataclass
+class GracefulResult:
+    outcome: Outcome
+    successor: InstanceKey
+    coordinates: str
+    old_master: InstanceKey
+    old_master_replicating: bool
+
+
+def _designate(
+    env: TopologyEnv, master: InstanceKey, lives: Sequence[Live], designated: InstanceKey | None, auto: bool
+) -> Live:
+    by_key = {lv.key: lv for lv in lives}
+    if designated is not None:
+        if designated not in by_key:
+            raise UnsafeOperationError(
+                f"GracefulMasterTakeover: {designated} must be directly replicating from the master {master}"
+            )
+        return by_key[designated]
+    if len(lives) == 1:
+        return lives[0]
+    if not auto:
+        raise UsageError(
+            f"GracefulMasterTakeover: target instance not indicated, auto=false, and master {master} has"
+            f" {len(lives)} replicas. orchestrator cannot choose where to failover to. Aborting"
+        )
+    rows = {_key(r): r for r in instances.replicas_of(env.backend, master)}
+    facts = []
+    for lv in lives:
+        merged = {**rows.get(lv.key, {}), **{k: v for k, v in lv.row.items() if k in ("version", "log_bin")}}
+        file, pos = lv.status.exec_coordinates
+        merged.update(relay_master_log_file=file, exec_master_log_pos=pos, hostname=lv.key.hostname, port=lv.key.port)
+        facts.append(ReplicaFacts.from_row(merged, valid=True))
+    choice = choose_candidate(facts, MasterHints.from_row(instances.read_instance(env.backend, master)), env.config)
+    if choice.candidate is None:
+        raise UnsafeOperationError(
+            f"GracefulMasterTakeover: no replica of {master} may be promoted: {choice.why_none()}"
+        )
+    return by_key[choice.candidate.key]
+
+
+def graceful_master_takeover(
+    env: TopologyEnv, cluster: str, designated: InstanceKey | None, *, auto: bool, note: Note | None = None
+) -> GracefulResult:
+    master = cluster_master(env, cluster, single=True)
+    replica_keys = instances.keys_of(instances.replicas_of(env.backend, master))
+    if not replica_keys:
+        raise NotFoundError(f"GracefulMasterTakeover: master {master} has no replicas")
+    master_live = read_live(env, master)
+    lives = []
+    for key in replica_keys:
+        try:
+            live = read_live(env, key)
+        except OrchestratorError as e:
+            log.warning("%s: unreachable: %s", key, e)
+            continue
+        if live.master_key == master:
+            lives.append(live)
+    target = _designate(env, master, lives, designated, auto)
+    row = instances.read_instance(env.backend, target.key) or {}
+    facts = ReplicaFacts.from_row({**row, **target.row, "hostname": target.key.hostname, "port": target.key.port})
+    refusal = promotion_refusal(facts, MasterHints.from_row(master_live.row), env.config)
+    if refusal:
+        raise UnsafeOperationError(f"GracefulMasterTakeover: {target.key} cannot be promoted: {refusal}")
+    reasonable = int(env.config.get("ReasonableMaintenanceReplicationLagSeconds", 20))
+    lag = target.status.seconds_behind_master
+    if lag is None or lag > reasonable:
+        raise UnsafeOperationError(
+            f"GracefulMasterTakeover: {target.key} lags ({lag}s;"
+            f" ReasonableMaintenanceReplicationLagSeconds={reasonable})"
+        )
+    credentials = _credentials(env, target.key)
+    entry = forced_entry(env, master, GRACEFUL)
+    run_hook_list(env, entry, GRACEFUL, "PreGracefulTakeoverProcesses", note)
+
+    def say(text: str) -> None:
+        log.info("graceful takeover of %s: %s", master, text)
+        if note is not None:
+            note(text)
+
+    state = make_read_only(env, master)
+    say(f"{master}: {state}")
+    if state == "unreachable":
+        raise TopologyError(f"GracefulMasterTakeover: {master} is unreachable; use force-master-failover")
+    try:
+        coordinates = master_live.self_coordinates if env.noop else env.server(master).master_status()
+        for live in lives:
+            _wait_executed(env, live.key, coordinates, reasonable)
+        say(f"every replica executed {coordinates[0]}:{coordinates[1]} of {master}")
+        others = [lv.key for lv in lives if lv.key != target.key]
+        if others:
+            moved = relocate_replicas_below(env, others, target.key, step=say)
+            stuck = [k for k in moved.lost if not _downtimed(env, k)]
+            if stuck:
+                raise TopologyError(
+                    f"GracefulMasterTakeover: could not move {', '.join(map(str, stuck))} below {target.key}:"
+                    f" {'; '.join(moved.errors)}"
+                )
+        successor_coordinates = ("", 0) if env.noop else env.server(target.key).master_status()
+        outcome = execute(env, Request(entry, PLANNED, candidate=target.key, command_hint=GRACEFUL), note)
+        successor = _promoted(outcome)
+    except OrchestratorError:
+        make_writable(env, read_live(env, master))
+        say(f"{master}: set writable again after the failed takeover")
+        raise
+    replicating = _attach_old_master(env, master, successor, credentials, say)
+    refresh(env, [lv.key for lv in lives if lv.key != target.key])
+    run_hook_list(env, entry, GRACEFUL, "PostGracefulTakeoverProcesses", note, outcome=outcome, fail_fast=False)
+    return GracefulResult(
+        outcome=outcome,
+        successor=successor,
+        coordinates=f"{successor_coordinates[0]}:{successor_coordinates[1]}",
+        old_master=master,
+        old_master_replicating=replicating,
+    )
+
+
+def _downtimed(env: TopologyEnv, key: InstanceKey) -> bool:
+    row = downtime.read(env.backend, key)
+    return bool(row and int(row["is_active"]))
+
+
+def _attach_old_master(
+    env: TopologyEnv, master: InstanceKey, successor: InstanceKey, credentials: Credentials | None, say: Note
+) -> bool:
+    """Point the old master at the new one by GTID and start it; True when it replicates."""
+    live = read_live(env, master)
+    gtid = forced_gtid_mode(live.flavor, live.status)
+    server = env.server(master)
+    change_master(env, master, successor, gtid=gtid)
+    if credentials is not None:
+        server.change(live.flavor.change_master(user=credentials.user, password=credentials.password))
+    elif not live.status.master_user:
+        say(f"{master}: no replication credentials (configure ReplicationCredentialsQuery); replication may not start")
+    try:
+        start_replication(env, master)
+    except OrchestratorError as e:
+        say(f"{master}: replication from {successor} did not start: {e}")
+        refresh(env, [master])
+        return False
+    downtime.end(env.backend, master)
+    say(f"{master}: now replicates from {successor} (gtid {gtid}); downtime ended")
+    refresh(env, [master, successor])
+    return True
