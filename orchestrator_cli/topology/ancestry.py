@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from orchestrator_cli.errors import OrchestratorError, UnsafeOperationError
 from orchestrator_cli.model.keys import InstanceKey
+from orchestrator_cli.mysql import flavor as fl
 from orchestrator_cli.topology.env import TopologyEnv
 from orchestrator_cli.topology.primitives import Live
 
@@ -73,7 +74,7 @@ def upstream(env: TopologyEnv, start: Live, limit: int = MAX_HOPS) -> list[Hop]:
             server = env.server(key)
             core = server.core_variables()
             status = server.replica_status()
-        except OrchestratorError as e:
+        except (OrchestratorError, fl.FlavorError) as e:
             log.info("%s: not readable while walking up from %s (%s); using its backend row", key, start.key, e)
             row = instances.read_instance(env.backend, key)
             if row is None:

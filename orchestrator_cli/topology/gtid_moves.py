@@ -38,6 +38,20 @@ class GtidPlan:
     note: str = ""
 
 
+def _mariadb_position(text: str, what: str) -> MariadbGtidPosition:
+    try:
+        return MariadbGtidPosition.parse(text or "")
+    except ValueError as e:
+        raise TopologyError(f"cannot read {what}: {e}") from e
+
+
+def _oracle_set(text: str, live: Live, what: str) -> OracleGtidSet:
+    try:
+        return OracleGtidSet.parse(text or "")
+    except ValueError as e:
+        raise TopologyError(f"{live.key}: cannot read {what}: {e}") from e
+
+
 def incompatibility(instance: Live, source: Live) -> str | None:
     """None when `instance` can move below `source` by GTID, else why not (spec §4.3.7 rule 2)."""
     if instance.flavor.is_mariadb:
@@ -61,9 +75,9 @@ def mariadb_plan(status: fl.ReplicaStatus, gtid: fl.GtidFacts, log_slave_updates
     with ``slave_pos`` would replay those transactions and break ``gtid_strict_mode``: use
     ``current_pos`` when it covers the binary log, otherwise repair ``gtid_slave_pos`` from it.
     """
-    binlog = MariadbGtidPosition.parse(gtid.gtid_binlog_pos)
-    slave = MariadbGtidPosition.parse(gtid.gtid_slave_pos)
-    current = MariadbGtidPosition.parse(gtid.gtid_current_pos)
+    binlog = _mariadb_position(gtid.gtid_binlog_pos, "gtid_binlog_pos")
+    slave = _mariadb_position(gtid.gtid_slave_pos, "gtid_slave_pos")
+    current = _mariadb_position(gtid.gtid_current_pos, "gtid_current_pos")
     using = status.using_mariadb_gtid.lower() if status.is_replica else "no"
     if using == "current_pos":
         return GtidPlan(None, str(current))
@@ -87,8 +101,8 @@ def mariadb_blockers(position: str, source_binlog_pos: str, own_server_id: int =
     A domain where the replica is ahead with a transaction it wrote itself (`own_server_id`) is not
     lag: the source will never receive that transaction.
     """
-    replica = MariadbGtidPosition.parse(position)
-    source = MariadbGtidPosition.parse(source_binlog_pos)
+    replica = _mariadb_position(position, "replica position")
+    source = _mariadb_position(source_binlog_pos, "source gtid_binlog_pos")
     blockers = list(replica.replication_blockers(source))
     lagging = 0
     for gtid in replica:
@@ -100,13 +114,13 @@ def mariadb_blockers(position: str, source_binlog_pos: str, own_server_id: int =
 
 def oracle_blockers(instance: Live, source: Live, source_upstream_uuids: Iterable[str]) -> list[str]:
     """Purged (the source cannot serve them) and errant (the source will never have them) transactions."""
-    executed = OracleGtidSet.parse(instance.gtid.gtid_executed or instance.status.executed_gtid_set)
+    executed = _oracle_set(instance.gtid.gtid_executed or instance.status.executed_gtid_set, instance, "gtid_executed")
     blockers: list[str] = []
-    missing = purged_missing(executed, source.gtid.gtid_purged or "")
+    missing = purged_missing(executed, _oracle_set(source.gtid.gtid_purged, source, "gtid_purged"))
     if missing:
         blockers.append(f"{source.key} has purged GTID entries not found on {instance.key}: {missing}")
     upstream = [u for u in (source.gtid.server_uuid, *source_upstream_uuids) if u]
-    errant = executed.subtract(source.gtid.gtid_executed or "").remove_uuids(upstream)
+    errant = executed.subtract(_oracle_set(source.gtid.gtid_executed, source, "gtid_executed")).remove_uuids(upstream)
     if errant:
         blockers.append(f"{instance.key} has errant GTIDs that {source.key} does not have: {errant}")
     return blockers

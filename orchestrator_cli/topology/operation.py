@@ -116,8 +116,7 @@ class Operation:
                 problems += self._restart_stopped()
         finally:
             self._locks.close()
-        if exc is not None or self._touched:
-            self._audit(exc, problems)
+        self._audit(exc, problems)
         if self._touched:
             self._refresh()
         if exc is None and problems:
@@ -326,7 +325,7 @@ class Operation:
 
     def _audit(self, exc: BaseException | None, problems: Iterable[str]) -> None:
         if exc is None:
-            message = self.summary or f"{self.subject} via {self.method}"
+            message = "; ".join([self.summary or f"{self.subject} via {self.method}", *problems])
         else:
             via = f" ({self.method})" if self.method else ""
             parts = [f"failed{via}: {exc}", *problems]
