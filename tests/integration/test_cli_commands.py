@@ -203,15 +203,31 @@ def test_find_and_search(star: Star) -> None:
     c = star.config
     port = star.replica(2).rsplit(":", 1)[1]
     assert run_cli("-c", "find", "--pattern", f":{port}$", config=c).lines == [star.replica(2)]
-    assert run_cli("-c", "find", "--pattern", r"^127\.0\.0\.1:", config=c).lines == star.by_port
+    assert sorted(run_cli("-c", "find", "--pattern", r"^127\.0\.0\.1:", config=c).lines) == sorted(star.all_keys)
     assert run_cli("-c", "find", "--pattern", "no-such-host", config=c).out == ""
     fails(run_cli("-c", "find", config=c), "find", "--pattern is required")
     fails(run_cli("-c", "find", "--pattern", "([", config=c), "find", "invalid --pattern")
     assert run_cli("-c", "search", "--pattern", port, config=c).lines == [star.replica(2)]
     server_id = str(star.sandbox.servers[3].server_id)
     assert run_cli("-c", "search", "--pattern", server_id, config=c).lines == [star.replica(3)]
-    assert run_cli("-c", "search", "--pattern", "MariaDB", config=c).lines == star.by_port
+    assert sorted(run_cli("-c", "search", "--pattern", "MariaDB", config=c).lines) == sorted(star.all_keys)
     fails(run_cli("-c", "search", config=c), "search", "--pattern is required")
+
+
+@pytest.mark.xfail(
+    reason="find orders by host, port and search by cluster, host, port; the original lists like all-instances"
+)
+def test_find_and_search_list_instances_like_all_instances(star: Star, copy: Path) -> None:
+    # Give the highest-port replica replicas of its own, so the two orders cannot coincide.
+    busiest = star.replicas[-1]
+    conn = sqlite3.connect(_sqlite_file(copy))
+    conn.execute("UPDATE database_instance SET num_slave_hosts = 5 WHERE port = ?", (int(busiest.rsplit(":", 1)[1]),))
+    conn.commit()
+    conn.close()
+    listed = run_cli("-c", "all-instances", config=copy).lines
+    assert listed[:2] == [star.master, busiest]
+    assert run_cli("-c", "find", "--pattern", r"^127\.0\.0\.1:", config=copy).lines == listed
+    assert run_cli("-c", "search", "--pattern", "MariaDB", config=copy).lines == listed
 
 
 def test_instance_status_and_replication_information(star: Star) -> None:
@@ -503,10 +519,9 @@ def test_pools(star: Star, copy: Path) -> None:
 
 def test_pool_alias_column_falls_back_to_the_cluster_name(star: Star, copy: Path) -> None:
     run_cli("-c", "submit-pool-instances", "--pool", "web", "-i", star.replica(1), config=copy)
-    line = run_cli("-c", "cluster-pool-instances", config=copy).lines[0]
-    if line.split("\t")[1] == "":
-        pytest.xfail("backend/pools.py leaves the alias empty instead of falling back to the cluster name")
-    assert line == f"{star.master}\t{star.master}\tweb\t{star.replica(1)}"
+    assert run_cli("-c", "cluster-pool-instances", config=copy).lines == [
+        f"{star.master}\t{star.master}\tweb\t{star.replica(1)}"
+    ]
 
 
 def test_hostname_unresolve(star: Star, copy: Path) -> None:

@@ -244,7 +244,7 @@ def test_read_commands(shared: SharedStar) -> None:
         ("all-instances",): shared.all_keys,
         ("bulk-instances",): sorted(shared.all_keys),
         ("find", "--pattern", f":{one.rsplit(':', 1)[1]}$"): [one],
-        ("search", "--pattern", "MariaDB"): shared.by_port,
+        ("search", "--pattern", one.rsplit(":", 1)[1]): [one],
         ("which-instance", "-i", one): [one],
         ("which-cluster", "-i", one): [master],
         ("which-cluster-alias", "-i", one): [master],
