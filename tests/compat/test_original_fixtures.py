@@ -162,6 +162,13 @@ def test_topology_exact_lines_from_any_member(fx: OriginalFixture, member: str) 
     assert ok(fx, "-c", "topology", "-i", member) == TOPOLOGY
 
 
+def test_debug_and_stack_flags_leave_stdout_alone(fx: OriginalFixture) -> None:
+    # test.sh runs every command as `orchestrator --config … --debug --stack <extra_args>`
+    result = fx.cli("--debug", "--stack", "-c", "topology", "-i", key(22294))
+    assert result.code == 0, result.err
+    assert result.lines == TOPOLOGY
+
+
 def test_topology_by_alias(fx: OriginalFixture) -> None:
     assert ok(fx, "-c", "topology", "--alias", MASTER) == TOPOLOGY
     assert ok(fx, "-c", "topology", "--alias", "testhost") == TOPOLOGY
