@@ -17,7 +17,6 @@ class Output:
         return self.lines if self.data is None else self.data
 
 
-
 def combine(outputs: list[Output]) -> Output:
     """Several `-i` tokens: the original concatenates their output; JSON gets one entry per token."""
     if len(outputs) == 1:
