@@ -180,7 +180,9 @@ def _replica_keys(server: Any, key: InstanceKey, config: Mapping[str, Any]) -> l
     if not keys:
         keys = [InstanceKey(h, key.port) for h in server.processlist_replica_hosts() if h]
     ignore = [re.compile(p) for p in config.get("DiscoveryIgnoreReplicaHostnameFilters") or []]
-    unique = sorted({k for k in keys if not any(r.search(str(k)) for r in ignore)})
+    # Processlist hosts get this server's own port, so replicas on the same host come out as the
+    # server itself: a server is never its own replica.
+    unique = sorted({k for k in keys if k != key and not any(r.search(str(k)) for r in ignore)})
     return unique
 
 

@@ -318,6 +318,20 @@ def test_detect_queries_win_over_name_maps_and_patterns(star: Sandbox, tmp_path:
     assert run_cli("-c", "which-cluster-instances", "--alias", "shop", config=config).lines == _by_port(star.keys)
 
 
+def test_processlist_replica_discovery_assumes_the_masters_port(star: Sandbox, tmp_path: Path) -> None:
+    """Without SHOW SLAVE HOSTS, replicas are the processlist's binlog-dump hosts on the master's own
+    port (the original's documented assumption). Here every server shares one host, so that guess
+    names the master itself, which must not become its own replica."""
+    config = _config(star, tmp_path, DiscoverByShowSlaveHosts=False)
+    result = run_cli("-c", "discover", "-i", star.key(1), config=config)
+    assert result.code == 0, result.err
+    rows = _instance_rows(config)
+    assert set(rows) == {star.key(0), star.key(1)}
+    assert rows[star.key(0)]["num_slave_hosts"] == 0
+    assert json.loads(rows[star.key(0)]["slave_hosts"]) == []
+    assert run_cli("-c", "which-replicas", "-i", star.key(0), config=config).lines == [star.key(1)]
+
+
 def test_ignore_hostname_filters_skip_the_master(star: Sandbox, tmp_path: Path) -> None:
     config = _config(star, tmp_path, DiscoveryIgnoreMasterHostnameFilters=[f":{star.ports[0]}$"])
     result = run_cli("-c", "discover", "-i", star.key(1), config=config)
