@@ -185,7 +185,8 @@ class Context:
         """An unknown key whose host uniquely matches a known host (same port) is replaced by it."""
         from orchestrator_cli.backend import instances
 
-        if _IPV4.match(key.hostname) or instances.exists(self.backend, key):
+        is_ip_literal = bool(_IPV4.match(key.hostname)) or ":" in key.hostname  # IPv4 or IPv6: never fuzzy
+        if is_ip_literal or instances.exists(self.backend, key):
             return key
         matches = instances.fuzzy_matches(self.backend, key)
         if len(matches) == 1:

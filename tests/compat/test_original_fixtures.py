@@ -283,6 +283,15 @@ def test_which_cluster_master_fails_without_a_master(fx: OriginalFixture) -> Non
     assert "no master found for cluster testhost:22293" in fails(fx, "-c", "which-cluster-master", "-i", key(22295))
 
 
+def test_ip_literals_are_never_fuzzy_matched(fx: OriginalFixture) -> None:
+    fx.execute("UPDATE database_instance SET hostname = '10.0.0.15' WHERE port = 22296")
+    fx.execute("UPDATE database_instance SET hostname = 'fe80::15' WHERE port = 22297")
+    assert ok(fx, "-c", "which-instance", "-i", "10.0.0.15:22296") == ["10.0.0.15:22296"]
+    assert "not found" in fails(fx, "-c", "which-instance", "-i", "0.0.0.1:22296")  # a substring, but an IP
+    assert ok(fx, "-c", "which-instance", "-i", "[fe80::15]:22297") == ["fe80::15:22297"]
+    assert "not found" in fails(fx, "-c", "which-instance", "-i", "[::15]:22297")
+
+
 def test_fuzzy_match_treats_underscore_literally(fx: OriginalFixture) -> None:
     fx.execute("UPDATE database_instance SET hostname = 'test_host' WHERE port = 22297")
     assert ok(fx, "-c", "which-instance", "-i", "t_host:22297") == ["test_host:22297"]
