@@ -445,10 +445,12 @@ def test_maintenance_rows_written_directly(fx: OriginalFixture) -> None:
         "hostname, port, maintenance_active, begin_timestamp, end_timestamp, owner, reason,"
         " processing_node_hostname, processing_node_token, explicitly_bounded"
     )
+    # the original's in-maintenance fixture: begin = end = now, then end moved a minute ahead
     fx.execute(
         f"INSERT INTO database_instance_maintenance ({columns}) VALUES"
-        f" ('testhost', 22294, 1, {fx.now}, {fx.now_plus(1)}, 'ci', 'unit test', 'node', 'token', 1)"
+        f" ('testhost', 22294, 1, {fx.now}, {fx.now}, 'test', 'integration test', 'node', 'token', 1)"
     )
+    fx.execute(f"UPDATE database_instance_maintenance SET end_timestamp = {fx.now_plus(1)}")
     fx.execute(
         f"INSERT INTO database_instance_maintenance ({columns}) VALUES"
         f" ('testhost', 22295, 1, {fx.now_plus(-10)}, {fx.now_plus(-1)}, 'ci', 'expired', 'node', 'token', 1)"
