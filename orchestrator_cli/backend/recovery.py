@@ -524,3 +524,18 @@ def active_node(backend: Backend) -> Row | None:
     return backend.query_one(
         "SELECT hostname, token, last_seen_active, first_seen_active FROM active_node WHERE anchor = 1"
     )
+
+
+# -- lost-in-recovery downtimes -------------------------------------------------------------------------------
+
+
+def aged_lost_in_recovery(backend: Backend, seconds: int = 60) -> list[InstanceKey]:
+    """Instances downtimed `lost-in-recovery` for at least `seconds` (candidates for automatic release)."""
+    d = backend.dialect
+    rows = backend.query(
+        f"""SELECT hostname, port FROM database_instance_downtime
+            WHERE reason = 'lost-in-recovery' AND downtime_active IS NOT NULL
+              AND begin_timestamp <= {d.seconds_ago("?")} AND end_timestamp > {d.now()}""",
+        (seconds,),
+    )
+    return [InstanceKey(str(r["hostname"]), int(r["port"])) for r in rows]

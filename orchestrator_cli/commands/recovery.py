@@ -517,3 +517,45 @@ def graceful_master_takeover(ctx: Context) -> Output:
 )
 def graceful_master_takeover_auto(ctx: Context) -> Output:
     return _graceful(ctx, auto=True)
+
+
+# -- continuous mode -----------------------------------------------------------------------------------------
+
+
+@command(
+    "continuous",
+    "Meta",
+    "Run discovery, failure analysis and automated recovery in the foreground until stopped",
+    target=NO_INSTANCE,
+    access="L",
+    multi_instance=False,
+    flags=("--grab-election", "--duration <90s|30m|3h|2d|1w> (stop after this long; default: run until signalled)"),
+    details=(
+        "Only the node holding the active_node election works; several processes may share a backend.\n"
+        "Automated recovery acts on clusters selected by RecoverMasterClusterFilters /\n"
+        "RecoverIntermediateMasterClusterFilters, never on downtimed instances, not while recoveries are\n"
+        "disabled globally, and not within RecoveryPeriodBlockSeconds of a previous recovery of the\n"
+        "cluster unless acknowledged. SIGTERM or SIGINT stops it cleanly."
+    ),
+)
+def continuous(ctx: Context) -> Output:
+    from orchestrator_cli.commands.progress import note
+    from orchestrator_cli.daemon.continuous import ContinuousMode
+    from orchestrator_cli.errors import UsageError
+    from orchestrator_cli.model.durations import parse_duration
+
+    duration = None
+    if ctx.options.duration:
+        try:
+            duration = float(parse_duration(ctx.options.duration))
+        except ValueError as e:
+            raise UsageError(str(e)) from e
+    mode = ContinuousMode(
+        ctx.config,
+        owner=ctx.options.effective_owner(),
+        grab_election=ctx.options.grab_election,
+        duration=duration,
+        note=lambda text: note(ctx, text),
+    )
+    mode.run()
+    return nothing(data={"Recoveries": [_outcome_json(o) for o in mode.recoveries]})

@@ -1,0 +1,331 @@
+"""Continuous mode: keep the backend fresh, analyse every second, recover automatically.
+
+One process of possibly several sharing a backend. Every second it registers in `node_health` and
+takes part in the `active_node` election (lease 5 s, renewed every second; `--grab-election` takes
+it at once). Only the elected node works:
+
+* discovery (a thread): every instance whose last check is older than InstancePollSeconds is probed
+  again, crawling to new replicas and masters; DiscoverySeeds are added at start;
+* analysis (every second, once the first discovery pass finished): the analysis changelog is kept;
+  an unreachable master gets its replicas re-probed at once (they are the observers that turn it
+  into a dead master); a locked semi-sync hypothesis records the stale coordinates;
+* recovery: each entry with a handler runs in its own worker (one at a time per instance), after a
+  live re-probe of the failed instance and its replicas confirms the analysis. Automated recovery
+  honours Recover*ClusterFilters, the global switch, downtime and anti-flapping (engine.execute);
+* caretaking: expiring downtimes and maintenance locks, releasing `lost-in-recovery` downtimes of
+  instances that replicate again, expiring candidates, node rows, changelog and stale coordinates,
+  acknowledging recoveries of crashed processes.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import signal
+import threading
+import time
+from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
+
+from orchestrator_cli import __version__
+from orchestrator_cli.analysis import Analysis, AnalysisCode
+from orchestrator_cli.backend.connection import Backend
+from orchestrator_cli.errors import OrchestratorError
+from orchestrator_cli.model.keys import InstanceKey
+from orchestrator_cli.mysql.access import TopologyAccess
+from orchestrator_cli.topology.env import TopologyEnv, make_env
+
+log = logging.getLogger("orchestrator.continuous")
+
+TICK_SECONDS = 1.0
+MINUTE = 60.0
+REPROBE_THROTTLE_SECONDS = 1.0
+_OBSERVER_CODES = frozenset(
+    {
+        AnalysisCode.UNREACHABLE_MASTER,
+        AnalysisCode.UNREACHABLE_MASTER_WITH_LAGGING_REPLICAS,
+        AnalysisCode.UNREACHABLE_CO_MASTER,
+        AnalysisCode.UNREACHABLE_INTERMEDIATE_MASTER,
+        AnalysisCode.UNREACHABLE_INTERMEDIATE_MASTER_WITH_LAGGING_REPLICAS,
+        AnalysisCode.ALL_MASTER_REPLICAS_NOT_REPLICATING,
+        AnalysisCode.ALL_MASTER_REPLICAS_NOT_REPLICATING_OR_DEAD,
+    }
+)
+
+Note = Callable[[str], None]
+
+
+class ContinuousMode:
+    """The loop; `run()` returns when stopped (signal, `stop()`, or `duration` elapsed)."""
+
+    def __init__(
+        self,
+        config: Mapping[str, Any],
+        *,
+        owner: str = "orchestrator",
+        grab_election: bool = False,
+        duration: float | None = None,
+        note: Note | None = None,
+    ) -> None:
+        from orchestrator_cli.backend import health
+
+        self.config = config
+        self.owner = owner
+        self.grab = grab_election
+        self.duration = duration
+        self.note = note
+        self.node = health.identity()
+        self.poll = max(1, int(config.get("InstancePollSeconds", 5)))
+        self._stop = threading.Event()
+        self._leader = False
+        self._discovered = threading.Event()
+        self._in_flight: dict[str, Future[None]] = {}
+        self._reprobed: dict[str, float] = {}
+        self._lock = threading.Lock()
+        self.recoveries: list[Any] = []
+
+    # -- life cycle ----------------------------------------------------------------------------------
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    @property
+    def leader(self) -> bool:
+        return self._leader
+
+    def _say(self, text: str) -> None:
+        log.info("%s", text)
+        if self.note is not None:
+            self.note(text)
+
+    def _env(self) -> TopologyEnv:
+        return make_env(Backend(self.config), TopologyAccess(self.config), self.config, self.owner)
+
+    def run(self) -> int:
+        if threading.current_thread() is threading.main_thread():
+            for signum in (signal.SIGTERM, signal.SIGINT):
+                signal.signal(signum, lambda *_: self.stop())
+        env = self._env()
+        started = time.monotonic()
+        workers = ThreadPoolExecutor(max_workers=8, thread_name_prefix="recovery")
+        discovery = threading.Thread(target=self._discovery_loop, name="discovery", daemon=True)
+        discovery.start()
+        last_care, last_minute = 0.0, 0.0
+        try:
+            if self.grab:
+                from orchestrator_cli.backend import recovery as rec
+
+                rec.grab_election(env.backend, self.node)
+                self._say(f"grabbed the election as {self.node[0]}")
+            while not self._stop.is_set():
+                tick = time.monotonic()
+                if self.duration is not None and tick - started >= self.duration:
+                    break
+                self._heartbeat(env)
+                if self._leader and self._discovered.is_set():
+                    self._analyse(env, workers)
+                    if tick - last_care >= self.poll:
+                        last_care = tick
+                        self._caretaking(env)
+                    if tick - last_minute >= MINUTE:
+                        last_minute = tick
+                        self._minutely(env)
+                self._stop.wait(max(0.0, TICK_SECONDS - (time.monotonic() - tick)))
+        finally:
+            self._stop.set()
+            workers.shutdown(wait=True)
+            discovery.join(timeout=10)
+            self._step_down(env)
+            env.access.close()
+            env.backend.close()
+        return 0
+
+    def _heartbeat(self, env: TopologyEnv) -> None:
+        from orchestrator_cli.backend import health
+        from orchestrator_cli.backend import recovery as rec
+
+        try:
+            health.register(env.backend, "ContinuousMode", "continuous", __version__)
+            leader = rec.attempt_election(env.backend, self.node)
+        except OrchestratorError as e:
+            log.error("backend unavailable: %s", e)
+            leader = False
+        if leader != self._leader:
+            self._say("elected: this node runs discovery and recovery" if leader else "not the active node")
+            if not leader:
+                self._discovered.clear()
+        self._leader = leader
+
+    def _step_down(self, env: TopologyEnv) -> None:
+        from orchestrator_cli.backend import recovery as rec
+
+        if self._leader:
+            try:
+                rec.step_down(env.backend, self.node)
+            except OrchestratorError as e:
+                log.warning("could not give up the election: %s", e)
+
+    # -- discovery -----------------------------------------------------------------------------------
+
+    def _discovery_loop(self) -> None:
+        env = self._env()
+        try:
+            while not self._stop.is_set():
+                if self._leader:
+                    try:
+                        self._discovery_pass(env)
+                    except OrchestratorError as e:
+                        log.error("discovery pass failed: %s", e)
+                    else:
+                        self._discovered.set()
+                self._stop.wait(TICK_SECONDS)
+        finally:
+            env.access.close()
+            env.backend.close()
+
+    def _discovery_pass(self, env: TopologyEnv) -> None:
+        from orchestrator_cli.backend import instances
+        from orchestrator_cli.discovery.crawl import crawl
+
+        rows = instances.all_instances(env.backend)
+        known = {InstanceKey(str(r["hostname"]), int(r["port"])) for r in rows}
+        due = [InstanceKey(str(r["hostname"]), int(r["port"])) for r in rows if not int(r.get("is_up_to_date") or 0)]
+        for seed in self.config.get("DiscoverySeeds") or []:
+            try:
+                key = InstanceKey.parse(str(seed), int(self.config.get("DefaultInstancePort", 3306)))
+            except ValueError as e:
+                log.error("DiscoverySeeds: %s", e)
+                continue
+            if key not in known:
+                due.append(key)
+        if due:
+            crawl(due, env.access, env.backend, env.config, follow=True)
+
+    # -- analysis and recovery ------------------------------------------------------------------------
+
+    def _analyse(self, env: TopologyEnv, workers: ThreadPoolExecutor) -> None:
+        from orchestrator_cli.backend import analysis as backend_analysis
+        from orchestrator_cli.recovery.detection import current_analysis
+        from orchestrator_cli.recovery.engine import recovery_kind
+
+        try:
+            entries = current_analysis(env.backend, env.config, include_downtimed=True)
+            changes = [(InstanceKey(a.hostname, a.port), str(a.code)) for a in entries if a.facts.count_replicas > 0]
+            backend_analysis.record_changes(env.backend, changes)
+        except OrchestratorError as e:
+            log.error("analysis failed: %s", e)
+            return
+        random.shuffle(entries)
+        for entry in entries:
+            self._emergent(env, entry)
+            if entry.skippable_due_to_downtime or recovery_kind(entry.code) is None:
+                continue
+            with self._lock:
+                running = self._in_flight.get(entry.key)
+                if running is not None and not running.done():
+                    continue
+                self._in_flight[entry.key] = workers.submit(self._recover, entry)
+
+    def _emergent(self, env: TopologyEnv, entry: Analysis) -> None:
+        """Speed up detection: re-probe the observers of a master that looks unreachable."""
+        from orchestrator_cli.backend import analysis as backend_analysis
+        from orchestrator_cli.recovery.engine import refresh_before_recovery
+
+        key = InstanceKey(entry.hostname, entry.port)
+        if entry.code == AnalysisCode.LOCKED_SEMI_SYNC_MASTER_HYPOTHESIS:
+            backend_analysis.record_stale_coordinates(
+                env.backend, key, entry.facts.binary_log_file, entry.facts.binary_log_pos
+            )
+            return
+        if entry.code not in _OBSERVER_CODES:
+            return
+        now = time.monotonic()
+        if now - self._reprobed.get(entry.key, 0.0) < REPROBE_THROTTLE_SECONDS:
+            return
+        self._reprobed[entry.key] = now
+        try:
+            refresh_before_recovery(env, key)
+        except OrchestratorError as e:
+            log.warning("%s: re-probe failed: %s", key, e)
+
+    def _recover(self, entry: Analysis) -> None:
+        """Confirm the failure with fresh probes, then run the automated recovery."""
+        from orchestrator_cli.recovery.detection import analysis_of
+        from orchestrator_cli.recovery.engine import AUTOMATED, Request, execute, refresh_before_recovery
+
+        env = self._env()
+        key = InstanceKey(entry.hostname, entry.port)
+        try:
+            unreachable = refresh_before_recovery(env, key)
+            confirmed = analysis_of(env.backend, env.config, entry.key, unreachable)
+            if confirmed is None or confirmed.code != entry.code:
+                log.info("%s: %s not confirmed by a fresh probe", key, entry.code)
+                return
+            outcome = execute(env, Request(confirmed, AUTOMATED))
+            if outcome.attempted:
+                self.recoveries.append(outcome)
+                result = f"promoted {outcome.successor}" if outcome.successor else f"failed: {outcome.reason}"
+                self._say(f"recovered {outcome.code} on {key}: {result}")
+            elif outcome.blocked_by is not None:
+                log.warning("%s: %s", key, outcome.reason)
+        except OrchestratorError as e:
+            log.error("%s: recovery of %s failed: %s", key, entry.code, e)
+        finally:
+            env.access.close()
+            env.backend.close()
+
+    # -- caretaking ------------------------------------------------------------------------------------
+
+    def _caretaking(self, env: TopologyEnv) -> None:
+        from orchestrator_cli.backend import downtime, maintenance
+        from orchestrator_cli.backend import recovery as rec
+
+        try:
+            downtime.expire(env.backend)
+            maintenance.release_expired(env.backend)
+            rec.expire(env.backend)
+            self._release_lost_in_recovery(env)
+        except OrchestratorError as e:
+            log.error("caretaking failed: %s", e)
+
+    def _release_lost_in_recovery(self, env: TopologyEnv) -> None:
+        """End the `lost-in-recovery` downtime of an instance that is back: valid and replicating again,
+        or a master that alone claims its cluster alias (spec §3.14)."""
+        from orchestrator_cli.backend import downtime, instances
+        from orchestrator_cli.backend import recovery as rec
+        from orchestrator_cli.model.instance import InstanceView
+
+        aged = rec.aged_lost_in_recovery(env.backend)
+        if not aged:
+            return
+        rows = instances.all_instances(env.backend)
+        by_key = {InstanceKey(str(r["hostname"]), int(r["port"])): r for r in rows}
+        alias_holders: dict[str, int] = {}
+        for r in rows:
+            alias = str(r.get("suggested_cluster_alias") or "")
+            if alias:
+                alias_holders[alias] = alias_holders.get(alias, 0) + 1
+        for key in aged:
+            row = by_key.get(key)
+            if row is None or not int(row.get("is_last_check_valid") or 0):
+                continue
+            alias = str(row.get("suggested_cluster_alias") or "")
+            lone_master = int(row.get("replication_depth") or 0) == 0 and alias and alias_holders.get(alias) == 1
+            if InstanceView(row).replication_running or lone_master:
+                downtime.end(env.backend, key)
+                self._say(f"{key}: lost-in-recovery downtime ended (it is back)")
+
+    def _minutely(self, env: TopologyEnv) -> None:
+        from orchestrator_cli.backend import analysis as backend_analysis
+        from orchestrator_cli.backend import candidates, health
+        from orchestrator_cli.backend import recovery as rec
+
+        try:
+            candidates.expire(env.backend)
+            health.purge(env.backend)
+            backend_analysis.expire_changelog(env.backend)
+            backend_analysis.expire_stale_coordinates(env.backend)
+            rec.acknowledge_crashed(env.backend)
+        except OrchestratorError as e:
+            log.error("caretaking failed: %s", e)

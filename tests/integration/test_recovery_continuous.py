@@ -1,0 +1,104 @@
+"""`continuous` as a real process: it detects a killed master and recovers it, honouring the global switch."""
+
+from __future__ import annotations
+
+import signal
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from orchestrator_cli.sandbox.topology import Sandbox
+from tests.support import ROOT, run_cli
+
+
+@pytest.fixture
+def killed(fresh_sandbox: Sandbox) -> Iterator[Sandbox]:
+    yield fresh_sandbox
+    fresh_sandbox.reset_replication()
+
+
+def start_continuous(config: Path) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "orchestrator_cli", f"--config={config}", "-c", "continuous", "--duration", "5m"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def stop(proc: subprocess.Popen[str]) -> tuple[int, str, str]:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=60)
+    return proc.returncode, out, err
+
+
+def setup(sb: Sandbox, tmp_path: Path) -> tuple[Path, Path]:
+    backend = tmp_path / "orchestrator.sqlite3"
+    config = sb.write_config(
+        tmp_path / "orchestrator.conf.json", backend, InstancePollSeconds=1, RecoverMasterClusterFilters=[".*"]
+    )
+    assert run_cli("-c", "discover", "-i", sb.key(0), config=config).code == 0
+    return config, backend
+
+
+def promoted_with_all_replicas(sb: Sandbox) -> int | None:
+    parents = sb.replication_parents()
+    roots = [i for i, p in parents.items() if p is None]
+    if len(roots) != 1 or roots[0] == 0:
+        return None
+    root = roots[0]
+    return root if all(p == root for i, p in parents.items() if i != root) else None
+
+
+def detections(backend: Path) -> list[str]:
+    with sqlite3.connect(backend) as conn:
+        return [r[0] for r in conn.execute("SELECT analysis FROM topology_failure_detection")]
+
+
+def test_continuous_recovers_a_killed_master(
+    killed: Sandbox, tmp_path: Path, wait_until: Callable[..., object]
+) -> None:
+    sb = killed
+    config, _ = setup(sb, tmp_path)
+    proc = start_continuous(config)
+    try:
+        wait_until(lambda: run_cli("-c", "check-global-recoveries", config=config).code == 0, timeout=30)
+        value = sb.write_row(i=0)
+        sb.wait_replicated()
+        sb.kill(0)
+        promoted = wait_until(lambda: promoted_with_all_replicas(sb), timeout=60, message="automated failover")
+    finally:
+        code, out, err = stop(proc)
+    assert code == 0, err
+    assert out == ""
+    assert sb.count_rows(int(promoted), value) == 1  # type: ignore[call-overload]
+    [recovery] = run_cli("-c", "audit-recovery", "--format", "json", config=config).json()
+    assert recovery["IsSuccessful"] is True
+    assert recovery["SuccessorKey"]["Port"] == sb.ports[int(promoted)]  # type: ignore[call-overload]
+    assert any("(automated)" in s["Message"] for s in recovery["Steps"])
+
+
+def test_continuous_honours_disabled_recoveries(
+    killed: Sandbox, tmp_path: Path, wait_until: Callable[..., object]
+) -> None:
+    sb = killed
+    config, backend = setup(sb, tmp_path)
+    assert run_cli("-c", "disable-global-recoveries", config=config).code == 0
+    proc = start_continuous(config)
+    try:
+        sb.kill(0)
+        wait_until(lambda: "DeadMaster" in detections(backend), timeout=60, message="detection")
+        # the detection was evaluated and refused by the global switch: nothing changed
+        assert {i: p for i, p in sb.replication_parents().items()} == {1: 0, 2: 0, 3: 0}
+        assert run_cli("-c", "audit-recovery", config=config).lines == []
+        assert run_cli("-c", "enable-global-recoveries", config=config).code == 0
+        wait_until(lambda: promoted_with_all_replicas(sb), timeout=60, message="failover once enabled")
+    finally:
+        code, _, err = stop(proc)
+    assert code == 0, err
