@@ -28,6 +28,10 @@ from orchestrator_cli.topology.rules import can_replicate_from
 UNKNOWN_LOG_FILE = "orchestrator-unknown-log-file"
 
 
+class CoordinatesMoved(TopologyError):
+    """The replica executed more events while being stopped: recorded equivalences no longer apply."""
+
+
 @dataclass(frozen=True)
 class Moved:
     """What a successful move did: `instance` now replicates from `master`, by `method`."""
@@ -189,7 +193,7 @@ def move_equivalent_within(op: Operation, instance: Live, other: Live, coords: C
     op.stop(instance.key)
     now = op.status(instance.key)
     if not op.env.noop and now.exec_coordinates != instance.status.exec_coordinates:
-        raise TopologyError(
+        raise CoordinatesMoved(
             f"{instance.key} executed past {coordinates(*instance.status.exec_coordinates)} while stopping; "
             "its equivalent coordinates no longer apply"
         )

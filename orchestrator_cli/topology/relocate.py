@@ -116,8 +116,14 @@ def relocate_within(op: Operation, instance_key: InstanceKey, target_key: Instan
         moves.repoint_within(op, instance, target)
     elif plan.method == "equivalence":
         assert plan.coords is not None
-        moves.move_equivalent_within(op, instance, target, plan.coords)
-    else:
+        try:
+            moves.move_equivalent_within(op, instance, target, plan.coords)
+            return plan
+        except moves.CoordinatesMoved as e:
+            log.info("%s; relocating by file:pos instead", e)
+        plan = plan_relocation(instance, target, lambda: ancestry.upstream(env, instance), target_chain)
+        op.method = plan.describe()
+    if plan.method == "file:pos":
         previous: InstanceKey | None = None
         for step in plan.steps:
             current = op.read(instance.key)
