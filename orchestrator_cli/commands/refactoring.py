@@ -35,16 +35,17 @@ def _env(ctx: Context) -> TopologyEnv:
     return env
 
 
-def _noop_output(ctx: Context) -> Output:
-    """`--noop`: the statements the command would have sent, in order, each after its server's key."""
-    statements = [(str(key), _PASSWORD.sub(r"\1'********'", sql)) for key, sql in ctx.topology.noop_statements]
+def _run(ctx: Context, action: Callable[[TopologyEnv], Output]) -> Output:
+    """Run `action`; under `--noop` show instead the statements it would have sent, each after its server's key."""
+    recorded = ctx.topology.noop_statements
+    before = len(recorded)
+    out = action(_env(ctx))
+    if not ctx.options.noop:
+        return out
+    statements = [(str(key), _PASSWORD.sub(r"\1'********'", sql)) for key, sql in recorded[before:]]
+    del recorded[before:]  # several -i tokens share one access object
     data = {"Noop": True, "Statements": [{"Key": key, "Statement": sql} for key, sql in statements]}
     return Output(lines=[f"{key}: {sql}" for key, sql in statements], data=data)
-
-
-def _run(ctx: Context, action: Callable[[TopologyEnv], Output]) -> Output:
-    out = action(_env(ctx))
-    return _noop_output(ctx) if ctx.options.noop else out
 
 
 def _moved(result: Moved) -> Output:
