@@ -30,9 +30,15 @@ class CrawlResult:
     probed: dict[InstanceKey, ProbeResult] = field(default_factory=dict)
     failed: dict[InstanceKey, str] = field(default_factory=dict)
     aliases: dict[InstanceKey, InstanceKey] = field(default_factory=dict)  # probed-as -> resolved key
+    hostnames: dict[str, str] = field(default_factory=dict)  # host name as reached -> MySQLHostnameResolveMethod's
 
     def resolved(self, key: InstanceKey) -> InstanceKey:
-        return self.aliases.get(key, key)
+        """The key a server is known by: probed keys by what the probe found, other keys (a replica's
+        Master_Host, SHOW SLAVE HOSTS entries) by the host name mappings learned so far."""
+        if key in self.aliases:
+            return self.aliases[key]
+        host = self.hostnames.get(key.hostname)
+        return InstanceKey(host, key.port) if host else key
 
 
 def crawl(
@@ -50,6 +56,8 @@ def crawl(
     workers = max(1, min(int(config.get("DiscoveryMaxConcurrency", 300)), 32))
     seen: set[InstanceKey] = set()
     pending: dict[Future[ProbeResult], InstanceKey] = {}
+    if str(config.get("MySQLHostnameResolveMethod", "")).lower() != "none":
+        result.hostnames.update({str(r["hostname"]): str(r["resolved_hostname"]) for r in hostnames.resolves(backend)})
 
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="probe") as pool:
 
@@ -74,6 +82,8 @@ def crawl(
                     else:
                         result.probed[res.key] = res
                         result.aliases[key] = res.key
+                        if res.probed_as.hostname != res.key.hostname:
+                            result.hostnames[res.probed_as.hostname] = res.key.hostname
                         seen.add(res.key)
                         if follow:
                             for replica in res.replica_keys:
@@ -112,8 +122,9 @@ def _known_members(backend: Backend, result: CrawlResult, seen: set[InstanceKey]
 def _finish(result: CrawlResult, backend: Backend, config: Mapping[str, Any]) -> None:
     """Derive cluster facts over the whole graph, then write everything in one transaction."""
     rows = {k: r.row for k, r in result.probed.items()}
+    _resolve_references(result, rows)
     known: dict[InstanceKey, Mapping[str, Any]] = {}
-    for key in {r.master_key for r in result.probed.values() if r.master_key} - set(rows):
+    for key in {result.resolved(r.master_key) for r in result.probed.values() if r.master_key} - set(rows):
         row = instances.read_instance(backend, key)
         if row:
             known[key] = row
@@ -156,6 +167,19 @@ def _finish(result: CrawlResult, backend: Backend, config: Mapping[str, Any]) ->
     _errant_gtids(result, rows)
     _aliases(result, rows, backend, config)
     _write(result, rows, backend, config)
+
+
+def _resolve_references(result: CrawlResult, rows: dict[InstanceKey, dict[str, Any]]) -> None:
+    """Store masters and replicas under the names their own probes resolved to, as the original's
+    hostname cache does: a replica's Master_Host 127.0.0.1 names the master row `db1` when the
+    master's @@hostname is db1, or replicas would point at a row that does not exist."""
+    for key, row in rows.items():
+        res = result.probed[key]
+        if res.master_key:
+            master = result.resolved(res.master_key)
+            row["master_host"], row["master_port"] = master.hostname, master.port
+        replicas = [result.resolved(k) for k in res.replica_keys]
+        row["slave_hosts"] = [{"Hostname": k.hostname, "Port": k.port} for k in replicas]
 
 
 def _errant_gtids(result: CrawlResult, rows: dict[InstanceKey, dict[str, Any]]) -> None:
@@ -208,7 +232,7 @@ def _write(
                 instances.record_failed_check(backend, key, partial=False)
         for res in result.probed.values():
             if res.master_key and result.resolved(res.master_key) not in rows:
-                _ensure_minimal_row(backend, res.master_key)
+                _ensure_minimal_row(backend, result.resolved(res.master_key))
             if res.promotion_rule in CLI_RULES:
                 candidates.register(backend, res.key, res.promotion_rule)
             if res.detected_domain:

@@ -332,6 +332,34 @@ def test_processlist_replica_discovery_assumes_the_masters_port(star: Sandbox, t
     assert run_cli("-c", "which-replicas", "-i", star.key(0), config=config).lines == [star.key(1)]
 
 
+def test_hostname_resolve_method_names_rows_by_hostname(star: Sandbox, tmp_path: Path) -> None:
+    """With MySQLHostnameResolveMethod @@hostname, servers reached as 127.0.0.1 are stored under
+    their own @@hostname, and so are the references to them (Master_Host, SHOW SLAVE HOSTS)."""
+    hostname = str(star.query(0, "SELECT @@GLOBAL.hostname AS h")[0]["h"])
+    if hostname in ("", "127.0.0.1"):
+        pytest.skip("the servers report no host name different from the address used to reach them")
+    config = _config(star, tmp_path, MySQLHostnameResolveMethod="@@hostname")
+    result = run_cli("-c", "discover", "-i", star.key(1), config=config)
+    named = {i: f"{hostname}:{port}" for i, port in enumerate(star.ports)}
+    assert (result.code, result.out) == (0, f"{named[1]}\n"), result.err
+    rows = _instance_rows(config)
+    assert set(rows) == set(named.values())
+    for i in (1, 2, 3):
+        assert (rows[named[i]]["master_host"], rows[named[i]]["master_port"]) == (hostname, star.ports[0])
+        assert rows[named[i]]["cluster_name"] == named[0]
+    listed = {f"{h['Hostname']}:{h['Port']}" for h in json.loads(rows[named[0]]["slave_hosts"])}
+    assert listed == {named[1], named[2], named[3]}
+    assert _sqlite_rows(config, "SELECT hostname, resolved_hostname FROM hostname_resolve") == [
+        {"hostname": "127.0.0.1", "resolved_hostname": hostname}
+    ]
+    assert run_cli("-c", "which-replicas", "-i", named[0], config=config).lines == _by_port(
+        [named[1], named[2], named[3]]
+    )
+    topology = run_cli("-c", "topology", "-i", named[2], config=config).lines
+    assert [line.split()[-2] for line in topology[1:]] == _by_port([named[1], named[2], named[3]])
+    assert topology[0].startswith(f"{named[0]} ")
+
+
 def test_ignore_hostname_filters_skip_the_master(star: Sandbox, tmp_path: Path) -> None:
     config = _config(star, tmp_path, DiscoveryIgnoreMasterHostnameFilters=[f":{star.ports[0]}$"])
     result = run_cli("-c", "discover", "-i", star.key(1), config=config)
