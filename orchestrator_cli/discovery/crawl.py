@@ -141,30 +141,43 @@ def _finish(result: CrawlResult, backend: Backend, config: Mapping[str, Any]) ->
     for key, row in rows.items():
         chain = [key]
         cursor = master_of(key)
-        co_master = False
-        while cursor is not None and cursor not in chain and len(chain) < 64:
+        while cursor is not None and cursor not in chain and cursor in rows and len(chain) < 64:
             chain.append(cursor)
             cursor = master_of(cursor)
+        anchor = known.get(cursor) if cursor is not None and cursor not in rows else None
+        if anchor is not None and cursor is not None:
+            # The chain continues in the backend: inherit from the last known row instead of walking it.
+            chain.append(cursor)
+            beyond = master_of(cursor)
+            cursor = beyond if beyond in chain else None
+        elif cursor is not None and cursor not in chain:
+            chain.append(cursor)  # a master we could not reach and have no row for: it is the root
+            cursor = None
         if cursor is not None and cursor in chain:
             # A cycle: the members of the loop are co-masters; the smallest key names the cluster.
             loop = chain[chain.index(cursor) :]
             root = min(loop)
             co_master = key in loop
-            depth = 0 if key == root else (chain.index(root) if root in chain else 1)
+            depth = 0 if key == root else 1
             cluster = str(root)
+            prefix = ""
+        elif anchor is not None:
+            co_master = False
+            depth = int(anchor.get("replication_depth") or 0) + len(chain) - 1
+            cluster = str(anchor.get("cluster_name") or chain[-1])
+            prefix = str(anchor.get("ancestry_uuid") or "")
         else:
-            root = chain[-1]
+            co_master = False
             depth = len(chain) - 1
-            cluster = str(root)
-            if root not in rows and root in known and known[root].get("cluster_name"):
-                cluster = str(known[root]["cluster_name"])
+            cluster = str(chain[-1])
+            prefix = ""
         row["cluster_name"] = cluster
         row["replication_depth"] = depth
         row["is_co_master"] = int(co_master)
-        row["ancestry_uuid"] = ",".join(
-            str(rows[k]["server_uuid"]) for k in reversed(chain) if k in rows and rows[k].get("server_uuid")
-        )
-    _errant_gtids(result, rows)
+        own = [str(rows[k]["server_uuid"]) for k in reversed(chain) if k in rows and rows[k].get("server_uuid")]
+        row["ancestry_uuid"] = ",".join(u for u in [prefix, *own] if u)
+    master_rows = {**known, **rows}
+    _errant_gtids(result, rows, master_rows)
     _aliases(result, rows, backend, config)
     _write(result, rows, backend, config)
 
@@ -182,12 +195,15 @@ def _resolve_references(result: CrawlResult, rows: dict[InstanceKey, dict[str, A
         row["slave_hosts"] = [{"Hostname": k.hostname, "Port": k.port} for k in replicas]
 
 
-def _errant_gtids(result: CrawlResult, rows: dict[InstanceKey, dict[str, Any]]) -> None:
+def _errant_gtids(
+    result: CrawlResult, rows: dict[InstanceKey, dict[str, Any]], masters: Mapping[InstanceKey, Mapping[str, Any]]
+) -> None:
+    """Oracle GTID only; the master's set comes from this crawl or, when it was not probed, the backend."""
     from orchestrator_cli.model.gtid import errant
 
     for key, row in rows.items():
         master = result.probed[key].master_key
-        master_row = rows.get(result.resolved(master)) if master else None
+        master_row = masters.get(result.resolved(master)) if master else None
         if not master_row or not row["executed_gtid_set"] or not master_row["executed_gtid_set"]:
             continue
         try:
