@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -181,3 +182,18 @@ def test_wiped_slave_position_is_repaired_from_the_binary_log(cluster: Cluster) 
     statements = [r["message"] for r in cluster.audit("topology-statement") if r["port"] == sandbox.ports[3]]
     assert any(s.startswith("SET GLOBAL gtid_slave_pos = '0-") for s in statements), statements
     cluster.assert_topology({0: None, 1: 0, 2: 0, 3: 2})
+
+
+@pytest.mark.mysql_backend
+def test_relocate_with_the_mysql_backend(
+    fresh_sandbox: Sandbox, tmp_path: Path, mysql_backend_db: dict[str, Any]
+) -> None:
+    cluster = Cluster(fresh_sandbox, tmp_path, **mysql_backend_db)
+    cluster.discover()
+    k = cluster.key
+    assert cluster.ok("-c", "relocate", "-i", k(3), "-d", k(1)).lines == [f"{k(3)}<{k(1)}"]
+    cluster.assert_topology({0: None, 1: 0, 2: 0, 3: 1})
+    assert cluster.ok("-c", "relocate", "-i", k(3), "-d", k(0)).lines == [f"{k(3)}<{k(0)}"]
+    assert cluster.audit("relocate")[0]["message"] == f"relocated {k(3)} below {k(0)} via gtid"
+    assert cluster.maintenance_rows() == []
+    cluster.assert_topology(STAR)
