@@ -2,9 +2,9 @@
 
 Starts a 4-server MariaDB sandbox, writes a SQLite-backed config, discovers the sandbox once, then
 runs each command N times per executable and prints the median and 90th-percentile wall time, the
-median CPU time (user + system, the steadier number on a busy machine) and the peak RSS (from
-`os.wait4`, which reports the child together with any process it waited for, so a bootloader that
-forks the real interpreter is measured whole).
+median CPU time (user + system, the steadier number on a busy machine) and the peak RSS (GNU time's
+%M, which covers the child and what it waited for, so a bootloader that forks the real interpreter
+is measured whole).
 
     .venv/bin/python bench/cli_latency.py                    # pip entry point, and dist/orchestrator if built
     .venv/bin/python bench/cli_latency.py --runs 50 --exe /usr/bin/orchestrator
@@ -34,6 +34,7 @@ from orchestrator_cli.sandbox.topology import Sandbox  # noqa: E402  (needs the 
 TARGET_MS = 70.0
 TARGET_MIB = 60.0
 CRON_COMMANDS = ("register-candidate", "begin-downtime")
+GNU_TIME = os.access("/usr/bin/time", os.X_OK)
 
 
 @dataclass
@@ -68,10 +69,19 @@ class Row:
 
 
 def run_once(argv: list[str], cwd: Path, env: dict[str, str]) -> Sample:
-    """One run; fails loudly so a broken command is never reported as fast."""
-    with tempfile.TemporaryFile() as err:
+    """One run; fails loudly so a broken command is never reported as fast.
+
+    Peak RSS comes from GNU time (`/usr/bin/time -f %M`) when installed: the kernel carries a
+    process's RSS high-water mark across exec, so a child forked straight from this (large) Python
+    process would report at least this process's own RSS. CPU time is from `os.wait4` and includes
+    everything the child waited for.
+    """
+    with tempfile.NamedTemporaryFile() as rss_file, tempfile.TemporaryFile() as err:
+        command = ["/usr/bin/time", "-f", "%M", "-o", rss_file.name, *argv] if GNU_TIME else argv
         started = time.perf_counter()
-        proc = subprocess.Popen(argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err)
+        proc = subprocess.Popen(
+            command, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err
+        )
         _, status, usage = os.wait4(proc.pid, 0)
         elapsed = time.perf_counter() - started
         proc.returncode = os.waitstatus_to_exitcode(status)
@@ -80,7 +90,8 @@ def run_once(argv: list[str], cwd: Path, env: dict[str, str]) -> Sample:
             raise SystemExit(
                 f"{' '.join(argv)} exited {proc.returncode}: {err.read().decode(errors='replace').strip()}"
             )
-    return Sample(elapsed, usage.ru_utime + usage.ru_stime, usage.ru_maxrss)
+        max_rss_kib = int(Path(rss_file.name).read_text().split()[-1]) if GNU_TIME else usage.ru_maxrss
+    return Sample(elapsed, usage.ru_utime + usage.ru_stime, max_rss_kib)
 
 
 def command_args(command: str, sandbox: Sandbox) -> list[str]:
@@ -148,7 +159,7 @@ def main() -> int:
     args = parser.parse_args()
     if args.runs < 1:
         parser.error("--runs must be at least 1")
-    executables = {exe: exe for exe in args.exe} or default_executables()
+    executables = {exe: os.path.abspath(exe) for exe in args.exe} or default_executables()
     if not executables:
         parser.error("no orchestrator executable found; pass --exe")
     commands = [c.strip() for c in args.commands.split(",") if c.strip()]
@@ -159,13 +170,18 @@ def main() -> int:
         env = {"PATH": "/usr/bin:/bin", "HOME": tmp, "LANG": "C.UTF-8"}
         rows: list[Row] = []
         load_before = f"{os.getloadavg()[0]:.2f}"
-        for label, exe in executables.items():
-            config = sb.write_config(Path(tmp) / f"{len(rows)}.conf.json", Path(tmp) / f"{len(rows)}.sqlite3")
-            base = [exe, "--config", str(config)]
-            run_once(base + command_args("discover", sb), workdir, env)  # deploys the schema, fills the backend
-            for command in commands:
-                samples = [run_once(base + command_args(command, sb), workdir, env) for _ in range(args.runs)]
-                rows.append(Row(command, label, samples))
+        bases: dict[str, list[str]] = {}
+        for index, (label, exe) in enumerate(executables.items()):
+            config = sb.write_config(Path(tmp) / f"{index}.conf.json", Path(tmp) / f"{index}.sqlite3")
+            bases[label] = [exe, "--config", str(config)]
+            run_once(bases[label] + command_args("discover", sb), workdir, env)  # deploys the schema, fills it
+        for command in commands:
+            # Round-robin over the executables, so a burst of load elsewhere hits them alike.
+            samples: dict[str, list[Sample]] = {label: [] for label in bases}
+            for _ in range(args.runs):
+                for label, base in bases.items():
+                    samples[label].append(run_once(base + command_args(command, sb), workdir, env))
+            rows += [Row(command, label, taken) for label, taken in samples.items()]
 
         print(f"{args.runs} runs each; sandbox of 4 MariaDB servers; SQLite backend; cwd {workdir}")
         print(f"load average before the runs: {load_before}; after: {os.getloadavg()[0]:.2f}")

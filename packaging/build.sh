@@ -6,13 +6,14 @@
 #   packaging/build.sh --out DIR --no-deb    # only the executable, into DIR
 #
 # Environment: PYTHON (default python3; needs pip, and 3.11 to match Debian 12's /usr/bin/python3),
-# SHEBANG (zipapp interpreter line, default /usr/bin/python3), SOURCE_DATE_EPOCH (dated man page).
+# SHEBANG (zipapp interpreter line, default "/usr/bin/python3 -IS": isolated from PYTHON* variables
+# and user site-packages, no site import; the bundle needs neither), SOURCE_DATE_EPOCH (dated man page).
 # See packaging/README.md for why the zipapp is the default.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 PYTHON="${PYTHON:-python3}"
-SHEBANG="${SHEBANG:-/usr/bin/python3}"
+SHEBANG="${SHEBANG:-/usr/bin/python3 -IS}"
 BUNDLE="zipapp"
 OUT="$ROOT/dist"
 BUILD_DEB=1
@@ -65,6 +66,10 @@ fi
 # schema, whose Cython speed-ups have pure-Python twins: no compiled code is needed, so the bundle
 # runs on any architecture and zipimport can load all of it without extracting anything.
 rm -rf "$APP/bin" "$APP/mysql/vendor" "$APP/mysqlx" "$APP/orchestrator_cli/sandbox"
+# SQLAlchemy's test harness and the dialects of other databases are loaded only when asked for by
+# name; leaving them out makes the archive's directory (read by zipimport at every start) smaller.
+rm -rf "$APP/sqlalchemy/testing" "$APP/sqlalchemy/dialects/postgresql" "$APP/sqlalchemy/dialects/mssql" \
+  "$APP/sqlalchemy/dialects/oracle"
 find "$APP" \( -name '*.so' -o -name '*.so.*' -o -name '*.pyi' -o -name '*.pxd' -o -name '*.pyx' \) -delete
 find "$APP" -name __pycache__ -prune -exec rm -rf {} +
 

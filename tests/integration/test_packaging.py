@@ -3,6 +3,7 @@ from an empty directory, with `env -i PATH=/usr/bin:/bin`, no virtualenv anywher
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -11,6 +12,7 @@ import sys
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -114,6 +116,20 @@ def test_discover_and_topology_on_the_sandbox(
     lines = tree.stdout.splitlines()
     assert lines[0].startswith(master + " ")
     assert sorted(line.split()[1] for line in lines[1:]) == sorted(sandbox.keys[1:])
+
+
+def test_mysql_backend_schema_deploy_and_hints(build: Build, mysql_backend_db: dict[str, Any], tmp_path: Path) -> None:
+    """The MySQL backend path from the bundle: SQLAlchemy's MySQL dialect over pure-Python mysql-connector."""
+    config = tmp_path / "orchestrator.conf.json"
+    config.write_text(json.dumps(mysql_backend_db))
+    deployed = run_clean(build.executable, "--config", str(config), "-c", "redeploy-internal-db", cwd=tmp_path)
+    assert deployed.returncode == 0, deployed.stderr
+    key = "db1.example.com:3306"
+    args = ["--config", str(config), "-c", "register-candidate", "-i", key, "--promotion-rule", "prefer_not"]
+    registered = run_clean(build.executable, *args, cwd=tmp_path)
+    assert registered.returncode == 0 and registered.stdout.strip() == key, registered.stderr
+    rules = run_clean(build.executable, "--config", str(config), "-c", "bulk-promotion-rules", cwd=tmp_path)
+    assert rules.returncode == 0 and rules.stdout.splitlines() == [f"{key} prefer_not"], rules.stderr
 
 
 def test_cron_path_imports_no_heavy_library(build: Build, tmp_path: Path) -> None:
