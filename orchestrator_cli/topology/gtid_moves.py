@@ -18,7 +18,7 @@ from orchestrator_cli.errors import TopologyError, UnsafeOperationError
 from orchestrator_cli.model.gtid import MariadbGtidPosition, OracleGtidSet, purged_missing
 from orchestrator_cli.mysql import flavor as fl
 from orchestrator_cli.topology.ancestry import Hop
-from orchestrator_cli.topology.operation import POLL_SECONDS, Operation
+from orchestrator_cli.topology.operation import Operation, pause
 from orchestrator_cli.topology.primitives import Live
 
 log = logging.getLogger("orchestrator.topology")
@@ -168,7 +168,8 @@ def _server_id(live: Live) -> int:
 def _wait_source_holds(op: Operation, source: Live, position: str, own_server_id: int) -> None:
     """A source that lags behind the stopped replica gets a bounded time to catch up."""
     timeout = op.config_seconds("ReasonableMaintenanceReplicationLagSeconds", 20)
-    deadline = time.monotonic() + timeout
+    started = time.monotonic()
+    deadline = started + timeout
     server = op.env.server(source.key)
     while True:
         binlog = server.gtid_facts().gtid_binlog_pos
@@ -179,4 +180,4 @@ def _wait_source_holds(op: Operation, source: Live, position: str, own_server_id
             raise UnsafeOperationError(f"{source.key} cannot serve {op.subject}: {'; '.join(blockers)}")
         if time.monotonic() > deadline:
             raise TopologyError(f"{source.key} did not catch up with {op.subject} within {timeout:g}s: {blockers[0]}")
-        time.sleep(POLL_SECONDS)
+        pause(started)

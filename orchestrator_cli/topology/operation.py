@@ -33,6 +33,13 @@ StepObserver = Callable[[str, InstanceKey], None]
 STEP_OBSERVERS: list[StepObserver] = []
 
 POLL_SECONDS = 0.01
+
+
+def pause(started: float) -> None:
+    """Poll interval: 2 ms while a local server usually answers, 10 ms once it takes longer."""
+    time.sleep(0.002 if time.monotonic() - started < 0.05 else POLL_SECONDS)
+
+
 START_TIMEOUT_SECONDS = 5.0
 # IO-thread errors that will not go away by waiting: binlog position unavailable, fatal replication
 # error (e.g. equal server ids), cannot connect, unknown host, access denied.
@@ -69,7 +76,8 @@ def start_and_verify(env: TopologyEnv, key: InstanceKey, timeout: float = START_
     server.change(server.flavor.start_replica())
     if env.noop:
         return
-    deadline = time.monotonic() + timeout
+    started = time.monotonic()
+    deadline = started + timeout
     while True:
         status = server.replica_status()
         if status.replication_running:
@@ -81,7 +89,7 @@ def start_and_verify(env: TopologyEnv, key: InstanceKey, timeout: float = START_
         if time.monotonic() > deadline:
             why = status.last_io_error or status.last_sql_error or "threads not running"
             raise TopologyError(f"{key}: replication did not start within {timeout:g}s: {why}")
-        time.sleep(POLL_SECONDS)
+        pause(started)
 
 
 class Operation:
@@ -181,15 +189,15 @@ class Operation:
 
     def _drain(self, key: InstanceKey) -> None:
         timeout = self.config_seconds("ReasonableMaintenanceReplicationLagSeconds", 20)
-        deadline = time.monotonic() + timeout
+        started = time.monotonic()
         while True:
             status = self.status(key)
             if status.sql_delay or not status.sql_running or status.exec_coordinates == status.read_coordinates:
                 return
-            if time.monotonic() > deadline:
+            if time.monotonic() - started > timeout:
                 log.warning("%s: SQL thread did not apply its relay log within %gs", key, timeout)
                 return
-            time.sleep(POLL_SECONDS)
+            pause(started)
 
     def start_until(self, key: InstanceKey, target: Coordinates) -> None:
         """Roll a stopped replica forward to exactly `target` (its master's coordinates), then stop it."""
@@ -222,7 +230,7 @@ class Operation:
                 raise TopologyError(f"{key}: SQL thread stopped at {now} before reaching {goal}")
             if elapsed > timeout:
                 raise TopologyError(f"{key}: did not reach {goal} within {timeout:g}s (at {now})")
-            time.sleep(POLL_SECONDS)
+            pause(started)
 
     def change_master(
         self,
