@@ -69,10 +69,9 @@ def exists(backend: Backend, key: InstanceKey) -> bool:
 
 
 def fuzzy_matches(backend: Backend, key: InstanceKey) -> list[InstanceKey]:
-    pattern = key.hostname.replace("!", "!!").replace("%", "!%").replace("_", "!_")  # `_` is common in names
     rows = backend.query(
         "SELECT hostname, port FROM database_instance WHERE hostname LIKE ? ESCAPE '!' AND port = ? ORDER BY hostname",
-        (f"%{pattern}%", key.port),
+        (_like_literal(key.hostname), key.port),
     )
     return [InstanceKey(r["hostname"], int(r["port"])) for r in rows]
 
@@ -85,13 +84,17 @@ def read_where(backend: Backend, where: str, params: Sequence[Any] = (), order: 
     return backend.query(_select(backend, where, order), params)
 
 
+# How the original lists instances (all-instances, find, search): depth, most replicas, cluster, host, port.
+TOPOLOGY_ORDER = "ORDER BY di.replication_depth, di.num_slave_hosts DESC, di.cluster_name, di.hostname, di.port"
+
+
+def _like_literal(text: str) -> str:
+    """`%text%` for `LIKE ? ESCAPE '!'`: the text matches literally (host names often contain `_`)."""
+    return "%" + text.replace("!", "!!").replace("%", "!%").replace("_", "!_") + "%"
+
+
 def all_instances(backend: Backend) -> list[Row]:
-    """Ordered as the original lists them: depth, then most replicas, then cluster, host, port."""
-    return read_where(
-        backend,
-        "1 = 1",
-        order="ORDER BY di.replication_depth, di.num_slave_hosts DESC, di.cluster_name, di.hostname, di.port",
-    )
+    return read_where(backend, "1 = 1", order=TOPOLOGY_ORDER)
 
 
 def cluster_instances(backend: Backend, cluster_name: str) -> list[Row]:
@@ -108,15 +111,21 @@ def replicas_of(backend: Backend, key: InstanceKey) -> list[Row]:
 
 
 def search(backend: Backend, text: str) -> list[Row]:
-    like = f"%{text}%"
+    """Substring of host, cluster, version, version comment, host:port or suggested alias; exact id or port."""
+    text = text.strip()
+    like = _like_literal(text)
     concat = "(di.hostname || ':' || di.port)" if backend.is_sqlite else "CONCAT(di.hostname, ':', di.port)"
+    matches = " OR ".join(
+        f"{column} LIKE ? ESCAPE '!'"
+        for column in (
+            "di.hostname", "di.cluster_name", "di.version", "di.version_comment", concat, "di.suggested_cluster_alias"
+        )
+    )  # fmt: skip
     return read_where(
         backend,
-        f"""di.hostname LIKE ? OR di.cluster_name LIKE ? OR di.version LIKE ? OR di.version_comment LIKE ?
-            OR {concat} LIKE ? OR di.suggested_cluster_alias LIKE ? OR CAST(di.server_id AS CHAR) = ?
-            OR CAST(di.port AS CHAR) = ?""",
+        f"{matches} OR CAST(di.server_id AS CHAR) = ? OR CAST(di.port AS CHAR) = ?",
         (like, like, like, like, like, like, text, text),
-        "ORDER BY di.cluster_name, di.hostname, di.port",
+        TOPOLOGY_ORDER,
     )
 
 

@@ -37,11 +37,7 @@ def find(ctx: Context) -> Output:
         regex = re.compile(pattern)
     except re.error as e:
         raise UsageError(f"invalid --pattern {pattern!r}: {e}") from e
-    rows = [
-        r
-        for r in instances.read_where(ctx.backend, "1 = 1", order="ORDER BY di.hostname, di.port")
-        if regex.search(f"{r['hostname']}:{r['port']}")
-    ]
+    rows = [r for r in instances.all_instances(ctx.backend) if regex.search(f"{r['hostname']}:{r['port']}")]
     return _keys(rows)
 
 

@@ -27,6 +27,8 @@ TOPOLOGY = [
     "- testhost:22297   [unknown,unchecked,5.6.28-log,rw,STATEMENT,>>,P-GTID]",
 ]
 ALL_KEYS = [f"{HOST}:{p}" for p in PORTS]
+# how all-instances, find and search list them: depth, most replicas first, cluster, host, port
+TOPOLOGY_ORDER = [f"{HOST}:{p}" for p in (22293, 22294, 22296, 22297, 22295)]
 
 
 def key(port: int) -> str:
@@ -301,7 +303,7 @@ def test_fuzzy_match_treats_underscore_literally(fx: OriginalFixture) -> None:
 
 def test_all_and_bulk_instances(fx: OriginalFixture) -> None:
     # depth, then replica count descending, then cluster, host, port
-    assert ok(fx, "-c", "all-instances") == [key(22293), key(22294), key(22296), key(22297), key(22295)]
+    assert ok(fx, "-c", "all-instances") == TOPOLOGY_ORDER
     assert ok(fx, "-c", "bulk-instances") == ALL_KEYS
     assert ok(fx, "-c", "all-clusters-masters") == [MASTER]
 
@@ -370,14 +372,22 @@ def test_can_replicate_from_unknown_instance_fails(fx: OriginalFixture) -> None:
 
 def test_search(fx: OriginalFixture) -> None:
     assert ok(fx, "-c", "search", "--pattern", "22295") == [key(22295)]
-    assert ok(fx, "-c", "search", "--pattern", "testhost") == ALL_KEYS
-    assert ok(fx, "-c", "search", "--pattern", "5.6.28-log") == [key(p) for p in PORTS if p != 22296]
+    assert ok(fx, "-c", "search", "--pattern", "testhost") == TOPOLOGY_ORDER
+    assert ok(fx, "-c", "search", "--pattern", " 5.6.28-log ") == [k for k in TOPOLOGY_ORDER if k != key(22296)]
     assert ok(fx, "-c", "search", "--pattern", "103") == [key(22296)]  # exact server_id
+    assert ok(fx, "-c", "search", "--pattern", "Community") == TOPOLOGY_ORDER  # version comment
     assert ok(fx, "-c", "search", "--pattern", "nosuchthing") == []
+
+
+def test_search_text_is_literal(fx: OriginalFixture) -> None:
+    fx.execute("UPDATE database_instance SET hostname = 'test_host' WHERE port = 22297")
+    assert ok(fx, "-c", "search", "--pattern", "t_h") == [key(22297).replace("testhost", "test_host")]
+    assert ok(fx, "-c", "search", "--pattern", "%") == []
 
 
 def test_find(fx: OriginalFixture) -> None:
     assert ok(fx, "-c", "find", "--pattern", "2229[45]$") == [key(22294), key(22295)]
+    assert ok(fx, "-c", "find", "--pattern", "^testhost:") == TOPOLOGY_ORDER
     assert ok(fx, "-c", "find", "--pattern", "^other") == []
 
 
