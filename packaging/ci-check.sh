@@ -67,10 +67,19 @@ else
   check "dpkg -i $(basename "$DEB")" dpkg --force-confdef --force-confold -i "$DEB"
   check "orchestrator --version" in_clean_dir orchestrator --version
   check "orchestrator help lists relocate" bash -c 'cd / && env -i PATH=/usr/bin:/bin orchestrator help | grep -q "relocate"'
-  check "man orchestrator" bash -c 'MANPAGER=cat MANWIDTH=100 man orchestrator 2>/dev/null | grep -q "register-candidate"'
+  if command -v man >/dev/null 2>&1; then
+    check "man orchestrator" bash -c 'MANPAGER=cat MANWIDTH=100 man orchestrator 2>/dev/null | grep -q "register-candidate"'
+  else
+    skip "man orchestrator (man-db is not installed)"
+  fi
   check "bash completion of -c rel" bash -c \
     'source /usr/share/bash-completion/completions/orchestrator; COMP_WORDS=(orchestrator -c rel); COMP_CWORD=2;
      _orchestrator; printf "%s\n" "${COMPREPLY[@]}" | grep -qx relocate'
+  if command -v zsh >/dev/null 2>&1; then
+    check "zsh -n on the zsh completion" zsh -n /usr/share/zsh/vendor-completions/_orchestrator
+  else
+    skip "zsh completion syntax (zsh is not installed)"
+  fi
   check "register-candidate with the packaged /etc config (SQLite)" bash -c \
     'cd / && env -i PATH=/usr/bin:/bin orchestrator -c register-candidate -i db1.example.com:3306 --promotion-rule prefer | grep -qx db1.example.com:3306'
   if "$ROOT/.venv/bin/orchestrator-sandbox" up --dir "$SANDBOX_DIR" --servers 2 >"$WORK/sandbox.out" 2>&1; then
