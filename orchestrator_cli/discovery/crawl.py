@@ -31,6 +31,7 @@ class CrawlResult:
     failed: dict[InstanceKey, str] = field(default_factory=dict)
     aliases: dict[InstanceKey, InstanceKey] = field(default_factory=dict)  # probed-as -> resolved key
     hostnames: dict[str, str] = field(default_factory=dict)  # host name as reached -> MySQLHostnameResolveMethod's
+    ignored: set[InstanceKey] = field(default_factory=set)  # seeds DiscoveryIgnoreHostnameFilters kept from probing
 
     def resolved(self, key: InstanceKey) -> InstanceKey:
         """The key a server is known by: probed keys by what the probe found, other keys (a replica's
@@ -68,6 +69,10 @@ def crawl(
             pending[pool.submit(probe, access.server(key, discovery=True), config)] = key
 
         for seed in seeds:
+            if any(r.search(str(seed)) for r in ignore):
+                # Reported with the failures so the caller learns why, yet not recorded as a failed check.
+                result.ignored.add(seed)
+                result.failed[seed] = f"{seed}: ignored, matches DiscoveryIgnoreHostnameFilters"
             submit(seed)
         while pending:
             while pending:
@@ -244,7 +249,7 @@ def _write(
             if probed_as != key:
                 hostnames.register_resolve(backend, probed_as.hostname, key.hostname)
         for key in result.failed:
-            if instances.exists(backend, key):
+            if key not in result.ignored and instances.exists(backend, key):
                 instances.record_failed_check(backend, key, partial=False)
         for res in result.probed.values():
             if res.master_key and result.resolved(res.master_key) not in rows:

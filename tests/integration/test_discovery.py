@@ -360,6 +360,21 @@ def test_hostname_resolve_method_names_rows_by_hostname(star: Sandbox, tmp_path:
     assert topology[0].startswith(f"{named[0]} ")
 
 
+def test_ignore_hostname_filters_skip_any_instance(star: Sandbox, tmp_path: Path) -> None:
+    ignored = star.key(2)
+    config = _config(star, tmp_path, DiscoveryIgnoreHostnameFilters=[f":{star.ports[2]}$"])
+    result = run_cli("-c", "discover", "-i", star.key(0), config=config)
+    assert result.code == 0, result.err
+    assert set(_instance_rows(config)) == set(star.keys) - {ignored}
+    direct = run_cli("-c", "discover", "-i", ignored, config=config)
+    assert direct.code != 0
+    assert (
+        direct.err
+        == f"orchestrator: discover: cannot discover {ignored}: ignored, matches DiscoveryIgnoreHostnameFilters\n"
+    )
+    assert ignored not in _instance_rows(config)
+
+
 def test_ignore_hostname_filters_skip_the_master(star: Sandbox, tmp_path: Path) -> None:
     config = _config(star, tmp_path, DiscoveryIgnoreMasterHostnameFilters=[f":{star.ports[0]}$"])
     result = run_cli("-c", "discover", "-i", star.key(1), config=config)
