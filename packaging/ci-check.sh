@@ -29,15 +29,19 @@ check() {  # check "what" command...: run it, count it, show the output of a fai
 }
 skip() { SKIPPED=$((SKIPPED + 1)); echo "skipped $1"; }
 
+remove_backend_files() {  # the SQLite files the checks created under the package's /var/lib directory
+  rm -f /var/lib/orchestrator/orchestrator.sqlite3 /var/lib/orchestrator/orchestrator.sqlite3-wal \
+    /var/lib/orchestrator/orchestrator.sqlite3-shm /var/lib/orchestrator/orchestrator.sqlite3.deploy-lock
+  rmdir /var/lib/orchestrator 2>/dev/null || true
+}
+
 cleanup() {
   if [ -f "$SANDBOX_DIR/sandbox.json" ]; then
     "$ROOT/.venv/bin/orchestrator-sandbox" down --dir "$SANDBOX_DIR" >/dev/null 2>&1 || true
   fi
   if [ "$INSTALLED" = 1 ]; then
     dpkg --purge orchestrator >/dev/null 2>&1 || echo "ci-check: could not purge the orchestrator package" >&2
-    rm -f /var/lib/orchestrator/orchestrator.sqlite3 /var/lib/orchestrator/orchestrator.sqlite3-wal \
-      /var/lib/orchestrator/orchestrator.sqlite3-shm /var/lib/orchestrator/orchestrator.sqlite3.deploy-lock
-    rmdir /var/lib/orchestrator 2>/dev/null || true
+    remove_backend_files
   fi
   rm -rf "$WORK"
 }
@@ -60,8 +64,9 @@ check "the .deb was built" test -s "$DEB"
 echo "== packaging: dpkg -i"
 if [ "$(id -u)" != 0 ] || ! command -v dpkg >/dev/null 2>&1; then
   skip "dpkg -i (needs root and dpkg)"
-elif dpkg-query -W orchestrator >/dev/null 2>&1 || [ -e /usr/bin/orchestrator ] || [ -e /etc/orchestrator.conf.json ]; then
-  skip "dpkg -i (an orchestrator install or /etc/orchestrator.conf.json already exists here; left untouched)"
+elif dpkg-query -W orchestrator >/dev/null 2>&1 || [ -e /usr/bin/orchestrator ] || [ -e /etc/orchestrator.conf.json ] \
+    || [ -e /var/lib/orchestrator ]; then
+  skip "dpkg -i (an orchestrator install, config or /var/lib/orchestrator already exists here; left untouched)"
 else
   INSTALLED=1
   check "dpkg -i $(basename "$DEB")" dpkg --force-confdef --force-confold -i "$DEB"
@@ -92,7 +97,9 @@ else
   fi
   check "dpkg --purge" dpkg --purge orchestrator
   INSTALLED=0
-  check "no /usr/bin/orchestrator left" test ! -e /usr/bin/orchestrator
+  remove_backend_files
+  check "nothing left in /usr/bin, /etc, /var/lib" bash -c \
+    'test ! -e /usr/bin/orchestrator && test ! -e /etc/orchestrator.conf.json && test ! -e /var/lib/orchestrator' 
 fi
 
 echo "packaging: $PASSED passed, $FAILED failed, $SKIPPED skipped"
