@@ -99,7 +99,7 @@ else
   INSTALLED=0
   remove_backend_files
   check "nothing left in /usr/bin, /etc, /var/lib" bash -c \
-    'test ! -e /usr/bin/orchestrator && test ! -e /etc/orchestrator.conf.json && test ! -e /var/lib/orchestrator' 
+    'test ! -e /usr/bin/orchestrator && test ! -e /etc/orchestrator.conf.json && test ! -e /var/lib/orchestrator'
 fi
 
 echo "packaging: $PASSED passed, $FAILED failed, $SKIPPED skipped"
