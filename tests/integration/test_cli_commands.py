@@ -555,6 +555,19 @@ def test_snapshot_topologies(star: Star, copy: Path) -> None:
     assert {r["cluster_name"] for r in history} == {star.master}
 
 
+def test_changes_for_several_instances_in_one_run(star: Star, copy: Path) -> None:
+    first, second = star.replica(1), star.replica(3)
+    both = f"{first} {second}"
+    result = run_cli("-c", "begin-downtime", "-i", both, "--reason", "rack move", "--duration", "1h", config=copy)
+    assert (result.code, result.lines) == (0, [first, second])
+    assert run_cli("-c", "which-downtimed-instances", config=copy).lines == sorted(
+        [first, second], key=lambda k: int(k.rsplit(":", 1)[1])
+    )
+    assert run_cli("-c", "register-candidate", "-i", f"{first},{second}", config=copy).lines == [first, second]
+    assert audit_types(copy).count("begin-downtime") == 2
+    assert audit_types(copy).count("register-candidate") == 2
+
+
 def test_audit_trail_names_the_instance_and_cluster(star: Star, copy: Path) -> None:
     target = star.replica(2)
     run_cli("-c", "register-candidate", "-i", target, config=copy)
