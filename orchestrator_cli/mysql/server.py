@@ -40,6 +40,12 @@ class TopologyServer:
                 raise TopologyError(f"{self.key}: {e}") from e
         return self._conn
 
+    def _drop_if_lost(self, conn: Any, error: Any) -> None:
+        """After a lost connection or a read timeout (the driver closes the socket), the next
+        statement must reconnect instead of failing on the dead handle."""
+        if error.errno in (2006, 2013, 2055) or not conn.is_connected():
+            self.close()
+
     def close(self) -> None:
         with self._lock:
             if self._conn is not None:
@@ -69,8 +75,7 @@ class TopologyServer:
                 finally:
                     cur.close()
             except mysql.connector.Error as e:
-                if e.errno in (2006, 2013, 2055) or not conn.is_connected():
-                    self.close()
+                self._drop_if_lost(conn, e)
                 raise topology_error(self.key, e) from e
             return [{k: _plain(v) for k, v in r.items()} for r in rows]
 
@@ -124,6 +129,7 @@ class TopologyServer:
                 finally:
                     cur.close()
             except mysql.connector.Error as e:
+                self._drop_if_lost(conn, e)
                 raise topology_error(self.key, e) from e
         return None if row is None else _plain(row[0])
 

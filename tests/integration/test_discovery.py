@@ -293,6 +293,26 @@ def test_patterns_lag_query_promotion_query_and_replica_filter(star: Sandbox, tm
     )
 
 
+def test_a_timed_out_lag_query_falls_back_and_the_probe_goes_on(star: Sandbox, tmp_path: Path) -> None:
+    """The driver drops the connection on a read timeout; the rest of the probe (replica listing,
+    Detect queries) must reconnect rather than fail on the dead handle."""
+    config = _config(
+        star,
+        tmp_path,
+        ReplicationLagQuery="SELECT SLEEP(3) + 100",
+        MySQLDiscoveryReadTimeoutSeconds=1,
+        DetectInstanceAliasQuery="SELECT CONCAT('node', @@server_id)",
+    )
+    result = run_cli("-c", "discover", "-i", star.key(0), config=config)
+    assert result.code == 0, result.err
+    rows = _instance_rows(config)
+    assert set(rows) == set(star.keys)
+    assert {r["slave_lag_seconds"] for k, r in rows.items() if k != star.key(0)} == {0}  # Seconds_Behind_Master
+    assert {k: r["instance_alias"] for k, r in rows.items()} == {
+        star.key(i): f"node{star.servers[i].server_id}" for i in range(4)
+    }
+
+
 def test_detect_queries_win_over_name_maps_and_patterns(star: Sandbox, tmp_path: Path) -> None:
     config = _config(
         star,
