@@ -60,7 +60,12 @@ def probe(server: Any, config: Mapping[str, Any]) -> ProbeResult:
     if lag_query:
         value = optional("ReplicationLagQuery", lambda: server.single_value(lag_query), None)
         if value is not None:
-            lag = max(0, int(float(value)))
+            try:
+                lag = max(0, int(float(value)))
+            except (TypeError, ValueError):
+                # As in the original: a lag query that does not answer with a number is an error,
+                # reported, and Seconds_Behind_Master stays the lag.
+                errors.append(f"ReplicationLagQuery: not a number: {value!r}")
     replica_keys = optional("replicas", lambda: _replica_keys(server, resolved, config), [])
     patterns = {
         "data_center": _pattern(config.get("DataCenterPattern"), resolved.hostname),

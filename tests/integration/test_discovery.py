@@ -293,13 +293,15 @@ def test_patterns_lag_query_promotion_query_and_replica_filter(star: Sandbox, tm
     )
 
 
-def test_a_timed_out_lag_query_falls_back_and_the_probe_goes_on(star: Sandbox, tmp_path: Path) -> None:
-    """The driver drops the connection on a read timeout; the rest of the probe (replica listing,
-    Detect queries) must reconnect rather than fail on the dead handle."""
+@pytest.mark.parametrize("lag_query", ["SELECT SLEEP(3) + 100", "SELECT 'abc'"], ids=["timeout", "not-a-number"])
+def test_a_failing_lag_query_falls_back_and_the_probe_goes_on(star: Sandbox, tmp_path: Path, lag_query: str) -> None:
+    """A lag query that fails leaves Seconds_Behind_Master as the lag. On a read timeout the driver
+    drops the connection: the rest of the probe (replica listing, Detect queries) must reconnect
+    rather than fail on the dead handle."""
     config = _config(
         star,
         tmp_path,
-        ReplicationLagQuery="SELECT SLEEP(3) + 100",
+        ReplicationLagQuery=lag_query,
         MySQLDiscoveryReadTimeoutSeconds=1,
         DetectInstanceAliasQuery="SELECT CONCAT('node', @@server_id)",
     )
