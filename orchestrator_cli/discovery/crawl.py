@@ -19,6 +19,7 @@ from orchestrator_cli.discovery.probe import ProbeResult, probe
 from orchestrator_cli.errors import OrchestratorError
 from orchestrator_cli.model.keys import InstanceKey
 from orchestrator_cli.model.promotion import CLI_RULES
+from orchestrator_cli.mysql.flavor import FlavorError
 
 log = logging.getLogger("orchestrator.discovery")
 
@@ -81,8 +82,10 @@ def crawl(
                     key = pending.pop(fut)
                     try:
                         res = fut.result()
-                    except OrchestratorError as e:
-                        result.failed[key] = str(e)
+                    except (OrchestratorError, FlavorError) as e:
+                        # FlavorError: the server answered in a shape we cannot read; one such
+                        # server must not stop the crawl of the others.
+                        result.failed[key] = str(e) if isinstance(e, OrchestratorError) else f"{key}: {e}"
                         log.info("%s: probe failed: %s", key, e)
                     else:
                         result.probed[res.key] = res
