@@ -78,6 +78,7 @@ class ContinuousMode:
         self.node = health.identity()
         self.poll = max(1, int(config.get("InstancePollSeconds", 5)))
         self._stop = threading.Event()
+        self._wake = threading.Event()  # a probe failed: analyse now rather than at the next tick
         self._leader = False
         self._discovered = threading.Event()
         self._in_flight: dict[str, Future[None]] = {}
@@ -89,6 +90,7 @@ class ContinuousMode:
 
     def stop(self) -> None:
         self._stop.set()
+        self._wake.set()
 
     @property
     def leader(self) -> bool:
@@ -131,7 +133,8 @@ class ContinuousMode:
                     if tick - last_minute >= MINUTE:
                         last_minute = tick
                         self._minutely(env)
-                self._stop.wait(max(0.0, TICK_SECONDS - (time.monotonic() - tick)))
+                self._wake.wait(max(0.0, TICK_SECONDS - (time.monotonic() - tick)))
+                self._wake.clear()
         finally:
             self._stop.set()
             workers.shutdown(wait=True)
@@ -200,25 +203,38 @@ class ContinuousMode:
             if key not in known:
                 due.append(key)
         if due:
-            crawl(due, env.access, env.backend, env.config, follow=True)
+            result = crawl(due, env.access, env.backend, env.config, follow=True)
+            if result.failed:
+                self._wake.set()
 
     # -- analysis and recovery ------------------------------------------------------------------------
 
     def _analyse(self, env: TopologyEnv, workers: ThreadPoolExecutor) -> None:
+        """Analyse, and when observers were re-probed (a master looked unreachable), analyse once more
+        right away: that second look is what turns an unreachable master into a dead one."""
+        reprobed = self._analyse_once(env, workers, set())
+        if reprobed is not None:
+            self._analyse_once(env, workers, reprobed)
+
+    def _analyse_once(self, env: TopologyEnv, workers: ThreadPoolExecutor, unreachable: set[str]) -> set[str] | None:
+        """One analysis pass; returns the keys found unreachable by re-probes (None: nothing re-probed)."""
         from orchestrator_cli.backend import analysis as backend_analysis
         from orchestrator_cli.recovery.detection import current_analysis
         from orchestrator_cli.recovery.engine import recovery_kind
 
         try:
-            entries = current_analysis(env.backend, env.config, include_downtimed=True)
+            entries = current_analysis(env.backend, env.config, include_downtimed=True, unreachable=unreachable)
             changes = [(InstanceKey(a.hostname, a.port), str(a.code)) for a in entries if a.facts.count_replicas > 0]
             backend_analysis.record_changes(env.backend, changes)
         except OrchestratorError as e:
             log.error("analysis failed: %s", e)
-            return
+            return None
         random.shuffle(entries)
+        reprobed: set[str] | None = None
         for entry in entries:
-            self._emergent(env, entry)
+            failed = self._emergent(env, entry)
+            if failed is not None:
+                reprobed = (reprobed or set()) | failed
             if entry.skippable_due_to_downtime or recovery_kind(entry.code) is None:
                 continue
             with self._lock:
@@ -226,9 +242,13 @@ class ContinuousMode:
                 if running is not None and not running.done():
                     continue
                 self._in_flight[entry.key] = workers.submit(self._recover, entry)
+        return reprobed
 
-    def _emergent(self, env: TopologyEnv, entry: Analysis) -> None:
-        """Speed up detection: re-probe the observers of a master that looks unreachable."""
+    def _emergent(self, env: TopologyEnv, entry: Analysis) -> set[str] | None:
+        """Speed up detection: re-probe the observers of a master that looks unreachable.
+
+        Returns the keys whose probe failed, or None when nothing was re-probed.
+        """
         from orchestrator_cli.backend import analysis as backend_analysis
         from orchestrator_cli.recovery.engine import refresh_before_recovery
 
@@ -237,17 +257,18 @@ class ContinuousMode:
             backend_analysis.record_stale_coordinates(
                 env.backend, key, entry.facts.binary_log_file, entry.facts.binary_log_pos
             )
-            return
+            return None
         if entry.code not in _OBSERVER_CODES:
-            return
+            return None
         now = time.monotonic()
         if now - self._reprobed.get(entry.key, 0.0) < REPROBE_THROTTLE_SECONDS:
-            return
+            return None
         self._reprobed[entry.key] = now
         try:
-            refresh_before_recovery(env, key)
+            return refresh_before_recovery(env, key)
         except OrchestratorError as e:
             log.warning("%s: re-probe failed: %s", key, e)
+            return None
 
     def _recover(self, entry: Analysis) -> None:
         """Confirm the failure with fresh probes, then run the automated recovery."""
