@@ -104,9 +104,9 @@ def move_up_within(op: Operation, instance: Live) -> InstanceKey:
     if not master.status.is_replica or master.master_key is None:
         raise TopologyError(f"master {master.key} is not a replica itself: {instance.key} cannot move up")
     grand = op.read(master.master_key)
+    op.lock(instance.key, master.key, grand.key)
     chain = refuse_cycle(op.env, instance, grand)
     check_can_replicate(instance, grand, op.env.config)
-    op.lock(instance.key, master.key, grand.key)
     if gtid_moves.incompatibility(instance, grand) is None:
         op.method = op.method or "gtid"
         gtid_moves.move(op, instance, grand, chain)
@@ -142,10 +142,10 @@ def move_below_within(op: Operation, instance: Live, sibling: Live, chain: list[
     if instance.key == sibling.key or not sibling.status.is_replica or not same_master(instance, sibling):
         raise TopologyError(f"instances are not siblings: {instance.key}, {sibling.key}")
     require_replica(sibling)
+    op.lock(instance.key, sibling.key)
     if chain is None:
         chain = refuse_cycle(op.env, instance, sibling)
     check_can_replicate(instance, sibling, op.env.config)
-    op.lock(instance.key, sibling.key)
     if gtid_moves.incompatibility(instance, sibling) is None:
         op.method = op.method or "gtid"
         gtid_moves.move(op, instance, sibling, chain)
@@ -206,6 +206,7 @@ def move_equivalent(env: TopologyEnv, key: InstanceKey, other_key: InstanceKey) 
     with Operation(env, "move-equivalent", key) as op:
         instance, other = op.read(key), op.read(other_key)
         require_replica(instance)
+        op.lock(key, other_key)
         refuse_cycle(env, instance, other)
         check_can_replicate(instance, other, env.config)
         coords = equivalent_coordinates(env, instance, other_key)
@@ -234,6 +235,7 @@ def repoint_within(op: Operation, instance: Live, target: Live | None) -> Instan
     current = instance.master_key
     assert current is not None
     master = current if target is None else target.key
+    op.lock(instance.key, *([target.key] if target is not None else []))
     if target is not None and target.key != current:
         refuse_cycle(op.env, instance, target)
         check_can_replicate(instance, target, op.env.config)
@@ -243,7 +245,6 @@ def repoint_within(op: Operation, instance: Live, target: Live | None) -> Instan
                 f"{instance.key} replicates by file:pos from {current}; its coordinates mean nothing on "
                 f"{target.key} (another server): use relocate"
             )
-    op.lock(instance.key, *([target.key] if target is not None else []))
     op.method = op.method or ("gtid" if instance.status.uses_gtid else "file:pos")
     op.stop(instance.key)
     before = op.status(instance.key)
@@ -281,6 +282,7 @@ def take_master(env: TopologyEnv, key: InstanceKey) -> Moved:
                 f" (use graceful-master-takeover to promote {key})"
             )
         grand = op.read(master.master_key)
+        op.lock(key, master.key, grand.key)
         if grand.master_key is not None and grand.master_key == master.key:
             raise UnsafeOperationError(f"{master.key} is a co-master of {grand.key}. Cannot take it")
         check_can_replicate(master, instance, env.config)
@@ -289,7 +291,6 @@ def take_master(env: TopologyEnv, key: InstanceKey) -> Moved:
             gtid_moves.incompatibility(master, instance) is None
         )
         op.method = "gtid" if use_gtid else "file:pos"
-        op.lock(key, master.key, grand.key)
         if not use_gtid:
             refuse_lagging(op, instance, master)
         op.stop(master.key, drain=True)

@@ -101,7 +101,6 @@ class Operation:
         self.subject = subject
         self.method = ""
         self.summary = ""
-        self.new_master: InstanceKey | None = None
         self._stopped: list[InstanceKey] = []
         self._changes: list[_Change] = []
         self._involved: list[InstanceKey] = [subject]

@@ -102,6 +102,8 @@ def relocate_within(op: Operation, instance_key: InstanceKey, target_key: Instan
     moves.require_replica(instance)
     if instance.key == target.key:
         raise UnsafeOperationError(f"cannot move {instance.key} below itself")
+    # lock before checking the ancestry: a concurrent move of the target cannot slip in between
+    op.lock(instance.key, target.key)
     target_chain = ancestry.refuse_cycle(env, instance, target)
     moves.check_can_replicate(instance, target, env.config)
     equivalent = None if instance.status.uses_gtid else moves.equivalent_coordinates(env, instance, target.key)
@@ -109,7 +111,6 @@ def relocate_within(op: Operation, instance_key: InstanceKey, target_key: Instan
     op.method = plan.describe()
     if plan.method == "none":
         return plan
-    op.lock(instance.key, target.key)
     if plan.method == "gtid":
         gtid_moves.move(op, instance, target, target_chain)
     elif plan.method == "binlog-server":
@@ -256,10 +257,10 @@ def move_gtid(env: TopologyEnv, key: InstanceKey, target_key: InstanceKey, name:
     with Operation(env, name, key) as op:
         instance, target = op.read(key), op.read(target_key)
         moves.require_replica(instance)
+        op.lock(key, target_key)
         chain = ancestry.refuse_cycle(env, instance, target)
         moves.check_can_replicate(instance, target, env.config)
         op.method = "gtid"
-        op.lock(key, target_key)
         gtid_moves.move(op, instance, target, chain)
         op.summary = f"moved {key} below {target_key} via gtid"
     return Moved(key, target_key, "gtid")
