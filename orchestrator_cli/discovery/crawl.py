@@ -16,7 +16,7 @@ from typing import Any
 from orchestrator_cli.backend import candidates, clusters, hostnames, instances
 from orchestrator_cli.backend.connection import Backend
 from orchestrator_cli.discovery.probe import ProbeResult, probe
-from orchestrator_cli.errors import OrchestratorError
+from orchestrator_cli.errors import ConfigError, OrchestratorError
 from orchestrator_cli.model.keys import InstanceKey
 from orchestrator_cli.model.promotion import CLI_RULES
 from orchestrator_cli.mysql.flavor import FlavorError
@@ -53,6 +53,7 @@ def crawl(
     progress: Progress | None = None,
 ) -> CrawlResult:
     result = CrawlResult()
+    check_patterns(config)
     ignore = [re.compile(p) for p in config.get("DiscoveryIgnoreHostnameFilters") or []]
     ignore_masters = [re.compile(p) for p in config.get("DiscoveryIgnoreMasterHostnameFilters") or []]
     workers = max(1, min(int(config.get("DiscoveryMaxConcurrency", 300)), 32))
@@ -105,6 +106,27 @@ def crawl(
                     submit(known)
     _finish(result, backend, config)
     return result
+
+
+_PATTERN_KEYS = ("DataCenterPattern", "RegionPattern", "PhysicalEnvironmentPattern")
+_FILTER_KEYS = (
+    "DiscoveryIgnoreHostnameFilters",
+    "DiscoveryIgnoreMasterHostnameFilters",
+    "DiscoveryIgnoreReplicaHostnameFilters",
+)
+
+
+def check_patterns(config: Mapping[str, Any]) -> None:
+    """Every regular expression discovery uses, checked before any server is touched: a typo in
+    the config is the operator's to fix, named as such, not a failure halfway through a crawl."""
+    named: list[tuple[str, str]] = [(k, str(config.get(k) or "")) for k in _PATTERN_KEYS]
+    named += [(k, str(p)) for k in _FILTER_KEYS for p in config.get(k) or []]
+    named += [("ClusterNameToAlias", str(p)) for p in config.get("ClusterNameToAlias") or {}]
+    for key, pattern in named:
+        try:
+            re.compile(pattern)
+        except re.error as e:
+            raise ConfigError(f"{key}: invalid regular expression {pattern!r}: {e}") from e
 
 
 def _known_members(backend: Backend, result: CrawlResult, seen: set[InstanceKey]) -> list[InstanceKey]:

@@ -397,6 +397,25 @@ def test_ignore_hostname_filters_skip_any_instance(star: Sandbox, tmp_path: Path
     assert ignored not in _instance_rows(config)
 
 
+@pytest.mark.parametrize(
+    "key, value",
+    [
+        ("DataCenterPattern", "(("),
+        ("DiscoveryIgnoreReplicaHostnameFilters", ["(("]),
+        ("ClusterNameToAlias", {"((": "x"}),
+    ],
+)
+def test_an_invalid_pattern_is_named_and_nothing_is_discovered(
+    star: Sandbox, tmp_path: Path, key: str, value: Any
+) -> None:
+    config = _config(star, tmp_path, **{key: value})
+    result = run_cli("-c", "discover", "-i", star.key(0), config=config)
+    assert result.code != 0
+    assert result.err.startswith(f"orchestrator: discover: {key}: invalid regular expression '((': ")
+    assert len(result.err.splitlines()) == 1
+    assert _instance_rows(config) == {}
+
+
 def test_ignore_hostname_filters_skip_the_master(star: Sandbox, tmp_path: Path) -> None:
     config = _config(star, tmp_path, DiscoveryIgnoreMasterHostnameFilters=[f":{star.ports[0]}$"])
     result = run_cli("-c", "discover", "-i", star.key(1), config=config)
