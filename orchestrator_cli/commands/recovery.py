@@ -289,6 +289,17 @@ def regroup_replicas_gtid(ctx: Context) -> Output:
 
 # -- recovery ------------------------------------------------------------------------------------------------
 
+
+def _refuse_noop(ctx: Context) -> None:
+    """Recoveries register themselves, downtime and detach instances and run hooks: no dry run."""
+    from orchestrator_cli.errors import UsageError
+
+    if ctx.options.noop:
+        raise UsageError(
+            f"{ctx.options.command} has no dry run (--noop); get-candidate-replica shows the replica a failover"
+            " would promote"
+        )
+
 _SETTLE_SECONDS = 3.0  # how long `recover` waits for replicas to notice that a just-killed master is gone
 
 
@@ -336,6 +347,7 @@ def _recover(ctx: Context, skip_hooks: bool) -> Output:
     from orchestrator_cli.errors import TopologyError, UnsafeOperationError
     from orchestrator_cli.recovery.engine import MANUAL, Request, execute, recovery_kind
 
+    _refuse_noop(ctx)
     key = ctx.instance_key()
     ctx.known_instance(key)
     candidate = ctx.destination_key(required=False)
@@ -434,6 +446,7 @@ def force_master_failover(ctx: Context) -> Output:
     from orchestrator_cli.commands.progress import note
     from orchestrator_cli.recovery.takeover import force_master_failover as run
 
+    _refuse_noop(ctx)
     outcome = run(ctx.topology_env(), ctx.cluster_name(), lambda text: note(ctx, text))
     return _planned_output(ctx, outcome)
 
@@ -452,6 +465,7 @@ def force_master_takeover(ctx: Context) -> Output:
     from orchestrator_cli.errors import UsageError
     from orchestrator_cli.recovery.takeover import force_master_takeover as run
 
+    _refuse_noop(ctx)
     destination = ctx.destination_key(required=False)
     if destination is None:
         raise UsageError(f"Cannot deduce destination {ctx.options.destination!r}. Please provide with -d")
@@ -464,6 +478,7 @@ def _graceful(ctx: Context, auto: bool) -> Output:
     from orchestrator_cli.errors import TopologyError
     from orchestrator_cli.recovery.takeover import graceful_master_takeover
 
+    _refuse_noop(ctx)
     env = ctx.topology_env()
     result = graceful_master_takeover(
         env, ctx.cluster_name(), ctx.destination_key(required=False), auto=auto, note=lambda text: note(ctx, text)
@@ -544,6 +559,7 @@ def continuous(ctx: Context) -> Output:
     from orchestrator_cli.errors import UsageError
     from orchestrator_cli.model.durations import parse_duration
 
+    _refuse_noop(ctx)
     duration = None
     if ctx.options.duration:
         try:

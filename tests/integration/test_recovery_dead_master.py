@@ -59,6 +59,8 @@ def test_recover_without_a_failure_does_nothing(fresh_sandbox: Sandbox, tmp_path
     result = cli(config, "-c", "recover", "-i", fresh_sandbox.key(0))
     assert (result.code, result.out) == (0, "")
     assert fresh_sandbox.replication_parents() == {0: None, 1: 0, 2: 0, 3: 0}
+    dry = cli(config, "--noop", "-c", "recover", "-i", fresh_sandbox.key(0))
+    assert dry.code == 1 and "no dry run" in dry.err
 
 
 def test_dead_master_is_replaced(killed: Sandbox, tmp_path: Path) -> None:
@@ -90,6 +92,23 @@ def test_dead_master_is_replaced(killed: Sandbox, tmp_path: Path) -> None:
         [promoted_key, *(sb.key(i) for i in others)]
     )
     assert any("RESET SLAVE ALL" in s["Message"] or "set writable" in s["Message"] for s in recovery["Steps"])
+
+
+def test_dead_master_and_a_dead_replica(killed: Sandbox, tmp_path: Path) -> None:
+    sb = killed
+    config = config_for(sb, tmp_path)
+    discover(sb, config)
+    sb.kill(3)
+    sb.kill(0)
+    result = cli(config, "-c", "recover", "-i", sb.key(0))
+    assert result.code == 0, result.err
+    promoted = sb.index_of(result.lines[0])
+    assert promoted in (1, 2)
+    assert_serves_all(sb, promoted, [3 - promoted])
+    [recovery] = cli(config, "-c", "audit-recovery", "--format", "json").json()
+    assert recovery["AnalysisEntry"]["Analysis"] == "DeadMasterAndSomeReplicas"
+    assert recovery["LostReplicas"] == [{"Hostname": "127.0.0.1", "Port": sb.ports[3]}]
+    assert cli(config, "-c", "which-lost-in-recovery").lines == sorted([sb.key(0), sb.key(3)])
 
 
 def test_prefer_candidate_beats_a_more_advanced_neutral(killed: Sandbox, tmp_path: Path) -> None:

@@ -17,11 +17,12 @@ def reshaped(fresh_sandbox: Sandbox) -> Iterator[Sandbox]:
     fresh_sandbox.reset_replication()
 
 
-def setup(sb: Sandbox, tmp_path: Path) -> Path:
+def setup(sb: Sandbox, tmp_path: Path, **extra: object) -> Path:
     config = sb.write_config(
         tmp_path / "orchestrator.conf.json",
         tmp_path / "orchestrator.sqlite3",
         ReplicationCredentialsQuery=f"SELECT '{REPL_USER}', '{REPL_PASSWORD}'",
+        **extra,
     )
     assert run_cli("-c", "discover", "-i", sb.key(0), config=config).code == 0
     return config
@@ -48,7 +49,14 @@ def assert_switched(sb: Sandbox, new: int, before: list[str]) -> None:
 
 def test_graceful_takeover_to_a_designated_replica(reshaped: Sandbox, tmp_path: Path) -> None:
     sb = reshaped
-    config = setup(sb, tmp_path)
+    hooks = tmp_path / "hooks.log"
+    config = setup(
+        sb,
+        tmp_path,
+        PreGracefulTakeoverProcesses=[f"echo pregraceful {{command}} {{failedHost}}:{{failedPort}} >> {hooks}"],
+        PostFailoverProcesses=[f"echo post $ORC_COMMAND {{successorHost}}:{{successorPort}} >> {hooks}"],
+        PostGracefulTakeoverProcesses=[f"echo postgraceful {{successorHost}}:{{successorPort}} >> {hooks}"],
+    )
     before = [sb.write_row(i=0) for _ in range(5)]
     result = cli(config, "-c", "graceful-master-takeover", "--alias", sb.key(0), "-d", sb.key(1))
     assert result.code == 0, result.err
@@ -57,6 +65,11 @@ def test_graceful_takeover_to_a_designated_replica(reshaped: Sandbox, tmp_path: 
     assert_switched(sb, 1, before)
     assert cli(config, "-c", "which-lost-in-recovery").lines == []
     assert cli(config, "-c", "which-replicas", "-i", sb.key(1)).lines == sorted(sb.key(i) for i in (0, 2, 3))
+    assert hooks.read_text().splitlines() == [
+        f"pregraceful graceful-master-takeover {sb.key(0)}",
+        f"post graceful-master-takeover {sb.key(1)}",
+        f"postgraceful {sb.key(1)}",
+    ]
 
 
 def test_graceful_takeover_needs_a_target_among_several_replicas(fresh_sandbox: Sandbox, tmp_path: Path) -> None:

@@ -3,6 +3,7 @@ acknowledgements, the global switch and `audit-recovery` (no topology servers in
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -191,3 +192,40 @@ def test_election(backend: Backend) -> None:
     rec.step_down(backend, NODE)
     assert rec.active_node(backend) is None
     assert rec.attempt_election(backend, other)
+
+
+@pytest.mark.mysql_backend
+def test_bookkeeping_on_the_mysql_backend(mysql_backend_db: dict[str, object], tmp_path: Path) -> None:
+    """The same statements on MySQL/MariaDB: unique keys, blocks, acks, steps, switch, election."""
+    config = tmp_path / "orchestrator.conf.json"
+    config.write_text(json.dumps({**mysql_backend_db, "RecoveryPeriodBlockSeconds": 3600}))
+    b = Backend(load_config(str(config)))
+    try:
+        detection = rec.Detection(A, "DeadMaster", "db-a:3306", "main", ["db-b:3306"], True)
+        assert rec.register_detection(b, detection, NODE) is not None
+        assert rec.register_detection(b, detection, NODE) is None
+        assert rec.register_recovery(b, new_recovery(A, "u1"), NODE) is not None
+        assert rec.register_recovery(b, new_recovery(A, "u2"), NODE) is None
+        rec.add_step(b, "u1", "a step")
+        rec.resolve_recovery(b, "u1", rec.Resolution(successful=True, successor=B, lost=["db-c:3306"]))
+        assert rec.blocking_recovery(b, C, "db-b:3306", if_promoted=True, if_cluster_recovered=True)
+        rec.record_blocked(b, C, "db-b:3306", "DeadMaster", 1)
+        assert len(rec.blocked_recoveries(b)) == 1
+        assert [r["uid"] for r in rec.recoveries(b, cluster_name="db-b:3306")] == ["u1"]
+        assert rec.acknowledge_cluster(b, "db-b:3306", "main", "ci", "checked") == 1
+        rec.register_recovery(b, new_recovery(A, "u3"), NODE)
+        assert rec.acknowledge_instance(b, A, "ci", "again") == 1  # same instance, same second: no key clash
+        rec.expire(b)
+        assert rec.blocked_recoveries(b) == []
+        assert rec.steps(b, "u1")[0]["message"] == "a step"
+        rec.disable_recoveries(b)
+        rec.disable_recoveries(b)
+        assert rec.recoveries_disabled(b)
+        rec.enable_recoveries(b)
+        assert not rec.recoveries_disabled(b)
+        assert rec.attempt_election(b, NODE)
+        assert not rec.attempt_election(b, ("other", "0" * 64))
+        assert rec.aged_lost_in_recovery(b) == []
+        assert rec.acknowledge_crashed(b) == 0
+    finally:
+        b.close()
