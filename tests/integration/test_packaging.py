@@ -3,6 +3,7 @@ from an empty directory, with `env -i PATH=/usr/bin:/bin`, no virtualenv anywher
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import re
@@ -52,16 +53,26 @@ class Build:
     deb: Path | None
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def build(tmp_path_factory: pytest.TempPathFactory) -> Build:
-    """One build for the module (it downloads wheels and takes tens of seconds)."""
-    out = tmp_path_factory.mktemp("dist")
-    with_deb = shutil.which("dpkg-deb") is not None
-    args = ["bash", str(BUILD_SCRIPT), "--out", str(out)] + ([] if with_deb else ["--no-deb"])
-    proc = subprocess.run(
-        args, capture_output=True, text=True, timeout=900, env={**os.environ, "PYTHON": sys.executable}, cwd=ROOT
-    )
-    assert proc.returncode == 0, f"build.sh failed:\n{proc.stdout}\n{proc.stderr}"
+    """One build per test run, shared by the xdist workers (it downloads wheels and takes tens of
+    seconds): the first worker builds under a lock in the run's common temp dir, the others reuse it."""
+    shared = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        shared = shared.parent
+    out = shared / "packaging-dist"
+    with open(shared / "packaging-dist.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        done = out / "build.ok"
+        if not done.exists():
+            shutil.rmtree(out, ignore_errors=True)
+            out.mkdir()
+            with_deb = shutil.which("dpkg-deb") is not None
+            args = ["bash", str(BUILD_SCRIPT), "--out", str(out)] + ([] if with_deb else ["--no-deb"])
+            env = {**os.environ, "PYTHON": sys.executable}
+            proc = subprocess.run(args, capture_output=True, text=True, timeout=900, env=env, cwd=ROOT)
+            assert proc.returncode == 0, f"build.sh failed:\n{proc.stdout}\n{proc.stderr}"
+            done.write_text("ok\n")
     debs = sorted(out.glob("orchestrator_*.deb"))
     return Build(out / "orchestrator", debs[0] if debs else None)
 
