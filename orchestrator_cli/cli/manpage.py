@@ -75,8 +75,9 @@ def _command_lines(cmd: registry.Command) -> list[str]:
     arguments = helptext._argument_lines(cmd)
     if details or arguments or cmd.synonyms or cmd.examples:
         out.append(".RS")
-        if details:
-            out += [".PP", _escape(details)]
+        for paragraph in (p.strip() for p in details.split("\n\n")):
+            if paragraph:
+                out += [".PP", _escape(paragraph)]
         if arguments:
             out += [".PP", "Arguments: " + _escape(", ".join(arguments))]
         if cmd.synonyms:
