@@ -16,6 +16,7 @@ import cProfile
 import os
 import pstats
 import re
+import resource
 import statistics
 import subprocess
 import sys
@@ -28,9 +29,16 @@ sys.path.insert(0, str(ROOT))
 
 from orchestrator_cli.sandbox.topology import Sandbox  # noqa: E402  (needs the sys.path entry above)
 
+CPU: list[float] = []  # user+system seconds of each orchestrator process, in run order
+
 
 def orchestrator(config: Path, *args: str) -> float:
-    """Run one CLI process; returns its wall time in seconds (fails loudly on a non-zero exit)."""
+    """Run one CLI process; returns its wall time in seconds (fails loudly on a non-zero exit).
+
+    Its CPU time (user + system) is appended to CPU: on a busy machine wall time mostly measures
+    the neighbours, CPU time still measures this program.
+    """
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     proc = subprocess.run(
         [sys.executable, "-m", "orchestrator_cli", f"--config={config}", *args],
@@ -39,6 +47,8 @@ def orchestrator(config: Path, *args: str) -> float:
         cwd=ROOT,
     )
     elapsed = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    CPU.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
     if proc.returncode != 0:
         raise SystemExit(f"orchestrator {' '.join(args)} failed ({proc.returncode}): {proc.stderr.strip()}")
     return elapsed
@@ -95,6 +105,8 @@ def main() -> None:
             master, replica, sibling = sandbox.keys
             orchestrator(config, "-c", "discover", "-i", master)
             floor = statistics.median(orchestrator(config, "-c", "which-master", "-i", replica) for _ in range(5))
+            floor_cpu = statistics.median(CPU[-5:])
+            del CPU[:]
             there, back, pairs = [], [], []
             for _ in range(args.runs):
                 t1 = orchestrator(config, "-c", "relocate", "-i", replica, "-d", sibling)
@@ -107,7 +119,9 @@ def main() -> None:
             print(f"relocate there and back, {mode}, {args.runs} runs, one process per move (CPUs: {os.cpu_count()})")
             print(f"  pair median  {ms(statistics.median(pairs))}  (min {ms(min(pairs))}, max {ms(max(pairs))})")
             print(f"  below sibling median {ms(statistics.median(there))}, back {ms(statistics.median(back))}")
-            print(f"  backend-only command (which-master) median {ms(floor)}: process start-up and config floor")
+            print(f"  CPU time of one relocate process: median {ms(statistics.median(CPU))}")
+            print(f"  backend-only command (which-master): median {ms(floor)}, CPU {ms(floor_cpu)} (start-up floor)")
+            print(f"  load average while running: {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
             if args.profile:
                 import_times(config, replica, sibling, args.top)
                 orchestrator(config, "-c", "relocate", "-i", replica, "-d", master)

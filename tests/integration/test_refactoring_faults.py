@@ -83,3 +83,17 @@ def test_file_pos_move_below_survives_a_dying_sibling(
     audit = cluster.audit("relocate")[0]
     assert audit["message"].startswith("failed (file:pos (move-below")
     assert f"left below {k(0)} (replication running)" in audit["message"]
+
+
+def test_relocate_replicas_of_a_dead_intermediate_master(fresh_sandbox: Sandbox, tmp_path: Path) -> None:
+    cluster = Cluster(fresh_sandbox, tmp_path)
+    cluster.discover()
+    k = cluster.key
+    cluster.ok("-c", "relocate", "-i", k(3), "-d", k(1))
+    cluster.ok("-c", "relocate", "-i", k(2), "-d", k(1))
+    fresh_sandbox.kill(1)
+    assert sorted(cluster.ok("-c", "relocate-replicas", "-i", k(1), "-d", k(0)).lines) == sorted([k(2), k(3)])
+    assert fresh_sandbox.replication_parents() == {0: None, 2: 0, 3: 0}
+    value = fresh_sandbox.write_row(i=0)
+    fresh_sandbox.wait_replicated()
+    assert [fresh_sandbox.count_rows(i, value) for i in (0, 2, 3)] == [1, 1, 1]
