@@ -33,6 +33,7 @@ StepObserver = Callable[[str, InstanceKey], None]
 STEP_OBSERVERS: list[StepObserver] = []
 
 POLL_SECONDS = 0.01
+STALL_SECONDS = 0.3
 
 
 def pause(started: float) -> None:
@@ -187,14 +188,23 @@ class Operation:
         return server.replica_status()
 
     def _drain(self, key: InstanceKey) -> None:
+        """Let the SQL thread apply what the IO thread fetched; give up once it stops progressing.
+
+        Only an optimisation (the moves synchronise exactly with START SLAVE UNTIL): a transaction cut
+        in half by STOP IO_THREAD never completes, so waiting for exec == read could last forever.
+        """
         timeout = self.config_seconds("ReasonableMaintenanceReplicationLagSeconds", 20)
-        started = time.monotonic()
+        started = progressed = time.monotonic()
+        last: Coordinates | None = None
         while True:
             status = self.status(key)
             if status.sql_delay or not status.sql_running or status.exec_coordinates == status.read_coordinates:
                 return
-            if time.monotonic() - started > timeout:
-                log.warning("%s: SQL thread did not apply its relay log within %gs", key, timeout)
+            now = time.monotonic()
+            if status.exec_coordinates != last:
+                last, progressed = status.exec_coordinates, now
+            if now - progressed > STALL_SECONDS or now - started > timeout:
+                log.info("%s: SQL thread stopped short of its relay log end at %s", key, coordinates(*last))
                 return
             pause(started)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -197,3 +198,30 @@ def test_relocate_with_the_mysql_backend(
     assert cluster.audit("relocate")[0]["message"] == f"relocated {k(3)} below {k(0)} via gtid"
     assert cluster.maintenance_rows() == []
     cluster.assert_topology(STAR)
+
+
+def test_gtid_moves_under_writes_lose_and_repeat_nothing(cluster: Cluster) -> None:
+    sandbox, k = cluster.sandbox, cluster.key
+    stop = threading.Event()
+    written: list[str] = []
+
+    def writer() -> None:
+        while not stop.is_set():
+            written.append(sandbox.write_row(i=0))
+            stop.wait(0.003)
+
+    thread = threading.Thread(target=writer, daemon=True)
+    thread.start()
+    try:
+        cluster.ok("-c", "relocate", "-i", k(1), "-d", k(2))
+        cluster.ok("-c", "relocate", "-i", k(3), "-d", k(1))
+        cluster.ok("-c", "take-master", "-i", k(3))
+        cluster.ok("-c", "relocate-replicas", "-i", k(2), "-d", k(0))
+        cluster.ok("-c", "relocate-replicas", "-i", k(3), "-d", k(0))
+    finally:
+        stop.set()
+        thread.join()
+    assert len(written) > 20
+    cluster.assert_topology(STAR)
+    total = sandbox.count_rows(0)
+    assert [sandbox.count_rows(i) for i in range(4)] == [total] * 4
