@@ -469,18 +469,24 @@ def _catch_up(env: TopologyEnv, candidate: Live, source: Live, step: Step | None
 def _move_below(
     env: TopologyEnv, sibling: _Replica, target: _Replica, equal: bool, gtid_only: bool, start: bool
 ) -> str:
-    """Point one stopped sibling at the candidate; returns how (for the step log)."""
+    """Point one stopped sibling at the candidate; returns how (for the step log).
+
+    A GTID replica moves by GTID. A file:pos replica that executed exactly as much as the candidate
+    continues at the candidate's own binlog position (its mode is kept); one that is behind needs
+    GTID forced (MariaDB logs a GTID for every transaction, Oracle needs gtid_mode ON on both).
+    """
     possible, gtid, why = _gtid_method(sibling.live, target.live, gtid_only=gtid_only)
-    if possible:
+    uses_gtid = sibling.live.status.uses_gtid
+    if equal and not uses_gtid and not gtid_only:
+        file, pos = target.live.self_coordinates
+        change_master(env, sibling.live.key, target.live.key, log_file=file, log_pos=pos)
+        how = f"file:pos {file}:{pos}"
+    elif possible:
         blocker = _gtid_blocker(sibling.live, target.live)
         if blocker:
             raise TopologyError(f"cannot move {sibling.live.key} below {target.live.key}: {blocker}")
         change_master(env, sibling.live.key, target.live.key, gtid=gtid)
         how = "GTID" if gtid is None else f"GTID ({gtid}, was file:pos)"
-    elif equal and not gtid_only:
-        file, pos = target.live.self_coordinates
-        change_master(env, sibling.live.key, target.live.key, log_file=file, log_pos=pos)
-        how = f"file:pos {file}:{pos}"
     else:
         raise TopologyError(f"cannot move {sibling.live.key} below {target.live.key}: {why}, and it is behind")
     if start:

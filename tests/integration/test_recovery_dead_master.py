@@ -252,3 +252,25 @@ def test_dead_intermediate_master_replicas_are_relocated(sandbox_factory: Any, t
     [recovery] = cli(config, "-c", "audit-recovery", "--format", "json").json()
     assert recovery["AnalysisEntry"]["Analysis"] == "DeadIntermediateMasterWithSingleReplicaFailingToConnect"
     assert recovery["IsSuccessful"] is True
+
+
+def test_dead_master_of_file_pos_replicas(sandbox_factory: Any, tmp_path: Path) -> None:
+    """Without GTID replication: equal replicas continue at the successor's binlog position, a replica
+    that is behind catches up by MariaDB GTID (every MariaDB transaction carries one)."""
+    sb: Sandbox = sandbox_factory(servers=4, layout="star", gtid=False)
+    config = config_for(sb, tmp_path)
+    discover(sb, config)
+    sb.execute(3, "STOP SLAVE")
+    missed = sb.write_row(i=0)
+    sb.query(1, "SELECT MASTER_GTID_WAIT(@@GLOBAL.gtid_slave_pos, 5)")
+    sb.query(2, "SELECT MASTER_GTID_WAIT(@@GLOBAL.gtid_slave_pos, 5)")
+    sb.kill(0)
+    result = cli(config, "-c", "recover", "-i", sb.key(0))
+    assert result.code == 0, result.err
+    promoted = sb.index_of(result.lines[0])
+    assert promoted in (1, 2)
+    other = 3 - promoted
+    assert (sb.replica_status(other) or {}).get("Using_Gtid") == "No"
+    assert (sb.replica_status(3) or {}).get("Using_Gtid") == "Slave_Pos"
+    assert sb.count_rows(3, missed) == 1
+    assert_serves_all(sb, promoted, [other, 3])
