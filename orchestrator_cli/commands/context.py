@@ -119,7 +119,12 @@ class Context:
             # locks whose owner no longer shows in node_health.
             self.register_process()
             self._resources.env = make_env(
-                self.backend, self.topology, self.config, self.options.effective_owner(), self.options.reason
+                self.backend,
+                self.topology,
+                self.config,
+                self.options.effective_owner(),
+                self.options.reason,
+                skip_unresolve=self.options.skip_unresolve,
             )
         return self._resources.env
 

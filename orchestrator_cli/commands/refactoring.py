@@ -29,10 +29,7 @@ _PASSWORD = re.compile(r"((?:MASTER|SOURCE)_PASSWORD\s*=\s*)'(?:[^'\\]|\\.)*'", 
 
 
 def _env(ctx: Context) -> TopologyEnv:
-    env = ctx.topology_env()
-    if ctx.options.skip_unresolve and not env.config.get("_skip_unresolve"):
-        env.config = {**env.config, "_skip_unresolve": True}
-    return env
+    return ctx.topology_env()
 
 
 def _run(ctx: Context, action: Callable[[TopologyEnv], Output]) -> Output:

@@ -18,6 +18,7 @@ class TopologyEnv:
     config: Mapping[str, Any]
     owner: str = "orchestrator"
     reason: str = ""
+    skip_unresolve: bool = False  # --skip-unresolve: CHANGE MASTER uses real host names
 
     @property
     def noop(self) -> bool:
@@ -36,10 +37,16 @@ class TopologyEnv:
 
 
 def make_env(
-    backend: Backend, access: TopologyAccess, config: Mapping[str, Any], owner: str, reason: str = ""
+    backend: Backend,
+    access: TopologyAccess,
+    config: Mapping[str, Any],
+    owner: str,
+    reason: str = "",
+    *,
+    skip_unresolve: bool = False,
 ) -> TopologyEnv:
     """Wire the access layer's change hook to the audit table: every changing statement leaves a row."""
-    env = TopologyEnv(backend, access, config, owner, reason)
+    env = TopologyEnv(backend, access, config, owner, reason, skip_unresolve)
 
     def on_change(key: InstanceKey, statement: str) -> None:
         env.audit("topology-statement", key, statement)

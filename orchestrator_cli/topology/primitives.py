@@ -144,7 +144,7 @@ def change_master(
     from orchestrator_cli.backend import hostnames
 
     host = master.hostname
-    if not env.config.get("_skip_unresolve"):
+    if not env.skip_unresolve:
         host = hostnames.unresolved_name(env.backend, master.hostname) or host
     server = env.server(key)
     server.change(
