@@ -239,12 +239,21 @@ def test_dead_co_master_promotes_the_other(killed: Sandbox, tmp_path: Path) -> N
 
 def test_dead_intermediate_master_replicas_are_relocated(sandbox_factory: Any, tmp_path: Path) -> None:
     sb: Sandbox = sandbox_factory(servers=4, layout="chain")
-    config = config_for(sb, tmp_path)
+    hooks = tmp_path / "hooks.log"
+    config = config_for(
+        sb,
+        tmp_path,
+        PostIntermediateMasterFailoverProcesses=[
+            f"echo {{instanceType}} {{successorHost}}:{{successorPort}} >> {hooks}"
+        ],
+        PostMasterFailoverProcesses=[f"echo wrong >> {hooks}"],
+    )
     discover(sb, config)
     sb.kill(1)
     result = cli(config, "-c", "recover", "-i", sb.key(1))
     assert result.code == 0, result.err
     assert result.lines == [sb.key(0)]
+    assert hooks.read_text().splitlines() == [f"intermediate-master {sb.key(0)}"]
     assert sb.replication_parents() == {0: None, 2: 0, 3: 2}
     value = sb.write_row(i=0)
     sb.wait_replicated()
