@@ -262,7 +262,8 @@ def failover(run: RecoveryRun, *, candidate: InstanceKey | None) -> Outcome:
     run.outcome.moved = [str(k) for k in result.moved]
     run.outcome.lost = [str(k) for k in result.lost]
     promoted = result.candidate_live
-    assert promoted is not None
+    if promoted is None:
+        return run.fail("the regroup chose no candidate")
     try:
         ensure_relay_log_applied(env, promoted, run.step)
         run.step(f"{failed} (failed master): {demotion.result()}")

@@ -327,7 +327,12 @@ def execute(env: TopologyEnv, request: Request, note: Note | None = None) -> Out
         return run.outcome
     _register_detection(run)
     if kind == "detection":
-        run.outcome.reason = f"{request.analysis.code} is not recoverable; detection recorded"
+        code = request.analysis.code
+        run.outcome.reason = (
+            f"no recovery is implemented for {code}; detection recorded"
+            if code in UNHANDLED_ACTIONABLE
+            else f"{code} is not recoverable; detection recorded"
+        )
         return run.outcome
     blocked = _gate(run, kind)
     if blocked:
