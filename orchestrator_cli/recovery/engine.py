@@ -9,7 +9,8 @@
   second failure within RecoveryPeriodBlockSeconds needs an `ack-*` first; the original let manual
   recoveries through), and a downtimed instance is refused by the command;
 * planned (force/graceful takeovers): no anti-flapping; finished recoveries of the same instance
-  are acknowledged implicitly, as in the original.
+  are acknowledged implicitly, as in the original, and a successful planned change acknowledges
+  itself (unlike the original, a switchover does not block the failover of the new master).
 
 Every recovery gets a `topology_recovery` row (unique per instance while active), its steps in
 `topology_recovery_steps` (hooks with exit codes and output included), and its outcome.
@@ -364,6 +365,11 @@ def _run_handler(run: RecoveryRun, kind: str) -> Outcome:
         _post_hook_failures(run, post)
     else:
         run.hooks("PostUnsuccessfulFailoverProcesses", fail_fast=False)
+    if run.request.mode == PLANNED and outcome.successful:
+        # A switchover the operator asked for is not flapping: it must not block the next failover.
+        rec.acknowledge_recovery(
+            run.env.backend, outcome.uid, run.env.owner, f"planned {run.request.command_hint}: not a failure"
+        )
     return outcome
 
 

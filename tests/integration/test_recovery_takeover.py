@@ -64,6 +64,8 @@ def test_graceful_takeover_to_a_designated_replica(reshaped: Sandbox, tmp_path: 
     assert result.lines[1].startswith("mysql-bin.") and ":" in result.lines[1]
     assert_switched(sb, 1, before)
     assert cli(config, "-c", "which-lost-in-recovery").lines == []
+    [recovery] = cli(config, "-c", "audit-recovery", "--format", "json").json()
+    assert recovery["Acknowledged"] is True and not recovery["IsActive"]  # a switchover does not block failovers
     assert cli(config, "-c", "which-replicas", "-i", sb.key(1)).lines == sorted(sb.key(i) for i in (0, 2, 3))
     assert hooks.read_text().splitlines() == [
         f"pregraceful graceful-master-takeover {sb.key(0)}",
