@@ -87,3 +87,9 @@ def register_alias(backend: Backend, cluster_name: str, alias: str) -> None:
         d.upsert("cluster_alias", {"cluster_name": "?", "alias": "?", "last_registered": d.now()}, ["cluster_name"]),
         (cluster_name, alias),
     )
+
+
+def alias_override(backend: Backend, cluster_name: str) -> str:
+    """The operator's manual alias for a cluster (wins over every detected alias), or ""."""
+    row = backend.query_one("SELECT alias FROM cluster_alias_override WHERE cluster_name = ?", (cluster_name,))
+    return str(row["alias"]) if row else ""

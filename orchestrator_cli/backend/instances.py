@@ -159,7 +159,7 @@ def _value(row: Mapping[str, Any], column: str) -> Any:
     if isinstance(value, bool):
         return int(value)
     if isinstance(value, list | dict):
-        return json.dumps(value)
+        return json.dumps(value, separators=(",", ":"))
     return value
 
 
@@ -195,11 +195,17 @@ _TEXT_COLUMNS = frozenset(
 
 
 def record_failed_check(backend: Backend, key: InstanceKey, partial: bool) -> None:
-    """A probe that failed: checked now but not seen, so the last check becomes invalid."""
+    """A probe that failed: checked now but not seen, so the last check becomes invalid.
+
+    Timestamps have one-second resolution: a failure in the same second as the last success would
+    still look valid, so `last_seen` is then moved one second back.
+    """
     d = backend.dialect
     backend.execute(
-        f"UPDATE database_instance SET last_checked = {d.now()}, last_check_partial_success = ?"
-        " WHERE hostname = ? AND port = ?",
+        f"""UPDATE database_instance
+            SET last_seen = CASE WHEN last_seen >= {d.now()} THEN {d.seconds_ago("1")} ELSE last_seen END,
+                last_checked = {d.now()}, last_check_partial_success = ?
+            WHERE hostname = ? AND port = ?""",
         (int(partial), key.hostname, key.port),
     )
 

@@ -255,8 +255,7 @@ def _aliases(
     name_map = config.get("ClusterNameToAlias") or {}
     for cluster, members in by_cluster.items():
         members.sort(key=lambda k: (rows[k]["replication_depth"], k))
-        override = backend.query_one("SELECT alias FROM cluster_alias_override WHERE cluster_name = ?", (cluster,))
-        alias = str(override["alias"]) if override else ""
+        alias = clusters.alias_override(backend, cluster)
         if not alias:
             alias = next((result.probed[k].detected_alias for k in members if result.probed[k].detected_alias), "")
         if not alias:

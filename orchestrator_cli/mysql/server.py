@@ -25,6 +25,7 @@ class TopologyServer:
         self._discovery = discovery
         self._conn: Any = None
         self._flavor: fl.Flavor | None = None
+        self._cursors: dict[bool, Any] = {}  # reused: creating a cursor costs a ping
         self._lock = threading.RLock()
 
     # -- connection -----------------------------------------------------------------------------
@@ -48,6 +49,7 @@ class TopologyServer:
 
     def close(self) -> None:
         with self._lock:
+            self._cursors.clear()
             if self._conn is not None:
                 try:
                     self._conn.close()
@@ -62,18 +64,22 @@ class TopologyServer:
         return self._flavor
 
     # -- reads ----------------------------------------------------------------------------------
+    def _cursor(self, conn: Any, *, dictionary: bool) -> Any:
+        """One cursor per kind and connection: `conn.cursor()` pings the server, a round trip per statement."""
+        cur = self._cursors.get(dictionary)
+        if cur is None:
+            cur = self._cursors[dictionary] = conn.cursor(dictionary=dictionary)
+        return cur
+
     def query(self, sql: str) -> list[Row]:
         import mysql.connector
 
         with self._lock:
             conn = self._connection()
             try:
-                cur = conn.cursor(dictionary=True)
-                try:
-                    cur.execute(sql)
-                    rows = cur.fetchall() if cur.with_rows else []
-                finally:
-                    cur.close()
+                cur = self._cursor(conn, dictionary=True)
+                cur.execute(sql)
+                rows = cur.fetchall() if cur.with_rows else []
             except mysql.connector.Error as e:
                 self._drop_if_lost(conn, e)
                 raise topology_error(self.key, e) from e
@@ -120,14 +126,11 @@ class TopologyServer:
             import mysql.connector
 
             try:
-                cur = conn.cursor()
-                try:
-                    cur.execute(sql)
-                    row = cur.fetchone() if cur.with_rows else None
-                    if cur.with_rows:
-                        cur.fetchall()
-                finally:
-                    cur.close()
+                cur = self._cursor(conn, dictionary=False)
+                cur.execute(sql)
+                row = cur.fetchone() if cur.with_rows else None
+                if cur.with_rows:
+                    cur.fetchall()
             except mysql.connector.Error as e:
                 self._drop_if_lost(conn, e)
                 raise topology_error(self.key, e) from e
