@@ -56,6 +56,14 @@ def promoted_with_all_replicas(sb: Sandbox) -> int | None:
     return root if all(p == root for i, p in parents.items() if i != root) else None
 
 
+def elected(backend: Path) -> bool:
+    try:
+        with sqlite3.connect(backend) as conn:
+            return any(r[0] for r in conn.execute("SELECT hostname FROM active_node"))
+    except sqlite3.OperationalError:  # schema not deployed yet
+        return False
+
+
 def detections(backend: Path) -> list[str]:
     with sqlite3.connect(backend) as conn:
         return [r[0] for r in conn.execute("SELECT analysis FROM topology_failure_detection")]
@@ -65,10 +73,10 @@ def test_continuous_recovers_a_killed_master(
     killed: Sandbox, tmp_path: Path, wait_until: Callable[..., object]
 ) -> None:
     sb = killed
-    config, _ = setup(sb, tmp_path)
+    config, backend = setup(sb, tmp_path)
     proc = start_continuous(config)
     try:
-        wait_until(lambda: run_cli("-c", "check-global-recoveries", config=config).code == 0, timeout=30)
+        wait_until(lambda: elected(backend), timeout=30, message="election")
         value = sb.write_row(i=0)
         sb.wait_replicated()
         sb.kill(0)
@@ -102,3 +110,34 @@ def test_continuous_honours_disabled_recoveries(
     finally:
         code, _, err = stop(proc)
     assert code == 0, err
+
+
+def test_only_one_continuous_node_is_elected(tmp_path: Path, wait_until: Callable[..., object]) -> None:
+    """Two processes on one backend: the second stays a follower while the first holds the lease."""
+    from tests.support import sqlite_config
+
+    config = sqlite_config(tmp_path)
+    backend = tmp_path / "orchestrator.sqlite3"
+
+    def start(duration: str) -> subprocess.Popen[str]:
+        return subprocess.Popen(
+            [sys.executable, "-m", "orchestrator_cli", f"--config={config}", "--verbose", "-c", "continuous",
+             "--duration", duration],
+            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+
+    first = start("60s")
+    try:
+        wait_until(lambda: backend.exists() and elected(backend), timeout=30, message="first node elected")
+        second = start("3s")
+        second_code, _, second_err = stop_when_done(second)
+    finally:
+        first_code, _, first_err = stop(first)
+    assert (first_code, second_code) == (0, 0), first_err + second_err
+    assert "elected: this node runs discovery and recovery" in first_err
+    assert "elected: this node" not in second_err
+
+
+def stop_when_done(proc: subprocess.Popen[str]) -> tuple[int, str, str]:
+    out, err = proc.communicate(timeout=60)
+    return proc.returncode, out, err
