@@ -264,3 +264,75 @@ def can_replicate_from(ctx: Context) -> Output:
     if reason:
         return nothing(data={"CanReplicate": False, "Reason": reason})
     return line(dest_key, data={"CanReplicate": True, "Reason": ""})
+
+
+@command(
+    "which-cluster-osc-replicas",
+    SECTION,
+    "List replicas that represent a cluster for pt-osc throttling",
+    target=CLUSTER,
+    synonyms=("which-cluster-osc-slaves",),
+)
+def which_cluster_osc_replicas(ctx: Context) -> Output:
+    from orchestrator_cli.backend import instances
+    from orchestrator_cli.topology import osc
+
+    rows = instances.cluster_instances(ctx.backend, ctx.cluster_name())
+    keys = [str(v.key) for v in osc.osc_replicas(rows, ctx.config)]
+    return lines(keys, data=keys)
+
+
+@command(
+    "which-cluster-gh-ost-replicas",
+    SECTION,
+    "List direct replicas gh-ost can inspect (logging their changes, least lag first)",
+    target=CLUSTER,
+    synonyms=("which-cluster-gh-ost-slaves",),
+)
+def which_cluster_gh_ost_replicas(ctx: Context) -> Output:
+    from orchestrator_cli.backend import instances
+    from orchestrator_cli.topology import osc
+
+    rows = instances.cluster_instances(ctx.backend, ctx.cluster_name())
+    keys = [str(v.key) for v in osc.gh_ost_replicas(rows, ctx.config)]
+    return lines(keys, data=keys)
+
+
+@command(
+    "get-cluster-heuristic-lag",
+    SECTION,
+    "Print the worst replication lag, in seconds, among a cluster's pt-osc replicas",
+    target=CLUSTER,
+)
+def get_cluster_heuristic_lag(ctx: Context) -> Output:
+    from orchestrator_cli.backend import instances
+    from orchestrator_cli.topology import osc
+
+    lag = osc.heuristic_lag(instances.cluster_instances(ctx.backend, ctx.cluster_name()), ctx.config)
+    return line(lag, data=lag)
+
+
+@command(
+    "submit-masters-to-kv-stores",
+    "Key-value",
+    "Publish each cluster's master as key-value pairs (prefix KVClusterMasterPrefix)",
+    target=NO_INSTANCE,
+    details="Writes the internal kv_store table; with --alias or -i only that cluster. Consul and ZooKeeper "
+    "are not contacted: read the pairs from kv_store or from this command's output.",
+)
+def submit_masters_to_kv_stores(ctx: Context) -> Output:
+    from orchestrator_cli.backend import audit, instances, kv
+    from orchestrator_cli.backend import clusters as cl
+    from orchestrator_cli.topology.kv import master_pairs, prefix
+
+    only = ctx.cluster_name() if (ctx.options.alias or ctx.instance_text) else None
+    aliases = {c["cluster_name"]: c["alias"] for c in cl.clusters_info(ctx.backend)}
+    pairs: list[tuple[str, str]] = []
+    for row in instances.masters(ctx.backend):
+        cluster = str(row["cluster_name"])
+        if only is None or cluster == only:
+            master = InstanceView(row).key
+            pairs += master_pairs(prefix(ctx.config), aliases.get(cluster) or cluster, master)
+    kv.put(ctx.backend, pairs)
+    audit.audit(ctx.backend, "submit-masters-to-kv-stores", None, f"{len(pairs)} pairs")
+    return lines([f"{k}:{v}" for k, v in pairs], data=dict(pairs))
