@@ -83,6 +83,7 @@ class ContinuousMode:
         self._discovered = threading.Event()
         self._in_flight: dict[str, Future[None]] = {}
         self._reprobed: dict[str, float] = {}
+        self._detected: dict[str, str] = {}  # key -> detection-only code already recorded
         self._lock = threading.Lock()
         self.recoveries: list[Any] = []
 
@@ -231,12 +232,21 @@ class ContinuousMode:
             return None
         random.shuffle(entries)
         reprobed: set[str] | None = None
+        current = {entry.key: str(entry.code) for entry in entries}
+        for key in [k for k, code in self._detected.items() if current.get(k) != code]:
+            del self._detected[key]
         for entry in entries:
             failed = self._emergent(env, entry)
             if failed is not None:
                 reprobed = (reprobed or set()) | failed
-            if entry.skippable_due_to_downtime or recovery_kind(entry.code) is None:
+            kind = recovery_kind(entry.code)
+            if entry.skippable_due_to_downtime or kind is None:
                 continue
+            if kind == "detection":
+                # nothing to recover: record the detection (and run its hooks) once per episode
+                if self._detected.get(entry.key) == str(entry.code):
+                    continue
+                self._detected[entry.key] = str(entry.code)
             with self._lock:
                 running = self._in_flight.get(entry.key)
                 if running is not None and not running.done():
@@ -273,11 +283,20 @@ class ContinuousMode:
     def _recover(self, entry: Analysis) -> None:
         """Confirm the failure with fresh probes, then run the automated recovery."""
         from orchestrator_cli.recovery.detection import analysis_of
-        from orchestrator_cli.recovery.engine import AUTOMATED, Request, execute, refresh_before_recovery
+        from orchestrator_cli.recovery.engine import (
+            AUTOMATED,
+            Request,
+            execute,
+            recovery_kind,
+            refresh_before_recovery,
+        )
 
         env = self._env()
         key = InstanceKey(entry.hostname, entry.port)
         try:
+            if recovery_kind(entry.code) == "detection":
+                execute(env, Request(entry, AUTOMATED))
+                return
             unreachable = refresh_before_recovery(env, key)
             confirmed = analysis_of(env.backend, env.config, entry.key, unreachable)
             if confirmed is None or confirmed.code != entry.code:
