@@ -6,7 +6,7 @@ import json
 
 from orchestrator_cli.commands.context import Context
 from orchestrator_cli.commands.output import Output, line, lines, nothing
-from orchestrator_cli.commands.registry import NO_INSTANCE, command
+from orchestrator_cli.commands.registry import NO_INSTANCE, RAW_INSTANCE, command
 
 SECTION = "Meta"
 
@@ -94,3 +94,25 @@ def bulk_promotion_rules(ctx: Context) -> Output:
 
     rows = candidates.bulk_rules(ctx.backend)
     return lines([f"{r['hostname']}:{r['port']} {r['promotion_rule']}" for r in rows], data=rows)
+
+
+@command(
+    "resolve",
+    SECTION,
+    "Check that host:port accepts TCP connections and print it under its canonical host name",
+    target=RAW_INSTANCE,
+)
+def resolve(ctx: Context) -> Output:
+    import socket
+
+    from orchestrator_cli.errors import TopologyError
+
+    key = ctx.instance_key(local_default=False, fuzzy=False)
+    timeout = float(ctx.config["MySQLConnectTimeoutSeconds"])
+    try:
+        with socket.create_connection((key.hostname, key.port), timeout=timeout):
+            pass
+        canonical = socket.gethostbyname_ex(key.hostname)[0]
+    except OSError as e:
+        raise TopologyError(f"cannot resolve {key}: {e.strerror or e}") from e
+    return line(f"{canonical}:{key.port}")
