@@ -365,6 +365,11 @@ def _run_handler(run: RecoveryRun, kind: str) -> Outcome:
         _post_hook_failures(run, post)
     else:
         run.hooks("PostUnsuccessfulFailoverProcesses", fail_fast=False)
+    result = f"promoted {outcome.successor}" if outcome.successor else f"failed: {outcome.reason}"
+    lost = f"; lost: {', '.join(outcome.lost)}" if outcome.lost else ""
+    run.env.audit(
+        f"recover-{run.analysis.instance_type}", run.failed, f"{outcome.code} ({outcome.uid}): {result}{lost}"
+    )
     if run.request.mode == PLANNED and outcome.successful:
         # A switchover the operator asked for is not flapping: it must not block the next failover.
         rec.acknowledge_recovery(
