@@ -1,18 +1,18 @@
 """Dead master and dead co-master recovery, and making a read-only master writable.
 
-A master failover: PreFailoverProcesses (a failure aborts before anything changes); in parallel, try
-to make the failed master read-only (it may be only partly dead); regroup its replicas below the
-chosen successor (relay logs applied, preferred candidate caught up by GTID, siblings moved); make
-sure the successor applied everything it received; make sure no other master of the cluster is
-reachable and writable; promote (stop, RESET SLAVE ALL, read_only=0); downtime the failed master and
-the lost replicas as `lost-in-recovery` and detach the reachable lost ones; carry the cluster alias
-and domain over to the new cluster name; refresh the backend; PostMasterFailoverProcesses.
+A master failover: PreFailoverProcesses (a failure aborts before anything changes); make the failed
+master read-only if it still answers (it may be only partly dead; if it answers and stays writable,
+nothing is changed); regroup its replicas below the chosen successor (relay logs applied, preferred
+candidate caught up by GTID, siblings moved); make sure the successor applied everything it
+received; make sure no other master of the cluster is reachable and writable; promote (stop, RESET
+SLAVE ALL, read_only=0); downtime the failed master and the lost replicas as `lost-in-recovery` and
+detach the reachable lost ones; carry the cluster alias and domain over to the new cluster name;
+refresh the backend; PostMasterFailoverProcesses.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -31,28 +31,6 @@ log = logging.getLogger("orchestrator.recovery")
 
 LOST_IN_RECOVERY_SECONDS = 365 * 24 * 3600
 GRACEFUL = "graceful-master-takeover"
-
-
-class _Background:
-    """Run a function in a thread now; `result()` joins and re-raises its error."""
-
-    def __init__(self, fn: Callable[[], str]) -> None:
-        self._result = ""
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, args=(fn,), daemon=True)
-        self._thread.start()
-
-    def _run(self, fn: Callable[[], str]) -> None:
-        try:
-            self._result = fn()
-        except BaseException as e:  # handed to the caller by result()
-            self._error = e
-
-    def result(self) -> str:
-        self._thread.join()
-        if self._error is not None:
-            raise self._error
-        return self._result
 
 
 # -- server state changes used by promotion and demotion ---------------------------------------------------
@@ -238,25 +216,24 @@ def failover(run: RecoveryRun, *, candidate: InstanceKey | None) -> Outcome:
         run.outcome.errors.append(reason)
         run.resolve()
         return run.outcome
-    if run.request.mode == PLANNED:
-        try:
-            state = make_read_only(env, failed)
-        except OrchestratorError as e:
-            reason = f"cannot demote {failed}: {e}"
-            run.step(f"{reason}; nothing changed")
-            run.outcome.reason = reason
-            run.outcome.errors.append(reason)
-            run.resolve()
-            return run.outcome
-        run.step(f"{failed} (master): {state}")
-        if state != "unreachable":
-            _let_replicas_receive(env, failed, run.step)
+    # Split-brain guard first: a master that still answers must stop taking writes before any replica
+    # moves; one that answers and stays writable aborts the recovery with nothing changed.
+    try:
+        state = make_read_only(env, failed)
+    except OrchestratorError as e:
+        reason = f"refusing to fail over {failed}: {e}"
+        run.step(f"{reason}; nothing changed")
+        run.outcome.reason = reason
+        run.outcome.errors.append(reason)
+        run.resolve()
+        return run.outcome
+    run.step(f"{failed} (failed master): {state}")
+    if run.request.mode == PLANNED and state != "unreachable":
+        _let_replicas_receive(env, failed, run.step)
     members = instances.cluster_instances(backend, run.analysis.cluster_name)
-    demotion = _Background(lambda: make_read_only(env, failed))
     try:
         result = regroup_replicas(env, failed, candidate=candidate, for_failover=True, step=run.step)
     except OrchestratorError as e:
-        _join_quietly(run, demotion)
         return run.fail(str(e))
     run.outcome.attempted = True
     run.outcome.moved = [str(k) for k in result.moved]
@@ -266,7 +243,8 @@ def failover(run: RecoveryRun, *, candidate: InstanceKey | None) -> Outcome:
         return run.fail("the regroup chose no candidate")
     try:
         ensure_relay_log_applied(env, promoted, run.step)
-        run.step(f"{failed} (failed master): {demotion.result()}")
+        if state != "unreachable":
+            run.step(f"{failed} (failed master), checked again: {make_read_only(env, failed)}")
         for note in ensure_no_writable_master(env, members, promoted.key, failed):
             run.step(note)
         promote(env, promoted, graceful=run.request.command_hint == GRACEFUL, step=run.step)
@@ -308,13 +286,6 @@ def _let_replicas_receive(env: TopologyEnv, master: InstanceKey, step: Callable[
     for key, reached, error in parallel(keys, wait, len(keys) or 1):
         if error is not None or not reached:
             step(f"{key}: did not execute up to {file}:{pos} of {master}: {error or f'{timeout}s timeout'}")
-
-
-def _join_quietly(run: RecoveryRun, demotion: _Background) -> None:
-    try:
-        run.step(f"{run.failed} (failed master): {demotion.result()}")
-    except OrchestratorError as e:
-        run.step(f"{run.failed} (failed master): {e}")
 
 
 def recover_dead_master(run: RecoveryRun) -> Outcome:
