@@ -283,3 +283,18 @@ def test_dead_master_of_file_pos_replicas(sandbox_factory: Any, tmp_path: Path) 
     assert (sb.replica_status(3) or {}).get("Using_Gtid") == "Slave_Pos"
     assert sb.count_rows(3, missed) == 1
     assert_serves_all(sb, promoted, [other, 3])
+
+
+@pytest.mark.mysql_backend
+def test_dead_master_with_the_mysql_backend(killed: Sandbox, tmp_path: Path, mysql_backend_db: dict[str, Any]) -> None:
+    sb = killed
+    config = config_for(sb, tmp_path, **mysql_backend_db)
+    discover(sb, config)
+    sb.kill(0)
+    result = cli(config, "-c", "recover", "-i", sb.key(0))
+    assert result.code == 0, result.err
+    promoted = sb.index_of(result.lines[0])
+    assert_serves_all(sb, promoted, [i for i in (1, 2, 3) if i != promoted])
+    listing = cli(config, "-c", "audit-recovery").lines
+    assert len(listing) == 1 and listing[0].split("\t")[3:6] == ["DeadMaster", sb.key(promoted), "true"]
+    assert cli(config, "-c", "ack-all-recoveries", "--reason", "done").lines == ["1 recoveries acknowledged"]
