@@ -595,6 +595,9 @@ def regroup_replicas(
             start_replication(env, chosen.live.key)
         except OrchestratorError as e:
             _note(step, f"{chosen.live.key}: replication not running after regroup: {e}")
+        # the master still serves the siblings that could not move: they resume where they were
+        left = [k for k in lost if k in result.stopped and k not in result.moved]
+        _restart_all(env, left, step)
         refresh(env, [chosen.live.key, *result.moved])
     result.candidate_live = chosen.live
     return result
