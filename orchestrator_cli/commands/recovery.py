@@ -300,6 +300,7 @@ def _refuse_noop(ctx: Context) -> None:
             " would promote"
         )
 
+
 _SETTLE_SECONDS = 3.0  # how long `recover` waits for replicas to notice that a just-killed master is gone
 
 
