@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import getpass
 import logging
 import re
-import socket
 import sys
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -63,6 +61,8 @@ class Options:
         if self.owner:
             return self.owner
         try:
+            import getpass
+
             return getpass.getuser()
         except (KeyError, OSError):
             return "orchestrator"
@@ -167,6 +167,8 @@ class Context:
             raise UsageError(f"invalid {what}: {e}") from e
 
     def local_key(self) -> InstanceKey:
+        import socket
+
         return InstanceKey(socket.gethostname(), self.default_port)
 
     def instance_key(self, *, local_default: bool = True, fuzzy: bool = True) -> InstanceKey:
