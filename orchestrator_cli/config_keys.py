@@ -144,6 +144,8 @@ KEYS: dict[str, tuple[Any, str]] = {
         "bash",
         "shell used to run hook commands (command text written to a temp file, run as `<shell> <file>`)",
     ),
+    "ProcessesTimeoutSeconds": (300, "ours: a hook running longer is killed and counts as failed"),
+    "FailRecoveryOnPostFailoverHookError": (False, "ours: a failed post-failover hook marks the recovery failed"),
     "OnFailureDetectionProcesses": (
         [],
         "hooks on detection (before deciding to recover); failure stops remaining hooks",

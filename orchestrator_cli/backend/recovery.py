@@ -6,9 +6,6 @@ leadership: a detection or recovery is registered with an INSERT IGNORE on
 gets zero rows. A recovery stays "in its active period" (the anti-flapping lock) until
 RecoveryPeriodBlockSeconds have passed or someone acknowledges it. Because no daemon may be running,
 every registration first expires what is due, the way the original's leader would have.
-
-Leader election for continuous mode (`active_node`) lives here too: it only ever gates who runs
-automated detection and recovery.
 """
 
 from __future__ import annotations
@@ -20,7 +17,6 @@ from typing import Any
 from orchestrator_cli.backend.connection import Backend, Row
 from orchestrator_cli.model.keys import InstanceKey
 
-ACTIVE_NODE_EXPIRE_SECONDS = 5
 CRASHED_RECOVERY_SECONDS = 600  # a recovery still running after this long, by a process no longer alive
 NODE_ALIVE_SECONDS = 60
 
@@ -461,69 +457,6 @@ def acknowledge_instance(backend: Backend, key: InstanceKey, owner: str, comment
 def acknowledge_recovery(backend: Backend, ident: str, owner: str, comment: str) -> int:
     rows = recoveries(backend, ident=ident, limit=1)
     return _acknowledge_ids(backend, [int(r["recovery_id"]) for r in rows], owner, comment)
-
-
-# -- leader election (active_node) ---------------------------------------------------------------------------
-
-
-def attempt_election(backend: Backend, node: tuple[str, str]) -> bool:
-    """Claim an empty seat, take over an expired lease, or renew our own; True while we lead.
-
-    The schema deploy seeds the row with an empty hostname; that seat counts as empty, so a freshly
-    deployed backend does not make the first node wait for the seed lease to expire.
-    """
-    d = backend.dialect
-    host, token = node
-    with backend.transaction():
-        if backend.execute(
-            d.insert_ignore(
-                "active_node",
-                {
-                    "anchor": "1",
-                    "hostname": "?",
-                    "token": "?",
-                    "last_seen_active": d.now(),
-                    "first_seen_active": d.now(),
-                },
-            ),
-            (host, token),
-        ):
-            return True
-        if backend.execute(
-            f"""UPDATE active_node SET hostname = ?, token = ?, first_seen_active = {d.now()},
-                    last_seen_active = {d.now()}
-                WHERE anchor = 1 AND (hostname = '' OR last_seen_active < {d.seconds_ago("?")})""",
-            (host, token, ACTIVE_NODE_EXPIRE_SECONDS),
-        ):
-            return True
-        return bool(
-            backend.execute(
-                f"UPDATE active_node SET last_seen_active = {d.now()} WHERE anchor = 1 AND hostname = ? AND token = ?",
-                (host, token),
-            )
-        )
-
-
-def grab_election(backend: Backend, node: tuple[str, str]) -> None:
-    d = backend.dialect
-    with backend.transaction():
-        backend.execute("DELETE FROM active_node WHERE anchor = 1")
-        backend.execute(
-            "INSERT INTO active_node (anchor, hostname, token, last_seen_active, first_seen_active)"
-            f" VALUES (1, ?, ?, {d.now()}, {d.now()})",
-            node,
-        )
-
-
-def step_down(backend: Backend, node: tuple[str, str]) -> None:
-    """Give up the lease at shutdown so another node takes over without waiting for it to expire."""
-    backend.execute("DELETE FROM active_node WHERE anchor = 1 AND hostname = ? AND token = ?", node)
-
-
-def active_node(backend: Backend) -> Row | None:
-    return backend.query_one(
-        "SELECT hostname, token, last_seen_active, first_seen_active FROM active_node WHERE anchor = 1"
-    )
 
 
 # -- lost-in-recovery downtimes -------------------------------------------------------------------------------

@@ -30,6 +30,7 @@ from typing import Any
 
 from orchestrator_cli import __version__
 from orchestrator_cli.analysis import Analysis, AnalysisCode
+from orchestrator_cli.backend import election
 from orchestrator_cli.backend.connection import Backend
 from orchestrator_cli.errors import OrchestratorError
 from orchestrator_cli.model.keys import InstanceKey
@@ -117,9 +118,7 @@ class ContinuousMode:
         last_care, last_minute = 0.0, 0.0
         try:
             if self.grab:
-                from orchestrator_cli.backend import recovery as rec
-
-                rec.grab_election(env.backend, self.node)
+                election.grab_election(env.backend, self.node)
                 self._say(f"grabbed the election as {self.node[0]}")
             while not self._stop.is_set():
                 tick = time.monotonic()
@@ -147,11 +146,10 @@ class ContinuousMode:
 
     def _heartbeat(self, env: TopologyEnv) -> None:
         from orchestrator_cli.backend import health
-        from orchestrator_cli.backend import recovery as rec
 
         try:
             health.register(env.backend, "ContinuousMode", "continuous", __version__)
-            leader = rec.attempt_election(env.backend, self.node)
+            leader = election.attempt_election(env.backend, self.node)
         except OrchestratorError as e:
             log.error("backend unavailable: %s", e)
             leader = False
@@ -162,11 +160,9 @@ class ContinuousMode:
         self._leader = leader
 
     def _step_down(self, env: TopologyEnv) -> None:
-        from orchestrator_cli.backend import recovery as rec
-
         if self._leader:
             try:
-                rec.step_down(env.backend, self.node)
+                election.step_down(env.backend, self.node)
             except OrchestratorError as e:
                 log.warning("could not give up the election: %s", e)
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from orchestrator_cli.backend import election
 from orchestrator_cli.backend import recovery as rec
 from orchestrator_cli.backend.connection import Backend
 from orchestrator_cli.config import load_config
@@ -181,17 +182,17 @@ def test_audit_recovery(config_path: Path, backend: Backend) -> None:
 
 def test_election(backend: Backend) -> None:
     other = ("other-host", "0" * 64)
-    assert rec.attempt_election(backend, NODE)
-    assert rec.attempt_election(backend, NODE)  # renew
-    assert not rec.attempt_election(backend, other)
+    assert election.attempt_election(backend, NODE)
+    assert election.attempt_election(backend, NODE)  # renew
+    assert not election.attempt_election(backend, other)
     backend.execute("UPDATE active_node SET last_seen_active = datetime('now', '-10 seconds')")
-    assert rec.attempt_election(backend, other)
-    assert not rec.attempt_election(backend, NODE)
-    rec.grab_election(backend, NODE)
-    assert rec.active_node(backend)["token"] == NODE[1]
-    rec.step_down(backend, NODE)
-    assert rec.active_node(backend) is None
-    assert rec.attempt_election(backend, other)
+    assert election.attempt_election(backend, other)
+    assert not election.attempt_election(backend, NODE)
+    election.grab_election(backend, NODE)
+    assert election.active_node(backend)["token"] == NODE[1]
+    election.step_down(backend, NODE)
+    assert election.active_node(backend) is None
+    assert election.attempt_election(backend, other)
 
 
 @pytest.mark.mysql_backend
@@ -223,8 +224,8 @@ def test_bookkeeping_on_the_mysql_backend(mysql_backend_db: dict[str, object], t
         assert rec.recoveries_disabled(b)
         rec.enable_recoveries(b)
         assert not rec.recoveries_disabled(b)
-        assert rec.attempt_election(b, NODE)
-        assert not rec.attempt_election(b, ("other", "0" * 64))
+        assert election.attempt_election(b, NODE)
+        assert not election.attempt_election(b, ("other", "0" * 64))
         assert rec.aged_lost_in_recovery(b) == []
         assert rec.acknowledge_crashed(b) == 0
     finally:
