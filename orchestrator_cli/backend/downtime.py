@@ -44,3 +44,13 @@ def read(backend: Backend, key: InstanceKey) -> Row | None:
 def expire(backend: Backend) -> int:
     d = backend.dialect
     return backend.execute(f"DELETE FROM database_instance_downtime WHERE end_timestamp < {d.now()}")
+
+
+def renew_lost_in_recovery(backend: Backend, seconds: int = 365 * 86400) -> int:
+    """Keep `lost-in-recovery` downtimes from lapsing on their own: they end when the instance is back."""
+    d = backend.dialect
+    return backend.execute(
+        f"UPDATE database_instance_downtime SET end_timestamp = {d.seconds_from_now('?')}"
+        f" WHERE reason = ? AND end_timestamp > {d.now()}",
+        (seconds, LOST_IN_RECOVERY),
+    )

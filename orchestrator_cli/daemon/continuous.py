@@ -318,6 +318,7 @@ class ContinuousMode:
         from orchestrator_cli.backend import recovery as rec
 
         try:
+            downtime.renew_lost_in_recovery(env.backend)
             downtime.expire(env.backend)
             maintenance.release_expired(env.backend)
             rec.expire(env.backend)

@@ -12,6 +12,9 @@ from typing import Any
 
 import pytest
 
+from orchestrator_cli.backend import kv
+from orchestrator_cli.backend.connection import Backend
+from orchestrator_cli.config import load_config
 from orchestrator_cli.sandbox.topology import REPL_PASSWORD, REPL_USER, Sandbox
 from tests.support import Result, run_cli
 
@@ -92,6 +95,14 @@ def test_dead_master_is_replaced(killed: Sandbox, tmp_path: Path) -> None:
         [promoted_key, *(sb.key(i) for i in others)]
     )
     assert any("RESET SLAVE ALL" in s["Message"] or "set writable" in s["Message"] for s in recovery["Steps"])
+    # the new master is published where service discovery reads it
+    backend = Backend(load_config(str(config)))
+    try:
+        pairs = {r["store_key"]: r["store_value"] for r in kv.read_prefix(backend, "mysql/master/")}
+    finally:
+        backend.close()
+    assert pairs[f"mysql/master/{sb.key(0)}"] == promoted_key
+    assert pairs[f"mysql/master/{sb.key(0)}/port"] == str(sb.ports[promoted])
 
 
 def test_dead_master_and_a_dead_replica(killed: Sandbox, tmp_path: Path) -> None:
