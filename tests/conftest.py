@@ -7,7 +7,6 @@ when ``ORCH_SANDBOX_BASE_PORT`` is set, from a 100-port block per worker, so wor
 from __future__ import annotations
 
 import os
-import secrets
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -27,6 +26,7 @@ from orchestrator_cli.sandbox.topology import (  # noqa: E402  (needs the sys.pa
     find_install_db,
     find_mariadbd,
 )
+from tests.support import throwaway_mysql_database  # noqa: E402
 
 SANDBOX_FIXTURES = frozenset({"sandbox", "fresh_sandbox", "sandbox_config", "sandbox_factory", "mariadbd_binary"})
 BACKEND_FIXTURES = frozenset({"mysql_backend_db", "mysql_backend_server"})
@@ -192,31 +192,12 @@ def mysql_backend_db(mysql_backend_server: tuple[str, int]) -> Iterator[dict[str
 
     The database is dropped after the test.
     """
-    import mysql.connector
+    with throwaway_mysql_database(*mysql_backend_server) as keys:
+        yield keys
 
-    host, port = mysql_backend_server
-    name = f"orch_test_{os.getpid()}_{secrets.token_hex(4)}"
-    conn = mysql.connector.connect(host=host, port=port, user="root", password="", autocommit=True)
-    try:
-        cursor = conn.cursor()
-        cursor.execute(f"CREATE DATABASE `{name}`")
-        cursor.close()
-    finally:
-        conn.close()
-    try:
-        yield {
-            "BackendDB": "mysql",
-            "MySQLOrchestratorHost": host,
-            "MySQLOrchestratorPort": port,
-            "MySQLOrchestratorDatabase": name,
-            "MySQLOrchestratorUser": "root",
-            "MySQLOrchestratorPassword": "",
-        }
-    finally:
-        conn = mysql.connector.connect(host=host, port=port, user="root", password="", autocommit=True)
-        try:
-            cursor = conn.cursor()
-            cursor.execute(f"DROP DATABASE IF EXISTS `{name}`")
-            cursor.close()
-        finally:
-            conn.close()
+
+@pytest.fixture(scope="module")
+def mysql_backend_db_module(mysql_backend_server: tuple[str, int]) -> Iterator[dict[str, Any]]:
+    """Like `mysql_backend_db`, but one database for a whole module (a schema deploy takes seconds)."""
+    with throwaway_mysql_database(*mysql_backend_server) as keys:
+        yield keys

@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -64,3 +65,35 @@ def sqlite_config(tmp_path: Path, **values: Any) -> Path:
         SQLite3DataFile=str(tmp_path / "orchestrator.sqlite3"),
         **values,
     )
+
+
+@contextlib.contextmanager
+def throwaway_mysql_database(host: str, port: int, prefix: str = "orch_test") -> Iterator[dict[str, Any]]:
+    """A new, uniquely named database on a MySQL server, as `MySQLOrchestrator*` config keys; dropped after."""
+    import secrets
+
+    import mysql.connector
+
+    name = f"{prefix}_{os.getpid()}_{secrets.token_hex(4)}"
+
+    def admin(statement: str) -> None:
+        conn = mysql.connector.connect(host=host, port=port, user="root", password="", autocommit=True)
+        try:
+            cursor = conn.cursor()
+            cursor.execute(statement)
+            cursor.close()
+        finally:
+            conn.close()
+
+    admin(f"CREATE DATABASE `{name}`")
+    try:
+        yield {
+            "BackendDB": "mysql",
+            "MySQLOrchestratorHost": host,
+            "MySQLOrchestratorPort": port,
+            "MySQLOrchestratorDatabase": name,
+            "MySQLOrchestratorUser": "root",
+            "MySQLOrchestratorPassword": "",
+        }
+    finally:
+        admin(f"DROP DATABASE IF EXISTS `{name}`")

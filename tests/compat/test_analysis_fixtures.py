@@ -9,8 +9,6 @@ structure warning, plus the listing filters (downtime, maintenance, ignored host
 from __future__ import annotations
 
 import json
-import os
-import secrets
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -24,33 +22,10 @@ Setup = Callable[[OriginalFixture], None]
 
 
 @pytest.fixture(scope="module")
-def _mysql_database(request: pytest.FixtureRequest) -> Iterator[dict[str, Any]]:
-    import mysql.connector
-
-    host, port = request.getfixturevalue("mysql_backend_server")
-    name = f"orch_analysis_{os.getpid()}_{secrets.token_hex(4)}"
-
-    def run(statement: str) -> None:
-        conn = mysql.connector.connect(host=host, port=port, user="root", password="", autocommit=True)
-        try:
-            cur = conn.cursor()
-            cur.execute(statement)
-            cur.close()
-        finally:
-            conn.close()
-
-    run(f"CREATE DATABASE `{name}`")
-    try:
-        yield {
-            "BackendDB": "mysql",
-            "MySQLOrchestratorHost": host,
-            "MySQLOrchestratorPort": port,
-            "MySQLOrchestratorDatabase": name,
-            "MySQLOrchestratorUser": "root",
-            "MySQLOrchestratorPassword": "",
-        }
-    finally:
-        run(f"DROP DATABASE IF EXISTS `{name}`")
+def _mysql_database(request: pytest.FixtureRequest) -> dict[str, Any]:
+    """Resolved lazily, so the SQLite parametrisation never needs a MySQL server."""
+    keys: dict[str, Any] = request.getfixturevalue("mysql_backend_db_module")
+    return keys
 
 
 @pytest.fixture(scope="module")

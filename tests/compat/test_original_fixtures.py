@@ -8,8 +8,6 @@ cli-catalog.md §3.1 and §3.5 give for these rows.
 
 from __future__ import annotations
 
-import os
-import secrets
 from collections.abc import Iterator
 from typing import Any
 
@@ -36,34 +34,10 @@ def key(port: int) -> str:
 
 
 @pytest.fixture(scope="module")
-def _mysql_database(request: pytest.FixtureRequest) -> Iterator[dict[str, Any]]:
-    """A throw-away database on the MySQL backend server, kept for the whole module (one deploy)."""
-    import mysql.connector
-
-    host, port = request.getfixturevalue("mysql_backend_server")
-    name = f"orch_compat_{os.getpid()}_{secrets.token_hex(4)}"
-
-    def run(statement: str) -> None:
-        conn = mysql.connector.connect(host=host, port=port, user="root", password="", autocommit=True)
-        try:
-            cur = conn.cursor()
-            cur.execute(statement)
-            cur.close()
-        finally:
-            conn.close()
-
-    run(f"CREATE DATABASE `{name}`")
-    try:
-        yield {
-            "BackendDB": "mysql",
-            "MySQLOrchestratorHost": host,
-            "MySQLOrchestratorPort": port,
-            "MySQLOrchestratorDatabase": name,
-            "MySQLOrchestratorUser": "root",
-            "MySQLOrchestratorPassword": "",
-        }
-    finally:
-        run(f"DROP DATABASE IF EXISTS `{name}`")
+def _mysql_database(request: pytest.FixtureRequest) -> dict[str, Any]:
+    """Resolved lazily, so the SQLite parametrisation never needs a MySQL server."""
+    keys: dict[str, Any] = request.getfixturevalue("mysql_backend_db_module")
+    return keys
 
 
 @pytest.fixture(scope="module", params=["sqlite", pytest.param("mysql", marks=pytest.mark.mysql_backend)])

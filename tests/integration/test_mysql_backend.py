@@ -7,8 +7,6 @@ for the read and instance-management commands; the schema test gets its own empt
 
 from __future__ import annotations
 
-import os
-import secrets
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -121,34 +119,8 @@ class SharedStar:
 
 
 @pytest.fixture(scope="module")
-def module_backend_db(mysql_backend_server: tuple[str, int]) -> Iterator[dict[str, Any]]:
-    """Like `mysql_backend_db`, but one database for the whole module (the schema deploy is slow)."""
-    import mysql.connector
-
-    host, port = mysql_backend_server
-    name = f"orch_test_{os.getpid()}_{secrets.token_hex(4)}"
-
-    def admin(statement: str) -> None:
-        conn = mysql.connector.connect(host=host, port=port, user="root", password="", autocommit=True)
-        try:
-            cursor = conn.cursor()
-            cursor.execute(statement)
-            cursor.close()
-        finally:
-            conn.close()
-
-    admin(f"CREATE DATABASE `{name}`")
-    try:
-        yield {
-            "BackendDB": "mysql",
-            "MySQLOrchestratorHost": host,
-            "MySQLOrchestratorPort": port,
-            "MySQLOrchestratorDatabase": name,
-            "MySQLOrchestratorUser": "root",
-            "MySQLOrchestratorPassword": "",
-        }
-    finally:
-        admin(f"DROP DATABASE IF EXISTS `{name}`")
+def module_backend_db(mysql_backend_db_module: dict[str, Any]) -> dict[str, Any]:
+    return mysql_backend_db_module
 
 
 @pytest.fixture(scope="module")
