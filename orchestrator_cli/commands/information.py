@@ -336,3 +336,23 @@ def submit_masters_to_kv_stores(ctx: Context) -> Output:
     kv.put(ctx.backend, pairs)
     audit.audit(ctx.backend, "submit-masters-to-kv-stores", None, f"{len(pairs)} pairs")
     return lines([f"{k}:{v}" for k, v in pairs], data=dict(pairs))
+
+
+@command(
+    "which-heuristic-domain-instance",
+    SECTION,
+    "Print the writer last stored for a cluster's domain (see set-heuristic-domain-instance)",
+    target=CLUSTER,
+)
+def which_heuristic_domain_instance(ctx: Context) -> Output:
+    from orchestrator_cli.backend import attributes
+    from orchestrator_cli.backend import clusters as cl
+
+    cluster = ctx.cluster_name()
+    domain = cl.cluster_domain(ctx.backend, cluster)
+    if not domain:
+        raise NotFoundError(f"cannot find domain name for cluster {cluster}")
+    writer = attributes.get_general(ctx.backend, domain)
+    if writer is None:
+        raise NotFoundError(f"no instance stored for domain {domain}")
+    return line(writer)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from orchestrator_cli.commands.context import Context
 from orchestrator_cli.commands.output import Output, line, nothing
-from orchestrator_cli.commands.registry import RAW_INSTANCE, command
+from orchestrator_cli.commands.registry import CLUSTER, RAW_INSTANCE, command
 from orchestrator_cli.errors import NotFoundError, UnsafeOperationError, UsageError
 from orchestrator_cli.model.durations import format_duration, parse_duration
 from orchestrator_cli.model.keys import InstanceKey
@@ -206,3 +206,27 @@ def deregister_hostname_unresolve(ctx: Context) -> Output:
     if hostnames.deregister_unresolve(ctx.backend, key):
         _audit(ctx, "deregister-hostname-unresolve", key, "")
     return line(key)
+
+
+@command(
+    "set-heuristic-domain-instance",
+    META,
+    "Store the cluster's current writer under its domain name (DetectClusterDomainQuery)",
+    target=CLUSTER,
+)
+def set_heuristic_domain_instance(ctx: Context) -> Output:
+    from orchestrator_cli.backend import attributes, audit, instances
+    from orchestrator_cli.backend import clusters as cl
+    from orchestrator_cli.model.instance import InstanceView
+
+    cluster = ctx.cluster_name()
+    domain = cl.cluster_domain(ctx.backend, cluster)
+    if not domain:
+        raise NotFoundError(f"cannot find domain name for cluster {cluster}")
+    master = instances.cluster_master(ctx.backend, cluster)
+    if master is None:
+        raise NotFoundError(f"no master found for cluster {cluster}")
+    writer = InstanceView(master).key
+    attributes.set_general(ctx.backend, domain, str(writer))
+    audit.audit(ctx.backend, "set-heuristic-domain-instance", writer, f"domain: {domain}", cluster)
+    return line(writer)

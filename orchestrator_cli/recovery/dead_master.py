@@ -187,7 +187,7 @@ def downtime_and_detach_lost(run: RecoveryRun, failed: InstanceKey, lost: Sequen
 def _carry_cluster_names(run: RecoveryRun, successor: InstanceKey) -> None:
     """The cluster is now named after its new master: keep its alias and domain, and publish the new
     master under the alias in the key-value store, as the original does after a failover."""
-    from orchestrator_cli.backend import kv
+    from orchestrator_cli.backend import attributes, kv
     from orchestrator_cli.topology.kv import master_pairs, prefix
 
     a = run.analysis
@@ -197,6 +197,7 @@ def _carry_cluster_names(run: RecoveryRun, successor: InstanceKey) -> None:
     domain = clusters.cluster_domain(backend, a.cluster_name)
     if domain:
         clusters.register_domain(backend, str(successor), domain)
+    attributes.set_general(backend, domain or a.cluster_name, str(successor))
     pairs = master_pairs(prefix(run.env.config), a.cluster_alias or a.cluster_name, successor)
     kv.put(backend, pairs)
     run.step(f"key-value: {pairs[0][0]} = {pairs[0][1]}")
