@@ -355,10 +355,13 @@ class ContinuousMode:
 
     def _minutely(self, env: TopologyEnv) -> None:
         from orchestrator_cli.backend import analysis as backend_analysis
-        from orchestrator_cli.backend import candidates, health
+        from orchestrator_cli.backend import candidates, health, retention
         from orchestrator_cli.backend import recovery as rec
 
         try:
+            deleted = {table: n for table, n in retention.purge(env.backend).items() if n}
+            if deleted:
+                log.info("retention: deleted %s", deleted)
             candidates.expire(env.backend)
             health.purge(env.backend)
             backend_analysis.expire_changelog(env.backend)
