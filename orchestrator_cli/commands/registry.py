@@ -14,7 +14,9 @@ if TYPE_CHECKING:
 # Modules that register commands, in the order their sections appear in `help`.
 COMMAND_MODULES = (
     "orchestrator_cli.commands.refactoring",
+    "orchestrator_cli.commands.pseudo_gtid",
     "orchestrator_cli.commands.replication",
+    "orchestrator_cli.commands.binlogs",
     "orchestrator_cli.commands.pools",
     "orchestrator_cli.commands.information",
     "orchestrator_cli.commands.tags",

@@ -398,6 +398,21 @@ class ReplicaStatus:
 
 
 @dataclass(frozen=True)
+class BinlogEvent:
+    """One row of ``SHOW BINLOG EVENTS`` / ``SHOW RELAYLOG EVENTS``.
+
+    In a relay log `end_log_pos` is the position in the master's binary log, not in the relay log.
+    """
+
+    file: str
+    pos: int
+    event_type: str
+    server_id: int
+    end_log_pos: int
+    info: str
+
+
+@dataclass(frozen=True)
 class SemiSyncFacts:
     """Semi-synchronous replication facts from ``rpl_semi_sync_%`` variables and status.
 
@@ -754,6 +769,28 @@ class Flavor(ABC):
             name = _text(c.get("Log_name"))
             if name:
                 out.append((name, _int(c.get("File_size"))))
+        return out
+
+    def binlog_events_sql(self, file: str, pos: int, limit: int, *, relay: bool = False, offset: int = 0) -> str:
+        """``SHOW BINLOG|RELAYLOG EVENTS IN 'f' FROM pos LIMIT offset,n``: the same text on every flavor."""
+        kind = "RELAYLOG" if relay else "BINLOG"
+        where = quote_string(_check_str("log file", file))
+        return f"SHOW {kind} EVENTS IN {where} FROM {int(pos)} LIMIT {int(offset)},{int(limit)}"
+
+    def parse_binlog_events(self, rows: Iterable[Row] | None) -> list[BinlogEvent]:
+        out: list[BinlogEvent] = []
+        for row in rows or ():
+            c = _Columns(row)
+            out.append(
+                BinlogEvent(
+                    file=_text(c.get("Log_name")),
+                    pos=_int(c.get("Pos")),
+                    event_type=_text(c.get("Event_type")),
+                    server_id=_int(c.get("Server_id")),
+                    end_log_pos=_int(c.get("End_log_pos")),
+                    info=_text(c.get("Info")),
+                )
+            )
         return out
 
     # ----- replication threads ------------------------------------------------------------------

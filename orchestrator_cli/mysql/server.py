@@ -119,6 +119,13 @@ class TopologyServer:
     def binary_logs(self) -> list[tuple[str, int]]:
         return self.flavor.parse_binary_logs(self.query(self.flavor.binary_logs_sql()))
 
+    def binlog_events(
+        self, file: str, pos: int, limit: int, *, relay: bool = False, offset: int = 0
+    ) -> list[fl.BinlogEvent]:
+        """One page of a binary log (or, with `relay`, a relay log) from `pos`."""
+        sql = self.flavor.binlog_events_sql(file, pos, limit, relay=relay, offset=offset)
+        return self.flavor.parse_binlog_events(self.query(sql))
+
     def single_value(self, sql: str) -> Any:
         """First column of the first row of a user-configured query (Detect*Query, ReplicationLagQuery)."""
         with self._lock:

@@ -1,0 +1,314 @@
+"""Pseudo-GTID: relocating file:pos replicas by matching their logs against another server's binary logs.
+
+The master periodically writes a unique, harmless statement (the Pseudo-GTID entry) into its binary
+log. To move a replica below any other server that has the same data stream: find the replica's
+last entry, find the identical entry in the other server's binary logs, walk both logs forward in
+lock-step from there, and the other server's position after the replica's last event is where the
+replica continues. No GTID needed; the servers need not be siblings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from orchestrator_cli.errors import TopologyError, UnsafeOperationError
+from orchestrator_cli.model.keys import InstanceKey
+from orchestrator_cli.mysql.flavor import BinlogEvent
+from orchestrator_cli.topology import binlog_search as bs
+from orchestrator_cli.topology.ancestry import refuse_cycle
+from orchestrator_cli.topology.env import TopologyEnv
+from orchestrator_cli.topology.moves import Moved, check_can_replicate, deny_gtid, require_replica
+from orchestrator_cli.topology.operation import Coordinates, Operation, coordinates
+from orchestrator_cli.topology.primitives import Live, read_live
+from orchestrator_cli.topology.relocate import BulkResult, each, refuse_target_below, replicas_of
+
+NOT_CONFIGURED = "PseudoGTIDPattern not configured; cannot use Pseudo-GTID"
+AUTO_PATTERN = "drop view if exists `_pseudo_gtid_`"
+AUTO_MONOTONIC_HINT = "asc:"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The Pseudo-GTID configuration (AutoPseudoGTID forces the pattern, as the original does)."""
+
+    pattern: str
+    fixed_substring: bool
+    monotonic_hint: str
+    chunk: int
+    skip_containing: tuple[str, ...]
+
+    def is_entry(self, info: str) -> bool:
+        return bs.entry_matcher(self.pattern, self.fixed_substring)(info)
+
+
+def settings(config: Mapping[str, Any]) -> Settings:
+    """The configured settings; refuses (the original's message) when no pattern is configured."""
+    chunk = int(config.get("BinlogEventsChunkSize") or bs.DEFAULT_CHUNK)
+    skip = tuple(str(s) for s in (config.get("SkipBinlogEventsContaining") or ()) if s)
+    if config.get("AutoPseudoGTID"):
+        return Settings(AUTO_PATTERN, True, AUTO_MONOTONIC_HINT, chunk, skip)
+    pattern = str(config.get("PseudoGTIDPattern") or "")
+    if not pattern:
+        raise TopologyError(NOT_CONFIGURED)
+    fixed = bool(config.get("PseudoGTIDPatternIsFixedSubstring"))
+    bs.entry_matcher(pattern, fixed)  # a bad regular expression fails here, before anything changes
+    return Settings(pattern, fixed, str(config.get("PseudoGTIDMonotonicHint") or ""), chunk, skip)
+
+
+@dataclass(frozen=True)
+class LastEntry:
+    """An instance's newest Pseudo-GTID entry and which of its logs it was found in."""
+
+    event: BinlogEvent
+    relay: bool
+
+
+def searches_binlogs(live: Live, skip_binlog_search: bool, binlog_format: str | None = None) -> bool:
+    """Whether the instance's own binary logs hold its replication stream (else: its relay logs)."""
+    row = live.row
+    if skip_binlog_search or not int(row.get("log_bin") or 0):
+        return False
+    if live.status.is_replica and not int(row.get("log_slave_updates") or 0):
+        return False
+    return binlog_format is None or str(row.get("binlog_format") or "") == binlog_format
+
+
+def last_entry(
+    env: TopologyEnv,
+    live: Live,
+    cfg: Settings,
+    *,
+    skip_binlog_search: bool = False,
+    binlog_format: str | None = None,
+    relay_stop: Coordinates | None = None,
+) -> LastEntry:
+    """The newest Pseudo-GTID entry of `live`: in its binary logs when eligible, else its executed relay logs."""
+    server = env.server(live.key)
+    if searches_binlogs(live, skip_binlog_search, binlog_format):
+        reader = bs.LogReader(server, relay=False, chunk=cfg.chunk)
+        found = bs.last_entry(reader, reader.binlog_files_newest_first(), cfg.is_entry)
+        if found is not None:
+            return LastEntry(found, relay=False)
+    if live.status.is_replica:
+        stop = relay_stop or live.status.relay_coordinates
+        if stop[0]:
+            reader = bs.LogReader(server, relay=True, chunk=cfg.chunk)
+            found = bs.last_entry(reader, reader.files_back_from(stop[0]), cfg.is_entry, before=stop)
+            if found is not None:
+                return LastEntry(found, relay=True)
+    raise TopologyError(f"{live.key}: cannot find a Pseudo-GTID entry in its logs")
+
+
+def locate_entry(env: TopologyEnv, key: InstanceKey, text: str, cfg: Settings) -> BinlogEvent:
+    """The event with exactly `text` in `key`'s binary logs (newest first)."""
+    reader = bs.LogReader(env.server(key), relay=False, chunk=cfg.chunk)
+    found = bs.find_exact(reader, reader.binlog_files_newest_first(), text, cfg.is_entry, cfg.monotonic_hint)
+    if found is None:
+        raise TopologyError(f"cannot find Pseudo-GTID entry in binary logs of {key}: {text}")
+    return found
+
+
+def correlate(
+    env: TopologyEnv,
+    live: Live,
+    other: InstanceKey,
+    cfg: Settings,
+    *,
+    skip_binlog_search: bool = False,
+    instance_end: Coordinates | None = None,
+) -> tuple[Coordinates, bs.Correlation]:
+    """Coordinates on `other` holding exactly what `live` has: the heart of every match.
+
+    The instance stream ends at its binary log end (or `instance_end`), or for a relay log search
+    at the executed relay log position.
+    """
+    other_server = env.server(other)
+    other_format = other_server.core_variables().binlog_format
+    relay_stop = live.status.relay_coordinates if live.status.is_replica else None
+    entry = last_entry(
+        env, live, cfg, skip_binlog_search=skip_binlog_search, binlog_format=other_format, relay_stop=relay_stop
+    )
+    on_other = locate_entry(env, other, entry.event.info, cfg)
+    mine = bs.LogReader(env.server(live.key), relay=entry.relay, chunk=cfg.chunk)
+    if entry.relay:
+        assert relay_stop is not None
+        instance_events = bs.forward(
+            mine, (entry.event.file, entry.event.pos), stop=relay_stop, skip_containing=cfg.skip_containing
+        )
+    else:
+        files = [name for name, _ in env.server(live.key).binary_logs()]
+        instance_events = bs.forward(
+            mine,
+            (entry.event.file, entry.event.pos),
+            stop=instance_end,
+            last_file=files[-1] if files and instance_end is None else None,
+            skip_containing=cfg.skip_containing,
+        )
+    theirs = bs.LogReader(other_server, relay=False, chunk=cfg.chunk)
+    other_files = [name for name, _ in other_server.binary_logs()]
+    other_events = bs.forward(
+        theirs,
+        (on_other.file, on_other.pos),
+        last_file=other_files[-1] if other_files else None,
+        skip_containing=cfg.skip_containing,
+    )
+    result = bs.correlate(instance_events, other_events)
+    return result.coordinates, result
+
+
+# -- matching ---------------------------------------------------------------------------------------
+
+
+def match_below_within(op: Operation, instance: Live, other: Live, cfg: Settings, skip_binlog_search: bool) -> None:
+    """Stop `instance`, find where `other` holds its data, and make it replicate from `other` there."""
+    require_replica(instance)
+    op.lock(instance.key, other.key)
+    refuse_cycle(op.env, instance, other)
+    if int(other.row.get("binlog_server") or 0):
+        raise UnsafeOperationError(f"cannot match below {other.key}: it is a binlog server (no SHOW BINLOG EVENTS)")
+    if not int(other.row.get("log_bin") or 0):
+        raise UnsafeOperationError(f"cannot match below {other.key}: it has no binary logs")
+    check_can_replicate(instance, other, op.env.config)
+    op.method = "pseudo-gtid"
+    op.stop(instance.key)
+    stopped = read_live(op.env, instance.key)
+    coords, result = correlate(op.env, stopped, other.key, cfg, skip_binlog_search=skip_binlog_search)
+    op.change_master(instance.key, other.key, before=stopped.status, coords=coords, gtid=deny_gtid(instance))
+    op.start(instance.key)
+    op.summary = (
+        f"matched {instance.key} below {other.key} at {coordinates(*coords)} via pseudo-gtid"
+        f" ({result.matched} events in lock-step)"
+    )
+
+
+def match_below(
+    env: TopologyEnv, key: InstanceKey, other: InstanceKey, *, name: str = "match", skip_binlog_search: bool = False
+) -> Moved:
+    cfg = settings(env.config)
+    with Operation(env, name, key) as op:
+        match_below_within(op, op.read(key), op.read(other), cfg, skip_binlog_search)
+    return Moved(key, other, op.method)
+
+
+def match_up(env: TopologyEnv, key: InstanceKey, *, skip_binlog_search: bool = False) -> Moved:
+    """Match `key` below its grandparent; its master may be dead (it is not contacted)."""
+    cfg = settings(env.config)
+    with Operation(env, "match-up", key) as op:
+        instance = op.read(key)
+        require_replica(instance)
+        assert instance.master_key is not None
+        grand = _master_of(env, instance.master_key)
+        match_below_within(op, instance, op.read(grand), cfg, skip_binlog_search)
+    return Moved(key, grand, op.method)
+
+
+def _master_of(env: TopologyEnv, key: InstanceKey) -> InstanceKey:
+    """The master of `key`: live if it answers, else as the backend last saw it."""
+    from orchestrator_cli.backend import instances
+    from orchestrator_cli.errors import OrchestratorError
+    from orchestrator_cli.model.instance import InstanceView
+
+    try:
+        live = read_live(env, key)
+    except OrchestratorError:
+        row = instances.read_instance(env.backend, key)
+        master = InstanceView(row).master_key if row is not None else None
+    else:
+        master = live.master_key
+    if master is None:
+        raise TopologyError(f"master {key} is not a replica itself: cannot match up below its master")
+    return master
+
+
+def rematch(env: TopologyEnv, key: InstanceKey, *, skip_binlog_search: bool = False) -> Moved:
+    """Reconnect `key` to its own master at coordinates found by Pseudo-GTID (e.g. after relay log loss)."""
+    cfg = settings(env.config)
+    with Operation(env, "rematch", key) as op:
+        instance = op.read(key)
+        require_replica(instance)
+        assert instance.master_key is not None
+        master = instance.master_key
+        match_below_within(op, instance, op.read(master), cfg, skip_binlog_search)
+    return Moved(key, master, op.method)
+
+
+def match_replicas(
+    env: TopologyEnv,
+    master: InstanceKey,
+    below: InstanceKey,
+    pattern: str = "",
+    *,
+    name: str = "match-replicas",
+    skip_binlog_search: bool = False,
+    require_all: bool = True,
+) -> BulkResult:
+    """Match the replicas of `master` (not contacted; it may be dead) below `below`, one audited operation each."""
+    settings(env.config)
+    keys = replicas_of(env, master, pattern, exclude=below)
+    if not keys:
+        return BulkResult([], {})
+    refuse_target_below(env, keys, below)
+    result = each(keys, lambda key: match_below(env, key, below, name=name, skip_binlog_search=skip_binlog_search))
+    if result.failed and (require_all or not result.moved):
+        reasons = "; ".join(f"{k}: {e}" for k, e in result.failed.items())
+        raise TopologyError(
+            f"MultiMatchReplicas: only matched {len(result.moved)} out of {len(keys)} replicas of {master};"
+            f" error is: {reasons}"
+        )
+    return result
+
+
+def match_up_replicas(
+    env: TopologyEnv, master: InstanceKey, pattern: str = "", *, skip_binlog_search: bool = False
+) -> BulkResult:
+    """Match the replicas of `master` up below `master`'s own master; fails only when none moved."""
+    settings(env.config)
+    grand = _master_of(env, master)
+    return match_replicas(
+        env,
+        master,
+        grand,
+        pattern,
+        name="match-up-replicas",
+        skip_binlog_search=skip_binlog_search,
+        require_all=False,
+    )
+
+
+# -- binlog tools ---------------------------------------------------------------------------------
+
+
+def last_pseudo_gtid(env: TopologyEnv, key: InstanceKey, *, skip_binlog_search: bool = False) -> BinlogEvent:
+    """The instance's newest Pseudo-GTID entry (binary logs, else executed relay logs)."""
+    cfg = settings(env.config)
+    return last_entry(env, read_live(env, key), cfg, skip_binlog_search=skip_binlog_search).event
+
+
+def correlate_binlog_pos(
+    env: TopologyEnv, key: InstanceKey, other: InstanceKey, position: Coordinates | None
+) -> Coordinates:
+    """The coordinates in `other`'s binary logs holding what `key`'s binary logs hold up to `position`."""
+    cfg = settings(env.config)
+    live = read_live(env, key)
+    if not int(live.row.get("log_bin") or 0):
+        raise TopologyError("Instance does not have binary logs")
+    server = env.server(key)
+    end = position or server.master_status()
+    reader = bs.LogReader(server, relay=False, chunk=cfg.chunk)
+    files = [name for name in reader.binlog_files_newest_first() if name <= end[0]]
+    entry = bs.last_entry(reader, files, cfg.is_entry, before=end)
+    if entry is None:
+        raise TopologyError(f"{key}: no Pseudo-GTID entry before {coordinates(*end)}")
+    on_other = locate_entry(env, other, entry.info, cfg)
+    mine = bs.forward(reader, (entry.file, entry.pos), stop=end, skip_containing=cfg.skip_containing)
+    other_server = env.server(other)
+    other_files = [name for name, _ in other_server.binary_logs()]
+    theirs = bs.forward(
+        bs.LogReader(other_server, relay=False, chunk=cfg.chunk),
+        (on_other.file, on_other.pos),
+        last_file=other_files[-1] if other_files else None,
+        skip_containing=cfg.skip_containing,
+    )
+    return bs.correlate(mine, theirs).coordinates

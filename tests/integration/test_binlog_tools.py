@@ -1,0 +1,100 @@
+"""Binary log tools on a file:pos sandbox (star) whose master carries injected Pseudo-GTID entries."""
+
+from __future__ import annotations
+
+import re
+import secrets
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from orchestrator_cli.sandbox.topology import Sandbox
+from tests.integration.test_refactoring_helpers import Cluster
+
+PSEUDO_GTID_CONFIG: dict[str, Any] = {
+    "PseudoGTIDPattern": "drop view if exists `_pseudo_gtid_`",
+    "PseudoGTIDPatternIsFixedSubstring": True,
+    "PseudoGTIDMonotonicHint": "asc:",
+    "DetectPseudoGTIDQuery": "select 1",
+    "BinlogEventsChunkSize": 7,  # small pages: every search crosses chunk boundaries
+}
+ENTRY = re.compile(r"^drop view if exists `_pseudo_gtid_`\.`_asc:[0-9a-f]{8}:[0-9a-f]{8}:[0-9a-f]{16}`$")
+
+
+_last_stamp = [0]
+
+
+def inject_pseudo_gtid(sandbox: Sandbox, i: int = 0) -> str:
+    """What AutoPseudoGTID writes: a no-op statement that lands in the binary log.
+
+    The original injects every 5 s, so the hex timestamps ascend strictly; tests inject faster and
+    keep them ascending by counting on from the last one.
+    """
+    stamp = _last_stamp[0] = max(int(time.time()), _last_stamp[0] + 1)
+    server_id = int(sandbox.query(i, "SELECT @@server_id AS id")[0]["id"])
+    entry = f"drop view if exists `_pseudo_gtid_`.`_asc:{stamp:08x}:{server_id:08x}:{secrets.token_hex(8)}`"
+    sandbox.execute(i, entry)
+    return entry
+
+
+def write_with_entries(sandbox: Sandbox, rounds: int) -> str:
+    """Rows and Pseudo-GTID entries in turn; returns the last entry (followed by two rows)."""
+    entry = ""
+    for _ in range(rounds):
+        entry = inject_pseudo_gtid(sandbox)
+        sandbox.write_row()
+        sandbox.write_row()
+    sandbox.wait_replicated()
+    return entry
+
+
+@pytest.fixture
+def star(sandbox_factory: Callable[..., Sandbox], tmp_path: Path) -> Cluster:
+    cluster = Cluster(sandbox_factory(servers=3, gtid=False), tmp_path, **PSEUDO_GTID_CONFIG)
+    cluster.discover()
+    return cluster
+
+
+def test_searching_binary_and_relay_logs(star: Cluster) -> None:
+    sandbox, k = star.sandbox, star.key
+    entry = write_with_entries(sandbox, rounds=3)
+    (relay,) = star.ok("-c", "last-pseudo-gtid", "-i", k(1), "--skip-binlog-search", "--strict").lines
+    assert relay.startswith("relay-bin.") and relay.endswith(f":{entry}")
+    # The newest binary log holds no entry: the search goes back a file (executed relay logs are purged).
+    sandbox.execute(0, "FLUSH BINARY LOGS")
+    sandbox.write_row()
+    sandbox.wait_replicated()
+    for i in (0, 1):
+        (found,) = star.ok("-c", "last-pseudo-gtid", "-i", k(i)).lines
+        file, pos, text = found.split(":", 2)
+        assert file == "mysql-bin.000001" and text == entry and ENTRY.match(text)
+        assert star.ok("-c", "find-binlog-entry", "-i", k(i), "--pattern", entry).lines == [f"{file}:{pos}"]
+        rows = sandbox.query(i, f"SHOW BINLOG EVENTS IN '{file}' FROM {pos} LIMIT 1")
+        assert rows[0]["Info"] == entry
+
+    status = sandbox.replica_status(1)
+    assert status is not None
+    (executed,) = star.ok("-c", "last-executed-relay-entry", "-i", k(1)).lines
+    relay_pos = status["Relay_Log_Pos"]
+    assert executed.startswith(f"{{Coordinates:{status['Relay_Log_File']}:")
+    assert " EventType:Xid Info:COMMIT /* xid=" in executed and executed.endswith(f"}}:{relay_pos}")
+    assert f"NextEventPos:{relay_pos} " in executed
+
+    # Replicas 1 and 2 logged the same stream: replica 1's end maps to replica 2's end.
+    (mapped,) = star.ok("-c", "correlate-binlog-pos", "-i", k(1), "-d", k(2)).lines
+    file, pos = sandbox.query(2, "SHOW MASTER STATUS")[0]["File"], sandbox.query(2, "SHOW MASTER STATUS")[0]["Position"]
+    assert mapped == f"{file}:{pos}"
+    assert star.ok("-c", "correlate-binlog-pos", "-i", k(1), "-d", k(0), "--binlog", mapped).lines == [
+        "mysql-bin.000002:" + str(sandbox.query(0, "SHOW MASTER STATUS")[0]["Position"])
+    ]
+
+    assert "No pattern given" in star.refused("-c", "find-binlog-entry", "-i", k(0)).err
+    assert "not found" in star.refused("-c", "find-binlog-entry", "-i", k(0), "--pattern", "no such entry").err
+    assert "not a replica" in star.refused("-c", "last-executed-relay-entry", "-i", k(0)).err
+    bare = Cluster(sandbox, star.config.parent / "bare")
+    for args in (("last-pseudo-gtid",), ("correlate-binlog-pos", "-d", k(2))):
+        err = bare.refused("-c", args[0], "-i", k(1), *args[1:]).err
+        assert "PseudoGTIDPattern not configured; cannot use Pseudo-GTID" in err

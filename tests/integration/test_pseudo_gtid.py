@@ -1,0 +1,105 @@
+"""Pseudo-GTID relocation on a file:pos sandbox (star: 0 is the master of 1, 2, 3) with injected entries."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from orchestrator_cli.sandbox.topology import Sandbox
+from tests.integration.test_binlog_tools import PSEUDO_GTID_CONFIG, inject_pseudo_gtid, write_with_entries
+from tests.integration.test_refactoring_helpers import Cluster
+
+STAR = {0: None, 1: 0, 2: 0, 3: 0}
+
+
+@pytest.fixture
+def star(sandbox_factory: Callable[..., Sandbox], tmp_path: Path) -> Cluster:
+    cluster = Cluster(sandbox_factory(gtid=False), tmp_path, **PSEUDO_GTID_CONFIG)
+    write_with_entries(cluster.sandbox, rounds=4)
+    cluster.discover()
+    return cluster
+
+
+def test_match_match_up_and_rematch(star: Cluster) -> None:
+    k, ports = star.key, star.sandbox.ports
+    dry = star.ok("-c", "match", "-i", k(2), "-d", k(1), "--noop").lines
+    assert dry[0] == f"{k(2)}: STOP SLAVE" and dry[-1] == f"{k(2)}: START SLAVE"
+    assert dry[1].startswith(
+        f"{k(2)}: CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT={ports[1]}, MASTER_LOG_FILE="
+    )
+    assert star.sandbox.replication_parents() == STAR and star.audit("match") == []
+
+    assert star.ok("-c", "match", "-i", k(2), "-d", k(1)).lines == [f"{k(2)}<{k(1)}"]
+    assert "via pseudo-gtid" in star.audit("match")[0]["message"]
+    star.assert_topology({0: None, 1: 0, 2: 1, 3: 0})
+    status = star.sandbox.replica_status(2)
+    assert status is not None and status["Using_Gtid"] == "No"
+    assert star.maintenance_rows() == []
+
+    write_with_entries(star.sandbox, rounds=2)
+    assert star.ok("-c", "match-up", "-i", k(2)).lines == [f"{k(2)}<{k(0)}"]
+    star.assert_topology(STAR)
+    write_with_entries(star.sandbox, rounds=1)
+    assert star.ok("-c", "rematch", "-i", k(3)).lines == [f"{k(3)}<{k(0)}"]
+    star.assert_topology(STAR)
+    assert star.audit("rematch")[0]["message"].startswith(f"matched {k(3)} below {k(0)} at mysql-bin.")
+
+
+def test_match_replicas_and_match_up_replicas(star: Cluster) -> None:
+    k = star.key
+    assert sorted(star.ok("-c", "match-replicas", "-i", k(0), "-d", k(1)).lines) == [k(2), k(3)]
+    star.assert_topology({0: None, 1: 0, 2: 1, 3: 1})
+    write_with_entries(star.sandbox, rounds=2)
+    assert sorted(star.ok("-c", "match-up-slaves", "-i", k(1), "--pattern", f":{star.sandbox.ports[3]}$").lines) == [
+        k(3)
+    ]
+    star.assert_topology({0: None, 1: 0, 2: 1, 3: 0})
+    assert star.ok("-c", "match-slaves", "-i", k(1), "-d", k(3)).lines == [k(2)]
+    star.assert_topology({0: None, 1: 0, 2: 3, 3: 0})
+
+
+def test_refusals_change_nothing(star: Cluster, sandbox_factory: Callable[..., Sandbox], tmp_path: Path) -> None:
+    k = star.key
+    assert "below itself" in star.refused("-c", "match", "-i", k(1), "-d", k(1)).err
+    star.ok("-c", "match", "-i", k(2), "-d", k(1))
+    err = star.refused("-c", "match", "-i", k(1), "-d", k(2)).err
+    assert f"{k(2)} is a descendant of {k(1)}" in err
+    star.ok("-c", "begin-maintenance", "-i", k(3), "--reason", "test", "--duration", "1m")
+    assert "maintenance" in star.refused("-c", "match", "-i", k(2), "-d", k(3)).err
+    star.ok("-c", "end-maintenance", "-i", k(3))
+    bare = Cluster(star.sandbox, tmp_path / "bare")
+    for args in (("match", "-d", k(3)), ("match-up",), ("rematch",), ("match-replicas", "-d", k(3))):
+        err = bare.refused("-c", args[0], "-i", k(2), *args[1:]).err
+        assert "PseudoGTIDPattern not configured; cannot use Pseudo-GTID" in err
+    star.assert_topology({0: None, 1: 0, 2: 1, 3: 0})
+
+
+def test_matching_under_writes_loses_and_repeats_nothing(star: Cluster) -> None:
+    sandbox, k = star.sandbox, star.key
+    stop = threading.Event()
+    written: list[str] = []
+
+    def writer() -> None:
+        while not stop.is_set():
+            written.append(sandbox.write_row(i=0))
+            if len(written) % 5 == 0:
+                inject_pseudo_gtid(sandbox)
+            stop.wait(0.003)
+
+    thread = threading.Thread(target=writer, daemon=True)
+    thread.start()
+    try:
+        star.ok("-c", "match", "-i", k(3), "-d", k(1))
+        star.ok("-c", "match", "-i", k(2), "-d", k(3))
+        star.ok("-c", "match-up", "-i", k(2))
+        star.ok("-c", "match-up", "-i", k(3))
+    finally:
+        stop.set()
+        thread.join()
+    assert len(written) > 20
+    star.assert_topology({0: None, 1: 0, 2: 1, 3: 0})
+    total = sandbox.count_rows(0)
+    assert [sandbox.count_rows(i) for i in range(4)] == [total] * 4
