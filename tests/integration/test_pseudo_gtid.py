@@ -103,3 +103,21 @@ def test_matching_under_writes_loses_and_repeats_nothing(star: Cluster) -> None:
     star.assert_topology({0: None, 1: 0, 2: 1, 3: 0})
     total = sandbox.count_rows(0)
     assert [sandbox.count_rows(i) for i in range(4)] == [total] * 4
+
+
+@pytest.mark.parametrize("search", [(), ("--skip-binlog-search",)], ids=["binlogs", "relay-logs"])
+def test_a_lagging_replica_is_matched_at_what_it_executed(star: Cluster, search: tuple[str, ...]) -> None:
+    """Replica 2 stopped applying: its relay logs hold more than it executed; matching must not skip any of it."""
+    sandbox, k = star.sandbox, star.key
+    sandbox.execute(2, "STOP SLAVE SQL_THREAD")
+    for _ in range(3):
+        inject_pseudo_gtid(sandbox)
+        sandbox.write_row()
+    sandbox.execute(1, "STOP SLAVE")  # 1 stays behind the master but ahead of 2
+    late = sandbox.write_row()
+    assert star.ok("-c", "match", "-i", k(2), "-d", k(1), *search).lines == [f"{k(2)}<{k(1)}"]
+    sandbox.execute(1, "START SLAVE")
+    star.assert_topology({0: None, 1: 0, 2: 1, 3: 0})
+    assert [sandbox.count_rows(i, late) for i in range(4)] == [1, 1, 1, 1]
+    total = sandbox.count_rows(0)
+    assert [sandbox.count_rows(i) for i in range(4)] == [total] * 4
