@@ -16,6 +16,7 @@ from orchestrator_cli.commands.registry import command
 
 if TYPE_CHECKING:
     from orchestrator_cli.model.keys import InstanceKey
+    from orchestrator_cli.topology.env import TopologyEnv
 
 PSEUDO_GTID = "Pseudo-GTID relocation"
 
@@ -118,3 +119,39 @@ def match_up_replicas(ctx: Context) -> Output:
 
     key, pattern, skip = ctx.instance_key(), ctx.options.pattern, ctx.options.skip_binlog_search
     return _run(ctx, lambda env: _moved_lines(run(env, key, pattern, skip_binlog_search=skip)))
+
+
+@command(
+    "regroup-replicas-pgtid",
+    PSEUDO_GTID,
+    "Make the best replica of an instance (possibly dead, not contacted) the master of its siblings via Pseudo-GTID",
+    synonyms=("regroup-slaves-pgtid",),
+    access="L",
+    details="""
+Every replica is stopped after applying what it fetched and the candidate is chosen as for a
+failover. Siblings at the candidate's position continue at its own binlog position (trivial), those
+behind it are matched below it by Pseudo-GTID, those ahead of it are lost. Prints the candidate, then
+`<candidate> lost: N, trivial: N, pseudo-gtid: N`. The candidate keeps replicating from the instance.""",
+    examples=("orchestrator -c regroup-replicas-pgtid -i instance.with.replicas.one.of.which.will.turn.local.master",),
+)
+def regroup_replicas_pgtid(ctx: Context) -> Output:
+    from orchestrator_cli.topology.pseudo_gtid import regroup_replicas_pgtid as run
+
+    key, skip = ctx.instance_key(), ctx.options.skip_binlog_search
+
+    def action(env: TopologyEnv) -> Output:
+        result = run(env, key, skip_binlog_search=skip)
+        candidate = str(result.candidate)
+        summary = (
+            f"{candidate} lost: {len(result.lost)}, trivial: {len(result.trivial)}, pseudo-gtid: {len(result.matched)}"
+        )
+        data = {
+            "Candidate": candidate,
+            "Trivial": [str(k) for k in result.trivial],
+            "PseudoGTID": [str(k) for k in result.matched],
+            "Lost": [str(k) for k in result.lost],
+            "Failed": {str(k): why for k, why in result.failed.items()},
+        }
+        return Output(lines=[candidate, summary], data=data)
+
+    return _run(ctx, action)

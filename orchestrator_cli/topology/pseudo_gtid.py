@@ -312,3 +312,98 @@ def correlate_binlog_pos(
         skip_containing=cfg.skip_containing,
     )
     return bs.correlate(mine, theirs).coordinates
+
+
+# -- regroup ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class PseudoGtidRegroup:
+    """The outcome of `regroup_replicas_pgtid`: who was promoted and how each sibling fared."""
+
+    candidate: InstanceKey
+    trivial: list[InstanceKey]
+    matched: list[InstanceKey]
+    lost: list[InstanceKey]
+    failed: dict[InstanceKey, str]
+
+
+def regroup_replicas_pgtid(
+    env: TopologyEnv, master: InstanceKey, *, skip_binlog_search: bool = False
+) -> PseudoGtidRegroup:
+    """Make the best replica of `master` (not contacted) the master of its siblings, by Pseudo-GTID.
+
+    Every replica is stopped after applying what it fetched; siblings that executed exactly as much
+    as the candidate continue at the candidate's own position ("trivial"), those behind it are
+    matched below it by Pseudo-GTID, those ahead of it (or unable to replicate from it) are lost.
+    """
+    from orchestrator_cli.backend import instances
+    from orchestrator_cli.errors import NotFoundError, OrchestratorError
+    from orchestrator_cli.topology.moves import self_coordinates
+    from orchestrator_cli.topology.regroup import MasterHints, ReplicaFacts, choose_candidate
+    from orchestrator_cli.topology.rules import can_replicate_from
+
+    settings(env.config)  # without a pattern nothing is stopped
+    rows = {InstanceKey(str(r["hostname"]), int(r["port"])): r for r in instances.replicas_of(env.backend, master)}
+    if not rows:
+        raise NotFoundError(f"No replicas found for {master}")
+    lost: list[InstanceKey] = []
+    trivial: list[InstanceKey] = []
+    behind: list[InstanceKey] = []
+    with Operation(env, "regroup-replicas-pgtid", master) as op:
+        op.method = "pseudo-gtid"
+        lives: list[Live] = []
+        for key in rows:
+            try:
+                live = op.read(key)
+            except OrchestratorError:
+                lost.append(key)
+                continue
+            if live.master_key == master:
+                lives.append(live)
+        if not lives:
+            raise TopologyError(f"no reachable replica of {master}")
+        op.lock(*(live.key for live in lives))
+        stopped: dict[InstanceKey, Live] = {}
+        for live in lives:
+            op.stop(live.key, drain=True)
+            stopped[live.key] = read_live(env, live.key)
+        facts = []
+        for key, live in stopped.items():
+            row = dict(rows[key])
+            row["relay_master_log_file"], row["exec_master_log_pos"] = live.status.exec_coordinates
+            facts.append(ReplicaFacts.from_row(row, valid=True))
+        hints = MasterHints.from_row(instances.read_instance(env.backend, master))
+        choice = choose_candidate(facts, hints, env.config)
+        if choice.candidate is None:
+            raise TopologyError(f"no candidate replica found: {choice.why_none()}")
+        candidate = stopped[choice.candidate.key]
+        candidate_exec = coordinates(*candidate.status.exec_coordinates)
+        candidate_self = self_coordinates(op, candidate.key)
+        for key, live in stopped.items():
+            if key == candidate.key:
+                continue
+            executed = coordinates(*live.status.exec_coordinates)
+            if executed > candidate_exec or can_replicate_from(live.row, candidate.row, env.config):
+                lost.append(key)
+            elif executed == candidate_exec:
+                op.change_master(key, candidate.key, before=live.status, coords=candidate_self, gtid=deny_gtid(live))
+                op.start(key)
+                trivial.append(key)
+            else:
+                behind.append(key)
+        op.start(candidate.key)
+        op.summary = (
+            f"promoted {candidate.key}; trivial: {', '.join(map(str, trivial)) or '-'};"
+            f" to match: {', '.join(map(str, behind)) or '-'}; lost: {', '.join(map(str, lost)) or '-'}"
+        )
+    matched: list[InstanceKey] = []
+    failed: dict[InstanceKey, str] = {}
+    for key in behind:
+        try:
+            match_below(env, key, candidate.key, name="regroup-replicas-pgtid", skip_binlog_search=skip_binlog_search)
+            matched.append(key)
+        except OrchestratorError as e:
+            failed[key] = str(e)
+            lost.append(key)
+    return PseudoGtidRegroup(candidate.key, trivial, matched, lost, failed)
