@@ -75,6 +75,25 @@ def last_pseudo_gtid(ctx: Context) -> Output:
 
 
 @command(
+    "locate-gtid-errant",
+    BINARY_LOGS,
+    "List the binary logs of a replica that hold its errant GTIDs (Oracle GTID)",
+    access="L",
+    details="""
+Errant GTIDs are those the replica executed that its master did not (as which-gtid-errant shows).
+Each binary log's share is read from the Previous_gtids events. Fails when there is no errant GTID,
+when one is already purged, and on MariaDB (no Oracle GTID).""",
+    examples=("orchestrator -c locate-gtid-errant -i replica.with.errant.gtid.com",),
+)
+def locate_gtid_errant(ctx: Context) -> Output:
+    from orchestrator_cli.commands.output import lines
+    from orchestrator_cli.topology.pseudo_gtid import locate_gtid_errant as run
+
+    files = run(ctx.topology_env(), ctx.instance_key())
+    return lines(files, data=files)
+
+
+@command(
     "last-executed-relay-entry",
     BINARY_LOGS,
     "Show the last relay log event a replica's SQL thread executed",

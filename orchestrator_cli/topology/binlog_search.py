@@ -291,3 +291,30 @@ def last_executed_relay_entry(reader: LogReader, executed: Coordinates) -> Execu
     if last is None:
         raise TopologyError(f"no executed event in relay log {file} before position {stop_pos}")
     return ExecutedEntry(last, next_pos)
+
+
+def files_with_gtids(reader: LogReader, files_oldest_first: Sequence[str], executed: str, wanted: str) -> list[str]:
+    """Oracle GTID: the binary logs holding any of `wanted`.
+
+    Each file opens with a ``Previous_gtids`` event (everything logged before it), so a file holds
+    the next file's previous set minus its own; the newest file holds `executed` minus its own.
+    """
+    from orchestrator_cli.model.gtid import OracleGtidSet
+
+    target = OracleGtidSet.parse(wanted)
+    previous: list[OracleGtidSet] = []
+    for file in files_oldest_first:
+        found = OracleGtidSet()
+        for event in reader.events(file):
+            if event.event_type == "Previous_gtids":
+                found = OracleGtidSet.parse(event.info)
+                break
+            if event.event_type not in ("Format_desc", "Rotate", "Start_encryption"):
+                break
+        previous.append(found)
+    bounds = [*previous[1:], OracleGtidSet.parse(executed)]
+    return [
+        file
+        for file, before, after in zip(files_oldest_first, previous, bounds, strict=True)
+        if not after.subtract(before).is_disjoint(target)
+    ]

@@ -407,3 +407,23 @@ def regroup_replicas_pgtid(
             failed[key] = str(e)
             lost.append(key)
     return PseudoGtidRegroup(candidate.key, trivial, matched, lost, failed)
+
+
+def locate_gtid_errant(env: TopologyEnv, key: InstanceKey) -> list[str]:
+    """The binary logs of `key` (Oracle GTID) that hold its errant GTIDs."""
+    from orchestrator_cli.model.gtid import OracleGtidSet
+    from orchestrator_cli.topology.replication import errant_gtids
+
+    live = read_live(env, key)
+    if not live.flavor.is_oracle or not live.gtid.supports_oracle_gtid:
+        raise TopologyError(f"{key} does not use Oracle GTID: locate-gtid-errant needs gtid_mode=ON")
+    errant = errant_gtids(env, live)
+    if errant.is_empty():
+        raise TopologyError(f"{key}: no errant-gtid")
+    purged = errant.intersection(OracleGtidSet.parse(live.gtid.gtid_purged or ""))
+    if not purged.is_empty():
+        raise TopologyError(f"{key}: errant GTID {purged} is already purged")
+    server = env.server(key)
+    chunk = int(env.config.get("BinlogEventsChunkSize") or bs.DEFAULT_CHUNK)
+    files = [name for name, _ in server.binary_logs()]
+    return bs.files_with_gtids(bs.LogReader(server, chunk=chunk), files, live.gtid.gtid_executed, str(errant))

@@ -94,6 +94,7 @@ def test_searching_binary_and_relay_logs(star: Cluster) -> None:
     assert "No pattern given" in star.refused("-c", "find-binlog-entry", "-i", k(0)).err
     assert "not found" in star.refused("-c", "find-binlog-entry", "-i", k(0), "--pattern", "no such entry").err
     assert "not a replica" in star.refused("-c", "last-executed-relay-entry", "-i", k(0)).err
+    assert "does not use Oracle GTID" in star.refused("-c", "locate-gtid-errant", "-i", k(1)).err
     bare = Cluster(sandbox, star.config.parent / "bare")
     for args in (("last-pseudo-gtid",), ("correlate-binlog-pos", "-d", k(2))):
         err = bare.refused("-c", args[0], "-i", k(1), *args[1:]).err

@@ -202,3 +202,29 @@ def test_flavor_statements_and_parsing(flavor: MariaDB | MySQL80) -> None:
     assert flavor.binlog_events_sql("it's", 4, 1).startswith("SHOW BINLOG EVENTS IN 'it\\'s'")
     row = {"Log_name": "b.1", "Pos": 840, "Event_type": "Query", "Server_id": 101, "End_log_pos": 977, "Info": "x"}
     assert flavor.parse_binlog_events([row]) == [BinlogEvent("b.1", 840, "Query", 101, 977, "x")]
+
+
+def test_files_with_gtids_reads_previous_gtids_events() -> None:
+    uuid = "3e11fa47-71ca-11e1-9e33-c80aa9429562"
+    own = "b9b4712a-df64-11e3-b391-60672090eb04"
+
+    def file(name: str, previous: str) -> list[BinlogEvent]:
+        return [
+            BinlogEvent(name, 4, "Format_desc", 1, 126, "Server ver: 8.0.36, Binlog ver: 4"),
+            BinlogEvent(name, 126, "Previous_gtids", 1, 197, previous),
+            BinlogEvent(name, 197, "Gtid", 1, 276, "SET @@SESSION.GTID_NEXT= '...'"),
+        ]
+
+    server = FakeServer(
+        {
+            "binlog.000001": file("binlog.000001", ""),
+            "binlog.000002": file("binlog.000002", f"{uuid}:1-10"),
+            "binlog.000003": file("binlog.000003", f"{uuid}:1-20,\n{own}:1"),
+        }
+    )
+    reader = bs.LogReader(server, chunk=2)
+    files = ["binlog.000001", "binlog.000002", "binlog.000003"]
+    executed = f"{uuid}:1-30,{own}:1-2"
+    assert bs.files_with_gtids(reader, files, executed, f"{own}:1") == ["binlog.000002"]
+    assert bs.files_with_gtids(reader, files, executed, f"{own}:1-2") == ["binlog.000002", "binlog.000003"]
+    assert bs.files_with_gtids(reader, files, executed, f"{uuid}:5") == ["binlog.000001"]
