@@ -143,3 +143,32 @@ def correlate_binlog_pos(ctx: Context) -> Output:
     assert destination is not None
     file, pos = run(ctx.topology_env(), key, destination, _position(ctx.options.binlog))
     return line(f"{file}:{pos}", data={"LogFile": file, "LogPos": pos})
+
+
+@command(
+    "correlate-relaylog-pos",
+    BINARY_LOGS,
+    "Map a relay log position of a replica to the same event in a sibling's relay logs",
+    destination="required",
+    flags=("--binlog <relay-file:pos> (default: the last executed relay log event)",),
+    access="L",
+    details="""
+Both must replicate from the same master. Prints `<instance coords>;<sibling coords>;<next coords>`:
+the instance's event, the sibling's event replicated from the same master event, and the sibling's
+position after it.""",
+    examples=("orchestrator -c correlate-relaylog-pos -i replica.com --binlog=relay-bin.000002:1234 -d sibling.com",),
+)
+def correlate_relaylog_pos(ctx: Context) -> Output:
+    from orchestrator_cli.topology.pseudo_gtid import correlate_relaylog_pos as run
+
+    key = ctx.instance_key()
+    sibling = ctx.destination_key()
+    assert sibling is not None
+    mine, theirs, following = run(ctx.topology_env(), key, sibling, _position(ctx.options.binlog))
+    text = ";".join(f"{file}:{pos}" for file, pos in (mine, theirs, following))
+    data = {
+        "Instance": {"LogFile": mine[0], "LogPos": mine[1]},
+        "Correlated": {"LogFile": theirs[0], "LogPos": theirs[1]},
+        "Next": {"LogFile": following[0], "LogPos": following[1]},
+    }
+    return line(text, data=data)

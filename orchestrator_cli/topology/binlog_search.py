@@ -112,6 +112,19 @@ class LogReader:
     def binlog_files_newest_first(self) -> list[str]:
         return [name for name, _ in reversed(self.source.binary_logs())]
 
+    def files_after(self, file: str) -> list[str]:
+        """The existing files numbered after `file` (a relay log the IO thread writes ahead of the SQL thread)."""
+        found: list[str] = []
+        name = neighbour_file(file, 1)
+        while name is not None:
+            try:
+                self.source.binlog_events(name, FIRST_EVENT_POS, 1, relay=self.relay)
+            except OrchestratorError:
+                break
+            found.append(name)
+            name = neighbour_file(name, 1)
+        return found
+
     def files_back_from(self, newest: str) -> Iterator[str]:
         """`newest`, then earlier files by decreasing number (relay logs have no SHOW statement listing them)."""
         name: str | None = newest
@@ -318,3 +331,54 @@ def files_with_gtids(reader: LogReader, files_oldest_first: Sequence[str], execu
         for file, before, after in zip(files_oldest_first, previous, bounds, strict=True)
         if not after.subtract(before).is_disjoint(target)
     ]
+
+
+def event_at(reader: LogReader, coords: Coordinates) -> BinlogEvent:
+    """The event starting exactly at `coords`."""
+    try:
+        for event in reader.events(*coords):
+            return event
+    except OrchestratorError as e:
+        raise TopologyError(f"no event at {coords[0]}:{coords[1]}: {e}") from e
+    raise TopologyError(f"no event at {coords[0]}:{coords[1]}")
+
+
+def find_same_event(
+    reader: LogReader, files: Iterable[str], like: BinlogEvent
+) -> tuple[BinlogEvent, Coordinates] | None:
+    """In another replica's relay logs: the event replicated from the same master event as `like`.
+
+    Relay log rows carry the master's End_log_pos; together with the event type and the normalised
+    Info that identifies the master event. Returns it and the coordinates of the event after it.
+    """
+    wanted = normalise_info(like.info)
+    for file in files:
+        found: BinlogEvent | None = None
+        before: BinlogEvent | None = None
+        try:
+            for event in reader.events(file):
+                if found is not None:
+                    return found, (file, event.pos)
+                if (
+                    event.event_type not in SKIPPED_EVENT_TYPES
+                    and event.end_log_pos == like.end_log_pos
+                    and event.event_type == like.event_type
+                    and normalise_info(event.info) == wanted
+                ):
+                    found = event
+                else:
+                    before = event
+        except OrchestratorError:
+            continue
+        if found is not None:
+            return found, _after_last(file, found, before)
+    return None
+
+
+def _after_last(file: str, last: BinlogEvent, before: BinlogEvent | None) -> Coordinates:
+    """The relay position after the last event of a file: an event is as long in the relay log as in
+    the master's binary log, so its length is the master's end position minus the previous event's."""
+    if before is not None and 0 < before.end_log_pos < last.end_log_pos:
+        return file, last.pos + last.end_log_pos - before.end_log_pos
+    following = neighbour_file(file, 1)
+    return (following, FIRST_EVENT_POS) if following else (file, last.pos)

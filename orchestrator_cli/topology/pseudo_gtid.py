@@ -427,3 +427,35 @@ def locate_gtid_errant(env: TopologyEnv, key: InstanceKey) -> list[str]:
     chunk = int(env.config.get("BinlogEventsChunkSize") or bs.DEFAULT_CHUNK)
     files = [name for name, _ in server.binary_logs()]
     return bs.files_with_gtids(bs.LogReader(server, chunk=chunk), files, live.gtid.gtid_executed, str(errant))
+
+
+def correlate_relaylog_pos(
+    env: TopologyEnv, key: InstanceKey, sibling: InstanceKey, position: Coordinates | None
+) -> tuple[Coordinates, Coordinates, Coordinates]:
+    """(instance relay coordinates, the same event in the sibling's relay logs, the sibling's next event).
+
+    Without `position` the instance's last executed relay log event is used.
+    """
+    server, other = env.server(key), env.server(sibling)
+    mine, theirs = server.replica_status(), other.replica_status()
+    same_master = (mine.master_host, mine.master_port) == (theirs.master_host, theirs.master_port)
+    if not (mine.is_replica and theirs.is_replica and same_master):
+        raise TopologyError(
+            f"correlate-relaylog-pos requires sibling instances, however {key} has master"
+            f" {mine.master_host}:{mine.master_port}, and {sibling} has master"
+            f" {theirs.master_host}:{theirs.master_port}"
+        )
+    chunk = int(env.config.get("BinlogEventsChunkSize") or bs.DEFAULT_CHUNK)
+    reader = bs.LogReader(server, relay=True, chunk=chunk)
+    if position is None:
+        entry = bs.last_executed_relay_entry(reader, mine.relay_coordinates).event
+    else:
+        entry = bs.event_at(reader, position)
+    other_reader = bs.LogReader(other, relay=True, chunk=chunk)
+    start = theirs.relay_log_file
+    later = other_reader.files_after(start)
+    found = bs.find_same_event(other_reader, [*reversed(later), *other_reader.files_back_from(start)], entry)
+    if found is None:
+        raise TopologyError(f"{sibling}: no relay log event matches {key}'s {entry.file}:{entry.pos}")
+    event, following = found
+    return (entry.file, entry.pos), (event.file, event.pos), following

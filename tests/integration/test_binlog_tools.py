@@ -91,6 +91,19 @@ def test_searching_binary_and_relay_logs(star: Cluster) -> None:
         "mysql-bin.000002:" + str(sandbox.query(0, "SHOW MASTER STATUS")[0]["Position"])
     ]
 
+    # Replicas 1 and 2 relay the same master events: the last one 1 executed is the last one 2 executed.
+    (relays,) = star.ok("-c", "correlate-relaylog-pos", "-i", k(1), "-d", k(2)).lines
+    mine, theirs, following = relays.split(";")
+    events = []
+    for i, coords in ((1, mine), (2, theirs)):
+        file, pos = coords.rsplit(":", 1)
+        events.append(sandbox.query(i, f"SHOW RELAYLOG EVENTS IN '{file}' FROM {pos} LIMIT 1")[0])
+    assert events[0]["End_log_pos"] == events[1]["End_log_pos"] and events[0]["Event_type"] == "Xid"
+    status = sandbox.replica_status(2)
+    assert status is not None and following == f"{status['Relay_Log_File']}:{status['Relay_Log_Pos']}"
+    assert star.ok("-c", "correlate-relaylog-pos", "-i", k(1), "-d", k(2), "--binlog", mine).lines == [relays]
+    assert "requires sibling instances" in star.refused("-c", "correlate-relaylog-pos", "-i", k(1), "-d", k(0)).err
+
     assert "No pattern given" in star.refused("-c", "find-binlog-entry", "-i", k(0)).err
     assert "not found" in star.refused("-c", "find-binlog-entry", "-i", k(0), "--pattern", "no such entry").err
     assert "not a replica" in star.refused("-c", "last-executed-relay-entry", "-i", k(0)).err

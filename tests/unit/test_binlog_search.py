@@ -228,3 +228,26 @@ def test_files_with_gtids_reads_previous_gtids_events() -> None:
     assert bs.files_with_gtids(reader, files, executed, f"{own}:1") == ["binlog.000002"]
     assert bs.files_with_gtids(reader, files, executed, f"{own}:1-2") == ["binlog.000002", "binlog.000003"]
     assert bs.files_with_gtids(reader, files, executed, f"{uuid}:5") == ["binlog.000001"]
+
+
+def test_find_same_event_in_a_sibling_relay_log() -> None:
+    def relay(file: str, shift: int) -> list[BinlogEvent]:
+        """Relay rows: relay positions differ between siblings, End_log_pos is the master's."""
+        rows = [BinlogEvent(file, 4, "Format_desc", 102, 0, "Server ver")]
+        master_end = 500
+        pos = 256 + shift
+        for kind, template in _transaction("a", 18):
+            info = template.replace("{xid}", "7")
+            length = 40 + len(info)
+            master_end += length
+            rows.append(BinlogEvent(file, pos, kind, 101, master_end, info))
+            pos += length
+        return rows
+
+    mine, theirs = relay("relay-bin.000002", 0), relay("relay-bin.000007", 90)
+    reader = bs.LogReader(FakeServer({"relay-bin.000007": theirs}), relay=True, chunk=2)
+    found = bs.find_same_event(reader, ["relay-bin.000008", "relay-bin.000007"], mine[3])
+    assert found == (theirs[3], ("relay-bin.000007", theirs[4].pos))
+    last = bs.find_same_event(reader, ["relay-bin.000007"], mine[-1])
+    assert last is not None and last[1] == ("relay-bin.000007", theirs[-1].pos + 40 + len(theirs[-1].info))
+    assert bs.find_same_event(reader, ["relay-bin.000007"], mine[0]) is None
