@@ -56,7 +56,7 @@ def find_binlog_entry(ctx: Context) -> Output:
     "last-pseudo-gtid",
     BINARY_LOGS,
     "Find the last Pseudo-GTID entry of an instance",
-    flags=("--strict",),
+    flags=("--strict", "--skip-binlog-search (search relay logs only)"),
     access="L",
     details="""
 Searches the binary logs (when the instance writes its replication stream there), else the executed

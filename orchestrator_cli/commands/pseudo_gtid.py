@@ -19,6 +19,8 @@ if TYPE_CHECKING:
     from orchestrator_cli.topology.env import TopologyEnv
 
 PSEUDO_GTID = "Pseudo-GTID relocation"
+SKIP = "--skip-binlog-search (search relay logs only)"
+NOOP = "--noop: print the statements that would run, change nothing"
 
 _MATCH_DETAILS = """
 Finds the instance's last Pseudo-GTID entry (in its binary logs when it has log_slave_updates and
@@ -40,6 +42,7 @@ def _destination(ctx: Context) -> InstanceKey:
     PSEUDO_GTID,
     "Match a replica below another instance via Pseudo-GTID (the instance must not be ahead of it)",
     destination="required",
+    flags=(SKIP, NOOP),
     access="L",
     details=_MATCH_DETAILS,
     examples=("orchestrator -c match -i replica.to.relocate.com -d instance.that.becomes.its.master",),
@@ -56,6 +59,7 @@ def match(ctx: Context) -> Output:
     "match-up",
     PSEUDO_GTID,
     "Make a replica a sibling of its master via Pseudo-GTID (the master may be dead)",
+    flags=(SKIP, NOOP),
     access="L",
     details="The instance is matched below its master's master (read from the backend when the master is dead).",
     examples=("orchestrator -c match-up -i replica.to.match.up.com:3306",),
@@ -71,6 +75,7 @@ def match_up(ctx: Context) -> Output:
     "rematch",
     PSEUDO_GTID,
     "Reconnect a replica to its own master at coordinates found via Pseudo-GTID",
+    flags=(SKIP, NOOP),
     access="L",
     details="Repairs a replica whose relay logs or coordinates are broken (non crash-safe replication).",
     examples=("orchestrator -c rematch -i replica.to.rematch.under.its.master",),
@@ -87,7 +92,7 @@ def rematch(ctx: Context) -> Output:
     PSEUDO_GTID,
     "Match all (or --pattern matching) replicas of an instance below another instance via Pseudo-GTID",
     destination="required",
-    flags=("--pattern",),
+    flags=("--pattern", SKIP, NOOP),
     synonyms=("match-slaves",),
     access="L",
     details="""
@@ -108,7 +113,7 @@ def match_replicas(ctx: Context) -> Output:
     "match-up-replicas",
     PSEUDO_GTID,
     "Match the replicas of an instance up to be its siblings via Pseudo-GTID",
-    flags=("--pattern",),
+    flags=("--pattern", SKIP, NOOP),
     synonyms=("match-up-slaves",),
     access="L",
     details="The instance may be dead. Fails only when every replica failed; prints one host:port per matched replica.",
@@ -126,6 +131,7 @@ def match_up_replicas(ctx: Context) -> Output:
     PSEUDO_GTID,
     "Make the best replica of an instance (possibly dead, not contacted) the master of its siblings via Pseudo-GTID",
     synonyms=("regroup-slaves-pgtid",),
+    flags=(SKIP, NOOP),
     access="L",
     details="""
 Every replica is stopped after applying what it fetched and the candidate is chosen as for a
