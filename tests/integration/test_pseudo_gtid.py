@@ -147,3 +147,26 @@ def write_with_entries_no_wait(sandbox: Sandbox) -> None:
     for _ in range(2):
         inject_pseudo_gtid(sandbox)
         sandbox.write_row()
+
+
+def test_chain_match_anywhere_and_match_up_past_a_dead_master(
+    sandbox_factory: Callable[..., Sandbox], tmp_path: Path
+) -> None:
+    """Chain 0 -> 1 -> 2 -> 3: match across the tree, refuse a descendant, match up when the master died."""
+    chain = Cluster(sandbox_factory(layout="chain", gtid=False), tmp_path, **PSEUDO_GTID_CONFIG)
+    sandbox, k = chain.sandbox, chain.key
+    write_with_entries(sandbox, rounds=3)
+    chain.discover()
+    assert chain.ok("-c", "match", "-i", k(3), "-d", k(0)).lines == [f"{k(3)}<{k(0)}"]
+    chain.assert_topology({0: None, 1: 0, 2: 1, 3: 0})
+    assert f"{k(2)} is a descendant of {k(1)}" in chain.refused("-c", "match", "-i", k(1), "-d", k(2)).err
+    write_with_entries(sandbox, rounds=2)
+    assert chain.ok("-c", "match", "-i", k(3), "-d", k(2)).lines == [f"{k(3)}<{k(2)}"]
+    write_with_entries(sandbox, rounds=2)
+    sandbox.kill(2)
+    assert chain.ok("-c", "match-up", "-i", k(3)).lines == [f"{k(3)}<{k(1)}"]
+    value = sandbox.write_row()
+    sandbox.wait_replicated()
+    assert [sandbox.count_rows(i, value) for i in (0, 1, 3)] == [1, 1, 1]
+    assert sandbox.replica_status(3) is not None
+    assert sandbox.count_rows(3) == sandbox.count_rows(0)
