@@ -234,6 +234,16 @@ class Context:
             raise UsageError("cannot determine cluster: give --alias or -i (the local host is not a known instance)")
         return str(row["cluster_name"])
 
+    def cluster_and_domain(self) -> tuple[str, str]:
+        """The cluster and its DetectClusterDomainQuery domain; a cluster without one is an error."""
+        from orchestrator_cli.backend import clusters
+
+        cluster = self.cluster_name()
+        domain = clusters.cluster_domain(self.backend, cluster)
+        if not domain:
+            raise NotFoundError(f"cannot find domain name for cluster {cluster}")
+        return cluster, domain
+
     def require(self, value: str, flag: str, hint: str = "") -> str:
         if not value:
             raise UsageError(f"{flag} is required{': ' + hint if hint else ''}")

@@ -274,11 +274,19 @@ def can_replicate_from(ctx: Context) -> Output:
     synonyms=("which-cluster-osc-slaves",),
 )
 def which_cluster_osc_replicas(ctx: Context) -> Output:
-    from orchestrator_cli.backend import instances
     from orchestrator_cli.topology import osc
 
-    rows = instances.cluster_instances(ctx.backend, ctx.cluster_name())
-    keys = [str(v.key) for v in osc.osc_replicas(rows, ctx.config)]
+    return _views(osc.osc_replicas(_cluster_rows(ctx), ctx.config))
+
+
+def _cluster_rows(ctx: Context) -> list[dict]:
+    from orchestrator_cli.backend import instances
+
+    return instances.cluster_instances(ctx.backend, ctx.cluster_name())
+
+
+def _views(views: list[InstanceView]) -> Output:
+    keys = [str(v.key) for v in views]
     return lines(keys, data=keys)
 
 
@@ -290,12 +298,9 @@ def which_cluster_osc_replicas(ctx: Context) -> Output:
     synonyms=("which-cluster-gh-ost-slaves",),
 )
 def which_cluster_gh_ost_replicas(ctx: Context) -> Output:
-    from orchestrator_cli.backend import instances
     from orchestrator_cli.topology import osc
 
-    rows = instances.cluster_instances(ctx.backend, ctx.cluster_name())
-    keys = [str(v.key) for v in osc.gh_ost_replicas(rows, ctx.config)]
-    return lines(keys, data=keys)
+    return _views(osc.gh_ost_replicas(_cluster_rows(ctx), ctx.config))
 
 
 @command(
@@ -305,10 +310,9 @@ def which_cluster_gh_ost_replicas(ctx: Context) -> Output:
     target=CLUSTER,
 )
 def get_cluster_heuristic_lag(ctx: Context) -> Output:
-    from orchestrator_cli.backend import instances
     from orchestrator_cli.topology import osc
 
-    lag = osc.heuristic_lag(instances.cluster_instances(ctx.backend, ctx.cluster_name()), ctx.config)
+    lag = osc.heuristic_lag(_cluster_rows(ctx), ctx.config)
     return line(lag, data=lag)
 
 
@@ -346,12 +350,8 @@ def submit_masters_to_kv_stores(ctx: Context) -> Output:
 )
 def which_heuristic_domain_instance(ctx: Context) -> Output:
     from orchestrator_cli.backend import attributes
-    from orchestrator_cli.backend import clusters as cl
 
-    cluster = ctx.cluster_name()
-    domain = cl.cluster_domain(ctx.backend, cluster)
-    if not domain:
-        raise NotFoundError(f"cannot find domain name for cluster {cluster}")
+    _, domain = ctx.cluster_and_domain()
     writer = attributes.get_general(ctx.backend, domain)
     if writer is None:
         raise NotFoundError(f"no instance stored for domain {domain}")

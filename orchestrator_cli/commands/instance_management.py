@@ -216,13 +216,9 @@ def deregister_hostname_unresolve(ctx: Context) -> Output:
 )
 def set_heuristic_domain_instance(ctx: Context) -> Output:
     from orchestrator_cli.backend import attributes, audit, instances
-    from orchestrator_cli.backend import clusters as cl
     from orchestrator_cli.model.instance import InstanceView
 
-    cluster = ctx.cluster_name()
-    domain = cl.cluster_domain(ctx.backend, cluster)
-    if not domain:
-        raise NotFoundError(f"cannot find domain name for cluster {cluster}")
+    cluster, domain = ctx.cluster_and_domain()
     master = instances.cluster_master(ctx.backend, cluster)
     if master is None:
         raise NotFoundError(f"no master found for cluster {cluster}")
