@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -70,6 +71,16 @@ def test_refusals_change_nothing(star: Cluster, sandbox_factory: Callable[..., S
     star.ok("-c", "begin-maintenance", "-i", k(3), "--reason", "test", "--duration", "1m")
     assert "maintenance" in star.refused("-c", "match", "-i", k(2), "-d", k(3)).err
     star.ok("-c", "end-maintenance", "-i", k(3))
+    sandbox = star.sandbox
+    sandbox.execute(3, "STOP SLAVE")
+    wait_for_row(sandbox, 2, sandbox.write_row())
+    assert "the instance is ahead" in star.refused("-c", "match", "-i", k(2), "-d", k(3)).err
+    assert star.audit("match")[0]["message"].startswith("failed (pseudo-gtid): the instance is ahead")
+    inject_pseudo_gtid(sandbox)
+    wait_for_row(sandbox, 2, sandbox.write_row())
+    assert "cannot find Pseudo-GTID entry" in star.refused("-c", "match", "-i", k(2), "-d", k(3)).err
+    sandbox.execute(3, "START SLAVE")
+    assert star.maintenance_rows() == []
     bare = Cluster(star.sandbox, tmp_path / "bare")
     for args in (("match", "-d", k(3)), ("match-up",), ("rematch",), ("match-replicas", "-d", k(3))):
         err = bare.refused("-c", args[0], "-i", k(2), *args[1:]).err
@@ -141,6 +152,14 @@ def test_regroup_replicas_pgtid(star: Cluster) -> None:
     star.assert_topology({0: None, 1: 0, 2: 1, 3: 1})
     total = sandbox.count_rows(0)
     assert [sandbox.count_rows(i) for i in range(4)] == [total] * 4
+
+
+def wait_for_row(sandbox: Sandbox, i: int, value: str, timeout: float = 30.0) -> None:
+    """Wait until server `i` applied the row `value` (wait_replicated would wait for a stopped replica too)."""
+    deadline = time.monotonic() + timeout
+    while sandbox.count_rows(i, value) == 0:
+        assert time.monotonic() < deadline, f"{sandbox.key(i)} did not apply row {value}"
+        time.sleep(0.01)
 
 
 def write_with_entries_no_wait(sandbox: Sandbox) -> None:
