@@ -777,6 +777,19 @@ class Flavor(ABC):
         where = quote_string(_check_str("log file", file))
         return f"SHOW {kind} EVENTS IN {where} FROM {int(pos)} LIMIT {int(offset)},{int(limit)}"
 
+    def grants_sql(self) -> str:
+        return "SHOW GRANTS"
+
+    def parse_grants(self, rows: Iterable[Row] | None) -> list[str]:
+        """The GRANT lines of the connected user (first column of every row)."""
+        return [_text(next(iter(row.values()), "")) for row in rows or () if row]
+
+    def pseudo_gtid_injection(self, entry: str) -> list[str]:
+        """A no-op that lands in the binary log: dropping a view that does not exist in a schema that need not."""
+        if not re.fullmatch(r"[A-Za-z0-9_:.-]+", _check_str("Pseudo-GTID entry", entry)):
+            raise FlavorError(f"invalid Pseudo-GTID entry name {entry!r}")
+        return [f"drop view if exists `_pseudo_gtid_`.`{entry}`"]
+
     def parse_binlog_events(self, rows: Iterable[Row] | None) -> list[BinlogEvent]:
         out: list[BinlogEvent] = []
         for row in rows or ():

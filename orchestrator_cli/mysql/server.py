@@ -126,6 +126,9 @@ class TopologyServer:
         sql = self.flavor.binlog_events_sql(file, pos, limit, relay=relay, offset=offset)
         return self.flavor.parse_binlog_events(self.query(sql))
 
+    def grants(self) -> list[str]:
+        return self.flavor.parse_grants(self.query(self.flavor.grants_sql()))
+
     def single_value(self, sql: str) -> Any:
         """First column of the first row of a user-configured query (Detect*Query, ReplicationLagQuery)."""
         with self._lock:

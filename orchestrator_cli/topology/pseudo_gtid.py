@@ -9,7 +9,8 @@ replica continues. No GTID needed; the servers need not be siblings.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -459,3 +460,49 @@ def correlate_relaylog_pos(
         raise TopologyError(f"{sibling}: no relay log event matches {key}'s {entry.file}:{entry.pos}")
     event, following = found
     return (entry.file, entry.pos), (event.file, event.pos), following
+
+
+# -- automated injection (AutoPseudoGTID) -----------------------------------------------------------
+
+_GRANT = re.compile(r"^GRANT (?P<privileges>.+?) ON (?P<target>\S+) TO ", re.IGNORECASE)
+
+
+def may_drop_pseudo_gtid_views(grants: Sequence[str]) -> bool:
+    """Whether the GRANT lines allow the injection: ALL or DROP on ``*.*`` or on the `_pseudo_gtid_` schema."""
+    for grant in grants:
+        found = _GRANT.match(grant.strip())
+        if not found:
+            continue
+        target = found.group("target").replace("`", "")
+        if target not in ("*.*", "_pseudo_gtid_.*"):
+            continue
+        privileges = [p.strip().upper() for p in found.group("privileges").split(",")]
+        if "ALL" in privileges or "ALL PRIVILEGES" in privileges or "DROP" in privileges:
+            return True
+    return False
+
+
+def pseudo_gtid_entry(unix_time: int, server_id: int, token: str | None = None) -> str:
+    """``_asc:TTTTTTTT:SSSSSSSS:RRRRRRRRRRRRRRRR``: hex time first, so later entries sort after earlier ones."""
+    import secrets
+
+    return f"_asc:{unix_time:08x}:{server_id:08x}:{token or secrets.token_hex(8)}"
+
+
+def inject_pseudo_gtid(env: TopologyEnv, key: InstanceKey, *, unix_time: int | None = None) -> str:
+    """Write one Pseudo-GTID entry into the binary log of the writable master `key`; returns the statement.
+
+    The leader calls this for each cluster's master every few seconds when AutoPseudoGTID is on.
+    """
+    import time
+
+    server = env.server(key)
+    core = server.core_variables()
+    if core.read_only:
+        raise TopologyError(f"{key} is read-only: Pseudo-GTID is injected on writable masters only")
+    if not may_drop_pseudo_gtid_views(server.grants()):
+        raise UnsafeOperationError(f"{key}: cannot inject Pseudo-GTID: no DROP privilege on *.* or `_pseudo_gtid_`")
+    stamp = int(time.time()) if unix_time is None else unix_time
+    statements = server.flavor.pseudo_gtid_injection(pseudo_gtid_entry(stamp, core.server_id))
+    server.change(statements)
+    return statements[0]

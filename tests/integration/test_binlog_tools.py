@@ -112,3 +112,34 @@ def test_searching_binary_and_relay_logs(star: Cluster) -> None:
     for args in (("last-pseudo-gtid",), ("correlate-binlog-pos", "-d", k(2))):
         err = bare.refused("-c", args[0], "-i", k(1), *args[1:]).err
         assert "PseudoGTIDPattern not configured; cannot use Pseudo-GTID" in err
+
+
+def test_auto_pseudo_gtid_injection_is_found_by_the_forced_pattern(star: Cluster) -> None:
+    from orchestrator_cli.backend.connection import Backend
+    from orchestrator_cli.config import load_config
+    from orchestrator_cli.errors import TopologyError
+    from orchestrator_cli.model.keys import InstanceKey
+    from orchestrator_cli.mysql.access import TopologyAccess
+    from orchestrator_cli.topology.env import make_env
+    from orchestrator_cli.topology.pseudo_gtid import inject_pseudo_gtid
+
+    sandbox = star.sandbox
+    auto = Cluster(sandbox, star.config.parent / "auto", AutoPseudoGTID=True)  # no PseudoGTIDPattern at all
+    config = load_config(str(auto.config))
+    backend, access = Backend(config), TopologyAccess(config)
+    try:
+        env = make_env(backend, access, config, "test")
+        statement = inject_pseudo_gtid(env, InstanceKey("127.0.0.1", sandbox.ports[0]))
+        sandbox.execute(1, "SET GLOBAL read_only = 1")
+        with pytest.raises(TopologyError, match="read-only"):
+            inject_pseudo_gtid(env, InstanceKey("127.0.0.1", sandbox.ports[1]))
+    finally:
+        sandbox.execute(1, "SET GLOBAL read_only = 0")
+        access.close()
+        backend.close()
+    assert ENTRY.match(statement)
+    sandbox.write_row()
+    sandbox.wait_replicated()
+    for i in (0, 1):
+        (found,) = auto.ok("-c", "last-pseudo-gtid", "-i", sandbox.key(i)).lines
+        assert found.endswith(f":{statement}")

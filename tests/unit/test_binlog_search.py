@@ -251,3 +251,19 @@ def test_find_same_event_in_a_sibling_relay_log() -> None:
     last = bs.find_same_event(reader, ["relay-bin.000007"], mine[-1])
     assert last is not None and last[1] == ("relay-bin.000007", theirs[-1].pos + 40 + len(theirs[-1].info))
     assert bs.find_same_event(reader, ["relay-bin.000007"], mine[0]) is None
+
+
+def test_injection_grants_and_entry_text() -> None:
+    from orchestrator_cli.topology.pseudo_gtid import may_drop_pseudo_gtid_views, pseudo_gtid_entry
+
+    assert may_drop_pseudo_gtid_views(["GRANT ALL PRIVILEGES ON *.* TO `orc`@`%` WITH GRANT OPTION"])
+    assert may_drop_pseudo_gtid_views(
+        ["GRANT USAGE ON *.* TO 'orc'@'%'", "GRANT SELECT, DROP ON `_pseudo_gtid_`.* TO 'orc'@'%'"]
+    )
+    assert not may_drop_pseudo_gtid_views(["GRANT SELECT, DROP ON `app`.* TO 'orc'@'%'"])
+    assert not may_drop_pseudo_gtid_views(["GRANT SUPER, REPLICATION CLIENT ON *.* TO 'orc'@'%'"])
+    assert pseudo_gtid_entry(0x6B0615A0, 101, "126ea7eab2a2129e") == "_asc:6b0615a0:00000065:126ea7eab2a2129e"
+    assert pseudo_gtid_entry(1, 1) < pseudo_gtid_entry(2, 1)
+    assert MariaDB().pseudo_gtid_injection("_asc:1:2:3") == ["drop view if exists `_pseudo_gtid_`.`_asc:1:2:3`"]
+    with pytest.raises(ValueError):
+        MariaDB().pseudo_gtid_injection("x`; drop table t; --")
