@@ -118,12 +118,11 @@ def correlate(
     cfg: Settings,
     *,
     skip_binlog_search: bool = False,
-    instance_end: Coordinates | None = None,
 ) -> tuple[Coordinates, bs.Correlation]:
     """Coordinates on `other` holding exactly what `live` has: the heart of every match.
 
-    The instance stream ends at its binary log end (or `instance_end`), or for a relay log search
-    at the executed relay log position.
+    The instance stream ends at the end of its binary logs (it is stopped), or for a relay log
+    search at the executed relay log position.
     """
     other_server = env.server(other)
     other_format = other_server.core_variables().binlog_format
@@ -143,8 +142,7 @@ def correlate(
         instance_events = bs.forward(
             mine,
             (entry.event.file, entry.event.pos),
-            stop=instance_end,
-            last_file=files[-1] if files and instance_end is None else None,
+            last_file=files[-1] if files else None,
             skip_containing=cfg.skip_containing,
         )
     theirs = bs.LogReader(other_server, relay=False, chunk=cfg.chunk)
