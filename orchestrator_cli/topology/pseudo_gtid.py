@@ -10,6 +10,8 @@ replica continues. No GTID needed; the servers need not be siblings.
 from __future__ import annotations
 
 import re
+import threading
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -102,12 +104,29 @@ def last_entry(
     raise TopologyError(f"{live.key}: cannot find a Pseudo-GTID entry in its logs")
 
 
+_FOUND_SECONDS = 600
+_found: dict[tuple[InstanceKey, str], tuple[float, BinlogEvent]] = {}
+_found_lock = threading.Lock()
+
+
 def locate_entry(env: TopologyEnv, key: InstanceKey, text: str, cfg: Settings) -> BinlogEvent:
-    """The event with exactly `text` in `key`'s binary logs (newest first)."""
+    """The event with exactly `text` in `key`'s binary logs (newest first).
+
+    Positions found are remembered for 10 minutes: matching several replicas below one server looks
+    up the same entry each time. A stale position cannot mislead: the lock-step walk starts by
+    comparing the event found there with the entry.
+    """
+    now = time.monotonic()
+    with _found_lock:
+        cached = _found.get((key, text))
+    if cached is not None and now - cached[0] < _FOUND_SECONDS:
+        return cached[1]
     reader = bs.LogReader(env.server(key), relay=False, chunk=cfg.chunk)
     found = bs.find_exact(reader, reader.binlog_files_newest_first(), text, cfg.is_entry, cfg.monotonic_hint)
     if found is None:
         raise TopologyError(f"cannot find Pseudo-GTID entry in binary logs of {key}: {text}")
+    with _found_lock:
+        _found[(key, text)] = (now, found)
     return found
 
 
@@ -492,8 +511,6 @@ def inject_pseudo_gtid(env: TopologyEnv, key: InstanceKey, *, unix_time: int | N
 
     The leader calls this for each cluster's master every few seconds when AutoPseudoGTID is on.
     """
-    import time
-
     server = env.server(key)
     core = server.core_variables()
     if core.read_only:
