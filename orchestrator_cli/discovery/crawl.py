@@ -207,6 +207,12 @@ def _finish(result: CrawlResult, backend: Backend, config: Mapping[str, Any]) ->
         own = [str(rows[k]["server_uuid"]) for k in reversed(chain) if k in rows and rows[k].get("server_uuid")]
         row["ancestry_uuid"] = ",".join(u for u in [prefix, *own] if u)
     master_rows = {**known, **rows}
+    if config.get("AutoPseudoGTID"):
+        from orchestrator_cli.backend import pseudo_gtid
+
+        fresh = pseudo_gtid.recently_injected(backend)
+        for row in rows.values():
+            row["pseudo_gtid"] = int(row["cluster_name"] in fresh)
     _errant_gtids(result, rows, master_rows)
     _aliases(result, rows, backend, config)
     _write(result, rows, backend, config)
