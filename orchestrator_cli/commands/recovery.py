@@ -576,3 +576,23 @@ def continuous(ctx: Context) -> Output:
     )
     mode.run()
     return nothing(data={"Recoveries": [_outcome_json(o) for o in mode.recoveries]})
+
+
+@command(
+    "internal-suggest-promoted-replacement",
+    "Internal",
+    "Check the replacement rules: which instance should take over from a just-promoted replica",
+    destination="required",
+    details="-i is the dead master, -d the promoted replica (both must be known). Prints the instance "
+    "that should end up as master: the promoted one unless a better-placed candidate replicates from it.",
+)
+def internal_suggest_promoted_replacement(ctx: Context) -> Output:
+    from orchestrator_cli.backend import instances
+    from orchestrator_cli.recovery.replacement import suggest_replacement
+
+    dead = ctx.instance_key(local_default=False)
+    promoted = ctx.destination_key()
+    assert promoted is not None
+    row = ctx.known_instance(promoted)
+    rows = instances.cluster_instances(ctx.backend, str(row["cluster_name"]))
+    return line(suggest_replacement(rows, promoted, dead, ctx.config))
