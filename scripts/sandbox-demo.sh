@@ -4,6 +4,16 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=.venv/bin
+if ! command -v mariadbd >/dev/null 2>&1 && [ ! -x /usr/sbin/mariadbd ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "installing MariaDB server (Debian package mariadb-server) for the sandbox..." >&2
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mariadb-server >/dev/null
+  else
+    echo "sandbox-demo: mariadbd not found; install MariaDB server (e.g. apt-get install mariadb-server)" >&2
+    exit 1
+  fi
+fi
 DIR=${ORCH_SANDBOX_DIR:-/tmp/orchestrator-sandbox}
 PORT=${ORCH_SANDBOX_PORT:-23306}
 "$BIN/orchestrator-sandbox" down --dir "$DIR" >/dev/null 2>&1 || true
