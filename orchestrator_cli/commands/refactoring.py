@@ -34,9 +34,17 @@ def _env(ctx: Context) -> TopologyEnv:
 
 def _run(ctx: Context, action: Callable[[TopologyEnv], Output]) -> Output:
     """Run `action`; under `--noop` show instead the statements it would have sent, each after its server's key."""
+    from orchestrator_cli.commands.progress import progress
+
     recorded = ctx.topology.noop_statements
     before = len(recorded)
-    out = action(_env(ctx))
+    env = _env(ctx)
+    with progress(ctx, ctx.options.command or "moving") as update:
+        env.progress = update
+        try:
+            out = action(env)
+        finally:
+            env.progress = None
     if not ctx.options.noop:
         return out
     statements = [(str(key), _PASSWORD.sub(r"\1'********'", sql)) for key, sql in recorded[before:]]

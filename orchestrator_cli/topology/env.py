@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +19,7 @@ class TopologyEnv:
     owner: str = "orchestrator"
     reason: str = ""
     skip_unresolve: bool = False  # --skip-unresolve: CHANGE MASTER uses real host names
+    progress: Callable[[int, int, str], None] | None = None  # bulk operations report (done, total, current)
 
     @property
     def noop(self) -> bool:

@@ -268,7 +268,9 @@ def match_replicas(
     if not keys:
         return BulkResult([], {})
     refuse_target_below(env, keys, below)
-    result = each(keys, lambda key: match_below(env, key, below, name=name, skip_binlog_search=skip_binlog_search))
+    result = each(
+        keys, lambda key: match_below(env, key, below, name=name, skip_binlog_search=skip_binlog_search), env.progress
+    )
     if result.failed and (require_all or not result.moved):
         reasons = "; ".join(f"{k}: {e}" for k, e in result.failed.items())
         raise TopologyError(

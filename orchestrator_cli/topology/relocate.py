@@ -177,15 +177,23 @@ class BulkResult:
     failed: dict[InstanceKey, str]
 
 
-def each(keys: Sequence[InstanceKey], move_one: Callable[[InstanceKey], Moved]) -> BulkResult:
+def each(
+    keys: Sequence[InstanceKey],
+    move_one: Callable[[InstanceKey], Moved],
+    progress: Callable[[int, int, str], None] | None = None,
+) -> BulkResult:
     """Run one audited operation per replica; a failure is logged and the others still move."""
     result = BulkResult([], {})
-    for key in keys:
+    for done, key in enumerate(keys):
+        if progress is not None:
+            progress(done, len(keys), str(key))
         try:
             result.moved.append(move_one(key))
         except OrchestratorError as e:
             log.error("%s: %s", key, e)
             result.failed[key] = str(e)
+    if progress is not None:
+        progress(len(keys), len(keys), "")
     return result
 
 
@@ -206,7 +214,7 @@ def relocate_replicas(
     if not keys:
         return BulkResult([], {})
     refuse_target_below(env, keys, target)
-    result = each(keys, lambda key: relocate(env, key, target, name=name))
+    result = each(keys, lambda key: relocate(env, key, target, name=name), env.progress)
     if not result.moved:
         raise TopologyError(
             f"{name}: error on all operations: " + "; ".join(f"{k}: {e}" for k, e in result.failed.items())
@@ -222,7 +230,7 @@ def take_siblings(env: TopologyEnv, key: InstanceKey) -> BulkResult:
     keys = replicas_of(env, instance.master_key, exclude=key)
     if not keys:
         return BulkResult([], {})
-    result = each(keys, lambda sibling: relocate(env, sibling, key, name="take-siblings"))
+    result = each(keys, lambda sibling: relocate(env, sibling, key, name="take-siblings"), env.progress)
     if not result.moved:
         raise TopologyError("take-siblings: error on all operations: " + "; ".join(result.failed.values()))
     return result
@@ -236,7 +244,7 @@ def move_up_replicas(env: TopologyEnv, key: InstanceKey, pattern: str = "") -> B
     keys = replicas_of(env, key, pattern)
     if not keys:
         return BulkResult([], {})
-    result = each(keys, lambda replica: moves.move_up(env, replica))
+    result = each(keys, lambda replica: moves.move_up(env, replica), env.progress)
     if not result.moved:
         raise TopologyError("move-up-replicas: error on all operations: " + "; ".join(result.failed.values()))
     return result
@@ -246,7 +254,7 @@ def repoint_replicas(env: TopologyEnv, key: InstanceKey, target: InstanceKey | N
     """Repoint each replica of `key` to `key` again (or to `target`) at its own coordinates."""
     keys = replicas_of(env, key, pattern, exclude=target)
     destination = target or key
-    result = each(keys, lambda replica: moves.repoint(env, replica, destination))
+    result = each(keys, lambda replica: moves.repoint(env, replica, destination), env.progress)
     if keys and not result.moved:
         raise TopologyError("repoint-replicas: error on all operations: " + "; ".join(result.failed.values()))
     return result
@@ -277,7 +285,7 @@ def move_replicas_gtid(env: TopologyEnv, master: InstanceKey, target: InstanceKe
         why = gtid_moves.incompatibility(read_live(env, key), target_live)
         if why:
             raise TopologyError(f"MoveReplicasGTID: only moved 0 out of {len(keys)} replicas of {master}: {why}")
-    result = each(keys, lambda key: move_gtid(env, key, target, name="move-replicas-gtid"))
+    result = each(keys, lambda key: move_gtid(env, key, target, name="move-replicas-gtid"), env.progress)
     if result.failed:
         raise TopologyError(
             f"MoveReplicasGTID: only moved {len(result.moved)} out of {len(keys)} replicas of {master}: "
