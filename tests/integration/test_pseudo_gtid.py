@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -11,7 +10,7 @@ import pytest
 
 from orchestrator_cli.sandbox.topology import Sandbox
 from tests.integration.test_binlog_tools import PSEUDO_GTID_CONFIG, inject_pseudo_gtid, write_with_entries
-from tests.integration.test_refactoring_helpers import Cluster
+from tests.integration.test_refactoring_helpers import Cluster, writes_during
 
 STAR = {0: None, 1: 0, 2: 0, 3: 0}
 
@@ -90,26 +89,11 @@ def test_refusals_change_nothing(star: Cluster, sandbox_factory: Callable[..., S
 
 def test_matching_under_writes_loses_and_repeats_nothing(star: Cluster) -> None:
     sandbox, k = star.sandbox, star.key
-    stop = threading.Event()
-    written: list[str] = []
-
-    def writer() -> None:
-        while not stop.is_set():
-            written.append(sandbox.write_row(i=0))
-            if len(written) % 5 == 0:
-                inject_pseudo_gtid(sandbox)
-            stop.wait(0.003)
-
-    thread = threading.Thread(target=writer, daemon=True)
-    thread.start()
-    try:
+    with writes_during(sandbox, lambda: inject_pseudo_gtid(sandbox)) as written:
         star.ok("-c", "match", "-i", k(3), "-d", k(1))
         star.ok("-c", "match", "-i", k(2), "-d", k(3))
         star.ok("-c", "match-up", "-i", k(2))
         star.ok("-c", "match-up", "-i", k(3))
-    finally:
-        stop.set()
-        thread.join()
     assert len(written) > 20
     star.assert_topology({0: None, 1: 0, 2: 1, 3: 0})
     total = sandbox.count_rows(0)

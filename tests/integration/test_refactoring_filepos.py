@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from orchestrator_cli.sandbox.topology import Sandbox
-from tests.integration.test_refactoring_helpers import Cluster
+from tests.integration.test_refactoring_helpers import Cluster, writes_during
 
 CHAIN = {0: None, 1: 0, 2: 1, 3: 2}
 
@@ -78,24 +77,11 @@ def test_repoint_and_bulk_moves_by_file_pos(chain: Cluster) -> None:
 def test_file_pos_moves_under_writes_lose_and_repeat_nothing(chain: Cluster) -> None:
     """Rows keep arriving on the master while replicas move: every replica ends with exactly the master's rows."""
     sandbox, k = chain.sandbox, chain.key
-    stop = threading.Event()
-    written: list[str] = []
-
-    def writer() -> None:
-        while not stop.is_set():
-            written.append(sandbox.write_row(i=0))
-            stop.wait(0.003)
-
-    thread = threading.Thread(target=writer, daemon=True)
-    thread.start()
-    try:
+    with writes_during(sandbox) as written:
         chain.ok("-c", "relocate", "-i", k(3), "-d", k(0))
         chain.ok("-c", "relocate", "-i", k(2), "-d", k(3))
         chain.ok("-c", "relocate", "-i", k(2), "-d", k(1))
         chain.ok("-c", "relocate", "-i", k(3), "-d", k(2))
-    finally:
-        stop.set()
-        thread.join()
     assert len(written) > 20
     chain.assert_topology(CHAIN)
     total = sandbox.count_rows(0)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -10,7 +9,7 @@ from typing import Any
 import pytest
 
 from orchestrator_cli.sandbox.topology import Sandbox
-from tests.integration.test_refactoring_helpers import Cluster
+from tests.integration.test_refactoring_helpers import Cluster, writes_during
 
 STAR = {0: None, 1: 0, 2: 0, 3: 0}
 
@@ -202,25 +201,12 @@ def test_relocate_with_the_mysql_backend(
 
 def test_gtid_moves_under_writes_lose_and_repeat_nothing(cluster: Cluster) -> None:
     sandbox, k = cluster.sandbox, cluster.key
-    stop = threading.Event()
-    written: list[str] = []
-
-    def writer() -> None:
-        while not stop.is_set():
-            written.append(sandbox.write_row(i=0))
-            stop.wait(0.003)
-
-    thread = threading.Thread(target=writer, daemon=True)
-    thread.start()
-    try:
+    with writes_during(sandbox) as written:
         cluster.ok("-c", "relocate", "-i", k(1), "-d", k(2))
         cluster.ok("-c", "relocate", "-i", k(3), "-d", k(1))
         cluster.ok("-c", "take-master", "-i", k(3))
         cluster.ok("-c", "relocate-replicas", "-i", k(2), "-d", k(0))
         cluster.ok("-c", "relocate-replicas", "-i", k(3), "-d", k(0))
-    finally:
-        stop.set()
-        thread.join()
     assert len(written) > 20
     cluster.assert_topology(STAR)
     total = sandbox.count_rows(0)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -84,3 +87,27 @@ class Cluster:
         value = sandbox.write_row()
         sandbox.wait_replicated()
         assert [sandbox.count_rows(i, value) for i in expected] == [1] * len(expected)
+
+
+@contextlib.contextmanager
+def writes_during(sandbox: Sandbox, every_fifth: Callable[[], None] | None = None) -> Iterator[list[str]]:
+    """Keep writing rows on server 0 while the body runs; yields the list of values written.
+
+    `every_fifth` runs after every fifth row (the Pseudo-GTID tests inject an entry there)."""
+    stop = threading.Event()
+    written: list[str] = []
+
+    def writer() -> None:
+        while not stop.is_set():
+            written.append(sandbox.write_row(i=0))
+            if every_fifth is not None and len(written) % 5 == 0:
+                every_fifth()
+            stop.wait(0.003)
+
+    thread = threading.Thread(target=writer, daemon=True)
+    thread.start()
+    try:
+        yield written
+    finally:
+        stop.set()
+        thread.join()
