@@ -7,7 +7,6 @@ per move. With `--noop` it prints the statements it would send (`host:port: STAT
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -25,7 +24,6 @@ if TYPE_CHECKING:
 SMART = "Smart relocation"
 CLASSIC = "Classic file:pos relocation"
 GTID = "GTID relocation"
-_PASSWORD = re.compile(r"((?:MASTER|SOURCE)_PASSWORD\s*=\s*)'(?:[^'\\]|\\.)*'", re.IGNORECASE)
 
 
 def _env(ctx: Context) -> TopologyEnv:
@@ -34,12 +32,11 @@ def _env(ctx: Context) -> TopologyEnv:
 
 def _run(ctx: Context, action: Callable[[TopologyEnv], Output]) -> Output:
     """Run `action`; under `--noop` show instead the statements it would have sent, each after its server's key."""
+    from orchestrator_cli.commands import dry_run
     from orchestrator_cli.commands.progress import progress
 
-    recorded = ctx.topology.noop_statements
-    before = len(recorded)
     env = _env(ctx)
-    with progress(ctx, ctx.options.command or "moving") as update:
+    with dry_run.recorded(ctx) as taken, progress(ctx, ctx.options.command or "moving") as update:
         env.progress = update
         try:
             out = action(env)
@@ -47,10 +44,8 @@ def _run(ctx: Context, action: Callable[[TopologyEnv], Output]) -> Output:
             env.progress = None
     if not ctx.options.noop:
         return out
-    statements = [(str(key), _PASSWORD.sub(r"\1'********'", sql)) for key, sql in recorded[before:]]
-    del recorded[before:]  # several -i tokens share one access object
-    data = {"Noop": True, "Statements": [{"Key": key, "Statement": sql} for key, sql in statements]}
-    return Output(lines=[f"{key}: {sql}" for key, sql in statements], data=data)
+    data = {"Noop": True, "Statements": [{"Key": key, "Statement": sql} for key, sql in taken]}
+    return Output(lines=dry_run.lines_of(taken), data=data)
 
 
 def _moved(result: Moved) -> Output:

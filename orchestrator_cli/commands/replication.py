@@ -22,16 +22,14 @@ NOOP = "--noop: print the statements that would run, change nothing"
 
 def _run(ctx: Context, operation: Callable[..., None], *args: object) -> Output:
     """Run a changing operation on `-i`; print its key, or under --noop the statements it would send."""
+    from orchestrator_cli.commands import dry_run
+
     key = ctx.instance_key()
-    access = ctx.topology
-    recorded_before = len(access.noop_statements)
-    operation(ctx.topology_env(), key, *args)
+    with dry_run.recorded(ctx) as taken:
+        operation(ctx.topology_env(), key, *args)
     if not ctx.options.noop:
         return line(key)
-    recorded = access.noop_statements[recorded_before:]
-    del access.noop_statements[recorded_before:]
-    shown = [f"{k}: {statement}" for k, statement in recorded]
-    return lines(shown, data={"Key": str(key), "Noop": True, "Statements": [s for _, s in recorded]})
+    return lines(dry_run.lines_of(taken), data={"Key": str(key), "Noop": True, "Statements": [s for _, s in taken]})
 
 
 def _binlog_file(ctx: Context, what: str) -> str:

@@ -154,7 +154,7 @@ class TopologyServer:
             if self.access.noop:
                 self.access.noop_statements.append((self.key, sql))
                 continue
-            self.access.report_change(self.key, _redact(sql))
+            self.access.report_change(self.key, redact_statement(sql))
             out = self.query(sql)
         return out
 
@@ -163,10 +163,12 @@ class TopologyServer:
         return self.single_value(sql)
 
 
-def _redact(sql: str) -> str:
+def redact_statement(sql: str) -> str:
+    """Mask passwords in a statement before it is logged, audited or shown."""
     import re
 
-    return re.sub(r"(PASSWORD\s*=\s*)'(?:[^'\\]|\\.)*'", r"\1'********'", sql, flags=re.IGNORECASE)
+    literal = r"'(?:[^'\\]|\\.|'')*'"  # backslash escapes and doubled quotes (NO_BACKSLASH_ESCAPES)
+    return re.sub(r"(PASSWORD\s*=\s*)" + literal, r"\1'********'", sql, flags=re.IGNORECASE)
 
 
 def _plain(value: Any) -> Any:
