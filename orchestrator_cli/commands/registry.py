@@ -99,12 +99,25 @@ def synonyms() -> dict[str, str]:
     return dict(_SYNONYMS)
 
 
+# The original's section order in `help`; a section not listed here comes after these.
+SECTION_ORDER = (
+    "Smart relocation", "Classic file:pos relocation", "Binlog server relocation", "GTID relocation",
+    "Pseudo-GTID relocation", "Replication, general", "Replication information", "Instance", "Binary logs",
+    "Pools", "Information", "Key-value", "tags", "Instance management", "Recovery", "Instance, meta", "Meta",
+    "Meta, internal", "Internal", "Agent", "",
+)  # fmt: skip
+
+
 def sections() -> list[tuple[str, list[Command]]]:
-    """Commands grouped by section, in registration order."""
+    """Commands grouped by section, sections in the original's order, commands in registration order."""
     grouped: dict[str, list[Command]] = {}
     for cmd in all_commands():
         grouped.setdefault(cmd.section, []).append(cmd)
-    return list(grouped.items())
+
+    def position(section: str) -> int:
+        return SECTION_ORDER.index(section) if section in SECTION_ORDER else len(SECTION_ORDER)
+
+    return sorted(grouped.items(), key=lambda item: position(item[0]))
 
 
 def accepted_names() -> list[str]:
