@@ -430,6 +430,10 @@ class SemiSyncFacts:
     replica_enabled: bool
     replica_status: bool
     source_names: bool = False
+    master_available: bool = False  # each side's plugin separately: an 8.4 master may load only one
+    replica_available: bool = False
+    master_source_names: bool = False  # rpl_semi_sync_source_* rather than rpl_semi_sync_master_*
+    replica_source_names: bool = False  # rpl_semi_sync_replica_* rather than rpl_semi_sync_slave_*
 
 
 @dataclass(frozen=True)
@@ -736,6 +740,10 @@ class Flavor(ABC):
             replica_enabled=_bool(pick(var, slave_key, replica_key)),
             replica_status=_bool(pick(st, "rpl_semi_sync_slave_status", "rpl_semi_sync_replica_status")),
             source_names=source_names,
+            master_available=has_master,
+            replica_available=has_replica,
+            master_source_names=source_key in var,
+            replica_source_names=replica_key in var,
         )
 
     def gtid_facts_sql(self) -> str | None:

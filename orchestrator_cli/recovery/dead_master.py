@@ -43,9 +43,7 @@ def read_only_statements(env: TopologyEnv, live: Live, read_only: bool) -> list[
 
     support = None
     if int(live.row.get("semi_sync_enforced") or 0) > 0:
-        server = env.server(live.key)
-        variables = fl.rows_to_dict(server.query(live.flavor.semi_sync_variables_sql()))
-        support = replication.SemiSyncSupport.from_variables(variables, server.semi_sync())
+        support = replication.semi_sync_support(env, live)
     return replication.read_only_statements(
         live, read_only, use_super_read_only=bool(env.config.get("UseSuperReadOnly")), support=support
     )

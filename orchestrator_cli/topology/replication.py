@@ -207,14 +207,13 @@ class SemiSyncSupport:
     replica_source_names: bool
 
     @staticmethod
-    def from_variables(variables: dict[str, str], facts: fl.SemiSyncFacts) -> SemiSyncSupport:
-        names = {name.lower() for name in variables}
+    def from_facts(facts: fl.SemiSyncFacts) -> SemiSyncSupport:
         return SemiSyncSupport(
             facts=facts,
-            master_available=bool(names & {"rpl_semi_sync_master_enabled", "rpl_semi_sync_source_enabled"}),
-            replica_available=bool(names & {"rpl_semi_sync_slave_enabled", "rpl_semi_sync_replica_enabled"}),
-            master_source_names="rpl_semi_sync_source_enabled" in names,
-            replica_source_names="rpl_semi_sync_replica_enabled" in names,
+            master_available=facts.master_available,
+            replica_available=facts.replica_available,
+            master_source_names=facts.master_source_names,
+            replica_source_names=facts.replica_source_names,
         )
 
 
@@ -366,10 +365,8 @@ def _live_replica_keys(live: Live) -> list[InstanceKey]:
     return [InstanceKey(str(h["Hostname"]), int(h["Port"])) for h in live.row.get("slave_hosts") or []]
 
 
-def _semi_sync_support(env: TopologyEnv, live: Live) -> SemiSyncSupport:
-    server = env.server(live.key)
-    variables = fl.rows_to_dict(server.query(live.flavor.semi_sync_variables_sql()))
-    return SemiSyncSupport.from_variables(variables, server.semi_sync())
+def semi_sync_support(env: TopologyEnv, live: Live) -> SemiSyncSupport:
+    return SemiSyncSupport.from_facts(env.server(live.key).semi_sync())
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -538,7 +535,7 @@ def gtid_errant_reset_master(env: TopologyEnv, key: InstanceKey) -> None:
 
 def set_semi_sync(env: TopologyEnv, key: InstanceKey, side: str, enabled: bool) -> None:
     live = read_live(env, key)
-    statements = semi_sync_statements(live, _semi_sync_support(env, live), side, enabled)
+    statements = semi_sync_statements(live, semi_sync_support(env, live), side, enabled)
     if not statements:
         return
     action = "enable" if enabled else "disable"
@@ -551,7 +548,7 @@ def set_read_only(env: TopologyEnv, key: InstanceKey, read_only: bool) -> None:
     """No maintenance lock: flipping read_only is the emergency knob and does not touch replication."""
     live = read_live(env, key)
     priority = int(live.row.get("semi_sync_enforced") or 0)
-    support = _semi_sync_support(env, live) if priority > 0 else None
+    support = semi_sync_support(env, live) if priority > 0 else None
     statements = read_only_statements(
         live, read_only, use_super_read_only=bool(env.config.get("UseSuperReadOnly")), support=support
     )
