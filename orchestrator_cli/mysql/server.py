@@ -56,6 +56,7 @@ class TopologyServer:
         errno = getattr(error, "errno", None)
         if errno is not None and 0 < errno < 2000:
             return
+        log.debug("%s: connection dropped after: %s", self.key, error)
         self.close(lost=True)
 
     def close(self, *, lost: bool = False) -> None:
