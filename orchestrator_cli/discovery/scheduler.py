@@ -7,9 +7,9 @@ completes, so that one slow or hung server costs its own freshness and nobody el
 * A probe writes its own row the moment it completes (`crawl.probe_one`); the replicas and the master
   it names are probed next when the backend does not know them yet.
 * A probe running longer than InstancePollSeconds + ReasonableInstanceCheckSeconds marks its server
-  hung: its `last_attempted_check` moves forward every second (the analysis then counts the server's
-  last check as invalid, spec §1.10, without waiting for the read timeout) and `Unresponsive` lets
-  recoveries treat it as unreachable at once.
+  hung until it returns: its `last_attempted_check` moves forward every second (the analysis then
+  counts the server's last check as invalid, spec §1.10, without waiting for the read timeout) and
+  `Unresponsive` lets recoveries treat it as unreachable at once.
 * Servers whose last probe failed are suspects: they are probed by their own small pool, after an
   exponential back-off, so dead and hung hosts never hold the workers that keep healthy hosts fresh.
 * A replica that reports a broken IO thread (the replicas are the observers, spec §2 and §3.3) gets
@@ -200,12 +200,10 @@ class DiscoveryScheduler:
             probed = probe_one(key, self._access, backend, self.config)
         except OrchestratorError as e:  # the backend failed; the server is probed again next scan
             log.error("%s: discovery failed: %s", key, e)
-            with self._lock:
-                self._in_flight.pop(key, None)
+            self._forget_flight(key)
             return
         except Exception:
-            with self._lock:
-                self._in_flight.pop(key, None)
+            self._forget_flight(key)
             raise
         now = time.monotonic()
         with self._lock:
@@ -216,11 +214,13 @@ class DiscoveryScheduler:
             else:
                 self._failures.pop(key, None)
                 self._not_before.pop(key, None)
+        # The mark lasts while the hung probe runs, no longer: once the probe returned (the read
+        # timed out, or the server answered again), a recovery tries the server for real.
+        self.unresponsive.clear(key)
+        self._attempt_recorded.pop(key, None)
         if probed.result is None:
             self._changed()
         else:
-            self.unresponsive.clear(key)
-            self._attempt_recorded.pop(key, None)
             row = probed.result.row
             if io_broken(row):
                 # the observer says its master is gone: look at the master now
@@ -238,6 +238,11 @@ class DiscoveryScheduler:
                 self.on_probed(probed, backend)
             except OrchestratorError as e:
                 log.error("%s: %s", key, e)
+
+    def _forget_flight(self, key: InstanceKey) -> None:
+        with self._lock:
+            self._in_flight.pop(key, None)
+        self.unresponsive.clear(key)
 
     def _changed(self) -> None:
         if self.on_change is not None:

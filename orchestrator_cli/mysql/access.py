@@ -24,8 +24,8 @@ class Unresponsive:
     """A thread-safe record of servers whose probe has been hanging: key -> since (monotonic).
 
     Continuous mode's discovery marks a server while a probe of it runs past InstancePollSeconds plus
-    ReasonableInstanceCheckSeconds, and clears the mark as soon as a probe of it completes (it
-    answered, or its connection failed for good). Recoveries then treat the server as unreachable
+    ReasonableInstanceCheckSeconds, and clears the mark as soon as that probe returns (answered or
+    timed out): a server is never treated as unreachable on old news. Recoveries then treat the server as unreachable
     at once, as the backend already does, instead of paying a connect timeout per statement.
     """
 

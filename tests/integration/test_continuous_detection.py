@@ -210,3 +210,39 @@ def test_three_daemons_on_a_mysql_backend_fail_over_a_hung_master_once(
     [recovery] = recoveries(config)
     assert recovery["is_successful"] == 1
     assert recovery["successor_port"] == sb.ports[int(new_master)]  # type: ignore[call-overload]
+
+
+def test_a_hung_server_costs_one_read_timeout_and_no_ping(
+    sandbox: Sandbox, sandbox_config: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After a read timeout the handle is dropped without asking the hung server anything more (a ping
+    after a timeout waited out a second read timeout)."""
+    import mysql.connector.connection as driver
+
+    from orchestrator_cli.config import load_config
+    from orchestrator_cli.discovery.probe import probe
+    from orchestrator_cli.errors import TopologyError
+    from orchestrator_cli.mysql.access import TopologyAccess
+
+    config = load_config(str(sandbox_config), {"MySQLDiscoveryReadTimeoutSeconds": 1})
+    access = TopologyAccess(config)
+    server = access.server(InstanceKey("127.0.0.1", sandbox.ports[3]), discovery=True)
+    probe(server, config)  # connected
+    pings: list[object] = []
+    real_ping = driver.MySQLConnection.cmd_ping
+
+    def counting_ping(self: driver.MySQLConnection) -> object:
+        pings.append(self)
+        return real_ping(self)
+
+    monkeypatch.setattr(driver.MySQLConnection, "cmd_ping", counting_ping)
+    sandbox.pause(3)
+    try:
+        with pytest.raises(TopologyError, match="timed out"):
+            probe(server, config)
+        assert pings == []
+        assert server._conn is None  # the next statement reconnects
+    finally:
+        sandbox.resume(3)
+        access.close()
+    assert probe(server, config).key.port == sandbox.ports[3]
