@@ -1,9 +1,9 @@
 """Continuous mode's discovery: every instance probed on its own schedule, each probe written as it
 completes, so that one slow or hung server costs its own freshness and nobody else's.
 
-* Every second the backend's rows are scanned: a row whose last check is older than
-  InstancePollSeconds is due (spec §1.1), and so is each DiscoverySeeds entry not known yet. A key
-  is never probed twice at once.
+* Every second the backend's rows are read; a server is due InstancePollSeconds after this process
+  last probed it, or, when it has not, when the backend says its last check is older than that
+  (spec §1.1); each DiscoverySeeds entry not known yet is due. A key is never probed twice at once.
 * A probe writes its own row the moment it completes (`crawl.probe_one`); the replicas and the master
   it names are probed next when the backend does not know them yet.
 * A probe running longer than InstancePollSeconds + ReasonableInstanceCheckSeconds marks its server
@@ -95,6 +95,9 @@ class DiscoveryScheduler:
         self._local = threading.local()
         self._backends: list[Backend] = []
         self._last_scan = 0.0
+        self._known: set[InstanceKey] = set()
+        self._backend_due: set[InstanceKey] = set()
+        self._last_started: dict[InstanceKey, float] = {}
         self._first_wave: set[InstanceKey] | None = None
         self.first_pass = threading.Event()
 
@@ -106,15 +109,20 @@ class DiscoveryScheduler:
         if now - self._last_scan >= SCAN_SECONDS:
             self._last_scan = now
             self._scan(backend)
+        submitted = self._submit_due(now)
+        if self._first_wave is None and self._last_scan:
+            self._first_wave = submitted | {k for k in self._backend_due if self.in_flight(k)}
         self._watch_hung(backend, now)
         self._check_first_pass(now)
 
     def _scan(self, backend: Backend) -> None:
+        """The backend's keys, and which of them are due by the backend's clock (for keys this
+        process has not probed yet, e.g. right after it was elected)."""
         from orchestrator_cli.backend import instances
 
         rows = instances.all_instances(backend)
         known = set(instances.keys_of(rows))
-        due = [InstanceKey(str(r["hostname"]), int(r["port"])) for r in rows if not int(r.get("is_up_to_date") or 0)]
+        due = {InstanceKey(str(r["hostname"]), int(r["port"])) for r in rows if not int(r.get("is_up_to_date") or 0)}
         for seed in self.config.get("DiscoverySeeds") or []:
             try:
                 key = InstanceKey.parse(str(seed), int(self.config.get("DefaultInstancePort", 3306)))
@@ -122,11 +130,22 @@ class DiscoveryScheduler:
                 log.error("DiscoverySeeds: %s", e)
                 continue
             if key not in known:
-                due.append(key)
-        now = time.monotonic()
-        submitted = {key for key in due if now >= self._not_before.get(key, 0.0) and self._submit(key)}
-        if self._first_wave is None:
-            self._first_wave = submitted | {k for k in due if self.in_flight(k)}
+                known.add(key)
+                due.add(key)
+        self._known, self._backend_due = known, due
+
+    def _submit_due(self, now: float) -> set[InstanceKey]:
+        """Keys due: probed by this process InstancePollSeconds ago (its own clock is finer than the
+        backend's one-second timestamps), or due by the backend; none before its back-off ends."""
+        submitted: set[InstanceKey] = set()
+        for key in self._known:
+            if now < self._not_before.get(key, 0.0):
+                continue
+            started = self._last_started.get(key)
+            due = now - started >= self.poll if started is not None else key in self._backend_due
+            if due and self._submit(key):
+                submitted.add(key)
+        return submitted
 
     def _watch_hung(self, backend: Backend, now: float) -> None:
         from orchestrator_cli.backend import instances
@@ -174,7 +193,7 @@ class DiscoveryScheduler:
         with self._lock:
             if key in self._in_flight:
                 return False
-            self._in_flight[key] = time.monotonic()
+            self._in_flight[key] = self._last_started[key] = time.monotonic()
             pool = self._suspect if self._failures.get(key) else self._healthy
         try:
             pool.submit(self._probe, key)
