@@ -5,8 +5,10 @@ Each round: the 4-server sandbox is rewired to a GTID star, a fresh backend is m
 or a throw-away database on the MySQL server at --mysql-host:--mysql-port that is dropped after
 the round), the master is discovered, `--daemons` `orchestrator -c continuous` processes start
 and are given time to elect a leader and discover the topology, then the master is killed
-(`kill -9`) or hung (`SIGSTOP`: its port stays open, nothing answers). A poller stamps the moment
-one other server is writable and every other live server replicates from it.
+(`kill -9`) or hung (`SIGSTOP`: its port stays open, nothing answers) at a random phase of the poll
+cycle, right after a write (so the replicas' IO threads see the master's silence only after
+`slave_net_timeout`, 4 s in the sandbox). A poller stamps the moment one other server is writable
+and every other live server replicates from it.
 
 For `--failure hang` the paused master is resumed (SIGCONT) after the failover and the time until
 it reports read_only=1 (fenced by the leader) is reported too; a paused master that comes back
@@ -22,6 +24,7 @@ import argparse
 import contextlib
 import json
 import os
+import random
 import statistics
 import subprocess
 import sys
@@ -90,6 +93,7 @@ def one_round(sb: Sandbox, work: Path, args: argparse.Namespace, index: int) -> 
         result: dict[str, Any] = {"seconds": None, "fenced": None}
         try:
             time.sleep(max(6.0, 3 * args.poll + 2))  # elected, discovered, past start-up
+            time.sleep(random.uniform(0, args.poll))  # any phase of the poll cycle
             sb.write_row(i=0)
             sb.wait_replicated()
             done, stamp = threading.Event(), []
