@@ -212,7 +212,6 @@ class DiscoveryScheduler:
         return backend
 
     def _probe(self, key: InstanceKey) -> None:
-        from orchestrator_cli.backend import instances
 
         try:
             backend = self._backend()
@@ -245,13 +244,9 @@ class DiscoveryScheduler:
                 # the observer says its master is gone: look at the master now
                 self.request([InstanceKey(str(row["master_host"]), int(row["master_port"] or 0))])
                 self._changed()
-            try:
-                unknown = [k for k in probed.neighbours if not instances.exists(backend, k)]
-            except OrchestratorError as e:
-                log.error("%s: discovery failed: %s", key, e)
-                unknown = []
-            for neighbour in unknown:
-                self._submit(neighbour)
+            for neighbour in probed.neighbours:
+                if neighbour not in self._known:  # new to the backend: follow it now
+                    self._submit(neighbour)
         if self.on_probed is not None:
             try:
                 self.on_probed(probed, backend)
