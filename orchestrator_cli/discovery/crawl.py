@@ -118,12 +118,19 @@ class Probed:
     neighbours: list[InstanceKey] = field(default_factory=list)  # its replicas and master, to follow
 
 
-def probe_one(key: InstanceKey, access: Any, backend: Backend, config: Mapping[str, Any]) -> Probed:
+def probe_one(
+    key: InstanceKey,
+    access: Any,
+    backend: Backend,
+    config: Mapping[str, Any],
+    *,
+    record_failure: Callable[[], bool] | None = None,
+) -> Probed:
     """Probe one server and write what it found to the backend at once, without waiting for others.
 
     Cluster facts (name, depth, ancestry, alias) come from the server's master's backend row, as in
     a crawl that reaches the master only through the backend. A failed probe is recorded as a failed
-    check of a known instance.
+    check of a known instance, unless `record_failure` says otherwise (a probe cut short at shutdown).
     """
     result = CrawlResult()
     if str(config.get("MySQLHostnameResolveMethod", "")).lower() != "none":
@@ -133,6 +140,8 @@ def probe_one(key: InstanceKey, access: Any, backend: Backend, config: Mapping[s
     except (OrchestratorError, FlavorError) as e:
         error = str(e) if isinstance(e, OrchestratorError) else f"{key}: {e}"
         result.failed[key] = error
+        if record_failure is not None and not record_failure():
+            return Probed(key, None, error)
         log.info("%s: probe failed: %s", key, error)
         _write(result, {}, backend, config)
         return Probed(key, None, error)

@@ -100,6 +100,8 @@ class DiscoveryScheduler:
         self._last_started: dict[InstanceKey, float] = {}
         self._first_wave: set[InstanceKey] | None = None
         self.first_pass = threading.Event()
+        self._open = threading.Event()  # cleared at shutdown: probes cut short are not failures
+        self._open.set()
 
     # -- the discovery thread ------------------------------------------------------------------------
 
@@ -215,7 +217,7 @@ class DiscoveryScheduler:
 
         try:
             backend = self._backend()
-            probed = probe_one(key, self._access, backend, self.config)
+            probed = probe_one(key, self._access, backend, self.config, record_failure=self._open.is_set)
         except OrchestratorError as e:  # the backend failed; the server is probed again next scan
             log.error("%s: discovery failed: %s", key, e)
             self._forget_flight(key)
@@ -263,14 +265,18 @@ class DiscoveryScheduler:
             self.on_change()
 
     def close(self) -> None:
+        """Stop probing: queued probes are dropped, running ones are cut short (a hung server would
+        otherwise hold the process for its read timeout)."""
+        self._open.clear()
         self._healthy.shutdown(wait=False, cancel_futures=True)
         self._suspect.shutdown(wait=False, cancel_futures=True)
-        self._access.close()
+        self._access.abort()
 
     def join(self) -> None:
-        """Wait for the probes that run (each bounded by the read timeout), then close their backends."""
+        """Wait for the probes still running, then close their connections and backends."""
         self._healthy.shutdown(wait=True, cancel_futures=True)
         self._suspect.shutdown(wait=True, cancel_futures=True)
+        self._access.close()
         with self._lock:
             backends, self._backends = list(self._backends), []
         for backend in backends:

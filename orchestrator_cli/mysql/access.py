@@ -117,6 +117,14 @@ class TopologyAccess:
         if self.on_change is not None:
             self.on_change(key, statement)
 
+    def abort(self) -> None:
+        """Unblock every statement waiting on a server (at shutdown): the sockets are shut down from
+        this thread, so a probe stuck on a hung server fails now instead of at its read timeout."""
+        with self._lock:
+            servers = list(self._servers.values())
+        for srv in servers:
+            srv.abort()
+
     def close(self) -> None:
         with self._lock:
             servers, self._servers = list(self._servers.values()), {}

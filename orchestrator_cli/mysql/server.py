@@ -73,6 +73,16 @@ class TopologyServer:
                     log.debug("%s: close failed: %s", self.key, e)
                 self._conn = None
 
+    def abort(self) -> None:
+        """Shut the socket down without taking the lock a blocked statement holds (see
+        TopologyAccess.abort); the statement then fails and drops the handle itself."""
+        conn = self._conn
+        if conn is not None:
+            try:
+                conn.shutdown()
+            except Exception as e:  # already gone: nothing to unblock
+                log.debug("%s: abort failed: %s", self.key, e)
+
     @property
     def flavor(self) -> fl.Flavor:
         if self._flavor is None:
