@@ -25,8 +25,8 @@ class Unresponsive:
 
     Continuous mode's discovery marks a server while a probe of it runs past InstancePollSeconds plus
     ReasonableInstanceCheckSeconds, and clears the mark as soon as that probe returns (answered or
-    timed out): a server is never treated as unreachable on old news. Recoveries then treat the server as unreachable
-    at once, as the backend already does, instead of paying a connect timeout per statement.
+    timed out), so a server is never treated as unreachable on old news. Meanwhile recoveries treat
+    it as unreachable at once, as the analysis does, instead of paying a connect timeout per statement.
     """
 
     def __init__(self) -> None:
