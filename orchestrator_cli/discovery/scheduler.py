@@ -4,6 +4,8 @@ completes, so that one slow or hung server costs its own freshness and nobody el
 * Every second the backend's rows are read; a server is due InstancePollSeconds after this process
   last probed it, or, when it has not, when the backend says its last check is older than that
   (spec §1.1); each DiscoverySeeds entry not known yet is due. A key is never probed twice at once.
+  After its first probe each server gets its own phase in the poll cycle (its second probe comes
+  a random part of InstancePollSeconds later), so that a failure seen by any of them is seen soon.
 * A probe writes its own row the moment it completes (`crawl.probe_one`); the replicas and the master
   it names are probed next when the backend does not know them yet.
 * A probe running longer than InstancePollSeconds + ReasonableInstanceCheckSeconds marks its server
@@ -19,6 +21,7 @@ completes, so that one slow or hung server costs its own freshness and nobody el
 from __future__ import annotations
 
 import logging
+import random
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -97,7 +100,7 @@ class DiscoveryScheduler:
         self._last_scan = 0.0
         self._known: set[InstanceKey] = set()
         self._backend_due: set[InstanceKey] = set()
-        self._last_started: dict[InstanceKey, float] = {}
+        self._next_due: dict[InstanceKey, float] = {}  # monotonic; set when a probe starts
         self._first_wave: set[InstanceKey] | None = None
         self.first_pass = threading.Event()
         self._open = threading.Event()  # cleared at shutdown: probes cut short are not failures
@@ -137,14 +140,14 @@ class DiscoveryScheduler:
         self._known, self._backend_due = known, due
 
     def _submit_due(self, now: float) -> set[InstanceKey]:
-        """Keys due: probed by this process InstancePollSeconds ago (its own clock is finer than the
-        backend's one-second timestamps), or due by the backend; none before its back-off ends."""
+        """Keys due: by this process's schedule (its clock is finer than the backend's one-second
+        timestamps), or by the backend for keys it never probed; none before its back-off ends."""
         submitted: set[InstanceKey] = set()
         for key in self._known:
             if now < self._not_before.get(key, 0.0):
                 continue
-            started = self._last_started.get(key)
-            due = now - started >= self.poll if started is not None else key in self._backend_due
+            next_due = self._next_due.get(key)
+            due = now >= next_due if next_due is not None else key in self._backend_due
             if due and self._submit(key):
                 submitted.add(key)
         return submitted
@@ -195,7 +198,11 @@ class DiscoveryScheduler:
         with self._lock:
             if key in self._in_flight:
                 return False
-            self._in_flight[key] = self._last_started[key] = time.monotonic()
+            now = self._in_flight[key] = time.monotonic()
+            first = key not in self._next_due
+            # After its first probe each server gets its own phase in the poll cycle: servers probed
+            # at different moments notice a failure sooner than servers probed all at once.
+            self._next_due[key] = now + (self.poll * random.uniform(0.2, 1.0) if first else self.poll)
             pool = self._suspect if self._failures.get(key) else self._healthy
         try:
             pool.submit(self._probe, key)
