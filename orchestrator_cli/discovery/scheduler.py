@@ -15,7 +15,8 @@ completes, so that one slow or hung server costs its own freshness and nobody el
 * Servers whose last probe failed are suspects: they are probed by their own small pool, after an
   exponential back-off, so dead and hung hosts never hold the workers that keep healthy hosts fresh.
 * A replica that reports a broken IO thread (the replicas are the observers, spec §2 and §3.3) gets
-  its master probed at once, back-off or not; `request()` does the same for analysis.
+  its master probed at once, back-off or not; the replicas of a server that hangs or fails are
+  probed twice a second; `request()` does the same for analysis.
 """
 
 from __future__ import annotations
@@ -101,6 +102,7 @@ class DiscoveryScheduler:
         self._known: set[InstanceKey] = set()
         self._backend_due: set[InstanceKey] = set()
         self._next_due: dict[InstanceKey, float] = {}  # monotonic; set when a probe starts
+        self._master_of: dict[InstanceKey, InstanceKey] = {}  # replica -> master, as last probed
         self._first_wave: set[InstanceKey] | None = None
         self.first_pass = threading.Event()
         self._open = threading.Event()  # cleared at shutdown: probes cut short are not failures
@@ -118,6 +120,7 @@ class DiscoveryScheduler:
         if self._first_wave is None and self._last_scan:
             self._first_wave = submitted | {k for k in self._backend_due if self.in_flight(k)}
         self._watch_hung(backend, now)
+        self._watch_observers()
         self._check_first_pass(now)
 
     def _scan(self, backend: Backend) -> None:
@@ -169,6 +172,15 @@ class DiscoveryScheduler:
             if newly:
                 log.info("%s: probe not answered for %.0fs: marked unreachable", key, now - started)
                 self._changed()
+
+    def _watch_observers(self) -> None:
+        """While a server hangs or fails, its replicas (the observers) are probed twice a second:
+        the first to report a broken IO thread turns it into a dead master."""
+        with self._lock:
+            suspects = set(self._failures) | self.unresponsive.marked()
+            observers = [k for k, master in self._master_of.items() if master in suspects]
+        if observers:
+            self.request(observers)
 
     def _check_first_pass(self, now: float) -> None:
         if self.first_pass.is_set() or self._first_wave is None:
@@ -249,6 +261,11 @@ class DiscoveryScheduler:
             self._changed()
         else:
             row = probed.result.row
+            with self._lock:  # the master as written to the backend (its resolved name)
+                if row.get("master_host") and probed.result.master_key is not None:
+                    self._master_of[key] = InstanceKey(str(row["master_host"]), int(row["master_port"] or 0))
+                else:
+                    self._master_of.pop(key, None)
             if io_broken(row):
                 # the observer says its master is gone: look at the master now
                 self.request([InstanceKey(str(row["master_host"]), int(row["master_port"] or 0))])
