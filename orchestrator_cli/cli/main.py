@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import sys
 import time
 
@@ -107,8 +108,20 @@ def _setup_logging(debug: bool, verbose: bool, quiet: bool) -> None:
 def _report(error: OrchestratorError, options: Options | None, cause: BaseException | None = None) -> None:
     what = f"{options.command}: " if options is not None and options.command else ""
     text = " ".join(str(error).split())  # one line, whatever the message carried
-    print(f"orchestrator: {what}{text}", file=sys.stderr)
+    print(escape_controls(f"orchestrator: {what}{text}"), file=sys.stderr)
     if options is not None and (options.debug or options.stack):
         import traceback
 
         traceback.print_exception(cause or error, file=sys.stderr)
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def escape_controls(text: str) -> str:
+    """Control characters (from argv, say an ESC sequence) are shown as `\\x1b`, never sent to the terminal.
+
+    >>> escape_controls("unknown command 'a\\x1b[2J'")
+    "unknown command 'a\\\\x1b[2J'"
+    """
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)

@@ -267,3 +267,29 @@ def test_storm_on_an_empty_mysql_backend_at_its_connection_limit(
             conn.close()
         check_rows(STORM_PROCESSES, candidates, downtimes)
         assert deployments == 1
+
+
+def test_lock_timeout_message_reports_the_real_wait(tmp_path: Path) -> None:
+    """Each attempt may itself block on SQLite's busy timeout: the message says how long it really waited."""
+    import pytest
+
+    from orchestrator_cli.backend.connection import Backend
+    from orchestrator_cli.config import load_config
+    from orchestrator_cli.errors import BackendError
+
+    config = load_config(str(sqlite_config(tmp_path)))
+    Backend(config).connection()  # deploys the schema
+    holder = sqlite3.connect(tmp_path / "orchestrator.sqlite3", isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    backend = Backend(config, retry_seconds=1.5)
+    try:
+        started = time.monotonic()
+        with pytest.raises(BackendError, match=r"backend stayed locked for [\d.]+s") as refused:
+            backend.execute("INSERT INTO kv_store (store_key, store_value) VALUES ('k', 'v')")
+        waited = time.monotonic() - started
+    finally:
+        backend.close()
+        holder.rollback()
+        holder.close()
+    reported = float(re.search(r"locked for ([\d.]+)s", str(refused.value)).group(1))  # type: ignore[union-attr]
+    assert waited - 1 <= reported <= waited + 0.1
