@@ -89,6 +89,11 @@ BAD_COMMANDS: list[tuple[list[str], str]] = [
     (["-c", "Topology", "-i", REPLICA], "unknown command"),
     (["-c", "clusters", "--format", "yaml"], "unknown --format 'yaml'"),
     (["help", "no-such-command"], "no such command: no-such-command"),
+    (["-c", "help", "no-such-command"], "no such command: no-such-command"),
+    # the nearest names are suggested (canonical names, also for a legacy one)
+    (["-c", "relocat", "-i", REPLICA], "unknown command 'relocat'; did you mean relocate or "),
+    (["-c", "regroup-slave"], "did you mean regroup-replicas or"),
+    (["help", "reloc"], "no such command: reloc; did you mean relocate?"),
     # missing required flags
     (["-c", "begin-maintenance", "-i", REPLICA], "--reason is required"),
     (["-c", "begin-downtime", "-i", REPLICA, "--duration", "1h"], "--reason is required"),
