@@ -78,7 +78,9 @@ def _dispatch(positional: list[str], options: Options) -> int:
 
     cmd = registry.lookup(options.command)
     if cmd is None:
-        raise UsageError(f"unknown command {options.command!r}{_did_you_mean(options.command)} (see orchestrator -c help)")
+        raise UsageError(
+            f"unknown command {options.command!r}{_did_you_mean(options.command)} (see orchestrator -c help)"
+        )
     from orchestrator_cli.cli.run import run_command
 
     started = time.monotonic()

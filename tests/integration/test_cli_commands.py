@@ -59,7 +59,7 @@ class Star:
         return f"{lag},{status},{self.version},rw,ROW,>>{extras}"
 
     def replica_tokens(self, lag: str = "0s", status: str = "ok", extras: str = "") -> str:
-        return f"{lag},{status},{self.version},rw,ROW,>>,GTID{extras}"
+        return f"{lag},{status},{self.version},ro,ROW,>>,GTID{extras}"
 
 
 def _write_config(sandbox: Sandbox, directory: Path, sqlite_file: Path, **overrides: Any) -> Path:
@@ -155,7 +155,7 @@ def test_topology_tabulated(star: Star) -> None:
     assert result.code == 0, result.err
     v = star.version
     assert result.lines == [f"{star.master}  |0s|ok|{v}|rw|ROW|>>     "] + [
-        f"+ {r}|0s|ok|{v}|rw|ROW|>>,GTID" for r in star.replicas
+        f"+ {r}|0s|ok|{v}|ro|ROW|>>,GTID" for r in star.replicas
     ]
 
 
