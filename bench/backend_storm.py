@@ -23,6 +23,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -47,12 +48,13 @@ def storm(config: Path, count: int, workdir: Path) -> dict[str, object]:
     started = time.monotonic()
     for i in range(count):
         args, key = command_for(i)
-        out, err = open(workdir / f"out-{i}", "w"), open(workdir / f"err-{i}", "w")  # noqa: SIM115
         argv = [sys.executable, "-m", "orchestrator_cli", f"--config={config}", "--verbose", *args]
-        procs.append((i, key, time.monotonic(), subprocess.Popen(argv, cwd=ROOT, env=env, stdout=out, stderr=err)))
-        out.close()
-        err.close()
-    durations, failures, refused, deploys = [], [], 0, 0
+        with open(workdir / f"out-{i}", "w") as out_fh, open(workdir / f"err-{i}", "w") as err_fh:
+            proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=out_fh, stderr=err_fh)
+        procs.append((i, key, time.monotonic(), proc))
+    durations: list[float] = []
+    failures: list[str] = []
+    refused = deploys = 0
     for i, key, began, proc in procs:
         proc.wait()
         durations.append(time.monotonic() - began)
@@ -112,13 +114,16 @@ def main() -> int:
                 )
             )
             result = storm(config, args.processes, workdir)
-            cur.execute("SHOW GLOBAL STATUS LIKE 'Max_used_connections'")
-            result["server_max_used_connections"] = int(cur.fetchall()[0][1])
+
+            def scalar(sql: str) -> int:
+                cur.execute(sql)
+                row: Any = cur.fetchall()[0]
+                return int(row[-1])
+
+            result["server_max_used_connections"] = scalar("SHOW GLOBAL STATUS LIKE 'Max_used_connections'")
             result["server_max_connections"] = args.max_connections
-            cur.execute(f"SELECT COUNT(*) FROM {DATABASE}.candidate_database_instance")
-            result["candidate_rows"] = int(cur.fetchall()[0][0])
-            cur.execute(f"SELECT COUNT(*) FROM {DATABASE}.database_instance_downtime")
-            result["downtime_rows"] = int(cur.fetchall()[0][0])
+            result["candidate_rows"] = scalar(f"SELECT COUNT(*) FROM {DATABASE}.candidate_database_instance")
+            result["downtime_rows"] = scalar(f"SELECT COUNT(*) FROM {DATABASE}.database_instance_downtime")
             admin.close()
         finally:
             server.stop()

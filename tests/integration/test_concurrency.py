@@ -218,11 +218,13 @@ def test_storm_on_an_empty_mysql_backend_at_its_connection_limit(
             args, key = command_for(i)
             argv = [sys.executable, "-m", "orchestrator_cli", f"--config={config}", "--verbose", *args]
             err_file = tmp_path / f"err-{i}"
-            with open(tmp_path / f"out-{i}", "w") as out, open(err_file, "w") as err:
-                procs.append((i, key, err_file, subprocess.Popen(argv, cwd=ROOT, env=env, stdout=out, stderr=err)))
+            with open(tmp_path / f"out-{i}", "w") as out_fh, open(err_file, "w") as err_fh:
+                procs.append(
+                    (i, key, err_file, subprocess.Popen(argv, cwd=ROOT, env=env, stdout=out_fh, stderr=err_fh))
+                )
         try:
             started = time.monotonic()
-            while not any("at its connection limit" in err.read_text() for _, _, err, _ in procs):
+            while not any("at its connection limit" in path.read_text() for _, _, path, _ in procs):
                 if all(proc.poll() is not None for *_, proc in procs):
                     break  # all gave up at once: reported below as failures
                 assert time.monotonic() - started < DEADLINE_SECONDS, "no process met the connection limit"
@@ -230,7 +232,8 @@ def test_storm_on_an_empty_mysql_backend_at_its_connection_limit(
         finally:
             for conn in held:
                 conn.close()
-        failures, deploys, refused = [], 0, 0
+        failures: list[tuple[int, int | None, str, list[str]]] = []
+        deploys = refused = 0
         for i, key, err_file, proc in procs:
             try:
                 proc.wait(timeout=max(1.0, DEADLINE_SECONDS - (time.monotonic() - started)))
@@ -248,21 +251,30 @@ def test_storm_on_an_empty_mysql_backend_at_its_connection_limit(
         assert refused >= 1
 
         conn = mysql.connector.connect(host=host, port=port, user="root", password="", autocommit=True)
-        try:
+        name = keys["MySQLOrchestratorDatabase"]
+
+        def rows(sql: str) -> list[Any]:
             cur = conn.cursor()
-            name = keys["MySQLOrchestratorDatabase"]
-            cur.execute(
-                f"SELECT hostname, port, promotion_rule, last_suggested FROM `{name}`.candidate_database_instance"
-            )
-            candidates = {f"{h}:{p}": (rule, stamp) for h, p, rule, stamp in cur.fetchall()}
-            cur.execute(
-                "SELECT hostname, port, downtime_active, owner, reason,"
-                f" TIMESTAMPDIFF(SECOND, begin_timestamp, end_timestamp) FROM `{name}`.database_instance_downtime"
-            )
-            downtimes = {f"{h}:{p}": tuple(rest) for h, p, *rest in cur.fetchall()}
-            cur.execute(f"SELECT COUNT(*) FROM `{name}`.orchestrator_db_deployments")
-            deployments = cur.fetchall()[0][0]
+            cur.execute(sql)
+            found: list[Any] = list(cur.fetchall())
             cur.close()
+            return found
+
+        try:
+            candidates = {
+                f"{h}:{p}": (rule, stamp)
+                for h, p, rule, stamp in rows(
+                    f"SELECT hostname, port, promotion_rule, last_suggested FROM `{name}`.candidate_database_instance"
+                )
+            }
+            downtimes = {
+                f"{h}:{p}": tuple(rest)
+                for h, p, *rest in rows(
+                    "SELECT hostname, port, downtime_active, owner, reason, TIMESTAMPDIFF(SECOND, begin_timestamp,"
+                    f" end_timestamp) FROM `{name}`.database_instance_downtime"
+                )
+            }
+            deployments = rows(f"SELECT COUNT(*) FROM `{name}`.orchestrator_db_deployments")[0][0]
         finally:
             conn.close()
         check_rows(STORM_PROCESSES, candidates, downtimes)
