@@ -201,7 +201,9 @@ class Scenario:
         host, port = key.rsplit(":", 1)
         backend = Backend(load_config(str(self.config)))
         try:
-            row = backend.query_one("SELECT * FROM database_instance WHERE hostname = ? AND port = ?", (host, int(port)))
+            row = backend.query_one(
+                "SELECT * FROM database_instance WHERE hostname = ? AND port = ?", (host, int(port))
+            )
         finally:
             backend.close()
         assert row is not None, f"{key} is not in the backend"
