@@ -749,6 +749,12 @@ class Flavor(ABC):
     def gtid_facts_sql(self) -> str | None:
         return None
 
+    def stored_replication_credentials_sql(self) -> str | None:
+        """Where the server keeps the credentials it replicates with, when SQL can read them (the
+        fallback when no ReplicationCredentialsQuery is configured): user, password, by position.
+        None: this server family keeps them where SQL cannot read them (MariaDB's master.info)."""
+        return None
+
     def parse_gtid_facts(self, row: Row | None) -> GtidFacts:
         if not row:
             return GtidFacts()
@@ -1057,6 +1063,10 @@ class _Oracle(Flavor):
     @property
     def supports_gtid(self) -> bool:
         return self.at_least(5, 6, 5)
+
+    def stored_replication_credentials_sql(self) -> str | None:
+        # master_info_repository=TABLE (the default from 8.0); empty strings when the table is empty
+        return "SELECT IFNULL(MAX(User_name), ''), IFNULL(MAX(User_password), '') FROM mysql.slave_master_info"
 
     def gtid_facts_sql(self) -> str | None:
         if not self.supports_gtid:
