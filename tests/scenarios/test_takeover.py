@@ -180,9 +180,7 @@ UNSET = "<unset>"
 def _dump_hooks(scenario: Scenario) -> None:
     """Every hook kind writes every placeholder and every ORC_* variable, one `|`-separated line."""
     fields = [f"{name}={{{name}}}" for name in PLACEHOLDERS] + [f"{name}=${{{name}-{UNSET}}}" for name in ENVIRONMENT]
-    scenario.reconfigure(
-        **{kind: [f'echo "{kind}|{"|".join(fields)}" >> {scenario.hooks_log}'] for kind in HOOK_KINDS}
-    )
+    scenario.reconfigure(**{kind: [f'echo "{kind}|{"|".join(fields)}" >> {scenario.hooks_log}'] for kind in HOOK_KINDS})
 
 
 def _told(scenario: Scenario) -> dict[str, dict[str, str]]:
