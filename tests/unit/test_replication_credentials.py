@@ -31,7 +31,7 @@ class FakeServer:
         answer = self.rows[sql]
         if isinstance(answer, Exception):
             raise answer
-        return answer  # type: ignore[no-any-return]
+        return answer
 
 
 def env_of(server: FakeServer, **config: Any) -> Any:
