@@ -228,6 +228,14 @@ def graceful_master_takeover(
             f"GracefulMasterTakeover: {target.key} lags ({lag}s;"
             f" ReasonableMaintenanceReplicationLagSeconds={reasonable})"
         )
+    stopped = [lv.key for lv in lives if lv.key != target.key and not lv.status.sql_running]
+    left_behind = [key for key in stopped if _downtimed(env, key)]
+    if len(left_behind) < len(stopped):
+        names = ", ".join(str(key) for key in stopped if key not in left_behind)
+        raise UnsafeOperationError(
+            f"GracefulMasterTakeover: {names}: replication from {master} is stopped, so it cannot catch up:"
+            " start it (orchestrator -c start-replica -i <instance>) or downtime the instance; nothing was changed"
+        )
     credentials = _credentials_for(env, master_live, target.key)
     entry = forced_entry(env, master, GRACEFUL)
     # The designated replica is known by now: the pre hooks are told it as the successor.
@@ -246,7 +254,8 @@ def graceful_master_takeover(
     try:
         coordinates = master_live.self_coordinates if env.noop else env.server(master).master_status()
         for live in lives:
-            _wait_executed(env, live.key, coordinates, reasonable)
+            if live.key not in left_behind:  # downtimed and stopped: moved as they are, or left behind
+                _wait_executed(env, live.key, coordinates, reasonable)
         say(f"every replica executed {coordinates[0]}:{coordinates[1]} of {master}")
         others = [lv.key for lv in lives if lv.key != target.key]
         if others:

@@ -254,3 +254,108 @@ def test_every_graceful_takeover_hook_kind_gets_its_placeholders(scenario: Scena
         else:
             assert values["successorBinlogCoordinates"] == "{successorBinlogCoordinates}", kind
             assert values["ORC_SUCCESSOR_BINLOG_COORDINATES"] == UNSET, kind
+
+
+def _check_told(
+    values: dict[str, str], kind: str, *, failed: str, failure: str, instance_type: str, command: str, uid: str
+) -> None:
+    """What every hook kind is told, whatever the recovery."""
+    host, port = failed.rsplit(":", 1)
+    assert (values["failureType"], values["ORC_FAILURE_TYPE"]) == (failure, failure), kind
+    assert (values["instanceType"], values["ORC_INSTANCE_TYPE"]) == (instance_type, instance_type), kind
+    assert (values["command"], values["ORC_COMMAND"]) == (command, command), kind
+    assert (values["failedHost"], values["failedPort"]) == (host, port), kind
+    assert (values["ORC_FAILED_HOST"], values["ORC_FAILED_PORT"]) == (host, port), kind
+    assert values["recoveryUID"] == values["ORC_RECOVERY_UID"] == uid, kind
+    for name in PLACEHOLDERS:
+        if not name.startswith("successor"):
+            assert "{" not in values[name], (kind, name, values[name])
+    for name in ENVIRONMENT:
+        if not name.startswith("ORC_SUCCESSOR"):
+            assert values[name] != UNSET, (kind, name)
+
+
+def test_an_unsuccessful_failover_hook_is_told_there_is_no_successor(scenario: Scenario) -> None:
+    sb = scenario.sandbox
+    scenario.discover_all()
+    for i in (1, 2, 3):
+        scenario.ok("-c", "register-candidate", "-i", sb.key(i), "--promotion-rule", "must_not")
+    _dump_hooks(scenario)
+    result = scenario.cli("-c", "force-master-failover", "-i", sb.key(0))
+    assert result.code != 0, result.out
+    told = _told(scenario)
+    assert "PostUnsuccessfulFailoverProcesses" in told, sorted(told)
+    assert not {"PostFailoverProcesses", "PostMasterFailoverProcesses"} & set(told), sorted(told)
+    [record] = scenario.recoveries()
+    assert record["IsSuccessful"] is False and record["SuccessorKey"] is None
+    values = told["PostUnsuccessfulFailoverProcesses"]
+    _check_told(
+        values,
+        "PostUnsuccessfulFailoverProcesses",
+        failed=sb.key(0),
+        failure="DeadMaster",
+        instance_type="master",
+        command="force-master-failover",
+        uid=record["UID"],
+    )
+    assert values["isSuccessful"] == values["ORC_IS_SUCCESSFUL"] == "false"
+    assert values["successorHost"] == "{successorHost}" and values["ORC_SUCCESSOR_HOST"] == UNSET
+    assert scenario.tree() == {0: None, 1: 0, 2: 0, 3: 0}
+
+
+def test_an_intermediate_master_failover_hook_is_told_the_adopting_instance(scenario: Scenario) -> None:
+    sb = scenario.sandbox
+    k = sb.key
+    scenario.discover_all()
+    scenario.ok("-c", "relocate", "-i", k(3), "-d", k(2))
+    scenario.discover_all()
+    before = sb.write_row(i=0)
+    sb.wait_replicated()
+    _dump_hooks(scenario)
+    sb.kill(2)
+    scenario.automate_until(lambda: scenario.tree().get(3) not in (2, None))
+    adopter = scenario.tree()[3]
+    assert adopter is not None
+    told = _told(scenario)
+    assert "PostIntermediateMasterFailoverProcesses" in told, sorted(told)
+    record = next(r for r in scenario.recoveries() if r["AnalysisEntry"]["AnalyzedInstanceKey"]["Port"] == sb.ports[2])
+    for kind in ("PostIntermediateMasterFailoverProcesses", "PostFailoverProcesses"):
+        values = told[kind]
+        _check_told(
+            values,
+            kind,
+            failed=k(2),
+            failure=record["AnalysisEntry"]["Analysis"],
+            instance_type="intermediate-master",
+            command="",
+            uid=record["UID"],
+        )
+        assert (values["successorHost"], values["successorPort"]) == ("127.0.0.1", str(sb.ports[adopter])), kind
+        assert (values["ORC_SUCCESSOR_HOST"], values["ORC_SUCCESSOR_PORT"]) == ("127.0.0.1", str(sb.ports[adopter]))
+        assert values["isSuccessful"] == values["ORC_IS_SUCCESSFUL"] == "true", kind
+        assert values["countReplicas"] == values["ORC_COUNT_REPLICAS"] == "1", kind
+        assert values["replicaHosts"] == values["ORC_REPLICA_HOSTS"] == k(3), kind
+    scenario.assert_rows_everywhere(before, (0, 1, 3))
+
+
+def test_a_stopped_sibling_refuses_the_next_takeover_unless_downtimed(scenario: Scenario) -> None:
+    """The operator forgot `start-replica` after a plain takeover, and ended the demoted master's
+    downtime: the next takeover cannot wait for it to catch up and says so before any change."""
+    sb = scenario.sandbox
+    k = sb.key
+    scenario.discover_all()
+    scenario.ok("-c", "graceful-master-takeover", "-i", k(0), "-d", k(1))
+    scenario.ok("-c", "end-downtime", "-i", k(0))
+    before = sb.write_row(i=1)
+    result = scenario.cli("-c", "graceful-master-takeover", "-i", k(1), "-d", k(2))
+    assert result.code == 1, result.out
+    assert f"{k(0)}: replication from {k(1)} is stopped" in result.err and "nothing was changed" in result.err
+    assert scenario.tree() == {0: 1, 1: None, 2: 1, 3: 1}
+    assert scenario.read_only() == {0: 1, 1: 0, 2: 1, 3: 1}
+    assert len(scenario.recoveries()) == 1
+    # Downtimed, it does not hold the takeover back (spec §3.14): it is moved below the new master.
+    scenario.ok("-c", "begin-downtime", "-i", k(0), "--reason", "rebuilding", "--owner", "ops")
+    assert scenario.ok("-c", "graceful-master-takeover", "-i", k(1), "-d", k(2)).lines[0] == k(2)
+    assert scenario.tree() == {0: 2, 1: 2, 2: None, 3: 2}
+    assert scenario.assert_single_writable_master() == 2
+    scenario.assert_rows_everywhere(before, (1, 2, 3))
