@@ -359,3 +359,31 @@ def test_a_stopped_sibling_refuses_the_next_takeover_unless_downtimed(scenario: 
     assert scenario.tree() == {0: 2, 1: 2, 2: None, 3: 2}
     assert scenario.assert_single_writable_master() == 2
     scenario.assert_rows_everywhere(before, (1, 2, 3))
+
+
+def test_force_master_takeover_to_another_data_center(scenario: Scenario) -> None:
+    sb = scenario.sandbox
+    k = sb.key
+    scenario.discover_all()
+    before = sb.write_row(i=0)
+    sb.wait_replicated()
+    assert scenario.ok("-c", "force-master-takeover", "-i", k(0), "-d", k(2)).lines == [k(2)]
+    tree = scenario.tree()
+    assert {i: tree[i] for i in (1, 2, 3)} == {1: 2, 2: None, 3: 2}
+    assert scenario.assert_single_writable_master() == 2  # the old master answered: demoted first
+    assert not scenario.is_replicating(0)
+    assert scenario.ok("-c", "which-lost-in-recovery").lines == [k(0)]
+    scenario.assert_rows_everywhere(before, range(4))
+    [record] = scenario.recoveries()
+    assert record["IsSuccessful"] is True and record["SuccessorKey"]["Port"] == sb.ports[2]
+    assert [line.split()[0] for line in scenario.hook_lines()] == [
+        "OnFailureDetectionProcesses",
+        "PreFailoverProcesses",
+        "PostMasterFailoverProcesses",
+        "PostFailoverProcesses",
+    ]
+    assert scenario.hook_lines("PostFailoverProcesses")[0].split()[2:4] == [k(0), k(2)]
+    assert f"promoted {k(2)}" in scenario.audit("recover-master")[0]["message"]
+    after = sb.write_row(i=2)
+    sb.wait_replicated()
+    scenario.assert_rows_everywhere(after, (1, 2, 3))
