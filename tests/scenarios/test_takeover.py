@@ -387,3 +387,27 @@ def test_force_master_takeover_to_another_data_center(scenario: Scenario) -> Non
     after = sb.write_row(i=2)
     sb.wait_replicated()
     scenario.assert_rows_everywhere(after, (1, 2, 3))
+
+
+def test_take_master_runs_its_hooks_with_two_keys_and_no_placeholders(scenario: Scenario) -> None:
+    sb = scenario.sandbox
+    k = sb.key
+    scenario.discover_all()
+    scenario.ok("-c", "relocate", "-i", k(3), "-d", k(1))
+    log = scenario.hooks_log
+    scenario.reconfigure(
+        PostTakeMasterProcesses=[
+            f'echo "take $1 $2 $ORC_SUCCESSOR_HOST $ORC_FAILED_HOST {{successorHost}} {{failedHost}}" >> {log}',
+            "exit 3",
+            f'echo "second ran ${{ORC_FAILURE_TYPE-unset}}" >> {log}',
+        ]
+    )
+    result = scenario.ok("-c", "take-master", "-i", k(3))
+    assert result.lines == [k(3)]
+    assert scenario.tree() == {0: None, 1: 3, 2: 0, 3: 0}
+    assert scenario.hook_lines() == [
+        f"take {k(3)} {k(1)} {k(3)} {k(1)} {{successorHost}} {{failedHost}}",
+        "second ran unset",
+    ]
+    assert "PostTakeMasterProcesses[1] 'exit 3': exit 3" in result.err  # reported, the swap stands
+    assert len(scenario.audit("post-take-master")) == 3
