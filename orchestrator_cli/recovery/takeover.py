@@ -240,7 +240,13 @@ def graceful_master_takeover(
     entry = forced_entry(env, master, GRACEFUL)
     # The designated replica is known by now: the pre hooks are told it as the successor.
     designated_outcome = Outcome(failed=master, code=str(entry.code), successor=target.key)
-    run_hook_list(env, entry, GRACEFUL, "PreGracefulTakeoverProcesses", note, outcome=designated_outcome)
+
+    def pre_hook_ran(text: str) -> None:  # no recovery is registered yet: the audit log keeps the record
+        env.audit("pre-graceful-takeover", master, text)
+        if note is not None:
+            note(text)
+
+    run_hook_list(env, entry, GRACEFUL, "PreGracefulTakeoverProcesses", pre_hook_ran, outcome=designated_outcome)
 
     def say(text: str) -> None:
         log.info("graceful takeover of %s: %s", master, text)

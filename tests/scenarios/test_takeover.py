@@ -73,6 +73,9 @@ def _takeover_step(scenario: Scenario, old: int, new: int, *, auto: bool) -> Non
     assert newest["IsSuccessful"] is True and newest["Acknowledged"] is True
     audits = scenario.audit("recover-master")
     assert len(audits) == audits_before + 1
+    pre = scenario.audit("pre-graceful-takeover")[0]
+    assert pre["port"] == sb.ports[old] and pre["message"].startswith("PreGracefulTakeoverProcesses[0] "), pre
+    assert ": exit 0 in " in pre["message"], pre
     assert f"promoted {k(new)}" in audits[0]["message"] and audits[0]["port"] == sb.ports[old]
 
     # Data written before the takeover is on every server; the operator starts the plain variant's
