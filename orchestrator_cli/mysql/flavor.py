@@ -867,8 +867,12 @@ class Flavor(ABC):
         log_pos: int | None = None,
         gtid: str | None = None,
         ssl: bool | None = None,
+        ssl_files: tuple[str, str, str] | None = None,
     ) -> list[str]:
         """Point replication elsewhere; only the given fields are emitted.
+
+        ``ssl_files``: CA, certificate and key paths (``ReplicationCredentialsQuery`` columns 3-5);
+        the empty ones are left out.
 
         ``gtid``: ``None`` keeps the current mode; ``'auto'`` (Oracle auto-position on), ``'off'``
         (Oracle auto-position off / MariaDB ``MASTER_USE_GTID=no``), ``'slave_pos'`` or
@@ -899,6 +903,9 @@ class Flavor(ABC):
             if not isinstance(ssl, bool):
                 raise FlavorError(f"ssl must be a boolean, got {ssl!r}")
             parts.append(f"{prefix}_SSL={1 if ssl else 0}")
+        for name, path in zip(("CA", "CERT", "KEY"), ssl_files or ("", "", ""), strict=True):
+            if path:
+                parts.append(f"{prefix}_SSL_{name}={quote_string(_check_str(f'ssl {name.lower()}', path))}")
         if not parts:
             raise FlavorError("change_master needs at least one field to change")
         head = "CHANGE REPLICATION SOURCE TO" if self._source_syntax else "CHANGE MASTER TO"

@@ -317,9 +317,7 @@ def _attach_old_master(
     server = env.server(master)
     change_master(env, master, successor, gtid=gtid)
     if credentials is not None and not live.status.master_user:
-        server.change(
-            live.flavor.change_master(user=credentials.user, password=credentials.password, ssl=True if ssl else None)
-        )
+        server.change(live.flavor.change_master(**credentials.change_master_fields(ssl_allowed=ssl)))
         say(f"{master}: replication user {credentials.user} (from {credentials.source})")
     elif ssl:
         server.change(live.flavor.change_master(ssl=True))

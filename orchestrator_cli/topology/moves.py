@@ -361,13 +361,8 @@ def make_co_master(env: TopologyEnv, key: InstanceKey) -> Moved:
             )
         if credentials is not None:
             server = env.server(master.key)
-            server.change(
-                server.flavor.change_master(
-                    user=credentials.user,
-                    password=credentials.password,
-                    ssl=True if instance.status.master_ssl_allowed else None,
-                )
-            )
+            fields = credentials.change_master_fields(ssl_allowed=instance.status.master_ssl_allowed)
+            server.change(server.flavor.change_master(**fields))
         op.start(master.key)
         op.summary = f"{master.key} now replicates from {key} (co-masters, {op.method})"
     return Moved(master.key, key, op.method)

@@ -87,3 +87,24 @@ def test_without_the_query_mysql_reads_slave_master_info() -> None:
     assert replication_credentials(env_of(FakeServer(MYSQL, {sql: ("", "")})), KEY) is None  # table empty
     missing = TopologyError("db1:3306: Table 'mysql.slave_master_info' doesn't exist")
     assert replication_credentials(env_of(FakeServer(MYSQL, {sql: missing})), KEY) is None
+
+
+def test_ssl_files_from_columns_three_to_five_turn_ssl_on() -> None:
+    plain = from_row(KEY, ("ci", "ci"))
+    assert MARIADB.change_master(**plain.change_master_fields()) == [
+        "CHANGE MASTER TO MASTER_USER='ci', MASTER_PASSWORD='ci'"
+    ]
+    assert MARIADB.change_master(**plain.change_master_fields(ssl_allowed=True)) == [
+        "CHANGE MASTER TO MASTER_USER='ci', MASTER_PASSWORD='ci', MASTER_SSL=1"
+    ]
+    with_files = from_row(KEY, ("repl", "pw", "/etc/ssl/ca.pem", "", None))
+    assert with_files.ssl_files == ("/etc/ssl/ca.pem", "", "")
+    assert MARIADB.change_master(**with_files.change_master_fields()) == [
+        "CHANGE MASTER TO MASTER_USER='repl', MASTER_PASSWORD='pw', MASTER_SSL=1, MASTER_SSL_CA='/etc/ssl/ca.pem'"
+    ]
+    mysql84 = fl.detect_flavor("8.4.2")
+    full = from_row(KEY, ("repl", "pw", "ca.pem", "cert.pem", "key.pem"))
+    assert mysql84.change_master(**full.change_master_fields()) == [
+        "CHANGE REPLICATION SOURCE TO SOURCE_USER='repl', SOURCE_PASSWORD='pw', SOURCE_SSL=1,"
+        " SOURCE_SSL_CA='ca.pem', SOURCE_SSL_CERT='cert.pem', SOURCE_SSL_KEY='key.pem'"
+    ]
