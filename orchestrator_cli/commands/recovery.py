@@ -489,8 +489,11 @@ def _graceful(ctx: Context, auto: bool) -> Output:
             f"graceful takeover promoted {result.successor} but is marked failed:"
             f" {'; '.join(result.outcome.hook_failures)}"
         )
-    if not result.old_master_replicating:
-        note(ctx, f"warning: {result.old_master} does not replicate from {result.successor}")
+    if result.old_master_error:
+        raise TopologyError(
+            f"graceful takeover promoted {result.successor}, but {result.old_master} does not replicate from it:"
+            f" {result.old_master_error}"
+        )
     data = {
         **_outcome_json(result.outcome),
         "SuccessorBinlogCoordinates": result.coordinates,
@@ -503,9 +506,9 @@ def _graceful(ctx: Context, auto: bool) -> Output:
 _GRACEFUL_DETAILS = (
     "Sets the master read-only, waits until every replica executed everything it wrote, moves the\n"
     "other replicas below the designated one, promotes it, then points the old master at it (GTID when\n"
-    "available; credentials from ReplicationCredentialsQuery) and starts replication. Prints the new\n"
-    "master and its binlog coordinates at promotion. Unlike the original, the non-auto variant starts the\n"
-    "old master's replication too."
+    "available; credentials from ReplicationCredentialsQuery, run on the designated replica). Refused,\n"
+    "with nothing changed, when the old master could get no replication credentials. Prints the new\n"
+    "master and its binlog coordinates at promotion."
 )
 
 
@@ -516,7 +519,8 @@ _GRACEFUL_DETAILS = (
     target=CLUSTER,
     destination="optional",
     access="L",
-    details=_GRACEFUL_DETAILS,
+    details=_GRACEFUL_DETAILS
+    + "\nThe old master's replication is left stopped (check it, then start-replica -i <old master>).",
 )
 def graceful_master_takeover(ctx: Context) -> Output:
     return _graceful(ctx, auto=False)
@@ -529,7 +533,8 @@ def graceful_master_takeover(ctx: Context) -> Output:
     target=CLUSTER,
     destination="optional",
     access="L",
-    details=_GRACEFUL_DETAILS,
+    details=_GRACEFUL_DETAILS
+    + "\nThe old master's replication is started; the command fails when it does not come up.",
 )
 def graceful_master_takeover_auto(ctx: Context) -> Output:
     return _graceful(ctx, auto=True)

@@ -176,7 +176,7 @@ class RecoveryRun:
             orchestrator_host=self.node[0],
             command=self.request.command_hint,
             recovery_uid=o.uid,
-            is_successful=o.successful,
+            is_successful=o.successor is not None,  # as the original: whether a successor exists
             lost=list(o.lost),
             successor=o.successor,
             successor_alias=self._successor_alias(),

@@ -20,6 +20,7 @@ from orchestrator_cli.errors import NotFoundError, TopologyError, UnsafeOperatio
 from orchestrator_cli.model.keys import InstanceKey
 from orchestrator_cli.topology import gtid_moves
 from orchestrator_cli.topology.ancestry import Hop, refuse_cycle
+from orchestrator_cli.topology.credentials import replication_credentials
 from orchestrator_cli.topology.env import TopologyEnv
 from orchestrator_cli.topology.operation import Coordinates, Operation, coordinates
 from orchestrator_cli.topology.primitives import Live
@@ -325,20 +326,6 @@ def take_master(env: TopologyEnv, key: InstanceKey) -> Moved:
 # -- make-co-master --------------------------------------------------------------------------------
 
 
-def replication_credentials(env: TopologyEnv, instance: Live) -> tuple[str, str] | None:
-    """User and password from `ReplicationCredentialsQuery`, run on `instance`; None when not configured."""
-    query = str(env.config.get("ReplicationCredentialsQuery") or "")
-    if not query:
-        return None
-    rows = env.server(instance.key).query(query)
-    if not rows:
-        raise TopologyError(f"{instance.key}: ReplicationCredentialsQuery returned no row")
-    values = list(rows[0].values())
-    if len(values) < 2:
-        raise TopologyError(f"{instance.key}: ReplicationCredentialsQuery must return user and password")
-    return str(values[0]), str(values[1])
-
-
 def make_co_master(env: TopologyEnv, key: InstanceKey) -> Moved:
     """Make `key`'s master M replicate from `key` (master-master), at `key`'s own binlog position."""
     with Operation(env, "make-co-master", key) as op:
@@ -353,7 +340,7 @@ def make_co_master(env: TopologyEnv, key: InstanceKey) -> Moved:
         if master.status.is_replica and master.master_key is not None:
             _refuse_not_real_master(op, master)
         check_can_replicate(master, instance, env.config)
-        credentials = None if master.status.master_user else replication_credentials(env, instance)
+        credentials = None if master.status.master_user else replication_credentials(env, instance.key)
         if credentials is None and not master.status.master_user:
             raise UnsafeOperationError(
                 f"{master.key} has no replication credentials to connect to {key}: "
@@ -374,13 +361,8 @@ def make_co_master(env: TopologyEnv, key: InstanceKey) -> Moved:
             )
         if credentials is not None:
             server = env.server(master.key)
-            server.change(
-                server.flavor.change_master(
-                    user=credentials[0],
-                    password=credentials[1],
-                    ssl=True if instance.status.master_ssl_allowed else None,
-                )
-            )
+            fields = credentials.change_master_fields(ssl_allowed=instance.status.master_ssl_allowed)
+            server.change(server.flavor.change_master(**fields))
         op.start(master.key)
         op.summary = f"{master.key} now replicates from {key} (co-masters, {op.method})"
     return Moved(master.key, key, op.method)

@@ -14,6 +14,7 @@ The scenario tests share three things that the rest of the suite never combined:
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -229,3 +230,33 @@ class Scenario:
         [master] = writable
         assert tree[master] is None, tree
         return master
+
+    # ------------------------------------------------------------------ takeover helpers
+
+    def reconfigure(self, **settings: Any) -> None:
+        """Change config keys in place (same backend); a value of None removes the key."""
+        values = json.loads(self.config.read_text())
+        for name, value in settings.items():
+            if value is None:
+                values.pop(name, None)
+            else:
+                values[name] = value
+        self.config.write_text(json.dumps(values, indent=2, sort_keys=True) + "\n")
+
+    def audit(self, audit_type: str) -> list[dict[str, Any]]:
+        """The backend's `audit` rows of one type, newest first."""
+        from orchestrator_cli.backend import audit
+        from orchestrator_cli.backend.connection import Backend
+        from orchestrator_cli.config import load_config
+
+        backend = Backend(load_config(str(self.config)))
+        try:
+            return [dict(r) for r in audit.read_audit(backend, limit=1000) if r["audit_type"] == audit_type]
+        finally:
+            backend.close()
+
+    def is_replicating(self, i: int) -> bool:
+        """What `is-replicating -i` says about server `i` (it prints the instance, or nothing)."""
+        lines = self.ok("-c", "is-replicating", "-i", self.sandbox.key(i)).lines
+        assert lines in ([], [self.sandbox.key(i)]), lines
+        return bool(lines)
