@@ -263,8 +263,10 @@ def test_dead_intermediate_master_replicas_are_relocated(sandbox_factory: Any, t
     sb.kill(1)
     result = cli(config, "-c", "recover", "-i", sb.key(1))
     assert result.code == 0, result.err
-    assert result.lines == [sb.key(0)]
-    assert hooks.read_text().splitlines() == [f"intermediate-master {sb.key(0)}"]
+    # no sibling: plan B "regroups" the single replica (it is its own local master), plan D moves it up
+    # below the dead one's master; the regrouped replica is the successor (spec §3.9 step 6)
+    assert result.lines == [sb.key(2)]
+    assert hooks.read_text().splitlines() == [f"intermediate-master {sb.key(2)}"]
     assert sb.replication_parents() == {0: None, 2: 0, 3: 2}
     value = sb.write_row(i=0)
     sb.wait_replicated()
