@@ -343,6 +343,7 @@ def _current_entry(ctx: Context, key: InstanceKey) -> Analysis | None:
 
 
 def _recover(ctx: Context, skip_hooks: bool) -> Output:
+    from orchestrator_cli.analysis import AnalysisCode
     from orchestrator_cli.backend import maintenance
     from orchestrator_cli.commands.progress import note, notice
     from orchestrator_cli.errors import TopologyError, UnsafeOperationError
@@ -358,7 +359,8 @@ def _recover(ctx: Context, skip_hooks: bool) -> Output:
     if entry is None or recovery_kind(entry.code) is None:
         # spec §3.2, last row: no handler, no detection, no hooks, no recovery record: nothing at all
         found = "no problem" if entry is None else str(entry.code)
-        why = "no problem found" if entry is None else f"{entry.code} has no recovery action"
+        no_problem = entry is None or entry.code == AnalysisCode.NO_PROBLEM
+        why = "no problem found" if no_problem else f"{found} has no recovery action"
         notice(ctx, f"{key}: {why}; nothing done")
         return nothing(data={"FailedInstance": str(key), "Analysis": found, "Attempted": False})
     note(

@@ -61,6 +61,8 @@ def test_recover_without_a_failure_does_nothing(fresh_sandbox: Sandbox, tmp_path
     discover(fresh_sandbox, config)
     result = cli(config, "-c", "recover", "-i", fresh_sandbox.key(0))
     assert (result.code, result.out) == (0, "")
+    assert result.err == f"orchestrator: recover: {fresh_sandbox.key(0)}: no problem found; nothing done\n"
+    assert cli(config, "--quiet", "-c", "recover", "-i", fresh_sandbox.key(0)).err == ""
     assert fresh_sandbox.replication_parents() == {0: None, 1: 0, 2: 0, 3: 0}
     dry = cli(config, "--noop", "-c", "recover", "-i", fresh_sandbox.key(0))
     assert dry.code == 1 and "no dry run" in dry.err

@@ -43,7 +43,7 @@ def test_dead_master_stays_listed_as_lost_in_recovery_under_the_automation_loop(
     # the loop acted on stale entries too: only the dead master's entry did anything
     stale = [(i, c, r) for i, c, r in scenario.recover_results if c == "FirstTierReplicaFailingToConnectToMaster"]
     assert stale, scenario.recover_results
-    for instance, code, result in stale:
+    for instance, _code, result in stale:
         assert (result.code, result.out) == (0, ""), result.err
         assert result.err.strip().endswith("nothing done"), result.err
         assert instance in result.err
