@@ -167,7 +167,8 @@ class _Plans:
             run.outcome.errors.append(f"regroup failed: {e}")
             run.step(f"plan B: regroup failed: {e}")
             return None
-        self.stopped.update(result.stopped)
+        # the regrouped replica is left stopped (it may point at a sibling it caught up from, now its replica)
+        self.stopped.update(k for k in result.stopped if k != result.candidate)
         self.remaining = [k for k in self.remaining if k not in result.moved]
         for key in result.moved:
             if result.candidate is not None:
@@ -182,7 +183,8 @@ class _Plans:
         return result.candidate
 
     def restart_left_behind(self) -> None:
-        """Replicas the regroup stopped and no plan moved resume waiting for their (dead) master."""
+        """Replicas the regroup stopped (other than the one it chose) and no plan moved resume waiting
+        for their (dead) master."""
         for key in [k for k in self.remaining if k in self.stopped]:
             try:
                 start_replication(self.run.env, key, timeout=1.0)

@@ -58,6 +58,16 @@ def test_dead_master_stays_listed_as_lost_in_recovery_under_the_automation_loop(
         time.sleep(1)
     assert scenario.instance_row(dead)["cluster_name"] == dead
 
+    # back, but not replicating: still lost, still listed under its own cluster, left alone by the loop
+    sb.start_server(0)
+    for _ in range(3):
+        scenario.automation_round()
+        assert downtimed_per_cluster(scenario) == {dead: [dead], sb.key(master): []}
+    row = scenario.instance_row(dead)
+    assert (row["cluster_name"], row["last_checked"]) == (dead, row["last_seen"])  # probed again, answered
+    assert sb.replica_status(0) is None
+    assert [r["AnalysisEntry"]["Analysis"] for r in scenario.recoveries()] == ["DeadMaster"]
+
 
 def downtime_of(scenario: Scenario, key: str) -> tuple[str, int]:
     """(reason, active) of the instance's downtime row, as the backend holds it."""
