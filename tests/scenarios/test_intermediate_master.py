@@ -153,3 +153,41 @@ def test_plan_d_moves_up_when_the_only_sibling_is_banned(scenario: Scenario) -> 
     assert "no valid sibling" in " ".join(s["Message"] for s in record["Steps"])
     assert_one_hook_line(scenario, 1, sb.key(2))
     assert_healthy(scenario, master=0, dead=1, before=before)
+
+
+def test_continuous_mode_takes_plan_c_too(scenario: Scenario) -> None:
+    """The issue's reproduction under `continuous` instead of the cron loop: 2 goes below the sibling 3."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from tests.support import ROOT
+
+    sb = scenario.sandbox
+    rewire(scenario, [None, 0, 1, 0])
+    before = sb.write_row()
+    sb.wait_replicated()
+    command = [sys.executable, "-m", "orchestrator_cli", f"--config={scenario.config}", "-c", "continuous"]
+    proc = subprocess.Popen(
+        [*command, "--duration", "5m"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        sb.shutdown(1)
+        deadline = time.monotonic() + 90
+        while scenario.tree() != {0: None, 2: 3, 3: 0} and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.5)
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)
+    assert scenario.tree() == {0: None, 2: 3, 3: 0}, err[-2000:]
+    record = the_recovery(scenario, 1)
+    assert successor_of(record) == sb.key(3)
+    assert plan_steps(record)[-1] == f"plan C: 1 moved below {sb.key(3)}"
+    assert_one_hook_line(scenario, 1, sb.key(3))
+    assert_healthy(scenario, master=0, dead=1, before=before)
