@@ -16,8 +16,10 @@ environment, any sibling.
 * Plan D: relocate whatever still replicates from the IM (R with its new replicas included) below
   the IM's own master. Resolved when at least one moved; the successor is R if set, else that master.
 
-Replicas move by GTID (file:pos coordinates of the dead server mean nothing elsewhere). No read_only
-changes, no downtime, no key-value or alias updates. Successful: PostIntermediateMasterFailoverProcesses.
+Replicas that do not answer take no part (as the dead replicas of a dead master): they are reported
+lost and do not fail a plan. Replicas move by GTID (file:pos coordinates of the dead server mean
+nothing elsewhere). No read_only changes, no downtime, no key-value or alias updates. Successful:
+PostIntermediateMasterFailoverProcesses.
 """
 
 from __future__ import annotations
@@ -115,6 +117,30 @@ def candidate_sibling(dead: Row, siblings: Sequence[Row], config: Mapping[str, A
             if accept(s):
                 return s
     return None
+
+
+def _reachable(run: RecoveryRun, keys: Sequence[InstanceKey]) -> tuple[list[InstanceKey], list[InstanceKey]]:
+    """(answering, not answering) replicas. Like the dead replicas of a dead master (spec §3.7.3), those
+    that do not answer take no part in the plans: they are reported lost, and do not fail a plan."""
+    from orchestrator_cli.topology.regroup import parallel
+
+    env = run.env
+
+    def ping(key: InstanceKey) -> None:
+        try:
+            env.server(key).core_variables()
+        except OrchestratorError:
+            env.access.forget(key)
+            raise
+
+    answering, silent = [], []
+    for key, _, error in parallel(list(keys), ping, len(keys)):
+        if error is None:
+            answering.append(key)
+        else:
+            silent.append(key)
+            run.step(f"{key}: does not answer ({error}): lost, left out of the plans")
+    return answering, silent
 
 
 class _Plans:
@@ -218,7 +244,11 @@ def recover_dead_intermediate_master(run: RecoveryRun) -> Outcome:
         where = "same" if sibling.get("data_center") == dead.get("data_center") else "another"
         run.step(f"candidate sibling: {_key(sibling)} ({where} data center: {sibling.get('data_center') or '-'})")
     run.outcome.attempted = True
-    plans = _Plans(run, dead, replicas)
+    answering, silent = _reachable(run, replicas)
+    if not answering:
+        run.outcome.lost = [str(k) for k in silent]
+        return run.fail(f"none of the replicas of {dead_key} answers ({', '.join(map(str, silent))})")
+    plans = _Plans(run, dead, answering)
     successor: InstanceKey | None = None
     resolved = False
 
@@ -242,7 +272,7 @@ def recover_dead_intermediate_master(run: RecoveryRun) -> Outcome:
                 successor = successor or grandparent
     plans.restart_left_behind()
     run.outcome.moved = [str(k) for k in plans.moved]
-    run.outcome.lost = [str(k) for k in plans.remaining]
+    run.outcome.lost = [str(k) for k in [*silent, *plans.remaining]]
     if not resolved or successor is None:
         return run.fail(f"none of {', '.join(map(str, replicas))} could be relocated")
     run.outcome.successor = successor
@@ -250,7 +280,7 @@ def recover_dead_intermediate_master(run: RecoveryRun) -> Outcome:
     rec.clear_detections(backend, dead_key)
     refresh(env, [*plans.moved, *set(plans.moved.values()), successor])
     parents = ", ".join(sorted({str(t) for t in plans.moved.values()}))
-    lost = f"; lost: {', '.join(run.outcome.lost)}" if plans.remaining else ""
+    lost = f"; lost: {', '.join(run.outcome.lost)}" if run.outcome.lost else ""
     run.step(f"relocated {len(plans.moved)} replica(s) of {dead_key} below {parents}; successor {successor}{lost}")
     run.resolve()
     post_master_hooks(run)

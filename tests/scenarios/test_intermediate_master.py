@@ -191,3 +191,23 @@ def test_continuous_mode_takes_plan_c_too(scenario: Scenario) -> None:
     assert plan_steps(record)[-1] == f"plan C: 1 moved below {sb.key(3)}"
     assert_one_hook_line(scenario, 1, sb.key(3))
     assert_healthy(scenario, master=0, dead=1, before=before)
+
+
+def test_a_dead_replica_of_the_dead_intermediate_master_is_lost_not_fatal(scenario: Scenario) -> None:
+    """IM 1 has replicas 2 and 3, and 3 dies with it: the live replica 2 is recovered (plan B: alone,
+    plan D: below 0) and 3 is reported lost instead of failing the recovery."""
+    sb = scenario.sandbox
+    rewire(scenario, [None, 0, 1, 1])
+    before = sb.write_row()
+    sb.wait_replicated()
+    sb.shutdown(3)
+    sb.shutdown(1)
+    scenario.automate_until(lambda: scenario.tree() == {0: None, 2: 0})
+    record = the_recovery(scenario, 1)
+    assert successor_of(record) == sb.key(2)
+    assert [f"{k['Hostname']}:{k['Port']}" for k in record["LostReplicas"]] == [sb.key(3)]
+    assert plan_steps(record)[-1] == f"plan D: 1 moved below {sb.key(0)}"
+    assert_one_hook_line(scenario, 1, sb.key(2))
+    live = [0, 2]
+    assert scenario.read_only() == {0: 0, 2: 1}
+    scenario.assert_rows_everywhere(before, live)
