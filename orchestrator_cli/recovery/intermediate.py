@@ -273,12 +273,16 @@ def recover_dead_intermediate_master(run: RecoveryRun) -> Outcome:
     plans.restart_left_behind()
     run.outcome.moved = [str(k) for k in plans.moved]
     run.outcome.lost = [str(k) for k in [*silent, *plans.remaining]]
+    if plans.moved:
+        refresh(env, [*plans.moved, *set(plans.moved.values())])
     if not resolved or successor is None:
-        return run.fail(f"none of {', '.join(map(str, replicas))} could be relocated")
+        if not plans.moved:
+            return run.fail(f"none of {', '.join(map(str, replicas))} could be relocated")
+        done = ", ".join(f"{k} below {t}" for k, t in plans.moved.items())
+        return run.fail(f"not resolved: moved {done}; not moved: {', '.join(run.outcome.lost) or 'none'}")
     run.outcome.successor = successor
     run.outcome.successful = True
     rec.clear_detections(backend, dead_key)
-    refresh(env, [*plans.moved, *set(plans.moved.values()), successor])
     parents = ", ".join(sorted({str(t) for t in plans.moved.values()}))
     lost = f"; lost: {', '.join(run.outcome.lost)}" if run.outcome.lost else ""
     run.step(f"relocated {len(plans.moved)} replica(s) of {dead_key} below {parents}; successor {successor}{lost}")
