@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from orchestrator_cli.backend.connection import Backend, Row
+from orchestrator_cli.backend.election import Lease, lease_condition, lease_params
 from orchestrator_cli.model.keys import InstanceKey
 
 CRASHED_RECOVERY_SECONDS = 600  # a recovery still running after this long, by a process no longer alive
@@ -284,6 +285,58 @@ def register_recovery(backend: Backend, recovery: NewRecovery, node: tuple[str, 
             return None
         value = backend.scalar("SELECT recovery_id FROM topology_recovery WHERE uid = ?", (recovery.uid,))
     return int(value)
+
+
+# -- recoveries of a lost lease term -------------------------------------------------------------------
+#
+# The rule: an automated recovery belongs to the lease term that registered it. A leader that finds an
+# unfinished automated recovery registered by another node (the node lost the lease, or it would be the
+# leader) aborts it here, under its own lease, before registering its own recovery from a fresh probe.
+# The old node cannot act any more: each of its changes first confirms its own term, which fails once the
+# seat has another owner (see recovery/fencing.py). Recoveries run by one-off CLI commands are not
+# automated and are never taken over.
+
+
+def orphaned_recoveries(backend: Backend, lease: Lease) -> list[Row]:
+    """Unfinished automated recoveries in their active period registered by another continuous node."""
+    return backend.query(
+        f"""SELECT {_RECOVERY_COLUMNS} FROM topology_recovery r
+            WHERE r.in_active_period = 1 AND r.end_recovery IS NULL
+              AND NOT (r.processing_node_hostname = ? AND r.processcing_node_token = ?)
+              AND EXISTS (SELECT 1 FROM node_health_history h WHERE h.hostname = r.processing_node_hostname
+                          AND h.token = r.processcing_node_token AND h.command = 'continuous')
+            ORDER BY r.recovery_id""",
+        (lease.hostname, lease.token),
+    )
+
+
+def abort_orphan(backend: Backend, recovery_id: int, lease: Lease, message: str) -> bool:
+    """End an orphaned recovery (failed, with `message`) and its active period, only while `lease`
+    holds; False when it finished meanwhile or the lease is gone. One statement: the lease check and
+    the takeover cannot be separated by another node's takeover."""
+    d = backend.dialect
+    with backend.transaction():
+        taken = backend.execute(
+            f"""UPDATE topology_recovery SET end_recovery = {d.now()}, is_successful = 0, all_errors = ?
+                WHERE recovery_id = ? AND end_recovery IS NULL AND {lease_condition(backend)}""",
+            (message, recovery_id, *lease_params(lease)),
+        )
+        if not taken:
+            return False
+        _end_active(backend, "topology_recovery", "recovery_id = ?", (recovery_id,))
+    return True
+
+
+def abort_recovery(backend: Backend, uid: str, message: str) -> None:
+    """A recovery that found its lease lost stops: failed with `message` unless a new leader already
+    ended it, and out of its active period (the new leader must be free to recover the failure)."""
+    d = backend.dialect
+    backend.execute(
+        f"""UPDATE topology_recovery SET end_recovery = {d.now()}, is_successful = 0, all_errors = ?
+            WHERE uid = ? AND end_recovery IS NULL""",
+        (message, uid),
+    )
+    _end_active(backend, "topology_recovery", "uid = ?", (uid,))
 
 
 def acknowledge_completed_of_instance(backend: Backend, key: InstanceKey, owner: str, comment: str) -> int:

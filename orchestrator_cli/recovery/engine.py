@@ -14,6 +14,13 @@
 
 Every recovery gets a `topology_recovery` row (unique per instance while active), its steps in
 `topology_recovery_steps` (hooks with exit codes and output included), and its outcome.
+
+An automated recovery carries the leader's lease term (`Request.lease`) and is fenced by it
+(recovery/fencing.py): every change to a server and every hook list first confirms the term on the
+backend, and a lost term aborts the recovery with an audit line and a step. Before registering, the
+leader takes over (aborts) unfinished automated recoveries of the same instance or cluster that another
+node registered (backend/recovery.py, "recoveries of a lost lease term"), so one failure is never
+recovered by two nodes at once.
 """
 
 from __future__ import annotations
@@ -29,8 +36,10 @@ from orchestrator_cli.analysis import Analysis, AnalysisCode
 from orchestrator_cli.analysis.codes import DETECTION_ONLY_CODES
 from orchestrator_cli.backend import recovery as rec
 from orchestrator_cli.backend.connection import Row
+from orchestrator_cli.backend.election import Lease
 from orchestrator_cli.errors import OrchestratorError
 from orchestrator_cli.model.keys import InstanceKey
+from orchestrator_cli.recovery.fencing import Fence, LeaseLost
 from orchestrator_cli.recovery.hooks import HookContext, HookOutcome, run_hooks
 from orchestrator_cli.topology.env import TopologyEnv
 
@@ -62,6 +71,11 @@ UNHANDLED_ACTIONABLE = frozenset(
 )
 
 
+# Hook lists that run before a recovery changes anything: a node that lost the lease must not run them.
+# The post-failover lists announce what was done and run even when the lease was lost meanwhile.
+FENCED_HOOKS = frozenset({"OnFailureDetectionProcesses", "PreFailoverProcesses"})
+
+
 class HookFailure(OrchestratorError):
     """A fail-on-error hook list (OnFailureDetectionProcesses) failed: the operation stops here."""
 
@@ -88,6 +102,7 @@ class Request:
     candidate: InstanceKey | None = None
     skip_hooks: bool = False
     command_hint: str = ""
+    lease: Lease | None = None  # automated: the leader's term; every change confirms it first
 
 
 @dataclass
@@ -130,6 +145,7 @@ class RecoveryRun:
         self.failed = InstanceKey(a.hostname, a.port)
         self.outcome = Outcome(failed=self.failed, code=str(a.code))
         self._pending: list[str] = []
+        self.fence = Fence(env.backend, request.lease) if request.lease and request.mode == AUTOMATED else None
 
     @property
     def analysis(self) -> Analysis:
@@ -196,6 +212,8 @@ class RecoveryRun:
             if self.config.get(hook_list):
                 self.step(f"{hook_list}: skipped ({'recover-lite' if self.request.skip_hooks else '--noop'})")
             return HookOutcome([])
+        if self.fence is not None and hook_list in FENCED_HOOKS and self.config.get(hook_list):
+            self.fence.check(f"hook list {hook_list}")
         return run_hooks(self.config, hook_list, self.hook_context(), self.step, fail_fast=fail_fast)
 
     def resolve(self) -> None:
@@ -265,6 +283,8 @@ def _register_recovery(run: RecoveryRun) -> bool:
     """Anti-flapping, then the unique registration; False (with outcome.reason set) when refused."""
     a = run.analysis
     backend = run.env.backend
+    if run.fence is not None:
+        _take_over_orphans(run, run.fence)
     if run.request.mode in (AUTOMATED, MANUAL):
         blocking = rec.blocking_recovery(
             backend, run.failed, a.cluster_name, if_promoted=True, if_cluster_recovered=True
@@ -281,6 +301,8 @@ def _register_recovery(run: RecoveryRun) -> bool:
             backend, run.failed, run.env.owner, f"implicitly acknowledged by {run.request.command_hint or 'recovery'}"
         )
     uid = new_uid(run.node)
+    if run.fence is not None:
+        run.fence.check(f"registering a recovery of {run.failed}")
     recovery = rec.NewRecovery(
         key=run.failed,
         uid=uid,
@@ -305,6 +327,27 @@ def _register_recovery(run: RecoveryRun) -> bool:
     return True
 
 
+def _take_over_orphans(run: RecoveryRun, fence: Fence) -> None:
+    """Abort unfinished automated recoveries of this instance or cluster registered by another node:
+    that node lost the lease (we hold it), and its fence stops it before its next change."""
+    backend = run.env.backend
+    cluster = run.analysis.cluster_name
+    for row in rec.orphaned_recoveries(backend, fence.lease):
+        key = InstanceKey(str(row["hostname"]), int(row["port"]))
+        successor = f"{row['successor_hostname']}:{row['successor_port']}" if row["successor_hostname"] else ""
+        if key != run.failed and not (cluster and cluster in (row["cluster_name"], successor)):
+            continue
+        owner = f"{row['processing_node_hostname']} (token {str(row['processcing_node_token'])[:12]})"
+        message = f"aborted: {owner} lost the lease; taken over by {fence.lease.describe()}"
+        if not rec.abort_orphan(backend, int(row["recovery_id"]), fence.lease, message):
+            fence.check(f"taking over recovery {row['uid']}")  # raises if it is our lease that is gone
+            continue
+        rec.add_step(backend, str(row["uid"]), message)
+        text = f"recovery {row['uid']} ({row['analysis']} on {key}) by {owner} taken over: its node lost the lease"
+        run.step(text)
+        run.env.audit("recovery-takeover", key, text)
+
+
 def blocked_message(row: Row, config: Any) -> str:
     """Tell the operator what blocks and how to unblock it."""
     successor = (
@@ -322,6 +365,39 @@ def blocked_message(row: Row, config: Any) -> str:
 def execute(env: TopologyEnv, request: Request, note: Note | None = None) -> Outcome:
     """Detect, gate, register and run the recovery for one analysis entry."""
     run = RecoveryRun(env, request, note)
+    if run.fence is None:
+        return _execute(run)
+    guard, env.access.guard = env.access.guard, run.fence.guard
+    try:
+        return _execute(run)
+    except LeaseLost as e:
+        return _lease_lost(run, e)
+    finally:
+        env.access.guard = guard
+
+
+def _lease_lost(run: RecoveryRun, error: LeaseLost) -> Outcome:
+    """The fence refused a change: stop here, with a step, an audit line and the row ended."""
+    o = run.outcome
+    reason = f"recovery aborted: {error}"
+    log.warning("%s: %s", run.failed, reason)
+    o.attempted = bool(o.uid)
+    o.successful = False
+    o.successor = None
+    o.reason = reason
+    o.errors.append(reason)
+    try:
+        run.step(reason)
+        if o.uid:
+            rec.abort_recovery(run.env.backend, o.uid, reason)
+        run.env.audit("recovery-lease-lost", run.failed, f"{o.code} ({o.uid or 'not registered'}): {reason}")
+    except OrchestratorError as e:
+        log.error("%s: could not record the aborted recovery: %s", run.failed, e)
+    return o
+
+
+def _execute(run: RecoveryRun) -> Outcome:
+    request = run.request
     kind = recovery_kind(request.analysis.code)
     if kind is None:
         run.outcome.reason = f"{request.analysis.code} has no recovery"
@@ -353,7 +429,16 @@ def _run_handler(run: RecoveryRun, kind: str) -> Outcome:
         "intermediate-master": intermediate.recover_dead_intermediate_master,
         "writeable": dead_master.recover_non_writeable_master,
     }[kind]
-    outcome = handler(run)
+    try:
+        outcome = handler(run)
+    except LeaseLost as e:
+        if run.outcome.successor is None:
+            raise
+        # the successor is already promoted: what is left (detaching lost replicas, refreshing) is
+        # skipped, the promotion is recorded and announced as it happened
+        outcome = run.outcome
+        run.step(f"the lease was lost after {outcome.successor} was promoted; remaining changes skipped: {e}")
+        run.resolve()
     if not outcome.attempted:
         rec.end_active_period(run.env.backend, outcome.uid)
         return outcome
