@@ -298,10 +298,11 @@ def register_recovery(backend: Backend, recovery: NewRecovery, node: tuple[str, 
 
 
 def orphaned_recoveries(backend: Backend, lease: Lease) -> list[Row]:
-    """Unfinished automated recoveries in their active period registered by another continuous node."""
+    """Unfinished automated recoveries registered by another continuous node (in their active period or
+    not: a short RecoveryPeriodBlockSeconds may have ended it while the recovery still ran)."""
     return backend.query(
         f"""SELECT {_RECOVERY_COLUMNS} FROM topology_recovery r
-            WHERE r.in_active_period = 1 AND r.end_recovery IS NULL
+            WHERE r.end_recovery IS NULL
               AND NOT (r.processing_node_hostname = ? AND r.processcing_node_token = ?)
               AND EXISTS (SELECT 1 FROM node_health_history h WHERE h.hostname = r.processing_node_hostname
                           AND h.token = r.processcing_node_token AND h.command = 'continuous')
