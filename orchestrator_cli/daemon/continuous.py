@@ -1,8 +1,9 @@
 """Continuous mode: keep the backend fresh, analyse every second, recover automatically.
 
-One process of possibly several sharing a backend. Every second it registers in `node_health` and
-takes part in the `active_node` election (lease 5 s, renewed every second; `--grab-election` takes
-it at once). Only the elected node works:
+One process of possibly several sharing a backend. A thread of its own registers in `node_health`
+every second and takes part in the `active_node` election (lease 5 s, renewed every second, looked
+at twice a second by followers; `--grab-election` takes it at once). Only the elected node works,
+and every automated recovery carries the lease term it was decided under (recovery/fencing.py):
 
 * discovery (a thread): every instance whose last check is older than InstancePollSeconds is probed
   again, crawling to new replicas and masters; DiscoverySeeds are added at start;
@@ -40,6 +41,7 @@ from orchestrator_cli.topology.env import TopologyEnv, make_env
 log = logging.getLogger("orchestrator.continuous")
 
 TICK_SECONDS = 1.0
+FOLLOWER_TICK_SECONDS = 0.5  # a follower looks at the lease twice a second: a dead leader is replaced sooner
 MINUTE = 60.0
 REPROBE_THROTTLE_SECONDS = 1.0
 _OBSERVER_CODES = frozenset(
@@ -161,21 +163,27 @@ class ContinuousMode:
         """Registration and the lease, every second on a connection of their own, so that neither a
         slow analysis pass nor a probe that wakes the main loop early changes the lease's rhythm."""
         backend = Backend(self.config)
+        registered = 0.0
         try:
             while not self._stop.is_set():
                 tick = time.monotonic()
-                self._heartbeat(backend)
-                self._stop.wait(max(0.0, TICK_SECONDS - (time.monotonic() - tick)))
+                register = tick - registered >= TICK_SECONDS
+                if register:
+                    registered = tick
+                self._heartbeat(backend, register=register)
+                interval = TICK_SECONDS if self._leader else FOLLOWER_TICK_SECONDS
+                self._stop.wait(max(0.0, interval - (time.monotonic() - tick)))
         finally:
             backend.close()
 
-    def _heartbeat(self, backend: Backend) -> None:
+    def _heartbeat(self, backend: Backend, *, register: bool = True) -> None:
         """One registration and election attempt. Losing the lease keeps what discovery learned: the
         backend is shared, and a node that leads again must not wait for a full pass first."""
         from orchestrator_cli.backend import health
 
         try:
-            health.register(backend, "ContinuousMode", "continuous", __version__)
+            if register:
+                health.register(backend, "ContinuousMode", "continuous", __version__)
             lease = election.attempt_election(backend, self.node)
         except OrchestratorError as e:
             log.error("backend unavailable: %s", e)
