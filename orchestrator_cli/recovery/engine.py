@@ -16,8 +16,10 @@ Every recovery gets a `topology_recovery` row (unique per instance while active)
 `topology_recovery_steps` (hooks with exit codes and output included), and its outcome.
 
 An automated recovery carries the leader's lease term (`Request.lease`) and is fenced by it
-(recovery/fencing.py): every change to a server and every hook list first confirms the term on the
-backend, and a lost term aborts the recovery with an audit line and a step. Before registering, the
+(recovery/fencing.py): every change to a server, and the hook lists that run before any change
+(FENCED_HOOKS), first confirm the term on the backend; a lost term aborts the recovery with an audit
+line and a step. Once a successor is promoted, the rest is skipped but the promotion is recorded and
+the post-failover hooks announce it. Before registering, the
 leader takes over (aborts) unfinished automated recoveries of the same instance or cluster that another
 node registered (backend/recovery.py, "recoveries of a lost lease term"), so one failure is never
 recovered by two nodes at once.

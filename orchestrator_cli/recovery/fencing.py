@@ -1,10 +1,16 @@
 """Fencing of automated recoveries by the leader's lease term.
 
 An automated recovery is decided by the leader under one lease term (`election.Lease`). Before
-every statement that changes a topology server, and before every hook list, the executor confirms
+every statement that changes a topology server (the access layer's `guard`), and before the hook
+lists that run before any change (`engine.FENCED_HOOKS`), the executor confirms
 on the backend (one indexed row read) that the term is still current and was renewed within
 `election.FENCE_SECONDS`; otherwise it raises `LeaseLost` and the recovery is aborted with an audit
 line and a recovery step. Once lost, a fence stays lost: nothing more is sent.
+
+What this cannot cover: a process frozen between a successful check and the statement it guards
+(microseconds) sends that one statement late. A check passes only while the lease was renewed
+within FENCE_SECONDS, and another node can take the seat only after ACTIVE_NODE_EXPIRE_SECONDS, so a
+statement sent right after its check always lands before the next leader can act.
 
 `LeaseLost` is deliberately not an `OrchestratorError`: per-step error handling in the handlers
 (which records a failed replica as lost and carries on, or turns a failed demotion into a refusal)
