@@ -290,11 +290,13 @@ def register_recovery(backend: Backend, recovery: NewRecovery, node: tuple[str, 
 # -- recoveries of a lost lease term -------------------------------------------------------------------
 #
 # The rule: an automated recovery belongs to the lease term that registered it. A leader that finds an
-# unfinished automated recovery registered by another node (the node lost the lease, or it would be the
-# leader) aborts it here, under its own lease, before registering its own recovery from a fresh probe.
-# The old node cannot act any more: each of its changes first confirms its own term, which fails once the
-# seat has another owner (see recovery/fencing.py). Recoveries run by one-off CLI commands are not
-# automated and are never taken over.
+# unfinished automated recovery registered by another node (that node lost the lease, or it would be the
+# leader) takes it over under its own lease before recovering: a recovery of the same failed instance is
+# adopted (the row becomes the leader's and goes on from a fresh probe, so one failure keeps one
+# recovery row), one of another instance of the cluster is aborted. The old node cannot act any more:
+# each of its changes first confirms its own term, which fails once the seat has another owner (see
+# recovery/fencing.py), and its own bookkeeping only touches rows it still owns. Recoveries run by one-off
+# CLI commands are not automated and are never taken over.
 
 
 def orphaned_recoveries(backend: Backend, lease: Lease) -> list[Row]:
@@ -308,6 +310,17 @@ def orphaned_recoveries(backend: Backend, lease: Lease) -> list[Row]:
                           AND h.token = r.processcing_node_token AND h.command = 'continuous')
             ORDER BY r.recovery_id""",
         (lease.hostname, lease.token),
+    )
+
+
+def adopt_orphan(backend: Backend, recovery_id: int, lease: Lease) -> bool:
+    """Make an orphaned recovery the lease holder's, only while `lease` holds (one statement)."""
+    return bool(
+        backend.execute(
+            f"""UPDATE topology_recovery SET processing_node_hostname = ?, processcing_node_token = ?
+                WHERE recovery_id = ? AND end_recovery IS NULL AND {lease_condition(backend)}""",
+            (lease.hostname, lease.token, recovery_id, *lease_params(lease)),
+        )
     )
 
 
@@ -328,16 +341,18 @@ def abort_orphan(backend: Backend, recovery_id: int, lease: Lease, message: str)
     return True
 
 
-def abort_recovery(backend: Backend, uid: str, message: str) -> None:
-    """A recovery that found its lease lost stops: failed with `message` unless a new leader already
-    ended it, and out of its active period (the new leader must be free to recover the failure)."""
+def abort_recovery(backend: Backend, uid: str, message: str, node: tuple[str, str]) -> None:
+    """A recovery that found its lease lost stops: failed with `message` and out of its active period
+    (the new leader must be free to recover the failure), unless the new leader took it over or ended
+    it already: only a row still owned by `node` is touched."""
     d = backend.dialect
+    owned = "uid = ? AND processing_node_hostname = ? AND processcing_node_token = ?"
     backend.execute(
-        f"""UPDATE topology_recovery SET end_recovery = {d.now()}, is_successful = 0, all_errors = ?
-            WHERE uid = ? AND end_recovery IS NULL""",
-        (message, uid),
+        f"UPDATE topology_recovery SET end_recovery = {d.now()}, is_successful = 0, all_errors = ?"
+        f" WHERE {owned} AND end_recovery IS NULL",
+        (message, uid, *node),
     )
-    _end_active(backend, "topology_recovery", "uid = ?", (uid,))
+    _end_active(backend, "topology_recovery", owned, (uid, *node))
 
 
 def acknowledge_completed_of_instance(backend: Backend, key: InstanceKey, owner: str, comment: str) -> int:
@@ -360,15 +375,20 @@ class Resolution:
     errors: Sequence[str] = ()
 
 
-def resolve_recovery(backend: Backend, uid: str, resolution: Resolution) -> None:
-    """Write the outcome; the active period is left alone (it is the anti-flapping lock)."""
+def resolve_recovery(backend: Backend, uid: str, resolution: Resolution, node: tuple[str, str] | None = None) -> None:
+    """Write the outcome; the active period is left alone (it is the anti-flapping lock).
+
+    With `node`, only while that node owns the row: a recovery taken over by the leader is resolved by
+    the leader, not by the node it was taken from.
+    """
     d = backend.dialect
     successor = resolution.successor
+    owned = " AND processing_node_hostname = ? AND processcing_node_token = ?" if node else ""
     backend.execute(
         f"""UPDATE topology_recovery SET is_successful = ?, successor_hostname = ?, successor_port = ?,
                 successor_alias = ?, lost_slaves = ?, participating_instances = ?, all_errors = ?,
                 end_recovery = {d.now()}
-            WHERE uid = ?""",
+            WHERE uid = ?{owned}""",
         (
             int(resolution.successful),
             successor.hostname if successor else None,
@@ -378,13 +398,19 @@ def resolve_recovery(backend: Backend, uid: str, resolution: Resolution) -> None
             join_keys(resolution.participating),
             "\n".join(resolution.errors),
             uid,
+            *(node or ()),
         ),
     )
 
 
-def end_active_period(backend: Backend, uid: str) -> None:
-    """For a recovery that decided to do nothing: it must not block the next attempt."""
-    _end_active(backend, "topology_recovery", "uid = ?", (uid,))
+def end_active_period(backend: Backend, uid: str, node: tuple[str, str] | None = None) -> None:
+    """For a recovery that decided to do nothing: it must not block the next attempt (with `node`:
+    only while that node owns the row)."""
+    if node is None:
+        _end_active(backend, "topology_recovery", "uid = ?", (uid,))
+    else:
+        owned = "uid = ? AND processing_node_hostname = ? AND processcing_node_token = ?"
+        _end_active(backend, "topology_recovery", owned, (uid, *node))
 
 
 def add_step(backend: Backend, uid: str, message: str) -> None:

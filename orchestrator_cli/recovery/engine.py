@@ -19,10 +19,12 @@ An automated recovery carries the leader's lease term (`Request.lease`) and is f
 (recovery/fencing.py): every change to a server, and the hook lists that run before any change
 (FENCED_HOOKS), first confirm the term on the backend; a lost term aborts the recovery with an audit
 line and a step. Once a successor is promoted, the rest is skipped but the promotion is recorded and
-the post-failover hooks announce it. Before registering, the
-leader takes over (aborts) unfinished automated recoveries of the same instance or cluster that another
-node registered (backend/recovery.py, "recoveries of a lost lease term"), so one failure is never
-recovered by two nodes at once.
+the post-failover hooks announce it.
+
+Before registering, the leader takes over unfinished automated recoveries that another node
+registered (backend/recovery.py, "recoveries of a lost lease term"): one of the same instance is
+adopted and goes on as the leader's, others of the cluster are aborted. One failure is never
+recovered by two nodes at once, and keeps one recovery row.
 """
 
 from __future__ import annotations
@@ -233,6 +235,7 @@ class RecoveryRun:
                 participating=[*([str(o.successor)] if o.successor else []), *o.moved],
                 errors=[*o.errors, *o.hook_failures],
             ),
+            self.node,
         )
 
     def fail(self, reason: str) -> Outcome:
@@ -285,8 +288,8 @@ def _register_recovery(run: RecoveryRun) -> bool:
     """Anti-flapping, then the unique registration; False (with outcome.reason set) when refused."""
     a = run.analysis
     backend = run.env.backend
-    if run.fence is not None:
-        _take_over_orphans(run, run.fence)
+    if run.fence is not None and _take_over_orphans(run, run.fence):
+        return True
     if run.request.mode in (AUTOMATED, MANUAL):
         blocking = rec.blocking_recovery(
             backend, run.failed, a.cluster_name, if_promoted=True, if_cluster_recovered=True
@@ -329,25 +332,54 @@ def _register_recovery(run: RecoveryRun) -> bool:
     return True
 
 
-def _take_over_orphans(run: RecoveryRun, fence: Fence) -> None:
-    """Abort unfinished automated recoveries of this instance or cluster registered by another node:
-    that node lost the lease (we hold it), and its fence stops it before its next change."""
+def _take_over_orphans(run: RecoveryRun, fence: Fence) -> bool:
+    """Take over unfinished automated recoveries of this instance or cluster registered by another
+    node: that node lost the lease (we hold it), and its fence stops it before its next change.
+
+    The latest one of this very instance is adopted and goes on as this run (True: registered);
+    the others are aborted. Each takeover is conditioned on our lease in the same statement.
+    """
     backend = run.env.backend
     cluster = run.analysis.cluster_name
+    adopt: Row | None = None
     for row in rec.orphaned_recoveries(backend, fence.lease):
         key = InstanceKey(str(row["hostname"]), int(row["port"]))
         successor = f"{row['successor_hostname']}:{row['successor_port']}" if row["successor_hostname"] else ""
-        if key != run.failed and not (cluster and cluster in (row["cluster_name"], successor)):
-            continue
-        owner = f"{row['processing_node_hostname']} (token {str(row['processcing_node_token'])[:12]})"
-        message = f"aborted: {owner} lost the lease; taken over by {fence.lease.describe()}"
-        if not rec.abort_orphan(backend, int(row["recovery_id"]), fence.lease, message):
-            fence.check(f"taking over recovery {row['uid']}")  # raises if it is our lease that is gone
-            continue
-        rec.add_step(backend, str(row["uid"]), message)
-        text = f"recovery {row['uid']} ({row['analysis']} on {key}) by {owner} taken over: its node lost the lease"
-        run.step(text)
-        run.env.audit("recovery-takeover", key, text)
+        if key == run.failed:
+            if adopt is not None:
+                _abort_orphan(run, fence, adopt)
+            adopt = row
+        elif cluster and cluster in (row["cluster_name"], successor):
+            _abort_orphan(run, fence, row)
+    if adopt is None:
+        return False
+    if not rec.adopt_orphan(backend, int(adopt["recovery_id"]), fence.lease):
+        fence.check(f"taking over recovery {adopt['uid']}")  # raises if it is our lease that is gone
+        return False  # it finished meanwhile: register as usual
+    run.attach(str(adopt["uid"]))
+    text = (
+        f"recovery {adopt['uid']} taken over from {_owner(adopt)}, which lost the lease, by"
+        f" {fence.lease.describe()}: {run.analysis.code} on {run.failed} ({run.request.mode})"
+    )
+    run.step(text)
+    run.env.audit("recovery-takeover", run.failed, text)
+    return True
+
+
+def _owner(row: Row) -> str:
+    return f"{row['processing_node_hostname']} (token {str(row['processcing_node_token'])[:12]})"
+
+
+def _abort_orphan(run: RecoveryRun, fence: Fence, row: Row) -> None:
+    key = InstanceKey(str(row["hostname"]), int(row["port"]))
+    message = f"aborted: {_owner(row)} lost the lease; taken over by {fence.lease.describe()}"
+    if not rec.abort_orphan(run.env.backend, int(row["recovery_id"]), fence.lease, message):
+        fence.check(f"taking over recovery {row['uid']}")  # raises if it is our lease that is gone
+        return
+    rec.add_step(run.env.backend, str(row["uid"]), message)
+    text = f"recovery {row['uid']} ({row['analysis']} on {key}) by {_owner(row)} aborted: its node lost the lease"
+    run.step(text)
+    run.env.audit("recovery-takeover", key, text)
 
 
 def blocked_message(row: Row, config: Any) -> str:
@@ -391,7 +423,7 @@ def _lease_lost(run: RecoveryRun, error: LeaseLost) -> Outcome:
     try:
         run.step(reason)
         if o.uid:
-            rec.abort_recovery(run.env.backend, o.uid, reason)
+            rec.abort_recovery(run.env.backend, o.uid, reason, run.node)
         run.env.audit("recovery-lease-lost", run.failed, f"{o.code} ({o.uid or 'not registered'}): {reason}")
     except OrchestratorError as e:
         log.error("%s: could not record the aborted recovery: %s", run.failed, e)
@@ -442,7 +474,7 @@ def _run_handler(run: RecoveryRun, kind: str) -> Outcome:
         run.step(f"the lease was lost after {outcome.successor} was promoted; remaining changes skipped: {e}")
         run.resolve()
     if not outcome.attempted:
-        rec.end_active_period(run.env.backend, outcome.uid)
+        rec.end_active_period(run.env.backend, outcome.uid, run.node)
         return outcome
     if outcome.successor is not None:
         from orchestrator_cli.backend import downtime

@@ -165,10 +165,9 @@ def env(tmp_path: Path, deployed: Path) -> Iterator[TopologyEnv]:
     b.close()
 
 
-def orphan(env: TopologyEnv, node: tuple[str, str], command: str) -> None:
+def orphan(env: TopologyEnv, node: tuple[str, str], command: str, key: InstanceKey = FAILED) -> None:
     register_node(env.backend, node, command)
-    analysis = dead_master()
-    new = rec.NewRecovery(FAILED, "orphan", str(analysis.code), str(FAILED), "main", [], 0)
+    new = rec.NewRecovery(key, "orphan", "DeadMaster", str(FAILED), "main", [], 0)
     assert rec.register_recovery(env.backend, new, node) is not None
 
 
@@ -176,19 +175,44 @@ def audit_types(env: TopologyEnv) -> list[str]:
     return [str(r["audit_type"]) for r in env.backend.query("SELECT audit_type FROM audit ORDER BY audit_id")]
 
 
-def test_the_leader_takes_over_a_recovery_whose_node_lost_the_lease(env: TopologyEnv) -> None:
+def test_the_leader_adopts_a_recovery_whose_node_lost_the_lease(env: TopologyEnv) -> None:
     orphan(env, A, "continuous")
     lease = election.attempt_election(env.backend, health.identity())
     assert lease is not None
     outcome = execute(env, Request(dead_master(), AUTOMATED, lease=lease))
+    assert outcome.uid == "orphan"  # one failure, one recovery row
     assert "PreFailoverProcesses failed" in outcome.reason
+    [row] = rec.recoveries(env.backend)
+    assert (row["processing_node_hostname"], row["processcing_node_token"]) == health.identity()
+    steps = [r["message"] for r in rec.steps(env.backend, "orphan")]
+    assert any("taken over from node-a" in s for s in steps)
+    assert "recovery-takeover" in audit_types(env)
+
+
+def test_the_node_that_lost_the_lease_no_longer_touches_an_adopted_recovery(env: TopologyEnv) -> None:
+    orphan(env, A, "continuous")
+    lease = election.attempt_election(env.backend, B)
+    assert lease is not None
+    [row] = rec.orphaned_recoveries(env.backend, lease)
+    assert rec.adopt_orphan(env.backend, int(row["recovery_id"]), lease)
+    rec.abort_recovery(env.backend, "orphan", "aborted by A", A)
+    rec.resolve_recovery(env.backend, "orphan", rec.Resolution(successful=False, errors=["A"]), A)
+    [row] = rec.recoveries(env.backend)
+    assert row["end_recovery"] is None and row["in_active_period"] and row["all_errors"] == ""
+    assert rec.orphaned_recoveries(env.backend, lease) == []
+
+
+def test_a_recovery_of_another_instance_of_the_cluster_is_aborted(env: TopologyEnv) -> None:
+    orphan(env, A, "continuous", key=InstanceKey("127.0.0.1", 2))
+    lease = election.attempt_election(env.backend, health.identity())
+    assert lease is not None
+    outcome = execute(env, Request(dead_master(), AUTOMATED, lease=lease))
+    assert outcome.uid and outcome.uid != "orphan"
     [old] = rec.recoveries(env.backend, ident="orphan")
     assert old["end_recovery"] and not old["in_active_period"] and not old["is_successful"]
     assert "node-a" in old["all_errors"] and "taken over" in old["all_errors"]
     assert "taken over" in rec.steps(env.backend, "orphan")[-1]["message"]
-    assert any("taken over" in s for s in outcome.steps)
-    assert [r["uid"] for r in rec.recoveries(env.backend)] == [outcome.uid, "orphan"]
-    assert "recovery-takeover" in audit_types(env)
+    assert any("aborted: its node lost the lease" in s for s in outcome.steps)
 
 
 def test_a_recovery_by_a_one_off_command_is_not_taken_over(env: TopologyEnv) -> None:
