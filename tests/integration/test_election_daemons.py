@@ -222,3 +222,39 @@ def test_a_frozen_leaders_recovery_is_taken_over_and_never_runs_twice(
     assert any("taken over from" in s for s in steps)
     assert any("recovery aborted" in s and "no longer holds the lease" in s for s in steps)  # the ex-leader
     assert "recovery aborted" in frozen.text()
+
+
+def test_a_leader_frozen_before_the_failure_does_not_recover_it_again(
+    cluster: Cluster, wait_until: Callable[..., Any]
+) -> None:
+    """Frozen before the master dies: another daemon recovers; the resumed ex-leader, whose view is
+    stale for a moment, registers nothing and changes nothing."""
+    sb = cluster.sb
+    (cluster.tmp_path / "frozen").write_text("not used: the test freezes the leader itself\n")
+    cluster.start()
+    wait_until(cluster.term, timeout=60, message="a leader")
+    leader = wait_until(cluster.leader, timeout=30, message="the leader announces itself")
+    wait_until(
+        lambda: (
+            len(cluster.query("SELECT 1 FROM database_instance WHERE last_checked >= NOW() - INTERVAL 2 SECOND"))
+            == sb.size
+        ),
+        timeout=60,
+        message="the leader probes every server",
+    )
+    os.kill(leader.pid, signal.SIGSTOP)
+    sb.kill(0)
+    promoted = wait_until(lambda: promoted_with_all_replicas(sb), timeout=90, message="failover by another daemon")
+    wait_until(
+        lambda: cluster.query("SELECT 1 FROM topology_recovery WHERE is_successful = 1 AND end_recovery IS NOT NULL"),
+        timeout=60,
+        message="the recovery is resolved",
+    )
+    os.kill(leader.pid, signal.SIGCONT)
+    wait_until(lambda: "not the active node" in leader.text(), timeout=30, message="the ex-leader steps down")
+    time.sleep(3)  # let the resumed ex-leader run a few ticks with whatever it still believed
+    assert cluster.close() == [0] * DAEMONS
+    recoveries = cluster.query("SELECT is_successful, processcing_node_token AS token FROM topology_recovery")
+    assert [int(r["is_successful"]) for r in recoveries] == [1]
+    assert writable_masters(sb) == [promoted]
+    assert "recovered DeadMaster" not in leader.text()
