@@ -64,7 +64,7 @@ class Term:
         cur = self.conn.cursor()
         try:
             cur.execute("SELECT hostname, token, first_seen_active FROM active_node WHERE anchor = 1")
-            row = cur.fetchone()
+            row: Any = cur.fetchone()
         except Exception:  # schema not deployed yet
             return None
         finally:
