@@ -363,10 +363,16 @@ class ContinuousMode:
         from orchestrator_cli.backend import instances
         from orchestrator_cli.backend import pseudo_gtid as injected
         from orchestrator_cli.model.instance import InstanceView
+        from orchestrator_cli.recovery.fencing import Fence, LeaseLost
         from orchestrator_cli.topology.pseudo_gtid import inject_pseudo_gtid
 
+        lease = self._lease
+        if lease is None:
+            return
         quiet = make_env(env.backend, self._injection_access, self.config, self.owner)
         quiet.access.on_change = None
+        # a resumed ex-leader must not write an entry (a binlog event) into a master it no longer manages
+        quiet.access.guard = Fence(env.backend, lease).guard
         for row in instances.masters(env.backend):
             view = InstanceView(row)
             if not view.valid:
@@ -376,6 +382,9 @@ class ContinuousMode:
                 injected.record_injection(env.backend, str(row["cluster_name"]))
             except OrchestratorError as e:
                 log.warning("%s: Pseudo-GTID injection failed: %s", view.key, e)
+            except LeaseLost as e:
+                log.info("Pseudo-GTID injection stopped: %s", e)
+                return
 
     def _caretaking(self, env: TopologyEnv) -> None:
         from orchestrator_cli.backend import downtime, maintenance

@@ -258,3 +258,31 @@ def test_a_leader_frozen_before_the_failure_does_not_recover_it_again(
     assert [int(r["is_successful"]) for r in recoveries] == [1]
     assert writable_masters(sb) == [promoted]
     assert "recovered DeadMaster" not in leader.text()
+
+
+def test_pseudo_gtid_is_injected_only_under_a_current_lease(fresh_sandbox: Sandbox, tmp_path: Path) -> None:
+    """A resumed ex-leader still believes it leads for a moment: its injection is fenced too."""
+    from orchestrator_cli.backend import election
+    from orchestrator_cli.daemon.continuous import ContinuousMode
+
+    sb = fresh_sandbox
+    config = sb.write_config(
+        tmp_path / "orchestrator.conf.json", tmp_path / "orchestrator.sqlite3", AutoPseudoGTID=True
+    )
+    assert run_cli("-c", "discover", "-i", sb.key(0), config=config).code == 0
+    mode = ContinuousMode(load_config(str(config)))
+    env = mode._env()
+    try:
+        position = sb.query(0, "SELECT @@gtid_binlog_pos AS p")[0]["p"]
+        assert election.attempt_election(env.backend, ("elsewhere", "e" * 64)) is not None
+        mode._lease = election.Lease(*mode.node, term="2001-01-01 00:00:00")  # a term that is over
+        mode._inject_pseudo_gtid(env)
+        assert sb.query(0, "SELECT @@gtid_binlog_pos AS p")[0]["p"] == position
+        election.step_down(env.backend, ("elsewhere", "e" * 64))
+        mode._lease = election.attempt_election(env.backend, mode.node)
+        mode._inject_pseudo_gtid(env)
+        assert sb.query(0, "SELECT @@gtid_binlog_pos AS p")[0]["p"] != position
+    finally:
+        env.access.close()
+        mode._injection_access.close()
+        env.backend.close()
