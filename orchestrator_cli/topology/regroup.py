@@ -653,11 +653,14 @@ def _choose_and_catch_up(
 
 def _restart_all(env: TopologyEnv, keys: Sequence[InstanceKey], step: Step | None) -> None:
     """Best effort: replicas we stopped resume what they did (a failed regroup must leave them as found)."""
+    restarted: list[str] = []
     for key, _, error in parallel(list(keys), lambda k: start_replication(env, k, timeout=1.0), len(keys) or 1):
-        if error is not None:
-            log.info("%s: restart after failed regroup: %s", key, error)
-    if keys:
-        _note(step, "replication restarted on: " + ", ".join(str(k) for k in keys))
+        if error is None:
+            restarted.append(str(key))
+        else:
+            _note(step, f"restarting {key}: {error}")
+    if restarted:
+        _note(step, "replication restarted on: " + ", ".join(restarted))
 
 
 def candidate_from_backend(

@@ -14,6 +14,7 @@ The scenario tests share three things that the rest of the suite never combined:
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -118,6 +119,15 @@ class Scenario:
 
     # ------------------------------------------------------------------ running the tool
 
+    def configure(self, **settings: Any) -> None:
+        """Change configuration keys for the rest of the scenario (the file every call reads)."""
+        config = json.loads(self.config.read_text())
+        config.update(settings)
+        self.config.write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
+
+    def register_candidate(self, i: int, rule: str) -> None:
+        self.ok("-c", "register-candidate", "-i", self.sandbox.key(i), "--promotion-rule", rule)
+
     def cli(self, *args: str) -> Result:
         return run_cli(*args, config=self.config)
 
@@ -192,6 +202,39 @@ class Scenario:
     def recoveries(self) -> list[Mapping[str, Any]]:
         records: list[Mapping[str, Any]] = self.ok("-c", "audit-recovery", "--format", "json").json() or []
         return records
+
+    def recoveries_of(self, i: int) -> list[Mapping[str, Any]]:
+        """The recovery records whose analysed (failed) instance is server `i`, oldest first."""
+        port = self.sandbox.ports[i]
+        return [r for r in self.recoveries() if r["AnalysisEntry"]["AnalyzedInstanceKey"]["Port"] == port]
+
+    def recovered(self, i: int) -> bool:
+        """A recovery of server `i` has finished (successfully or not)."""
+        return any(r["RecoveryEndTimestamp"] for r in self.recoveries_of(i))
+
+    def index(self, key: Mapping[str, Any] | None) -> int | None:
+        """Server index of a `{"Hostname", "Port"}` key from the JSON records (None for no key)."""
+        if not key or not key.get("Port"):
+            return None
+        return self.sandbox.index_of(int(key["Port"]))
+
+    def downtimes(self) -> dict[int, str]:
+        """Server index → reason of every active downtime in the backend."""
+        from orchestrator_cli.backend import downtime
+        from orchestrator_cli.backend.connection import Backend
+        from orchestrator_cli.config import load_config
+        from orchestrator_cli.model.keys import InstanceKey
+
+        backend = Backend(load_config(str(self.config)))
+        try:
+            found = {}
+            for i, key in enumerate(self.sandbox.keys):
+                row = downtime.read(backend, InstanceKey.parse(key))
+                if row is not None and int(row["is_active"]):
+                    found[i] = str(row["reason"])
+        finally:
+            backend.close()
+        return found
 
     def instance_row(self, key: str) -> Mapping[str, Any]:
         """The backend's `database_instance` row of `key` (what the tool recorded from its probes)."""

@@ -1,0 +1,306 @@
+"""Master failover as automation drives it, under the production-style configuration.
+
+Server 0 is the master of the star; servers 1..3 replicate from it. Data centers by index:
+dc-east-1, dc-east-1, dc-east-2, dc-west; regions us-east ×3, us-west. So, with nothing registered,
+server 1 (the failed master's data center) is the natural successor; each scenario changes that with
+a promotion rule, a location constraint, a lag limit or a replica that cannot follow the successor.
+
+Every scenario kills the master, runs the automation loop (discover all, analyse, `recover -i` each
+entry) until the recovery of server 0 is recorded, runs one more round (nothing may change), and
+checks the tree from the servers, read_only everywhere, the recovery record, the hook lines, and the
+rows written before the failure.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import pytest
+
+from tests.scenarios.harness import Scenario
+
+FAILED = 0
+
+
+def _fail_master(scenario: Scenario) -> str:
+    """Discover, write a row everyone has, kill the master, and automate until its recovery is recorded."""
+    sb = scenario.sandbox
+    scenario.discover_all()
+    before = sb.write_row()
+    sb.wait_replicated()
+    sb.kill(FAILED)
+    scenario.automate_until(lambda: scenario.recovered(FAILED))
+    return before
+
+
+def _settled_tree(scenario: Scenario) -> dict[int, int | None]:
+    """The tree after the recovery; one more automation round must not change it."""
+    tree = scenario.tree()
+    scenario.automation_round()
+    assert scenario.tree() == tree, "a further automation round changed the topology"
+    return tree
+
+
+def _only_recovery(scenario: Scenario) -> Mapping[str, Any]:
+    [record] = scenario.recoveries_of(FAILED)
+    assert record["AnalysisEntry"]["Analysis"] == "DeadMaster"
+    return record
+
+
+def _successful_failover(scenario: Scenario, successor: int, before: str) -> Mapping[str, Any]:
+    """The checks every successful failover shares; returns the recovery record."""
+    sb = scenario.sandbox
+    tree = _settled_tree(scenario)
+    assert scenario.assert_single_writable_master() == successor
+    others = [i for i in range(1, 4) if i != successor]
+    assert {i: tree[i] for i in others} == {i: successor for i in others}, tree
+    scenario.assert_rows_everywhere(before, range(1, 4))
+    after = sb.write_row(i=successor)
+    sb.wait_replicated()
+    scenario.assert_rows_everywhere(after, range(1, 4))
+
+    record = _only_recovery(scenario)
+    assert record["IsSuccessful"] is True
+    assert scenario.index(record["SuccessorKey"]) == successor
+    assert record["LostReplicas"] == []
+    assert sorted(scenario.index(k) for k in record["ParticipatingInstanceKeys"]) == [1, 2, 3]
+    assert scenario.downtimes() == {FAILED: "lost-in-recovery"}
+
+    failed, new = sb.key(FAILED), sb.key(successor)
+    for kind in ("PreFailoverProcesses", "PostMasterFailoverProcesses", "PostFailoverProcesses"):
+        lines = scenario.hook_lines(kind)
+        assert len(lines) == 1, (kind, scenario.hook_lines())
+        assert lines[0].split()[1:3] == ["DeadMaster", failed]
+    assert scenario.hook_lines("PostMasterFailoverProcesses")[0].split()[3] == new
+    assert scenario.hook_lines("PostUnsuccessfulFailoverProcesses") == []
+    return record
+
+
+def _failed_failover_changed_nothing(scenario: Scenario, before: str) -> Mapping[str, Any]:
+    """A recovery that found no successor: every replica still points at the dead master, none writable."""
+    tree = _settled_tree(scenario)
+    assert tree == {1: FAILED, 2: FAILED, 3: FAILED}, tree
+    assert scenario.writable() == []
+    scenario.assert_rows_everywhere(before, range(1, 4))
+    record = _only_recovery(scenario)
+    assert record["IsSuccessful"] is False
+    assert record["SuccessorKey"] is None
+    assert record["ParticipatingInstanceKeys"] == []
+    assert record["AllErrors"], record
+    assert FAILED not in scenario.downtimes()
+    assert len(scenario.hook_lines("PostUnsuccessfulFailoverProcesses")) == 1
+    assert scenario.hook_lines("PostMasterFailoverProcesses") == []
+    assert scenario.hook_lines("PostFailoverProcesses") == []
+    # later rounds are refused by the unfinished recovery: no second attempt, no second hook
+    assert len(scenario.recoveries_of(FAILED)) == 1
+    return record
+
+
+def _steps(record: Mapping[str, Any]) -> str:
+    return "\n".join(step["Message"] for step in record["Steps"])
+
+
+# ------------------------------------------------------------------------------------------ candidates
+
+
+def test_prefer_candidate_behind_the_others_is_caught_up_and_promoted(scenario: Scenario) -> None:
+    """`prefer` on server 2 (another data center), whose replication was stopped: it misses the last
+    writes, catches up from a more advanced sibling and is promoted; nothing is lost."""
+    sb = scenario.sandbox
+    scenario.register_candidate(2, "prefer")
+    scenario.discover_all()
+    sb.execute(2, "STOP SLAVE")
+    missed = sb.write_row()
+    _wait_on(scenario, [1, 3])
+    assert sb.count_rows(2, missed) == 0
+    scenario.discover_all()
+    sb.kill(FAILED)
+    scenario.automate_until(lambda: scenario.recovered(FAILED))
+    before = missed
+    record = _successful_failover(scenario, 2, before)
+    assert "catching it up first" in _steps(record)
+
+
+def _wait_on(scenario: Scenario, servers: list[int]) -> None:
+    """Wait until `servers` applied the master's binlog position (the others may be stopped)."""
+    sb = scenario.sandbox
+    position = sb.query(FAILED, "SELECT @@GLOBAL.gtid_binlog_pos AS p")[0]["p"]
+    for i in servers:
+        assert sb.query(i, "SELECT MASTER_GTID_WAIT(%s, 30) AS w", (position,))[0]["w"] == 0
+
+
+def test_must_not_on_the_best_replica_is_never_promoted(scenario: Scenario) -> None:
+    """Server 1 shares the failed master's data center and would be chosen; `must_not` keeps it a
+    replica: another one is promoted and server 1 follows it."""
+    scenario.register_candidate(1, "must_not")
+    before = _fail_master(scenario)
+    successor = scenario.assert_single_writable_master()
+    assert successor in (2, 3)
+    record = _successful_failover(scenario, successor, before)
+    assert "its promotion rule is must_not" in _steps(record)
+
+
+def test_must_not_on_the_only_candidate_fails_the_recovery_and_changes_nothing(scenario: Scenario) -> None:
+    """Failover must stay in dc-east-1, where only server 1 is, and server 1 is `must_not`: nothing
+    may be promoted, so the recovery fails and every replica still replicates from the dead master."""
+    scenario.configure(PreventCrossDataCenterMasterFailover=True)
+    scenario.register_candidate(1, "must_not")
+    before = _fail_master(scenario)
+    record = _failed_failover_changed_nothing(scenario, before)
+    assert "no candidate replica found" in _steps(record)
+    assert "its promotion rule is must_not" in _steps(record)
+    for i in (1, 2, 3):
+        status = scenario.sandbox.replica_status(i)
+        assert status is not None and status["Slave_SQL_Running"] == "Yes", (i, status)
+
+
+@pytest.mark.parametrize(("lag_seconds", "promoted"), [(600, False), (30, True)], ids=["lagging", "within-limit"])
+def test_lagging_prefer_candidate_is_refused_by_fail_master_promotion_on_lag_minutes(
+    scenario: Scenario, lag_seconds: int, promoted: bool
+) -> None:
+    """Server 1 is `prefer` and reports `lag_seconds` through ReplicationLagQuery. With
+    FailMasterPromotionOnLagMinutes=5, 600 s refuses it (another replica is promoted), 30 s does not."""
+    scenario.configure(FailMasterPromotionOnLagMinutes=5)
+    scenario.register_candidate(1, "prefer")
+    scenario.set_lag(1, lag_seconds)
+    before = _fail_master(scenario)
+    successor = scenario.assert_single_writable_master()
+    if promoted:
+        assert successor == 1
+    else:
+        assert successor in (2, 3)
+    record = _successful_failover(scenario, successor, before)
+    refusal = f"it lags {lag_seconds}s (FailMasterPromotionOnLagMinutes=5)"
+    assert (refusal in _steps(record)) is not promoted
+
+
+# ------------------------------------------------------------------------------------------ location
+
+
+@pytest.mark.parametrize(
+    ("prevent_dc", "prevent_region", "successor"),
+    [(False, False, 3), (False, True, 2), (True, False, None)],
+    ids=["unconstrained", "same-region", "same-data-center"],
+)
+def test_cross_data_center_and_cross_region_failover(
+    scenario: Scenario, prevent_dc: bool, prevent_region: bool, successor: int | None
+) -> None:
+    """Server 3 (dc-west, us-west) is `prefer`; server 1 (the failed master's data center) is
+    `must_not`; server 2 is in dc-east-2, us-east.
+
+    Unconstrained, the preferred server 3 is promoted across region. PreventCrossRegionMasterFailover
+    keeps the master in us-east: server 2. PreventCrossDataCenterMasterFailover keeps it in dc-east-1,
+    where only the must_not server 1 is: the recovery fails and nothing changes.
+    """
+    scenario.configure(PreventCrossDataCenterMasterFailover=prevent_dc, PreventCrossRegionMasterFailover=prevent_region)
+    scenario.register_candidate(1, "must_not")
+    scenario.register_candidate(3, "prefer")
+    before = _fail_master(scenario)
+    if successor is None:
+        record = _failed_failover_changed_nothing(scenario, before)
+        assert "in data center 'dc-east-2', the failed master in 'dc-east-1'" in _steps(record)
+        assert "in data center 'dc-west', the failed master in 'dc-east-1'" in _steps(record)
+        return
+    record = _successful_failover(scenario, successor, before)
+    if prevent_region:
+        assert "it is in region 'us-west', the failed master in 'us-east'" in _steps(record)
+
+
+def test_prevent_cross_data_center_refuses_a_prefer_candidate_elsewhere(scenario: Scenario) -> None:
+    """`prefer` on server 2 (dc-east-2) does not take the master out of dc-east-1 when
+    PreventCrossDataCenterMasterFailover is on: server 1 is promoted, server 2 follows it."""
+    scenario.configure(PreventCrossDataCenterMasterFailover=True)
+    scenario.register_candidate(2, "prefer")
+    before = _fail_master(scenario)
+    record = _successful_failover(scenario, 1, before)
+    assert "it is in data center 'dc-east-2', the failed master in 'dc-east-1'" in _steps(record)
+
+
+# ------------------------------------------------------------------------------------------ lost replicas
+
+
+def _lost_failover(scenario: Scenario, lost: int, before: str, *, detached: bool) -> Mapping[str, Any]:
+    """Server 1 promoted, server 2 below it, `lost` left out: downtimed lost-in-recovery, read-only,
+    and (DetachLostReplicasAfterMasterFailover) detached so a returning master cannot feed it."""
+    sb = scenario.sandbox
+    tree = _settled_tree(scenario)
+    assert scenario.assert_single_writable_master() == 1
+    assert tree[2] == 1, tree
+    status = sb.replica_status(lost)
+    assert status is not None, f"lost replica {lost} forgot its replication"
+    if detached:
+        assert str(status["Master_Host"]).startswith("//"), status["Master_Host"]
+        assert tree[lost] is None
+    else:
+        assert tree[lost] in (FAILED, 1), tree
+        assert status["Slave_IO_Running"] != "Yes" or status["Master_Port"] != sb.ports[1]
+    assert scenario.read_only()[lost] == 1
+    scenario.assert_rows_everywhere(before, range(1, 4))
+
+    record = _only_recovery(scenario)
+    assert record["IsSuccessful"] is True
+    assert scenario.index(record["SuccessorKey"]) == 1
+    assert [scenario.index(k) for k in record["LostReplicas"]] == [lost]
+    assert sorted(scenario.index(k) for k in record["ParticipatingInstanceKeys"]) == [1, 2]
+    assert scenario.downtimes() == {FAILED: "lost-in-recovery", lost: "lost-in-recovery"}
+    assert len(scenario.hook_lines("PostMasterFailoverProcesses")) == 1
+    assert len(scenario.hook_lines("PostFailoverProcesses")) == 1
+    return record
+
+
+@pytest.mark.parametrize("detach", [True, False], ids=["detached", "not-detached"])
+def test_replica_that_cannot_replicate_from_the_successor_is_lost(scenario: Scenario, detach: bool) -> None:
+    """Server 3 logs STATEMENT while the successor logs ROW (spec §4.2 rule 5): it cannot replicate
+    from it, so it is lost, downtimed `lost-in-recovery`, and detached only with
+    DetachLostReplicasAfterMasterFailover (its synonym DetachLostSlavesAfterMasterFailover, true by
+    default, must be off too for the "off" case)."""
+    sb = scenario.sandbox
+    scenario.configure(DetachLostReplicasAfterMasterFailover=detach, DetachLostSlavesAfterMasterFailover=detach)
+    sb.execute(3, "SET GLOBAL binlog_format = 'STATEMENT'")
+    try:
+        before = _fail_master(scenario)
+        record = _lost_failover(scenario, 3, before, detached=detach)
+    finally:
+        sb.execute(3, "SET GLOBAL binlog_format = 'ROW'")
+    assert f"{sb.key(3)} logs STATEMENT while {sb.key(1)} logs ROW" in _steps(record)
+
+
+def _purge_binary_logs(scenario: Scenario, i: int) -> None:
+    """Rotate and purge every older binary log of server `i` (a purge waits for the binlog checkpoint,
+    so it is retried until only the current file is left)."""
+    sb = scenario.sandbox
+    sb.execute(i, "FLUSH BINARY LOGS")
+    current = sb.query(i, "SHOW MASTER STATUS")[0]["File"]
+    for _ in range(100):
+        sb.execute(i, f"PURGE BINARY LOGS TO '{current}'")
+        if [row["Log_name"] for row in sb.query(i, "SHOW BINARY LOGS")] == [current]:
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"server {i} kept binary logs older than {current}")
+
+
+def test_stopped_replica_the_successor_cannot_serve_is_lost(scenario: Scenario) -> None:
+    """Server 3 was stopped (a backup, say) and missed writes; the successor then purged the binary
+    logs that hold them. Server 3 cannot be moved below it: lost, downtimed and detached, while the
+    rest of the cluster fails over."""
+    sb = scenario.sandbox
+    scenario.discover_all()
+    before = sb.write_row()
+    sb.wait_replicated()
+    sb.execute(3, "STOP SLAVE")
+    missed = sb.write_row()
+    _wait_on(scenario, [1, 2])
+    for i in (1, 2):
+        _purge_binary_logs(scenario, i)
+    scenario.discover_all()
+    sb.kill(FAILED)
+    scenario.automate_until(lambda: scenario.recovered(FAILED))
+    record = _lost_failover(scenario, 3, before, detached=True)
+    steps = _steps(record)
+    assert "Could not find GTID state requested by slave" in steps
+    # the lost replica's restart failed: the record must not claim it resumed
+    assert f"replication restarted on: {sb.key(3)}" not in steps
+    assert sb.count_rows(3, missed) == 0
+    scenario.assert_rows_everywhere(missed, [1, 2])
