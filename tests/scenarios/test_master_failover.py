@@ -95,6 +95,10 @@ def _failed_failover_changed_nothing(scenario: Scenario, before: str) -> Mapping
     assert scenario.hook_lines("PostFailoverProcesses") == []
     # later rounds are refused by the unfinished recovery: no second attempt, no second hook
     assert len(scenario.recoveries_of(FAILED)) == 1
+    # the attempt itself exits non-zero with one line on stderr, and prints no successor
+    key = scenario.sandbox.key(FAILED)
+    first = next(r for k, code, r in scenario.recover_results if k == key and code == "DeadMaster")
+    assert first.code != 0 and first.out == "" and len(first.err.splitlines()) == 1, first
     return record
 
 
@@ -304,3 +308,58 @@ def test_stopped_replica_the_successor_cannot_serve_is_lost(scenario: Scenario) 
     assert f"replication restarted on: {sb.key(3)}" not in steps
     assert sb.count_rows(3, missed) == 0
     scenario.assert_rows_everywhere(missed, [1, 2])
+
+
+# ------------------------------------------------------------------------------------------ read-only master
+
+
+@pytest.mark.parametrize("recover_non_writeable", [False, True], ids=["default", "RecoverNonWriteableMaster"])
+def test_recover_of_a_read_only_master(scenario: Scenario, recover_non_writeable: bool) -> None:
+    """The master answers and its replicas replicate, but it is read_only=1 (spec §2.2 row 10, §3.12).
+
+    By default that is only the structure warning NoWriteableMasterStructureWarning, which has no
+    recovery action (§3.2, last row): `recover` does nothing at all (no detection, no record, no hook,
+    the master stays read-only) and says so on stderr. With RecoverNonWriteableMaster it is the
+    primary code, and the recovery makes the master writable: a successful recovery whose successor
+    is the master itself, with detection, pre- and post-failover hooks.
+    """
+    sb = scenario.sandbox
+    scenario.configure(RecoverNonWriteableMaster=recover_non_writeable)
+    scenario.discover_all()
+    before = sb.write_row()
+    sb.wait_replicated()
+    sb.execute(0, "SET GLOBAL read_only = 1")
+    entries = scenario.automation_round()
+    assert (sb.key(0), "NoWriteableMasterStructureWarning") in entries, entries
+    scenario.automation_round()
+    assert scenario.tree() == {0: None, 1: 0, 2: 0, 3: 0}
+    scenario.assert_rows_everywhere(before, range(4))
+    recovers = [r for key, _, r in scenario.recover_results if key == sb.key(0)]
+    # made writable by the first round, the master is no longer reported by the second
+    assert len(recovers) == (1 if recover_non_writeable else 2)
+    if not recover_non_writeable:
+        assert scenario.writable() == []
+        assert scenario.recoveries() == []
+        assert scenario.hook_lines() == []
+        for result in recovers:
+            assert (result.code, result.out) == (0, "")
+            assert sb.key(0) in result.err, f"recover did nothing without saying so: {result.err!r}"
+        return
+    assert scenario.assert_single_writable_master() == 0
+    [record] = scenario.recoveries_of(0)
+    assert record["AnalysisEntry"]["Analysis"] == "NoWriteableMasterStructureWarning"
+    assert record["IsSuccessful"] is True
+    assert scenario.index(record["SuccessorKey"]) == 0
+    assert record["LostReplicas"] == []
+    assert scenario.downtimes() == {}
+    assert recovers[0].code == 0 and recovers[0].out.strip() == sb.key(0)
+    kinds = [line.split()[0] for line in scenario.hook_lines()]
+    assert kinds == ["OnFailureDetectionProcesses", "PreFailoverProcesses", "PostFailoverProcesses"]
+    assert scenario.hook_lines("PostFailoverProcesses")[0].split()[1:4] == [
+        "NoWriteableMasterStructureWarning",
+        sb.key(0),
+        sb.key(0),
+    ]
+    after = sb.write_row(i=0)
+    sb.wait_replicated()
+    scenario.assert_rows_everywhere(after, range(4))
