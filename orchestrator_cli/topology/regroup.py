@@ -599,6 +599,12 @@ def regroup_replicas(
         left = [k for k in lost if k in result.stopped and k not in result.moved]
         _restart_all(env, left, step)
         refresh(env, [chosen.live.key, *result.moved])
+    elif chosen.caught_up_from is not None:
+        # It caught up from a sibling that now replicates from it: a stopped candidate must not stay
+        # configured below its own replica (a START SLAVE would close a cycle). It waits for its
+        # promotion pointing at the failed master, as one that did not need to catch up.
+        change_master(env, chosen.live.key, master_key, gtid=None)
+        _note(step, f"{chosen.live.key}: pointed back at {master_key} (stopped) after catching up")
     result.candidate_live = chosen.live
     return result
 

@@ -363,3 +363,38 @@ def test_recover_of_a_read_only_master(scenario: Scenario, recover_non_writeable
     after = sb.write_row(i=0)
     sb.wait_replicated()
     scenario.assert_rows_everywhere(after, range(4))
+
+
+# ------------------------------------------------------------------------------------------ promotion left to hooks
+
+
+def test_without_apply_promotion_the_successor_is_left_stopped_below_the_dead_master(scenario: Scenario) -> None:
+    """ApplyMySQLPromotionAfterMasterFailover off: the siblings are regrouped below the successor, but
+    the successor itself is left read-only with replication stopped, still configured for the failed
+    master (spec §3.7.4 step 5, §3.7.9): the hooks finish the promotion. That holds even when the
+    successor (server 2, `prefer`, stopped before the failure) first caught up from a sibling: it must
+    not be left pointing at that sibling, which now replicates from it."""
+    sb = scenario.sandbox
+    scenario.configure(ApplyMySQLPromotionAfterMasterFailover=False)
+    scenario.register_candidate(2, "prefer")
+    scenario.discover_all()
+    before = sb.write_row()
+    sb.wait_replicated()
+    sb.execute(2, "STOP SLAVE")
+    missed = sb.write_row()
+    _wait_on(scenario, [1, 3])
+    scenario.discover_all()
+    sb.kill(FAILED)
+    scenario.automate_until(lambda: scenario.recovered(FAILED))
+    tree = _settled_tree(scenario)
+    assert tree == {1: 2, 2: FAILED, 3: 2}, tree
+    assert scenario.writable() == []
+    status = sb.replica_status(2)
+    assert status is not None
+    assert (status["Slave_IO_Running"], status["Slave_SQL_Running"]) == ("No", "No")
+    scenario.assert_rows_everywhere(before, range(1, 4))
+    scenario.assert_rows_everywhere(missed, range(1, 4))
+    record = _only_recovery(scenario)
+    assert record["IsSuccessful"] is True
+    assert scenario.index(record["SuccessorKey"]) == 2
+    assert scenario.hook_lines("PostMasterFailoverProcesses")[0].split()[3] == sb.key(2)
