@@ -119,11 +119,15 @@ class Scenario:
 
     # ------------------------------------------------------------------ running the tool
 
-    def configure(self, **settings: Any) -> None:
-        """Change configuration keys for the rest of the scenario (the file every call reads)."""
-        config = json.loads(self.config.read_text())
-        config.update(settings)
-        self.config.write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
+    def reconfigure(self, **settings: Any) -> None:
+        """Change config keys in place (same backend); a value of None removes the key."""
+        values = json.loads(self.config.read_text())
+        for name, value in settings.items():
+            if value is None:
+                values.pop(name, None)
+            else:
+                values[name] = value
+        self.config.write_text(json.dumps(values, indent=2, sort_keys=True) + "\n")
 
     def register_candidate(self, i: int, rule: str) -> None:
         self.ok("-c", "register-candidate", "-i", self.sandbox.key(i), "--promotion-rule", rule)

@@ -124,7 +124,7 @@ def test_dead_co_master_promotes_a_prefer_replica_when_the_other_need_not_be_pro
     """CoMasterRecoveryMustPromoteOtherCoMaster off and the other co-master read-only: the successor is
     chosen as for a master (server 2 is `prefer`), and the other co-master becomes its replica."""
     sb = scenario.sandbox
-    scenario.configure(CoMasterRecoveryMustPromoteOtherCoMaster=False)
+    scenario.reconfigure(CoMasterRecoveryMustPromoteOtherCoMaster=False)
     scenario.register_candidate(2, "prefer")
     scenario.discover_all()
     _co_masters_by_sql(scenario)

@@ -149,7 +149,7 @@ def test_must_not_on_the_best_replica_is_never_promoted(scenario: Scenario) -> N
 def test_must_not_on_the_only_candidate_fails_the_recovery_and_changes_nothing(scenario: Scenario) -> None:
     """Failover must stay in dc-east-1, where only server 1 is, and server 1 is `must_not`: nothing
     may be promoted, so the recovery fails and every replica still replicates from the dead master."""
-    scenario.configure(PreventCrossDataCenterMasterFailover=True)
+    scenario.reconfigure(PreventCrossDataCenterMasterFailover=True)
     scenario.register_candidate(1, "must_not")
     before = _fail_master(scenario)
     record = _failed_failover_changed_nothing(scenario, before)
@@ -166,7 +166,7 @@ def test_lagging_prefer_candidate_is_refused_by_fail_master_promotion_on_lag_min
 ) -> None:
     """Server 1 is `prefer` and reports `lag_seconds` through ReplicationLagQuery. With
     FailMasterPromotionOnLagMinutes=5, 600 s refuses it (another replica is promoted), 30 s does not."""
-    scenario.configure(FailMasterPromotionOnLagMinutes=5)
+    scenario.reconfigure(FailMasterPromotionOnLagMinutes=5)
     scenario.register_candidate(1, "prefer")
     scenario.set_lag(1, lag_seconds)
     before = _fail_master(scenario)
@@ -198,7 +198,9 @@ def test_cross_data_center_and_cross_region_failover(
     keeps the master in us-east: server 2. PreventCrossDataCenterMasterFailover keeps it in dc-east-1,
     where only the must_not server 1 is: the recovery fails and nothing changes.
     """
-    scenario.configure(PreventCrossDataCenterMasterFailover=prevent_dc, PreventCrossRegionMasterFailover=prevent_region)
+    scenario.reconfigure(
+        PreventCrossDataCenterMasterFailover=prevent_dc, PreventCrossRegionMasterFailover=prevent_region
+    )
     scenario.register_candidate(1, "must_not")
     scenario.register_candidate(3, "prefer")
     before = _fail_master(scenario)
@@ -215,7 +217,7 @@ def test_cross_data_center_and_cross_region_failover(
 def test_prevent_cross_data_center_refuses_a_prefer_candidate_elsewhere(scenario: Scenario) -> None:
     """`prefer` on server 2 (dc-east-2) does not take the master out of dc-east-1 when
     PreventCrossDataCenterMasterFailover is on: server 1 is promoted, server 2 follows it."""
-    scenario.configure(PreventCrossDataCenterMasterFailover=True)
+    scenario.reconfigure(PreventCrossDataCenterMasterFailover=True)
     scenario.register_candidate(2, "prefer")
     before = _fail_master(scenario)
     record = _successful_failover(scenario, 1, before)
@@ -261,7 +263,7 @@ def test_replica_that_cannot_replicate_from_the_successor_is_lost(scenario: Scen
     DetachLostReplicasAfterMasterFailover (its synonym DetachLostSlavesAfterMasterFailover, true by
     default, must be off too for the "off" case)."""
     sb = scenario.sandbox
-    scenario.configure(DetachLostReplicasAfterMasterFailover=detach, DetachLostSlavesAfterMasterFailover=detach)
+    scenario.reconfigure(DetachLostReplicasAfterMasterFailover=detach, DetachLostSlavesAfterMasterFailover=detach)
     sb.execute(3, "SET GLOBAL binlog_format = 'STATEMENT'")
     try:
         before = _fail_master(scenario)
@@ -324,7 +326,7 @@ def test_recover_of_a_read_only_master(scenario: Scenario, recover_non_writeable
     is the master itself, with detection, pre- and post-failover hooks.
     """
     sb = scenario.sandbox
-    scenario.configure(RecoverNonWriteableMaster=recover_non_writeable)
+    scenario.reconfigure(RecoverNonWriteableMaster=recover_non_writeable)
     scenario.discover_all()
     before = sb.write_row()
     sb.wait_replicated()
@@ -375,7 +377,7 @@ def test_without_apply_promotion_the_successor_is_left_stopped_below_the_dead_ma
     successor (server 2, `prefer`, stopped before the failure) first caught up from a sibling: it must
     not be left pointing at that sibling, which now replicates from it."""
     sb = scenario.sandbox
-    scenario.configure(ApplyMySQLPromotionAfterMasterFailover=False)
+    scenario.reconfigure(ApplyMySQLPromotionAfterMasterFailover=False)
     scenario.register_candidate(2, "prefer")
     scenario.discover_all()
     before = sb.write_row()
@@ -398,3 +400,31 @@ def test_without_apply_promotion_the_successor_is_left_stopped_below_the_dead_ma
     assert record["IsSuccessful"] is True
     assert scenario.index(record["SuccessorKey"]) == 2
     assert scenario.hook_lines("PostMasterFailoverProcesses")[0].split()[3] == sb.key(2)
+
+
+def test_master_and_one_replica_dead(scenario: Scenario) -> None:
+    """Server 3 died with the master (`DeadMasterAndSomeReplicas`): servers 1 and 2 fail over; the dead
+    replica is reported lost and downtimed `lost-in-recovery` (it cannot be detached while it is down)."""
+    sb = scenario.sandbox
+    scenario.discover_all()
+    before = sb.write_row()
+    sb.wait_replicated()
+    sb.kill(3)
+    sb.kill(FAILED)
+    scenario.automate_until(lambda: scenario.recovered(FAILED))
+    tree = _settled_tree(scenario)
+    assert tree == {1: None, 2: 1}, tree
+    assert scenario.assert_single_writable_master() == 1
+    scenario.assert_rows_everywhere(before, [1, 2])
+    [record] = scenario.recoveries_of(FAILED)
+    assert record["AnalysisEntry"]["Analysis"] == "DeadMasterAndSomeReplicas"
+    assert record["IsSuccessful"] is True
+    assert scenario.index(record["SuccessorKey"]) == 1
+    assert [scenario.index(k) for k in record["LostReplicas"]] == [3]
+    assert sorted(scenario.index(k) for k in record["ParticipatingInstanceKeys"]) == [1, 2]
+    assert scenario.downtimes() == {FAILED: "lost-in-recovery", 3: "lost-in-recovery"}
+    assert scenario.hook_lines("PostMasterFailoverProcesses")[0].split()[1:4] == [
+        "DeadMasterAndSomeReplicas",
+        sb.key(FAILED),
+        sb.key(1),
+    ]
