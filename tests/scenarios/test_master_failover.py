@@ -428,3 +428,46 @@ def test_master_and_one_replica_dead(scenario: Scenario) -> None:
         sb.key(FAILED),
         sb.key(1),
     ]
+
+
+# ------------------------------------------------------------------------------------------ a second failure
+
+
+def test_second_failure_of_the_new_master_waits_for_an_acknowledgement(scenario: Scenario) -> None:
+    """Server 1 replaced the master; then it dies too, within RecoveryPeriodBlockSeconds. Anti-flapping
+    (spec §3.5 rule 1: the instance was just promoted) blocks its recovery, and `recover` says what
+    blocks it; nothing changes. After `ack-all-recoveries` the next round fails over again."""
+    sb = scenario.sandbox
+    before = _fail_master(scenario)
+    _successful_failover(scenario, 1, before)
+    second = sb.write_row(i=1)
+    sb.wait_replicated()
+    scenario.discover_all()
+    sb.kill(1)
+    scenario.recover_results.clear()
+    for _ in range(3):
+        scenario.automation_round()
+    blocked = [r for key, code, r in scenario.recover_results if key == sb.key(1) and code == "DeadMaster"]
+    assert blocked, scenario.recover_results
+    for result in blocked:
+        assert result.out == "" and "blocked by recovery" in result.err, result
+    assert scenario.tree() == {2: 1, 3: 1}
+    assert scenario.writable() == []
+    assert scenario.recoveries_of(1) == []
+
+    scenario.ok("-c", "ack-all-recoveries", "--reason", "scenario: first failover reviewed")
+    scenario.automate_until(lambda: scenario.recovered(1))
+    tree = _settled_tree(scenario)
+    # neither is in the failed master's data center: either may be promoted, the other follows it
+    third = scenario.assert_single_writable_master()
+    other = 5 - third
+    assert tree == {third: None, other: third}, tree
+    scenario.assert_rows_everywhere(before, [2, 3])
+    scenario.assert_rows_everywhere(second, [2, 3])
+    [record] = scenario.recoveries_of(1)
+    assert record["AnalysisEntry"]["Analysis"] == "DeadMaster"
+    assert record["IsSuccessful"] is True
+    assert scenario.index(record["SuccessorKey"]) == third
+    assert scenario.downtimes() == {FAILED: "lost-in-recovery", 1: "lost-in-recovery"}
+    lines = scenario.hook_lines("PostMasterFailoverProcesses")
+    assert [line.split()[2:4] for line in lines] == [[sb.key(0), sb.key(1)], [sb.key(1), sb.key(third)]]
