@@ -191,3 +191,35 @@ def _wait_all_have(scenario: Scenario, value: str) -> None:
                 break
             sb.query(i, "SELECT SLEEP(0.1)")
         assert sb.count_rows(i, value) == 1, f"row {value} never reached server {i}"
+
+
+def test_dead_co_master_and_one_of_its_replicas(scenario: Scenario) -> None:
+    """Server 3 dies with the writable co-master (`DeadCoMasterAndSomeReplicas`): server 1 is promoted,
+    server 2 follows it, server 3 is lost and downtimed `lost-in-recovery`."""
+    sb = scenario.sandbox
+    scenario.discover_all()
+    _co_masters_by_sql(scenario)
+    _wait_co_masters(scenario)
+    scenario.discover_all()
+    before = sb.write_row(i=0)
+    _wait_all_have(scenario, before)
+    sb.kill(3)
+    sb.kill(0)
+    scenario.automate_until(lambda: scenario.recovered(0))
+    tree = scenario.tree()
+    scenario.automation_round()
+    assert scenario.tree() == tree
+    assert tree == {1: None, 2: 1}, tree
+    assert scenario.assert_single_writable_master() == 1
+    scenario.assert_rows_everywhere(before, [1, 2])
+    [record] = scenario.recoveries_of(0)
+    assert record["AnalysisEntry"]["Analysis"] == "DeadCoMasterAndSomeReplicas"
+    assert record["IsSuccessful"] is True
+    assert scenario.index(record["SuccessorKey"]) == 1
+    assert [scenario.index(k) for k in record["LostReplicas"]] == [3]
+    assert scenario.downtimes() == {0: "lost-in-recovery", 3: "lost-in-recovery"}
+    assert scenario.hook_lines("PostMasterFailoverProcesses")[0].split()[1:4] == [
+        "DeadCoMasterAndSomeReplicas",
+        sb.key(0),
+        sb.key(1),
+    ]
