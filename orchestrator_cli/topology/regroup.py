@@ -226,7 +226,7 @@ def rank(replicas: Sequence[ReplicaFacts], master: MasterHints) -> list[ReplicaF
     (log_slave_updates, failed master's data center, no errant GTID, lower major version, lower
     binlog format), then the key for a stable order."""
     ordered = sorted(replicas, key=lambda r: r.key)
-    ordered.sort(key=lambda r: (_format_rank(r.binlog_format), r.major_version))
+    ordered.sort(key=lambda r: (r.major_version, _format_rank(r.binlog_format)))
     ordered.sort(key=lambda r: bool(r.gtid_errant))
     ordered.sort(key=lambda r: r.data_center != master.data_center or not master.data_center)
     ordered.sort(key=lambda r: not r.log_slave_updates)

@@ -110,6 +110,16 @@ def test_tie_breaks_prefer_master_data_center_then_no_errant_gtid() -> None:
     assert [r.key.hostname for r in rank([errant, near], MASTER)] == ["near", "errant"]
 
 
+def test_tie_breaks_compare_major_version_before_binlog_format() -> None:
+    """Spec §3.7.3 step 4: a lower major version wins before a lower binlog format is looked at."""
+    older_row = replica("older", 500, version="10.6.16-MariaDB", binlog_format="ROW")
+    newer_statement = replica("newer", 500, version="10.11.6-MariaDB", binlog_format="STATEMENT")
+    assert [r.key.hostname for r in rank([newer_statement, older_row], MASTER)] == ["older", "newer"]
+    same_version_statement = replica("statement", 500, binlog_format="STATEMENT")
+    same_version_row = replica("row", 500, binlog_format="ROW")
+    assert [r.key.hostname for r in rank([same_version_row, same_version_statement], MASTER)] == ["statement", "row"]
+
+
 def test_unknown_coordinates_rank_last() -> None:
     unknown = ReplicaFacts(key=InstanceKey("u", 3306), row={}, promotion_rule="neutral")
     assert chosen([unknown, replica("k", 4)]) == "k"
