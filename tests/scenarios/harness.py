@@ -222,6 +222,12 @@ class Scenario:
             return None
         return self.sandbox.index_of(int(key["Port"]))
 
+    def indices(self, keys: Iterable[Mapping[str, Any]]) -> list[int]:
+        """Sorted server indices of a list of JSON keys (LostReplicas, ParticipatingInstanceKeys)."""
+        found = [self.index(key) for key in keys]
+        assert None not in found, keys
+        return sorted(i for i in found if i is not None)
+
     def downtimes(self) -> dict[int, str]:
         """Server index → reason of every active downtime in the backend."""
         from orchestrator_cli.backend import downtime

@@ -65,7 +65,7 @@ def _successful_failover(scenario: Scenario, successor: int, before: str) -> Map
     assert record["IsSuccessful"] is True
     assert scenario.index(record["SuccessorKey"]) == successor
     assert record["LostReplicas"] == []
-    assert sorted(scenario.index(k) for k in record["ParticipatingInstanceKeys"]) == [1, 2, 3]
+    assert scenario.indices(record["ParticipatingInstanceKeys"]) == [1, 2, 3]
     assert scenario.downtimes() == {FAILED: "lost-in-recovery"}
 
     failed, new = sb.key(FAILED), sb.key(successor)
@@ -248,8 +248,8 @@ def _lost_failover(scenario: Scenario, lost: int, before: str, *, detached: bool
     record = _only_recovery(scenario)
     assert record["IsSuccessful"] is True
     assert scenario.index(record["SuccessorKey"]) == 1
-    assert [scenario.index(k) for k in record["LostReplicas"]] == [lost]
-    assert sorted(scenario.index(k) for k in record["ParticipatingInstanceKeys"]) == [1, 2]
+    assert scenario.indices(record["LostReplicas"]) == [lost]
+    assert scenario.indices(record["ParticipatingInstanceKeys"]) == [1, 2]
     assert scenario.downtimes() == {FAILED: "lost-in-recovery", lost: "lost-in-recovery"}
     assert len(scenario.hook_lines("PostMasterFailoverProcesses")) == 1
     assert len(scenario.hook_lines("PostFailoverProcesses")) == 1
@@ -420,8 +420,8 @@ def test_master_and_one_replica_dead(scenario: Scenario) -> None:
     assert record["AnalysisEntry"]["Analysis"] == "DeadMasterAndSomeReplicas"
     assert record["IsSuccessful"] is True
     assert scenario.index(record["SuccessorKey"]) == 1
-    assert [scenario.index(k) for k in record["LostReplicas"]] == [3]
-    assert sorted(scenario.index(k) for k in record["ParticipatingInstanceKeys"]) == [1, 2]
+    assert scenario.indices(record["LostReplicas"]) == [3]
+    assert scenario.indices(record["ParticipatingInstanceKeys"]) == [1, 2]
     assert scenario.downtimes() == {FAILED: "lost-in-recovery", 3: "lost-in-recovery"}
     assert scenario.hook_lines("PostMasterFailoverProcesses")[0].split()[1:4] == [
         "DeadMasterAndSomeReplicas",
