@@ -406,6 +406,22 @@ def _gtid_method(sibling: Live, target: Live, *, gtid_only: bool) -> tuple[bool,
     return False, None, "no common GTID flavor"
 
 
+def strict_mode_conflicts(own_binlog_pos: str, source_binlog_pos: str) -> tuple[str, ...]:
+    """Why a MariaDB server in gtid_strict_mode whose own binary log is at `own_binlog_pos` cannot
+    apply what a source at `source_binlog_pos` logs next (empty: nothing known against it).
+
+    A replica that logged a transaction its new source does not have (an errant local write, or one
+    it executed beyond the source) holds a sequence number in that domain that the source's next
+    transactions will not exceed: strict mode refuses them. Domains the source never logged are the
+    replica's own and are left out.
+    """
+    if not own_binlog_pos or not source_binlog_pos:
+        return ()
+    source = MariadbGtidPosition.parse(source_binlog_pos)
+    own = MariadbGtidPosition.parse(own_binlog_pos).only_domains(source)
+    return own.replication_blockers(source)
+
+
 def _gtid_blocker(sibling: Live, target: Live) -> str | None:
     """A reason the target's binary log cannot serve the sibling by GTID, when positions tell."""
     try:
@@ -414,6 +430,13 @@ def _gtid_blocker(sibling: Live, target: Live) -> str | None:
             if not pos or not target.gtid.gtid_binlog_pos:
                 return None
             reasons = MariadbGtidPosition.parse(pos).replication_blockers(target.gtid.gtid_binlog_pos)
+            if not reasons and sibling.gtid.gtid_strict_mode:
+                reasons = strict_mode_conflicts(sibling.gtid.gtid_binlog_pos, target.gtid.gtid_binlog_pos)
+                if reasons:
+                    return (
+                        f"{sibling.key} logged transactions {target.key} does not have (errant), and with"
+                        f" gtid_strict_mode it would stop at {target.key}'s next one: {'; '.join(reasons)}"
+                    )
             return "; ".join(reasons) or None
         if sibling.gtid.gtid_executed and target.gtid.gtid_purged:
             missing = purged_missing(

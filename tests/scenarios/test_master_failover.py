@@ -402,6 +402,34 @@ def test_without_apply_promotion_the_successor_is_left_stopped_below_the_dead_ma
     assert scenario.hook_lines("PostMasterFailoverProcesses")[0].split()[3] == sb.key(2)
 
 
+def test_replica_with_an_errant_transaction_is_lost(scenario: Scenario) -> None:
+    """Server 3 took a local write (an errant transaction, logged as 0-<its server id>-N+1). Under
+    gtid_strict_mode it cannot apply the successor's next transaction, which gets the same sequence
+    number: moving it would report success and break at the first write. It is lost instead, left
+    where it was, downtimed and detached; the successor's writes reach the others."""
+    sb = scenario.sandbox
+    scenario.discover_all()
+    before = sb.write_row()
+    sb.wait_replicated()
+    errant = sb.write_row(i=3)
+    scenario.discover_all()
+    sb.kill(FAILED)
+    scenario.automate_until(lambda: scenario.recovered(FAILED))
+    record = _lost_failover(scenario, 3, before, detached=True)
+    assert "(errant)" in _steps(record)
+    after = sb.write_row(i=1)
+    _wait_on_master(scenario, 1, [2])
+    scenario.assert_rows_everywhere(after, [1, 2])
+    assert sb.count_rows(1, errant) == 0 and sb.count_rows(2, errant) == 0
+
+
+def _wait_on_master(scenario: Scenario, master: int, servers: list[int]) -> None:
+    sb = scenario.sandbox
+    position = sb.query(master, "SELECT @@GLOBAL.gtid_binlog_pos AS p")[0]["p"]
+    for i in servers:
+        assert sb.query(i, "SELECT MASTER_GTID_WAIT(%s, 30) AS w", (position,))[0]["w"] == 0
+
+
 def test_master_and_one_replica_dead(scenario: Scenario) -> None:
     """Server 3 died with the master (`DeadMasterAndSomeReplicas`): servers 1 and 2 fail over; the dead
     replica is reported lost and downtimed `lost-in-recovery` (it cannot be detached while it is down)."""

@@ -157,3 +157,17 @@ def test_get_candidate_replica_on_fixture_rows(tmp_path: Path) -> None:
         assert none.code == 1 and "no candidate replica found" in none.err
         leaf = fx.cli("-c", "get-candidate-replica", "-i", "testhost:22295")
         assert leaf.code == 1 and "No replicas found" in leaf.err
+
+
+def test_strict_mode_conflicts_of_an_errant_mariadb_replica() -> None:
+    """A local write logged as 0-104-6 on a replica at 0-101-5: a source at 0-101-5 logs 0-10x-6 next,
+    which strict mode refuses. Behind, equal, or a domain only the replica has: no conflict."""
+    from orchestrator_cli.topology.regroup import strict_mode_conflicts
+
+    assert strict_mode_conflicts("0-104-6", "0-101-5")
+    assert strict_mode_conflicts("0-104-5", "0-101-5")  # same sequence number from another server
+    assert strict_mode_conflicts("0-101-3", "0-101-5") == ()
+    assert strict_mode_conflicts("0-101-5", "0-101-5") == ()
+    assert strict_mode_conflicts("0-101-5,7-104-40", "0-101-5") == ()
+    assert strict_mode_conflicts("", "0-101-5") == ()
+    assert strict_mode_conflicts("0-101-5", "") == ()
