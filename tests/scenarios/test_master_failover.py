@@ -89,7 +89,10 @@ def _failed_failover_changed_nothing(scenario: Scenario, before: str) -> Mapping
     assert record["SuccessorKey"] is None
     assert record["ParticipatingInstanceKeys"] == []
     assert record["AllErrors"], record
-    assert FAILED not in scenario.downtimes()
+    # No replica was lost. Whether the failed master itself gets its lost-in-recovery downtime after a
+    # failed attempt (the original downtimes it unconditionally, spec §3.7.2 step 7) is left to the
+    # lost-in-recovery handling; it is not asserted here.
+    assert set(scenario.downtimes()) <= {FAILED}
     assert len(scenario.hook_lines("PostUnsuccessfulFailoverProcesses")) == 1
     assert scenario.hook_lines("PostMasterFailoverProcesses") == []
     assert scenario.hook_lines("PostFailoverProcesses") == []
@@ -240,8 +243,7 @@ def _lost_failover(scenario: Scenario, lost: int, before: str, *, detached: bool
         assert str(status["Master_Host"]).startswith("//"), status["Master_Host"]
         assert tree[lost] is None
     else:
-        assert tree[lost] in (FAILED, 1), tree
-        assert status["Slave_IO_Running"] != "Yes" or status["Master_Port"] != sb.ports[1]
+        assert tree[lost] == FAILED, tree  # left where it was: it never followed the successor
     assert scenario.read_only()[lost] == 1
     scenario.assert_rows_everywhere(before, range(1, 4))
 
