@@ -125,15 +125,14 @@ def test_prefer_candidate_behind_the_others_is_caught_up_and_promoted(scenario: 
     scenario.discover_all()
     sb.kill(FAILED)
     scenario.automate_until(lambda: scenario.recovered(FAILED))
-    before = missed
-    record = _successful_failover(scenario, 2, before)
+    record = _successful_failover(scenario, 2, missed)
     assert "catching it up first" in _steps(record)
 
 
-def _wait_on(scenario: Scenario, servers: list[int]) -> None:
-    """Wait until `servers` applied the master's binlog position (the others may be stopped)."""
+def _wait_on(scenario: Scenario, servers: list[int], master: int = FAILED) -> None:
+    """Wait until `servers` applied `master`'s binlog position (the others may be stopped or lost)."""
     sb = scenario.sandbox
-    position = sb.query(FAILED, "SELECT @@GLOBAL.gtid_binlog_pos AS p")[0]["p"]
+    position = sb.query(master, "SELECT @@GLOBAL.gtid_binlog_pos AS p")[0]["p"]
     for i in servers:
         assert sb.query(i, "SELECT MASTER_GTID_WAIT(%s, 30) AS w", (position,))[0]["w"] == 0
 
@@ -420,16 +419,9 @@ def test_replica_with_an_errant_transaction_is_lost(scenario: Scenario) -> None:
     record = _lost_failover(scenario, 3, before, detached=True)
     assert "(errant)" in _steps(record)
     after = sb.write_row(i=1)
-    _wait_on_master(scenario, 1, [2])
+    _wait_on(scenario, [2], master=1)
     scenario.assert_rows_everywhere(after, [1, 2])
     assert sb.count_rows(1, errant) == 0 and sb.count_rows(2, errant) == 0
-
-
-def _wait_on_master(scenario: Scenario, master: int, servers: list[int]) -> None:
-    sb = scenario.sandbox
-    position = sb.query(master, "SELECT @@GLOBAL.gtid_binlog_pos AS p")[0]["p"]
-    for i in servers:
-        assert sb.query(i, "SELECT MASTER_GTID_WAIT(%s, 30) AS w", (position,))[0]["w"] == 0
 
 
 def test_master_and_one_replica_dead(scenario: Scenario) -> None:
