@@ -119,6 +119,19 @@ class Scenario:
 
     # ------------------------------------------------------------------ running the tool
 
+    def reconfigure(self, **settings: Any) -> None:
+        """Change config keys in place (same backend); a value of None removes the key."""
+        values = json.loads(self.config.read_text())
+        for name, value in settings.items():
+            if value is None:
+                values.pop(name, None)
+            else:
+                values[name] = value
+        self.config.write_text(json.dumps(values, indent=2, sort_keys=True) + "\n")
+
+    def register_candidate(self, i: int, rule: str) -> None:
+        self.ok("-c", "register-candidate", "-i", self.sandbox.key(i), "--promotion-rule", rule)
+
     def cli(self, *args: str) -> Result:
         return run_cli(*args, config=self.config)
 
@@ -193,6 +206,45 @@ class Scenario:
     def recoveries(self) -> list[Mapping[str, Any]]:
         records: list[Mapping[str, Any]] = self.ok("-c", "audit-recovery", "--format", "json").json() or []
         return records
+
+    def recoveries_of(self, i: int) -> list[Mapping[str, Any]]:
+        """The recovery records whose analysed (failed) instance is server `i`, oldest first."""
+        port = self.sandbox.ports[i]
+        return [r for r in self.recoveries() if r["AnalysisEntry"]["AnalyzedInstanceKey"]["Port"] == port]
+
+    def recovered(self, i: int) -> bool:
+        """A recovery of server `i` has finished (successfully or not)."""
+        return any(r["RecoveryEndTimestamp"] for r in self.recoveries_of(i))
+
+    def index(self, key: Mapping[str, Any] | None) -> int | None:
+        """Server index of a `{"Hostname", "Port"}` key from the JSON records (None for no key)."""
+        if not key or not key.get("Port"):
+            return None
+        return self.sandbox.index_of(int(key["Port"]))
+
+    def indices(self, keys: Iterable[Mapping[str, Any]]) -> list[int]:
+        """Sorted server indices of a list of JSON keys (LostReplicas, ParticipatingInstanceKeys)."""
+        found = [self.index(key) for key in keys]
+        assert None not in found, keys
+        return sorted(i for i in found if i is not None)
+
+    def downtimes(self) -> dict[int, str]:
+        """Server index → reason of every active downtime in the backend."""
+        from orchestrator_cli.backend import downtime
+        from orchestrator_cli.backend.connection import Backend
+        from orchestrator_cli.config import load_config
+        from orchestrator_cli.model.keys import InstanceKey
+
+        backend = Backend(load_config(str(self.config)))
+        try:
+            found = {}
+            for i, key in enumerate(self.sandbox.keys):
+                row = downtime.read(backend, InstanceKey.parse(key))
+                if row is not None and int(row["is_active"]):
+                    found[i] = str(row["reason"])
+        finally:
+            backend.close()
+        return found
 
     def instance_row(self, key: str) -> Mapping[str, Any]:
         """The backend's `database_instance` row of `key` (what the tool recorded from its probes)."""
