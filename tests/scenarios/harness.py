@@ -285,16 +285,6 @@ class Scenario:
 
     # ------------------------------------------------------------------ takeover helpers
 
-    def reconfigure(self, **settings: Any) -> None:
-        """Change config keys in place (same backend); a value of None removes the key."""
-        values = json.loads(self.config.read_text())
-        for name, value in settings.items():
-            if value is None:
-                values.pop(name, None)
-            else:
-                values[name] = value
-        self.config.write_text(json.dumps(values, indent=2, sort_keys=True) + "\n")
-
     def audit(self, audit_type: str) -> list[dict[str, Any]]:
         """The backend's `audit` rows of one type, newest first."""
         from orchestrator_cli.backend import audit
