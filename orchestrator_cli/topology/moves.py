@@ -87,9 +87,11 @@ def exec_coordinates(op: Operation, key: InstanceKey) -> Coordinates:
 
 
 def same_master(a: Live, b: Live) -> bool:
+    """Both are configured below the same master (the same server under two names counts only when
+    both IO threads are connected: a stopped MariaDB replica reports its previous master's id)."""
     if a.master_key == b.master_key:
         return True
-    ids = a.status.master_server_id, b.status.master_server_id
+    ids = a.status.confirmed_master_server_id, b.status.confirmed_master_server_id
     return bool(ids[0]) and ids[0] == ids[1] and a.status.master_port == b.status.master_port
 
 
@@ -239,7 +241,7 @@ def repoint_within(op: Operation, instance: Live, target: Live | None) -> Instan
     if target is not None and target.key != current:
         refuse_cycle(op.env, instance, target)
         check_can_replicate(instance, target, op.env.config)
-        same_server = int(target.row.get("server_id") or 0) == instance.status.master_server_id
+        same_server = int(target.row.get("server_id") or 0) == instance.status.confirmed_master_server_id
         if not instance.status.uses_gtid and not same_server and not int(target.row.get("binlog_server") or 0):
             raise UnsafeOperationError(
                 f"{instance.key} replicates by file:pos from {current}; its coordinates mean nothing on "
