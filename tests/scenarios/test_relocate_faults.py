@@ -8,7 +8,18 @@ before the event present on every server.
 
 from __future__ import annotations
 
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from orchestrator_cli.topology.operation import STOP_AT_ENV
 from tests.scenarios.harness import Scenario
+from tests.support import ROOT
 
 Tree = dict[int, int | None]
 STAR: Tree = {0: None, 1: 0, 2: 0, 3: 0}
@@ -88,3 +99,139 @@ def test_relocate_onto_the_current_master_restarts_stopped_threads(scenario: Sce
     assert audit_rows(scenario, "relocate")[0]["message"] == (
         f"{sb.key(2)} already replicates from {sb.key(0)}; replication restarted"
     )
+
+
+def test_relocate_replicas_moves_stopped_and_repointed_replicas_too(scenario: Scenario) -> None:
+    """The bulk moves go through the same judgement: one stopped replica, one silently repointed one."""
+    sb = scenario.sandbox
+    k = sb.key
+    scenario.discover_all()
+    written = sb.write_row()
+    sb.wait_replicated()
+    sb.execute(2, "STOP SLAVE")
+    sb.execute(3, "STOP SLAVE", f"CHANGE MASTER TO MASTER_PORT={sb.ports[2]}")
+    moved = scenario.ok("-c", "relocate-replicas", "-i", k(0), "-d", k(1)).lines
+    assert sorted(moved) == sorted([k(2), k(3)])
+    assert_settled(scenario, {0: None, 1: 0, 2: 1, 3: 1}, written)
+
+
+# -- chains of moves -----------------------------------------------------------------------------
+
+
+def test_relocate_and_relocate_replicas_chains(scenario: Scenario) -> None:
+    """Deepen the tree to a chain and back; moves that would create a cycle are refused, changing nothing."""
+    sb = scenario.sandbox
+    k = sb.key
+    scenario.discover_all()
+    refused = None
+    steps: list[tuple[str, int, int, Tree | None]] = [
+        ("relocate", 2, 1, {0: None, 1: 0, 2: 1, 3: 0}),
+        ("relocate", 3, 2, {0: None, 1: 0, 2: 1, 3: 2}),  # a chain 0 < 1 < 2 < 3
+        ("relocate", 1, 3, refused),  # 3 is below 1
+        ("relocate", 3, 0, {0: None, 1: 0, 2: 1, 3: 0}),  # from depth 3 to the master
+        ("relocate-replicas", 1, 3, {0: None, 1: 0, 2: 3, 3: 0}),
+        ("relocate", 1, 2, {0: None, 1: 2, 2: 3, 3: 0}),  # 0 < 3 < 2 < 1
+        ("relocate-replicas", 0, 1, refused),  # 1 is below 3, the replica to move
+        ("relocate-replicas", 2, 0, {0: None, 1: 0, 2: 3, 3: 0}),
+        ("relocate-replicas", 3, 0, STAR),
+    ]
+    tree = STAR
+    for command, instance, destination, expected in steps:
+        written = sb.write_row()
+        result = scenario.cli("-c", command, "-i", k(instance), "-d", k(destination))
+        if expected is None:
+            assert (result.code, result.out) == (1, ""), result
+            assert "descendant" in result.err, result.err
+        else:
+            assert result.code == 0, (command, instance, destination, result.err)
+            tree = expected
+        assert_settled(scenario, tree, written)
+
+
+# -- item 7: kill -9 in the middle of a relocation -------------------------------------------------
+
+
+def process_state(pid: int) -> str:
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+
+
+def frozen_at(scenario: Scenario, step: str, key: str, *args: str) -> subprocess.Popen[bytes]:
+    """Run the CLI as its own process, frozen (SIGSTOP) right after `step` on `key`."""
+    stderr = open(scenario.config.parent / f"frozen-{step}.err", "wb")  # noqa: SIM115 (outlives this call)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "orchestrator_cli", f"--config={scenario.config}", *args],
+        cwd=ROOT,
+        env={**os.environ, STOP_AT_ENV: f"{step}@{key}"},
+        stdout=subprocess.DEVNULL,
+        stderr=stderr,
+    )
+    stderr.close()
+    deadline = time.monotonic() + 60
+    while process_state(proc.pid) != "T":
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            proc.wait()
+            err = (scenario.config.parent / f"frozen-{step}.err").read_text()
+            pytest.fail(f"{args} never reached {step}@{key} (exit {proc.returncode}): {err}")
+        time.sleep(0.02)
+    return proc
+
+
+def kill_9(proc: subprocess.Popen[bytes]) -> None:
+    proc.kill()  # SIGKILL: no clean-up, no lock release, no restart of what it stopped
+    proc.wait()
+
+
+@pytest.mark.parametrize("step", ["locked", "stopped", "changed", "started"])
+def test_relocate_killed_at_each_step_is_completed_by_a_retry(scenario: Scenario, step: str) -> None:
+    """Issue 8 item 7: the killed process's locks name it while it lives, are taken over once it is gone,
+    and the retried relocate completes the move with replication running."""
+    sb = scenario.sandbox
+    k = sb.key
+    scenario.discover_all()
+    written = sb.write_row()
+    sb.wait_replicated()
+    relocate = ("-c", "relocate", "-i", k(3), "-d", k(1))
+    proc = frozen_at(scenario, step, k(3), *relocate)
+    try:
+        refused = scenario.cli(*relocate)
+        assert (refused.code, refused.out) == (1, ""), refused
+        assert f"cannot begin maintenance on {k(3)} (held by " in refused.err
+        assert f"relocate {k(3)}, process {proc.pid} on {socket.gethostname()} (still running), until " in refused.err
+        assert f"`orchestrator -c end-maintenance -i {k(3)}` releases it" in refused.err
+    finally:
+        kill_9(proc)
+    assert len(active_locks(scenario)) == 2, "the killed process left its locks"
+    if step == "changed":
+        status = sb.replica_status(3)
+        assert status is not None and int(status["Master_Port"]) == sb.ports[1]
+        assert (status["Slave_IO_Running"], status["Slave_SQL_Running"]) == ("No", "No")
+    assert scenario.ok(*relocate).lines == [f"{k(3)}<{k(1)}"]
+    assert_settled(scenario, {0: None, 1: 0, 2: 0, 3: 1}, written)
+    takeovers = audit_rows(scenario, "maintenance-takeover")
+    assert sorted(f"{r['hostname']}:{r['port']}" for r in takeovers) == sorted([k(1), k(3)])
+    assert all(f"its process {proc.pid} on " in str(r["message"]) for r in takeovers)
+
+
+@pytest.mark.parametrize(("step", "on"), [("stopped", 3), ("changed", 3), ("stopped", 2)])
+def test_file_pos_relocate_killed_mid_path_leaves_nothing_stopped_after_a_retry(
+    scenario: Scenario, step: str, on: int
+) -> None:
+    """A file:pos relocate 0<1<3 → below 2 goes up, then below the sibling, stopping other servers on the
+    way. Killed anywhere, the retry takes over every lock of the killed process and restarts what it
+    left stopped, also the intermediate master it no longer needs (killed after moving up)."""
+    sb = scenario.sandbox
+    k = sb.key
+    sb.reset_replication(layout=[None, 0, 0, 1], gtid=False)
+    for i in (1, 2, 3):
+        sb.execute(i, "SET GLOBAL read_only = 1")
+    scenario.discover_all()
+    written = sb.write_row()
+    sb.wait_replicated()
+    relocate = ("-c", "relocate", "-i", k(3), "-d", k(2))
+    kill_9(frozen_at(scenario, step, k(on), *relocate))
+    left_stopped = [i for i in (1, 2, 3) if (sb.replica_status(i) or {}).get("Slave_SQL_Running") == "No"]
+    assert left_stopped, "the kill left replication stopped somewhere"
+    assert scenario.ok(*relocate).lines == [f"{k(3)}<{k(2)}"]
+    assert_settled(scenario, {0: None, 1: 0, 2: 0, 3: 2}, written)
+    assert "file:pos" in str(audit_rows(scenario, "relocate")[0]["message"])
