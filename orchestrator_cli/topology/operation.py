@@ -15,7 +15,7 @@ import os
 import re
 import signal
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from types import TracebackType
 
@@ -30,12 +30,6 @@ from orchestrator_cli.topology.locks import Holder
 log = logging.getLogger("orchestrator.topology")
 
 Coordinates = tuple[str, int]
-StepObserver = Callable[[str, InstanceKey], None]
-
-#: Called as ``observer(step, key)`` after each step ("stopped", "changed", "started") of every
-#: operation; fault-injection tests use it to kill a server at an exact point.
-STEP_OBSERVERS: list[StepObserver] = []
-
 #: ``<step>@<host:port>`` (steps: locked, stopped, changed, started): the process sends itself
 #: SIGSTOP right after that step, so that fault-injection tests can kill it exactly there.
 STOP_AT_ENV = "ORCHESTRATOR_TEST_STOP_AT"
@@ -210,8 +204,6 @@ class Operation:
 
     # -- steps -----------------------------------------------------------------------------------
     def _notify(self, step: str, key: InstanceKey) -> None:
-        for observer in list(STEP_OBSERVERS):
-            observer(step, key)
         if os.environ.get(STOP_AT_ENV) == f"{step}@{key}":
             # fault-injection point for tests: freeze here so that a test can `kill -9` the process
             log.warning("%s: stopping this process after step %r (%s is set)", key, step, STOP_AT_ENV)

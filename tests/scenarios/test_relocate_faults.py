@@ -8,18 +8,12 @@ before the event present on every server.
 
 from __future__ import annotations
 
-import os
 import socket
-import subprocess
-import sys
-import time
-from pathlib import Path
 
 import pytest
 
-from orchestrator_cli.topology.operation import STOP_AT_ENV
+from tests.integration.test_refactoring_helpers import Frozen
 from tests.scenarios.harness import Scenario
-from tests.support import ROOT
 
 Tree = dict[int, int | None]
 STAR: Tree = {0: None, 1: 0, 2: 0, 3: 0}
@@ -151,37 +145,6 @@ def test_relocate_and_relocate_replicas_chains(scenario: Scenario) -> None:
 # -- item 7: kill -9 in the middle of a relocation -------------------------------------------------
 
 
-def process_state(pid: int) -> str:
-    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-
-
-def frozen_at(scenario: Scenario, step: str, key: str, *args: str) -> subprocess.Popen[bytes]:
-    """Run the CLI as its own process, frozen (SIGSTOP) right after `step` on `key`."""
-    stderr = open(scenario.config.parent / f"frozen-{step}.err", "wb")  # noqa: SIM115 (outlives this call)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "orchestrator_cli", f"--config={scenario.config}", *args],
-        cwd=ROOT,
-        env={**os.environ, STOP_AT_ENV: f"{step}@{key}"},
-        stdout=subprocess.DEVNULL,
-        stderr=stderr,
-    )
-    stderr.close()
-    deadline = time.monotonic() + 60
-    while process_state(proc.pid) != "T":
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            proc.wait()
-            err = (scenario.config.parent / f"frozen-{step}.err").read_text()
-            pytest.fail(f"{args} never reached {step}@{key} (exit {proc.returncode}): {err}")
-        time.sleep(0.02)
-    return proc
-
-
-def kill_9(proc: subprocess.Popen[bytes]) -> None:
-    proc.kill()  # SIGKILL: no clean-up, no lock release, no restart of what it stopped
-    proc.wait()
-
-
 @pytest.mark.parametrize("step", ["locked", "stopped", "changed", "started"])
 def test_relocate_killed_at_each_step_is_completed_by_a_retry(scenario: Scenario, step: str) -> None:
     """Issue 8 item 7: the killed process's locks name it while it lives, are taken over once it is gone,
@@ -192,7 +155,7 @@ def test_relocate_killed_at_each_step_is_completed_by_a_retry(scenario: Scenario
     written = sb.write_row()
     sb.wait_replicated()
     relocate = ("-c", "relocate", "-i", k(3), "-d", k(1))
-    proc = frozen_at(scenario, step, k(3), *relocate)
+    proc = Frozen(scenario.config, step, k(3), *relocate)
     try:
         refused = scenario.cli(*relocate)
         assert (refused.code, refused.out) == (1, ""), refused
@@ -200,7 +163,7 @@ def test_relocate_killed_at_each_step_is_completed_by_a_retry(scenario: Scenario
         assert f"relocate {k(3)}, process {proc.pid} on {socket.gethostname()} (still running), until " in refused.err
         assert f"`orchestrator -c end-maintenance -i {k(3)}` releases it" in refused.err
     finally:
-        kill_9(proc)
+        proc.kill_9()
     assert len(active_locks(scenario)) == 2, "the killed process left its locks"
     if step == "changed":
         status = sb.replica_status(3)
@@ -229,7 +192,7 @@ def test_file_pos_relocate_killed_mid_path_leaves_nothing_stopped_after_a_retry(
     written = sb.write_row()
     sb.wait_replicated()
     relocate = ("-c", "relocate", "-i", k(3), "-d", k(2))
-    kill_9(frozen_at(scenario, step, k(on), *relocate))
+    Frozen(scenario.config, step, k(on), *relocate).kill_9()
     left_stopped = [i for i in (1, 2, 3) if (sb.replica_status(i) or {}).get("Slave_SQL_Running") == "No"]
     assert left_stopped, "the kill left replication stopped somewhere"
     assert scenario.ok(*relocate).lines == [f"{k(3)}<{k(2)}"]
