@@ -198,3 +198,18 @@ def test_file_pos_relocate_killed_mid_path_leaves_nothing_stopped_after_a_retry(
     assert scenario.ok(*relocate).lines == [f"{k(3)}<{k(2)}"]
     assert_settled(scenario, {0: None, 1: 0, 2: 0, 3: 2}, written)
     assert "file:pos" in str(audit_rows(scenario, "relocate")[0]["message"])
+
+
+def test_relocate_replicas_killed_in_the_middle_is_completed_by_a_retry(scenario: Scenario) -> None:
+    """The bulk move is killed right after re-pointing a replica; the retry finishes it and the rest."""
+    sb = scenario.sandbox
+    k = sb.key
+    scenario.discover_all()
+    written = sb.write_row()
+    sb.wait_replicated()
+    bulk = ("-c", "relocate-replicas", "-i", k(0), "-d", k(1))
+    Frozen(scenario.config, "changed", k(3), *bulk).kill_9()
+    assert scenario.tree()[3] == 1
+    assert (sb.replica_status(3) or {}).get("Slave_IO_Running") != "Yes", "the kill left 3 stopped"
+    assert sorted(scenario.ok(*bulk).lines) == sorted([k(2), k(3)])
+    assert_settled(scenario, {0: None, 1: 0, 2: 1, 3: 1}, written)
