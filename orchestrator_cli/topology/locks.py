@@ -123,8 +123,10 @@ def check_free(env: TopologyEnv, key: InstanceKey) -> None:
         raise refusal(key, held)
 
 
-def take_over_dead(env: TopologyEnv, key: InstanceKey) -> list[Holder]:
-    """When the lock on `key` belongs to a killed process on this host, end all of that process's locks.
+def take_over_dead(env: TopologyEnv, key: InstanceKey, *, all_of_process: bool = True) -> list[Holder]:
+    """When the lock on `key` belongs to a killed process on this host, end it (by default with all
+    the other locks of that process: the caller then owes their instances the clean-up the killed
+    process never did).
 
     Returns the locks ended (each audited on its instance); empty when the lock is not such a lock
     or another process ended it first.
@@ -134,9 +136,9 @@ def take_over_dead(env: TopologyEnv, key: InstanceKey) -> list[Holder]:
     held = holder(env, key)
     if held is None or not held.taken_over_possible():
         return []
+    rows = maintenance.held_by_process(env.backend, held.node) if all_of_process else []
     ended: list[Holder] = []
-    for row in maintenance.held_by_process(env.backend, held.node):
-        lock = Holder.of(row)
+    for lock in [Holder.of(row) for row in rows] or [held]:
         if not maintenance.end_if_held_by(env.backend, lock.maintenance_id, lock.node):
             continue
         ended.append(lock)

@@ -78,9 +78,11 @@ def maintenance_lock(
 ) -> Iterator[None]:
     """Exclusive locks on every instance an operation changes; released on every exit path.
 
-    A lock left by a killed process on this host is taken over (see :mod:`topology.locks`);
-    `on_takeover` is told which locks of that process were ended. Under --noop nothing is written:
-    a lock somebody else holds still refuses the dry run, so it shows what the real run would do.
+    A lock left by a killed process on this host is taken over (see :mod:`topology.locks`). With
+    `on_takeover`, all the locks of that process are ended and `on_takeover` is told which, so that
+    the caller restarts what the killed process left stopped; without it, only the lock needed.
+    Under --noop nothing is written: a lock somebody else holds still refuses the dry run, so it
+    shows what the real run would do.
     """
     from orchestrator_cli.backend import health, maintenance
 
@@ -100,7 +102,7 @@ def maintenance_lock(
 
             token = begin()
             if token is None:
-                ended = locks.take_over_dead(env, key)
+                ended = locks.take_over_dead(env, key, all_of_process=on_takeover is not None)
                 token = begin() if ended else None
                 if token is not None and on_takeover is not None:
                     on_takeover(ended)

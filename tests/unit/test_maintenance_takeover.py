@@ -10,7 +10,6 @@ from __future__ import annotations
 import shutil
 import socket
 import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -58,17 +57,17 @@ def make(tmp_path: Path, deployed: Path) -> Iterator[Callable[..., TopologyEnv]]
         backend.close()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def dead_pid() -> int:
     """The pid of a process that ran on this host and was reaped."""
-    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc = subprocess.Popen(["true"])
     proc.wait()
     return proc.pid
 
 
 @pytest.fixture
 def live_pid() -> Iterator[int]:
-    proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    proc = subprocess.Popen(["sleep", "60"])
     yield proc.pid
     proc.kill()
     proc.wait()
@@ -161,3 +160,16 @@ def test_a_dry_run_passes_a_killed_process_lock_and_refuses_a_live_one(
     assert holder_of(env, A).node[1] == token(dead_pid), "a dry run changes nothing"  # type: ignore[union-attr]
     with pytest.raises(UnsafeOperationError, match="still running"), maintenance_lock(env, [C], "relocate x:1"):
         pass
+
+
+def test_a_single_instance_command_takes_over_only_the_lock_it_needs(
+    make: Callable[..., TopologyEnv], dead_pid: int
+) -> None:
+    """Without someone to restart what the killed operation stopped, its other locks stay as markers."""
+    env = make()
+    take(env, A, dead_pid, "relocate db-a:3306")
+    take(env, B, dead_pid, "relocate db-a:3306")
+    with maintenance_lock(env, [A], "start-replica"):
+        assert holder_of(env, A).reason == "start-replica"  # type: ignore[union-attr]
+    held = holder_of(env, B)
+    assert held is not None and held.node[1] == token(dead_pid)
