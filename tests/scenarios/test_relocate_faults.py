@@ -211,5 +211,6 @@ def test_relocate_replicas_killed_in_the_middle_is_completed_by_a_retry(scenario
     Frozen(scenario.config, "changed", k(3), *bulk).kill_9()
     assert scenario.tree()[3] == 1
     assert (sb.replica_status(3) or {}).get("Slave_IO_Running") != "Yes", "the kill left 3 stopped"
-    assert sorted(scenario.ok(*bulk).lines) == sorted([k(2), k(3)])
+    moved = scenario.ok(*bulk).lines  # 2 too, unless the killed process had moved it before 3
+    assert k(3) in moved and set(moved) <= {k(2), k(3)}
     assert_settled(scenario, {0: None, 1: 0, 2: 1, 3: 1}, written)
