@@ -111,8 +111,7 @@ def refusal(key: InstanceKey, held: Holder | None) -> UnsafeOperationError:
     if held is None:
         return UnsafeOperationError(f"cannot begin maintenance on {key} (another process took it meanwhile)")
     return UnsafeOperationError(
-        f"cannot begin maintenance on {key} ({held.describe()}); "
-        f"`orchestrator -c end-maintenance -i {key}` releases it"
+        f"cannot begin maintenance on {key} ({held.describe()}); `orchestrator -c end-maintenance -i {key}` releases it"
     )
 
 

@@ -79,7 +79,7 @@ def test_relocate_moves_a_stopped_replica_pointed_at_a_sibling(scenario: Scenari
     sb.execute(3, "STOP SLAVE", f"CHANGE MASTER TO MASTER_PORT={sb.ports[1]}")
     relocated(scenario, 3, 0)
     assert_settled(scenario, STAR, written)
-    assert "via gtid" in audit_rows(scenario, "relocate")[0]["message"]
+    assert "via gtid" in str(audit_rows(scenario, "relocate")[0]["message"])
 
 
 def test_relocate_onto_the_current_master_restarts_stopped_threads(scenario: Scenario) -> None:
