@@ -366,6 +366,16 @@ class ReplicaStatus:
         return self.io_running and self.sql_running
 
     @property
+    def confirmed_master_server_id(self) -> int:
+        """``Master_Server_Id`` only while the IO thread is connected, else 0.
+
+        The server id is learnt when the IO thread connects: MariaDB keeps the previous master's id
+        after ``CHANGE MASTER`` until it reconnects, so a stopped or connecting replica's id may name
+        another server than ``Master_Host:Master_Port``.
+        """
+        return self.master_server_id if self.io_running else 0
+
+    @property
     def threads_stopped(self) -> bool:
         """Both threads are explicitly stopped (``No``); false for non-replicas and ``Connecting``."""
         return self.io_state == THREAD_STOPPED and self.sql_state == THREAD_STOPPED
