@@ -343,8 +343,9 @@ def _current_entry(ctx: Context, key: InstanceKey) -> Analysis | None:
 
 
 def _recover(ctx: Context, skip_hooks: bool) -> Output:
+    from orchestrator_cli.analysis import AnalysisCode
     from orchestrator_cli.backend import maintenance
-    from orchestrator_cli.commands.progress import note
+    from orchestrator_cli.commands.progress import note, notice
     from orchestrator_cli.errors import TopologyError, UnsafeOperationError
     from orchestrator_cli.recovery.engine import MANUAL, Request, execute, recovery_kind
 
@@ -356,8 +357,11 @@ def _recover(ctx: Context, skip_hooks: bool) -> Output:
     note(ctx, f"probing {key} and its replicas")
     entry = _current_entry(ctx, key)
     if entry is None or recovery_kind(entry.code) is None:
+        # spec §3.2, last row: no handler, no detection, no hooks, no recovery record: nothing at all
         found = "no problem" if entry is None else str(entry.code)
-        note(ctx, f"{key}: {found}: nothing to recover")
+        no_problem = entry is None or entry.code == AnalysisCode.NO_PROBLEM
+        why = "no problem found" if no_problem else f"{found} has no recovery action"
+        notice(ctx, f"{key}: {why}; nothing done")
         return nothing(data={"FailedInstance": str(key), "Analysis": found, "Attempted": False})
     note(
         ctx, f"{key}: {entry.code} (cluster {entry.cluster_name}; replicas: {', '.join(entry.replica_keys) or 'none'})"
@@ -376,7 +380,7 @@ def _recover(ctx: Context, skip_hooks: bool) -> Output:
     if not outcome.attempted:
         if outcome.errors:
             raise TopologyError(f"recovery of {key} not attempted: {outcome.reason}")
-        note(ctx, f"{key}: {outcome.reason}")
+        notice(ctx, f"{key}: {outcome.reason}; no recovery attempted")
         return nothing(data=_outcome_json(outcome))
     if outcome.successor is None:
         raise TopologyError(f"Recovery attempted yet no replica promoted: {outcome.reason}")
@@ -397,9 +401,11 @@ def _recover(ctx: Context, skip_hooks: bool) -> Output:
     destination="optional",
     details=(
         "Probes the instance and its replicas first, so the analysis acted on is current. Prints the\n"
-        "promoted (or adopting) instance; nothing when there is nothing to recover. A downtimed instance is\n"
-        "refused (end the downtime first); a failure within RecoveryPeriodBlockSeconds of a previous\n"
-        "recovery of its cluster is refused until acknowledged (ack-*-recoveries). -d names a candidate."
+        "promoted (or adopting) instance. When there is nothing to recover (no problem, or a code with no\n"
+        "recovery action) nothing is done: nothing on stdout, one line on stderr saying why, exit 0. A\n"
+        "downtimed instance is refused (end the downtime first); a failure within RecoveryPeriodBlockSeconds\n"
+        "of a previous recovery of its cluster is refused until acknowledged (ack-*-recoveries). -d names a\n"
+        "candidate."
     ),
     examples=("orchestrator -c recover -i db1:3306", "orchestrator -c recover -i db1:3306 -d db2:3306"),
 )
@@ -489,8 +495,11 @@ def _graceful(ctx: Context, auto: bool) -> Output:
             f"graceful takeover promoted {result.successor} but is marked failed:"
             f" {'; '.join(result.outcome.hook_failures)}"
         )
-    if not result.old_master_replicating:
-        note(ctx, f"warning: {result.old_master} does not replicate from {result.successor}")
+    if result.old_master_error:
+        raise TopologyError(
+            f"graceful takeover promoted {result.successor}, but {result.old_master} does not replicate from it:"
+            f" {result.old_master_error}"
+        )
     data = {
         **_outcome_json(result.outcome),
         "SuccessorBinlogCoordinates": result.coordinates,
@@ -503,9 +512,9 @@ def _graceful(ctx: Context, auto: bool) -> Output:
 _GRACEFUL_DETAILS = (
     "Sets the master read-only, waits until every replica executed everything it wrote, moves the\n"
     "other replicas below the designated one, promotes it, then points the old master at it (GTID when\n"
-    "available; credentials from ReplicationCredentialsQuery) and starts replication. Prints the new\n"
-    "master and its binlog coordinates at promotion. Unlike the original, the non-auto variant starts the\n"
-    "old master's replication too."
+    "available; credentials from ReplicationCredentialsQuery, run on the designated replica). Refused,\n"
+    "with nothing changed, when the old master could get no replication credentials. Prints the new\n"
+    "master and its binlog coordinates at promotion."
 )
 
 
@@ -516,7 +525,8 @@ _GRACEFUL_DETAILS = (
     target=CLUSTER,
     destination="optional",
     access="L",
-    details=_GRACEFUL_DETAILS,
+    details=_GRACEFUL_DETAILS
+    + "\nThe old master's replication is left stopped (check it, then start-replica -i <old master>).",
 )
 def graceful_master_takeover(ctx: Context) -> Output:
     return _graceful(ctx, auto=False)
@@ -529,7 +539,8 @@ def graceful_master_takeover(ctx: Context) -> Output:
     target=CLUSTER,
     destination="optional",
     access="L",
-    details=_GRACEFUL_DETAILS,
+    details=_GRACEFUL_DETAILS
+    + "\nThe old master's replication is started; the command fails when it does not come up.",
 )
 def graceful_master_takeover_auto(ctx: Context) -> Output:
     return _graceful(ctx, auto=True)

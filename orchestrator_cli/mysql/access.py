@@ -2,7 +2,8 @@
 
 `TopologyAccess` hands out `TopologyServer` objects; every statement that changes a server goes
 through `TopologyServer.change`, which logs it, reports it to the audit hook, and in `--noop` mode
-records it instead of running it.
+records it instead of running it. A `guard` (an automated recovery's lease fence) is asked before
+each change is logged and sent; it refuses by raising.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ class TopologyAccess:
         self.config = config
         self.noop = noop
         self.on_change = on_change
+        self.guard: ChangeHook | None = None  # asked before each change is sent; raises to refuse it
         self.noop_statements: list[tuple[InstanceKey, str]] = []
         self._servers: dict[InstanceKey, Any] = {}
         self._lock = threading.Lock()
@@ -73,6 +75,9 @@ class TopologyAccess:
         return params
 
     def report_change(self, key: InstanceKey, statement: str) -> None:
+        """Called right before a changing statement is sent: the guard first, then the log and audit."""
+        if self.guard is not None:
+            self.guard(key, statement)
         log.info("%s: %s", key, statement)
         if self.on_change is not None:
             self.on_change(key, statement)

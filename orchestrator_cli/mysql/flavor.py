@@ -366,6 +366,16 @@ class ReplicaStatus:
         return self.io_running and self.sql_running
 
     @property
+    def confirmed_master_server_id(self) -> int:
+        """``Master_Server_Id`` only while the IO thread is connected, else 0.
+
+        The server id is learnt when the IO thread connects: MariaDB keeps the previous master's id
+        after ``CHANGE MASTER`` until it reconnects, so a stopped or connecting replica's id may name
+        another server than ``Master_Host:Master_Port``.
+        """
+        return self.master_server_id if self.io_running else 0
+
+    @property
     def threads_stopped(self) -> bool:
         """Both threads are explicitly stopped (``No``); false for non-replicas and ``Connecting``."""
         return self.io_state == THREAD_STOPPED and self.sql_state == THREAD_STOPPED
@@ -749,6 +759,12 @@ class Flavor(ABC):
     def gtid_facts_sql(self) -> str | None:
         return None
 
+    def stored_replication_credentials_sql(self) -> str | None:
+        """Where the server keeps the credentials it replicates with, when SQL can read them (the
+        fallback when no ReplicationCredentialsQuery is configured): user, password, by position.
+        None: this server family keeps them where SQL cannot read them (MariaDB's master.info)."""
+        return None
+
     def parse_gtid_facts(self, row: Row | None) -> GtidFacts:
         if not row:
             return GtidFacts()
@@ -861,8 +877,12 @@ class Flavor(ABC):
         log_pos: int | None = None,
         gtid: str | None = None,
         ssl: bool | None = None,
+        ssl_files: tuple[str, str, str] | None = None,
     ) -> list[str]:
         """Point replication elsewhere; only the given fields are emitted.
+
+        ``ssl_files``: CA, certificate and key paths (``ReplicationCredentialsQuery`` columns 3-5);
+        the empty ones are left out.
 
         ``gtid``: ``None`` keeps the current mode; ``'auto'`` (Oracle auto-position on), ``'off'``
         (Oracle auto-position off / MariaDB ``MASTER_USE_GTID=no``), ``'slave_pos'`` or
@@ -893,6 +913,9 @@ class Flavor(ABC):
             if not isinstance(ssl, bool):
                 raise FlavorError(f"ssl must be a boolean, got {ssl!r}")
             parts.append(f"{prefix}_SSL={1 if ssl else 0}")
+        for name, path in zip(("CA", "CERT", "KEY"), ssl_files or ("", "", ""), strict=True):
+            if path:
+                parts.append(f"{prefix}_SSL_{name}={quote_string(_check_str(f'ssl {name.lower()}', path))}")
         if not parts:
             raise FlavorError("change_master needs at least one field to change")
         head = "CHANGE REPLICATION SOURCE TO" if self._source_syntax else "CHANGE MASTER TO"
@@ -1057,6 +1080,10 @@ class _Oracle(Flavor):
     @property
     def supports_gtid(self) -> bool:
         return self.at_least(5, 6, 5)
+
+    def stored_replication_credentials_sql(self) -> str | None:
+        # master_info_repository=TABLE (the default from 8.0); empty strings when the table is empty
+        return "SELECT IFNULL(MAX(User_name), ''), IFNULL(MAX(User_password), '') FROM mysql.slave_master_info"
 
     def gtid_facts_sql(self) -> str | None:
         if not self.supports_gtid:

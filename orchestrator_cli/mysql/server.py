@@ -129,8 +129,10 @@ class TopologyServer:
     def grants(self) -> list[str]:
         return self.flavor.parse_grants(self.query(self.flavor.grants_sql()))
 
-    def single_value(self, sql: str) -> Any:
-        """First column of the first row of a user-configured query (Detect*Query, ReplicationLagQuery)."""
+    def first_row(self, sql: str) -> tuple[Any, ...] | None:
+        """The first row of a user-configured query (Detect*Query, ReplicationLagQuery,
+        ReplicationCredentialsQuery) as a tuple, read by position: column names are the user's and
+        may repeat (`select 'ci', 'ci'`), so they are never used as keys. None when there is no row."""
         with self._lock:
             conn = self._connection()
             import mysql.connector
@@ -144,7 +146,12 @@ class TopologyServer:
             except mysql.connector.Error as e:
                 self._drop_if_lost(conn, e)
                 raise topology_error(self.key, e) from e
-        return None if row is None else _plain(row[0])
+        return None if row is None else tuple(_plain(v) for v in row)
+
+    def single_value(self, sql: str) -> Any:
+        """First column of the first row of a user-configured query (Detect*Query, ReplicationLagQuery)."""
+        row = self.first_row(sql)
+        return None if not row else row[0]
 
     # -- changes --------------------------------------------------------------------------------
     def change(self, statements: list[str], *, wait_result: bool = False) -> list[Row]:

@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
+import re
+import signal
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from types import TracebackType
 
@@ -22,18 +25,31 @@ from orchestrator_cli.model.keys import InstanceKey
 from orchestrator_cli.mysql import flavor as fl
 from orchestrator_cli.topology import primitives
 from orchestrator_cli.topology.env import TopologyEnv
+from orchestrator_cli.topology.locks import Holder
 
 log = logging.getLogger("orchestrator.topology")
 
 Coordinates = tuple[str, int]
-StepObserver = Callable[[str, InstanceKey], None]
-
-#: Called as ``observer(step, key)`` after each step ("stopped", "changed", "started") of every
-#: operation; fault-injection tests use it to kill a server at an exact point.
-STEP_OBSERVERS: list[StepObserver] = []
+#: ``<step>@<host:port>`` (steps: locked, stopped, changed, started): the process sends itself
+#: SIGSTOP right after that step, so that fault-injection tests can kill it exactly there.
+STOP_AT_ENV = "ORCHESTRATOR_TEST_STOP_AT"
 
 POLL_SECONDS = 0.01
 STALL_SECONDS = 0.3
+
+
+def lock_reason(name: str, subject: InstanceKey) -> str:
+    """The `reason` of an operation's maintenance locks: ``<operation> <subject>``."""
+    return f"{name} {subject}"
+
+
+def is_operation_lock(reason: str) -> bool:
+    """Whether a lock reason is :func:`lock_reason`'s (single-instance commands use one word).
+
+    >>> is_operation_lock("relocate db-1:3306"), is_operation_lock("stop-replica")
+    (True, False)
+    """
+    return re.fullmatch(r"[a-z][a-z0-9-]* \S+:\d+", reason) is not None
 
 
 def pause(started: float) -> None:
@@ -150,27 +166,48 @@ class Operation:
 
     # -- locks -----------------------------------------------------------------------------------
     def lock(self, *keys: InstanceKey) -> None:
-        """Exclusive maintenance locks, held until the operation ends; refuses keys someone else holds."""
+        """Exclusive maintenance locks, held until the operation ends; refuses keys someone else holds.
+
+        Locks of a killed operation are taken over (with an audit row each). What that operation
+        stopped and never restarted is restarted when this one ends, as the killed one would have:
+        its other instances are locked too, when nobody else holds them.
+        """
         wanted = [k for k in dict.fromkeys(keys) if k not in self._locked]
         if not wanted:
             return
-        if self.env.noop:
-            from orchestrator_cli.backend import maintenance
+        orphans: list[InstanceKey] = []
 
-            for key in wanted:
-                held = maintenance.active(self.env.backend, key)
-                if held:
-                    raise UnsafeOperationError(
-                        f"cannot begin maintenance on {key} (held by {held['owner']}: {held['reason']})"
-                    )
-        else:
-            self._locks.enter_context(primitives.maintenance_lock(self.env, wanted, f"{self.name} {self.subject}"))
+        def adopt(ended: list[Holder]) -> None:
+            orphans.extend(h.key for h in ended if is_operation_lock(h.reason) and h.key not in orphans)
+
+        self._locks.enter_context(
+            primitives.maintenance_lock(self.env, wanted, lock_reason(self.name, self.subject), on_takeover=adopt)
+        )
         self._locked.update(wanted)
+        for key in wanted:
+            self._notify("locked", key)
+        for key in orphans:
+            if key not in self._locked:
+                try:
+                    self.lock(key)
+                except UnsafeOperationError as e:
+                    log.info("%s: left to its new holder: %s", key, e)
+                    continue
+            self._adopt(key)
+
+    def _adopt(self, key: InstanceKey) -> None:
+        """Restart `key` at the end if it is a replica left stopped by the killed operation."""
+        self._touched = True
+        self.involve(key)
+        if key not in self._stopped:
+            self._stopped.append(key)
 
     # -- steps -----------------------------------------------------------------------------------
     def _notify(self, step: str, key: InstanceKey) -> None:
-        for observer in list(STEP_OBSERVERS):
-            observer(step, key)
+        if os.environ.get(STOP_AT_ENV) == f"{step}@{key}":
+            # fault-injection point for tests: freeze here so that a test can `kill -9` the process
+            log.warning("%s: stopping this process after step %r (%s is set)", key, step, STOP_AT_ENV)
+            os.kill(os.getpid(), signal.SIGSTOP)
 
     def stop(self, key: InstanceKey, *, drain: bool = False) -> fl.ReplicaStatus:
         """STOP SLAVE (after letting the SQL thread apply what was already fetched, with `drain`)."""

@@ -10,14 +10,16 @@ import contextlib
 import dataclasses
 import logging
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from orchestrator_cli.errors import TopologyError, UnsafeOperationError
+from orchestrator_cli.errors import TopologyError
 from orchestrator_cli.model.keys import InstanceKey
 from orchestrator_cli.mysql import flavor as fl
+from orchestrator_cli.topology import locks
 from orchestrator_cli.topology.env import TopologyEnv
+from orchestrator_cli.topology.locks import Holder
 
 log = logging.getLogger("orchestrator.topology")
 LOCK_SECONDS = 10 * 60
@@ -66,17 +68,19 @@ def refresh(env: TopologyEnv, keys: Iterable[InstanceKey]) -> None:
         log.warning("%s: refresh failed: %s", key, why)
 
 
-def _lock_holder(env: TopologyEnv, key: InstanceKey) -> str:
-    from orchestrator_cli.backend import maintenance
-
-    held = maintenance.active(env.backend, key)
-    return f" (held by {held['owner']}: {held['reason']})" if held else ""
-
-
 @contextlib.contextmanager
-def maintenance_lock(env: TopologyEnv, keys: Iterable[InstanceKey], reason: str) -> Iterator[None]:
+def maintenance_lock(
+    env: TopologyEnv,
+    keys: Iterable[InstanceKey],
+    reason: str,
+    *,
+    on_takeover: Callable[[list[Holder]], None] | None = None,
+) -> Iterator[None]:
     """Exclusive locks on every instance an operation changes; released on every exit path.
 
+    A lock left by a killed process on this host is taken over (see :mod:`topology.locks`). With
+    `on_takeover`, all the locks of that process are ended and `on_takeover` is told which, so that
+    the caller restarts what the killed process left stopped; without it, only the lock needed.
     Under --noop nothing is written: a lock somebody else holds still refuses the dry run, so it
     shows what the real run would do.
     """
@@ -84,19 +88,26 @@ def maintenance_lock(env: TopologyEnv, keys: Iterable[InstanceKey], reason: str)
 
     if env.noop:
         for key in keys:
-            holder = _lock_holder(env, key)
-            if holder:
-                raise UnsafeOperationError(f"cannot begin maintenance on {key}{holder}")
+            locks.check_free(env, key)
         yield
         return
     taken: list[int] = []
     try:
         for key in keys:
-            token = maintenance.begin(
-                env.backend, key, env.owner, reason, LOCK_SECONDS, node=health.identity(), explicitly_bounded=False
-            )
+
+            def begin(key: InstanceKey = key) -> int | None:
+                return maintenance.begin(
+                    env.backend, key, env.owner, reason, LOCK_SECONDS, node=health.identity(), explicitly_bounded=False
+                )
+
+            token = begin()
             if token is None:
-                raise UnsafeOperationError(f"cannot begin maintenance on {key}{_lock_holder(env, key)}")
+                ended = locks.take_over_dead(env, key, all_of_process=on_takeover is not None)
+                token = begin() if ended else None
+                if token is not None and on_takeover is not None:
+                    on_takeover(ended)
+            if token is None:
+                raise locks.refusal(key, locks.holder(env, key))
             taken.append(token)
         yield
     finally:

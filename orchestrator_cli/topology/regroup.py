@@ -226,7 +226,7 @@ def rank(replicas: Sequence[ReplicaFacts], master: MasterHints) -> list[ReplicaF
     (log_slave_updates, failed master's data center, no errant GTID, lower major version, lower
     binlog format), then the key for a stable order."""
     ordered = sorted(replicas, key=lambda r: r.key)
-    ordered.sort(key=lambda r: (_format_rank(r.binlog_format), r.major_version))
+    ordered.sort(key=lambda r: (r.major_version, _format_rank(r.binlog_format)))
     ordered.sort(key=lambda r: bool(r.gtid_errant))
     ordered.sort(key=lambda r: r.data_center != master.data_center or not master.data_center)
     ordered.sort(key=lambda r: not r.log_slave_updates)
@@ -406,6 +406,22 @@ def _gtid_method(sibling: Live, target: Live, *, gtid_only: bool) -> tuple[bool,
     return False, None, "no common GTID flavor"
 
 
+def strict_mode_conflicts(own_binlog_pos: str, source_binlog_pos: str) -> tuple[str, ...]:
+    """Why a MariaDB server in gtid_strict_mode whose own binary log is at `own_binlog_pos` cannot
+    apply what a source at `source_binlog_pos` logs next (empty: nothing known against it).
+
+    A replica that logged a transaction its new source does not have (an errant local write, or one
+    it executed beyond the source) holds a sequence number in that domain that the source's next
+    transactions will not exceed: strict mode refuses them. Domains the source never logged are the
+    replica's own and are left out.
+    """
+    if not own_binlog_pos or not source_binlog_pos:
+        return ()
+    source = MariadbGtidPosition.parse(source_binlog_pos)
+    own = MariadbGtidPosition.parse(own_binlog_pos).only_domains(source)
+    return own.replication_blockers(source)
+
+
 def _gtid_blocker(sibling: Live, target: Live) -> str | None:
     """A reason the target's binary log cannot serve the sibling by GTID, when positions tell."""
     try:
@@ -414,6 +430,13 @@ def _gtid_blocker(sibling: Live, target: Live) -> str | None:
             if not pos or not target.gtid.gtid_binlog_pos:
                 return None
             reasons = MariadbGtidPosition.parse(pos).replication_blockers(target.gtid.gtid_binlog_pos)
+            if not reasons and sibling.gtid.gtid_strict_mode:
+                reasons = strict_mode_conflicts(sibling.gtid.gtid_binlog_pos, target.gtid.gtid_binlog_pos)
+                if reasons:
+                    return (
+                        f"{sibling.key} logged transactions {target.key} does not have (errant), and with"
+                        f" gtid_strict_mode it would stop at {target.key}'s next one: {'; '.join(reasons)}"
+                    )
             return "; ".join(reasons) or None
         if sibling.gtid.gtid_executed and target.gtid.gtid_purged:
             missing = purged_missing(
@@ -599,6 +622,12 @@ def regroup_replicas(
         left = [k for k in lost if k in result.stopped and k not in result.moved]
         _restart_all(env, left, step)
         refresh(env, [chosen.live.key, *result.moved])
+    elif chosen.caught_up_from is not None:
+        # It caught up from a sibling that now replicates from it: a stopped candidate must not stay
+        # configured below its own replica (a START SLAVE would close a cycle). It waits for its
+        # promotion pointing at the failed master, as one that did not need to catch up.
+        change_master(env, chosen.live.key, master_key, gtid=None)
+        _note(step, f"{chosen.live.key}: pointed back at {master_key} (stopped) after catching up")
     result.candidate_live = chosen.live
     return result
 
@@ -653,11 +682,14 @@ def _choose_and_catch_up(
 
 def _restart_all(env: TopologyEnv, keys: Sequence[InstanceKey], step: Step | None) -> None:
     """Best effort: replicas we stopped resume what they did (a failed regroup must leave them as found)."""
+    restarted: list[str] = []
     for key, _, error in parallel(list(keys), lambda k: start_replication(env, k, timeout=1.0), len(keys) or 1):
-        if error is not None:
-            log.info("%s: restart after failed regroup: %s", key, error)
-    if keys:
-        _note(step, "replication restarted on: " + ", ".join(str(k) for k in keys))
+        if error is None:
+            restarted.append(str(key))
+        else:
+            _note(step, f"restarting {key}: {error}")
+    if restarted:
+        _note(step, "replication restarted on: " + ", ".join(restarted))
 
 
 def candidate_from_backend(

@@ -28,7 +28,16 @@ def hop(name: str, server_id: int | None = None) -> Hop:
 _ids = {name: i + 1 for i, name in enumerate(["m", "g", "gg", "s", "n", "u", "c", "x", "i", "t"])}
 
 
-def live(name: str, master: str | None, *, gtid: str = "No", binlog_server: int = 0, server_id: int = 0) -> Live:
+def live(
+    name: str,
+    master: str | None,
+    *,
+    gtid: str = "No",
+    binlog_server: int = 0,
+    server_id: int = 0,
+    threads: tuple[str, str] = ("Yes", "Yes"),
+    master_server_id: int | None = None,
+) -> Live:
     row: dict[str, Any] = {
         "hostname": name,
         "port": 3306,
@@ -41,12 +50,12 @@ def live(name: str, master: str | None, *, gtid: str = "No", binlog_server: int 
             {
                 "Master_Host": master,
                 "Master_Port": 3306,
-                "Slave_IO_Running": "Yes",
-                "Slave_SQL_Running": "Yes",
+                "Slave_IO_Running": threads[0],
+                "Slave_SQL_Running": threads[1],
                 "Relay_Master_Log_File": "mysql-bin.000003",
                 "Exec_Master_Log_Pos": 1200,
                 "Using_Gtid": gtid,
-                "Master_Server_Id": _ids.get(master, 0),
+                "Master_Server_Id": _ids.get(master, 0) if master_server_id is None else master_server_id,
             }
         )
     return Live(key(name), row, status, MARIADB, fl.GtidFacts())
@@ -96,6 +105,32 @@ def test_target_already_master_needs_nothing_even_under_another_name() -> None:
     assert plan_relocation(instance, live("m", "g"), [hop("m"), hop("g")], [hop("g")]).method == "none"
     alias = live("db-m.alias", "g", server_id=_ids["m"])
     assert plan_relocation(instance, alias, [hop("m"), hop("g")], [hop("g")]).method == "none"
+
+
+def test_stopped_replica_below_the_target_only_needs_starting() -> None:
+    for threads in [("No", "No"), ("No", "Yes"), ("Connecting", "Yes"), ("Yes", "No")]:
+        instance = live("i", "m", threads=threads, gtid="Slave_Pos")
+        assert plan_relocation(instance, live("m", "g"), [hop("m")], [hop("g")]).method == "start", threads
+
+
+def test_stale_master_server_id_of_a_stopped_replica_does_not_say_already_there() -> None:
+    """Issue 8 item 6: CHANGE MASTER TO a sibling without reconnecting keeps the old master's id."""
+    for threads in [("No", "No"), ("Connecting", "Yes")]:
+        instance = live("i", "s", threads=threads, gtid="Slave_Pos", master_server_id=_ids["m"])
+        assert plan_relocation(instance, live("m", "g"), [hop("s")], [hop("g")]).method == "gtid", threads
+    # connected, the id is the master's own: the same server under another name
+    alias = live("i", "db-m.alias", gtid="Slave_Pos", master_server_id=_ids["m"])
+    assert plan_relocation(alias, live("m", "g"), [hop("m")], [hop("g")]).method == "none"
+
+
+def test_siblings_by_server_id_need_connected_io_threads() -> None:
+    from orchestrator_cli.topology.moves import same_master
+
+    sibling = live("s", "m")
+    assert same_master(live("i", "db-m.alias", master_server_id=_ids["m"]), sibling)
+    stale = live("i", "db-other", threads=("No", "No"), master_server_id=_ids["m"])
+    assert not same_master(stale, sibling)
+    assert not same_master(sibling, stale)
 
 
 def test_gtid_is_preferred_then_equivalence_then_file_pos() -> None:

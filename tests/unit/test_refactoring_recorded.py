@@ -105,8 +105,9 @@ class RecordedServer(TopologyServer):
             flavor.replica_status_sql(): data["replica_status"],
             flavor.replica_hosts_sql(): [],
             flavor.processlist_replicas_sql(): [],
-            "SELECT 'repl', 'repl_password'": [{"repl": "repl", "repl_password": "s3cret"}],
         }
+        # user-configured queries are read by position: their rows are tuples
+        self.user_rows: dict[str, tuple[Any, ...]] = {"SELECT 'repl', 'repl_password'": ("repl", "s3cret")}
         gtid_sql = flavor.gtid_facts_sql()
         if gtid_sql:
             self.answers[gtid_sql] = [data["gtid_facts"]]
@@ -114,6 +115,10 @@ class RecordedServer(TopologyServer):
     def query(self, sql: str) -> list[dict[str, Any]]:
         assert sql in self.answers, f"{self.key}: unexpected statement {sql!r}"
         return copy.deepcopy(self.answers[sql])
+
+    def first_row(self, sql: str) -> tuple[Any, ...] | None:
+        assert sql in self.user_rows, f"{self.key}: unexpected user query {sql!r}"
+        return self.user_rows[sql]
 
 
 class RecordedAccess(TopologyAccess):

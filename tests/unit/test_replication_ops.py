@@ -566,7 +566,11 @@ def test_maintenance_lock_refuses_even_a_dry_run(make: Callable[..., TopologyEnv
     key = key_of(MYSQL_80_GTID)
     env = make({key: MYSQL_80_GTID})
     assert maintenance.begin(env.backend, key, "dba", "backup", 600, node=("h", "t")) is not None
-    with pytest.raises(UnsafeOperationError, match=r"cannot begin maintenance on .* \(held by dba: backup\)"):
+    with pytest.raises(
+        UnsafeOperationError,
+        match=r"cannot begin maintenance on .* \(held by dba: backup, taken with begin-maintenance, until .*\); "
+        r"`orchestrator -c end-maintenance -i .*` releases it",
+    ):
         ops.stop_replica(env, key)
     assert statements(env) == []
 
