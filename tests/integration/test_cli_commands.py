@@ -439,6 +439,8 @@ def test_master_lost_in_a_failover_keeps_its_cluster_row(star: Star, copy: Path)
         conn.execute("UPDATE database_instance SET cluster_name = ? WHERE cluster_name = ? AND port <> ?",
                      (new, dead, int(dead.rsplit(":", 1)[1])))  # fmt: skip
         conn.execute("UPDATE database_instance SET replication_depth = 0 WHERE port = ?", (int(new.rsplit(":", 1)[1]),))
+        # as the recovery registers it for the successor's cluster (a suggestion alone is not an alias)
+        conn.execute("INSERT INTO cluster_alias (cluster_name, alias, last_registered) VALUES (?, 'prod', '')", (new,))
         conn.commit()
     finally:
         conn.close()

@@ -585,6 +585,7 @@ def test_co_masters(fresh_sandbox: Sandbox, tmp_path: Path) -> None:
                 expected += [(f"  + {k}", f"0s,ok,{version},ro,ROW,>>,GTID") for k in others]
         assert run_cli("-c", "topology", "-i", sandbox.key(2), config=config).lines == _tree(expected)
         assert run_cli("-c", "clusters", config=config).lines == [first]
-        assert run_cli("-c", "all-clusters-masters", config=config).lines == [first]
+        # the writeable co-master (the sandbox's replica 1 is read-only)
+        assert run_cli("-c", "all-clusters-masters", config=config).lines == [sandbox.key(0)]
     finally:
         sandbox.reset_replication()
