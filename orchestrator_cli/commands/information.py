@@ -105,8 +105,13 @@ def _topology(ctx: Context, style: str) -> Output:
         }
         text = tv.render_plain(nodes, lag, all_tags)
     else:
+        all_tags = None
         text = tv.render_plain(nodes, lag)
-    return Output(lines=text, data=tv.as_json(nodes, lag), rich=lambda: tv.rich_tree(nodes, lag, f"cluster {cluster}"))
+    return Output(
+        lines=text,
+        data=tv.as_json(nodes, lag),
+        rich=lambda: tv.rich_tree(nodes, lag, f"cluster {cluster}", all_tags),
+    )
 
 
 @command("topology", SECTION, "Show the replication tree of a cluster", target=CLUSTER)

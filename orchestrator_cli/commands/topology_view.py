@@ -105,8 +105,14 @@ def as_json(nodes: list[Node], reasonable_lag: int) -> list[dict[str, Any]]:
     ]
 
 
-def rich_tree(nodes: list[Node], reasonable_lag: int, title: str) -> Any:
-    """A coloured tree for terminals; the same content as the plain form."""
+def rich_tree(
+    nodes: list[Node], reasonable_lag: int, title: str, tags: Mapping[InstanceKey, list[str]] | None = None
+) -> Any:
+    """A coloured tree for terminals; the same content as the plain form.
+
+    The box lines draw the hierarchy, so the plain form's `+`/`-` markers are left out; a replica whose
+    replication is not healthy shows its key in red, and its status token says why.
+    """
     from rich.text import Text
     from rich.tree import Tree
 
@@ -117,9 +123,10 @@ def rich_tree(nodes: list[Node], reasonable_lag: int, title: str) -> Any:
         status = tokens[1] if len(tokens) > 1 else ""
         style = {"ok": "green", "lag": "yellow", "nonreplicating": "red", "invalid": "bold red"}.get(status, "dim")
         label = Text()
-        label.append(n.marker + " " if n.depth else "", style="green" if n.marker == "+" else "red")
-        label.append(n.label(), style="bold")
+        label.append(n.label(), style="bold" if n.depth == 0 or n.marker == "+" else "bold red")
         label.append("  " + " ".join(tokens), style=style)
+        if tags is not None:
+            label.append("  [" + ",".join(tags.get(n.view.key, [])) + "]", style="cyan")
         while stack[-1][0] >= n.depth:
             stack.pop()
         branch = stack[-1][1].add(label)

@@ -979,7 +979,8 @@ class Sandbox:
                 run("SET GLOBAL gtid_slave_pos = ''", None)
 
     def _wire(self, parents: list[int | None], gtid: bool) -> None:
-        """Point every replica at its parent, start it, then create the replicated test table."""
+        """Point every replica at its parent, start it and make it read-only, then create the replicated
+        test table on the masters (which stay writeable)."""
         for i, parent in enumerate(parents):
             if parent is None:
                 continue
@@ -996,7 +997,9 @@ class Sandbox:
                     f", MASTER_LOG_FILE='{coordinates['File']}', MASTER_LOG_POS={int(coordinates['Position'])}"
                     ", MASTER_USE_GTID=no"
                 )
-            self.execute(i, change, "START SLAVE")
+            # Replicas are read-only, as in production; root and the topology user (SUPER / READ_ONLY
+            # ADMIN) may still write there, which is how tests plant errant transactions.
+            self.execute(i, change, "START SLAVE", "SET GLOBAL read_only = 1")
         deadline = time.monotonic() + self.startup_timeout
         for i, parent in enumerate(parents):
             if parent is not None:

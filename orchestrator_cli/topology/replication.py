@@ -513,7 +513,10 @@ def gtid_errant_reset_master(env: TopologyEnv, key: InstanceKey) -> None:
 
     live = read_live(env, key)
     if not live.flavor.is_oracle or not live.gtid.supports_oracle_gtid:
-        raise TopologyError(f"gtid-errant-reset-master requested for {key} but it is not using oracle-gtid")
+        raise TopologyError(
+            f"gtid-errant-reset-master will not operate on {key} because it is not using oracle-gtid"
+            " (errant GTIDs are tracked for Oracle GTID only)"
+        )
     errant_set = errant_gtids(env, live)
     if errant_set.is_empty():
         raise TopologyError(f"gtid-errant-reset-master will not operate on {key} because no errant GTID is found")

@@ -59,7 +59,7 @@ class Star:
         return f"{lag},{status},{self.version},rw,ROW,>>{extras}"
 
     def replica_tokens(self, lag: str = "0s", status: str = "ok", extras: str = "") -> str:
-        return f"{lag},{status},{self.version},rw,ROW,>>,GTID{extras}"
+        return f"{lag},{status},{self.version},ro,ROW,>>,GTID{extras}"
 
 
 def _write_config(sandbox: Sandbox, directory: Path, sqlite_file: Path, **overrides: Any) -> Path:
@@ -155,7 +155,7 @@ def test_topology_tabulated(star: Star) -> None:
     assert result.code == 0, result.err
     v = star.version
     assert result.lines == [f"{star.master}  |0s|ok|{v}|rw|ROW|>>     "] + [
-        f"+ {r}|0s|ok|{v}|rw|ROW|>>,GTID" for r in star.replicas
+        f"+ {r}|0s|ok|{v}|ro|ROW|>>,GTID" for r in star.replicas
     ]
 
 
@@ -439,6 +439,8 @@ def test_master_lost_in_a_failover_keeps_its_cluster_row(star: Star, copy: Path)
         conn.execute("UPDATE database_instance SET cluster_name = ? WHERE cluster_name = ? AND port <> ?",
                      (new, dead, int(dead.rsplit(":", 1)[1])))  # fmt: skip
         conn.execute("UPDATE database_instance SET replication_depth = 0 WHERE port = ?", (int(new.rsplit(":", 1)[1]),))
+        # as the recovery registers it for the successor's cluster (a suggestion alone is not an alias)
+        conn.execute("INSERT INTO cluster_alias (cluster_name, alias, last_registered) VALUES (?, 'prod', '')", (new,))
         conn.commit()
     finally:
         conn.close()
