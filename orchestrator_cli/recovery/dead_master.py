@@ -277,7 +277,7 @@ def failover(run: RecoveryRun, *, candidate: InstanceKey | None) -> Outcome:
 def _let_replicas_receive(env: TopologyEnv, master: InstanceKey, step: Callable[[str], None]) -> None:
     """A master that still runs was just made read-only: give its replicas (bounded by
     ReasonableMaintenanceReplicationLagSeconds) the chance to execute everything it wrote."""
-    from orchestrator_cli.topology.regroup import parallel
+    from orchestrator_cli.topology.parallel import parallel
 
     if env.noop:
         return

@@ -122,7 +122,7 @@ def candidate_sibling(dead: Row, siblings: Sequence[Row], config: Mapping[str, A
 def _reachable(run: RecoveryRun, keys: Sequence[InstanceKey]) -> tuple[list[InstanceKey], list[InstanceKey]]:
     """(answering, not answering) replicas. Like the dead replicas of a dead master (spec §3.7.3), those
     that do not answer take no part in the plans: they are reported lost, and do not fail a plan."""
-    from orchestrator_cli.topology.regroup import parallel
+    from orchestrator_cli.topology.parallel import parallel
 
     env = run.env
 

@@ -1,11 +1,15 @@
-"""Past recoveries as operators read them: the `audit-recovery` line and the original API's JSON shape."""
+"""Recoveries as operators read them: the `audit-recovery` line and the original API's JSON shape, of
+past recoveries (backend rows) and of one just run (`Outcome`)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from orchestrator_cli.backend.recovery import split_keys
+
+if TYPE_CHECKING:
+    from orchestrator_cli.recovery.engine import Outcome
 
 
 def _key_json(text: str) -> dict[str, Any]:
@@ -77,3 +81,22 @@ def recovery_json(row: Mapping[str, Any], steps: Sequence[Mapping[str, Any]] | N
     if steps is not None:
         data["Steps"] = [{"AuditAt": _text(s["audit_at"]), "Message": _text(s["message"])} for s in steps]
     return data
+
+
+def outcome_json(outcome: Outcome) -> dict[str, object]:
+    """A recovery just run (recover, takeovers, continuous mode), as `--format json` prints it."""
+    return {
+        "FailedInstance": str(outcome.failed),
+        "Analysis": outcome.code,
+        "Attempted": outcome.attempted,
+        "Successful": outcome.successful,
+        "SuccessorKey": str(outcome.successor) if outcome.successor else None,
+        "SuccessorBinlogCoordinates": outcome.successor_coordinates,
+        "MovedReplicas": outcome.moved,
+        "LostReplicas": outcome.lost,
+        "RecoveryUID": outcome.uid,
+        "Reason": outcome.reason,
+        "Errors": outcome.errors,
+        "HookFailures": outcome.hook_failures,
+        "Steps": outcome.steps,
+    }

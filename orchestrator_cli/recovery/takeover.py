@@ -34,6 +34,7 @@ from orchestrator_cli.mysql import flavor as fl
 from orchestrator_cli.recovery.dead_master import make_read_only, make_writable
 from orchestrator_cli.recovery.detection import analysis_of
 from orchestrator_cli.recovery.engine import PLANNED, Note, Outcome, Request, execute, run_hook_list
+from orchestrator_cli.topology.candidates import MasterHints, ReplicaFacts, choose_candidate, promotion_refusal
 from orchestrator_cli.topology.credentials import Credentials, replication_credentials
 from orchestrator_cli.topology.env import TopologyEnv
 from orchestrator_cli.topology.primitives import (
@@ -44,13 +45,7 @@ from orchestrator_cli.topology.primitives import (
     refresh,
     start_replication,
 )
-from orchestrator_cli.topology.regroup import (
-    MasterHints,
-    ReplicaFacts,
-    choose_candidate,
-    promotion_refusal,
-    relocate_replicas_below,
-)
+from orchestrator_cli.topology.regroup import relocate_replicas_below
 
 log = logging.getLogger("orchestrator.recovery")
 

@@ -24,16 +24,12 @@ from orchestrator_cli.model.coordinates import BinlogCoordinates
 from orchestrator_cli.model.keys import InstanceKey
 from orchestrator_cli.mysql import flavor as fl
 from orchestrator_cli.topology import primitives
-from orchestrator_cli.topology.env import TopologyEnv
+from orchestrator_cli.topology.env import STOP_AT_ENV, TopologyEnv
 from orchestrator_cli.topology.locks import Holder
 
 log = logging.getLogger("orchestrator.topology")
 
 Coordinates = tuple[str, int]
-#: ``<step>@<host:port>`` (steps: locked, stopped, changed, started): the process sends itself
-#: SIGSTOP right after that step, so that fault-injection tests can kill it exactly there.
-STOP_AT_ENV = "ORCHESTRATOR_TEST_STOP_AT"
-
 POLL_SECONDS = 0.01
 STALL_SECONDS = 0.3
 
@@ -204,7 +200,7 @@ class Operation:
 
     # -- steps -----------------------------------------------------------------------------------
     def _notify(self, step: str, key: InstanceKey) -> None:
-        if os.environ.get(STOP_AT_ENV) == f"{step}@{key}":
+        if self.env.stop_at and self.env.stop_at == f"{step}@{key}":
             # fault-injection point for tests: freeze here so that a test can `kill -9` the process
             log.warning("%s: stopping this process after step %r (%s is set)", key, step, STOP_AT_ENV)
             os.kill(os.getpid(), signal.SIGSTOP)

@@ -359,8 +359,8 @@ def regroup_replicas_pgtid(
     """
     from orchestrator_cli.backend import instances
     from orchestrator_cli.errors import NotFoundError, OrchestratorError
+    from orchestrator_cli.topology.candidates import MasterHints, ReplicaFacts, choose_candidate
     from orchestrator_cli.topology.moves import self_coordinates
-    from orchestrator_cli.topology.regroup import MasterHints, ReplicaFacts, choose_candidate
     from orchestrator_cli.topology.rules import can_replicate_from
 
     settings(env.config)  # without a pattern nothing is stopped

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from orchestrator_cli.sandbox.topology import Sandbox
-from orchestrator_cli.topology.operation import STOP_AT_ENV
+from orchestrator_cli.topology.env import STOP_AT_ENV
 from tests.support import ROOT, Result, run_cli
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from orchestrator_cli.model.coordinates import BinlogCoordinates
 from orchestrator_cli.model.keys import InstanceKey
-from orchestrator_cli.topology.regroup import MasterHints, ReplicaFacts, choose_candidate, most_advanced, rank
+from orchestrator_cli.topology.candidates import MasterHints, ReplicaFacts, choose_candidate, most_advanced, rank
 from tests.compat.fixtures import original_fixture
 
 MASTER = MasterHints(InstanceKey("m", 3306), data_center="dc1", region="r1")
@@ -162,7 +162,7 @@ def test_get_candidate_replica_on_fixture_rows(tmp_path: Path) -> None:
 def test_strict_mode_conflicts_of_an_errant_mariadb_replica() -> None:
     """A local write logged as 0-104-6 on a replica at 0-101-5: a source at 0-101-5 logs 0-10x-6 next,
     which strict mode refuses. Behind, equal, or a domain only the replica has: no conflict."""
-    from orchestrator_cli.topology.regroup import strict_mode_conflicts
+    from orchestrator_cli.topology.candidates import strict_mode_conflicts
 
     assert strict_mode_conflicts("0-104-6", "0-101-5")
     assert strict_mode_conflicts("0-104-5", "0-101-5")  # same sequence number from another server
