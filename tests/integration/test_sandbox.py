@@ -32,6 +32,15 @@ def _gtid_positions(sandbox: Sandbox) -> list[str]:
 # ---------------------------------------------------------------- layouts (no server needed)
 
 
+def test_layout_doctests() -> None:
+    import doctest
+
+    from orchestrator_cli.sandbox import layout
+
+    assert doctest.testmod(layout).attempted > 0
+    assert doctest.testmod(layout).failed == 0
+
+
 def test_resolve_named_layouts() -> None:
     assert resolve_layout("star", 4) == [None, 0, 0, 0]
     assert resolve_layout("chain", 4) == [None, 0, 1, 2]
