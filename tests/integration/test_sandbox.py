@@ -37,8 +37,9 @@ def test_layout_doctests() -> None:
 
     from orchestrator_cli.sandbox import layout
 
-    assert doctest.testmod(layout).attempted > 0
-    assert doctest.testmod(layout).failed == 0
+    results = doctest.testmod(layout)
+    assert results.attempted > 0
+    assert results.failed == 0
 
 
 def test_resolve_named_layouts() -> None:
