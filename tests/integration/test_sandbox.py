@@ -32,6 +32,16 @@ def _gtid_positions(sandbox: Sandbox) -> list[str]:
 # ---------------------------------------------------------------- layouts (no server needed)
 
 
+def test_layout_doctests() -> None:
+    import doctest
+
+    from orchestrator_cli.sandbox import layout
+
+    results = doctest.testmod(layout)
+    assert results.attempted > 0
+    assert results.failed == 0
+
+
 def test_resolve_named_layouts() -> None:
     assert resolve_layout("star", 4) == [None, 0, 0, 0]
     assert resolve_layout("chain", 4) == [None, 0, 1, 2]
