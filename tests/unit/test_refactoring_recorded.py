@@ -33,7 +33,8 @@ RECORDED = Path(__file__).resolve().parent.parent / "compat" / "recorded"
 
 
 def recorded(name: str) -> dict[str, Any]:
-    return json.loads((RECORDED / f"{name}.json").read_text())
+    data: dict[str, Any] = json.loads((RECORDED / f"{name}.json").read_text())
+    return data
 
 
 def _set(row: dict[str, Any], value: Any, *names: str) -> None:

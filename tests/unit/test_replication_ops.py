@@ -37,7 +37,8 @@ Fixture = dict[str, Any]
 
 
 def recorded(name: str) -> Fixture:
-    return json.loads((RECORDED / f"{name}.json").read_text())
+    data: Fixture = json.loads((RECORDED / f"{name}.json").read_text())
+    return data
 
 
 def with_status(data: Fixture, **columns: Any) -> Fixture:
@@ -53,8 +54,9 @@ def with_status(data: Fixture, **columns: Any) -> Fixture:
 class RecordedServer(ConnectedServer):
     """A topology server replaying one recorded fixture; unknown statements fail loudly."""
 
-    def __init__(self, key: InstanceKey, access: TopologyAccess, data: Fixture) -> None:
+    def __init__(self, key: InstanceKey, access: RecordedAccess, data: Fixture) -> None:
         super().__init__(key, access)
+        self.recorded = access
         self.data = data
 
     def _answers(self) -> dict[str, list[dict[str, Any]]]:
@@ -100,7 +102,7 @@ class RecordedServer(ConnectedServer):
             return super().change(statements, wait_result=wait_result)
         for sql in statements:
             self.access.report_change(self.key, sql)
-            self.access.executed.append((self.key, sql))
+            self.recorded.executed.append((self.key, sql))
         return []
 
 
@@ -114,6 +116,12 @@ class RecordedAccess(TopologyAccess):
         if key not in self.fixtures:
             raise TopologyError(f"{key}: Can't connect to MySQL server")
         return RecordedServer(key, self, self.fixtures[key])
+
+
+def executed(env: TopologyEnv) -> list[tuple[InstanceKey, str]]:
+    """The statements the recorded servers were asked to run (outside --noop)."""
+    assert isinstance(env.access, RecordedAccess)
+    return env.access.executed
 
 
 @pytest.fixture(scope="module")
@@ -585,9 +593,10 @@ def test_a_refused_lock_writes_nothing_and_keeps_the_holders_lock(make: Callable
     token = maintenance.begin(env.backend, key, "dba", "backup", 600, node=("h", "t"))
     with pytest.raises(UnsafeOperationError, match="held by dba"):
         ops.stop_replica(env, key)
-    assert maintenance.active(env.backend, key)["id"] == token
+    lock = maintenance.active(env.backend, key)
+    assert lock is not None and lock["id"] == token
     assert audit.read_audit(env.backend, key) == []
-    assert env.access.executed == []
+    assert executed(env) == []
 
 
 def test_a_real_run_locks_audits_and_refreshes(make: Callable[..., TopologyEnv]) -> None:
@@ -605,7 +614,7 @@ def test_a_real_run_locks_audits_and_refreshes(make: Callable[..., TopologyEnv])
 
     env.access.on_change = watch
     ops.stop_replica(env, key)
-    assert env.access.executed == [(key, "STOP REPLICA")]
+    assert executed(env) == [(key, "STOP REPLICA")]
     assert held == [True], "the statement ran under the lock"
     assert maintenance.active(env.backend, key) is None, "released afterwards"
     rows = [(r["audit_type"], r["message"]) for r in reversed(audit.read_audit(env.backend, key))]
@@ -623,7 +632,7 @@ def test_a_failing_run_is_audited_as_failed_and_unlocked(make: Callable[..., Top
     env = make({key: MYSQL_80_SQL_ERROR}, noop=False)
     with pytest.raises(TopologyError, match="replication did not start: Coordinator stopped"):
         ops.start_replica(env, key)  # the replayed status keeps showing the SQL error
-    assert env.access.executed == [(key, "START REPLICA")]
+    assert executed(env) == [(key, "START REPLICA")]
     assert maintenance.active(env.backend, key) is None
     last = audit.read_audit(env.backend, key)[0]
     assert last["audit_type"] == "start-replica" and "failed: " in last["message"]
