@@ -38,7 +38,7 @@ _FILTER_COLUMNS = (
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ReplicaStatus:
     """Canonical, flavor-neutral view of one ``SHOW SLAVE STATUS`` / ``SHOW REPLICA STATUS`` row."""
 
@@ -199,7 +199,7 @@ class ReplicaStatus:
         return (self.relay_log_file, self.relay_log_pos)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class BinlogEvent:
     """One row of ``SHOW BINLOG EVENTS`` / ``SHOW RELAYLOG EVENTS``.
 
@@ -214,7 +214,7 @@ class BinlogEvent:
     info: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SemiSyncFacts:
     """Semi-synchronous replication facts from ``rpl_semi_sync_%`` variables and status.
 
@@ -238,7 +238,7 @@ class SemiSyncFacts:
     replica_source_names: bool = False  # rpl_semi_sync_replica_* rather than rpl_semi_sync_slave_*
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class GtidFacts:
     """GTID-related server variables.  Oracle fields are empty on MariaDB and vice versa."""
 
@@ -259,7 +259,7 @@ class GtidFacts:
         return self.gtid_mode.upper() not in ("", "OFF")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CoreVariables:
     """The row of :meth:`Flavor.core_variables_sql` (step 2 of the probe)."""
 

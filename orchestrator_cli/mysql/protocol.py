@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from orchestrator_cli.mysql.facts import BinlogEvent, CoreVariables, GtidFacts, ReplicaStatus, SemiSyncFacts
     from orchestrator_cli.mysql.flavor import Flavor
 
-Row = dict[str, Any]
+Row = dict[str, Any]  # a result row keyed by column name, values made plain (bytes decoded)
 
 
 class TopologyServer(Protocol):

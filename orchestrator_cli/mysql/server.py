@@ -12,13 +12,13 @@ from orchestrator_cli.model.keys import InstanceKey
 from orchestrator_cli.mysql import flavor as fl
 from orchestrator_cli.mysql.access import topology_error
 from orchestrator_cli.mysql.facts import BinlogEvent, CoreVariables, GtidFacts, ReplicaStatus, SemiSyncFacts
+from orchestrator_cli.mysql.protocol import Row
 from orchestrator_cli.mysql.rows import rows_to_dict
 
 if TYPE_CHECKING:
     from orchestrator_cli.mysql.access import TopologyAccess
 
 log = logging.getLogger("orchestrator.mysql")
-Row = dict[str, Any]
 
 
 class ConnectedServer:
