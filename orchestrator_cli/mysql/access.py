@@ -19,6 +19,7 @@ from orchestrator_cli.model.keys import InstanceKey
 
 if TYPE_CHECKING:
     from orchestrator_cli.mysql.protocol import TopologyServer
+    from orchestrator_cli.mysql.server import ConnectedServer
 
 log = logging.getLogger("orchestrator.mysql")
 
@@ -32,7 +33,7 @@ class TopologyAccess:
         self.on_change = on_change
         self.guard: ChangeHook | None = None  # asked before each change is sent; raises to refuse it
         self.noop_statements: list[tuple[InstanceKey, str]] = []
-        self._servers: dict[InstanceKey, TopologyServer] = {}
+        self._servers: dict[InstanceKey, ConnectedServer] = {}
         self._lock = threading.Lock()
 
     def server(self, key: InstanceKey, *, discovery: bool = False) -> TopologyServer:
