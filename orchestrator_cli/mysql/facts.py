@@ -103,7 +103,15 @@ class ReplicaStatus:
 
     @staticmethod
     def from_row(row: Row | None) -> ReplicaStatus:
-        """Parse one row in either the legacy (Master/Slave) or the 8.0.22+ (Source/Replica) naming."""
+        """Parse one row in either the legacy (Master/Slave) or the 8.0.22+ (Source/Replica) naming.
+
+        >>> s = ReplicaStatus.from_row({"Source_Host": "db1", "Source_Port": 3306, "Replica_IO_Running": "Yes",
+        ...                             "Replica_SQL_Running": "No", "Seconds_Behind_Source": None})
+        >>> (s.master_host, s.master_port, s.io_running, s.sql_state == THREAD_STOPPED, s.seconds_behind_master)
+        ('db1', 3306, True, True, None)
+        >>> ReplicaStatus.from_row(None) == ReplicaStatus.none(), ReplicaStatus.none().is_replica
+        (True, False)
+        """
         if not row:
             return ReplicaStatus.none()
         c = Columns(row)

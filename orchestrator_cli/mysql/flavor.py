@@ -79,7 +79,11 @@ _MARIADB_REPL_PREFIX = re.compile(r"^\s*5\.5\.5-(?=\d+\.\d+)")
 
 
 def parse_version(version: str) -> Version:
-    """``"10.11.6-MariaDB-log"`` -> ``(10, 11, 6)``; ``"5.5.5-10.4.32-MariaDB"`` -> ``(10, 4, 32)``."""
+    """The version numbers of ``@@version`` (MariaDB's replication prefix ``5.5.5-`` dropped).
+
+    >>> parse_version("10.11.6-MariaDB-log"), parse_version("5.5.5-10.4.32-MariaDB"), parse_version("8.4.0")
+    ((10, 11, 6), (10, 4, 32), (8, 4, 0))
+    """
     text = to_str(version)
     if "mariadb" in text.lower():
         text = _MARIADB_REPL_PREFIX.sub("", text)
@@ -99,6 +103,11 @@ def detect_flavor(version: str, version_comment: str = "") -> Flavor:
 
     MariaDB is recognised by ``MariaDB`` in either string; everything else is Oracle MySQL (Percona
     Server and other Oracle derivatives included), split by version.
+
+    >>> detect_flavor("10.11.6-MariaDB-log"), detect_flavor("8.0.21"), detect_flavor("8.0.36"), detect_flavor("8.4.2")
+    (MariaDB('10.11.6-MariaDB-log'), MySQL80Legacy('8.0.21'), MySQL80('8.0.36'), MySQL84('8.4.2'))
+    >>> detect_flavor("5.7.44-48", "Percona Server (GPL), Release 48").is_percona
+    True
     """
     text = to_str(version)
     comment = to_str(version_comment)

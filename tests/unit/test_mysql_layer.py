@@ -10,13 +10,13 @@ from types import ModuleType
 
 import pytest
 
-from orchestrator_cli.mysql import protocol, rows, sql
+from orchestrator_cli.mysql import facts, flavor, protocol, rows, sql
 from orchestrator_cli.mysql.server import ConnectedServer
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.mark.parametrize("module", [rows, sql], ids=lambda m: m.__name__)
+@pytest.mark.parametrize("module", [rows, sql, facts, flavor], ids=lambda m: m.__name__)
 def test_doctests(module: ModuleType) -> None:
     result = doctest.testmod(module)
     assert result.attempted > 0
