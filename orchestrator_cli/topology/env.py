@@ -5,11 +5,14 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from orchestrator_cli.backend.connection import Backend
 from orchestrator_cli.model.keys import InstanceKey
 from orchestrator_cli.mysql.access import TopologyAccess
+
+if TYPE_CHECKING:
+    from orchestrator_cli.mysql.protocol import TopologyServer
 
 #: ``<step>@<host:port>`` (steps: locked, stopped, changed, started): a topology operation sends its
 #: process SIGSTOP right after that step, so that fault-injection tests can kill it exactly there.
@@ -40,7 +43,7 @@ class TopologyEnv:
         cluster = instances.cluster_of(self.backend, key) if key else ""
         audit.audit(self.backend, audit_type, key, message, cluster)
 
-    def server(self, key: InstanceKey) -> Any:
+    def server(self, key: InstanceKey) -> TopologyServer:
         return self.access.server(key)
 
 

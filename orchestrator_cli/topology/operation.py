@@ -23,6 +23,7 @@ from orchestrator_cli.errors import OrchestratorError, TopologyError, UnsafeOper
 from orchestrator_cli.model.coordinates import BinlogCoordinates
 from orchestrator_cli.model.keys import InstanceKey
 from orchestrator_cli.mysql import flavor as fl
+from orchestrator_cli.mysql.facts import ReplicaStatus
 from orchestrator_cli.topology import primitives
 from orchestrator_cli.topology.env import STOP_AT_ENV, TopologyEnv
 from orchestrator_cli.topology.locks import Holder
@@ -61,7 +62,7 @@ FATAL_IO_ERRNOS = frozenset({1236, 1593, 2003, 2005, 1045})
 CLEANUP_ERRORS = (OrchestratorError, fl.FlavorError, OSError)
 
 
-def gtid_mode_of(flavor: fl.Flavor, status: fl.ReplicaStatus) -> str:
+def gtid_mode_of(flavor: fl.Flavor, status: ReplicaStatus) -> str:
     """The CHANGE MASTER `gtid` argument that restores the replica's current mode."""
     if flavor.is_mariadb:
         return {"slave_pos": "slave_pos", "current_pos": "current_pos"}.get(status.using_mariadb_gtid.lower(), "off")
@@ -154,7 +155,7 @@ class Operation:
         self.involve(key)
         return live
 
-    def status(self, key: InstanceKey) -> fl.ReplicaStatus:
+    def status(self, key: InstanceKey) -> ReplicaStatus:
         return self.env.server(key).replica_status()
 
     def config_seconds(self, name: str, default: int) -> float:
@@ -205,7 +206,7 @@ class Operation:
             log.warning("%s: stopping this process after step %r (%s is set)", key, step, STOP_AT_ENV)
             os.kill(os.getpid(), signal.SIGSTOP)
 
-    def stop(self, key: InstanceKey, *, drain: bool = False) -> fl.ReplicaStatus:
+    def stop(self, key: InstanceKey, *, drain: bool = False) -> ReplicaStatus:
         """STOP SLAVE (after letting the SQL thread apply what was already fetched, with `drain`)."""
         server = self.env.server(key)
         self._touched = True
@@ -279,7 +280,7 @@ class Operation:
         key: InstanceKey,
         master: InstanceKey,
         *,
-        before: fl.ReplicaStatus,
+        before: ReplicaStatus,
         coords: Coordinates | None = None,
         gtid: str | None = None,
         record_equivalence: bool = True,

@@ -17,6 +17,7 @@ from typing import Any
 from orchestrator_cli.errors import TopologyError
 from orchestrator_cli.model.keys import InstanceKey
 from orchestrator_cli.mysql import flavor as fl
+from orchestrator_cli.mysql.facts import THREAD_NONE, GtidFacts, ReplicaStatus
 from orchestrator_cli.topology import locks
 from orchestrator_cli.topology.env import TopologyEnv
 from orchestrator_cli.topology.locks import Holder
@@ -31,9 +32,9 @@ class Live:
 
     key: InstanceKey
     row: dict[str, Any]
-    status: fl.ReplicaStatus
+    status: ReplicaStatus
     flavor: fl.Flavor
-    gtid: fl.GtidFacts
+    gtid: GtidFacts
 
     @property
     def master_key(self) -> InstanceKey | None:
@@ -53,7 +54,7 @@ def read_live(env: TopologyEnv, key: InstanceKey) -> Live:
     server = env.server(key)
     res = probe(server, env.config)
     status = server.replica_status()
-    return Live(key=key, row=res.row, status=status, flavor=server.flavor, gtid=res.gtid or fl.GtidFacts())
+    return Live(key=key, row=res.row, status=status, flavor=server.flavor, gtid=res.gtid or GtidFacts())
 
 
 def refresh(env: TopologyEnv, keys: Iterable[InstanceKey]) -> None:
@@ -120,7 +121,7 @@ def stop_replication(env: TopologyEnv, key: InstanceKey) -> None:
     server.change(server.flavor.stop_replica())
 
 
-def start_replication(env: TopologyEnv, key: InstanceKey, timeout: float = 5.0) -> fl.ReplicaStatus:
+def start_replication(env: TopologyEnv, key: InstanceKey, timeout: float = 5.0) -> ReplicaStatus:
     """START and wait (bounded) for both threads; a replica that does not come up is an error.
 
     Semi-sync is adjusted first for replicas with a semi-sync priority (see semi_sync_before_start).
@@ -129,7 +130,7 @@ def start_replication(env: TopologyEnv, key: InstanceKey, timeout: float = 5.0) 
     server.change(semi_sync_before_start(env, key))
     server.change(server.flavor.start_replica())
     if env.noop:
-        return fl.ReplicaStatus.none()
+        return ReplicaStatus.none()
     deadline = time.monotonic() + timeout
     while True:
         status = server.replica_status()
@@ -201,7 +202,7 @@ def semi_sync_before_start(env: TopologyEnv, key: InstanceKey) -> list[str]:
     return statements
 
 
-def forced_gtid_mode(flavor: fl.Flavor, status: fl.ReplicaStatus) -> str:
+def forced_gtid_mode(flavor: fl.Flavor, status: ReplicaStatus) -> str:
     """The `gtid` argument of change_master that turns GTID on (spec §5.2 "Forcing GTID").
 
     Oracle: auto-position. MariaDB: `slave_pos`, or `current_pos` when the server has no replication
@@ -210,7 +211,7 @@ def forced_gtid_mode(flavor: fl.Flavor, status: fl.ReplicaStatus) -> str:
     """
     if not flavor.is_mariadb:
         return "auto"
-    return "slave_pos" if status.io_state != fl.THREAD_NONE else "current_pos"
+    return "slave_pos" if status.io_state != THREAD_NONE else "current_pos"
 
 
 def reread_status(env: TopologyEnv, live: Live) -> Live:

@@ -18,7 +18,7 @@ from typing import Any
 
 from orchestrator_cli.errors import TopologyError, UnsafeOperationError
 from orchestrator_cli.model.keys import InstanceKey
-from orchestrator_cli.mysql.flavor import BinlogEvent
+from orchestrator_cli.mysql.facts import BinlogEvent
 from orchestrator_cli.topology import binlog_search as bs
 from orchestrator_cli.topology.ancestry import refuse_cycle
 from orchestrator_cli.topology.env import TopologyEnv

@@ -21,7 +21,7 @@ from orchestrator_cli.errors import NotFoundError, OrchestratorError, TopologyEr
 from orchestrator_cli.model.coordinates import BinlogCoordinates
 from orchestrator_cli.model.gtid import MariadbGtidPosition, OracleGtidSet, purged_missing
 from orchestrator_cli.model.keys import InstanceKey
-from orchestrator_cli.mysql import flavor as fl
+from orchestrator_cli.mysql.facts import THREAD_NONE
 from orchestrator_cli.topology.candidates import (
     CandidateChoice,
     MasterHints,
@@ -106,7 +106,7 @@ def _stop_and_drain(env: TopologyEnv, live: Live, step: Step | None) -> Live:
     ReasonableReplicationLagSeconds without progress. Delayed replicas are not drained.
     """
     server = env.server(live.key)
-    if live.status.io_state != fl.THREAD_NONE:
+    if live.status.io_state != THREAD_NONE:
         server.change(live.flavor.stop_io_thread())
     if env.noop:
         return live

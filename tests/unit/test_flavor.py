@@ -9,24 +9,21 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from orchestrator_cli.mysql.facts import GtidFacts, ReplicaStatus, thread_state
 from orchestrator_cli.mysql.flavor import (
     Flavor,
-    FlavorError,
-    GtidFacts,
     MariaDB,
     MySQL57,
     MySQL80,
     MySQL80Legacy,
     MySQL84,
-    ReplicaStatus,
     detect_flavor,
     detect_flavor_from_row,
     parse_version,
-    quote_string,
-    rows_to_dict,
-    thread_state,
     version_sql,
 )
+from orchestrator_cli.mysql.rows import FlavorError, rows_to_dict
+from orchestrator_cli.mysql.sql import quote_string
 
 UUID_A = "3e11fa47-71ca-11e1-9e33-c80aa9429562"
 UUID_B = "8f8d5a6e-1e2b-11ee-b9a4-0242ac120002"

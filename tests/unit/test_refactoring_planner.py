@@ -9,6 +9,7 @@ import pytest
 from orchestrator_cli.errors import UnsafeOperationError
 from orchestrator_cli.model.keys import InstanceKey
 from orchestrator_cli.mysql import flavor as fl
+from orchestrator_cli.mysql.facts import GtidFacts, ReplicaStatus
 from orchestrator_cli.topology.ancestry import Hop
 from orchestrator_cli.topology.gtid_moves import GtidPlan, incompatibility, mariadb_blockers, mariadb_plan
 from orchestrator_cli.topology.primitives import Live
@@ -44,9 +45,9 @@ def live(
         "server_id": server_id or _ids.get(name, 99),
         "binlog_server": binlog_server,
     }
-    status = fl.ReplicaStatus.none()
+    status = ReplicaStatus.none()
     if master is not None:
-        status = fl.ReplicaStatus.from_row(
+        status = ReplicaStatus.from_row(
             {
                 "Master_Host": master,
                 "Master_Port": 3306,
@@ -58,7 +59,7 @@ def live(
                 "Master_Server_Id": _ids.get(master, 0) if master_server_id is None else master_server_id,
             }
         )
-    return Live(key(name), row, status, MARIADB, fl.GtidFacts())
+    return Live(key(name), row, status, MARIADB, GtidFacts())
 
 
 def steps(*pairs: tuple[str, str]) -> tuple[Step, ...]:
@@ -156,8 +157,8 @@ def test_binlog_server_sibling_is_a_repoint_and_elsewhere_too_complex() -> None:
 # -- MariaDB GTID mode ------------------------------------------------------------------------------
 
 
-def status(using: str) -> fl.ReplicaStatus:
-    return fl.ReplicaStatus.from_row(
+def status(using: str) -> ReplicaStatus:
+    return ReplicaStatus.from_row(
         {
             "Master_Host": "m",
             "Master_Port": 3306,
@@ -168,8 +169,8 @@ def status(using: str) -> fl.ReplicaStatus:
     )
 
 
-def facts(binlog: str, slave: str, current: str) -> fl.GtidFacts:
-    return fl.GtidFacts(gtid_binlog_pos=binlog, gtid_slave_pos=slave, gtid_current_pos=current, gtid_strict_mode=True)
+def facts(binlog: str, slave: str, current: str) -> GtidFacts:
+    return GtidFacts(gtid_binlog_pos=binlog, gtid_slave_pos=slave, gtid_current_pos=current, gtid_strict_mode=True)
 
 
 def test_replica_keeps_slave_pos_when_its_binlog_holds_nothing_more() -> None:
@@ -204,5 +205,5 @@ def test_blockers_tell_lag_from_missing_history() -> None:
 def test_gtid_compatibility_by_flavor() -> None:
     assert incompatibility(live("i", "m", gtid="Slave_Pos"), live("s", "m")) is None
     assert "MASTER_USE_GTID=no" in str(incompatibility(live("i", "m"), live("s", "m")))
-    oracle_source = Live(key("s"), {}, fl.ReplicaStatus.none(), fl.MySQL80("8.0.36"), fl.GtidFacts(gtid_mode="ON"))
+    oracle_source = Live(key("s"), {}, ReplicaStatus.none(), fl.MySQL80("8.0.36"), GtidFacts(gtid_mode="ON"))
     assert "is not MariaDB" in str(incompatibility(live("i", "m", gtid="Slave_Pos"), oracle_source))
