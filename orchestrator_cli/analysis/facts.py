@@ -13,7 +13,9 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, NamedTuple
+from typing import Any
+
+from orchestrator_cli.model.keys import InstanceKey
 
 Row = Mapping[str, Any]
 Config = Mapping[str, Any] | None
@@ -27,16 +29,6 @@ _FAILING_TO_CONNECT_RE = re.compile(r"error .*connecting to (?:master|source)", 
 
 _TRUE_WORDS = frozenset({"1", "true", "t", "yes", "y", "on"})
 _FALSE_WORDS = frozenset({"", "0", "false", "f", "no", "n", "off", "null", "none"})
-
-
-class InstanceKey(NamedTuple):
-    """``hostname:port`` identity; sorts by hostname then numeric port."""
-
-    hostname: str
-    port: int
-
-    def __str__(self) -> str:
-        return f"{self.hostname}:{self.port}"
 
 
 # ---------------------------------------------------------------------------------------
