@@ -3,8 +3,8 @@
 The original computes these facts in one SQL aggregation (master LEFT JOIN its
 direct replicas).  Here the backend layer hands over plain row dicts and this module
 does the grouping in Python, so the decision rules can be tested without a database.
-Row values are coerced tolerantly because MySQL and SQLite drivers disagree on types
-(``1`` vs ``'1'`` vs ``Decimal``; ``None`` for unknown).
+Row values are coerced tolerantly (model/coerce.py) because MySQL and SQLite drivers disagree
+on types (``1`` vs ``'1'`` vs ``Decimal``; ``None`` for unknown).
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
+from orchestrator_cli.model.coerce import to_bool, to_int, to_opt_int, to_str
 from orchestrator_cli.model.keys import InstanceKey
 
 Row = Mapping[str, Any]
@@ -26,82 +26,6 @@ DEFAULT_REASONABLE_REPLICATION_LAG_SECONDS = 10
 # "reconnecting").  MySQL >= 8.0.23 says "source" instead of "master"; accepting both
 # keeps detection working on new servers (the original only knew "master").
 _FAILING_TO_CONNECT_RE = re.compile(r"error .*connecting to (?:master|source)", re.IGNORECASE | re.DOTALL)
-
-_TRUE_WORDS = frozenset({"1", "true", "t", "yes", "y", "on"})
-_FALSE_WORDS = frozenset({"", "0", "false", "f", "no", "n", "off", "null", "none"})
-
-
-# ---------------------------------------------------------------------------------------
-# Tolerant coercion (drivers return ints, bools, strings, bytes, Decimals or None)
-# ---------------------------------------------------------------------------------------
-
-
-def to_bool(value: Any) -> bool:
-    """Interpret a backend cell as a boolean; ``None`` and unparsable text are false."""
-    if value is None:
-        return False
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, int | float | Decimal):
-        return value != 0
-    if isinstance(value, bytes | bytearray):
-        value = value.decode("utf-8", errors="replace")
-    if isinstance(value, str):
-        text = value.strip().lower()
-        if text in _TRUE_WORDS:
-            return True
-        if text in _FALSE_WORDS:
-            return False
-        try:
-            return float(text) != 0
-        except ValueError:
-            return False
-    return bool(value)
-
-
-def to_opt_int(value: Any) -> int | None:
-    """Interpret a backend cell as an integer, keeping ``None`` (SQL NULL) distinct."""
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        return int(value)
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float | Decimal):
-        try:
-            return int(value)
-        except (ValueError, OverflowError):
-            return None
-    if isinstance(value, bytes | bytearray):
-        value = value.decode("utf-8", errors="replace")
-    if isinstance(value, str):
-        text = value.strip()
-        if not text or text.lower() in ("null", "none"):
-            return None
-        try:
-            return int(text)
-        except ValueError:
-            pass
-        try:
-            return int(float(text))
-        except (ValueError, OverflowError):
-            return None
-    return None
-
-
-def to_int(value: Any, default: int = 0) -> int:
-    """Like :func:`to_opt_int` but with a default for NULL/unparsable cells."""
-    result = to_opt_int(value)
-    return default if result is None else result
-
-
-def to_str(value: Any) -> str:
-    """Interpret a backend cell as text; ``None`` becomes ``''``."""
-    if value is None:
-        return ""
-    if isinstance(value, bytes | bytearray):
-        return value.decode("utf-8", errors="replace")
-    return str(value)
 
 
 def major_version_of(version: str) -> str:

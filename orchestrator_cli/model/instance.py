@@ -6,18 +6,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from orchestrator_cli.model.coerce import to_int as _int
 from orchestrator_cli.model.keys import InstanceKey
-
-THREAD_NONE, THREAD_STOPPED, THREAD_RUNNING = -1, 0, 1
-
-
-def _int(value: Any, default: int = 0) -> int:
-    if value is None or value == "":
-        return default
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return default
+from orchestrator_cli.model.threads import ThreadState
 
 
 @dataclass(frozen=True)
@@ -47,22 +38,24 @@ class InstanceView:
         return self.master_key is not None and bool(self.row.get("master_log_file") or uses_gtid)
 
     @property
-    def io_state(self) -> int:
-        return _int(self.row.get("replication_io_thread_state"), THREAD_STOPPED if self.is_replica else THREAD_NONE)
+    def io_state(self) -> ThreadState:
+        default = ThreadState.STOPPED if self.is_replica else ThreadState.NONE
+        return ThreadState.from_cell(self.row.get("replication_io_thread_state"), default)
 
     @property
-    def sql_state(self) -> int:
-        return _int(self.row.get("replication_sql_thread_state"), THREAD_STOPPED if self.is_replica else THREAD_NONE)
+    def sql_state(self) -> ThreadState:
+        default = ThreadState.STOPPED if self.is_replica else ThreadState.NONE
+        return ThreadState.from_cell(self.row.get("replication_sql_thread_state"), default)
 
     @property
     def replication_running(self) -> bool:
         """Both threads running, from the tri-state columns as the original's instance reads use them
         (its fixtures change only those, e.g. `replication_sql_thread_state=0` for a stopped replica)."""
-        return self.is_replica and self.sql_state == THREAD_RUNNING and self.io_state == THREAD_RUNNING
+        return self.is_replica and self.sql_state == ThreadState.RUNNING and self.io_state == ThreadState.RUNNING
 
     @property
     def replication_stopped(self) -> bool:
-        return self.sql_state == THREAD_STOPPED and self.io_state == THREAD_STOPPED
+        return self.sql_state == ThreadState.STOPPED and self.io_state == ThreadState.STOPPED
 
     @property
     def is_detached(self) -> bool:
