@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from orchestrator_cli.model.coerce import to_bool, to_int, to_opt_int, to_str
+from orchestrator_cli.model.coordinates import BinlogCoordinates
 from orchestrator_cli.model.keys import InstanceKey
 
 Row = Mapping[str, Any]
@@ -194,6 +195,11 @@ class AnalysisFacts:
     def master_key(self) -> InstanceKey:
         """M's own async master key (empty host / port 0 for a master)."""
         return InstanceKey(self.master_hostname, self.master_port)
+
+    @property
+    def coordinates(self) -> BinlogCoordinates:
+        """M's own binary log position (what a stale-coordinates record is compared with)."""
+        return BinlogCoordinates(self.binary_log_file, self.binary_log_pos)
 
 
 @dataclass(frozen=True)
@@ -421,17 +427,17 @@ def build_facts(rows: Iterable[Row], config: Config = None) -> list[AnalysisFact
         seen.add(r.key)
         normalized.append(r)
 
-    by_master: dict[tuple[str, int], list[_Row]] = {}
+    by_master: dict[InstanceKey, list[_Row]] = {}
     for r in normalized:
         if _has_async_master(r):
-            by_master.setdefault((r.master_host, r.master_port), []).append(r)
+            by_master.setdefault(InstanceKey(r.master_host, r.master_port), []).append(r)
 
     reduce_count = config_bool(config, "ReduceReplicationAnalysisCount", True)
     result: list[AnalysisFacts] = []
     for m in normalized:
         if m.in_maintenance:
             continue
-        facts = _facts_for(m, by_master.get((m.join_hostname, m.key.port), []), config)
+        facts = _facts_for(m, by_master.get(InstanceKey(m.join_hostname, m.key.port), []), config)
         if reduce_count and not _worth_analysing(facts):
             continue
         result.append(facts)
