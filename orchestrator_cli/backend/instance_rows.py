@@ -32,6 +32,8 @@ def keys_of(rows: Iterable[Mapping[str, Any]]) -> list[InstanceKey]:
 
 
 def _coordinates(file: Any, pos: Any, log_type: LogType = LogType.BINARY) -> BinlogCoordinates:
+    if type(file) is str and type(pos) is int and file and pos >= 0:  # the common case
+        return BinlogCoordinates(file, pos, log_type)
     name, position = to_str(file), max(0, to_int(pos))
     if not name and not position:
         return _EMPTY_RELAY if log_type is LogType.RELAY else _EMPTY_BINARY

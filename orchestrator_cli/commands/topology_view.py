@@ -39,11 +39,13 @@ def build_tree(rows: Sequence[Mapping[str, Any] | Instance]) -> list[Node]:
     views = [r if isinstance(r, Instance) else instance_from_row(r) for r in rows]
     by_key = {v.key: v for v in views}
     children: dict[InstanceKey, list[Instance]] = {}
+    roots = []
     for v in views:
         mk = v.master_key
         if mk is not None and mk in by_key:
             children.setdefault(mk, []).append(v)
-    roots = [v for v in views if v.master_key is None or v.master_key not in by_key]
+        else:
+            roots.append(v)
     root_depth = 0
     if not roots:
         roots = [v for v in views if v.is_co_master or v.replication_depth == 0]

@@ -35,6 +35,8 @@ def to_bool(value: Any) -> bool:
     >>> [to_bool(v) for v in (1, 0, True, "yes", "No", " 2 ", "0.0", b"on", [])]
     [True, False, True, True, False, True, False, True, False]
     """
+    if type(value) is int:  # the common case first: snapshots coerce dozens of cells per row
+        return value != 0
     if value is None:
         return False
     if isinstance(value, bool):
@@ -79,6 +81,8 @@ def to_opt_int(value: Any) -> int | None:
     >>> [to_opt_int(v) for v in (5, True, "  7 ", "1e3", "x", "", "none", 2.9, float("inf"))]
     [5, 1, 7, 1000, None, None, None, 2, None]
     """
+    if type(value) is int:
+        return value
     if value is None:
         return None
     if isinstance(value, bool):

@@ -39,6 +39,8 @@ class ThreadState(IntEnum):
     @classmethod
     def from_cell(cls, value: Any, default: ThreadState) -> ThreadState:
         """A stored state column; NULL, unparsable or out-of-range values give ``default``."""
+        if type(value) is int:  # the common case, without the enum's call machinery
+            return _BY_VALUE.get(value, default)
         number = to_opt_int(value)
         if number is None:
             return default
@@ -46,3 +48,6 @@ class ThreadState(IntEnum):
             return cls(number)
         except ValueError:
             return default
+
+
+_BY_VALUE: dict[int, ThreadState] = {state.value: state for state in ThreadState}
