@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from orchestrator_cli.commands.context import Context
 from orchestrator_cli.commands.output import Output, line, lines, nothing
@@ -14,7 +16,7 @@ from orchestrator_cli.model.keys import InstanceKey
 SECTION = "Information"
 
 
-def _keys(rows: list[dict]) -> Output:
+def _keys(rows: Sequence[Mapping[str, Any]]) -> Output:
     from orchestrator_cli.backend.instance_rows import keys_of
 
     keys = [str(k) for k in keys_of(rows)]
@@ -47,8 +49,9 @@ def find(ctx: Context) -> Output:
         regex = re.compile(pattern)
     except re.error as e:
         raise UsageError(f"invalid --pattern {pattern!r}: {e}") from e
-    rows = [r for r in instances.all_instances(ctx.backend) if regex.search(f"{r['hostname']}:{r['port']}")]
-    return _keys(rows)
+    keys = [str(k) for k in instances.keys_of(instances.all_instances(ctx.backend))]
+    matching = [k for k in keys if regex.search(k)]
+    return lines(matching, data=matching)
 
 
 @command(
@@ -290,7 +293,7 @@ def which_cluster_osc_replicas(ctx: Context) -> Output:
     return _views(osc.osc_replicas(_cluster_rows(ctx), ctx.config))
 
 
-def _cluster_rows(ctx: Context) -> list[dict]:
+def _cluster_rows(ctx: Context) -> list[dict[str, Any]]:
     from orchestrator_cli.backend import instances
 
     return instances.cluster_instances(ctx.backend, ctx.cluster_name())
