@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from orchestrator_cli.commands.context import Context
 from orchestrator_cli.commands.output import Output, line, lines, nothing
 from orchestrator_cli.commands.registry import CLUSTER, NO_INSTANCE, command
 from orchestrator_cli.errors import NotFoundError, UsageError
-from orchestrator_cli.model.instance import Instance, InstanceView
-from orchestrator_cli.model.keys import InstanceKey
+
+if TYPE_CHECKING:  # the snapshot types stay off the cron commands' start-up path
+    from orchestrator_cli.model.instance import Instance, InstanceView
+    from orchestrator_cli.model.keys import InstanceKey
 
 SECTION = "Information"
 
