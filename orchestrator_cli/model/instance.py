@@ -61,7 +61,7 @@ def major_version_of(version: str) -> str:
     return ".".join(version.strip().split(".")[:2])
 
 
-@dataclass(frozen=True, slots=True, init=False)  # __init__: _fast_frozen_init, below
+@dataclass(frozen=True, slots=True)
 class Instance:
     """A `database_instance` row, typed: what the original's `Instance` struct holds (spec §1.12).
 
