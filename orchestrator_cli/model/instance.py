@@ -69,6 +69,8 @@ def _fast_frozen_init(cls: type) -> Callable[..., None]:
     namespace: dict[str, Any] = {"_setattr": object.__setattr__}
     params, body = [], ["    set_ = _setattr"]
     for f in fields(cls):
+        if f.default_factory is not MISSING or not f.init or f.kw_only:
+            raise TypeError(f"{cls.__name__}.{f.name}: only plain fields and defaults are supported")
         if f.default is MISSING:
             params.append(f.name)
         else:
