@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from orchestrator_cli.errors import OrchestratorError, TopologyError
+from orchestrator_cli.model.coerce import to_int
 from orchestrator_cli.model.keys import InstanceKey
 from orchestrator_cli.mysql import flavor as fl
 from orchestrator_cli.mysql.facts import CoreVariables, GtidFacts
@@ -136,7 +137,7 @@ def probe(server: TopologyServer, config: Mapping[str, Any]) -> ProbeResult:
         "num_slave_hosts": len(replica_keys),
         "slave_hosts": [{"Hostname": k.hostname, "Port": k.port} for k in replica_keys],
         "instance_alias": instance_alias,
-        "semi_sync_enforced": _int(semi_enforced),
+        "semi_sync_enforced": to_int(semi_enforced),
         "semi_sync_available": int(bool(semi and semi.available)),
         "semi_sync_master_enabled": int(bool(semi and semi.master_enabled)),
         "semi_sync_master_timeout": semi.master_timeout if semi else 0,
@@ -206,10 +207,3 @@ def _detect(server: TopologyServer, config: Mapping[str, Any], query_key: str, o
         return ""
     value = optional(query_key, lambda: server.single_value(query), "")
     return "" if value is None else str(value)
-
-
-def _int(value: str) -> int:
-    try:
-        return int(value)
-    except ValueError:
-        return 0
