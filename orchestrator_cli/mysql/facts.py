@@ -8,25 +8,10 @@ STATUS`` / ``SHOW REPLICA STATUS``, :class:`CoreVariables`, :class:`GtidFacts`, 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
-from orchestrator_cli.mysql.rows import Columns, Row, gtid_text, to_int, to_opt_int, to_str
-
-THREAD_NONE = -1
-THREAD_STOPPED = 0
-THREAD_RUNNING = 1
-THREAD_OTHER = 2
-
-
-def thread_state(value: Any) -> int:
-    """``Yes`` -> running (1), ``No`` -> stopped (0), anything else (``Connecting``, ...) -> other (2)."""
-    text = to_str(value).strip()
-    if text == "Yes":
-        return THREAD_RUNNING
-    if text == "No":
-        return THREAD_STOPPED
-    return THREAD_OTHER
-
+from orchestrator_cli.model.coerce import to_int, to_opt_int, to_str
+from orchestrator_cli.model.threads import ThreadState
+from orchestrator_cli.mysql.rows import Columns, Row, gtid_text
 
 _FILTER_COLUMNS = (
     "Replicate_Do_DB",
@@ -45,8 +30,8 @@ class ReplicaStatus:
     master_host: str
     master_port: int
     master_user: str
-    io_state: int
-    sql_state: int
+    io_state: ThreadState
+    sql_state: ThreadState
     master_log_file: str
     read_master_log_pos: int
     relay_master_log_file: str
@@ -76,8 +61,8 @@ class ReplicaStatus:
             master_host="",
             master_port=0,
             master_user="",
-            io_state=THREAD_NONE,
-            sql_state=THREAD_NONE,
+            io_state=ThreadState.NONE,
+            sql_state=ThreadState.NONE,
             master_log_file="",
             read_master_log_pos=0,
             relay_master_log_file="",
@@ -107,7 +92,7 @@ class ReplicaStatus:
 
         >>> s = ReplicaStatus.from_row({"Source_Host": "db1", "Source_Port": 3306, "Replica_IO_Running": "Yes",
         ...                             "Replica_SQL_Running": "No", "Seconds_Behind_Source": None})
-        >>> (s.master_host, s.master_port, s.io_running, s.sql_state == THREAD_STOPPED, s.seconds_behind_master)
+        >>> (s.master_host, s.master_port, s.io_running, s.sql_state == ThreadState.STOPPED, s.seconds_behind_master)
         ('db1', 3306, True, True, None)
         >>> ReplicaStatus.from_row(None) == ReplicaStatus.none(), ReplicaStatus.none().is_replica
         (True, False)
@@ -123,8 +108,8 @@ class ReplicaStatus:
             master_host=to_str(c.get("Master_Host", "Source_Host")),
             master_port=to_int(c.get("Master_Port", "Source_Port")),
             master_user=to_str(c.get("Master_User", "Source_User")),
-            io_state=thread_state(c.get("Slave_IO_Running", "Replica_IO_Running")),
-            sql_state=thread_state(c.get("Slave_SQL_Running", "Replica_SQL_Running")),
+            io_state=ThreadState.from_running_text(c.get("Slave_IO_Running", "Replica_IO_Running")),
+            sql_state=ThreadState.from_running_text(c.get("Slave_SQL_Running", "Replica_SQL_Running")),
             master_log_file=to_str(c.get("Master_Log_File", "Source_Log_File")),
             read_master_log_pos=to_int(c.get("Read_Master_Log_Pos", "Read_Source_Log_Pos")),
             relay_master_log_file=to_str(c.get("Relay_Master_Log_File", "Relay_Source_Log_File")),
@@ -151,15 +136,15 @@ class ReplicaStatus:
     @property
     def is_replica(self) -> bool:
         """A replication row exists and names a master (``_`` is the placeholder left by a reset)."""
-        return self.io_state != THREAD_NONE and self.master_host not in ("", "_")
+        return self.io_state != ThreadState.NONE and self.master_host not in ("", "_")
 
     @property
     def io_running(self) -> bool:
-        return self.io_state == THREAD_RUNNING
+        return self.io_state == ThreadState.RUNNING
 
     @property
     def sql_running(self) -> bool:
-        return self.sql_state == THREAD_RUNNING
+        return self.sql_state == ThreadState.RUNNING
 
     @property
     def replication_running(self) -> bool:
@@ -178,7 +163,7 @@ class ReplicaStatus:
     @property
     def threads_stopped(self) -> bool:
         """Both threads are explicitly stopped (``No``); false for non-replicas and ``Connecting``."""
-        return self.io_state == THREAD_STOPPED and self.sql_state == THREAD_STOPPED
+        return self.io_state == ThreadState.STOPPED and self.sql_state == ThreadState.STOPPED
 
     @property
     def is_detached(self) -> bool:

@@ -32,18 +32,9 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 
+from orchestrator_cli.model.coerce import to_int, to_opt_int, to_server_flag, to_str
 from orchestrator_cli.mysql.facts import BinlogEvent, CoreVariables, GtidFacts, ReplicaStatus, SemiSyncFacts
-from orchestrator_cli.mysql.rows import (
-    Columns,
-    FlavorError,
-    Row,
-    gtid_text,
-    rows_to_dict,
-    to_bool,
-    to_int,
-    to_opt_int,
-    to_str,
-)
+from orchestrator_cli.mysql.rows import Columns, FlavorError, Row, gtid_text, rows_to_dict
 from orchestrator_cli.mysql.sql import (
     check_int,
     check_mariadb_pos,
@@ -232,11 +223,11 @@ class Flavor(ABC):
             server_id=to_int(c.get("server_id")),
             version=to_str(c.get("version")),
             version_comment=to_str(c.get("version_comment")),
-            read_only=to_bool(c.get("read_only")),
+            read_only=to_server_flag(c.get("read_only")),
             binlog_format=to_str(c.get("binlog_format")),
-            log_bin=to_bool(c.get("log_bin")),
-            log_slave_updates=to_bool(c.get("log_slave_updates", "log_replica_updates")),
-            super_read_only=to_bool(c.get("super_read_only")),
+            log_bin=to_server_flag(c.get("log_bin")),
+            log_slave_updates=to_server_flag(c.get("log_slave_updates", "log_replica_updates")),
+            super_read_only=to_server_flag(c.get("super_read_only")),
         )
 
     def uptime_sql(self) -> str:
@@ -332,7 +323,7 @@ class Flavor(ABC):
         source_names = (source_key in var or replica_key in var) and not (master_key in var or slave_key in var)
         return SemiSyncFacts(
             available=has_master and has_replica,
-            master_enabled=to_bool(pick(var, master_key, source_key)),
+            master_enabled=to_server_flag(pick(var, master_key, source_key)),
             master_timeout=to_int(pick(var, "rpl_semi_sync_master_timeout", "rpl_semi_sync_source_timeout")),
             master_wait_for_slave_count=to_int(
                 pick(
@@ -341,10 +332,10 @@ class Flavor(ABC):
                     "rpl_semi_sync_source_wait_for_replica_count",
                 )
             ),
-            master_status=to_bool(pick(st, "rpl_semi_sync_master_status", "rpl_semi_sync_source_status")),
+            master_status=to_server_flag(pick(st, "rpl_semi_sync_master_status", "rpl_semi_sync_source_status")),
             master_clients=to_int(pick(st, "rpl_semi_sync_master_clients", "rpl_semi_sync_source_clients")),
-            replica_enabled=to_bool(pick(var, slave_key, replica_key)),
-            replica_status=to_bool(pick(st, "rpl_semi_sync_slave_status", "rpl_semi_sync_replica_status")),
+            replica_enabled=to_server_flag(pick(var, slave_key, replica_key)),
+            replica_status=to_server_flag(pick(st, "rpl_semi_sync_slave_status", "rpl_semi_sync_replica_status")),
             source_names=source_names,
             master_available=has_master,
             replica_available=has_replica,
@@ -374,7 +365,7 @@ class Flavor(ABC):
             gtid_binlog_pos=gtid_text(c.get("gtid_binlog_pos")),
             gtid_current_pos=gtid_text(c.get("gtid_current_pos")),
             gtid_slave_pos=gtid_text(c.get("gtid_slave_pos")),
-            gtid_strict_mode=to_bool(c.get("gtid_strict_mode")),
+            gtid_strict_mode=to_server_flag(c.get("gtid_strict_mode")),
             gtid_domain_id=to_int(c.get("gtid_domain_id")),
         )
 

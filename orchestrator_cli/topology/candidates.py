@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from orchestrator_cli.model.coerce import to_int
 from orchestrator_cli.model.coordinates import BinlogCoordinates
 from orchestrator_cli.model.gtid import MariadbGtidPosition
 from orchestrator_cli.model.keys import InstanceKey
@@ -31,13 +32,6 @@ from orchestrator_cli.model.promotion import rule_rank
 from orchestrator_cli.topology.rules import major_version
 
 _FORMAT_ORDER = {"STATEMENT": 0, "MIXED": 1, "ROW": 2}
-
-
-def _int(value: Any, default: int = 0) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return default
 
 
 def _format_rank(binlog_format: str) -> int:
@@ -75,13 +69,15 @@ class ReplicaFacts:
         exec_file = str(row.get("relay_master_log_file") or "")
         lag = row.get("slave_lag_seconds")
         return cls(
-            key=InstanceKey(str(row["hostname"]), _int(row["port"])),
+            key=InstanceKey(str(row["hostname"]), to_int(row["port"])),
             row=row,
-            valid=bool(_int(row.get("is_last_check_valid"), 1)) if valid is None else valid,
-            exec_coordinates=BinlogCoordinates(exec_file, _int(row.get("exec_master_log_pos"))) if exec_file else None,
-            log_bin=bool(_int(row.get("log_bin"))),
-            log_slave_updates=bool(_int(row.get("log_slave_updates"))),
-            binlog_server=bool(_int(row.get("binlog_server"))),
+            valid=bool(to_int(row.get("is_last_check_valid"), 1)) if valid is None else valid,
+            exec_coordinates=BinlogCoordinates(exec_file, to_int(row.get("exec_master_log_pos")))
+            if exec_file
+            else None,
+            log_bin=bool(to_int(row.get("log_bin"))),
+            log_slave_updates=bool(to_int(row.get("log_slave_updates"))),
+            binlog_server=bool(to_int(row.get("binlog_server"))),
             version=str(row.get("version") or ""),
             binlog_format=str(row.get("binlog_format") or ""),
             data_center=str(row.get("data_center") or ""),
@@ -89,7 +85,7 @@ class ReplicaFacts:
             physical_environment=str(row.get("physical_environment") or ""),
             promotion_rule=str(row.get("promotion_rule") or "neutral"),
             gtid_errant=str(row.get("gtid_errant") or ""),
-            lag_seconds=None if lag is None or lag == "" else _int(lag),
+            lag_seconds=None if lag is None or lag == "" else to_int(lag),
             sql_error=str(row.get("last_sql_error") or "").strip().strip('\\"').strip(),
         )
 
@@ -108,7 +104,7 @@ class MasterHints:
         if not row:
             return cls()
         return cls(
-            key=InstanceKey(str(row["hostname"]), _int(row["port"])),
+            key=InstanceKey(str(row["hostname"]), to_int(row["port"])),
             data_center=str(row.get("data_center") or ""),
             region=str(row.get("region") or ""),
             physical_environment=str(row.get("physical_environment") or ""),
@@ -178,7 +174,7 @@ def promotion_refusal(
         return f"it is in data center {r.data_center!r}, the failed master in {master.data_center!r}"
     if config.get("PreventCrossRegionMasterFailover") and r.region != master.region:
         return f"it is in region {r.region!r}, the failed master in {master.region!r}"
-    lag_minutes = _int(config.get("FailMasterPromotionOnLagMinutes"))
+    lag_minutes = to_int(config.get("FailMasterPromotionOnLagMinutes"))
     if lag_minutes > 0 and r.lag_seconds is not None and r.lag_seconds >= lag_minutes * 60:
         return f"it lags {r.lag_seconds}s (FailMasterPromotionOnLagMinutes={lag_minutes})"
     if priority_version is not None and r.version and r.major_version > priority_version:

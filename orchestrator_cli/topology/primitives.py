@@ -16,8 +16,9 @@ from typing import Any
 
 from orchestrator_cli.errors import TopologyError
 from orchestrator_cli.model.keys import InstanceKey
+from orchestrator_cli.model.threads import ThreadState
 from orchestrator_cli.mysql import flavor as fl
-from orchestrator_cli.mysql.facts import THREAD_NONE, GtidFacts, ReplicaStatus
+from orchestrator_cli.mysql.facts import GtidFacts, ReplicaStatus
 from orchestrator_cli.topology import locks
 from orchestrator_cli.topology.env import TopologyEnv
 from orchestrator_cli.topology.locks import Holder
@@ -211,7 +212,7 @@ def forced_gtid_mode(flavor: fl.Flavor, status: ReplicaStatus) -> str:
     """
     if not flavor.is_mariadb:
         return "auto"
-    return "slave_pos" if status.io_state != THREAD_NONE else "current_pos"
+    return "slave_pos" if status.io_state != ThreadState.NONE else "current_pos"
 
 
 def reread_status(env: TopologyEnv, live: Live) -> Live:

@@ -18,15 +18,15 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from orchestrator_cli.errors import NotFoundError, OrchestratorError, TopologyError
+from orchestrator_cli.model.coerce import to_int
 from orchestrator_cli.model.coordinates import BinlogCoordinates
 from orchestrator_cli.model.gtid import MariadbGtidPosition, OracleGtidSet, purged_missing
 from orchestrator_cli.model.keys import InstanceKey
-from orchestrator_cli.mysql.facts import THREAD_NONE
+from orchestrator_cli.model.threads import ThreadState
 from orchestrator_cli.topology.candidates import (
     CandidateChoice,
     MasterHints,
     ReplicaFacts,
-    _int,
     choose_candidate,
     strict_mode_conflicts,
 )
@@ -106,7 +106,7 @@ def _stop_and_drain(env: TopologyEnv, live: Live, step: Step | None) -> Live:
     ReasonableReplicationLagSeconds without progress. Delayed replicas are not drained.
     """
     server = env.server(live.key)
-    if live.status.io_state != THREAD_NONE:
+    if live.status.io_state != ThreadState.NONE:
         server.change(live.flavor.stop_io_thread())
     if env.noop:
         return live
@@ -200,7 +200,7 @@ def _catch_up(env: TopologyEnv, candidate: Live, source: Live, step: Step | None
     change_master(env, candidate.key, source.key, gtid=gtid)
     start_replication(env, candidate.key)
     server = env.server(candidate.key)
-    timeout = max(1, _int(env.config.get("ReasonableMaintenanceReplicationLagSeconds"), 20))
+    timeout = max(1, to_int(env.config.get("ReasonableMaintenanceReplicationLagSeconds"), 20))
     if not env.noop:
         row = server.query_one(candidate.flavor.master_pos_wait(target_file, target_pos, timeout))
         if not candidate.flavor.parse_pos_wait(row):
@@ -266,7 +266,7 @@ def regroup_replicas(
         raise NotFoundError(f"No replicas found for {master_key}")
     master_row = instances.read_instance(env.backend, master_key)
     by_key = {InstanceKey(str(r["hostname"]), int(r["port"])): r for r in rows}
-    limit = max(1, _int(env.config.get("MaxConcurrentReplicaOperations"), 5))
+    limit = max(1, to_int(env.config.get("MaxConcurrentReplicaOperations"), 5))
 
     reads = parallel(list(by_key), lambda k: read_live(env, k), len(by_key))
     lives: list[Live] = []
@@ -458,7 +458,7 @@ def relocate_replicas_below(
     if not int(target_live.row.get("log_bin") or 0):
         raise TopologyError(f"{target} has no binary log: nothing can replicate from it")
     anchor = _Replica(target_live, _merged_facts(target_live, target_live.row), None)
-    limit = max(1, _int(env.config.get("MaxConcurrentReplicaOperations"), 5))
+    limit = max(1, to_int(env.config.get("MaxConcurrentReplicaOperations"), 5))
     lives: list[Live] = []
     for key, live, error in parallel(list(keys), lambda k: read_live(env, k), len(keys) or 1):
         if error is not None:

@@ -22,8 +22,9 @@ from orchestrator_cli.errors import OrchestratorError, TopologyError, UnsafeOper
 from orchestrator_cli.model.coordinates import BinlogCoordinates
 from orchestrator_cli.model.gtid import OracleGtidSet, errant
 from orchestrator_cli.model.keys import InstanceKey
+from orchestrator_cli.model.threads import ThreadState
 from orchestrator_cli.mysql import flavor as fl
-from orchestrator_cli.mysql.facts import THREAD_NONE, THREAD_OTHER, THREAD_RUNNING, ReplicaStatus, SemiSyncFacts
+from orchestrator_cli.mysql.facts import ReplicaStatus, SemiSyncFacts
 from orchestrator_cli.topology.env import TopologyEnv
 from orchestrator_cli.topology.primitives import (
     Live,
@@ -180,7 +181,7 @@ def disable_gtid_statements(live: Live) -> list[str]:
 
 def restart_preserving_statements(live: Live, statement: str = "") -> list[str]:
     """Stop the running threads, run `statement`, start the same threads again (none are run here)."""
-    io_running = live.status.io_state in (THREAD_RUNNING, THREAD_OTHER)
+    io_running = live.status.io_state in (ThreadState.RUNNING, ThreadState.OTHER)
     sql_running = live.status.sql_running
     flavor = live.flavor
     statements: list[str] = []
@@ -235,7 +236,7 @@ def semi_sync_statements(live: Live, support: SemiSyncSupport, side: str, enable
     if support.facts.replica_enabled == enabled:
         return []
     statements = flavor.set_semi_sync_replica(enabled, source_names=support.replica_source_names)
-    if live.status.io_state in (THREAD_RUNNING, THREAD_OTHER):
+    if live.status.io_state in (ThreadState.RUNNING, ThreadState.OTHER):
         statements += flavor.stop_io_thread() + flavor.start_io_thread()
     return statements
 
@@ -317,7 +318,7 @@ def _operation(env: TopologyEnv, key: InstanceKey, audit_type: str, *, lock: boo
 
 def _threads_active(status: ReplicaStatus) -> tuple[bool, bool]:
     """(IO thread running or connecting, SQL thread running)."""
-    return status.io_state in (THREAD_RUNNING, THREAD_OTHER), status.sql_running
+    return status.io_state in (ThreadState.RUNNING, ThreadState.OTHER), status.sql_running
 
 
 @contextlib.contextmanager
@@ -405,7 +406,7 @@ def restart_replica(env: TopologyEnv, key: InstanceKey) -> None:
 def reset_replica(env: TopologyEnv, key: InstanceKey) -> None:
     """Stop, then RESET ... ALL: the server forgets its master for good (destructive)."""
     live = read_live(env, key)
-    if live.status.io_state == THREAD_NONE:
+    if live.status.io_state == ThreadState.NONE:
         raise TopologyError(f"{key} is not a replica: no replication configured")
     with _operation(env, key, "reset-replica") as notes:
         if _threads_active(live.status) != (False, False):

@@ -16,15 +16,13 @@ ROOT = Path(orchestrator_cli.__file__).parent
 HELPER = re.compile(
     r"^def (_int|_opt_int|_bool|_to_int|_to_bool|to_int|to_opt_int|to_bool|to_str)\(value: Any\b", re.MULTILINE
 )
-# Still carrying their own helpers, owned by other work in progress (issue 9): the lead unifies them.
-PENDING = {"mysql/flavor.py", "topology/regroup.py"}
 
 
 def test_coercion_helpers_are_defined_only_in_model_coerce() -> None:
     defining = {
         str(path.relative_to(ROOT)) for path in ROOT.rglob("*.py") if HELPER.search(path.read_text(encoding="utf-8"))
     }
-    assert defining - PENDING == {"model/coerce.py"}
+    assert defining == {"model/coerce.py"}
 
 
 def test_thread_constants_are_defined_once() -> None:
@@ -33,7 +31,7 @@ def test_thread_constants_are_defined_once() -> None:
         for path in ROOT.rglob("*.py")
         if re.search(r"^THREAD_[A-Z]+\s*=|^THREAD_[A-Z]+, ", path.read_text(encoding="utf-8"), re.MULTILINE)
     }
-    assert defining - {"mysql/flavor.py"} == set()
+    assert defining == set()
 
 
 @pytest.mark.parametrize(

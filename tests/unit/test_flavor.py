@@ -9,7 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from orchestrator_cli.mysql.facts import GtidFacts, ReplicaStatus, thread_state
+from orchestrator_cli.model.threads import ThreadState
+from orchestrator_cli.mysql.facts import GtidFacts, ReplicaStatus
 from orchestrator_cli.mysql.flavor import (
     Flavor,
     MariaDB,
@@ -387,11 +388,11 @@ def test_replica_status_none() -> None:
 
 
 def test_thread_state() -> None:
-    assert thread_state("Yes") == 1
-    assert thread_state(b"No") == 0
-    assert thread_state("Connecting") == 2
-    assert thread_state("Preparing") == 2
-    assert thread_state(None) == 2
+    assert ThreadState.from_running_text("Yes") == 1
+    assert ThreadState.from_running_text(b"No") == 0
+    assert ThreadState.from_running_text("Connecting") == 2
+    assert ThreadState.from_running_text("Preparing") == 2
+    assert ThreadState.from_running_text(None) == 2
 
 
 def test_replica_status_details() -> None:
