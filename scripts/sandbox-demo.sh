@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# The main job on one machine: a 4-server MariaDB sandbox (GTID replication, 127.0.0.1:23306-23309),
-# the embedded SQLite backend, discovery of the whole topology, and its tree.
+# The main job on one machine: a 4-server MariaDB sandbox (GTID replication, 127.0.0.1:23306-23309,
+# replicas read-only), the embedded SQLite backend, discovery of the whole topology, and its tree.
+# ORCH_SANDBOX_DIR and ORCH_SANDBOX_PORT choose another directory and first port.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-BIN=.venv/bin
+BIN="$PWD/.venv/bin"
 if ! command -v mariadbd >/dev/null 2>&1 && [ ! -x /usr/sbin/mariadbd ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "installing MariaDB server (Debian package mariadb-server) for the sandbox..." >&2
@@ -19,8 +20,16 @@ PORT=${ORCH_SANDBOX_PORT:-23306}
 "$BIN/orchestrator-sandbox" down --dir "$DIR" >/dev/null 2>&1 || true
 "$BIN/orchestrator-sandbox" up --dir "$DIR" --base-port "$PORT"
 CONF="$DIR/orchestrator.conf.json"
-"$BIN/orchestrator" --config "$CONF" -c discover -i "127.0.0.1:$((PORT + 1))"
-"$BIN/orchestrator" --config "$CONF" -c topology -i "127.0.0.1:$PORT"
-echo
-echo "Try: $BIN/orchestrator --config $CONF -c help"
-echo "Stop the sandbox with: $BIN/orchestrator-sandbox down --dir $DIR"
+ORC="$BIN/orchestrator --config $CONF"
+$ORC -c discover -i "127.0.0.1:$((PORT + 1))"
+$ORC -c topology -i "127.0.0.1:$PORT"
+cat <<NEXT
+
+Every command needs the sandbox's config (--config), or it reads /etc/orchestrator.conf.json and
+an empty backend. Next, for example:
+  $ORC -c topology -i 127.0.0.1:$PORT
+  $ORC -c relocate -i 127.0.0.1:$((PORT + 3)) -d 127.0.0.1:$((PORT + 1))
+  $ORC -c help
+More in README.md, "Everyday use". Stop the sandbox with:
+  $BIN/orchestrator-sandbox down --dir $DIR
+NEXT

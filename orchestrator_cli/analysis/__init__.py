@@ -6,9 +6,10 @@
 """
 
 from orchestrator_cli.analysis.codes import AnalysisCode, StructureWarning
-from orchestrator_cli.analysis.facts import AnalysisFacts, InstanceKey, build_facts
+from orchestrator_cli.analysis.facts import AnalysisFacts, build_facts
 from orchestrator_cli.analysis.report import format_line, replication_analysis, to_json
 from orchestrator_cli.analysis.rules import Analysis, analyze, is_skippable_due_to_downtime
+from orchestrator_cli.model.keys import InstanceKey
 
 __all__ = [
     "Analysis",

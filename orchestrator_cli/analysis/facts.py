@@ -3,8 +3,8 @@
 The original computes these facts in one SQL aggregation (master LEFT JOIN its
 direct replicas).  Here the backend layer hands over plain row dicts and this module
 does the grouping in Python, so the decision rules can be tested without a database.
-Row values are coerced tolerantly because MySQL and SQLite drivers disagree on types
-(``1`` vs ``'1'`` vs ``Decimal``; ``None`` for unknown).
+Row values are coerced tolerantly (model/coerce.py) because MySQL and SQLite drivers disagree
+on types (``1`` vs ``'1'`` vs ``Decimal``; ``None`` for unknown).
 """
 
 from __future__ import annotations
@@ -12,114 +12,18 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
-from typing import Any, NamedTuple
+from typing import Any
+
+from orchestrator_cli.backend.instance_rows import instance_from_row
+from orchestrator_cli.model.coerce import to_bool, to_int, to_str
+from orchestrator_cli.model.coordinates import BinlogCoordinates
+from orchestrator_cli.model.instance import Instance
+from orchestrator_cli.model.keys import InstanceKey
 
 Row = Mapping[str, Any]
 Config = Mapping[str, Any] | None
 
 DEFAULT_REASONABLE_REPLICATION_LAG_SECONDS = 10
-
-# `last_io_error LIKE '%error %connecting to master%'` (matches both "connecting" and
-# "reconnecting").  MySQL >= 8.0.23 says "source" instead of "master"; accepting both
-# keeps detection working on new servers (the original only knew "master").
-_FAILING_TO_CONNECT_RE = re.compile(r"error .*connecting to (?:master|source)", re.IGNORECASE | re.DOTALL)
-
-_TRUE_WORDS = frozenset({"1", "true", "t", "yes", "y", "on"})
-_FALSE_WORDS = frozenset({"", "0", "false", "f", "no", "n", "off", "null", "none"})
-
-
-class InstanceKey(NamedTuple):
-    """``hostname:port`` identity; sorts by hostname then numeric port."""
-
-    hostname: str
-    port: int
-
-    def __str__(self) -> str:
-        return f"{self.hostname}:{self.port}"
-
-
-# ---------------------------------------------------------------------------------------
-# Tolerant coercion (drivers return ints, bools, strings, bytes, Decimals or None)
-# ---------------------------------------------------------------------------------------
-
-
-def to_bool(value: Any) -> bool:
-    """Interpret a backend cell as a boolean; ``None`` and unparsable text are false."""
-    if value is None:
-        return False
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, int | float | Decimal):
-        return value != 0
-    if isinstance(value, bytes | bytearray):
-        value = value.decode("utf-8", errors="replace")
-    if isinstance(value, str):
-        text = value.strip().lower()
-        if text in _TRUE_WORDS:
-            return True
-        if text in _FALSE_WORDS:
-            return False
-        try:
-            return float(text) != 0
-        except ValueError:
-            return False
-    return bool(value)
-
-
-def to_opt_int(value: Any) -> int | None:
-    """Interpret a backend cell as an integer, keeping ``None`` (SQL NULL) distinct."""
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        return int(value)
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float | Decimal):
-        try:
-            return int(value)
-        except (ValueError, OverflowError):
-            return None
-    if isinstance(value, bytes | bytearray):
-        value = value.decode("utf-8", errors="replace")
-    if isinstance(value, str):
-        text = value.strip()
-        if not text or text.lower() in ("null", "none"):
-            return None
-        try:
-            return int(text)
-        except ValueError:
-            pass
-        try:
-            return int(float(text))
-        except (ValueError, OverflowError):
-            return None
-    return None
-
-
-def to_int(value: Any, default: int = 0) -> int:
-    """Like :func:`to_opt_int` but with a default for NULL/unparsable cells."""
-    result = to_opt_int(value)
-    return default if result is None else result
-
-
-def to_str(value: Any) -> str:
-    """Interpret a backend cell as text; ``None`` becomes ``''``."""
-    if value is None:
-        return ""
-    if isinstance(value, bytes | bytearray):
-        return value.decode("utf-8", errors="replace")
-    return str(value)
-
-
-def major_version_of(version: str) -> str:
-    """First two dot-separated tokens of a version string (``10.4.12-MariaDB`` -> ``10.4``)."""
-    return ".".join(version.strip().split(".")[:2])
-
-
-def is_failing_to_connect_error(last_io_error: str) -> bool:
-    """Whether an IO-thread error text says the replica cannot (re)connect to its source."""
-    return bool(_FAILING_TO_CONNECT_RE.search(last_io_error))
 
 
 # ---------------------------------------------------------------------------------------
@@ -279,130 +183,31 @@ class AnalysisFacts:
         """M's own async master key (empty host / port 0 for a master)."""
         return InstanceKey(self.master_hostname, self.master_port)
 
-
-@dataclass(frozen=True)
-class _Row:
-    """One backend row with its cells coerced once."""
-
-    key: InstanceKey
-    join_hostname: str
-    master_host: str
-    master_port: int
-    analysis_valid: bool
-    check_valid: bool
-    partial_success: bool
-    io_running: bool
-    sql_running: bool
-    io_error_connecting: bool
-    lag: int | None
-    sql_delay: int
-    log_bin: bool
-    log_slave_updates: bool
-    binlog_format: str
-    major_version: str | None
-    oracle_gtid: bool
-    mariadb_gtid: bool
-    binlog_server: bool
-    pseudo_gtid: bool
-    gtid_mode: str | None
-    gtid_errant: str
-    is_co_master: bool
-    is_downtimed: bool
-    in_maintenance: bool
-    semi_sync_replica_enabled: bool
-    row: Row
+    @property
+    def coordinates(self) -> BinlogCoordinates:
+        """M's own binary log position (what a stale-coordinates record is compared with)."""
+        return BinlogCoordinates(self.binary_log_file, self.binary_log_pos)
 
 
-def _timestamps_valid(row: Row) -> bool:
-    """Fallback validity (``last_checked <= last_seen``) when the backend gave no flag."""
-    checked, seen = row.get("last_checked"), row.get("last_seen")
-    if checked is None or seen is None:
-        return False
-    try:
-        return bool(checked <= seen)
-    except TypeError:
-        return to_str(checked) <= to_str(seen)
+def _facts_for(m: Instance, replicas: Sequence[Instance], settings: _Settings) -> AnalysisFacts:
+    group_name = m.replication_group_name
+    is_group_member = bool(group_name) and m.replication_group_member_state != "OFFLINE"
+    is_master = not m.has_async_master and (not group_name or m.replication_group_member_role == "PRIMARY")
 
-
-def _flag(row: Row, *names: str) -> bool | None:
-    for name in names:
-        value = row.get(name)
-        if value is not None:
-            return to_bool(value)
-    return None
-
-
-def _normalize(row: Row) -> _Row:
-    hostname = to_str(row.get("hostname"))
-    resolved = to_str(row.get("resolved_hostname"))
-    check_valid = _flag(row, "is_last_check_valid")
-    if check_valid is None:
-        check_valid = _timestamps_valid(row)
-    analysis_valid = _flag(row, "is_analysis_valid")
-    if analysis_valid is None:
-        analysis_valid = check_valid
-    major = to_str(row.get("major_version")).strip()
-    if not major:
-        version = to_str(row.get("version"))
-        major = major_version_of(version) if version.strip() else ""
-    gtid_mode = row.get("gtid_mode")
-    return _Row(
-        key=InstanceKey(hostname, to_int(row.get("port"))),
-        join_hostname=resolved or hostname,
-        master_host=to_str(row.get("master_host")).strip(),
-        master_port=to_int(row.get("master_port")),
-        analysis_valid=analysis_valid,
-        check_valid=check_valid,
-        partial_success=to_bool(row.get("last_check_partial_success")),
-        io_running=to_bool(row.get("slave_io_running")),
-        sql_running=to_bool(row.get("slave_sql_running")),
-        io_error_connecting=is_failing_to_connect_error(to_str(row.get("last_io_error"))),
-        lag=to_opt_int(row.get("slave_lag_seconds")),
-        sql_delay=to_int(row.get("sql_delay")),
-        log_bin=to_bool(row.get("log_bin")),
-        log_slave_updates=to_bool(row.get("log_slave_updates")),
-        binlog_format=to_str(row.get("binlog_format")).strip().upper(),
-        major_version=major or None,
-        oracle_gtid=to_bool(row.get("oracle_gtid")),
-        mariadb_gtid=to_bool(row.get("mariadb_gtid")),
-        binlog_server=to_bool(row.get("binlog_server")),
-        pseudo_gtid=to_bool(row.get("pseudo_gtid")),
-        gtid_mode=None if gtid_mode is None else to_str(gtid_mode),
-        gtid_errant=to_str(row.get("gtid_errant")),
-        is_co_master=to_bool(row.get("is_co_master")),
-        is_downtimed=to_bool(row.get("is_downtimed")),
-        in_maintenance=to_bool(row.get("in_maintenance")),
-        semi_sync_replica_enabled=to_bool(row.get("semi_sync_replica_enabled")),
-        row=row,
-    )
-
-
-def _has_async_master(r: _Row) -> bool:
-    """An async master is configured unless host is ''/'_'/detached ('//…') or port is 0."""
-    return not (r.master_host in ("", "_") or r.master_port == 0 or r.master_host.startswith("//"))
-
-
-def _facts_for(m: _Row, replicas: Sequence[_Row], config: Config) -> AnalysisFacts:
-    row = m.row
-    lag_threshold = config_int(config, "ReasonableReplicationLagSeconds", DEFAULT_REASONABLE_REPLICATION_LAG_SECONDS)
-    group_name = to_str(row.get("replication_group_name")).strip()
-    group_state = to_str(row.get("replication_group_member_state")).strip().upper()
-    group_role = to_str(row.get("replication_group_member_role")).strip().upper()
-    is_group_member = bool(group_name) and group_state != "OFFLINE"
-    is_master = not _has_async_master(m) and (not group_name or group_role == "PRIMARY")
-
-    valid = [r for r in replicas if r.check_valid]
+    valid = [r for r in replicas if r.last_check_valid]
     logging = [r for r in replicas if r.log_bin and r.log_slave_updates]
+    logging_formats = [r.binlog_format.strip().upper() for r in logging]
     count_valid = len(valid)
     gtid_modes = [r.gtid_mode for r in replicas if r.gtid_mode is not None]
     errants = ["" if r.is_downtimed else r.gtid_errant for r in replicas]
+    lag_threshold = settings.lag_threshold
 
-    def all_valid(pred: Callable[[_Row], bool]) -> bool:
+    def all_valid(pred: Callable[[Instance], bool]) -> bool:
         return count_valid > 0 and sum(1 for r in valid if pred(r)) == count_valid
 
-    cluster_name = to_str(row.get("cluster_name"))
-    cluster_alias = to_str(row.get("cluster_alias")) or cluster_name
-    cluster_domain = to_str(row.get("cluster_domain")) or cluster_name
+    cluster_name = m.cluster_name
+    cluster_alias = m.cluster_alias or cluster_name
+    cluster_domain = m.cluster_domain or cluster_name
     return AnalysisFacts(
         hostname=m.key.hostname,
         port=m.key.port,
@@ -411,25 +216,25 @@ def _facts_for(m: _Row, replicas: Sequence[_Row], config: Config) -> AnalysisFac
         cluster_name=cluster_name,
         cluster_alias=cluster_alias,
         cluster_domain=cluster_domain,
-        data_center=to_str(row.get("data_center")),
-        region=to_str(row.get("region")),
-        physical_environment=to_str(row.get("physical_environment")),
-        binary_log_file=to_str(row.get("binary_log_file")),
-        binary_log_pos=to_int(row.get("binary_log_pos")),
+        data_center=m.data_center,
+        region=m.region,
+        physical_environment=m.physical_environment,
+        binary_log_file=m.self_coordinates.file,
+        binary_log_pos=m.self_coordinates.pos,
         is_master=is_master,
         is_co_master=m.is_co_master or any(r.is_co_master for r in replicas),
         is_cluster_master=str(m.key) == cluster_name,
         is_replication_group_member=is_group_member,
         is_binlog_server=m.binlog_server,
-        is_read_only=to_bool(row.get("read_only")),
-        replication_depth=to_int(row.get("replication_depth")),
+        is_read_only=m.read_only,
+        replication_depth=m.replication_depth,
         last_check_valid=m.analysis_valid,
-        last_check_partial_success=m.partial_success,
+        last_check_partial_success=m.last_check_partial_success,
         is_failing_to_connect_to_master=m.sql_running and not m.io_running and m.io_error_connecting,
-        is_stale_binlog_coordinates=to_bool(row.get("is_stale_binlog_coordinates")),
+        is_stale_binlog_coordinates=m.is_stale_binlog_coordinates,
         is_downtimed=m.is_downtimed,
-        downtime_end_timestamp=to_str(row.get("downtime_end_timestamp")),
-        downtime_remaining_seconds=to_int(row.get("downtime_remaining_seconds")),
+        downtime_end_timestamp=m.downtime_end_timestamp,
+        downtime_remaining_seconds=m.downtime_remaining_seconds,
         count_replicas=len(replicas),
         count_valid_replicas=count_valid,
         count_valid_replicating_replicas=sum(1 for r in valid if r.io_running and r.sql_running),
@@ -441,34 +246,49 @@ def _facts_for(m: _Row, replicas: Sequence[_Row], config: Config) -> AnalysisFac
         count_delayed_replicas=sum(1 for r in replicas if r.sql_delay > 0),
         count_co_master_replicas=sum(1 for r in replicas if r.is_co_master),
         count_logging_replicas=len(logging),
-        count_statement_based_logging_replicas=sum(1 for r in logging if r.binlog_format == "STATEMENT"),
-        count_mixed_based_logging_replicas=sum(1 for r in logging if r.binlog_format == "MIXED"),
-        count_row_based_logging_replicas=sum(1 for r in logging if r.binlog_format == "ROW"),
-        count_distinct_major_versions_logging_replicas=len(
-            {r.major_version for r in logging if r.major_version is not None}
-        ),
+        count_statement_based_logging_replicas=logging_formats.count("STATEMENT"),
+        count_mixed_based_logging_replicas=logging_formats.count("MIXED"),
+        count_row_based_logging_replicas=logging_formats.count("ROW"),
+        count_distinct_major_versions_logging_replicas=len({r.major_version for r in logging if r.major_version}),
         oracle_gtid_immediate_topology=all_valid(lambda r: r.oracle_gtid),
         mariadb_gtid_immediate_topology=all_valid(lambda r: r.mariadb_gtid),
         binlog_server_immediate_topology=all_valid(lambda r: r.binlog_server),
         pseudo_gtid_immediate_topology=m.pseudo_gtid,
-        semi_sync_master_enabled=to_bool(row.get("semi_sync_master_enabled")),
-        semi_sync_master_status=to_bool(row.get("semi_sync_master_status")),
-        semi_sync_master_wait_for_replica_count=to_int(row.get("semi_sync_master_wait_for_slave_count")),
-        semi_sync_master_clients=to_int(row.get("semi_sync_master_clients")),
+        semi_sync_master_enabled=m.semi_sync_master_enabled,
+        semi_sync_master_status=m.semi_sync_master_status,
+        semi_sync_master_wait_for_replica_count=m.semi_sync_master_wait_for_replica_count,
+        semi_sync_master_clients=m.semi_sync_master_clients,
         count_semi_sync_replicas_enabled=sum(1 for r in replicas if r.semi_sync_replica_enabled),
         count_valid_semi_sync_replicas=sum(1 for r in valid if r.semi_sync_replica_enabled),
-        gtid_mode=to_str(row.get("gtid_mode")),
+        gtid_mode=m.gtid_mode or "",
         min_replica_gtid_mode=min(gtid_modes) if gtid_modes else "",
         max_replica_gtid_mode=max(gtid_modes) if gtid_modes else "",
         max_replica_gtid_errant=max(errants) if errants else "",
-        has_automated_master_recovery=cluster_matches_filters(
-            cluster_name, cluster_alias, config_list(config, "RecoverMasterClusterFilters")
-        ),
+        has_automated_master_recovery=cluster_matches_filters(cluster_name, cluster_alias, settings.master_filters),
         has_automated_intermediate_master_recovery=cluster_matches_filters(
-            cluster_name, cluster_alias, config_list(config, "RecoverIntermediateMasterClusterFilters")
+            cluster_name, cluster_alias, settings.intermediate_master_filters
         ),
         replica_keys=tuple(sorted(r.key for r in replicas)),
     )
+
+
+@dataclass(frozen=True)
+class _Settings:
+    """The configuration build_facts reads, looked up once per call instead of once per instance."""
+
+    lag_threshold: int
+    master_filters: tuple[str, ...]
+    intermediate_master_filters: tuple[str, ...]
+
+    @classmethod
+    def of(cls, config: Config) -> _Settings:
+        return cls(
+            lag_threshold=config_int(
+                config, "ReasonableReplicationLagSeconds", DEFAULT_REASONABLE_REPLICATION_LAG_SECONDS
+            ),
+            master_filters=tuple(config_list(config, "RecoverMasterClusterFilters")),
+            intermediate_master_filters=tuple(config_list(config, "RecoverIntermediateMasterClusterFilters")),
+        )
 
 
 def _worth_analysing(f: AnalysisFacts) -> bool:
@@ -487,36 +307,47 @@ def _worth_analysing(f: AnalysisFacts) -> bool:
     )
 
 
-def build_facts(rows: Iterable[Row], config: Config = None) -> list[AnalysisFacts]:
-    """Group backend rows into one :class:`AnalysisFacts` per analysable instance.
+def build_facts(rows: Iterable[Row | Instance], config: Config = None) -> list[AnalysisFacts]:
+    """Group instances into one :class:`AnalysisFacts` per analysable instance.
 
+    ``rows`` are :class:`Instance` snapshots or backend rows (mapped by ``backend.instance_rows``).
     A replica belongs to M when ``replica.master_host == coalesce(M.resolved_hostname,
     M.hostname)`` and the ports are equal.  Instances under active maintenance are not
     analysed (they are being refactored) but still count as replicas of their master.
     Rows with a duplicate ``hostname:port`` are ignored after the first.  Output order
     follows input order.
     """
-    normalized: list[_Row] = []
+    snapshots: list[Instance] = []
     seen: set[InstanceKey] = set()
     for raw in rows:
-        r = _normalize(raw)
+        r = raw if isinstance(raw, Instance) else instance_from_row(raw)
         if r.key in seen:
             continue
         seen.add(r.key)
-        normalized.append(r)
+        snapshots.append(r)
 
-    by_master: dict[tuple[str, int], list[_Row]] = {}
-    for r in normalized:
-        if _has_async_master(r):
-            by_master.setdefault((r.master_host, r.master_port), []).append(r)
+    by_master: dict[InstanceKey, list[Instance]] = {}
+    for r in snapshots:
+        if r.has_async_master:
+            by_master.setdefault(InstanceKey(r.master_host, r.master_port), []).append(r)
 
     reduce_count = config_bool(config, "ReduceReplicationAnalysisCount", True)
+    settings = _Settings.of(config)
     result: list[AnalysisFacts] = []
-    for m in normalized:
+    no_replicas: list[Instance] = []
+    for m in snapshots:
         if m.in_maintenance:
             continue
-        facts = _facts_for(m, by_master.get((m.join_hostname, m.key.port), []), config)
+        replicas = by_master.get(InstanceKey(m.join_hostname, m.key.port), no_replicas)
+        # ReduceReplicationAnalysisCount: a healthy leaf cannot have a problem (see _worth_analysing)
+        if reduce_count and not replicas and m.analysis_valid and not _failing_to_connect(m):
+            continue
+        facts = _facts_for(m, replicas, settings)
         if reduce_count and not _worth_analysing(facts):
             continue
         result.append(facts)
     return result
+
+
+def _failing_to_connect(m: Instance) -> bool:
+    return m.sql_running and not m.io_running and m.io_error_connecting

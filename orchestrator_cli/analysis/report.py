@@ -12,8 +12,10 @@ from collections.abc import Iterable
 from typing import Any
 
 from orchestrator_cli.analysis.codes import AnalysisCode
-from orchestrator_cli.analysis.facts import Config, InstanceKey, Row, build_facts, config_list
+from orchestrator_cli.analysis.facts import Config, Row, build_facts, config_list
 from orchestrator_cli.analysis.rules import Analysis, analyze
+from orchestrator_cli.model.instance import Instance
+from orchestrator_cli.model.keys import InstanceKey
 
 
 def _compile_filters(patterns: Iterable[str]) -> list[re.Pattern[str]]:
@@ -32,13 +34,13 @@ def _sort_key(a: Analysis) -> tuple[str, str, int]:
 
 
 def replication_analysis(
-    rows: Iterable[Row],
+    rows: Iterable[Row | Instance],
     config: Config = None,
     include_noproblem: bool = False,
     include_downtimed: bool = False,
     cluster_name: str | None = None,
 ) -> list[Analysis]:
-    """Analyse backend rows and return the entries a listing should show.
+    """Analyse instance snapshots (or backend rows) and return the entries a listing should show.
 
     Dropped (spec §2.5): NoProblem entries without structure warnings (unless
     ``include_noproblem``), hosts matching RecoveryIgnoreHostnameFilters, and entries

@@ -17,22 +17,33 @@ from typing import Any
 
 from orchestrator_cli.backend import clusters, instances
 from orchestrator_cli.backend.connection import Backend, Row
+from orchestrator_cli.model.coerce import to_int, to_str
+from orchestrator_cli.model.coordinates import BinlogCoordinates
 from orchestrator_cli.model.keys import InstanceKey
 
 _STALE_COORDINATES_MIN_EXPIRY_SECONDS = 60
 
 
-def _in_maintenance(backend: Backend) -> set[tuple[str, int]]:
+def _key(row: Row) -> InstanceKey:
+    return InstanceKey(to_str(row["hostname"]), to_int(row["port"]))
+
+
+def _self_coordinates(row: Row) -> BinlogCoordinates:
+    return BinlogCoordinates(to_str(row.get("binary_log_file")), max(0, to_int(row.get("binary_log_pos"))))
+
+
+def _in_maintenance(backend: Backend) -> set[InstanceKey]:
     """Instances with an active maintenance row are invisible to analysis, whatever its end time.
 
     The recovery paths release expired locks first (`maintenance.release_expired`), so a lock left
     by a crashed process hides its instance only until the next recovery attempt.
     """
     rows = backend.query("SELECT hostname, port FROM database_instance_maintenance WHERE maintenance_active = 1")
-    return {(str(r["hostname"]), int(r["port"])) for r in rows}
+    return {_key(r) for r in rows}
 
 
-def _stale_coordinates(backend: Backend) -> dict[tuple[str, int], Row]:
+def _stale_coordinates(backend: Backend) -> dict[InstanceKey, BinlogCoordinates]:
+    """The recorded coordinates of each instance, for those first seen there long enough ago."""
     d = backend.dialect
     seconds = _locked_semi_sync_seconds(backend.config)
     rows = backend.query(
@@ -41,7 +52,11 @@ def _stale_coordinates(backend: Backend) -> dict[tuple[str, int], Row]:
             FROM database_instance_stale_binlog_coordinates""",
         (seconds,),
     )
-    return {(str(r["hostname"]), int(r["port"])): r for r in rows}
+    return {
+        _key(r): BinlogCoordinates(to_str(r["binary_log_file"]), max(0, to_int(r["binary_log_pos"])))
+        for r in rows
+        if to_int(r["is_old"]) == 1
+    }
 
 
 def _locked_semi_sync_seconds(config: Mapping[str, Any]) -> int:
@@ -49,14 +64,14 @@ def _locked_semi_sync_seconds(config: Mapping[str, Any]) -> int:
     return seconds or int(config.get("ReasonableReplicationLagSeconds", 10))
 
 
-def _downtime_remaining(backend: Backend) -> dict[tuple[str, int], int]:
+def _downtime_remaining(backend: Backend) -> dict[InstanceKey, int]:
     d = backend.dialect
     rows = backend.query(
         f"""SELECT hostname, port, {d.unix_timestamp("end_timestamp")} - {d.unix_timestamp()} AS remaining
             FROM database_instance_downtime
             WHERE downtime_active IS NOT NULL AND end_timestamp > {d.now()}"""
     )
-    return {(str(r["hostname"]), int(r["port"])): max(0, int(r["remaining"] or 0)) for r in rows}
+    return {_key(r): max(0, to_int(r["remaining"])) for r in rows}
 
 
 def _resolved_names(backend: Backend) -> dict[str, str]:
@@ -86,19 +101,14 @@ def analysis_rows(backend: Backend) -> list[Row]:
     aliases = {str(c["cluster_name"]): str(c["alias"]) for c in clusters.clusters_info(backend)}
     domains = _domains(backend)
     for row in rows:
-        key = (str(row["hostname"]), int(row["port"]))
-        cluster = str(row.get("cluster_name") or "")
-        record = stale.get(key)
+        key = _key(row)
+        cluster = to_str(row.get("cluster_name"))
+        recorded = stale.get(key)
         row["in_maintenance"] = int(key in maintenance)
-        row["is_stale_binlog_coordinates"] = int(
-            record is not None
-            and int(record["is_old"]) == 1
-            and str(record["binary_log_file"]) == str(row.get("binary_log_file") or "")
-            and int(record["binary_log_pos"]) == int(row.get("binary_log_pos") or 0)
-        )
+        row["is_stale_binlog_coordinates"] = int(recorded is not None and recorded == _self_coordinates(row))
         row["cluster_alias"] = aliases.get(cluster, cluster)
         row["cluster_domain"] = domains.get(cluster, "")
-        row["resolved_hostname"] = resolved.get(key[0], "")
+        row["resolved_hostname"] = resolved.get(key.hostname, "")
         row["downtime_remaining_seconds"] = remaining.get(key, 0)
     return rows
 
@@ -116,11 +126,11 @@ def record_changes(backend: Backend, entries: Iterable[tuple[InstanceKey, str]])
     if not pairs:
         return 0
     last = {
-        (str(r["hostname"]), int(r["port"])): str(r["analysis"])
+        _key(r): str(r["analysis"])
         for r in backend.query("SELECT hostname, port, analysis FROM database_instance_last_analysis")
     }
     d = backend.dialect
-    changed = [(k, code) for k, code in pairs if last.get((k.hostname, k.port)) != code]
+    changed = [(k, code) for k, code in pairs if last.get(k) != code]
     if not changed:
         return 0
     upsert = d.upsert(

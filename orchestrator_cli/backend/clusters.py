@@ -10,11 +10,14 @@ def cluster_by_name_or_alias(backend: Backend, hint: str) -> str | None:
     row = backend.query_one("SELECT cluster_name FROM database_instance WHERE cluster_name = ? LIMIT 1", (hint,))
     if row:
         return str(row["cluster_name"])
+    now = backend.dialect.now()
     for sql in (
         "SELECT cluster_name FROM cluster_alias_override WHERE alias = ?",
         "SELECT cluster_name FROM cluster_alias WHERE alias = ?",
-        "SELECT cluster_name FROM database_instance WHERE suggested_cluster_alias = ?"
-        " ORDER BY replication_depth LIMIT 1",
+        # a master lost in a failover keeps suggesting the alias it had: never resolve to its old cluster
+        "SELECT cluster_name FROM database_instance di WHERE suggested_cluster_alias = ? AND NOT EXISTS"
+        " (SELECT 1 FROM database_instance_downtime dt WHERE dt.hostname = di.hostname AND dt.port = di.port"
+        f" AND dt.reason = 'lost-in-recovery' AND dt.end_timestamp > {now}) ORDER BY replication_depth LIMIT 1",
     ):
         row = backend.query_one(sql, (hint,))
         if row:
@@ -23,35 +26,29 @@ def cluster_by_name_or_alias(backend: Backend, hint: str) -> str | None:
 
 
 def clusters_info(backend: Backend) -> list[Row]:
-    """(cluster_name, alias) per cluster; the alias falls back to the name, as in the original.
+    """(cluster_name, alias) per cluster, as the original reads them: the operator's override, else the
+    registered alias (`cluster_alias`, written when discovery meets a master whose cluster has an alias
+    from `DetectClusterAliasQuery` or `ClusterNameToAlias`), else the cluster name itself.
 
-    With no daemon refreshing `cluster_alias`, the alias is derived from what the cluster's members
-    suggest (the shallowest first), ignoring instances lost in a recovery; an override always wins.
+    A member's `suggested_cluster_alias` alone is not an alias (the original's fixture rows suggest the
+    bare host name, and its `clusters-alias` prints the cluster name twice). A cluster whose only member
+    is a master lost in a failover is still listed (under its own name, as the original lists it), so
+    `which-downtimed-instances` per cluster keeps showing that master.
     """
-    d = backend.dialect
     rows = backend.query(
-        f"""
-        SELECT di.cluster_name, di.suggested_cluster_alias, di.replication_depth,
-               cao.alias AS override_alias, ca.alias AS registered_alias
+        """
+        SELECT DISTINCT di.cluster_name, cao.alias AS override_alias, ca.alias AS registered_alias
         FROM database_instance di
           LEFT JOIN cluster_alias_override cao ON (cao.cluster_name = di.cluster_name)
           LEFT JOIN cluster_alias ca ON (ca.cluster_name = di.cluster_name)
-          LEFT JOIN database_instance_downtime dt
-            ON (dt.hostname = di.hostname AND dt.port = di.port AND dt.reason = 'lost-in-recovery'
-                AND dt.end_timestamp > {d.now()})
-        WHERE dt.hostname IS NULL
-        ORDER BY di.cluster_name, di.replication_depth, di.hostname, di.port
+        ORDER BY di.cluster_name
         """
     )
     info: dict[str, Row] = {}
     for r in rows:
         name = str(r["cluster_name"])
-        entry = info.setdefault(name, {"cluster_name": name, "alias": ""})
-        if entry["alias"]:
-            continue
-        entry["alias"] = r["override_alias"] or r["suggested_cluster_alias"] or r["registered_alias"] or ""
-    for entry in info.values():
-        entry["alias"] = entry["alias"] or entry["cluster_name"]
+        alias = r["override_alias"] or r["registered_alias"] or name
+        info.setdefault(name, {"cluster_name": name, "alias": alias})
     return sorted(info.values(), key=lambda e: e["cluster_name"])
 
 

@@ -12,6 +12,7 @@ import logging
 import os
 import re
 import threading
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -23,13 +24,28 @@ log = logging.getLogger("orchestrator.backend")
 
 Row = dict[str, Any]
 _LOCKED = ("database is locked", "database table is locked", "database schema is locked", "busy")
+# MySQL refusing a connection because a connection limit is reached: a storm of cron jobs on a shared
+# backend meets these, and they pass as soon as other clients disconnect.
+ER_CON_COUNT_ERROR = 1040  # Too many connections (max_connections)
+ER_TOO_MANY_USER_CONNECTIONS = 1203  # the server's max_user_connections
+ER_USER_LIMIT_REACHED = 1226  # an account resource; only its MAX_USER_CONNECTIONS passes soon
+_CONNECTION_LIMIT_ERRORS = (ER_CON_COUNT_ERROR, ER_TOO_MANY_USER_CONNECTIONS)
+
+
+def _is_connection_limit(errno: int | None, message: str) -> bool:
+    return errno in _CONNECTION_LIMIT_ERRORS or (errno == ER_USER_LIMIT_REACHED and "max_user_connections" in message)
+
+
+RETRY_SECONDS = 120.0  # how long lock contention and connection limits are retried before giving up
+SQLITE_BUSY_SECONDS = 60.0  # one attempt's wait on a SQLite lock (busy_timeout)
 
 
 class Backend:
     """Owns the connection, dialect and write retries; the per-concern modules own the SQL."""
 
-    def __init__(self, config: Mapping[str, Any], *, deploy: bool = True) -> None:
+    def __init__(self, config: Mapping[str, Any], *, deploy: bool = True, retry_seconds: float = RETRY_SECONDS) -> None:
         self.config = config
+        self.retry_seconds = retry_seconds
         self.is_sqlite = "sqlite" in str(config.get("BackendDB", "sqlite")).lower()
         self.dialect: Dialect = SQLiteDialect() if self.is_sqlite else MySQLDialect()
         self._conn: Any = None
@@ -64,9 +80,10 @@ class Backend:
             except OSError as e:
                 raise BackendError(f"cannot create backend directory {directory}: {e.strerror}") from e
         try:
-            conn = sqlite3.connect(path, timeout=60, isolation_level=None, check_same_thread=False)
+            busy = min(SQLITE_BUSY_SECONDS, self.retry_seconds)
+            conn = sqlite3.connect(path, timeout=busy, isolation_level=None, check_same_thread=False)
             conn.row_factory = sqlite3.Row
-            conn.execute("PRAGMA busy_timeout = 60000")
+            conn.execute(f"PRAGMA busy_timeout = {int(busy * 1000)}")
             conn.execute("PRAGMA synchronous = NORMAL")  # the first statement to read the file: fails on garbage
         except sqlite3.Error as e:
             raise BackendError(f"cannot open SQLite backend {path}: {e}") from e
@@ -102,19 +119,50 @@ class Backend:
         from mysql.connector import errorcode
 
         try:
-            return mysql.connector.connect(**self.mysql_params())
+            return self._connect_mysql(self.mysql_params())
         except mysql.connector.Error as e:
             if e.errno != errorcode.ER_BAD_DB_ERROR:
-                raise BackendError(f"cannot connect to MySQL backend {self.description}: {e.msg}") from e
+                text = driver_message(e)
+                if "timed out" in text.lower():
+                    text += f" (MySQLConnectTimeoutSeconds={self.config['MySQLConnectTimeoutSeconds']})"
+                raise BackendError(f"cannot connect to MySQL backend {self.description}: {text}") from e
         try:
-            bootstrap = mysql.connector.connect(**self.mysql_params(with_database=False))
+            bootstrap = self._connect_mysql(self.mysql_params(with_database=False))
             cur = bootstrap.cursor()
             name = str(self.config["MySQLOrchestratorDatabase"]).replace("`", "``")
             cur.execute(f"CREATE DATABASE IF NOT EXISTS `{name}`")
             bootstrap.close()
-            return mysql.connector.connect(**self.mysql_params())
+            return self._connect_mysql(self.mysql_params())
         except mysql.connector.Error as e:
-            raise BackendError(f"cannot create MySQL backend database: {e.msg}") from e
+            raise BackendError(f"cannot create MySQL backend database: {driver_message(e)}") from e
+
+    def _connect_mysql(self, params: Mapping[str, Any]) -> Any:
+        """Connect; a server at its connection limit is retried (bounded, jittered), not failed."""
+        import mysql.connector
+
+        refused: list[str] = []
+
+        def attempt() -> Any:
+            try:
+                return mysql.connector.connect(**params)
+            except mysql.connector.Error as e:
+                if not _is_connection_limit(e.errno, str(e)):
+                    raise
+                if not refused:
+                    log.info(
+                        "MySQL backend %s at its connection limit (%s): retrying for up to %.0fs",
+                        self.description, driver_message(e), self.retry_seconds,
+                    )  # fmt: skip
+                refused.append(driver_message(e))
+                raise _ConnectionLimit(driver_message(e)) from e
+
+        try:
+            return self._retrying(attempt, wrap=False)
+        except _GaveUp as e:
+            raise BackendError(
+                f"cannot connect to MySQL backend {self.description}: {e.last}"
+                f" (still refused after retrying for {e.waited:.0f}s)"
+            ) from e
 
     def close(self) -> None:
         if self._conn is not None:
@@ -212,42 +260,81 @@ class Backend:
         first = " ".join(sql.split())[:80]
         return BackendError(f"backend statement failed ({first}...): {text}")
 
-    def _retrying(self, fn: Any) -> Any:
-        """Retry lock contention with jittered back-off; tenacity is imported only when contention happens."""
+    def _retrying(self, fn: Any, *, wrap: bool = True) -> Any:
+        """Retry lock contention (and connection limits) with jittered back-off for `retry_seconds`.
+
+        tenacity is imported only when contention happens. The wait reported when giving up is the
+        real one, measured from the first attempt (an attempt itself may block on SQLite's busy timeout).
+        """
+        started = time.monotonic()
         try:
             return fn()
-        except _Locked:
+        except _Retryable:
             pass
         except Exception as e:
-            wrapped = self._wrap(e, "")
-            if not isinstance(wrapped, _Locked):
+            if not wrap or not isinstance(self._wrap(e, ""), _Retryable):
                 raise
         import tenacity
 
         retry = tenacity.Retrying(
-            retry=tenacity.retry_if_exception_type(_Locked),
+            retry=tenacity.retry_if_exception_type(_Retryable),
             wait=tenacity.wait_random_exponential(multiplier=0.02, max=1.0),
-            stop=tenacity.stop_after_delay(120),
+            stop=tenacity.stop_after_delay(max(0.0, self.retry_seconds - (time.monotonic() - started))),
             reraise=True,
         )
 
         def attempt() -> Any:
             try:
                 return fn()
-            except _Locked:
+            except _Retryable:
                 raise
             except Exception as e:
+                if not wrap:
+                    raise
                 wrapped = self._wrap(e, "")
                 raise wrapped from e
 
         try:
             return retry(attempt)
         except _Locked as e:
-            raise BackendError(f"backend stayed locked for 120s: {e}") from e
+            waited = time.monotonic() - started
+            raise BackendError(f"backend stayed locked for {_seconds(waited)}: {e}") from e
+        except _ConnectionLimit as e:
+            raise _GaveUp(str(e), time.monotonic() - started) from e
 
 
-class _Locked(BackendError):
+class _Retryable(BackendError):
+    """A transient refusal that `Backend._retrying` waits out."""
+
+
+class _GaveUp(BackendError):
+    """Retrying a connection limit did not help within the budget."""
+
+    def __init__(self, last: str, waited: float) -> None:
+        super().__init__(last)
+        self.last = last
+        self.waited = waited
+
+
+class _ConnectionLimit(_Retryable):
+    """MySQL's `Too many connections` (1040) or a user's connection limit (1203, 1226)."""
+
+
+class _Locked(_Retryable):
     """SQLite lock contention: retried by `Backend._retrying`."""
+
+
+def driver_message(error: Exception) -> str:
+    """The driver's message on one line. On a timeout, mysql-connector adds advice about calling
+    reconnect(), which means nothing to an operator: only its first sentence is kept."""
+    text = " ".join(str(getattr(error, "msg", None) or error).split())
+    if "timed out" in text.lower():
+        text = text.split(". ", 1)[0].rstrip(".")
+    return text
+
+
+def _seconds(value: float) -> str:
+    return f"{value:.1f}s" if value < 10 else f"{value:.0f}s"
 
 
 def _plain(value: Any) -> Any:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
@@ -33,7 +34,11 @@ def schema_is_current(backend: Backend) -> bool:
 
 
 def ensure_schema(backend: Backend, force: bool = False) -> bool:
-    """Deploy when needed; returns True when it deployed. `SkipOrchestratorDatabaseUpdate` is honoured."""
+    """Deploy when needed; returns True when it deployed. `SkipOrchestratorDatabaseUpdate` is honoured.
+
+    Exactly one process deploys: the others wait on the deploy lock and find the schema current once
+    they hold it (or, on MySQL, as soon as it is current while they wait).
+    """
     if not force and schema_is_current(backend):
         return False
     if backend.config.get("SkipOrchestratorDatabaseUpdate") and not force:
@@ -41,36 +46,68 @@ def ensure_schema(backend: Backend, force: bool = False) -> bool:
             "backend schema is not deployed and SkipOrchestratorDatabaseUpdate is set;"
             " run with --enable-database-update or -c redeploy-internal-db"
         )
-    with _deploy_lock(backend):
-        if not force and schema_is_current(backend):
+    with _deploy_lock(backend, force) as held:
+        if not held or (not force and schema_is_current(backend)):
             return False
         _create_all(backend)
     return True
 
 
 @contextlib.contextmanager
-def _deploy_lock(backend: Backend) -> Iterator[None]:
+def _deploy_lock(backend: Backend, force: bool) -> Iterator[bool]:
+    """Yields True when this process holds the deploy lock, False when the wait became moot."""
     if backend.is_sqlite:
         path = str(backend.config["SQLite3DataFile"])
         if path == ":memory:":
-            yield
+            yield True
             return
         import fcntl
 
         with open(path + ".deploy-lock", "a+") as fh:
             fcntl.flock(fh, fcntl.LOCK_EX)
             try:
-                yield
+                yield True
             finally:
                 fcntl.flock(fh, fcntl.LOCK_UN)
-    else:
-        got = backend.scalar("SELECT GET_LOCK('orchestrator_schema_deploy', 60)")
-        if not got:
-            raise BackendError("timed out waiting for another process deploying the backend schema")
-        try:
-            yield
-        finally:
-            backend.scalar("SELECT RELEASE_LOCK('orchestrator_schema_deploy')")
+        return
+    if not _mysql_deploy_lock(backend, force):
+        yield False
+        return
+    try:
+        yield True
+    finally:
+        backend.scalar("SELECT RELEASE_LOCK(?)", (_lock_name(backend),))
+
+
+DEPLOY_LOCK = "orchestrator_schema_deploy"
+DEPLOY_WAIT_SECONDS = 300.0  # how long to wait for another process's deploy before giving up
+_LOCK_POLL_SECONDS = 2
+
+
+def _mysql_deploy_lock(backend: Backend, force: bool) -> bool:
+    """GET_LOCK in short rounds: True once held; False when another process's deploy finished meanwhile."""
+    started = time.monotonic()
+    name = _lock_name(backend)
+    while True:
+        if backend.scalar("SELECT GET_LOCK(?, ?)", (name, _LOCK_POLL_SECONDS)):
+            return True
+        if not force and schema_is_current(backend):
+            return False
+        waited = time.monotonic() - started
+        if waited >= DEPLOY_WAIT_SECONDS:
+            raise BackendError(
+                f"waited {waited:.0f}s for another process deploying the backend schema"
+                f" on {backend.description} (lock {name!r}); try again later"
+            )
+
+
+def _lock_name(backend: Backend) -> str:
+    """One lock per backend database (the names are per server); at most 64 characters."""
+    import hashlib
+
+    database = str(backend.config.get("MySQLOrchestratorDatabase") or "")
+    name = f"{DEPLOY_LOCK}.{database}"
+    return name if len(name) <= 64 else f"{DEPLOY_LOCK}.{hashlib.sha1(database.encode()).hexdigest()[:24]}"
 
 
 def _create_all(backend: Backend) -> None:

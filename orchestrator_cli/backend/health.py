@@ -11,21 +11,42 @@ from orchestrator_cli.backend.connection import Backend, Row
 
 
 def process_identity() -> tuple[str, str]:
-    """(hostname, token): a fresh random token per process, as the original does."""
+    """(hostname, token): a fresh random token per process, as the original does.
+
+    The token ends with ``-pid<n>``: a maintenance lock records its taker's token, and another
+    process on the same host can then tell that the taker was killed (see :func:`pid_of_token`).
+    """
     seed = f"{socket.gethostname()}:{os.getpid()}:{time.time_ns()}:{os.urandom(8).hex()}"
-    return socket.gethostname(), hashlib.sha256(seed.encode()).hexdigest()
+    return socket.gethostname(), f"{hashlib.sha256(seed.encode()).hexdigest()}-pid{os.getpid()}"
+
+
+def pid_of_token(token: str) -> int | None:
+    """The process id recorded in a token of :func:`process_identity`; None for other tokens.
+
+    >>> pid_of_token("0123abcd-pid4242")
+    4242
+    >>> pid_of_token("0123abcd") is None
+    True
+    """
+    _, sep, pid = str(token).rpartition("-pid")
+    return int(pid) if sep and pid.isdigit() else None
 
 
 _IDENTITY = process_identity()
+_IDENTITY_PID = os.getpid()
 
 
 def identity() -> tuple[str, str]:
+    """This process's (hostname, token); a forked child gets its own."""
+    global _IDENTITY, _IDENTITY_PID
+    if os.getpid() != _IDENTITY_PID:
+        _IDENTITY, _IDENTITY_PID = process_identity(), os.getpid()
     return _IDENTITY
 
 
 def register(backend: Backend, extra_info: str, command: str, app_version: str) -> None:
     d = backend.dialect
-    host, token = _IDENTITY
+    host, token = identity()
     with backend.transaction():
         updated = backend.execute(
             f"UPDATE node_health SET last_seen_active = {d.now()}, incrementing_indicator = incrementing_indicator + 1"

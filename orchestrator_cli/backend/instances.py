@@ -130,7 +130,9 @@ def search(backend: Backend, text: str) -> list[Row]:
 
 
 def keys_of(rows: Sequence[Mapping[str, Any]]) -> list[InstanceKey]:
-    return [InstanceKey(str(r["hostname"]), int(r["port"])) for r in rows]
+    from orchestrator_cli.backend.instance_rows import keys_of as mapped
+
+    return mapped(rows)
 
 
 def forget(backend: Backend, key: InstanceKey) -> int:

@@ -74,12 +74,39 @@ def end_by_id(backend: Backend, maintenance_id: int) -> int:
     )
 
 
+_ACTIVE_COLUMNS = """database_instance_maintenance_id AS id, hostname, port, owner, reason, begin_timestamp,
+    end_timestamp, processing_node_hostname, processing_node_token, explicitly_bounded"""
+
+
 def active(backend: Backend, key: InstanceKey) -> Row | None:
     d = backend.dialect
     return backend.query_one(
-        f"""SELECT database_instance_maintenance_id AS id, owner, reason, begin_timestamp, end_timestamp,
-                   processing_node_hostname
+        f"""SELECT {_ACTIVE_COLUMNS}
             FROM database_instance_maintenance
             WHERE maintenance_active = 1 AND end_timestamp >= {d.now()} AND hostname = ? AND port = ?""",
         (key.hostname, key.port),
+    )
+
+
+def held_by_process(backend: Backend, node: tuple[str, str]) -> list[Row]:
+    """The active internal (not explicitly bounded) locks one process took, oldest first."""
+    d = backend.dialect
+    return backend.query(
+        f"""SELECT {_ACTIVE_COLUMNS}
+            FROM database_instance_maintenance
+            WHERE maintenance_active = 1 AND end_timestamp >= {d.now()} AND explicitly_bounded = 0
+              AND processing_node_hostname = ? AND processing_node_token = ?
+            ORDER BY database_instance_maintenance_id""",
+        node,
+    )
+
+
+def end_if_held_by(backend: Backend, maintenance_id: int, node: tuple[str, str]) -> int:
+    """End one lock, only if it is still active and still held by `node` (compare-and-set)."""
+    d = backend.dialect
+    return backend.execute(
+        f"UPDATE database_instance_maintenance SET maintenance_active = NULL, end_timestamp = {d.now()}"
+        " WHERE database_instance_maintenance_id = ? AND maintenance_active = 1"
+        " AND processing_node_hostname = ? AND processing_node_token = ?",
+        (maintenance_id, *node),
     )

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from orchestrator_cli.backend.connection import Backend, Row
+from orchestrator_cli.backend.election import Lease, lease_condition, lease_params
 from orchestrator_cli.model.keys import InstanceKey
 
 CRASHED_RECOVERY_SECONDS = 600  # a recovery still running after this long, by a process no longer alive
@@ -286,6 +287,74 @@ def register_recovery(backend: Backend, recovery: NewRecovery, node: tuple[str, 
     return int(value)
 
 
+# -- recoveries of a lost lease term -------------------------------------------------------------------
+#
+# The rule: an automated recovery belongs to the lease term that registered it. A leader that finds an
+# unfinished automated recovery registered by another node (that node lost the lease, or it would be the
+# leader) takes it over under its own lease before recovering: a recovery of the same failed instance is
+# adopted (the row becomes the leader's and goes on from a fresh probe, so one failure keeps one
+# recovery row), one of another instance of the cluster is aborted. The old node cannot act any more:
+# each of its changes first confirms its own term, which fails once the seat has another owner (see
+# recovery/fencing.py), and its own bookkeeping only touches rows it still owns. Recoveries run by one-off
+# CLI commands are not automated and are never taken over.
+
+
+def orphaned_recoveries(backend: Backend, lease: Lease) -> list[Row]:
+    """Unfinished automated recoveries registered by another continuous node (in their active period or
+    not: a short RecoveryPeriodBlockSeconds may have ended it while the recovery still ran)."""
+    return backend.query(
+        f"""SELECT {_RECOVERY_COLUMNS} FROM topology_recovery r
+            WHERE r.end_recovery IS NULL
+              AND NOT (r.processing_node_hostname = ? AND r.processcing_node_token = ?)
+              AND EXISTS (SELECT 1 FROM node_health_history h WHERE h.hostname = r.processing_node_hostname
+                          AND h.token = r.processcing_node_token AND h.command = 'continuous')
+            ORDER BY r.recovery_id""",
+        (lease.hostname, lease.token),
+    )
+
+
+def adopt_orphan(backend: Backend, recovery_id: int, lease: Lease) -> bool:
+    """Make an orphaned recovery the lease holder's, only while `lease` holds (one statement)."""
+    return bool(
+        backend.execute(
+            f"""UPDATE topology_recovery SET processing_node_hostname = ?, processcing_node_token = ?
+                WHERE recovery_id = ? AND end_recovery IS NULL AND {lease_condition(backend)}""",
+            (lease.hostname, lease.token, recovery_id, *lease_params(lease)),
+        )
+    )
+
+
+def abort_orphan(backend: Backend, recovery_id: int, lease: Lease, message: str) -> bool:
+    """End an orphaned recovery (failed, with `message`) and its active period, only while `lease`
+    holds; False when it finished meanwhile or the lease is gone. One statement: the lease check and
+    the takeover cannot be separated by another node's takeover."""
+    d = backend.dialect
+    with backend.transaction():
+        taken = backend.execute(
+            f"""UPDATE topology_recovery SET end_recovery = {d.now()}, is_successful = 0, all_errors = ?
+                WHERE recovery_id = ? AND end_recovery IS NULL AND {lease_condition(backend)}""",
+            (message, recovery_id, *lease_params(lease)),
+        )
+        if not taken:
+            return False
+        _end_active(backend, "topology_recovery", "recovery_id = ?", (recovery_id,))
+    return True
+
+
+def abort_recovery(backend: Backend, uid: str, message: str, node: tuple[str, str]) -> None:
+    """A recovery that found its lease lost stops: failed with `message` and out of its active period
+    (the new leader must be free to recover the failure), unless the new leader took it over or ended
+    it already: only a row still owned by `node` is touched."""
+    d = backend.dialect
+    owned = "uid = ? AND processing_node_hostname = ? AND processcing_node_token = ?"
+    backend.execute(
+        f"UPDATE topology_recovery SET end_recovery = {d.now()}, is_successful = 0, all_errors = ?"
+        f" WHERE {owned} AND end_recovery IS NULL",
+        (message, uid, *node),
+    )
+    _end_active(backend, "topology_recovery", owned, (uid, *node))
+
+
 def acknowledge_completed_of_instance(backend: Backend, key: InstanceKey, owner: str, comment: str) -> int:
     """A forced recovery implicitly acknowledges the finished recoveries of the same instance."""
     rows = backend.query(
@@ -306,15 +375,20 @@ class Resolution:
     errors: Sequence[str] = ()
 
 
-def resolve_recovery(backend: Backend, uid: str, resolution: Resolution) -> None:
-    """Write the outcome; the active period is left alone (it is the anti-flapping lock)."""
+def resolve_recovery(backend: Backend, uid: str, resolution: Resolution, node: tuple[str, str] | None = None) -> None:
+    """Write the outcome; the active period is left alone (it is the anti-flapping lock).
+
+    With `node`, only while that node owns the row: a recovery taken over by the leader is resolved by
+    the leader, not by the node it was taken from.
+    """
     d = backend.dialect
     successor = resolution.successor
+    owned = " AND processing_node_hostname = ? AND processcing_node_token = ?" if node else ""
     backend.execute(
         f"""UPDATE topology_recovery SET is_successful = ?, successor_hostname = ?, successor_port = ?,
                 successor_alias = ?, lost_slaves = ?, participating_instances = ?, all_errors = ?,
                 end_recovery = {d.now()}
-            WHERE uid = ?""",
+            WHERE uid = ?{owned}""",
         (
             int(resolution.successful),
             successor.hostname if successor else None,
@@ -324,13 +398,19 @@ def resolve_recovery(backend: Backend, uid: str, resolution: Resolution) -> None
             join_keys(resolution.participating),
             "\n".join(resolution.errors),
             uid,
+            *(node or ()),
         ),
     )
 
 
-def end_active_period(backend: Backend, uid: str) -> None:
-    """For a recovery that decided to do nothing: it must not block the next attempt."""
-    _end_active(backend, "topology_recovery", "uid = ?", (uid,))
+def end_active_period(backend: Backend, uid: str, node: tuple[str, str] | None = None) -> None:
+    """For a recovery that decided to do nothing: it must not block the next attempt (with `node`:
+    only while that node owns the row)."""
+    if node is None:
+        _end_active(backend, "topology_recovery", "uid = ?", (uid,))
+    else:
+        owned = "uid = ? AND processing_node_hostname = ? AND processcing_node_token = ?"
+        _end_active(backend, "topology_recovery", owned, (uid, *node))
 
 
 def add_step(backend: Backend, uid: str, message: str) -> None:

@@ -34,16 +34,23 @@ def read_all(backend: Backend) -> dict[InstanceKey, list[Row]]:
 
 
 def tagged(backend: Backend, conditions: list[Tag]) -> list[InstanceKey]:
-    """Instances that satisfy every condition (a negated one: that do not carry the tag/value)."""
+    """Instances that satisfy every condition, as the original reads each form:
+
+    `name` carries the tag (any value); `name=value` carries it with that value; `~name` does not
+    carry it at all; `~name=value` carries it with a *different* value (an instance without the tag
+    does not match). A list is the intersection.
+    """
     clauses: list[str] = []
     params: list[object] = []
     for tag in conditions:
-        match = "t.tag_name = ?" + (" AND t.tag_value = ?" if tag.has_value else "")
+        match = "t.tag_name = ?"
+        if tag.has_value:
+            match += " AND t.tag_value <> ?" if tag.negate else " AND t.tag_value = ?"
         sub = (
             "EXISTS (SELECT 1 FROM database_instance_tags t"
             f" WHERE t.hostname = k.hostname AND t.port = k.port AND {match})"
         )
-        clauses.append(f"NOT {sub}" if tag.negate else sub)
+        clauses.append(f"NOT {sub}" if tag.negate and not tag.has_value else sub)
         params.append(tag.name)
         if tag.has_value:
             params.append(tag.value)

@@ -115,14 +115,17 @@ _orchestrator() {{
     fi
 
     # Words before the cursor: flags stop at the first positional word (cli, help).
-    local i word name positional=""
+    local i word name positional="" command=""
     for (( i = 1; i < COMP_CWORD; i++ )); do
         word="${{COMP_WORDS[i]}}"
         if [[ -n "$positional" ]]; then
             positional="$positional $word"
         elif [[ "$word" == -* ]]; then
             name="$(_orchestrator_strip_dashes "$word")"
-            if [[ "$word" != *=* && "$_orchestrator_value_flags" == *" $name "* ]]; then
+            if [[ "$word" == *=* && "${{name%%=*}}" == "c" ]]; then
+                command="${{word#*=}}"
+            elif [[ "$word" != *=* && "$_orchestrator_value_flags" == *" $name "* ]]; then
+                [[ "$name" == "c" ]] && command="${{COMP_WORDS[i+1]}}"
                 (( i++ ))
             fi
         elif [[ "$word" != "=" ]]; then
@@ -130,7 +133,10 @@ _orchestrator() {{
         fi
     done
 
-    if [[ -z "$positional" ]]; then
+    if [[ -z "$positional" && "$command" == "help" && "$cur" != -* ]]; then
+        # `-c help relocate` is read as `help relocate`
+        COMPREPLY=($(compgen -W "$_orchestrator_help_topics" -- "$cur"))
+    elif [[ -z "$positional" ]]; then
         if [[ "$cur" == -[!-]?* ]]; then
             COMPREPLY=($(compgen -W "$_orchestrator_single_dash_flags" -- "$cur"))
         elif [[ "$cur" == -* ]]; then

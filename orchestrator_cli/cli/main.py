@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import sys
 import time
 
@@ -52,11 +53,9 @@ def _dispatch(positional: list[str], options: Options) -> int:
         if len(positional) == 1:
             print(helptext.command_listing())
             return 0
-        text = helptext.topic(positional[1])
-        if text is None:
-            raise UsageError(f"no such command: {positional[1]} (see orchestrator -c help)")
-        print(text)
-        return 0
+        return _help_topic(positional[1])
+    if options.command == "help" and positional and positional[0] != "cli":
+        return _help_topic(positional[0])  # `-c help relocate` means `help relocate`
     if positional and positional[0] != "cli":
         if positional[0] == "http":
             raise UsageError("http mode is not provided; run continuous mode with -c continuous")
@@ -79,13 +78,40 @@ def _dispatch(positional: list[str], options: Options) -> int:
 
     cmd = registry.lookup(options.command)
     if cmd is None:
-        raise UsageError(f"unknown command {options.command!r} (see orchestrator -c help)")
+        raise UsageError(
+            f"unknown command {options.command!r}{_did_you_mean(options.command)} (see orchestrator -c help)"
+        )
     from orchestrator_cli.cli.run import run_command
 
     started = time.monotonic()
     code = run_command(cmd, options)
     log.debug("%s done in %.1f ms", cmd.name, (time.monotonic() - started) * 1000)
     return code
+
+
+def _help_topic(name: str) -> int:
+    from orchestrator_cli.cli import helptext
+
+    text = helptext.topic(name)
+    if text is None:
+        raise UsageError(f"no such command: {name}{_did_you_mean(name)} (see orchestrator -c help)")
+    print(text)
+    return 0
+
+
+def _did_you_mean(name: str) -> str:
+    """`; did you mean relocate?` with the nearest command names (synonyms included), or nothing."""
+    import difflib
+
+    from orchestrator_cli.commands import registry
+
+    canonical = {**{cmd.name: cmd.name for cmd in registry.all_commands()}, **registry.synonyms()}
+    wanted = name.lower()
+    matches = difflib.get_close_matches(wanted, list(canonical), n=6, cutoff=0.6)
+    if not matches and len(wanted) >= 3:  # a prefix, e.g. `relocate-rep`
+        matches = sorted(n for n in canonical if n.startswith(wanted))
+    close = list(dict.fromkeys(canonical[m] for m in matches))[:3]  # legacy names shown as today's
+    return f"; did you mean {' or '.join(close)}?" if close else ""
 
 
 def _setup_logging(debug: bool, verbose: bool, quiet: bool) -> None:
@@ -107,8 +133,20 @@ def _setup_logging(debug: bool, verbose: bool, quiet: bool) -> None:
 def _report(error: OrchestratorError, options: Options | None, cause: BaseException | None = None) -> None:
     what = f"{options.command}: " if options is not None and options.command else ""
     text = " ".join(str(error).split())  # one line, whatever the message carried
-    print(f"orchestrator: {what}{text}", file=sys.stderr)
+    print(escape_controls(f"orchestrator: {what}{text}"), file=sys.stderr)
     if options is not None and (options.debug or options.stack):
         import traceback
 
         traceback.print_exception(cause or error, file=sys.stderr)
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def escape_controls(text: str) -> str:
+    """Control characters (from argv, say an ESC sequence) are shown as `\\x1b`, never sent to the terminal.
+
+    >>> escape_controls("unknown command 'a\\x1b[2J'")
+    "unknown command 'a\\\\x1b[2J'"
+    """
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)

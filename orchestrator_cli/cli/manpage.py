@@ -149,8 +149,9 @@ def render_manpage() -> str:
         *_flag_lines(),
         ".SH COMMANDS",
         f"{count} commands, grouped by section as \\fBorchestrator \\-c help\\fR lists them;"
-        " \\fBorchestrator help\\fR \\fIcommand\\fR prints one of them. Where a command takes an instance",
-        "and \\fB\\-i\\fR is omitted, the local host and the default port are used.",
+        " \\fBorchestrator help\\fR \\fIcommand\\fR (or \\fBorchestrator \\-c help\\fR \\fIcommand\\fR) prints one",
+        "of them; an unknown command name is answered with the nearest ones. Where a command takes an",
+        "instance and \\fB\\-i\\fR is omitted, the local host and the default port are used.",
     ]
     for section, commands in sections:
         lines.append(f'.SS "{_escape(_section_title(section))}"')

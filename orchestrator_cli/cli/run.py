@@ -17,6 +17,9 @@ log = logging.getLogger("orchestrator")
 
 
 def run_command(cmd: registry.Command, options: Options) -> int:
+    if "instance" in options.given and not split_keys(options.instance):
+        # `-i "$HOST"` with an empty variable, or only separators: never the local host, never nothing
+        raise UsageError(f"-i {options.instance!r} names no instance: give host:port (several separated by commas)")
     config = load_config(options.config or None)
     if config.get("Debug") and not options.quiet:
         logging.getLogger("orchestrator").setLevel(logging.DEBUG)

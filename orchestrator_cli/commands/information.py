@@ -3,19 +3,33 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from orchestrator_cli.commands.context import Context
 from orchestrator_cli.commands.output import Output, line, lines, nothing
 from orchestrator_cli.commands.registry import CLUSTER, NO_INSTANCE, command
 from orchestrator_cli.errors import NotFoundError, UsageError
-from orchestrator_cli.model.instance import InstanceView
+
+if TYPE_CHECKING:  # the snapshot types stay off the cron commands' start-up path
+    from orchestrator_cli.model.instance import Instance, InstanceView
+    from orchestrator_cli.model.keys import InstanceKey
 
 SECTION = "Information"
 
 
-def _keys(rows: list[dict]) -> Output:
-    keys = [f"{r['hostname']}:{r['port']}" for r in rows]
+def _keys(rows: Sequence[Mapping[str, Any]]) -> Output:
+    from orchestrator_cli.backend.instance_rows import keys_of
+
+    keys = [str(k) for k in keys_of(rows)]
     return lines(keys, data=keys)
+
+
+def _snapshot(ctx: Context, key: InstanceKey) -> Instance:
+    """The backend's snapshot of a known instance (NotFoundError for an unknown one)."""
+    from orchestrator_cli.backend.instance_rows import instance_from_row
+
+    return instance_from_row(ctx.known_instance(key))
 
 
 def _reasonable_lag(ctx: Context) -> int:
@@ -37,8 +51,9 @@ def find(ctx: Context) -> Output:
         regex = re.compile(pattern)
     except re.error as e:
         raise UsageError(f"invalid --pattern {pattern!r}: {e}") from e
-    rows = [r for r in instances.all_instances(ctx.backend) if regex.search(f"{r['hostname']}:{r['port']}")]
-    return _keys(rows)
+    keys = [str(k) for k in instances.keys_of(instances.all_instances(ctx.backend))]
+    matching = [k for k in keys if regex.search(k)]
+    return lines(matching, data=matching)
 
 
 @command(
@@ -105,8 +120,13 @@ def _topology(ctx: Context, style: str) -> Output:
         }
         text = tv.render_plain(nodes, lag, all_tags)
     else:
+        all_tags = None
         text = tv.render_plain(nodes, lag)
-    return Output(lines=text, data=tv.as_json(nodes, lag), rich=lambda: tv.rich_tree(nodes, lag, f"cluster {cluster}"))
+    return Output(
+        lines=text,
+        data=tv.as_json(nodes, lag),
+        rich=lambda: tv.rich_tree(nodes, lag, f"cluster {cluster}", all_tags),
+    )
 
 
 @command("topology", SECTION, "Show the replication tree of a cluster", target=CLUSTER)
@@ -170,7 +190,7 @@ def which_cluster_master(ctx: Context) -> Output:
     row = instances.cluster_master(ctx.backend, cluster)
     if row is None:
         raise NotFoundError(f"no master found for cluster {cluster}")
-    return line(f"{row['hostname']}:{row['port']}")
+    return line(instances.keys_of([row])[0])
 
 
 @command("which-cluster-instances", SECTION, "List the instances of a cluster", target=CLUSTER)
@@ -182,8 +202,7 @@ def which_cluster_instances(ctx: Context) -> Output:
 
 @command("which-master", SECTION, "Print the master of an instance (nothing for a master)")
 def which_master(ctx: Context) -> Output:
-    view = InstanceView(ctx.known_instance(ctx.instance_key()))
-    master = view.master_key
+    master = _snapshot(ctx, ctx.instance_key()).master_key
     return nothing(data="") if master is None else line(master)
 
 
@@ -216,8 +235,7 @@ def which_lost_in_recovery(ctx: Context) -> Output:
 
 @command("instance-status", SECTION, "Print an instance's status tokens: [lag,status,version,ro|rw,binlog,extras]")
 def instance_status(ctx: Context) -> Output:
-    view = InstanceView(ctx.known_instance(ctx.instance_key()))
-    tokens = view.description_tokens(_reasonable_lag(ctx))
+    tokens = _snapshot(ctx, ctx.instance_key()).description_tokens(_reasonable_lag(ctx))
     return line(f"[{','.join(tokens)}]", data=tokens)
 
 
@@ -225,7 +243,7 @@ def instance_status(ctx: Context) -> Output:
 def bulk_instances(ctx: Context) -> Output:
     from orchestrator_cli.backend import instances
 
-    keys = sorted(f"{r['hostname']}:{r['port']}" for r in instances.all_instances(ctx.backend))
+    keys = sorted(str(k) for k in instances.keys_of(instances.all_instances(ctx.backend)))
     return lines(keys, data=keys)
 
 
@@ -236,15 +254,13 @@ REPLICATION_INFO = "Replication information"
 @command("is-replicating", REPLICATION_INFO, "Print the instance if both replication threads run, else nothing")
 def is_replicating(ctx: Context) -> Output:
     key = ctx.instance_key()
-    view = InstanceView(ctx.known_instance(key))
-    return line(key, data=True) if view.replication_running else nothing(data=False)
+    return line(key, data=True) if _snapshot(ctx, key).replication_running else nothing(data=False)
 
 
 @command("is-replication-stopped", REPLICATION_INFO, "Print the instance if it is a replica with both threads stopped")
 def is_replication_stopped(ctx: Context) -> Output:
     key = ctx.instance_key()
-    view = InstanceView(ctx.known_instance(key))
-    return line(key, data=True) if view.replication_stopped else nothing(data=False)
+    return line(key, data=True) if _snapshot(ctx, key).replication_stopped else nothing(data=False)
 
 
 @command(
@@ -279,7 +295,7 @@ def which_cluster_osc_replicas(ctx: Context) -> Output:
     return _views(osc.osc_replicas(_cluster_rows(ctx), ctx.config))
 
 
-def _cluster_rows(ctx: Context) -> list[dict]:
+def _cluster_rows(ctx: Context) -> list[dict[str, Any]]:
     from orchestrator_cli.backend import instances
 
     return instances.cluster_instances(ctx.backend, ctx.cluster_name())
@@ -327,16 +343,16 @@ def get_cluster_heuristic_lag(ctx: Context) -> Output:
 def submit_masters_to_kv_stores(ctx: Context) -> Output:
     from orchestrator_cli.backend import audit, instances, kv
     from orchestrator_cli.backend import clusters as cl
+    from orchestrator_cli.backend.instance_rows import instances_from_rows
     from orchestrator_cli.topology.kv import master_pairs, prefix
 
     only = ctx.cluster_name() if (ctx.options.alias or ctx.instance_text) else None
     aliases = {c["cluster_name"]: c["alias"] for c in cl.clusters_info(ctx.backend)}
     pairs: list[tuple[str, str]] = []
-    for row in instances.masters(ctx.backend):
-        cluster = str(row["cluster_name"])
+    for master in instances_from_rows(instances.masters(ctx.backend)):
+        cluster = master.cluster_name
         if only is None or cluster == only:
-            master = InstanceView(row).key
-            pairs += master_pairs(prefix(ctx.config), aliases.get(cluster) or cluster, master)
+            pairs += master_pairs(prefix(ctx.config), aliases.get(cluster) or cluster, master.key)
     kv.put(ctx.backend, pairs)
     audit.audit(ctx.backend, "submit-masters-to-kv-stores", None, f"{len(pairs)} pairs")
     return lines([f"{k}:{v}" for k, v in pairs], data=dict(pairs))

@@ -37,3 +37,12 @@ def note(ctx: Context, text: str) -> None:
         import sys
 
         print(text, file=sys.stderr)
+
+
+def notice(ctx: Context, text: str) -> None:
+    """One line on stderr, in cron too, for an answer that prints nothing on stdout (why nothing was
+    done); --quiet silences it."""
+    if not ctx.options.quiet:
+        import sys
+
+        print(f"orchestrator: {ctx.options.command}: {text}", file=sys.stderr)

@@ -14,9 +14,6 @@ from orchestrator_cli.commands.registry import CLUSTER, NO_INSTANCE, command
 from orchestrator_cli.errors import NotFoundError
 
 if TYPE_CHECKING:
-    from orchestrator_cli.analysis import Analysis
-    from orchestrator_cli.model.keys import InstanceKey
-    from orchestrator_cli.recovery.engine import Outcome
     from orchestrator_cli.topology.regroup import RegroupResult
 
 SECTION = "Recovery"
@@ -201,15 +198,10 @@ def audit_recovery(ctx: Context) -> Output:
 )
 def get_candidate_replica(ctx: Context) -> Output:
     from orchestrator_cli.commands.progress import note
-    from orchestrator_cli.errors import TopologyError
-    from orchestrator_cli.topology.regroup import candidate_from_backend
+    from orchestrator_cli.recovery.manual import suggest_candidate
 
-    key = ctx.instance_key()
-    choice = candidate_from_backend(ctx.topology_env(), key)
-    for refused, why in sorted(choice.refused.items()):
-        note(ctx, f"{refused}: not promotable: {why}")
-    if choice.candidate is None:
-        raise TopologyError(f"no candidate replica found for {key}: {choice.why_none()}")
+    choice = suggest_candidate(ctx.topology_env(), ctx.instance_key(), note=lambda text: note(ctx, text))
+    assert choice.candidate is not None  # suggest_candidate raises otherwise
     data = {
         "Candidate": str(choice.candidate.key),
         "Ranked": [str(r.key) for r in choice.ranked],
@@ -220,35 +212,18 @@ def get_candidate_replica(ctx: Context) -> Output:
 
 def _regroup(ctx: Context, gtid_only: bool) -> tuple[RegroupResult, dict[str, object]]:
     from orchestrator_cli.commands.progress import note
-    from orchestrator_cli.topology.regroup import regroup_replicas
+    from orchestrator_cli.recovery.manual import regroup
 
     key = ctx.instance_key()
     ctx.known_instance(key)
-    env = ctx.topology_env()
-    steps: list[str] = []
-
-    def step(text: str) -> None:
-        steps.append(text)
-        note(ctx, text)
-
-    audit_type = "regroup-replicas-gtid" if gtid_only else "regroup-replicas"
-    try:
-        result = regroup_replicas(env, key, gtid_only=gtid_only, step=step)
-    except Exception as e:
-        env.audit(audit_type, key, f"failed: {e}")
-        raise
-    env.audit(
-        audit_type,
-        key,
-        f"candidate {result.candidate}; moved {len(result.moved)}: {', '.join(map(str, result.moved))};"
-        f" lost {len(result.lost)}: {', '.join(map(str, result.lost))}",
-    )
+    report = regroup(ctx.topology_env(), key, gtid_only=gtid_only, note=lambda text: note(ctx, text))
+    result = report.result
     data: dict[str, object] = {
         "Candidate": str(result.candidate),
         "Moved": [str(k) for k in result.moved],
         "Lost": [str(k) for k in result.lost],
         "CaughtUpFrom": str(result.caught_up_from) if result.caught_up_from else None,
-        "Steps": steps,
+        "Steps": report.steps,
     }
     return result, data
 
@@ -301,92 +276,25 @@ def _refuse_noop(ctx: Context) -> None:
         )
 
 
-_SETTLE_SECONDS = 3.0  # how long `recover` waits for replicas to notice that a just-killed master is gone
-
-
-def _outcome_json(outcome: Outcome) -> dict[str, object]:
-    return {
-        "FailedInstance": str(outcome.failed),
-        "Analysis": outcome.code,
-        "Attempted": outcome.attempted,
-        "Successful": outcome.successful,
-        "SuccessorKey": str(outcome.successor) if outcome.successor else None,
-        "SuccessorBinlogCoordinates": outcome.successor_coordinates,
-        "MovedReplicas": outcome.moved,
-        "LostReplicas": outcome.lost,
-        "RecoveryUID": outcome.uid,
-        "Reason": outcome.reason,
-        "Errors": outcome.errors,
-        "HookFailures": outcome.hook_failures,
-        "Steps": outcome.steps,
-    }
-
-
-def _current_entry(ctx: Context, key: InstanceKey) -> Analysis | None:
-    """Probe the failed instance and its replicas, then analyse; a master that just died may take its
-    replicas a moment to notice (their IO threads still say running), so that case is re-probed briefly."""
-    import time
-
-    from orchestrator_cli.analysis import AnalysisCode
-    from orchestrator_cli.recovery.detection import analysis_of
-    from orchestrator_cli.recovery.engine import refresh_before_recovery
-
-    settling = {AnalysisCode.UNREACHABLE_MASTER, AnalysisCode.UNREACHABLE_CO_MASTER}
-    env = ctx.topology_env()
-    deadline = time.monotonic() + _SETTLE_SECONDS
-    while True:
-        unreachable = refresh_before_recovery(env, key)
-        entry = analysis_of(ctx.backend, ctx.config, str(key), unreachable)
-        if entry is None or entry.code not in settling or time.monotonic() > deadline:
-            return entry
-        time.sleep(0.2)
-
-
 def _recover(ctx: Context, skip_hooks: bool) -> Output:
-    from orchestrator_cli.backend import maintenance
-    from orchestrator_cli.commands.progress import note
-    from orchestrator_cli.errors import TopologyError, UnsafeOperationError
-    from orchestrator_cli.recovery.engine import MANUAL, Request, execute, recovery_kind
+    from orchestrator_cli.commands.progress import note, notice
+    from orchestrator_cli.recovery.manual import recover_instance
+    from orchestrator_cli.recovery.records import outcome_json
 
     _refuse_noop(ctx)
     key = ctx.instance_key()
     ctx.known_instance(key)
     candidate = ctx.destination_key(required=False)
-    maintenance.release_expired(ctx.backend)
-    note(ctx, f"probing {key} and its replicas")
-    entry = _current_entry(ctx, key)
-    if entry is None or recovery_kind(entry.code) is None:
-        found = "no problem" if entry is None else str(entry.code)
-        note(ctx, f"{key}: {found}: nothing to recover")
-        return nothing(data={"FailedInstance": str(key), "Analysis": found, "Attempted": False})
-    note(
-        ctx, f"{key}: {entry.code} (cluster {entry.cluster_name}; replicas: {', '.join(entry.replica_keys) or 'none'})"
+    done = recover_instance(
+        ctx.topology_env(), key, candidate=candidate, skip_hooks=skip_hooks, note=lambda text: note(ctx, text)
     )
-    if entry.is_downtimed:
-        row = ctx.known_instance(key)
-        raise UnsafeOperationError(
-            f"{key} is downtimed ({row.get('downtime_owner')}: {row.get('downtime_reason')}, until"
-            f" {row.get('downtime_end_timestamp')}); downtimed instances are not recovered: end the downtime"
-            f" first (orchestrator -c end-downtime -i {key})"
-        )
-    request = Request(entry, MANUAL, candidate=candidate, skip_hooks=skip_hooks)
-    outcome = execute(ctx.topology_env(), request, note=lambda text: note(ctx, text))
-    if outcome.blocked_by is not None:
-        raise UnsafeOperationError(f"recovery of {key} refused: {outcome.reason}")
-    if not outcome.attempted:
-        if outcome.errors:
-            raise TopologyError(f"recovery of {key} not attempted: {outcome.reason}")
-        note(ctx, f"{key}: {outcome.reason}")
-        return nothing(data=_outcome_json(outcome))
-    if outcome.successor is None:
-        raise TopologyError(f"Recovery attempted yet no replica promoted: {outcome.reason}")
-    if not outcome.successful:
-        raise TopologyError(
-            f"recovery of {key} promoted {outcome.successor} but is marked failed: {'; '.join(outcome.hook_failures)}"
-        )
-    for failure in outcome.hook_failures:
-        note(ctx, f"warning: {failure}")
-    return line(outcome.successor, data=_outcome_json(outcome))
+    if done.outcome is None:  # nothing to recover: no handler, no recovery record
+        notice(ctx, done.nothing_done)
+        return nothing(data={"FailedInstance": str(key), "Analysis": done.analysis, "Attempted": False})
+    if done.nothing_done:  # considered, not attempted
+        notice(ctx, done.nothing_done)
+        return nothing(data=outcome_json(done.outcome))
+    return line(done.outcome.successor, data=outcome_json(done.outcome))
 
 
 @command(
@@ -397,9 +305,11 @@ def _recover(ctx: Context, skip_hooks: bool) -> Output:
     destination="optional",
     details=(
         "Probes the instance and its replicas first, so the analysis acted on is current. Prints the\n"
-        "promoted (or adopting) instance; nothing when there is nothing to recover. A downtimed instance is\n"
-        "refused (end the downtime first); a failure within RecoveryPeriodBlockSeconds of a previous\n"
-        "recovery of its cluster is refused until acknowledged (ack-*-recoveries). -d names a candidate."
+        "promoted (or adopting) instance. When there is nothing to recover (no problem, or a code with no\n"
+        "recovery action) nothing is done: nothing on stdout, one line on stderr saying why, exit 0. A\n"
+        "downtimed instance is refused (end the downtime first); a failure within RecoveryPeriodBlockSeconds\n"
+        "of a previous recovery of its cluster is refused until acknowledged (ack-*-recoveries). -d names a\n"
+        "candidate."
     ),
     examples=("orchestrator -c recover -i db1:3306", "orchestrator -c recover -i db1:3306 -d db2:3306"),
 )
@@ -421,20 +331,6 @@ def recover_lite(ctx: Context) -> Output:
 # -- planned master changes ----------------------------------------------------------------------------------
 
 
-def _planned_output(ctx: Context, outcome: Outcome) -> Output:
-    from orchestrator_cli.commands.progress import note
-    from orchestrator_cli.errors import TopologyError
-
-    if not outcome.successful:
-        raise TopologyError(
-            f"{outcome.code} recovery promoted {outcome.successor} but is marked failed:"
-            f" {'; '.join(outcome.hook_failures)}"
-        )
-    for failure in outcome.hook_failures:
-        note(ctx, f"warning: {failure}")
-    return line(outcome.successor, data=_outcome_json(outcome))
-
-
 @command(
     "force-master-failover",
     SECTION,
@@ -445,11 +341,12 @@ def _planned_output(ctx: Context, outcome: Outcome) -> Output:
 )
 def force_master_failover(ctx: Context) -> Output:
     from orchestrator_cli.commands.progress import note
-    from orchestrator_cli.recovery.takeover import force_master_failover as run
+    from orchestrator_cli.recovery.planned import force_failover
+    from orchestrator_cli.recovery.records import outcome_json
 
     _refuse_noop(ctx)
-    outcome = run(ctx.topology_env(), ctx.cluster_name(), lambda text: note(ctx, text))
-    return _planned_output(ctx, outcome)
+    outcome = force_failover(ctx.topology_env(), ctx.cluster_name(), note=lambda text: note(ctx, text))
+    return line(outcome.successor, data=outcome_json(outcome))
 
 
 @command(
@@ -464,35 +361,32 @@ def force_master_failover(ctx: Context) -> Output:
 def force_master_takeover(ctx: Context) -> Output:
     from orchestrator_cli.commands.progress import note
     from orchestrator_cli.errors import UsageError
-    from orchestrator_cli.recovery.takeover import force_master_takeover as run
+    from orchestrator_cli.recovery.planned import force_takeover
+    from orchestrator_cli.recovery.records import outcome_json
 
     _refuse_noop(ctx)
     destination = ctx.destination_key(required=False)
     if destination is None:
         raise UsageError(f"Cannot deduce destination {ctx.options.destination!r}. Please provide with -d")
-    outcome = run(ctx.topology_env(), ctx.cluster_name(), destination, lambda text: note(ctx, text))
-    return _planned_output(ctx, outcome)
+    outcome = force_takeover(ctx.topology_env(), ctx.cluster_name(), destination, note=lambda text: note(ctx, text))
+    return line(outcome.successor, data=outcome_json(outcome))
 
 
 def _graceful(ctx: Context, auto: bool) -> Output:
     from orchestrator_cli.commands.progress import note
-    from orchestrator_cli.errors import TopologyError
-    from orchestrator_cli.recovery.takeover import graceful_master_takeover
+    from orchestrator_cli.recovery.planned import graceful_takeover
+    from orchestrator_cli.recovery.records import outcome_json
 
     _refuse_noop(ctx)
-    env = ctx.topology_env()
-    result = graceful_master_takeover(
-        env, ctx.cluster_name(), ctx.destination_key(required=False), auto=auto, note=lambda text: note(ctx, text)
+    result = graceful_takeover(
+        ctx.topology_env(),
+        ctx.cluster_name(),
+        ctx.destination_key(required=False),
+        auto=auto,
+        note=lambda text: note(ctx, text),
     )
-    if not result.outcome.successful:
-        raise TopologyError(
-            f"graceful takeover promoted {result.successor} but is marked failed:"
-            f" {'; '.join(result.outcome.hook_failures)}"
-        )
-    if not result.old_master_replicating:
-        note(ctx, f"warning: {result.old_master} does not replicate from {result.successor}")
     data = {
-        **_outcome_json(result.outcome),
+        **outcome_json(result.outcome),
         "SuccessorBinlogCoordinates": result.coordinates,
         "OldMaster": str(result.old_master),
         "OldMasterReplicating": result.old_master_replicating,
@@ -503,9 +397,9 @@ def _graceful(ctx: Context, auto: bool) -> Output:
 _GRACEFUL_DETAILS = (
     "Sets the master read-only, waits until every replica executed everything it wrote, moves the\n"
     "other replicas below the designated one, promotes it, then points the old master at it (GTID when\n"
-    "available; credentials from ReplicationCredentialsQuery) and starts replication. Prints the new\n"
-    "master and its binlog coordinates at promotion. Unlike the original, the non-auto variant starts the\n"
-    "old master's replication too."
+    "available; credentials from ReplicationCredentialsQuery, run on the designated replica). Refused,\n"
+    "with nothing changed, when the old master could get no replication credentials. Prints the new\n"
+    "master and its binlog coordinates at promotion."
 )
 
 
@@ -516,7 +410,8 @@ _GRACEFUL_DETAILS = (
     target=CLUSTER,
     destination="optional",
     access="L",
-    details=_GRACEFUL_DETAILS,
+    details=_GRACEFUL_DETAILS
+    + "\nThe old master's replication is left stopped (check it, then start-replica -i <old master>).",
 )
 def graceful_master_takeover(ctx: Context) -> Output:
     return _graceful(ctx, auto=False)
@@ -529,7 +424,8 @@ def graceful_master_takeover(ctx: Context) -> Output:
     target=CLUSTER,
     destination="optional",
     access="L",
-    details=_GRACEFUL_DETAILS,
+    details=_GRACEFUL_DETAILS
+    + "\nThe old master's replication is started; the command fails when it does not come up.",
 )
 def graceful_master_takeover_auto(ctx: Context) -> Output:
     return _graceful(ctx, auto=True)
@@ -559,6 +455,7 @@ def continuous(ctx: Context) -> Output:
     from orchestrator_cli.daemon.continuous import ContinuousMode
     from orchestrator_cli.errors import UsageError
     from orchestrator_cli.model.durations import parse_duration
+    from orchestrator_cli.recovery.records import outcome_json
 
     _refuse_noop(ctx)
     duration = None
@@ -575,7 +472,7 @@ def continuous(ctx: Context) -> Output:
         note=lambda text: note(ctx, text),
     )
     mode.run()
-    return nothing(data={"Recoveries": [_outcome_json(o) for o in mode.recoveries]})
+    return nothing(data={"Recoveries": [outcome_json(o) for o in mode.recoveries]})
 
 
 @command(

@@ -281,12 +281,22 @@ def repoint_replicas(ctx: Context) -> Output:
     examples=("orchestrator -c take-master -i replica.that.will.switch.places.with.its.master.com",),
 )
 def take_master(ctx: Context) -> Output:
+    from orchestrator_cli.commands.progress import note
+    from orchestrator_cli.recovery.hooks import run_take_master_hooks
     from orchestrator_cli.topology.moves import take_master as run
+    from orchestrator_cli.topology.primitives import read_live
 
     key = ctx.instance_key()
 
     def action(env: TopologyEnv) -> Output:
+        def audit(text: str) -> None:
+            env.audit("post-take-master", key, text)
+
+        demoted = read_live(env, key).master_key
         result = run(env, key)
+        if demoted is not None and not env.noop:
+            for failed in run_take_master_hooks(env.config, key, demoted, audit).failed:
+                note(ctx, f"warning: {failed.describe()}")
         return line(key, data={"Key": str(key), "Master": str(result.master), "Method": result.method})
 
     return _run(ctx, action)

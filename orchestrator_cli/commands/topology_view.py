@@ -1,4 +1,4 @@
-"""The `topology*` tree: built from backend rows only, printed in the original's exact layout."""
+"""The `topology*` tree: built from backend instance snapshots only, printed in the original's exact layout."""
 
 from __future__ import annotations
 
@@ -6,48 +6,55 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from orchestrator_cli.model.instance import InstanceView
+from orchestrator_cli.model.instance import Instance
 from orchestrator_cli.model.keys import InstanceKey
 
 
 @dataclass
 class Node:
-    view: InstanceView
+    view: Instance
     depth: int
     children: list[Node] = field(default_factory=list)
 
     @property
     def marker(self) -> str:
         v = self.view
-        return "+" if v.replication_running and v.valid and v.recently_checked else "-"
+        return "+" if v.replication_running and v.last_check_valid and v.recently_checked else "-"
 
     def label(self) -> str:
-        alias = self.view["instance_alias"]
+        alias = self.view.instance_alias
         return f"{self.view.key}" + (f" ({alias})" if alias else "")
 
     def prefix(self) -> str:
         return "" if self.depth == 0 else "  " * (self.depth - 1) + self.marker + " "
 
 
-def build_tree(rows: Sequence[Mapping[str, Any]]) -> list[Node]:
-    """Flattened depth-first order; co-masters (no single root) each start their own branch at depth 1."""
-    views = [InstanceView(r) for r in rows]
+def build_tree(rows: Sequence[Mapping[str, Any] | Instance]) -> list[Node]:
+    """Flattened depth-first order; co-masters (no single root) each start their own branch at depth 1.
+
+    `rows` are snapshots, or backend rows (mapped by `backend.instance_rows`).
+    """
+    from orchestrator_cli.backend.instance_rows import instance_from_row
+
+    views = [r if isinstance(r, Instance) else instance_from_row(r) for r in rows]
     by_key = {v.key: v for v in views}
-    children: dict[InstanceKey, list[InstanceView]] = {}
+    children: dict[InstanceKey, list[Instance]] = {}
+    roots = []
     for v in views:
         mk = v.master_key
         if mk is not None and mk in by_key:
             children.setdefault(mk, []).append(v)
-    roots = [v for v in views if v.master_key is None or v.master_key not in by_key]
+        else:
+            roots.append(v)
     root_depth = 0
     if not roots:
-        roots = [v for v in views if int(v["is_co_master"] or 0) or int(v["replication_depth"] or 0) == 0]
+        roots = [v for v in views if v.is_co_master or v.replication_depth == 0]
         roots = roots or views[:1]
         root_depth = 1
     ordered: list[Node] = []
     visited: set[InstanceKey] = {r.key for r in roots}
 
-    def walk(v: InstanceView, depth: int) -> None:
+    def walk(v: Instance, depth: int) -> None:
         node = Node(v, depth)
         ordered.append(node)
         for child in sorted(children.get(v.key, []), key=lambda c: (c.key.hostname, c.key.port)):
@@ -99,14 +106,20 @@ def as_json(nodes: list[Node], reasonable_lag: int) -> list[dict[str, Any]]:
             "Depth": n.depth,
             "ReplicationRunning": n.view.replication_running,
             "Description": n.view.description_tokens(reasonable_lag),
-            "InstanceAlias": n.view["instance_alias"] or "",
+            "InstanceAlias": n.view.instance_alias,
         }
         for n in nodes
     ]
 
 
-def rich_tree(nodes: list[Node], reasonable_lag: int, title: str) -> Any:
-    """A coloured tree for terminals; the same content as the plain form."""
+def rich_tree(
+    nodes: list[Node], reasonable_lag: int, title: str, tags: Mapping[InstanceKey, list[str]] | None = None
+) -> Any:
+    """A coloured tree for terminals; the same content as the plain form.
+
+    The box lines draw the hierarchy, so the plain form's `+`/`-` markers are left out; a replica whose
+    replication is not healthy shows its key in red, and its status token says why.
+    """
     from rich.text import Text
     from rich.tree import Tree
 
@@ -117,9 +130,10 @@ def rich_tree(nodes: list[Node], reasonable_lag: int, title: str) -> Any:
         status = tokens[1] if len(tokens) > 1 else ""
         style = {"ok": "green", "lag": "yellow", "nonreplicating": "red", "invalid": "bold red"}.get(status, "dim")
         label = Text()
-        label.append(n.marker + " " if n.depth else "", style="green" if n.marker == "+" else "red")
-        label.append(n.label(), style="bold")
+        label.append(n.label(), style="bold" if n.depth == 0 or n.marker == "+" else "bold red")
         label.append("  " + " ".join(tokens), style=style)
+        if tags is not None:
+            label.append("  [" + ",".join(tags.get(n.view.key, [])) + "]", style="cyan")
         while stack[-1][0] >= n.depth:
             stack.pop()
         branch = stack[-1][1].add(label)

@@ -1,15 +1,16 @@
 """Continuous mode: keep the backend fresh, analyse every second, recover automatically.
 
-One process of possibly several sharing a backend. Every second it registers in `node_health` and
-takes part in the `active_node` election (lease 5 s, renewed every second; `--grab-election` takes
-it at once). Only the elected node works:
+One process of possibly several sharing a backend. A thread of its own registers in `node_health`
+every second and takes part in the `active_node` election (lease 5 s, renewed every second, looked
+at twice a second by followers; `--grab-election` takes it at once). Only the elected node works,
+and every automated recovery carries the lease term it was decided under (recovery/fencing.py):
 
 * discovery (a thread, `discovery.scheduler`): every instance whose last check is older than
   InstancePollSeconds is probed again, each probe written as it completes; new replicas and masters
   are followed; a hung server is marked unreachable after InstancePollSeconds +
   ReasonableInstanceCheckSeconds; failing servers back off in their own pool; DiscoverySeeds are
   added. A returning failed master (downtimed `lost-in-recovery`, writable) is fenced at once
-  (`recovery.fencing`);
+  (`recovery.returning_master`);
 * analysis (every second, and at once when a probe failed or a replica reported a broken IO
   thread, once the first discovery pass finished; that state survives leadership changes): the
   analysis changelog is kept; an unreachable master gets itself and its replicas re-probed at once
@@ -48,6 +49,7 @@ log = logging.getLogger("orchestrator.continuous")
 TICK_SECONDS = 1.0
 DISCOVERY_TICK_SECONDS = 0.2
 MIN_ANALYSIS_INTERVAL_SECONDS = 0.1
+FOLLOWER_TICK_SECONDS = 0.5  # a follower looks at the lease twice a second: a dead leader is replaced sooner
 MINUTE = 60.0
 REPROBE_THROTTLE_SECONDS = 0.5  # observers of an unreachable master (the original: 1 s)
 _OBSERVER_CODES = frozenset(
@@ -97,6 +99,7 @@ class ContinuousMode:
         self._scheduler: Any = None  # the discovery scheduler, made by the discovery thread
         # Set once the first discovery pass finished; kept across leadership changes (a shared
         # backend stays fresh under the other leader).
+        self._lease: election.Lease | None = None  # the current term while this node leads
         self._discovered = threading.Event()
         self._lost_in_recovery: set[InstanceKey] = set()
         self._fenced_at: dict[InstanceKey, float] = {}
@@ -134,20 +137,21 @@ class ContinuousMode:
         started = time.monotonic()
         workers = ThreadPoolExecutor(max_workers=8, thread_name_prefix="recovery")
         discovery = threading.Thread(target=self._discovery_loop, name="discovery", daemon=True)
-        discovery.start()
+        lease_keeper = threading.Thread(target=self._lease_loop, name="lease", daemon=True)
         last_care, last_minute, last_injection, last_beat = 0.0, 0.0, 0.0, 0.0
         try:
             if self.grab:
                 election.grab_election(env.backend, self.node)
                 self._say(f"grabbed the election as {self.node[0]}")
+            lease_keeper.start()
+            discovery.start()
             while not self._stop.is_set():
                 tick = time.monotonic()
                 if self.duration is not None and tick - started >= self.duration:
                     break
                 if tick - last_beat >= TICK_SECONDS:
-                    # Once a second, never early: a wake-up for analysis does not renew the lease.
+                    # The analysis rhythm: once a second, plus wake-ups (the lease has its own thread).
                     last_beat = tick
-                    self._heartbeat(env)
                 if self._leader and self._discovered.is_set():
                     self._analyse(env, workers)
                     if tick - last_care >= self.poll:
@@ -165,28 +169,53 @@ class ContinuousMode:
         finally:
             self._stop.set()
             workers.shutdown(wait=True)
-            discovery.join(timeout=10)
+            if discovery.is_alive():
+                discovery.join(timeout=10)
+            if lease_keeper.is_alive():
+                lease_keeper.join(timeout=10)
             self._step_down(env)
             env.access.close()
             self._injection_access.close()
             env.backend.close()
         return 0
 
-    def _heartbeat(self, env: TopologyEnv) -> None:
+    def _lease_loop(self) -> None:
+        """Registration and the lease, every second on a connection of their own, so that neither a
+        slow analysis pass nor a probe that wakes the main loop early changes the lease's rhythm."""
+        backend = Backend(self.config)
+        registered = 0.0
+        try:
+            while not self._stop.is_set():
+                tick = time.monotonic()
+                register = tick - registered >= TICK_SECONDS
+                if register:
+                    registered = tick
+                self._heartbeat(backend, register=register)
+                interval = TICK_SECONDS if self._leader else FOLLOWER_TICK_SECONDS
+                self._stop.wait(max(0.0, interval - (time.monotonic() - tick)))
+        finally:
+            backend.close()
+
+    def _heartbeat(self, backend: Backend, *, register: bool = True) -> None:
+        """One registration and election attempt. Losing the lease keeps what discovery learned: the
+        backend is shared, and a node that leads again must not wait for a full pass first."""
         from orchestrator_cli.backend import health
 
         try:
-            health.register(env.backend, "ContinuousMode", "continuous", __version__)
-            leader = election.attempt_election(env.backend, self.node)
+            if register:
+                health.register(backend, "ContinuousMode", "continuous", __version__)
+            lease = election.attempt_election(backend, self.node)
         except OrchestratorError as e:
             log.error("backend unavailable: %s", e)
-            leader = False
+            lease = None
+        leader = lease is not None
         if leader != self._leader:
             self._say("elected: this node runs discovery and recovery" if leader else "not the active node")
+        self._lease = lease
         self._leader = leader
 
     def _step_down(self, env: TopologyEnv) -> None:
-        if self._leader:
+        if self._lease is not None:
             try:
                 election.step_down(env.backend, self.node)
             except OrchestratorError as e:
@@ -224,11 +253,16 @@ class ContinuousMode:
             backend.close()
 
     def _on_probed(self, probed: Any, backend: Backend) -> None:
-        """After each probe: fence a failed master that came back writable (recovery.fencing)."""
-        from orchestrator_cli.recovery.fencing import fence, needs_fencing
+        """After each probe: fence a failed master that came back writable (recovery.returning_master).
+
+        The change is made under the lease term, like an automated recovery: a node that lost the lease
+        in between changes nothing."""
+        from orchestrator_cli.recovery.fencing import Fence, LeaseLost
+        from orchestrator_cli.recovery.returning_master import fence, needs_fencing
 
         res = probed.result
-        if res is None or not self._leader or not needs_fencing(res.row, res.key in self._lost_in_recovery):
+        lease = self._lease
+        if res is None or lease is None or not needs_fencing(res.row, res.key in self._lost_in_recovery):
             return
         now = time.monotonic()
         with self._lock:
@@ -236,8 +270,11 @@ class ContinuousMode:
                 return
             self._fenced_at[res.key] = now
         env = make_env(backend, TopologyAccess(self.config), self.config, self.owner)
+        env.access.guard = Fence(backend, lease).guard
         try:
             fence(env, res.key, res.row, self.node[0], self._say)
+        except LeaseLost as e:
+            log.info("%s: fencing skipped: %s", res.key, e)
         finally:
             env.access.close()
 
@@ -314,18 +351,21 @@ class ContinuousMode:
             refresh_before_recovery,
         )
 
+        lease = self._lease
+        if lease is None:
+            return  # leadership was lost since the analysis: the new leader decides
         env = self._env()
         key = InstanceKey(entry.hostname, entry.port)
         try:
             if recovery_kind(entry.code) == "detection":
-                execute(env, Request(entry, AUTOMATED))
+                execute(env, Request(entry, AUTOMATED, lease=lease))
                 return
             unreachable = refresh_before_recovery(env, key)
             confirmed = analysis_of(env.backend, env.config, entry.key, unreachable)
             if confirmed is None or confirmed.code != entry.code:
                 log.info("%s: %s not confirmed by a fresh probe", key, entry.code)
                 return
-            outcome = execute(env, Request(confirmed, AUTOMATED))
+            outcome = execute(env, Request(confirmed, AUTOMATED, lease=lease))
             if outcome.attempted:
                 self.recoveries.append(outcome)
                 result = f"promoted {outcome.successor}" if outcome.successor else f"failed: {outcome.reason}"
@@ -351,10 +391,16 @@ class ContinuousMode:
         from orchestrator_cli.backend import instances
         from orchestrator_cli.backend import pseudo_gtid as injected
         from orchestrator_cli.model.instance import InstanceView
+        from orchestrator_cli.recovery.fencing import Fence, LeaseLost
         from orchestrator_cli.topology.pseudo_gtid import inject_pseudo_gtid
 
+        lease = self._lease
+        if lease is None:
+            return
         quiet = make_env(env.backend, self._injection_access, self.config, self.owner)
         quiet.access.on_change = None
+        # a resumed ex-leader must not write an entry (a binlog event) into a master it no longer manages
+        quiet.access.guard = Fence(env.backend, lease).guard
         for row in instances.masters(env.backend):
             view = InstanceView(row)
             if not view.valid:
@@ -364,6 +410,9 @@ class ContinuousMode:
                 injected.record_injection(env.backend, str(row["cluster_name"]))
             except OrchestratorError as e:
                 log.warning("%s: Pseudo-GTID injection failed: %s", view.key, e)
+            except LeaseLost as e:
+                log.info("Pseudo-GTID injection stopped: %s", e)
+                return
 
     def _caretaking(self, env: TopologyEnv) -> None:
         from orchestrator_cli.backend import downtime, maintenance

@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from orchestrator_cli.backend import candidates, clusters, hostnames, instances
 from orchestrator_cli.backend.connection import Backend
@@ -20,6 +20,9 @@ from orchestrator_cli.errors import ConfigError, OrchestratorError
 from orchestrator_cli.model.keys import InstanceKey
 from orchestrator_cli.model.promotion import CLI_RULES
 from orchestrator_cli.mysql.flavor import FlavorError
+
+if TYPE_CHECKING:
+    from orchestrator_cli.mysql.access import TopologyAccess
 
 log = logging.getLogger("orchestrator.discovery")
 
@@ -45,7 +48,7 @@ class CrawlResult:
 
 def crawl(
     seeds: Iterable[InstanceKey],
-    access: Any,
+    access: TopologyAccess,
     backend: Backend,
     config: Mapping[str, Any],
     *,

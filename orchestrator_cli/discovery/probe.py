@@ -10,8 +10,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from orchestrator_cli.errors import OrchestratorError, TopologyError
+from orchestrator_cli.model.coerce import to_int
 from orchestrator_cli.model.keys import InstanceKey
 from orchestrator_cli.mysql import flavor as fl
+from orchestrator_cli.mysql.facts import CoreVariables, GtidFacts
+from orchestrator_cli.mysql.protocol import TopologyServer
 
 log = logging.getLogger("orchestrator.discovery")
 
@@ -28,10 +31,10 @@ class ProbeResult:
     promotion_rule: str = ""
     errors: list[str] = field(default_factory=list)
     flavor: fl.Flavor | None = None
-    gtid: fl.GtidFacts | None = None
+    gtid: GtidFacts | None = None
 
 
-def probe(server: Any, config: Mapping[str, Any]) -> ProbeResult:
+def probe(server: TopologyServer, config: Mapping[str, Any]) -> ProbeResult:
     """Read everything about one server. Raises TopologyError when even the core variables cannot be read."""
     started = time.monotonic()
     key: InstanceKey = server.key
@@ -49,7 +52,7 @@ def probe(server: Any, config: Mapping[str, Any]) -> ProbeResult:
     uptime = optional("uptime", server.uptime, 0)
     binlog_file, binlog_pos = server.master_status() if core.log_bin else ("", 0)
     semi = optional("semi-sync", server.semi_sync, None)
-    gtid = optional("gtid", server.gtid_facts, fl.GtidFacts())
+    gtid = optional("gtid", server.gtid_facts, GtidFacts())
     status = server.replica_status()  # failure aborts the probe, as in the original
     resolved = _resolve_hostname(key, core, config)
     master_key = None
@@ -134,7 +137,7 @@ def probe(server: Any, config: Mapping[str, Any]) -> ProbeResult:
         "num_slave_hosts": len(replica_keys),
         "slave_hosts": [{"Hostname": k.hostname, "Port": k.port} for k in replica_keys],
         "instance_alias": instance_alias,
-        "semi_sync_enforced": _int(semi_enforced),
+        "semi_sync_enforced": to_int(semi_enforced),
         "semi_sync_available": int(bool(semi and semi.available)),
         "semi_sync_master_enabled": int(bool(semi and semi.master_enabled)),
         "semi_sync_master_timeout": semi.master_timeout if semi else 0,
@@ -164,7 +167,7 @@ def probe(server: Any, config: Mapping[str, Any]) -> ProbeResult:
     )  # fmt: skip
 
 
-def _resolve_hostname(key: InstanceKey, core: fl.CoreVariables, config: Mapping[str, Any]) -> InstanceKey:
+def _resolve_hostname(key: InstanceKey, core: CoreVariables, config: Mapping[str, Any]) -> InstanceKey:
     method = str(config.get("MySQLHostnameResolveMethod", "@@hostname")).lower()
     if method in ("default", "hostname", "@@hostname"):
         name = core.hostname
@@ -177,7 +180,7 @@ def _resolve_hostname(key: InstanceKey, core: fl.CoreVariables, config: Mapping[
     return InstanceKey(name or key.hostname, key.port)
 
 
-def _replica_keys(server: Any, key: InstanceKey, config: Mapping[str, Any]) -> list[InstanceKey]:
+def _replica_keys(server: TopologyServer, key: InstanceKey, config: Mapping[str, Any]) -> list[InstanceKey]:
     """SHOW SLAVE HOSTS when configured (report_host/report_port); else the processlist, on the master's port."""
     keys: list[InstanceKey] = []
     if config.get("DiscoverByShowSlaveHosts"):
@@ -198,16 +201,9 @@ def _pattern(pattern: str | None, hostname: str) -> str:
     return m.group(1) if m and m.groups() else ""
 
 
-def _detect(server: Any, config: Mapping[str, Any], query_key: str, optional: Any) -> str:
+def _detect(server: TopologyServer, config: Mapping[str, Any], query_key: str, optional: Any) -> str:
     query = config.get(query_key)
     if not query:
         return ""
     value = optional(query_key, lambda: server.single_value(query), "")
     return "" if value is None else str(value)
-
-
-def _int(value: str) -> int:
-    try:
-        return int(value)
-    except ValueError:
-        return 0

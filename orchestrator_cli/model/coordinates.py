@@ -62,6 +62,8 @@ class BinlogCoordinates:
     log_type: LogType = LogType.BINARY
 
     def __post_init__(self) -> None:
+        if type(self.file) is str and type(self.pos) is int and self.pos >= 0 and type(self.log_type) is LogType:
+            return  # the common case, checked cheaply: instance snapshots build several per row
         if not isinstance(self.file, str):
             raise TypeError(f"binlog file name must be a str, got {type(self.file).__name__}")
         if not isinstance(self.pos, int) or isinstance(self.pos, bool):

@@ -1,28 +1,327 @@
-"""A read-only view of one `database_instance` row plus its derived flags, and the original's description tokens."""
+"""One instance as the backend last saw it: an immutable, typed snapshot plus the original's derived flags.
+
+`Instance` is built in one place from a `database_instance` row (`backend/instance_rows.py` maps the
+columns); decisions and views read its fields, never the row. `InstanceView` is the older dict-backed
+view, kept only for callers not yet moved to `Instance`.
+
+>>> i = Instance(key=InstanceKey("db2", 3306), master_host="db1", master_port=3306,
+...              read_coordinates=BinlogCoordinates("mysql-bin.000003", 120),
+...              io_state=ThreadState.RUNNING, sql_state=ThreadState.RUNNING,
+...              last_check_valid=True, recently_checked=True, seconds_behind_master=0, lag=0,
+...              version="10.11.6-MariaDB-log", read_only=True, log_bin=True, binlog_format="ROW")
+>>> i.master_key, i.is_replica, i.replication_running
+(InstanceKey(hostname='db1', port=3306), True, True)
+>>> i.description_tokens(reasonable_lag=10)
+['0s', 'ok', '10.11.6-MariaDB-log', 'ro', 'ROW']
+>>> i.problems(reasonable_lag=10)
+()
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import MISSING, dataclass, fields
+from typing import TYPE_CHECKING, Any, TypeVar, dataclass_transform
 
+from orchestrator_cli.model.coerce import to_int as _int
+from orchestrator_cli.model.coordinates import BinlogCoordinates, LogType
 from orchestrator_cli.model.keys import InstanceKey
+from orchestrator_cli.model.threads import ThreadState
 
-THREAD_NONE, THREAD_STOPPED, THREAD_RUNNING = -1, 0, 1
+if TYPE_CHECKING:  # parsed on demand: the GTID module stays off the CLI's start-up path
+    from orchestrator_cli.model.gtid import MariadbGtidPosition, OracleGtidSet
+
+_T = TypeVar("_T")
+
+__all__ = ["Instance", "InstanceView", "is_failing_to_connect_error", "major_version_of"]
+
+_NO_COORDINATES = BinlogCoordinates("", 0)
+_NO_RELAY_COORDINATES = BinlogCoordinates("", 0, LogType.RELAY)
+
+# `last_io_error LIKE '%error %connecting to master%'` (matches both "connecting" and "reconnecting").
+# MySQL >= 8.0.23 says "source" instead of "master"; accepting both keeps detection working on new
+# servers (the original only knew "master").
+_FAILING_TO_CONNECT_RE = re.compile(r"error .*connecting to (?:master|source)", re.IGNORECASE | re.DOTALL)
 
 
-def _int(value: Any, default: int = 0) -> int:
-    if value is None or value == "":
-        return default
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return default
+def is_failing_to_connect_error(last_io_error: str) -> bool:
+    """Whether an IO-thread error text says the replica cannot (re)connect to its source.
+
+    >>> is_failing_to_connect_error("error reconnecting to master 'db1:3306' - retry-time: 60")
+    True
+    """
+    return bool(_FAILING_TO_CONNECT_RE.search(last_io_error))
+
+
+def major_version_of(version: str) -> str:
+    """First two dot-separated tokens of a version string.
+
+    >>> major_version_of("10.4.12-MariaDB")
+    '10.4'
+    """
+    return ".".join(version.strip().split(".")[:2])
+
+
+def _fast_frozen_init(cls: type) -> Callable[..., None]:
+    """The dataclass ``__init__`` of a frozen class (same signature and defaults), binding
+    ``object.__setattr__`` once per call instead of once per field."""
+    namespace: dict[str, Any] = {"_setattr": object.__setattr__}
+    params, body = [], ["    set_ = _setattr"]
+    for f in fields(cls):
+        if f.default_factory is not MISSING or not f.init or f.kw_only:
+            raise TypeError(f"{cls.__name__}.{f.name}: only plain fields and defaults are supported")
+        if f.default is MISSING:
+            params.append(f.name)
+        else:
+            namespace[f"_default_{f.name}"] = f.default
+            params.append(f"{f.name}=_default_{f.name}")
+        body.append(f"    set_(self, {f.name!r}, {f.name})")
+    source = f"def __init__(self, {', '.join(params)}):\n" + "\n".join(body) + "\n"
+    exec(source, namespace)  # noqa: S102  (generated from the field list above, like dataclasses does)
+    init: Callable[..., None] = namespace["__init__"]
+    init.__qualname__ = f"{cls.__qualname__}.__init__"
+    return init
+
+
+@dataclass_transform(frozen_default=True)
+def _snapshot_type(cls: type[_T]) -> type[_T]:
+    """``dataclass(frozen=True, slots=True)`` with a faster ``__init__`` and a short ``__repr__``.
+
+    The generated ``__init__`` looks ``object.__setattr__`` up for every field; with ~75 fields that
+    doubled the cost of building a snapshot (`topology`/`replication-analysis` build one per instance),
+    and generating it plus a 75-field repr cost milliseconds at import.
+    """
+    made = dataclass(frozen=True, slots=True, init=False, repr=False)(cls)
+    made.__init__ = _fast_frozen_init(made)  # type: ignore[method-assign]
+    return made
+
+
+@_snapshot_type
+class Instance:
+    """A `database_instance` row, typed: what the original's `Instance` struct holds (spec §1.12).
+
+    Defaults describe an unknown, never-checked standalone server, so tests can build what they need.
+    """
+
+    key: InstanceKey
+    # -- identity and placement
+    server_id: int = 0
+    server_uuid: str = ""
+    version: str = ""
+    major_version: str = ""
+    version_comment: str = ""
+    instance_alias: str = ""
+    cluster_name: str = ""
+    cluster_alias: str = ""  # from `cluster_alias` when the read joined it, else ""
+    cluster_domain: str = ""
+    suggested_cluster_alias: str = ""
+    data_center: str = ""
+    region: str = ""
+    physical_environment: str = ""
+    resolved_hostname: str = ""  # the analysis read's `hostname_resolve` name, "" when not read
+    promotion_rule: str = "neutral"
+    # -- own binary log
+    read_only: bool = False
+    log_bin: bool = False
+    log_slave_updates: bool = False
+    binlog_format: str = ""
+    binlog_server: bool = False
+    self_coordinates: BinlogCoordinates = _NO_COORDINATES
+    # -- replication: the configured master and the thread states
+    master_host: str = ""  # as stored: "" or "_" for none, "//host" when detached
+    master_port: int = 0
+    read_coordinates: BinlogCoordinates = _NO_COORDINATES
+    exec_coordinates: BinlogCoordinates = _NO_COORDINATES
+    relay_log_coordinates: BinlogCoordinates = _NO_RELAY_COORDINATES
+    io_running: bool = False  # `slave_io_running`
+    sql_running: bool = False  # `slave_sql_running`
+    io_state: ThreadState = ThreadState.NONE
+    sql_state: ThreadState = ThreadState.NONE
+    last_io_error: str = ""
+    last_sql_error: str = ""
+    seconds_behind_master: int | None = None
+    lag: int | None = None  # `slave_lag_seconds`
+    sql_delay: int = 0
+    replication_depth: int = 0
+    is_co_master: bool = False
+    # -- GTID (text as stored; parsed on demand by `executed_gtid_set` and friends)
+    oracle_gtid: bool = False
+    mariadb_gtid: bool = False
+    supports_oracle_gtid: bool = False
+    pseudo_gtid: bool = False
+    gtid_mode: str | None = None
+    executed_gtid_set: str = ""
+    gtid_purged: str = ""
+    gtid_errant: str = ""
+    # -- semi-sync
+    semi_sync_enforced: bool = False
+    semi_sync_master_enabled: bool = False
+    semi_sync_master_status: bool = False
+    semi_sync_master_wait_for_replica_count: int = 0
+    semi_sync_master_clients: int = 0
+    semi_sync_replica_enabled: bool = False
+    semi_sync_replica_status: bool = False
+    # -- group replication
+    replication_group_name: str = ""
+    replication_group_member_state: str = ""
+    replication_group_member_role: str = ""
+    # -- health of the last check (computed by the backend read on its own clock)
+    last_check_valid: bool = False
+    analysis_valid: bool = False
+    last_check_partial_success: bool = False
+    recently_checked: bool = False
+    # -- downtime and maintenance
+    is_downtimed: bool = False
+    downtime_reason: str = ""
+    downtime_owner: str = ""
+    downtime_end_timestamp: str = ""
+    downtime_remaining_seconds: int = 0
+    in_maintenance: bool = False
+    is_stale_binlog_coordinates: bool = False
+
+    def __repr__(self) -> str:
+        return f"Instance({self.key}, master={self.master_host}:{self.master_port}, cluster={self.cluster_name!r})"
+
+    # -- replication topology ---------------------------------------------------------------------
+
+    @property
+    def master_key(self) -> InstanceKey | None:
+        """The configured master; None when there is none (empty or `_` host, port 0)."""
+        host = self.master_host
+        if not host or host == "_" or self.master_port == 0:
+            return None
+        return InstanceKey(host, self.master_port)
+
+    @property
+    def has_async_master(self) -> bool:
+        """An async master is configured: not ''/'_'/detached ('//…') and a non-zero port."""
+        host = self.master_host
+        return not (host in ("", "_") or self.master_port == 0 or host.startswith("//"))
+
+    @property
+    def join_hostname(self) -> str:
+        """The name replicas use for this instance as their master (the resolved name when known)."""
+        return self.resolved_hostname or self.key.hostname
+
+    @property
+    def uses_gtid(self) -> bool:
+        return self.oracle_gtid or self.mariadb_gtid
+
+    @property
+    def is_replica(self) -> bool:
+        host = self.master_host  # as `master_key is not None`, without building the key
+        has_master = bool(host) and host != "_" and self.master_port != 0
+        return has_master and bool(self.read_coordinates.file or self.oracle_gtid or self.mariadb_gtid)
+
+    @property
+    def replication_running(self) -> bool:
+        """Both threads running, from the tri-state columns as the original's instance reads use them
+        (its fixtures change only those, e.g. `replication_sql_thread_state=0` for a stopped replica)."""
+        return self.is_replica and self.sql_state == ThreadState.RUNNING and self.io_state == ThreadState.RUNNING
+
+    @property
+    def replication_stopped(self) -> bool:
+        return self.sql_state == ThreadState.STOPPED and self.io_state == ThreadState.STOPPED
+
+    @property
+    def is_detached(self) -> bool:
+        return self.exec_coordinates.file.startswith("//") or self.master_host.startswith("//")
+
+    @property
+    def io_error_connecting(self) -> bool:
+        return is_failing_to_connect_error(self.last_io_error)
+
+    # -- GTID sets, parsed on demand ----------------------------------------------------------------
+
+    def executed_gtids(self) -> OracleGtidSet:
+        """`executed_gtid_set` of an Oracle-GTID server (raises ValueError on text that does not parse)."""
+        from orchestrator_cli.model.gtid import OracleGtidSet
+
+        return OracleGtidSet.parse(self.executed_gtid_set)
+
+    def mariadb_gtid_position(self) -> MariadbGtidPosition:
+        """The executed position of a MariaDB server, as stored in `executed_gtid_set`."""
+        from orchestrator_cli.model.gtid import MariadbGtidPosition
+
+        return MariadbGtidPosition.parse(self.executed_gtid_set)
+
+    def errant_gtids(self) -> OracleGtidSet:
+        """`gtid_errant` as a set (empty when there is none)."""
+        from orchestrator_cli.model.gtid import OracleGtidSet
+
+        return OracleGtidSet.parse(self.gtid_errant)
+
+    # -- the original's derived status ----------------------------------------------------------------
+
+    def problems(self, reasonable_lag: int) -> tuple[str, ...]:
+        """The instance problem tokens of spec §1.10, in the original's order (one of the first four)."""
+        found = []
+        if not self.last_check_valid:
+            found.append("last_check_invalid")
+        elif not self.recently_checked:
+            found.append("not_recently_checked")
+        elif self.io_state != ThreadState.NONE and not self.replication_running:
+            found.append("not_replicating")
+        elif self.lag is not None and abs(self.lag - self.sql_delay) > reasonable_lag:
+            found.append("replication_lag")
+        if self.gtid_errant:
+            found.append("errant_gtid")
+        if self.replication_group_name and self.replication_group_member_state not in ("", "ONLINE"):
+            found.append("group_replication_member_not_online")
+        return tuple(found)
+
+    def lag_token(self) -> str:
+        """`null` when Seconds_Behind_Master is unknown; otherwise the measured lag (as the original does)."""
+        if self.is_detached:
+            return "detached"
+        if not self.last_check_valid or not self.recently_checked:
+            return "unknown"
+        if self.is_replica and (not self.replication_running or self.seconds_behind_master is None):
+            return "null"
+        return f"{self.lag or 0}s"
+
+    def status_token(self, reasonable_lag: int) -> str:
+        if not self.last_check_valid:
+            return "invalid"
+        if not self.recently_checked:
+            return "unchecked"
+        if self.is_replica and not self.replication_running:
+            return "nonreplicating"
+        if self.is_replica:
+            sbm = self.seconds_behind_master
+            if sbm is not None and abs(sbm - self.sql_delay) > reasonable_lag:
+                return "lag"
+        return "ok"
+
+    def description_tokens(self, reasonable_lag: int) -> list[str]:
+        """`[lag,status,version,ro|rw,binlog,extras…]` as `instance-status` and `topology` print it."""
+        tokens = [
+            self.lag_token(),
+            self.status_token(reasonable_lag),
+            self.version,
+            "ro" if self.read_only else "rw",
+            self.binlog_format if self.log_bin else "nobinlog",
+        ]
+        if self.log_bin and self.log_slave_updates:
+            tokens.append(">>")
+        if self.uses_gtid or self.supports_oracle_gtid:
+            tokens.append("GTID:errant" if self.gtid_errant else "GTID")
+        if self.pseudo_gtid:
+            tokens.append("P-GTID")
+        # the runtime status, not the *_enabled setting: enabled but not (yet) active shows nothing
+        if self.semi_sync_master_status:
+            tokens.append("semi:master")
+        if self.semi_sync_replica_status:
+            tokens.append("semi:replica")
+        if self.is_downtimed:
+            tokens.append("downtimed")
+        return [t for t in tokens if t]
 
 
 @dataclass(frozen=True)
 class InstanceView:
-    """Derived predicates the original computes over an instance row (spec §1.12)."""
+    """The dict-backed row view, kept for callers not yet reading :class:`Instance` (same predicates)."""
 
     row: Mapping[str, Any]
 
@@ -47,22 +346,24 @@ class InstanceView:
         return self.master_key is not None and bool(self.row.get("master_log_file") or uses_gtid)
 
     @property
-    def io_state(self) -> int:
-        return _int(self.row.get("replication_io_thread_state"), THREAD_STOPPED if self.is_replica else THREAD_NONE)
+    def io_state(self) -> ThreadState:
+        default = ThreadState.STOPPED if self.is_replica else ThreadState.NONE
+        return ThreadState.from_cell(self.row.get("replication_io_thread_state"), default)
 
     @property
-    def sql_state(self) -> int:
-        return _int(self.row.get("replication_sql_thread_state"), THREAD_STOPPED if self.is_replica else THREAD_NONE)
+    def sql_state(self) -> ThreadState:
+        default = ThreadState.STOPPED if self.is_replica else ThreadState.NONE
+        return ThreadState.from_cell(self.row.get("replication_sql_thread_state"), default)
 
     @property
     def replication_running(self) -> bool:
         """Both threads running, from the tri-state columns as the original's instance reads use them
         (its fixtures change only those, e.g. `replication_sql_thread_state=0` for a stopped replica)."""
-        return self.is_replica and self.sql_state == THREAD_RUNNING and self.io_state == THREAD_RUNNING
+        return self.is_replica and self.sql_state == ThreadState.RUNNING and self.io_state == ThreadState.RUNNING
 
     @property
     def replication_stopped(self) -> bool:
-        return self.sql_state == THREAD_STOPPED and self.io_state == THREAD_STOPPED
+        return self.sql_state == ThreadState.STOPPED and self.io_state == ThreadState.STOPPED
 
     @property
     def is_detached(self) -> bool:
@@ -86,52 +387,3 @@ class InstanceView:
     @property
     def uses_gtid(self) -> bool:
         return bool(_int(self.row.get("oracle_gtid")) or _int(self.row.get("mariadb_gtid")))
-
-    def lag_token(self) -> str:
-        """`null` when Seconds_Behind_Master is unknown; otherwise the measured lag (as the original does)."""
-        if self.is_detached:
-            return "detached"
-        if not self.valid or not self.recently_checked:
-            return "unknown"
-        if self.is_replica and (not self.replication_running or self.row.get("seconds_behind_master") is None):
-            return "null"
-        return f"{self.lag or 0}s"
-
-    def status_token(self, reasonable_lag: int) -> str:
-        if not self.valid:
-            return "invalid"
-        if not self.recently_checked:
-            return "unchecked"
-        if self.is_replica and not self.replication_running:
-            return "nonreplicating"
-        if self.is_replica:
-            sbm = self.row.get("seconds_behind_master")
-            if sbm is not None and abs(_int(sbm) - _int(self.row.get("sql_delay"))) > reasonable_lag:
-                return "lag"
-        return "ok"
-
-    def description_tokens(self, reasonable_lag: int) -> list[str]:
-        """`[lag,status,version,ro|rw,binlog,extras…]` as `instance-status` and `topology` print it."""
-        r = self.row
-        log_bin = bool(_int(r.get("log_bin")))
-        tokens = [
-            self.lag_token(),
-            self.status_token(reasonable_lag),
-            str(r.get("version") or ""),
-            "ro" if _int(r.get("read_only")) else "rw",
-            str(r.get("binlog_format") or "") if log_bin else "nobinlog",
-        ]
-        if log_bin and _int(r.get("log_slave_updates")):
-            tokens.append(">>")
-        if self.uses_gtid or _int(r.get("supports_oracle_gtid")):
-            tokens.append("GTID:errant" if r.get("gtid_errant") else "GTID")
-        if _int(r.get("pseudo_gtid")):
-            tokens.append("P-GTID")
-        # the runtime status, not the *_enabled setting: enabled but not (yet) active shows nothing
-        if _int(r.get("semi_sync_master_status")):
-            tokens.append("semi:master")
-        if _int(r.get("semi_sync_replica_status")):
-            tokens.append("semi:replica")
-        if _int(r.get("is_downtimed")):
-            tokens.append("downtimed")
-        return [t for t in tokens if t]

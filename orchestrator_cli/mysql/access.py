@@ -1,8 +1,10 @@
 """Connections to topology servers: credentials and timeouts from config, one connection per server.
 
-`TopologyAccess` hands out `TopologyServer` objects; every statement that changes a server goes
-through `TopologyServer.change`, which logs it, reports it to the audit hook, and in `--noop` mode
-records it instead of running it.
+`TopologyAccess` hands out `TopologyServer`s (mysql/protocol.py; a `ConnectedServer` of
+mysql/server.py); every statement that changes a server goes through `TopologyServer.change`, which
+logs it, reports it to the audit hook, and in `--noop` mode records it instead of running it. A
+`guard` (an automated recovery's lease fence) is asked before each change is logged and sent; it
+refuses by raising.
 """
 
 from __future__ import annotations
@@ -10,10 +12,14 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from orchestrator_cli.errors import TopologyError
 from orchestrator_cli.model.keys import InstanceKey
+
+if TYPE_CHECKING:
+    from orchestrator_cli.mysql.protocol import TopologyServer
+    from orchestrator_cli.mysql.server import ConnectedServer
 
 log = logging.getLogger("orchestrator.mysql")
 
@@ -65,18 +71,19 @@ class TopologyAccess:
         # Servers known (by continuous mode's discovery) to accept connections yet answer nothing:
         # a new connection to one fails at once instead of waiting out MySQLConnectTimeoutSeconds.
         self.unresponsive = unresponsive
+        self.guard: ChangeHook | None = None  # asked before each change is sent; raises to refuse it
         self.noop_statements: list[tuple[InstanceKey, str]] = []
-        self._servers: dict[InstanceKey, Any] = {}
+        self._servers: dict[InstanceKey, ConnectedServer] = {}
         self._lock = threading.Lock()
 
-    def server(self, key: InstanceKey, *, discovery: bool = False) -> Any:
+    def server(self, key: InstanceKey, *, discovery: bool = False) -> TopologyServer:
         """A (cached) handle; the connection opens on first use."""
-        from orchestrator_cli.mysql.server import TopologyServer
+        from orchestrator_cli.mysql.server import ConnectedServer
 
         with self._lock:
             srv = self._servers.get(key)
             if srv is None:
-                srv = TopologyServer(key, self, discovery=discovery)
+                srv = ConnectedServer(key, self, discovery=discovery)
                 self._servers[key] = srv
             return srv
 
@@ -113,6 +120,9 @@ class TopologyAccess:
         return params
 
     def report_change(self, key: InstanceKey, statement: str) -> None:
+        """Called right before a changing statement is sent: the guard first, then the log and audit."""
+        if self.guard is not None:
+            self.guard(key, statement)
         log.info("%s: %s", key, statement)
         if self.on_change is not None:
             self.on_change(key, statement)

@@ -2,12 +2,11 @@
 
 A :class:`Flavor` knows, for one server family and version, which statements to send (``SHOW SLAVE
 STATUS`` or ``SHOW REPLICA STATUS``, ``CHANGE MASTER TO`` or ``CHANGE REPLICATION SOURCE TO``, ...) and
-how to turn the rows the server returns into flavor-neutral facts (:class:`ReplicaStatus`,
-:class:`SemiSyncFacts`, :class:`GtidFacts`, ...).
+how to turn the rows the server returns into flavor-neutral facts (``mysql/facts.py``:
+:class:`ReplicaStatus`, :class:`SemiSyncFacts`, :class:`GtidFacts`, ...).
 
-This module performs no I/O.  Rows are dictionaries keyed by column name, as returned by a
-``mysql.connector`` dictionary cursor; values may be ``str``, ``bytes``, ``int`` or ``None``.  Column
-lookups are case-insensitive.
+This module performs no I/O.  Rows and the coercion of their values are in ``mysql/rows.py``; the
+checks and quoting of the values put into statements in ``mysql/sql.py``.
 
 Families and the version ranges they cover:
 
@@ -31,446 +30,35 @@ from __future__ import annotations
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from orchestrator_cli.model.coerce import to_int, to_opt_int, to_server_flag, to_str
+from orchestrator_cli.mysql.facts import BinlogEvent, CoreVariables, GtidFacts, ReplicaStatus, SemiSyncFacts
+from orchestrator_cli.mysql.rows import Columns, FlavorError, Row, gtid_text, rows_to_dict
+from orchestrator_cli.mysql.sql import (
+    check_int,
+    check_mariadb_pos,
+    check_oracle_gtid,
+    check_oracle_gtid_set,
+    check_str,
+    quote_string,
+)
+
 __all__ = [
-    "CoreVariables",
     "Flavor",
-    "FlavorError",
-    "GtidFacts",
+    "FlavorError",  # raised by every flavor method; defined in mysql/rows.py
     "MariaDB",
     "MySQL57",
     "MySQL80",
     "MySQL80Legacy",
     "MySQL84",
-    "ReplicaStatus",
-    "SemiSyncFacts",
-    "THREAD_NONE",
-    "THREAD_OTHER",
-    "THREAD_RUNNING",
-    "THREAD_STOPPED",
     "detect_flavor",
     "detect_flavor_from_row",
     "parse_version",
-    "quote_string",
-    "rows_to_dict",
-    "thread_state",
     "version_sql",
 ]
 
-Row = Mapping[str, Any]
 Version = tuple[int, int, int]
-
-THREAD_NONE = -1
-THREAD_STOPPED = 0
-THREAD_RUNNING = 1
-THREAD_OTHER = 2
-
-
-class FlavorError(ValueError):
-    """An operation the flavor cannot perform, or an invalid argument for a statement."""
-
-
-# ---------------------------------------------------------------------------------------------------
-# Value helpers
-# ---------------------------------------------------------------------------------------------------
-
-_ESCAPES = {
-    "\\": "\\\\",
-    "'": "\\'",
-    "\x00": "\\0",
-    "\n": "\\n",
-    "\r": "\\r",
-    "\x1a": "\\Z",
-}
-
-
-def quote_string(s: str, *, no_backslash_escapes: bool = False) -> str:
-    """Return ``s`` as a single-quoted SQL string literal.
-
-    By default backslash, quote, NUL, newline, carriage return and Ctrl-Z are backslash-escaped
-    (what ``mysql_real_escape_string`` does).  With ``no_backslash_escapes=True`` (for servers whose
-    ``sql_mode`` contains ``NO_BACKSLASH_ESCAPES``) quotes are doubled and everything else is literal.
-    """
-    if not isinstance(s, str):
-        raise FlavorError(f"expected a string to quote, got {type(s).__name__}")
-    if no_backslash_escapes:
-        return "'" + s.replace("'", "''") + "'"
-    return "'" + "".join(_ESCAPES.get(ch, ch) for ch in s) + "'"
-
-
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bytes | bytearray):
-        return bytes(value).decode("utf-8", errors="replace")
-    return str(value)
-
-
-def _int(value: Any, default: int = 0) -> int:
-    if value is None:
-        return default
-    if isinstance(value, bool):
-        return int(value)
-    if isinstance(value, int):
-        return value
-    text = _text(value).strip()
-    if text == "":
-        return default
-    try:
-        return int(text)
-    except ValueError:
-        try:
-            return int(float(text))
-        except ValueError:
-            return default
-
-
-def _opt_int(value: Any) -> int | None:
-    if value is None:
-        return None
-    text = _text(value).strip()
-    if text == "" or text.upper() == "NULL":
-        return None
-    return _int(value)
-
-
-def _bool(value: Any) -> bool:
-    """Interpret a server flag: ``ON``/``1``/``YES``/``TRUE`` and enum levels such as ``NO_LOCK``."""
-    if value is None:
-        return False
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, int):
-        return value != 0
-    text = _text(value).strip().upper()
-    return text not in ("", "0", "OFF", "NO", "FALSE")
-
-
-def _gtid_text(value: Any) -> str:
-    """GTID sets come back with ``,\\n`` separators from Oracle servers: drop the line breaks."""
-    return "".join(_text(value).split("\n")).replace("\r", "").strip()
-
-
-class _Columns:
-    """Case-insensitive read access to one result row."""
-
-    def __init__(self, row: Row) -> None:
-        self._row = {str(k).lower(): v for k, v in row.items()}
-
-    def get(self, *names: str) -> Any:
-        for name in names:
-            key = name.lower()
-            if key in self._row:
-                return self._row[key]
-        return None
-
-    def has(self, *names: str) -> bool:
-        return any(name.lower() in self._row for name in names)
-
-
-def _check_int(name: str, value: Any, minimum: int, maximum: int | None = None) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise FlavorError(f"{name} must be an integer, got {value!r}")
-    if value < minimum or (maximum is not None and value > maximum):
-        upper = "" if maximum is None else f"..{maximum}"
-        raise FlavorError(f"{name} out of range ({minimum}{upper}): {value}")
-    return value
-
-
-def _check_str(name: str, value: Any, *, allow_empty: bool = False) -> str:
-    if not isinstance(value, str):
-        raise FlavorError(f"{name} must be a string, got {value!r}")
-    if not allow_empty and value == "":
-        raise FlavorError(f"{name} must not be empty")
-    return value
-
-
-def thread_state(value: Any) -> int:
-    """``Yes`` -> running (1), ``No`` -> stopped (0), anything else (``Connecting``, ...) -> other (2)."""
-    text = _text(value).strip()
-    if text == "Yes":
-        return THREAD_RUNNING
-    if text == "No":
-        return THREAD_STOPPED
-    return THREAD_OTHER
-
-
-def rows_to_dict(rows: Iterable[Row]) -> dict[str, str]:
-    """Turn ``SHOW VARIABLES`` / ``SHOW STATUS`` rows (``Variable_name``, ``Value``) into a dict."""
-    out: dict[str, str] = {}
-    for row in rows:
-        cols = _Columns(row)
-        name = _text(cols.get("Variable_name"))
-        if name:
-            out[name] = _text(cols.get("Value"))
-    return out
-
-
-# GTID syntax checks (the values are also quoted; these only reject obviously wrong input early).
-_UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
-_TAG = r"[a-zA-Z_][a-zA-Z0-9_]{0,31}"
-_INTERVAL = r"[0-9]+(?:-[0-9]+)?"
-_ORACLE_GTID_RE = re.compile(rf"^{_UUID}(?::{_TAG})?:[0-9]+$")
-_ORACLE_SET_ENTRY = rf"{_UUID}(?::(?:{_TAG}|{_INTERVAL}))*"
-_ORACLE_SET_RE = re.compile(rf"^\+?\s*(?:{_ORACLE_SET_ENTRY}(?:\s*,\s*{_ORACLE_SET_ENTRY})*)?\s*$")
-_MARIADB_POS_RE = re.compile(r"^\s*(?:[0-9]+-[0-9]+-[0-9]+(?:\s*,\s*[0-9]+-[0-9]+-[0-9]+)*)?\s*$")
-
-
-def _check_oracle_gtid_set(value: Any, what: str = "GTID set") -> str:
-    text = _check_str(what, value, allow_empty=True)
-    if not _ORACLE_SET_RE.match(_gtid_text(text)):
-        raise FlavorError(f"not a valid MySQL {what}: {value!r}")
-    return _gtid_text(text)
-
-
-def _check_mariadb_pos(value: Any) -> str:
-    text = _check_str("MariaDB GTID position", value, allow_empty=True)
-    if not _MARIADB_POS_RE.match(text):
-        raise FlavorError(f"not a valid MariaDB GTID position (domain-server-sequence list): {value!r}")
-    return text.strip()
-
-
-# ---------------------------------------------------------------------------------------------------
-# Facts
-# ---------------------------------------------------------------------------------------------------
-
-_FILTER_COLUMNS = (
-    "Replicate_Do_DB",
-    "Replicate_Ignore_DB",
-    "Replicate_Do_Table",
-    "Replicate_Ignore_Table",
-    "Replicate_Wild_Do_Table",
-    "Replicate_Wild_Ignore_Table",
-)
-
-
-@dataclass(frozen=True)
-class ReplicaStatus:
-    """Canonical, flavor-neutral view of one ``SHOW SLAVE STATUS`` / ``SHOW REPLICA STATUS`` row."""
-
-    master_host: str
-    master_port: int
-    master_user: str
-    io_state: int
-    sql_state: int
-    master_log_file: str
-    read_master_log_pos: int
-    relay_master_log_file: str
-    exec_master_log_pos: int
-    relay_log_file: str
-    relay_log_pos: int
-    last_sql_error: str
-    last_io_error: str
-    last_sql_errno: int
-    last_io_errno: int
-    seconds_behind_master: int | None
-    sql_delay: int
-    auto_position: bool
-    using_mariadb_gtid: str
-    master_uuid: str
-    executed_gtid_set: str
-    retrieved_gtid_set: str
-    gtid_io_pos: str
-    has_replication_filters: bool
-    master_ssl_allowed: bool
-    master_server_id: int
-
-    @staticmethod
-    def none() -> ReplicaStatus:
-        """The status of a server that is not a replica (no row returned)."""
-        return ReplicaStatus(
-            master_host="",
-            master_port=0,
-            master_user="",
-            io_state=THREAD_NONE,
-            sql_state=THREAD_NONE,
-            master_log_file="",
-            read_master_log_pos=0,
-            relay_master_log_file="",
-            exec_master_log_pos=0,
-            relay_log_file="",
-            relay_log_pos=0,
-            last_sql_error="",
-            last_io_error="",
-            last_sql_errno=0,
-            last_io_errno=0,
-            seconds_behind_master=None,
-            sql_delay=0,
-            auto_position=False,
-            using_mariadb_gtid="No",
-            master_uuid="",
-            executed_gtid_set="",
-            retrieved_gtid_set="",
-            gtid_io_pos="",
-            has_replication_filters=False,
-            master_ssl_allowed=False,
-            master_server_id=0,
-        )
-
-    @staticmethod
-    def from_row(row: Row | None) -> ReplicaStatus:
-        """Parse one row in either the legacy (Master/Slave) or the 8.0.22+ (Source/Replica) naming."""
-        if not row:
-            return ReplicaStatus.none()
-        c = _Columns(row)
-        sbm = _opt_int(c.get("Seconds_Behind_Master", "Seconds_Behind_Source"))
-        if sbm is not None and sbm < 0:
-            sbm = 0
-        using_gtid = _text(c.get("Using_Gtid")).strip() or "No"
-        return ReplicaStatus(
-            master_host=_text(c.get("Master_Host", "Source_Host")),
-            master_port=_int(c.get("Master_Port", "Source_Port")),
-            master_user=_text(c.get("Master_User", "Source_User")),
-            io_state=thread_state(c.get("Slave_IO_Running", "Replica_IO_Running")),
-            sql_state=thread_state(c.get("Slave_SQL_Running", "Replica_SQL_Running")),
-            master_log_file=_text(c.get("Master_Log_File", "Source_Log_File")),
-            read_master_log_pos=_int(c.get("Read_Master_Log_Pos", "Read_Source_Log_Pos")),
-            relay_master_log_file=_text(c.get("Relay_Master_Log_File", "Relay_Source_Log_File")),
-            exec_master_log_pos=_int(c.get("Exec_Master_Log_Pos", "Exec_Source_Log_Pos")),
-            relay_log_file=_text(c.get("Relay_Log_File")),
-            relay_log_pos=_int(c.get("Relay_Log_Pos")),
-            last_sql_error=_text(c.get("Last_SQL_Error")),
-            last_io_error=_text(c.get("Last_IO_Error")),
-            last_sql_errno=_int(c.get("Last_SQL_Errno")),
-            last_io_errno=_int(c.get("Last_IO_Errno")),
-            seconds_behind_master=sbm,
-            sql_delay=_int(c.get("SQL_Delay")),
-            auto_position=_int(c.get("Auto_Position")) == 1,
-            using_mariadb_gtid=using_gtid,
-            master_uuid=_text(c.get("Master_UUID", "Source_UUID")).strip(),
-            executed_gtid_set=_gtid_text(c.get("Executed_Gtid_Set")),
-            retrieved_gtid_set=_gtid_text(c.get("Retrieved_Gtid_Set")),
-            gtid_io_pos=_gtid_text(c.get("Gtid_IO_Pos")),
-            has_replication_filters=any(_text(c.get(col)).strip() != "" for col in _FILTER_COLUMNS),
-            master_ssl_allowed=_text(c.get("Master_SSL_Allowed", "Source_SSL_Allowed")).strip() == "Yes",
-            master_server_id=_int(c.get("Master_Server_Id", "Source_Server_Id")),
-        )
-
-    @property
-    def is_replica(self) -> bool:
-        """A replication row exists and names a master (``_`` is the placeholder left by a reset)."""
-        return self.io_state != THREAD_NONE and self.master_host not in ("", "_")
-
-    @property
-    def io_running(self) -> bool:
-        return self.io_state == THREAD_RUNNING
-
-    @property
-    def sql_running(self) -> bool:
-        return self.sql_state == THREAD_RUNNING
-
-    @property
-    def replication_running(self) -> bool:
-        return self.io_running and self.sql_running
-
-    @property
-    def threads_stopped(self) -> bool:
-        """Both threads are explicitly stopped (``No``); false for non-replicas and ``Connecting``."""
-        return self.io_state == THREAD_STOPPED and self.sql_state == THREAD_STOPPED
-
-    @property
-    def is_detached(self) -> bool:
-        """``detach-replica-master-host`` prefixes the master host with ``//``."""
-        return self.master_host.startswith("//")
-
-    @property
-    def uses_mariadb_gtid(self) -> bool:
-        return self.using_mariadb_gtid not in ("", "No")
-
-    @property
-    def uses_gtid(self) -> bool:
-        """Oracle auto-position or MariaDB ``MASTER_USE_GTID`` other than ``no``."""
-        return self.auto_position or self.uses_mariadb_gtid
-
-    @property
-    def read_coordinates(self) -> tuple[str, int]:
-        return (self.master_log_file, self.read_master_log_pos)
-
-    @property
-    def exec_coordinates(self) -> tuple[str, int]:
-        return (self.relay_master_log_file, self.exec_master_log_pos)
-
-    @property
-    def relay_coordinates(self) -> tuple[str, int]:
-        return (self.relay_log_file, self.relay_log_pos)
-
-
-@dataclass(frozen=True)
-class BinlogEvent:
-    """One row of ``SHOW BINLOG EVENTS`` / ``SHOW RELAYLOG EVENTS``.
-
-    In a relay log `end_log_pos` is the position in the master's binary log, not in the relay log.
-    """
-
-    file: str
-    pos: int
-    event_type: str
-    server_id: int
-    end_log_pos: int
-    info: str
-
-
-@dataclass(frozen=True)
-class SemiSyncFacts:
-    """Semi-synchronous replication facts from ``rpl_semi_sync_%`` variables and status.
-
-    ``source_names`` tells which plugin generation is loaded: ``rpl_semi_sync_source_*`` /
-    ``rpl_semi_sync_replica_*`` (MySQL 8.0.26+ ``semisync_source``/``semisync_replica`` plugins, the
-    only ones in 8.4) rather than ``rpl_semi_sync_master_*`` / ``rpl_semi_sync_slave_*``.
-    """
-
-    available: bool
-    master_enabled: bool
-    master_timeout: int
-    master_wait_for_slave_count: int
-    master_status: bool
-    master_clients: int
-    replica_enabled: bool
-    replica_status: bool
-    source_names: bool = False
-    master_available: bool = False  # each side's plugin separately: an 8.4 master may load only one
-    replica_available: bool = False
-    master_source_names: bool = False  # rpl_semi_sync_source_* rather than rpl_semi_sync_master_*
-    replica_source_names: bool = False  # rpl_semi_sync_replica_* rather than rpl_semi_sync_slave_*
-
-
-@dataclass(frozen=True)
-class GtidFacts:
-    """GTID-related server variables.  Oracle fields are empty on MariaDB and vice versa."""
-
-    gtid_mode: str = ""
-    server_uuid: str = ""
-    gtid_executed: str = ""
-    gtid_purged: str = ""
-    binlog_row_image: str = ""
-    gtid_binlog_pos: str = ""
-    gtid_current_pos: str = ""
-    gtid_slave_pos: str = ""
-    gtid_strict_mode: bool = False
-    gtid_domain_id: int = 0
-
-    @property
-    def supports_oracle_gtid(self) -> bool:
-        """``gtid_mode`` is neither empty nor ``OFF`` (``ON``, ``ON_PERMISSIVE``, ``OFF_PERMISSIVE``)."""
-        return self.gtid_mode.upper() not in ("", "OFF")
-
-
-@dataclass(frozen=True)
-class CoreVariables:
-    """The row of :meth:`Flavor.core_variables_sql` (step 2 of the probe)."""
-
-    hostname: str
-    report_host: str
-    server_id: int
-    version: str
-    version_comment: str
-    read_only: bool
-    binlog_format: str
-    log_bin: bool
-    log_slave_updates: bool
-    super_read_only: bool
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -482,8 +70,12 @@ _MARIADB_REPL_PREFIX = re.compile(r"^\s*5\.5\.5-(?=\d+\.\d+)")
 
 
 def parse_version(version: str) -> Version:
-    """``"10.11.6-MariaDB-log"`` -> ``(10, 11, 6)``; ``"5.5.5-10.4.32-MariaDB"`` -> ``(10, 4, 32)``."""
-    text = _text(version)
+    """The version numbers of ``@@version`` (MariaDB's replication prefix ``5.5.5-`` dropped).
+
+    >>> parse_version("10.11.6-MariaDB-log"), parse_version("5.5.5-10.4.32-MariaDB"), parse_version("8.4.0")
+    ((10, 11, 6), (10, 4, 32), (8, 4, 0))
+    """
+    text = to_str(version)
     if "mariadb" in text.lower():
         text = _MARIADB_REPL_PREFIX.sub("", text)
     m = _VERSION_RE.match(text)
@@ -502,9 +94,14 @@ def detect_flavor(version: str, version_comment: str = "") -> Flavor:
 
     MariaDB is recognised by ``MariaDB`` in either string; everything else is Oracle MySQL (Percona
     Server and other Oracle derivatives included), split by version.
+
+    >>> detect_flavor("10.11.6-MariaDB-log"), detect_flavor("8.0.21"), detect_flavor("8.0.36"), detect_flavor("8.4.2")
+    (MariaDB('10.11.6-MariaDB-log'), MySQL80Legacy('8.0.21'), MySQL80('8.0.36'), MySQL84('8.4.2'))
+    >>> detect_flavor("5.7.44-48", "Percona Server (GPL), Release 48").is_percona
+    True
     """
-    text = _text(version)
-    comment = _text(version_comment)
+    text = to_str(version)
+    comment = to_str(version_comment)
     numbers = parse_version(text)
     if "mariadb" in text.lower() or "mariadb" in comment.lower():
         return MariaDB(text, comment)
@@ -519,10 +116,10 @@ def detect_flavor(version: str, version_comment: str = "") -> Flavor:
 
 def detect_flavor_from_row(row: Row) -> Flavor:
     """Detect the flavor from the row of :func:`version_sql` (or any row with those two columns)."""
-    c = _Columns(row)
+    c = Columns(row)
     return detect_flavor(
-        _text(c.get("version", "@@global.version", "@@version")),
-        _text(c.get("version_comment", "@@global.version_comment", "@@version_comment")),
+        to_str(c.get("version", "@@global.version", "@@version")),
+        to_str(c.get("version_comment", "@@global.version_comment", "@@version_comment")),
     )
 
 
@@ -544,8 +141,8 @@ class Flavor(ABC):
     max_version: ClassVar[Version | None] = None  # exclusive
 
     def __init__(self, version: str = "", version_comment: str = "") -> None:
-        self.version: str = _text(version) or self.default_version
-        self.version_comment: str = _text(version_comment)
+        self.version: str = to_str(version) or self.default_version
+        self.version_comment: str = to_str(version_comment)
         self.version_tuple: Version = parse_version(self.version)
         if self.version_tuple < self.min_version or (
             self.max_version is not None and self.version_tuple >= self.max_version
@@ -619,18 +216,18 @@ class Flavor(ABC):
     def parse_core_variables(self, row: Row | None) -> CoreVariables:
         if not row:
             raise FlavorError("core variables query returned no row")
-        c = _Columns(row)
+        c = Columns(row)
         return CoreVariables(
-            hostname=_text(c.get("hostname")),
-            report_host=_text(c.get("report_host")),
-            server_id=_int(c.get("server_id")),
-            version=_text(c.get("version")),
-            version_comment=_text(c.get("version_comment")),
-            read_only=_bool(c.get("read_only")),
-            binlog_format=_text(c.get("binlog_format")),
-            log_bin=_bool(c.get("log_bin")),
-            log_slave_updates=_bool(c.get("log_slave_updates", "log_replica_updates")),
-            super_read_only=_bool(c.get("super_read_only")),
+            hostname=to_str(c.get("hostname")),
+            report_host=to_str(c.get("report_host")),
+            server_id=to_int(c.get("server_id")),
+            version=to_str(c.get("version")),
+            version_comment=to_str(c.get("version_comment")),
+            read_only=to_server_flag(c.get("read_only")),
+            binlog_format=to_str(c.get("binlog_format")),
+            log_bin=to_server_flag(c.get("log_bin")),
+            log_slave_updates=to_server_flag(c.get("log_slave_updates", "log_replica_updates")),
+            super_read_only=to_server_flag(c.get("super_read_only")),
         )
 
     def uptime_sql(self) -> str:
@@ -640,7 +237,7 @@ class Flavor(ABC):
         values = rows_to_dict(rows)
         for name, value in values.items():
             if name.lower() == "uptime":
-                return _int(value)
+                return to_int(value)
         return 0
 
     def master_status_sql(self) -> str:
@@ -649,11 +246,11 @@ class Flavor(ABC):
     def parse_master_status(self, row: Row | None) -> tuple[str, int]:
         if not row:
             return ("", 0)
-        c = _Columns(row)
-        file = _text(c.get("File"))
+        c = Columns(row)
+        file = to_str(c.get("File"))
         if not file:
             return ("", 0)
-        return (file, _int(c.get("Position")))
+        return (file, to_int(c.get("Position")))
 
     def replica_status_sql(self) -> str:
         return f"SHOW {self._replica_word} STATUS"
@@ -673,9 +270,9 @@ class Flavor(ABC):
         (a replica without ``report_host``), duplicates removed, order kept."""
         out: list[tuple[str, int]] = []
         for row in rows or ():
-            c = _Columns(row)
-            host = _text(c.get("Host")).strip()
-            port = _int(c.get("Port"))
+            c = Columns(row)
+            host = to_str(c.get("Host")).strip()
+            port = to_int(c.get("Port"))
             if host and port > 0 and (host, port) not in out:
                 out.append((host, port))
         return out
@@ -694,7 +291,7 @@ class Flavor(ABC):
         """Hosts from :meth:`processlist_replicas_sql` (brackets of ``[v6]`` removed, deduplicated)."""
         out: list[str] = []
         for row in rows or ():
-            host = _text(_Columns(row).get("host")).strip()
+            host = to_str(Columns(row).get("host")).strip()
             if host.startswith("[") and host.endswith("]"):
                 host = host[1:-1]
             if host and host not in out:
@@ -726,19 +323,19 @@ class Flavor(ABC):
         source_names = (source_key in var or replica_key in var) and not (master_key in var or slave_key in var)
         return SemiSyncFacts(
             available=has_master and has_replica,
-            master_enabled=_bool(pick(var, master_key, source_key)),
-            master_timeout=_int(pick(var, "rpl_semi_sync_master_timeout", "rpl_semi_sync_source_timeout")),
-            master_wait_for_slave_count=_int(
+            master_enabled=to_server_flag(pick(var, master_key, source_key)),
+            master_timeout=to_int(pick(var, "rpl_semi_sync_master_timeout", "rpl_semi_sync_source_timeout")),
+            master_wait_for_slave_count=to_int(
                 pick(
                     var,
                     "rpl_semi_sync_master_wait_for_slave_count",
                     "rpl_semi_sync_source_wait_for_replica_count",
                 )
             ),
-            master_status=_bool(pick(st, "rpl_semi_sync_master_status", "rpl_semi_sync_source_status")),
-            master_clients=_int(pick(st, "rpl_semi_sync_master_clients", "rpl_semi_sync_source_clients")),
-            replica_enabled=_bool(pick(var, slave_key, replica_key)),
-            replica_status=_bool(pick(st, "rpl_semi_sync_slave_status", "rpl_semi_sync_replica_status")),
+            master_status=to_server_flag(pick(st, "rpl_semi_sync_master_status", "rpl_semi_sync_source_status")),
+            master_clients=to_int(pick(st, "rpl_semi_sync_master_clients", "rpl_semi_sync_source_clients")),
+            replica_enabled=to_server_flag(pick(var, slave_key, replica_key)),
+            replica_status=to_server_flag(pick(st, "rpl_semi_sync_slave_status", "rpl_semi_sync_replica_status")),
             source_names=source_names,
             master_available=has_master,
             replica_available=has_replica,
@@ -749,21 +346,27 @@ class Flavor(ABC):
     def gtid_facts_sql(self) -> str | None:
         return None
 
+    def stored_replication_credentials_sql(self) -> str | None:
+        """Where the server keeps the credentials it replicates with, when SQL can read them (the
+        fallback when no ReplicationCredentialsQuery is configured): user, password, by position.
+        None: this server family keeps them where SQL cannot read them (MariaDB's master.info)."""
+        return None
+
     def parse_gtid_facts(self, row: Row | None) -> GtidFacts:
         if not row:
             return GtidFacts()
-        c = _Columns(row)
+        c = Columns(row)
         return GtidFacts(
-            gtid_mode=_text(c.get("gtid_mode")).strip(),
-            server_uuid=_text(c.get("server_uuid")).strip(),
-            gtid_executed=_gtid_text(c.get("gtid_executed")),
-            gtid_purged=_gtid_text(c.get("gtid_purged")),
-            binlog_row_image=_text(c.get("binlog_row_image")).strip(),
-            gtid_binlog_pos=_gtid_text(c.get("gtid_binlog_pos")),
-            gtid_current_pos=_gtid_text(c.get("gtid_current_pos")),
-            gtid_slave_pos=_gtid_text(c.get("gtid_slave_pos")),
-            gtid_strict_mode=_bool(c.get("gtid_strict_mode")),
-            gtid_domain_id=_int(c.get("gtid_domain_id")),
+            gtid_mode=to_str(c.get("gtid_mode")).strip(),
+            server_uuid=to_str(c.get("server_uuid")).strip(),
+            gtid_executed=gtid_text(c.get("gtid_executed")),
+            gtid_purged=gtid_text(c.get("gtid_purged")),
+            binlog_row_image=to_str(c.get("binlog_row_image")).strip(),
+            gtid_binlog_pos=gtid_text(c.get("gtid_binlog_pos")),
+            gtid_current_pos=gtid_text(c.get("gtid_current_pos")),
+            gtid_slave_pos=gtid_text(c.get("gtid_slave_pos")),
+            gtid_strict_mode=to_server_flag(c.get("gtid_strict_mode")),
+            gtid_domain_id=to_int(c.get("gtid_domain_id")),
         )
 
     def binary_logs_sql(self) -> str:
@@ -773,16 +376,16 @@ class Flavor(ABC):
         """``(Log_name, File_size)`` in server order (oldest first)."""
         out: list[tuple[str, int]] = []
         for row in rows or ():
-            c = _Columns(row)
-            name = _text(c.get("Log_name"))
+            c = Columns(row)
+            name = to_str(c.get("Log_name"))
             if name:
-                out.append((name, _int(c.get("File_size"))))
+                out.append((name, to_int(c.get("File_size"))))
         return out
 
     def binlog_events_sql(self, file: str, pos: int, limit: int, *, relay: bool = False, offset: int = 0) -> str:
         """``SHOW BINLOG|RELAYLOG EVENTS IN 'f' FROM pos LIMIT offset,n``: the same text on every flavor."""
         kind = "RELAYLOG" if relay else "BINLOG"
-        where = quote_string(_check_str("log file", file))
+        where = quote_string(check_str("log file", file))
         return f"SHOW {kind} EVENTS IN {where} FROM {int(pos)} LIMIT {int(offset)},{int(limit)}"
 
     def grants_sql(self) -> str:
@@ -790,26 +393,26 @@ class Flavor(ABC):
 
     def parse_grants(self, rows: Iterable[Row] | None) -> list[str]:
         """The GRANT lines of the connected user (first column of every row)."""
-        return [_text(next(iter(row.values()), "")) for row in rows or () if row]
+        return [to_str(next(iter(row.values()), "")) for row in rows or () if row]
 
     def pseudo_gtid_injection(self, entry: str) -> list[str]:
         """A no-op that lands in the binary log: dropping a view that does not exist in a schema that need not."""
-        if not re.fullmatch(r"[A-Za-z0-9_:.-]+", _check_str("Pseudo-GTID entry", entry)):
+        if not re.fullmatch(r"[A-Za-z0-9_:.-]+", check_str("Pseudo-GTID entry", entry)):
             raise FlavorError(f"invalid Pseudo-GTID entry name {entry!r}")
         return [f"drop view if exists `_pseudo_gtid_`.`{entry}`"]
 
     def parse_binlog_events(self, rows: Iterable[Row] | None) -> list[BinlogEvent]:
         out: list[BinlogEvent] = []
         for row in rows or ():
-            c = _Columns(row)
+            c = Columns(row)
             out.append(
                 BinlogEvent(
-                    file=_text(c.get("Log_name")),
-                    pos=_int(c.get("Pos")),
-                    event_type=_text(c.get("Event_type")),
-                    server_id=_int(c.get("Server_id")),
-                    end_log_pos=_int(c.get("End_log_pos")),
-                    info=_text(c.get("Info")),
+                    file=to_str(c.get("Log_name")),
+                    pos=to_int(c.get("Pos")),
+                    event_type=to_str(c.get("Event_type")),
+                    server_id=to_int(c.get("Server_id")),
+                    end_log_pos=to_int(c.get("End_log_pos")),
+                    info=to_str(c.get("Info")),
                 )
             )
         return out
@@ -836,8 +439,8 @@ class Flavor(ABC):
 
     def start_replica_until(self, file: str, pos: int) -> list[str]:
         """Start both threads, SQL thread stopping at the given master coordinates."""
-        file = _check_str("binlog file", file)
-        pos = _check_int("binlog position", pos, 0)
+        file = check_str("binlog file", file)
+        pos = check_int("binlog position", pos, 0)
         prefix = "SOURCE" if self._source_syntax else "MASTER"
         return [f"START {self._replica_word} UNTIL {prefix}_LOG_FILE={quote_string(file)}, {prefix}_LOG_POS={pos}"]
 
@@ -861,8 +464,12 @@ class Flavor(ABC):
         log_pos: int | None = None,
         gtid: str | None = None,
         ssl: bool | None = None,
+        ssl_files: tuple[str, str, str] | None = None,
     ) -> list[str]:
         """Point replication elsewhere; only the given fields are emitted.
+
+        ``ssl_files``: CA, certificate and key paths (``ReplicationCredentialsQuery`` columns 3-5);
+        the empty ones are left out.
 
         ``gtid``: ``None`` keeps the current mode; ``'auto'`` (Oracle auto-position on), ``'off'``
         (Oracle auto-position off / MariaDB ``MASTER_USE_GTID=no``), ``'slave_pos'`` or
@@ -876,23 +483,26 @@ class Flavor(ABC):
         prefix = "SOURCE" if self._source_syntax else "MASTER"
         parts: list[str] = []
         if host is not None:
-            parts.append(f"{prefix}_HOST={quote_string(_check_str('host', host))}")
+            parts.append(f"{prefix}_HOST={quote_string(check_str('host', host))}")
         if port is not None:
-            parts.append(f"{prefix}_PORT={_check_int('port', port, 1, 65535)}")
+            parts.append(f"{prefix}_PORT={check_int('port', port, 1, 65535)}")
         if user is not None:
-            parts.append(f"{prefix}_USER={quote_string(_check_str('user', user, allow_empty=True))}")
+            parts.append(f"{prefix}_USER={quote_string(check_str('user', user, allow_empty=True))}")
         if password is not None:
-            parts.append(f"{prefix}_PASSWORD={quote_string(_check_str('password', password, allow_empty=True))}")
+            parts.append(f"{prefix}_PASSWORD={quote_string(check_str('password', password, allow_empty=True))}")
         if log_file is not None:
-            parts.append(f"{prefix}_LOG_FILE={quote_string(_check_str('binlog file', log_file))}")
+            parts.append(f"{prefix}_LOG_FILE={quote_string(check_str('binlog file', log_file))}")
         if log_pos is not None:
-            parts.append(f"{prefix}_LOG_POS={_check_int('binlog position', log_pos, 0)}")
+            parts.append(f"{prefix}_LOG_POS={check_int('binlog position', log_pos, 0)}")
         if gtid is not None:
             parts.append(self._gtid_clause(gtid))
         if ssl is not None:
             if not isinstance(ssl, bool):
                 raise FlavorError(f"ssl must be a boolean, got {ssl!r}")
             parts.append(f"{prefix}_SSL={1 if ssl else 0}")
+        for name, path in zip(("CA", "CERT", "KEY"), ssl_files or ("", "", ""), strict=True):
+            if path:
+                parts.append(f"{prefix}_SSL_{name}={quote_string(check_str(f'ssl {name.lower()}', path))}")
         if not parts:
             raise FlavorError("change_master needs at least one field to change")
         head = "CHANGE REPLICATION SOURCE TO" if self._source_syntax else "CHANGE MASTER TO"
@@ -917,16 +527,16 @@ class Flavor(ABC):
     def master_pos_wait(self, file: str, pos: int, timeout_s: int) -> str:
         """Wait for the SQL thread to reach ``file:pos``; result column ``wait_result`` (see
         :meth:`parse_pos_wait`)."""
-        file = _check_str("binlog file", file)
-        pos = _check_int("binlog position", pos, 0)
-        timeout_s = _check_int("timeout", timeout_s, 0)
+        file = check_str("binlog file", file)
+        pos = check_int("binlog position", pos, 0)
+        timeout_s = check_int("timeout", timeout_s, 0)
         func = "SOURCE_POS_WAIT" if self._replica_variable_names else "MASTER_POS_WAIT"
         return f"SELECT {func}({quote_string(file)}, {pos}, {timeout_s}) AS wait_result"
 
     def parse_pos_wait(self, row: Row | None) -> bool:
         """True when the position was reached, False on timeout; FlavorError when the server returned
         NULL (SQL thread not running, or not a replica)."""
-        value = _opt_int(_Columns(row).get("wait_result")) if row else None
+        value = to_opt_int(Columns(row).get("wait_result")) if row else None
         if value is None:
             raise FlavorError("position wait returned NULL: replication SQL thread not running or not a replica")
         return value >= 0
@@ -937,7 +547,7 @@ class Flavor(ABC):
 
     def parse_gtid_wait(self, row: Row | None) -> bool:
         """True when the GTID set/position was reached, False on timeout; FlavorError on NULL."""
-        value = _opt_int(_Columns(row).get("wait_result")) if row else None
+        value = to_opt_int(Columns(row).get("wait_result")) if row else None
         if value is None:
             raise FlavorError("GTID wait returned NULL")
         return value == 0
@@ -958,7 +568,7 @@ class Flavor(ABC):
         return ["FLUSH BINARY LOGS"]
 
     def purge_binary_logs_to(self, file: str) -> list[str]:
-        return [f"PURGE BINARY LOGS TO {quote_string(_check_str('binlog file', file))}"]
+        return [f"PURGE BINARY LOGS TO {quote_string(check_str('binlog file', file))}"]
 
     def reset_master(self) -> list[str]:
         return ["RESET MASTER"]
@@ -1035,14 +645,14 @@ class MariaDB(Flavor):
     def gtid_wait(self, gtid: str, timeout_s: int) -> str:
         if not self.supports_gtid:
             raise FlavorError(f"MariaDB {self.version} predates GTID (10.0.2): MASTER_GTID_WAIT unavailable")
-        pos = _check_mariadb_pos(gtid)
-        timeout_s = _check_int("timeout", timeout_s, 0)
+        pos = check_mariadb_pos(gtid)
+        timeout_s = check_int("timeout", timeout_s, 0)
         return f"SELECT MASTER_GTID_WAIT({quote_string(pos)}, {timeout_s}) AS wait_result"
 
     def set_gtid_slave_pos(self, pos: str) -> list[str]:
         if not self.supports_gtid:
             raise FlavorError(f"MariaDB {self.version} predates GTID (10.0.2): no gtid_slave_pos")
-        return [f"SET GLOBAL gtid_slave_pos = {quote_string(_check_mariadb_pos(pos))}"]
+        return [f"SET GLOBAL gtid_slave_pos = {quote_string(check_mariadb_pos(pos))}"]
 
 
 class _Oracle(Flavor):
@@ -1057,6 +667,10 @@ class _Oracle(Flavor):
     @property
     def supports_gtid(self) -> bool:
         return self.at_least(5, 6, 5)
+
+    def stored_replication_credentials_sql(self) -> str | None:
+        # master_info_repository=TABLE (the default from 8.0); empty strings when the table is empty
+        return "SELECT IFNULL(MAX(User_name), ''), IFNULL(MAX(User_password), '') FROM mysql.slave_master_info"
 
     def gtid_facts_sql(self) -> str | None:
         if not self.supports_gtid:
@@ -1088,8 +702,8 @@ class _Oracle(Flavor):
     def gtid_wait(self, gtid: str, timeout_s: int) -> str:
         if not self.at_least(5, 7, 5):
             raise FlavorError(f"MySQL {self.version} has no WAIT_FOR_EXECUTED_GTID_SET (5.7.5+)")
-        gtid_set = _check_oracle_gtid_set(gtid)
-        timeout_s = _check_int("timeout", timeout_s, 0)
+        gtid_set = check_oracle_gtid_set(gtid)
+        timeout_s = check_int("timeout", timeout_s, 0)
         return f"SELECT WAIT_FOR_EXECUTED_GTID_SET({quote_string(gtid_set)}, {timeout_s}) AS wait_result"
 
     def skip_query(self, *, oracle_gtid: bool = False) -> list[str]:
@@ -1104,15 +718,13 @@ class _Oracle(Flavor):
         """Statements to run, in order, on ONE session: commit an empty transaction as ``gtid``."""
         if not self.supports_gtid:
             raise FlavorError(f"MySQL {self.version} predates GTID (5.6.5)")
-        text = _check_str("GTID", gtid).strip()
-        if not _ORACLE_GTID_RE.match(text):
-            raise FlavorError(f"not a single GTID (uuid[:tag]:number): {gtid!r}")
+        text = check_oracle_gtid(gtid)
         return [f"SET GTID_NEXT = {quote_string(text)}", "BEGIN", "COMMIT", "SET GTID_NEXT = 'AUTOMATIC'"]
 
     def set_gtid_purged(self, gtid_set: str) -> list[str]:
         if not self.supports_gtid:
             raise FlavorError(f"MySQL {self.version} predates GTID (5.6.5): no gtid_purged")
-        value = _check_oracle_gtid_set(gtid_set, "gtid_purged value")
+        value = check_oracle_gtid_set(gtid_set, "gtid_purged value")
         return [f"SET GLOBAL gtid_purged = {quote_string(value)}"]
 
 

@@ -1,4 +1,5 @@
-"""One topology server: runs the flavor's statements over a mysql.connector connection."""
+"""One topology server over a mysql.connector connection: `ConnectedServer`, which implements the
+`TopologyServer` protocol (mysql/protocol.py) by running the flavor's statements."""
 
 from __future__ import annotations
 
@@ -10,15 +11,19 @@ from orchestrator_cli.errors import TopologyError
 from orchestrator_cli.model.keys import InstanceKey
 from orchestrator_cli.mysql import flavor as fl
 from orchestrator_cli.mysql.access import topology_error
+from orchestrator_cli.mysql.facts import BinlogEvent, CoreVariables, GtidFacts, ReplicaStatus, SemiSyncFacts
+from orchestrator_cli.mysql.protocol import Row
+from orchestrator_cli.mysql.rows import rows_to_dict
 
 if TYPE_CHECKING:
     from orchestrator_cli.mysql.access import TopologyAccess
 
 log = logging.getLogger("orchestrator.mysql")
-Row = dict[str, Any]
 
 
-class TopologyServer:
+class ConnectedServer:
+    """A `TopologyServer`: one connection, opened on first use, reopened after it was lost."""
+
     def __init__(self, key: InstanceKey, access: TopologyAccess, *, discovery: bool = False) -> None:
         self.key = key
         self.access = access
@@ -115,7 +120,7 @@ class TopologyServer:
         rows = self.query(sql)
         return rows[-1] if rows else None
 
-    def core_variables(self) -> fl.CoreVariables:
+    def core_variables(self) -> CoreVariables:
         return self.flavor.parse_core_variables(self.query_one(self.flavor.core_variables_sql()))
 
     def uptime(self) -> int:
@@ -124,7 +129,7 @@ class TopologyServer:
     def master_status(self) -> tuple[str, int]:
         return self.flavor.parse_master_status(self.query_one(self.flavor.master_status_sql()))
 
-    def replica_status(self) -> fl.ReplicaStatus:
+    def replica_status(self) -> ReplicaStatus:
         return self.flavor.parse_replica_status(self.query(self.flavor.replica_status_sql()))
 
     def replica_hosts(self) -> list[tuple[str, int]]:
@@ -133,12 +138,12 @@ class TopologyServer:
     def processlist_replica_hosts(self) -> list[str]:
         return self.flavor.parse_processlist_replicas(self.query(self.flavor.processlist_replicas_sql()))
 
-    def semi_sync(self) -> fl.SemiSyncFacts:
-        variables = fl.rows_to_dict(self.query(self.flavor.semi_sync_variables_sql()))
-        status = fl.rows_to_dict(self.query(self.flavor.semi_sync_status_sql()))
+    def semi_sync(self) -> SemiSyncFacts:
+        variables = rows_to_dict(self.query(self.flavor.semi_sync_variables_sql()))
+        status = rows_to_dict(self.query(self.flavor.semi_sync_status_sql()))
         return self.flavor.parse_semi_sync(variables, status)
 
-    def gtid_facts(self) -> fl.GtidFacts:
+    def gtid_facts(self) -> GtidFacts:
         sql = self.flavor.gtid_facts_sql()
         return self.flavor.parse_gtid_facts(self.query_one(sql) if sql else None)
 
@@ -147,7 +152,7 @@ class TopologyServer:
 
     def binlog_events(
         self, file: str, pos: int, limit: int, *, relay: bool = False, offset: int = 0
-    ) -> list[fl.BinlogEvent]:
+    ) -> list[BinlogEvent]:
         """One page of a binary log (or, with `relay`, a relay log) from `pos`."""
         sql = self.flavor.binlog_events_sql(file, pos, limit, relay=relay, offset=offset)
         return self.flavor.parse_binlog_events(self.query(sql))
@@ -155,8 +160,10 @@ class TopologyServer:
     def grants(self) -> list[str]:
         return self.flavor.parse_grants(self.query(self.flavor.grants_sql()))
 
-    def single_value(self, sql: str) -> Any:
-        """First column of the first row of a user-configured query (Detect*Query, ReplicationLagQuery)."""
+    def first_row(self, sql: str) -> tuple[Any, ...] | None:
+        """The first row of a user-configured query (Detect*Query, ReplicationLagQuery,
+        ReplicationCredentialsQuery) as a tuple, read by position: column names are the user's and
+        may repeat (`select 'ci', 'ci'`), so they are never used as keys. None when there is no row."""
         with self._lock:
             conn = self._connection()
             import mysql.connector
@@ -170,7 +177,12 @@ class TopologyServer:
             except mysql.connector.Error as e:
                 self._drop_if_lost(conn, e)
                 raise topology_error(self.key, e) from e
-        return None if row is None else _plain(row[0])
+        return None if row is None else tuple(_plain(v) for v in row)
+
+    def single_value(self, sql: str) -> Any:
+        """First column of the first row of a user-configured query (Detect*Query, ReplicationLagQuery)."""
+        row = self.first_row(sql)
+        return None if not row else row[0]
 
     # -- changes --------------------------------------------------------------------------------
     def change(self, statements: list[str], *, wait_result: bool = False) -> list[Row]:

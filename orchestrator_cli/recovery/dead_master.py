@@ -21,7 +21,7 @@ from orchestrator_cli.backend import clusters, downtime, instances
 from orchestrator_cli.backend import recovery as rec
 from orchestrator_cli.errors import OrchestratorError, TopologyError, UnsafeOperationError
 from orchestrator_cli.model.keys import InstanceKey
-from orchestrator_cli.mysql import flavor as fl
+from orchestrator_cli.model.threads import ThreadState
 from orchestrator_cli.recovery.engine import PLANNED, Outcome, RecoveryRun, post_master_hooks
 from orchestrator_cli.topology.env import TopologyEnv
 from orchestrator_cli.topology.primitives import Live, read_live, refresh, stop_replication
@@ -144,8 +144,8 @@ def promote(env: TopologyEnv, live: Live, *, graceful: bool, step: Callable[[str
         return
     server = env.server(live.key)
     status = live.status if env.noop else server.replica_status()
-    if status.io_state != fl.THREAD_NONE:
-        if status.io_running or status.sql_running or status.io_state == fl.THREAD_OTHER:
+    if status.io_state != ThreadState.NONE:
+        if status.io_running or status.sql_running or status.io_state == ThreadState.OTHER:
             stop_replication(env, live.key)
         server.change(live.flavor.reset_replica(all_=True))
     make_writable(env, live)
@@ -158,7 +158,7 @@ def _detach(env: TopologyEnv, key: InstanceKey) -> str:
     live = read_live(env, key)
     if not live.status.is_replica or live.status.is_detached:
         return "not replicating; nothing to detach"
-    if live.status.io_state in (fl.THREAD_RUNNING, fl.THREAD_OTHER) or live.status.sql_running:
+    if live.status.io_state in (ThreadState.RUNNING, ThreadState.OTHER) or live.status.sql_running:
         stop_replication(env, key)
         live = replication.reread_status(env, live)
     env.server(key).change(replication.detach_statements(live))
@@ -277,7 +277,7 @@ def failover(run: RecoveryRun, *, candidate: InstanceKey | None) -> Outcome:
 def _let_replicas_receive(env: TopologyEnv, master: InstanceKey, step: Callable[[str], None]) -> None:
     """A master that still runs was just made read-only: give its replicas (bounded by
     ReasonableMaintenanceReplicationLagSeconds) the chance to execute everything it wrote."""
-    from orchestrator_cli.topology.regroup import parallel
+    from orchestrator_cli.topology.parallel import parallel
 
     if env.noop:
         return

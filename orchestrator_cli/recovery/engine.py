@@ -14,6 +14,17 @@
 
 Every recovery gets a `topology_recovery` row (unique per instance while active), its steps in
 `topology_recovery_steps` (hooks with exit codes and output included), and its outcome.
+
+An automated recovery carries the leader's lease term (`Request.lease`) and is fenced by it
+(recovery/fencing.py): every change to a server, and the hook lists that run before any change
+(FENCED_HOOKS), first confirm the term on the backend; a lost term aborts the recovery with an audit
+line and a step. Once a successor is promoted, the rest is skipped but the promotion is recorded and
+the post-failover hooks announce it.
+
+Before registering, the leader takes over unfinished automated recoveries that another node
+registered (backend/recovery.py, "recoveries of a lost lease term"): one of the same instance is
+adopted and goes on as the leader's, others of the cluster are aborted. One failure is never
+recovered by two nodes at once, and keeps one recovery row.
 """
 
 from __future__ import annotations
@@ -29,8 +40,10 @@ from orchestrator_cli.analysis import Analysis, AnalysisCode
 from orchestrator_cli.analysis.codes import DETECTION_ONLY_CODES
 from orchestrator_cli.backend import recovery as rec
 from orchestrator_cli.backend.connection import Row
+from orchestrator_cli.backend.election import Lease
 from orchestrator_cli.errors import OrchestratorError
 from orchestrator_cli.model.keys import InstanceKey
+from orchestrator_cli.recovery.fencing import Fence, LeaseLost
 from orchestrator_cli.recovery.hooks import HookContext, HookOutcome, run_hooks
 from orchestrator_cli.topology.env import TopologyEnv
 
@@ -62,6 +75,11 @@ UNHANDLED_ACTIONABLE = frozenset(
 )
 
 
+# Hook lists that run before a recovery changes anything: a node that lost the lease must not run them.
+# The post-failover lists announce what was done and run even when the lease was lost meanwhile.
+FENCED_HOOKS = frozenset({"OnFailureDetectionProcesses", "PreFailoverProcesses"})
+
+
 class HookFailure(OrchestratorError):
     """A fail-on-error hook list (OnFailureDetectionProcesses) failed: the operation stops here."""
 
@@ -88,6 +106,7 @@ class Request:
     candidate: InstanceKey | None = None
     skip_hooks: bool = False
     command_hint: str = ""
+    lease: Lease | None = None  # automated: the leader's term; every change confirms it first
 
 
 @dataclass
@@ -130,6 +149,7 @@ class RecoveryRun:
         self.failed = InstanceKey(a.hostname, a.port)
         self.outcome = Outcome(failed=self.failed, code=str(a.code))
         self._pending: list[str] = []
+        self.fence = Fence(env.backend, request.lease) if request.lease and request.mode == AUTOMATED else None
 
     @property
     def analysis(self) -> Analysis:
@@ -176,7 +196,7 @@ class RecoveryRun:
             orchestrator_host=self.node[0],
             command=self.request.command_hint,
             recovery_uid=o.uid,
-            is_successful=o.successful,
+            is_successful=o.successor is not None,  # as the original: whether a successor exists
             lost=list(o.lost),
             successor=o.successor,
             successor_alias=self._successor_alias(),
@@ -196,6 +216,8 @@ class RecoveryRun:
             if self.config.get(hook_list):
                 self.step(f"{hook_list}: skipped ({'recover-lite' if self.request.skip_hooks else '--noop'})")
             return HookOutcome([])
+        if self.fence is not None and hook_list in FENCED_HOOKS and self.config.get(hook_list):
+            self.fence.check(f"hook list {hook_list}")
         return run_hooks(self.config, hook_list, self.hook_context(), self.step, fail_fast=fail_fast)
 
     def resolve(self) -> None:
@@ -213,6 +235,7 @@ class RecoveryRun:
                 participating=[*([str(o.successor)] if o.successor else []), *o.moved],
                 errors=[*o.errors, *o.hook_failures],
             ),
+            self.node,
         )
 
     def fail(self, reason: str) -> Outcome:
@@ -265,6 +288,8 @@ def _register_recovery(run: RecoveryRun) -> bool:
     """Anti-flapping, then the unique registration; False (with outcome.reason set) when refused."""
     a = run.analysis
     backend = run.env.backend
+    if run.fence is not None and _take_over_orphans(run, run.fence):
+        return True
     if run.request.mode in (AUTOMATED, MANUAL):
         blocking = rec.blocking_recovery(
             backend, run.failed, a.cluster_name, if_promoted=True, if_cluster_recovered=True
@@ -281,6 +306,8 @@ def _register_recovery(run: RecoveryRun) -> bool:
             backend, run.failed, run.env.owner, f"implicitly acknowledged by {run.request.command_hint or 'recovery'}"
         )
     uid = new_uid(run.node)
+    if run.fence is not None:
+        run.fence.check(f"registering a recovery of {run.failed}")
     recovery = rec.NewRecovery(
         key=run.failed,
         uid=uid,
@@ -305,6 +332,56 @@ def _register_recovery(run: RecoveryRun) -> bool:
     return True
 
 
+def _take_over_orphans(run: RecoveryRun, fence: Fence) -> bool:
+    """Take over unfinished automated recoveries of this instance or cluster registered by another
+    node: that node lost the lease (we hold it), and its fence stops it before its next change.
+
+    The latest one of this very instance is adopted and goes on as this run (True: registered);
+    the others are aborted. Each takeover is conditioned on our lease in the same statement.
+    """
+    backend = run.env.backend
+    cluster = run.analysis.cluster_name
+    adopt: Row | None = None
+    for row in rec.orphaned_recoveries(backend, fence.lease):
+        key = InstanceKey(str(row["hostname"]), int(row["port"]))
+        successor = f"{row['successor_hostname']}:{row['successor_port']}" if row["successor_hostname"] else ""
+        if key == run.failed:
+            if adopt is not None:
+                _abort_orphan(run, fence, adopt)
+            adopt = row
+        elif cluster and cluster in (row["cluster_name"], successor):
+            _abort_orphan(run, fence, row)
+    if adopt is None:
+        return False
+    if not rec.adopt_orphan(backend, int(adopt["recovery_id"]), fence.lease):
+        fence.check(f"taking over recovery {adopt['uid']}")  # raises if it is our lease that is gone
+        return False  # it finished meanwhile: register as usual
+    run.attach(str(adopt["uid"]))
+    text = (
+        f"recovery {adopt['uid']} taken over from {_owner(adopt)}, which lost the lease, by"
+        f" {fence.lease.describe()}: {run.analysis.code} on {run.failed} ({run.request.mode})"
+    )
+    run.step(text)
+    run.env.audit("recovery-takeover", run.failed, text)
+    return True
+
+
+def _owner(row: Row) -> str:
+    return f"{row['processing_node_hostname']} (token {str(row['processcing_node_token'])[:12]})"
+
+
+def _abort_orphan(run: RecoveryRun, fence: Fence, row: Row) -> None:
+    key = InstanceKey(str(row["hostname"]), int(row["port"]))
+    message = f"aborted: {_owner(row)} lost the lease; taken over by {fence.lease.describe()}"
+    if not rec.abort_orphan(run.env.backend, int(row["recovery_id"]), fence.lease, message):
+        fence.check(f"taking over recovery {row['uid']}")  # raises if it is our lease that is gone
+        return
+    rec.add_step(run.env.backend, str(row["uid"]), message)
+    text = f"recovery {row['uid']} ({row['analysis']} on {key}) by {_owner(row)} aborted: its node lost the lease"
+    run.step(text)
+    run.env.audit("recovery-takeover", key, text)
+
+
 def blocked_message(row: Row, config: Any) -> str:
     """Tell the operator what blocks and how to unblock it."""
     successor = (
@@ -322,6 +399,39 @@ def blocked_message(row: Row, config: Any) -> str:
 def execute(env: TopologyEnv, request: Request, note: Note | None = None) -> Outcome:
     """Detect, gate, register and run the recovery for one analysis entry."""
     run = RecoveryRun(env, request, note)
+    if run.fence is None:
+        return _execute(run)
+    guard, env.access.guard = env.access.guard, run.fence.guard
+    try:
+        return _execute(run)
+    except LeaseLost as e:
+        return _lease_lost(run, e)
+    finally:
+        env.access.guard = guard
+
+
+def _lease_lost(run: RecoveryRun, error: LeaseLost) -> Outcome:
+    """The fence refused a change: stop here, with a step, an audit line and the row ended."""
+    o = run.outcome
+    reason = f"recovery aborted: {error}"
+    log.warning("%s: %s", run.failed, reason)
+    o.attempted = bool(o.uid)
+    o.successful = False
+    o.successor = None
+    o.reason = reason
+    o.errors.append(reason)
+    try:
+        run.step(reason)
+        if o.uid:
+            rec.abort_recovery(run.env.backend, o.uid, reason, run.node)
+        run.env.audit("recovery-lease-lost", run.failed, f"{o.code} ({o.uid or 'not registered'}): {reason}")
+    except OrchestratorError as e:
+        log.error("%s: could not record the aborted recovery: %s", run.failed, e)
+    return o
+
+
+def _execute(run: RecoveryRun) -> Outcome:
+    request = run.request
     kind = recovery_kind(request.analysis.code)
     if kind is None:
         run.outcome.reason = f"{request.analysis.code} has no recovery"
@@ -353,9 +463,18 @@ def _run_handler(run: RecoveryRun, kind: str) -> Outcome:
         "intermediate-master": intermediate.recover_dead_intermediate_master,
         "writeable": dead_master.recover_non_writeable_master,
     }[kind]
-    outcome = handler(run)
+    try:
+        outcome = handler(run)
+    except LeaseLost as e:
+        if run.outcome.successor is None:
+            raise
+        # the successor is already promoted: what is left (detaching lost replicas, refreshing) is
+        # skipped, the promotion is recorded and announced as it happened
+        outcome = run.outcome
+        run.step(f"the lease was lost after {outcome.successor} was promoted; remaining changes skipped: {e}")
+        run.resolve()
     if not outcome.attempted:
-        rec.end_active_period(run.env.backend, outcome.uid)
+        rec.end_active_period(run.env.backend, outcome.uid, run.node)
         return outcome
     if outcome.successor is not None:
         from orchestrator_cli.backend import downtime

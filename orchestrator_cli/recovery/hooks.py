@@ -224,13 +224,20 @@ def _remove(path: str) -> None:
         log.debug("cannot remove hook script %s: %s", path, e)
 
 
-def run_one(hook_list: str, index: int, command: str, env: Mapping[str, str], config: Mapping[str, Any]) -> HookResult:
-    """Run one already-substituted hook command."""
+def run_one(
+    hook_list: str,
+    index: int,
+    command: str,
+    env: Mapping[str, str],
+    config: Mapping[str, Any],
+    args: Sequence[str] = (),
+) -> HookResult:
+    """Run one already-substituted hook command (`args`: its positional arguments, `$1`...)."""
     background = command.rstrip().endswith("&")
     text = command.rstrip()[:-1].rstrip() if background else command
     started = time.monotonic()
     path = _script(text)
-    argv = [*_shell(config), path]
+    argv = [*_shell(config), path, *args]
     full_env = {**os.environ, **env}
     if background:
         try:
@@ -293,4 +300,26 @@ def run_hooks(
             log.error("%s", result.describe())
             if fail_fast:
                 break
+    return HookOutcome(results)
+
+
+TAKE_MASTER_HOOKS = "PostTakeMasterProcesses"
+
+
+def run_take_master_hooks(
+    config: Mapping[str, Any], successor: InstanceKey, demoted: InstanceKey, record: Record
+) -> HookOutcome:
+    """`PostTakeMasterProcesses` after a successful take-master, as the original runs them: no
+    placeholder substitution, `ORC_SUCCESSOR_HOST` / `ORC_FAILED_HOST` set to `host:port` of the new
+    and the demoted master, and those two keys as the positional arguments `$1` and `$2`. Every
+    command runs; a failure is reported and does not undo the take-master."""
+    commands = [str(c) for c in (config.get(TAKE_MASTER_HOOKS) or []) if str(c).strip()]
+    env = {"ORC_SUCCESSOR_HOST": str(successor), "ORC_FAILED_HOST": str(demoted)}
+    results: list[HookResult] = []
+    for index, raw in enumerate(commands):
+        result = run_one(TAKE_MASTER_HOOKS, index, raw.strip(), env, config, args=(str(successor), str(demoted)))
+        results.append(result)
+        record(result.describe())
+        if not result.ok:
+            log.error("%s", result.describe())
     return HookOutcome(results)

@@ -4,13 +4,17 @@ All of them run the dead-master recovery on a forced `DeadMaster` analysis entry
 in `{command}` / `ORC_COMMAND` for the hooks), in planned mode: no anti-flapping, and the still
 running master is made read-only first and its replicas get the chance to receive what it wrote.
 
-A graceful takeover additionally, before the failover: makes the master read-only, waits until the
-designated replica and every sibling executed everything the master wrote (zero lost transactions),
-and moves the siblings below the designated replica; after it: points the old master at the new one
-(GTID when the failover used GTID: Oracle auto-position, MariaDB `current_pos`), with replication
-credentials from ReplicationCredentialsQuery, and starts it - for both variants (the original left
-the non-auto variant stopped). The old master's `lost-in-recovery` downtime is ended once it
-replicates. Any failure before the promotion puts the old master back to writable.
+A graceful takeover additionally, before any change: designates the replica D, reads the
+credentials the old master will replicate from D with (`ReplicationCredentialsQuery` on D, else what
+D stores where SQL reads it, else the old master's own; none at all → refused, nothing changed), and
+runs `PreGracefulTakeoverProcesses` (D is the successor they are told about). Then it makes the
+master read-only, waits until D and every sibling executed everything the master wrote (zero lost
+transactions), moves the siblings below D, and promotes D. After that it points the old master at D
+(GTID when the failover used GTID: Oracle auto-position, MariaDB `current_pos`) with those
+credentials. `graceful-master-takeover` leaves the old master's replication stopped, as the original
+(the operator inspects it and runs `start-replica`; it stays downtimed `lost-in-recovery` until it
+replicates); `graceful-master-takeover-auto` starts it, ends that downtime, and fails the command
+when it does not come up. Any failure before the promotion puts the old master back to writable.
 """
 
 from __future__ import annotations
@@ -30,6 +34,8 @@ from orchestrator_cli.mysql import flavor as fl
 from orchestrator_cli.recovery.dead_master import make_read_only, make_writable
 from orchestrator_cli.recovery.detection import analysis_of
 from orchestrator_cli.recovery.engine import PLANNED, Note, Outcome, Request, execute, run_hook_list
+from orchestrator_cli.topology.candidates import MasterHints, ReplicaFacts, choose_candidate, promotion_refusal
+from orchestrator_cli.topology.credentials import Credentials, replication_credentials
 from orchestrator_cli.topology.env import TopologyEnv
 from orchestrator_cli.topology.primitives import (
     Live,
@@ -39,13 +45,7 @@ from orchestrator_cli.topology.primitives import (
     refresh,
     start_replication,
 )
-from orchestrator_cli.topology.regroup import (
-    MasterHints,
-    ReplicaFacts,
-    choose_candidate,
-    promotion_refusal,
-    relocate_replicas_below,
-)
+from orchestrator_cli.topology.regroup import relocate_replicas_below
 
 log = logging.getLogger("orchestrator.recovery")
 
@@ -120,26 +120,6 @@ def force_master_takeover(
     return outcome
 
 
-@dataclass
-class Credentials:
-    user: str
-    password: str
-
-
-def _credentials(env: TopologyEnv, designated: InstanceKey) -> Credentials | None:
-    """ReplicationCredentialsQuery, run on the designated replica (the only source MariaDB has)."""
-    query = str(env.config.get("ReplicationCredentialsQuery") or "")
-    if not query:
-        return None
-    rows = env.server(designated).query(query)
-    if not rows:
-        return None
-    values = list(rows[0].values())
-    if len(values) < 2:
-        raise TopologyError("ReplicationCredentialsQuery must return at least user and password")
-    return Credentials(str(values[0]), str(values[1]))
-
-
 def _wait_executed(env: TopologyEnv, key: InstanceKey, coordinates: tuple[str, int], timeout: int) -> None:
     live = read_live(env, key)
     if env.noop:
@@ -162,7 +142,23 @@ class GracefulResult:
     successor: InstanceKey
     coordinates: str
     old_master: InstanceKey
-    old_master_replicating: bool
+    old_master_replicating: bool  # auto: started and running; plain: False (configured, left stopped)
+    old_master_error: str = ""  # auto: why its replication did not come up
+
+
+def _credentials_for(env: TopologyEnv, master: Live, target: InstanceKey) -> Credentials | None:
+    """What the old master will replicate from `target` with; refuses (nothing changed) when nothing.
+
+    None: the old master keeps the replication user it already has.
+    """
+    credentials = replication_credentials(env, target)
+    if credentials is None and not master.status.master_user:
+        raise UnsafeOperationError(
+            f"GracefulMasterTakeover: {master.key} would have no replication credentials to replicate from"
+            f" {target}: configure ReplicationCredentialsQuery (it runs on {target} and returns user, password);"
+            " nothing was changed"
+        )
+    return credentials
 
 
 def _designate(
@@ -227,9 +223,25 @@ def graceful_master_takeover(
             f"GracefulMasterTakeover: {target.key} lags ({lag}s;"
             f" ReasonableMaintenanceReplicationLagSeconds={reasonable})"
         )
-    credentials = _credentials(env, target.key)
+    stopped = [lv.key for lv in lives if lv.key != target.key and not lv.status.sql_running]
+    left_behind = [key for key in stopped if _downtimed(env, key)]
+    if len(left_behind) < len(stopped):
+        names = ", ".join(str(key) for key in stopped if key not in left_behind)
+        raise UnsafeOperationError(
+            f"GracefulMasterTakeover: {names}: replication from {master} is stopped, so it cannot catch up:"
+            " start it (orchestrator -c start-replica -i <instance>) or downtime the instance; nothing was changed"
+        )
+    credentials = _credentials_for(env, master_live, target.key)
     entry = forced_entry(env, master, GRACEFUL)
-    run_hook_list(env, entry, GRACEFUL, "PreGracefulTakeoverProcesses", note)
+    # The designated replica is known by now: the pre hooks are told it as the successor.
+    designated_outcome = Outcome(failed=master, code=str(entry.code), successor=target.key)
+
+    def pre_hook_ran(text: str) -> None:  # no recovery is registered yet: the audit log keeps the record
+        env.audit("pre-graceful-takeover", master, text)
+        if note is not None:
+            note(text)
+
+    run_hook_list(env, entry, GRACEFUL, "PreGracefulTakeoverProcesses", pre_hook_ran, outcome=designated_outcome)
 
     def say(text: str) -> None:
         log.info("graceful takeover of %s: %s", master, text)
@@ -243,7 +255,8 @@ def graceful_master_takeover(
     try:
         coordinates = master_live.self_coordinates if env.noop else env.server(master).master_status()
         for live in lives:
-            _wait_executed(env, live.key, coordinates, reasonable)
+            if live.key not in left_behind:  # downtimed and stopped: moved as they are, or left behind
+                _wait_executed(env, live.key, coordinates, reasonable)
         say(f"every replica executed {coordinates[0]}:{coordinates[1]} of {master}")
         others = [lv.key for lv in lives if lv.key != target.key]
         if others:
@@ -261,7 +274,9 @@ def graceful_master_takeover(
         make_writable(env, read_live(env, master))
         say(f"{master}: set writable again after the failed takeover")
         raise
-    replicating = _attach_old_master(env, master, successor, credentials, say)
+    error = _attach_old_master(
+        env, master, successor, credentials, say, ssl=target.status.master_ssl_allowed, start=auto
+    )
     refresh(env, [lv.key for lv in lives if lv.key != target.key])
     run_hook_list(env, entry, GRACEFUL, "PostGracefulTakeoverProcesses", note, outcome=outcome, fail_fast=False)
     return GracefulResult(
@@ -269,7 +284,8 @@ def graceful_master_takeover(
         successor=successor,
         coordinates=f"{successor_coordinates[0]}:{successor_coordinates[1]}",
         old_master=master,
-        old_master_replicating=replicating,
+        old_master_replicating=auto and not error,
+        old_master_error=error,
     )
 
 
@@ -279,24 +295,41 @@ def _downtimed(env: TopologyEnv, key: InstanceKey) -> bool:
 
 
 def _attach_old_master(
-    env: TopologyEnv, master: InstanceKey, successor: InstanceKey, credentials: Credentials | None, say: Note
-) -> bool:
-    """Point the old master at the new one by GTID and start it; True when it replicates."""
+    env: TopologyEnv,
+    master: InstanceKey,
+    successor: InstanceKey,
+    credentials: Credentials | None,
+    say: Note,
+    *,
+    ssl: bool,
+    start: bool,
+) -> str:
+    """Point the old master at the new one (GTID forced when available), with the credentials;
+    start it when `start` (the auto variant). Returns why it did not start ("" when it did, or was
+    not to be started)."""
     live = read_live(env, master)
     gtid = forced_gtid_mode(live.flavor, live.status)
     server = env.server(master)
     change_master(env, master, successor, gtid=gtid)
-    if credentials is not None:
-        server.change(live.flavor.change_master(user=credentials.user, password=credentials.password))
-    elif not live.status.master_user:
-        say(f"{master}: no replication credentials (configure ReplicationCredentialsQuery); replication may not start")
+    if credentials is not None and not live.status.master_user:
+        server.change(live.flavor.change_master(**credentials.change_master_fields(ssl_allowed=ssl)))
+        say(f"{master}: replication user {credentials.user} (from {credentials.source})")
+    elif ssl:
+        server.change(live.flavor.change_master(ssl=True))
+    if not start:
+        say(
+            f"{master}: configured to replicate from {successor} (gtid {gtid}), replication not started:"
+            f" check it, then orchestrator -c start-replica -i {master}"
+        )
+        refresh(env, [master, successor])
+        return ""
     try:
         start_replication(env, master)
     except OrchestratorError as e:
         say(f"{master}: replication from {successor} did not start: {e}")
         refresh(env, [master])
-        return False
+        return str(e)
     downtime.end(env.backend, master)
     say(f"{master}: now replicates from {successor} (gtid {gtid}); downtime ended")
     refresh(env, [master, successor])
-    return True
+    return ""

@@ -62,7 +62,7 @@ def upstream(env: TopologyEnv, start: Live, limit: int = MAX_HOPS) -> list[Hop]:
     status = start.status
     seen: set[InstanceKey] = {start.key}
     next_key = start.master_key
-    next_id: int | None = status.master_server_id or None
+    next_id: int | None = status.confirmed_master_server_id or None
     next_uuid = status.master_uuid
     while next_key is not None and len(hops) < limit:
         key = next_key
@@ -88,7 +88,7 @@ def upstream(env: TopologyEnv, start: Live, limit: int = MAX_HOPS) -> list[Hop]:
         if not status.is_replica or status.is_detached:
             break
         next_key = InstanceKey(status.master_host, status.master_port)
-        next_id = status.master_server_id or None
+        next_id = status.confirmed_master_server_id or None
         next_uuid = status.master_uuid
     return hops
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from orchestrator_cli.errors import OrchestratorError, TopologyError
-from orchestrator_cli.mysql.flavor import BinlogEvent
+from orchestrator_cli.mysql.facts import BinlogEvent
 
 Coordinates = tuple[str, int]
 

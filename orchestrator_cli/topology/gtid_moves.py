@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from orchestrator_cli.errors import TopologyError, UnsafeOperationError
 from orchestrator_cli.model.gtid import MariadbGtidPosition, OracleGtidSet, purged_missing
-from orchestrator_cli.mysql import flavor as fl
+from orchestrator_cli.mysql.facts import GtidFacts, ReplicaStatus
 from orchestrator_cli.topology.ancestry import Hop
 from orchestrator_cli.topology.operation import Operation, pause
 from orchestrator_cli.topology.primitives import Live
@@ -67,7 +67,7 @@ def incompatibility(instance: Live, source: Live) -> str | None:
     return None
 
 
-def mariadb_plan(status: fl.ReplicaStatus, gtid: fl.GtidFacts, log_slave_updates: bool) -> GtidPlan:
+def mariadb_plan(status: ReplicaStatus, gtid: GtidFacts, log_slave_updates: bool) -> GtidPlan:
     """Which `MASTER_USE_GTID` the replica needs, and the position it will ask its new source for.
 
     A replica whose binary log holds nothing beyond ``gtid_slave_pos`` keeps ``slave_pos``. When the

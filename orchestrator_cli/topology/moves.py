@@ -16,10 +16,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from orchestrator_cli.errors import NotFoundError, TopologyError, UnsafeOperationError
+from orchestrator_cli.errors import NotFoundError, OrchestratorError, TopologyError, UnsafeOperationError
 from orchestrator_cli.model.keys import InstanceKey
+from orchestrator_cli.mysql import flavor as fl
 from orchestrator_cli.topology import gtid_moves
 from orchestrator_cli.topology.ancestry import Hop, refuse_cycle
+from orchestrator_cli.topology.credentials import replication_credentials
 from orchestrator_cli.topology.env import TopologyEnv
 from orchestrator_cli.topology.operation import Coordinates, Operation, coordinates
 from orchestrator_cli.topology.primitives import Live
@@ -86,11 +88,28 @@ def exec_coordinates(op: Operation, key: InstanceKey) -> Coordinates:
     return op.status(key).exec_coordinates
 
 
-def same_master(a: Live, b: Live) -> bool:
+def master_server_id(env: TopologyEnv | None, live: Live) -> int:
+    """The server id of `live`'s configured master (Master_Host:Master_Port), 0 when unknown.
+
+    ``Master_Server_Id`` is only trusted while the IO thread is connected (a stopped MariaDB replica
+    still reports its previous master's); otherwise the master is asked, when `env` allows it.
+    """
+    if live.status.confirmed_master_server_id or env is None or live.master_key is None:
+        return live.status.confirmed_master_server_id
+    try:
+        return env.server(live.master_key).core_variables().server_id
+    except (OrchestratorError, fl.FlavorError):
+        return 0
+
+
+def same_master(a: Live, b: Live, env: TopologyEnv | None = None) -> bool:
+    """Both are configured below the same master, possibly under two names of one server."""
     if a.master_key == b.master_key:
         return True
-    ids = a.status.master_server_id, b.status.master_server_id
-    return bool(ids[0]) and ids[0] == ids[1] and a.status.master_port == b.status.master_port
+    if a.status.master_port != b.status.master_port:
+        return False
+    ids = master_server_id(env, a), master_server_id(env, b)
+    return bool(ids[0]) and ids[0] == ids[1]
 
 
 # -- move-up ---------------------------------------------------------------------------------------
@@ -139,7 +158,7 @@ def move_up(env: TopologyEnv, key: InstanceKey) -> Moved:
 def move_below_within(op: Operation, instance: Live, sibling: Live, chain: list[Hop] | None = None) -> InstanceKey:
     """Make `instance` replicate from its sibling (file:pos: both rolled to the same position first)."""
     require_replica(instance)
-    if instance.key == sibling.key or not sibling.status.is_replica or not same_master(instance, sibling):
+    if instance.key == sibling.key or not sibling.status.is_replica or not same_master(instance, sibling, op.env):
         raise TopologyError(f"instances are not siblings: {instance.key}, {sibling.key}")
     require_replica(sibling)
     op.lock(instance.key, sibling.key)
@@ -239,7 +258,7 @@ def repoint_within(op: Operation, instance: Live, target: Live | None) -> Instan
     if target is not None and target.key != current:
         refuse_cycle(op.env, instance, target)
         check_can_replicate(instance, target, op.env.config)
-        same_server = int(target.row.get("server_id") or 0) == instance.status.master_server_id
+        same_server = int(target.row.get("server_id") or 0) == master_server_id(op.env, instance)
         if not instance.status.uses_gtid and not same_server and not int(target.row.get("binlog_server") or 0):
             raise UnsafeOperationError(
                 f"{instance.key} replicates by file:pos from {current}; its coordinates mean nothing on "
@@ -325,20 +344,6 @@ def take_master(env: TopologyEnv, key: InstanceKey) -> Moved:
 # -- make-co-master --------------------------------------------------------------------------------
 
 
-def replication_credentials(env: TopologyEnv, instance: Live) -> tuple[str, str] | None:
-    """User and password from `ReplicationCredentialsQuery`, run on `instance`; None when not configured."""
-    query = str(env.config.get("ReplicationCredentialsQuery") or "")
-    if not query:
-        return None
-    rows = env.server(instance.key).query(query)
-    if not rows:
-        raise TopologyError(f"{instance.key}: ReplicationCredentialsQuery returned no row")
-    values = list(rows[0].values())
-    if len(values) < 2:
-        raise TopologyError(f"{instance.key}: ReplicationCredentialsQuery must return user and password")
-    return str(values[0]), str(values[1])
-
-
 def make_co_master(env: TopologyEnv, key: InstanceKey) -> Moved:
     """Make `key`'s master M replicate from `key` (master-master), at `key`'s own binlog position."""
     with Operation(env, "make-co-master", key) as op:
@@ -353,7 +358,7 @@ def make_co_master(env: TopologyEnv, key: InstanceKey) -> Moved:
         if master.status.is_replica and master.master_key is not None:
             _refuse_not_real_master(op, master)
         check_can_replicate(master, instance, env.config)
-        credentials = None if master.status.master_user else replication_credentials(env, instance)
+        credentials = None if master.status.master_user else replication_credentials(env, instance.key)
         if credentials is None and not master.status.master_user:
             raise UnsafeOperationError(
                 f"{master.key} has no replication credentials to connect to {key}: "
@@ -374,13 +379,8 @@ def make_co_master(env: TopologyEnv, key: InstanceKey) -> Moved:
             )
         if credentials is not None:
             server = env.server(master.key)
-            server.change(
-                server.flavor.change_master(
-                    user=credentials[0],
-                    password=credentials[1],
-                    ssl=True if instance.status.master_ssl_allowed else None,
-                )
-            )
+            fields = credentials.change_master_fields(ssl_allowed=instance.status.master_ssl_allowed)
+            server.change(server.flavor.change_master(**fields))
         op.start(master.key)
         op.summary = f"{master.key} now replicates from {key} (co-masters, {op.method})"
     return Moved(master.key, key, op.method)

@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
+import re
+import signal
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from types import TracebackType
 
@@ -20,20 +23,30 @@ from orchestrator_cli.errors import OrchestratorError, TopologyError, UnsafeOper
 from orchestrator_cli.model.coordinates import BinlogCoordinates
 from orchestrator_cli.model.keys import InstanceKey
 from orchestrator_cli.mysql import flavor as fl
+from orchestrator_cli.mysql.facts import ReplicaStatus
 from orchestrator_cli.topology import primitives
-from orchestrator_cli.topology.env import TopologyEnv
+from orchestrator_cli.topology.env import STOP_AT_ENV, TopologyEnv
+from orchestrator_cli.topology.locks import Holder
 
 log = logging.getLogger("orchestrator.topology")
 
 Coordinates = tuple[str, int]
-StepObserver = Callable[[str, InstanceKey], None]
-
-#: Called as ``observer(step, key)`` after each step ("stopped", "changed", "started") of every
-#: operation; fault-injection tests use it to kill a server at an exact point.
-STEP_OBSERVERS: list[StepObserver] = []
-
 POLL_SECONDS = 0.01
 STALL_SECONDS = 0.3
+
+
+def lock_reason(name: str, subject: InstanceKey) -> str:
+    """The `reason` of an operation's maintenance locks: ``<operation> <subject>``."""
+    return f"{name} {subject}"
+
+
+def is_operation_lock(reason: str) -> bool:
+    """Whether a lock reason is :func:`lock_reason`'s (single-instance commands use one word).
+
+    >>> is_operation_lock("relocate db-1:3306"), is_operation_lock("stop-replica")
+    (True, False)
+    """
+    return re.fullmatch(r"[a-z][a-z0-9-]* \S+:\d+", reason) is not None
 
 
 def pause(started: float) -> None:
@@ -49,7 +62,7 @@ FATAL_IO_ERRNOS = frozenset({1236, 1593, 2003, 2005, 1045})
 CLEANUP_ERRORS = (OrchestratorError, fl.FlavorError, OSError)
 
 
-def gtid_mode_of(flavor: fl.Flavor, status: fl.ReplicaStatus) -> str:
+def gtid_mode_of(flavor: fl.Flavor, status: ReplicaStatus) -> str:
     """The CHANGE MASTER `gtid` argument that restores the replica's current mode."""
     if flavor.is_mariadb:
         return {"slave_pos": "slave_pos", "current_pos": "current_pos"}.get(status.using_mariadb_gtid.lower(), "off")
@@ -142,7 +155,7 @@ class Operation:
         self.involve(key)
         return live
 
-    def status(self, key: InstanceKey) -> fl.ReplicaStatus:
+    def status(self, key: InstanceKey) -> ReplicaStatus:
         return self.env.server(key).replica_status()
 
     def config_seconds(self, name: str, default: int) -> float:
@@ -150,29 +163,50 @@ class Operation:
 
     # -- locks -----------------------------------------------------------------------------------
     def lock(self, *keys: InstanceKey) -> None:
-        """Exclusive maintenance locks, held until the operation ends; refuses keys someone else holds."""
+        """Exclusive maintenance locks, held until the operation ends; refuses keys someone else holds.
+
+        Locks of a killed operation are taken over (with an audit row each). What that operation
+        stopped and never restarted is restarted when this one ends, as the killed one would have:
+        its other instances are locked too, when nobody else holds them.
+        """
         wanted = [k for k in dict.fromkeys(keys) if k not in self._locked]
         if not wanted:
             return
-        if self.env.noop:
-            from orchestrator_cli.backend import maintenance
+        orphans: list[InstanceKey] = []
 
-            for key in wanted:
-                held = maintenance.active(self.env.backend, key)
-                if held:
-                    raise UnsafeOperationError(
-                        f"cannot begin maintenance on {key} (held by {held['owner']}: {held['reason']})"
-                    )
-        else:
-            self._locks.enter_context(primitives.maintenance_lock(self.env, wanted, f"{self.name} {self.subject}"))
+        def adopt(ended: list[Holder]) -> None:
+            orphans.extend(h.key for h in ended if is_operation_lock(h.reason) and h.key not in orphans)
+
+        self._locks.enter_context(
+            primitives.maintenance_lock(self.env, wanted, lock_reason(self.name, self.subject), on_takeover=adopt)
+        )
         self._locked.update(wanted)
+        for key in wanted:
+            self._notify("locked", key)
+        for key in orphans:
+            if key not in self._locked:
+                try:
+                    self.lock(key)
+                except UnsafeOperationError as e:
+                    log.info("%s: left to its new holder: %s", key, e)
+                    continue
+            self._adopt(key)
+
+    def _adopt(self, key: InstanceKey) -> None:
+        """Restart `key` at the end if it is a replica left stopped by the killed operation."""
+        self._touched = True
+        self.involve(key)
+        if key not in self._stopped:
+            self._stopped.append(key)
 
     # -- steps -----------------------------------------------------------------------------------
     def _notify(self, step: str, key: InstanceKey) -> None:
-        for observer in list(STEP_OBSERVERS):
-            observer(step, key)
+        if self.env.stop_at and self.env.stop_at == f"{step}@{key}":
+            # fault-injection point for tests: freeze here so that a test can `kill -9` the process
+            log.warning("%s: stopping this process after step %r (%s is set)", key, step, STOP_AT_ENV)
+            os.kill(os.getpid(), signal.SIGSTOP)
 
-    def stop(self, key: InstanceKey, *, drain: bool = False) -> fl.ReplicaStatus:
+    def stop(self, key: InstanceKey, *, drain: bool = False) -> ReplicaStatus:
         """STOP SLAVE (after letting the SQL thread apply what was already fetched, with `drain`)."""
         server = self.env.server(key)
         self._touched = True
@@ -246,7 +280,7 @@ class Operation:
         key: InstanceKey,
         master: InstanceKey,
         *,
-        before: fl.ReplicaStatus,
+        before: ReplicaStatus,
         coords: Coordinates | None = None,
         gtid: str | None = None,
         record_equivalence: bool = True,

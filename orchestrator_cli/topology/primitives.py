@@ -10,14 +10,18 @@ import contextlib
 import dataclasses
 import logging
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from orchestrator_cli.errors import TopologyError, UnsafeOperationError
+from orchestrator_cli.errors import TopologyError
 from orchestrator_cli.model.keys import InstanceKey
+from orchestrator_cli.model.threads import ThreadState
 from orchestrator_cli.mysql import flavor as fl
+from orchestrator_cli.mysql.facts import GtidFacts, ReplicaStatus
+from orchestrator_cli.topology import locks
 from orchestrator_cli.topology.env import TopologyEnv
+from orchestrator_cli.topology.locks import Holder
 
 log = logging.getLogger("orchestrator.topology")
 LOCK_SECONDS = 10 * 60
@@ -29,9 +33,9 @@ class Live:
 
     key: InstanceKey
     row: dict[str, Any]
-    status: fl.ReplicaStatus
+    status: ReplicaStatus
     flavor: fl.Flavor
-    gtid: fl.GtidFacts
+    gtid: GtidFacts
 
     @property
     def master_key(self) -> InstanceKey | None:
@@ -51,7 +55,7 @@ def read_live(env: TopologyEnv, key: InstanceKey) -> Live:
     server = env.server(key)
     res = probe(server, env.config)
     status = server.replica_status()
-    return Live(key=key, row=res.row, status=status, flavor=server.flavor, gtid=res.gtid or fl.GtidFacts())
+    return Live(key=key, row=res.row, status=status, flavor=server.flavor, gtid=res.gtid or GtidFacts())
 
 
 def refresh(env: TopologyEnv, keys: Iterable[InstanceKey]) -> None:
@@ -66,17 +70,19 @@ def refresh(env: TopologyEnv, keys: Iterable[InstanceKey]) -> None:
         log.warning("%s: refresh failed: %s", key, why)
 
 
-def _lock_holder(env: TopologyEnv, key: InstanceKey) -> str:
-    from orchestrator_cli.backend import maintenance
-
-    held = maintenance.active(env.backend, key)
-    return f" (held by {held['owner']}: {held['reason']})" if held else ""
-
-
 @contextlib.contextmanager
-def maintenance_lock(env: TopologyEnv, keys: Iterable[InstanceKey], reason: str) -> Iterator[None]:
+def maintenance_lock(
+    env: TopologyEnv,
+    keys: Iterable[InstanceKey],
+    reason: str,
+    *,
+    on_takeover: Callable[[list[Holder]], None] | None = None,
+) -> Iterator[None]:
     """Exclusive locks on every instance an operation changes; released on every exit path.
 
+    A lock left by a killed process on this host is taken over (see :mod:`topology.locks`). With
+    `on_takeover`, all the locks of that process are ended and `on_takeover` is told which, so that
+    the caller restarts what the killed process left stopped; without it, only the lock needed.
     Under --noop nothing is written: a lock somebody else holds still refuses the dry run, so it
     shows what the real run would do.
     """
@@ -84,19 +90,26 @@ def maintenance_lock(env: TopologyEnv, keys: Iterable[InstanceKey], reason: str)
 
     if env.noop:
         for key in keys:
-            holder = _lock_holder(env, key)
-            if holder:
-                raise UnsafeOperationError(f"cannot begin maintenance on {key}{holder}")
+            locks.check_free(env, key)
         yield
         return
     taken: list[int] = []
     try:
         for key in keys:
-            token = maintenance.begin(
-                env.backend, key, env.owner, reason, LOCK_SECONDS, node=health.identity(), explicitly_bounded=False
-            )
+
+            def begin(key: InstanceKey = key) -> int | None:
+                return maintenance.begin(
+                    env.backend, key, env.owner, reason, LOCK_SECONDS, node=health.identity(), explicitly_bounded=False
+                )
+
+            token = begin()
             if token is None:
-                raise UnsafeOperationError(f"cannot begin maintenance on {key}{_lock_holder(env, key)}")
+                ended = locks.take_over_dead(env, key, all_of_process=on_takeover is not None)
+                token = begin() if ended else None
+                if token is not None and on_takeover is not None:
+                    on_takeover(ended)
+            if token is None:
+                raise locks.refusal(key, locks.holder(env, key))
             taken.append(token)
         yield
     finally:
@@ -109,7 +122,7 @@ def stop_replication(env: TopologyEnv, key: InstanceKey) -> None:
     server.change(server.flavor.stop_replica())
 
 
-def start_replication(env: TopologyEnv, key: InstanceKey, timeout: float = 5.0) -> fl.ReplicaStatus:
+def start_replication(env: TopologyEnv, key: InstanceKey, timeout: float = 5.0) -> ReplicaStatus:
     """START and wait (bounded) for both threads; a replica that does not come up is an error.
 
     Semi-sync is adjusted first for replicas with a semi-sync priority (see semi_sync_before_start).
@@ -118,7 +131,7 @@ def start_replication(env: TopologyEnv, key: InstanceKey, timeout: float = 5.0) 
     server.change(semi_sync_before_start(env, key))
     server.change(server.flavor.start_replica())
     if env.noop:
-        return fl.ReplicaStatus.none()
+        return ReplicaStatus.none()
     deadline = time.monotonic() + timeout
     while True:
         status = server.replica_status()
@@ -190,7 +203,7 @@ def semi_sync_before_start(env: TopologyEnv, key: InstanceKey) -> list[str]:
     return statements
 
 
-def forced_gtid_mode(flavor: fl.Flavor, status: fl.ReplicaStatus) -> str:
+def forced_gtid_mode(flavor: fl.Flavor, status: ReplicaStatus) -> str:
     """The `gtid` argument of change_master that turns GTID on (spec §5.2 "Forcing GTID").
 
     Oracle: auto-position. MariaDB: `slave_pos`, or `current_pos` when the server has no replication
@@ -199,7 +212,7 @@ def forced_gtid_mode(flavor: fl.Flavor, status: fl.ReplicaStatus) -> str:
     """
     if not flavor.is_mariadb:
         return "auto"
-    return "slave_pos" if status.io_state != fl.THREAD_NONE else "current_pos"
+    return "slave_pos" if status.io_state != ThreadState.NONE else "current_pos"
 
 
 def reread_status(env: TopologyEnv, live: Live) -> Live:

@@ -18,7 +18,7 @@ from typing import Any
 
 from orchestrator_cli.errors import TopologyError, UnsafeOperationError
 from orchestrator_cli.model.keys import InstanceKey
-from orchestrator_cli.mysql.flavor import BinlogEvent
+from orchestrator_cli.mysql.facts import BinlogEvent
 from orchestrator_cli.topology import binlog_search as bs
 from orchestrator_cli.topology.ancestry import refuse_cycle
 from orchestrator_cli.topology.env import TopologyEnv
@@ -359,8 +359,8 @@ def regroup_replicas_pgtid(
     """
     from orchestrator_cli.backend import instances
     from orchestrator_cli.errors import NotFoundError, OrchestratorError
+    from orchestrator_cli.topology.candidates import MasterHints, ReplicaFacts, choose_candidate
     from orchestrator_cli.topology.moves import self_coordinates
-    from orchestrator_cli.topology.regroup import MasterHints, ReplicaFacts, choose_candidate
     from orchestrator_cli.topology.rules import can_replicate_from
 
     settings(env.config)  # without a pattern nothing is stopped

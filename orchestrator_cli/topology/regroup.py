@@ -1,45 +1,37 @@
-"""Choosing the replica to promote, and regrouping its siblings below it.
+"""Regrouping the replicas of a (possibly dead) master below one of them, on live servers.
 
-Candidate choice is a pure function over `ReplicaFacts` (built from backend rows or live reads): a
-replica is *eligible* unless something forbids promoting it (must_not, PromotionIgnoreHostnameFilters,
-no binary log or log_slave_updates, broken SQL thread, another data center or region when
-failover must stay local, too much lag, a newer major version or binlog format than most of its
-siblings). Eligible replicas are ranked by promotion rule first (must > prefer > neutral >
-prefer_not), then by how far they executed, then by the original's tie-breaks.
-
-That differs from the original on purpose: there the most advanced replica is promoted and a
-preferred server only replaces it afterwards, if it happens to be its direct replica. Here the
-preferred server is promoted directly, after it caught up from the most advanced replica's binary
-log (GTID only), so no transaction is lost and the operator's `register-candidate` is honoured.
-When it cannot catch up, the most advanced eligible replica is promoted instead.
-
-The regroup engine (`regroup_replicas`) works on live servers: it stops every reachable replica's IO
-thread, lets each SQL thread apply its relay log, stops replication, chooses, catches the candidate
-up, then points the siblings at it: by GTID when they use it (MariaDB or Oracle), by forced MariaDB
-GTID (`slave_pos`; every MariaDB transaction carries a GTID) or forced Oracle auto-position when
-both sides support it, and by file:pos at the candidate's own coordinates when a sibling executed
-exactly as much as the candidate. Whatever cannot be moved is reported as lost, never silently
-dropped.
+The regroup engine (`regroup_replicas`) stops every reachable replica's IO thread, lets each SQL
+thread apply its relay log, stops replication, chooses (`topology/candidates.py`), catches the
+candidate up, then points the siblings at it: by GTID when they use it (MariaDB or Oracle), by
+forced MariaDB GTID (`slave_pos`; every MariaDB transaction carries a GTID) or forced Oracle
+auto-position when both sides support it, and by file:pos at the candidate's own coordinates when a
+sibling executed exactly as much as the candidate. Whatever cannot be moved is reported as lost,
+never silently dropped.
 """
 
 from __future__ import annotations
 
 import logging
-import re
 import time
-from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from orchestrator_cli.errors import NotFoundError, OrchestratorError, TopologyError
+from orchestrator_cli.model.coerce import to_int
 from orchestrator_cli.model.coordinates import BinlogCoordinates
 from orchestrator_cli.model.gtid import MariadbGtidPosition, OracleGtidSet, purged_missing
 from orchestrator_cli.model.keys import InstanceKey
-from orchestrator_cli.model.promotion import rule_rank
-from orchestrator_cli.mysql import flavor as fl
+from orchestrator_cli.model.threads import ThreadState
+from orchestrator_cli.topology.candidates import (
+    CandidateChoice,
+    MasterHints,
+    ReplicaFacts,
+    choose_candidate,
+    strict_mode_conflicts,
+)
 from orchestrator_cli.topology.env import TopologyEnv
+from orchestrator_cli.topology.parallel import parallel
 from orchestrator_cli.topology.primitives import (
     Live,
     change_master,
@@ -48,240 +40,12 @@ from orchestrator_cli.topology.primitives import (
     start_replication,
     stop_replication,
 )
-from orchestrator_cli.topology.rules import can_replicate_from, major_version
+from orchestrator_cli.topology.rules import can_replicate_from
 
 log = logging.getLogger("orchestrator.topology")
 
 Step = Callable[[str], None]
-_FORMAT_ORDER = {"STATEMENT": 0, "MIXED": 1, "ROW": 2}
 _POLL_SECONDS = 0.05
-
-
-def _int(value: Any, default: int = 0) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return default
-
-
-def _format_rank(binlog_format: str) -> int:
-    return _FORMAT_ORDER.get(binlog_format.upper(), max(_FORMAT_ORDER.values()))
-
-
-# ---------------------------------------------------------------------------------------------------
-# Candidate choice (pure)
-# ---------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ReplicaFacts:
-    """What candidate choice compares about one replica of the failed (or current) master."""
-
-    key: InstanceKey
-    row: Mapping[str, Any]
-    valid: bool = True
-    exec_coordinates: BinlogCoordinates | None = None
-    log_bin: bool = True
-    log_slave_updates: bool = True
-    binlog_server: bool = False
-    version: str = ""
-    binlog_format: str = "ROW"
-    data_center: str = ""
-    region: str = ""
-    physical_environment: str = ""
-    promotion_rule: str = "neutral"
-    gtid_errant: str = ""
-    lag_seconds: int | None = None
-    sql_error: str = ""
-
-    @property
-    def major_version(self) -> tuple[int, ...]:
-        return major_version(self.version)
-
-    @classmethod
-    def from_row(cls, row: Mapping[str, Any], *, valid: bool | None = None) -> ReplicaFacts:
-        """From a backend row (`instances.read_where` shape) or a probe row merged with one."""
-        exec_file = str(row.get("relay_master_log_file") or "")
-        lag = row.get("slave_lag_seconds")
-        return cls(
-            key=InstanceKey(str(row["hostname"]), _int(row["port"])),
-            row=row,
-            valid=bool(_int(row.get("is_last_check_valid"), 1)) if valid is None else valid,
-            exec_coordinates=BinlogCoordinates(exec_file, _int(row.get("exec_master_log_pos"))) if exec_file else None,
-            log_bin=bool(_int(row.get("log_bin"))),
-            log_slave_updates=bool(_int(row.get("log_slave_updates"))),
-            binlog_server=bool(_int(row.get("binlog_server"))),
-            version=str(row.get("version") or ""),
-            binlog_format=str(row.get("binlog_format") or ""),
-            data_center=str(row.get("data_center") or ""),
-            region=str(row.get("region") or ""),
-            physical_environment=str(row.get("physical_environment") or ""),
-            promotion_rule=str(row.get("promotion_rule") or "neutral"),
-            gtid_errant=str(row.get("gtid_errant") or ""),
-            lag_seconds=None if lag is None or lag == "" else _int(lag),
-            sql_error=str(row.get("last_sql_error") or "").strip().strip('\\"').strip(),
-        )
-
-
-@dataclass(frozen=True)
-class MasterHints:
-    """Where the failed master was: failover may be required to stay in its data center / region."""
-
-    key: InstanceKey | None = None
-    data_center: str = ""
-    region: str = ""
-    physical_environment: str = ""
-
-    @classmethod
-    def from_row(cls, row: Mapping[str, Any] | None) -> MasterHints:
-        if not row:
-            return cls()
-        return cls(
-            key=InstanceKey(str(row["hostname"]), _int(row["port"])),
-            data_center=str(row.get("data_center") or ""),
-            region=str(row.get("region") or ""),
-            physical_environment=str(row.get("physical_environment") or ""),
-        )
-
-
-@dataclass
-class CandidateChoice:
-    """The outcome of `choose_candidate`.
-
-    `candidate` is None when nothing may be promoted; `refused` says why for each refused replica.
-    `most_advanced` is the replica that executed the most (whatever its rule): the one the candidate
-    catches up from.
-    """
-
-    candidate: ReplicaFacts | None
-    ranked: list[ReplicaFacts]
-    refused: dict[InstanceKey, str]
-    most_advanced: ReplicaFacts | None
-
-    def why_none(self) -> str:
-        if not self.refused:
-            return "no replicas"
-        return "; ".join(f"{k}: {why}" for k, why in sorted(self.refused.items()))
-
-
-def _matches_any(patterns: Iterable[str], text: str) -> bool:
-    for pattern in patterns:
-        try:
-            if re.search(pattern, text):
-                return True
-        except re.error:
-            continue
-    return False
-
-
-def _most_common(values: Sequence[Any], order: Callable[[Any], Any]) -> Any:
-    counts = Counter(values)
-    best = max(counts.values())
-    return min((v for v, n in counts.items() if n == best), key=order)
-
-
-def promotion_refusal(
-    r: ReplicaFacts,
-    master: MasterHints,
-    config: Mapping[str, Any],
-    *,
-    priority_version: tuple[int, ...] | None = None,
-    priority_format: int | None = None,
-) -> str | None:
-    """Why `r` must not become the master, or None when it may."""
-    if not r.valid:
-        return "its last check is invalid"
-    if r.promotion_rule == "must_not":
-        return "its promotion rule is must_not"
-    if _matches_any(config.get("PromotionIgnoreHostnameFilters") or [], r.key.hostname):
-        return "it matches PromotionIgnoreHostnameFilters"
-    if r.binlog_server:
-        return "it is a binlog server"
-    if not r.log_bin:
-        return "it has no binary log"
-    if not r.log_slave_updates:
-        return "it does not log replicated changes (log_slave_updates)"
-    if r.sql_error:
-        return f"its SQL thread failed: {r.sql_error}"
-    if config.get("PreventCrossDataCenterMasterFailover") and r.data_center != master.data_center:
-        return f"it is in data center {r.data_center!r}, the failed master in {master.data_center!r}"
-    if config.get("PreventCrossRegionMasterFailover") and r.region != master.region:
-        return f"it is in region {r.region!r}, the failed master in {master.region!r}"
-    lag_minutes = _int(config.get("FailMasterPromotionOnLagMinutes"))
-    if lag_minutes > 0 and r.lag_seconds is not None and r.lag_seconds >= lag_minutes * 60:
-        return f"it lags {r.lag_seconds}s (FailMasterPromotionOnLagMinutes={lag_minutes})"
-    if priority_version is not None and r.version and r.major_version > priority_version:
-        return f"it runs {r.version}, newer than most of its siblings"
-    if priority_format is not None and r.binlog_format and _format_rank(r.binlog_format) > priority_format:
-        return f"it logs {r.binlog_format}, while most of its siblings log less"
-    return None
-
-
-def _freshness(r: ReplicaFacts) -> tuple[int, BinlogCoordinates]:
-    return (0, BinlogCoordinates("", 0)) if r.exec_coordinates is None else (1, r.exec_coordinates)
-
-
-def rank(replicas: Sequence[ReplicaFacts], master: MasterHints) -> list[ReplicaFacts]:
-    """Best first: promotion rule, then most executed, then the original's tie-breaks
-    (log_slave_updates, failed master's data center, no errant GTID, lower major version, lower
-    binlog format), then the key for a stable order."""
-    ordered = sorted(replicas, key=lambda r: r.key)
-    ordered.sort(key=lambda r: (_format_rank(r.binlog_format), r.major_version))
-    ordered.sort(key=lambda r: bool(r.gtid_errant))
-    ordered.sort(key=lambda r: r.data_center != master.data_center or not master.data_center)
-    ordered.sort(key=lambda r: not r.log_slave_updates)
-    ordered.sort(key=_freshness, reverse=True)
-    ordered.sort(key=lambda r: rule_rank(r.promotion_rule))
-    return ordered
-
-
-def most_advanced(replicas: Sequence[ReplicaFacts]) -> ReplicaFacts | None:
-    """The valid replica that executed the most (ties: the better ranked one)."""
-    valid = [r for r in replicas if r.valid and r.exec_coordinates is not None]
-    if not valid:
-        return None
-    best = max(_freshness(r) for r in valid)
-    return next(r for r in rank(valid, MasterHints()) if _freshness(r) == best)
-
-
-def choose_candidate(
-    replicas: Sequence[ReplicaFacts],
-    master: MasterHints,
-    config: Mapping[str, Any],
-    *,
-    explicit: InstanceKey | None = None,
-) -> CandidateChoice:
-    """Pick the replica to promote; an explicit candidate is used as long as it may be promoted."""
-    considered = [r for r in replicas if r.valid] or list(replicas)
-    versions = [r.major_version for r in considered if r.version]
-    formats = [_format_rank(r.binlog_format) for r in considered if r.binlog_format]
-    priority_version = _most_common(versions, lambda v: v) if versions else None
-    priority_format = _most_common(formats, lambda v: v) if formats else None
-    refused: dict[InstanceKey, str] = {}
-    eligible: list[ReplicaFacts] = []
-    for r in replicas:
-        why = promotion_refusal(r, master, config, priority_version=priority_version, priority_format=priority_format)
-        if why is None:
-            eligible.append(r)
-        else:
-            refused[r.key] = why
-    ranked = rank(eligible, master)
-    candidate = ranked[0] if ranked else None
-    if explicit is not None:
-        chosen = next((r for r in replicas if r.key == explicit), None)
-        if chosen is None:
-            refused[explicit] = f"{explicit} is not a replica of {master.key or 'the master'}"
-            candidate = None
-        elif chosen.key in refused:
-            candidate = None
-        else:
-            candidate = chosen
-    return CandidateChoice(candidate=candidate, ranked=ranked, refused=refused, most_advanced=most_advanced(replicas))
-
-
-# ---------------------------------------------------------------------------------------------------
-# The live regroup
-# ---------------------------------------------------------------------------------------------------
 
 
 @dataclass
@@ -317,11 +81,6 @@ def _note(step: Step | None, text: str) -> None:
         log.info("%s", text)
 
 
-def _exec_of(live: Live) -> BinlogCoordinates | None:
-    file, pos = live.status.exec_coordinates
-    return BinlogCoordinates(file, pos) if file else None
-
-
 def _merged_facts(live: Live, backend_row: Mapping[str, Any]) -> ReplicaFacts:
     """Live replication state and server facts over the backend's rule, location and errant GTIDs."""
     row = dict(backend_row)
@@ -338,24 +97,6 @@ def _merged_facts(live: Live, backend_row: Mapping[str, Any]) -> ReplicaFacts:
     return ReplicaFacts.from_row(row, valid=True)
 
 
-def parallel(items: Sequence[Any], fn: Callable[[Any], Any], limit: int) -> list[tuple[Any, Any, Exception | None]]:
-    """Run fn over items with at most `limit` at a time; (item, result, error) in input order.
-
-    Only orchestrator and flavor errors are collected per item; anything else propagates.
-    """
-    if not items:
-        return []
-
-    def run(item: Any) -> tuple[Any, Any, Exception | None]:
-        try:
-            return item, fn(item), None
-        except (OrchestratorError, fl.FlavorError) as e:
-            return item, None, e
-
-    with ThreadPoolExecutor(max_workers=max(1, min(limit, len(items))), thread_name_prefix="regroup") as pool:
-        return list(pool.map(run, items))
-
-
 def _stop_and_drain(env: TopologyEnv, live: Live, step: Step | None) -> Live:
     """Stop receiving, let the SQL thread apply what was received, then stop replication.
 
@@ -365,7 +106,7 @@ def _stop_and_drain(env: TopologyEnv, live: Live, step: Step | None) -> Live:
     ReasonableReplicationLagSeconds without progress. Delayed replicas are not drained.
     """
     server = env.server(live.key)
-    if live.status.io_state != fl.THREAD_NONE:
+    if live.status.io_state != ThreadState.NONE:
         server.change(live.flavor.stop_io_thread())
     if env.noop:
         return live
@@ -414,6 +155,13 @@ def _gtid_blocker(sibling: Live, target: Live) -> str | None:
             if not pos or not target.gtid.gtid_binlog_pos:
                 return None
             reasons = MariadbGtidPosition.parse(pos).replication_blockers(target.gtid.gtid_binlog_pos)
+            if not reasons and sibling.gtid.gtid_strict_mode:
+                reasons = strict_mode_conflicts(sibling.gtid.gtid_binlog_pos, target.gtid.gtid_binlog_pos)
+                if reasons:
+                    return (
+                        f"{sibling.key} logged transactions {target.key} does not have (errant), and with"
+                        f" gtid_strict_mode it would stop at {target.key}'s next one: {'; '.join(reasons)}"
+                    )
             return "; ".join(reasons) or None
         if sibling.gtid.gtid_executed and target.gtid.gtid_purged:
             missing = purged_missing(
@@ -452,7 +200,7 @@ def _catch_up(env: TopologyEnv, candidate: Live, source: Live, step: Step | None
     change_master(env, candidate.key, source.key, gtid=gtid)
     start_replication(env, candidate.key)
     server = env.server(candidate.key)
-    timeout = max(1, _int(env.config.get("ReasonableMaintenanceReplicationLagSeconds"), 20))
+    timeout = max(1, to_int(env.config.get("ReasonableMaintenanceReplicationLagSeconds"), 20))
     if not env.noop:
         row = server.query_one(candidate.flavor.master_pos_wait(target_file, target_pos, timeout))
         if not candidate.flavor.parse_pos_wait(row):
@@ -518,7 +266,7 @@ def regroup_replicas(
         raise NotFoundError(f"No replicas found for {master_key}")
     master_row = instances.read_instance(env.backend, master_key)
     by_key = {InstanceKey(str(r["hostname"]), int(r["port"])): r for r in rows}
-    limit = max(1, _int(env.config.get("MaxConcurrentReplicaOperations"), 5))
+    limit = max(1, to_int(env.config.get("MaxConcurrentReplicaOperations"), 5))
 
     reads = parallel(list(by_key), lambda k: read_live(env, k), len(by_key))
     lives: list[Live] = []
@@ -599,6 +347,12 @@ def regroup_replicas(
         left = [k for k in lost if k in result.stopped and k not in result.moved]
         _restart_all(env, left, step)
         refresh(env, [chosen.live.key, *result.moved])
+    elif chosen.caught_up_from is not None:
+        # It caught up from a sibling that now replicates from it: a stopped candidate must not stay
+        # configured below its own replica (a START SLAVE would close a cycle). It waits for its
+        # promotion pointing at the failed master, as one that did not need to catch up.
+        change_master(env, chosen.live.key, master_key, gtid=None)
+        _note(step, f"{chosen.live.key}: pointed back at {master_key} (stopped) after catching up")
     result.candidate_live = chosen.live
     return result
 
@@ -653,11 +407,14 @@ def _choose_and_catch_up(
 
 def _restart_all(env: TopologyEnv, keys: Sequence[InstanceKey], step: Step | None) -> None:
     """Best effort: replicas we stopped resume what they did (a failed regroup must leave them as found)."""
+    restarted: list[str] = []
     for key, _, error in parallel(list(keys), lambda k: start_replication(env, k, timeout=1.0), len(keys) or 1):
-        if error is not None:
-            log.info("%s: restart after failed regroup: %s", key, error)
-    if keys:
-        _note(step, "replication restarted on: " + ", ".join(str(k) for k in keys))
+        if error is None:
+            restarted.append(str(key))
+        else:
+            _note(step, f"restarting {key}: {error}")
+    if restarted:
+        _note(step, "replication restarted on: " + ", ".join(restarted))
 
 
 def candidate_from_backend(
@@ -701,7 +458,7 @@ def relocate_replicas_below(
     if not int(target_live.row.get("log_bin") or 0):
         raise TopologyError(f"{target} has no binary log: nothing can replicate from it")
     anchor = _Replica(target_live, _merged_facts(target_live, target_live.row), None)
-    limit = max(1, _int(env.config.get("MaxConcurrentReplicaOperations"), 5))
+    limit = max(1, to_int(env.config.get("MaxConcurrentReplicaOperations"), 5))
     lives: list[Live] = []
     for key, live, error in parallel(list(keys), lambda k: read_live(env, k), len(keys) or 1):
         if error is not None:

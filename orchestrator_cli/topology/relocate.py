@@ -1,10 +1,10 @@
 """`relocate` and the bulk moves built on it: pick the safest way to put a replica below a target.
 
 The choice (:func:`plan_relocation`) is a pure function of live reads: the target already is the
-master (nothing to do); GTID when both sides support it; a binlog-server shortcut; recorded
-equivalent coordinates; otherwise a file:pos path through the tree — up to the lowest common
-ancestor with move-up, then down with move-below, one synchronised hop at a time (the original only
-handled a sibling or the grandparent here).
+configured master (nothing to do, or only START SLAVE when replication is stopped); GTID when both
+sides support it; a binlog-server shortcut; recorded equivalent coordinates; otherwise a file:pos
+path through the tree — up to the lowest common ancestor with move-up, then down with move-below,
+one synchronised hop at a time (the original only handled a sibling or the grandparent here).
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ class Step:
 
 @dataclass(frozen=True)
 class RelocationPlan:
-    method: str  # "none", "gtid", "binlog-server", "equivalence", "file:pos"
+    method: str  # "none", "start", "gtid", "binlog-server", "equivalence", "file:pos"
     steps: tuple[Step, ...] = ()
     coords: Coordinates | None = None
 
@@ -46,6 +46,18 @@ class RelocationPlan:
         if self.method != "file:pos":
             return self.method
         return "file:pos (" + ", ".join(f"{s.kind} {s.via}" for s in self.steps) + ")"
+
+
+def replicates_from(instance: Live, source: Hop) -> bool:
+    """Whether `instance` is configured to replicate from `source` (Master_Host:Master_Port).
+
+    The same server under another name counts only when the IO thread is connected to it: the
+    ``Master_Server_Id`` of a stopped or reconnecting MariaDB replica still names its previous master.
+    """
+    master = instance.master_key
+    if master is None:
+        return False
+    return Hop(master, instance.status.confirmed_master_server_id or None).same_server(source.key, source.server_id)
 
 
 def plan_relocation(
@@ -61,10 +73,8 @@ def plan_relocation(
     file:pos and binlog-server paths need it.
     """
     target_hop = ancestry.hop_of(target)
-    master = instance.master_key
-    master_id = instance.status.master_server_id or None
-    if master is not None and Hop(master, master_id).same_server(target_hop.key, target_hop.server_id):
-        return RelocationPlan("none")
+    if replicates_from(instance, target_hop):
+        return RelocationPlan("none" if instance.status.replication_running else "start")
     if gtid_moves.incompatibility(instance, target) is None:
         return RelocationPlan("gtid")
     if callable(instance_chain):
@@ -111,6 +121,12 @@ def relocate_within(op: Operation, instance_key: InstanceKey, target_key: Instan
     op.method = plan.describe()
     if plan.method == "none":
         return plan
+    if plan.method == "start":
+        # already configured below the target, replication stopped (by an operator, or by a relocate
+        # that was killed after CHANGE MASTER): finish the move by starting it
+        op.stop(instance.key)
+        op.start(instance.key)
+        return plan
     if plan.method == "gtid":
         gtid_moves.move(op, instance, target, target_chain)
     elif plan.method == "binlog-server":
@@ -149,6 +165,8 @@ def relocate(env: TopologyEnv, instance_key: InstanceKey, target_key: InstanceKe
         plan = relocate_within(op, instance_key, target_key)
         if plan.method == "none":
             op.summary = f"{instance_key} already replicates from {target_key}"
+        elif plan.method == "start":
+            op.summary = f"{instance_key} already replicates from {target_key}; replication restarted"
         else:
             op.summary = f"relocated {instance_key} below {target_key} via {op.method}"
     return Moved(instance_key, target_key, op.method)

@@ -22,7 +22,9 @@ from orchestrator_cli.errors import OrchestratorError, TopologyError, UnsafeOper
 from orchestrator_cli.model.coordinates import BinlogCoordinates
 from orchestrator_cli.model.gtid import OracleGtidSet, errant
 from orchestrator_cli.model.keys import InstanceKey
+from orchestrator_cli.model.threads import ThreadState
 from orchestrator_cli.mysql import flavor as fl
+from orchestrator_cli.mysql.facts import ReplicaStatus, SemiSyncFacts
 from orchestrator_cli.topology.env import TopologyEnv
 from orchestrator_cli.topology.primitives import (
     Live,
@@ -115,7 +117,7 @@ def _point_at(live: Live, host: str) -> list[str]:
     )
 
 
-def failing_oracle_gtid(status: fl.ReplicaStatus) -> str:
+def failing_oracle_gtid(status: ReplicaStatus) -> str:
     """The GTID of the transaction the SQL thread stopped on.
 
     Multi-threaded appliers name it in the error; otherwise it is the first retrieved and not yet
@@ -179,7 +181,7 @@ def disable_gtid_statements(live: Live) -> list[str]:
 
 def restart_preserving_statements(live: Live, statement: str = "") -> list[str]:
     """Stop the running threads, run `statement`, start the same threads again (none are run here)."""
-    io_running = live.status.io_state in (fl.THREAD_RUNNING, fl.THREAD_OTHER)
+    io_running = live.status.io_state in (ThreadState.RUNNING, ThreadState.OTHER)
     sql_running = live.status.sql_running
     flavor = live.flavor
     statements: list[str] = []
@@ -200,14 +202,14 @@ def restart_preserving_statements(live: Live, statement: str = "") -> list[str]:
 class SemiSyncSupport:
     """Which semi-sync sides a server has loaded, and under which variable names."""
 
-    facts: fl.SemiSyncFacts
+    facts: SemiSyncFacts
     master_available: bool
     replica_available: bool
     master_source_names: bool
     replica_source_names: bool
 
     @staticmethod
-    def from_facts(facts: fl.SemiSyncFacts) -> SemiSyncSupport:
+    def from_facts(facts: SemiSyncFacts) -> SemiSyncSupport:
         return SemiSyncSupport(
             facts=facts,
             master_available=facts.master_available,
@@ -234,7 +236,7 @@ def semi_sync_statements(live: Live, support: SemiSyncSupport, side: str, enable
     if support.facts.replica_enabled == enabled:
         return []
     statements = flavor.set_semi_sync_replica(enabled, source_names=support.replica_source_names)
-    if live.status.io_state in (fl.THREAD_RUNNING, fl.THREAD_OTHER):
+    if live.status.io_state in (ThreadState.RUNNING, ThreadState.OTHER):
         statements += flavor.stop_io_thread() + flavor.start_io_thread()
     return statements
 
@@ -314,9 +316,9 @@ def _operation(env: TopologyEnv, key: InstanceKey, audit_type: str, *, lock: boo
     env.audit(audit_type, key, "; ".join(notes) or audit_type)
 
 
-def _threads_active(status: fl.ReplicaStatus) -> tuple[bool, bool]:
+def _threads_active(status: ReplicaStatus) -> tuple[bool, bool]:
     """(IO thread running or connecting, SQL thread running)."""
-    return status.io_state in (fl.THREAD_RUNNING, fl.THREAD_OTHER), status.sql_running
+    return status.io_state in (ThreadState.RUNNING, ThreadState.OTHER), status.sql_running
 
 
 @contextlib.contextmanager
@@ -345,7 +347,7 @@ def _paused(env: TopologyEnv, live: Live) -> Iterator[Live]:
             log.error("%s: could not restart replication after a failure: %s", live.key, e)
 
 
-def _restart(env: TopologyEnv, live: Live, before: fl.ReplicaStatus) -> None:
+def _restart(env: TopologyEnv, live: Live, before: ReplicaStatus) -> None:
     """Start the threads that ran `before`; wait for them only if both really ran (an IO thread
     still connecting to an unreachable master would not come up now either)."""
     server = env.server(live.key)
@@ -404,7 +406,7 @@ def restart_replica(env: TopologyEnv, key: InstanceKey) -> None:
 def reset_replica(env: TopologyEnv, key: InstanceKey) -> None:
     """Stop, then RESET ... ALL: the server forgets its master for good (destructive)."""
     live = read_live(env, key)
-    if live.status.io_state == fl.THREAD_NONE:
+    if live.status.io_state == ThreadState.NONE:
         raise TopologyError(f"{key} is not a replica: no replication configured")
     with _operation(env, key, "reset-replica") as notes:
         if _threads_active(live.status) != (False, False):
@@ -513,7 +515,10 @@ def gtid_errant_reset_master(env: TopologyEnv, key: InstanceKey) -> None:
 
     live = read_live(env, key)
     if not live.flavor.is_oracle or not live.gtid.supports_oracle_gtid:
-        raise TopologyError(f"gtid-errant-reset-master requested for {key} but it is not using oracle-gtid")
+        raise TopologyError(
+            f"gtid-errant-reset-master will not operate on {key} because it is not using oracle-gtid"
+            " (errant GTIDs are tracked for Oracle GTID only)"
+        )
     errant_set = errant_gtids(env, live)
     if errant_set.is_empty():
         raise TopologyError(f"gtid-errant-reset-master will not operate on {key} because no errant GTID is found")

@@ -599,7 +599,7 @@ def test_cluster_alias_in_json(fx: OriginalFixture, tmp_path: Path) -> None:
     assert entry["Analysis"] == "DeadMaster"
     assert entry["AnalyzedInstanceKey"] == {"Hostname": "testhost", "Port": 22293}
     assert entry["ClusterDetails"]["ClusterName"] == "testhost:22293"
-    assert entry["ClusterDetails"]["ClusterAlias"] == "testhost"
+    assert entry["ClusterDetails"]["ClusterAlias"] == "testhost:22293"  # no alias registered: the name
     assert entry["CountReplicas"] == 3
     assert entry["IsActionableRecovery"] is True
 

@@ -13,16 +13,9 @@ from typing import Any
 
 import pytest
 
-from orchestrator_cli.mysql.flavor import (
-    Flavor,
-    MariaDB,
-    MySQL57,
-    MySQL80,
-    MySQL84,
-    ReplicaStatus,
-    detect_flavor_from_row,
-    rows_to_dict,
-)
+from orchestrator_cli.mysql.facts import ReplicaStatus
+from orchestrator_cli.mysql.flavor import Flavor, MariaDB, MySQL57, MySQL80, MySQL84, detect_flavor_from_row
+from orchestrator_cli.mysql.rows import rows_to_dict
 
 RECORDED = Path(__file__).parent / "recorded"
 

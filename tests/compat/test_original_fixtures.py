@@ -113,10 +113,21 @@ def test_clusters_alias_falls_back_to_the_cluster_name(fx: OriginalFixture) -> N
     assert ok(fx, "-c", "clusters-alias") == [f"{MASTER}\t{MASTER}"]
 
 
-def test_clusters_alias_uses_the_alias_members_suggest(fx: OriginalFixture) -> None:
-    # The fixture's master suggests "testhost"; without a daemon filling cluster_alias we derive it.
-    assert ok(fx, "-c", "clusters-alias") == [f"{MASTER}\ttesthost"]
-    assert ok(fx, "-c", "which-cluster", "--alias", "testhost") == [MASTER]
+def test_clusters_alias_is_the_cluster_name_until_an_alias_is_registered(fx: OriginalFixture) -> None:
+    # The fixture's master suggests "testhost"; the original's expected output is still the cluster name
+    # twice: only a registered alias (cluster_alias, or an override) is an alias.
+    assert ok(fx, "-c", "clusters-alias") == [f"{MASTER}\t{MASTER}"]
+    assert ok(fx, "-c", "which-cluster-alias", "-i", key(22295)) == [MASTER]
+    assert ok(fx, "-c", "which-cluster", "--alias", "testhost") == [MASTER]  # still accepted as a hint
+    fx.execute(
+        "INSERT INTO cluster_alias (cluster_name, alias, last_registered) VALUES (?, ?, ?)",
+        (MASTER, "shop", "2025-01-01 00:00:00"),
+    )
+    try:
+        assert ok(fx, "-c", "clusters-alias") == [f"{MASTER}\tshop"]
+        assert ok(fx, "-c", "which-cluster-alias", "-i", key(22295)) == ["shop"]
+    finally:
+        fx.execute("DELETE FROM cluster_alias")
 
 
 def test_clusters_alias_reads_an_override_row(fx: OriginalFixture) -> None:
@@ -513,12 +524,13 @@ def test_pools(fx: OriginalFixture) -> None:
     members = f"{key(22294)},{key(22296)},{key(22297)},otherhost:3306"
     assert ok(fx, "-c", "submit-pool-instances", "--pool", "web", "-i", members) == []
     assert ok(fx, "-c", "submit-pool-instances", "--pool", "batch", "-i", key(22295)) == []
-    # the cluster's alias (not the member's own suggestion); unknown instances are not listed
+    # the cluster's alias, here none registered: the name (not the members' suggestion "testhost");
+    # unknown instances are not listed
     assert ok(fx, "-c", "cluster-pool-instances") == [
-        f"{MASTER}\ttesthost\tbatch\t{key(22295)}",
-        f"{MASTER}\ttesthost\tweb\t{key(22294)}",
-        f"{MASTER}\ttesthost\tweb\t{key(22296)}",
-        f"{MASTER}\ttesthost\tweb\t{key(22297)}",
+        f"{MASTER}\t{MASTER}\tbatch\t{key(22295)}",
+        f"{MASTER}\t{MASTER}\tweb\t{key(22294)}",
+        f"{MASTER}\t{MASTER}\tweb\t{key(22296)}",
+        f"{MASTER}\t{MASTER}\tweb\t{key(22297)}",
     ]
     # downtimed and invalid members are not offered
     fx.execute(

@@ -7,6 +7,7 @@ and after each refused command and the dumps must be identical.
 from __future__ import annotations
 
 import json
+import re
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -65,6 +66,14 @@ BAD_COMMANDS: list[tuple[list[str], str]] = [
     (["-c", "begin-downtime", "-i", f"{REPLICA},db:33o6", "--reason", "r", "--duration", "1h"], "'db:33o6'"),
     (["-c", "register-candidate", "-i", f"{REPLICA} testhost:22295 :3306"], "cannot parse instance key"),
     (["-c", "submit-pool-instances", "--pool", "p", "-i", f"{REPLICA},db:33o6"], "cannot parse instance key"),
+    # an -i that names nothing (an empty variable, only separators) is not the local host, nor a no-op
+    (["-c", "begin-downtime", "-i", " ", "--reason", "r", "--duration", "1h"], "-i ' ' names no instance"),
+    (["-c", "begin-downtime", "-i", ",,,", "--reason", "r", "--duration", "1h"], "-i ',,,' names no instance"),
+    (["-c", "register-candidate", "-i", ""], "-i '' names no instance"),
+    (["-c", "tag", "-i", " , ", "--tag", "a=b"], "names no instance"),
+    (["-c", "which-instance", "-i", ",,,"], "names no instance"),
+    (["-c", "topology", "-i", " "], "names no instance"),
+    (["-c", "submit-pool-instances", "--pool", "p", "-i", ",,,"], "names no instance"),
     # bad --duration
     (["-c", "begin-downtime", "-i", REPLICA, "--reason", "r", "--duration", "10x"], "cannot parse duration '10x'"),
     (["-c", "begin-downtime", "-i", REPLICA, "--reason", "r", "--duration", "1.5h"], "cannot parse duration"),
@@ -80,6 +89,11 @@ BAD_COMMANDS: list[tuple[list[str], str]] = [
     (["-c", "Topology", "-i", REPLICA], "unknown command"),
     (["-c", "clusters", "--format", "yaml"], "unknown --format 'yaml'"),
     (["help", "no-such-command"], "no such command: no-such-command"),
+    (["-c", "help", "no-such-command"], "no such command: no-such-command"),
+    # the nearest names are suggested (canonical names, also for a legacy one)
+    (["-c", "relocat", "-i", REPLICA], "unknown command 'relocat'; did you mean relocate or "),
+    (["-c", "regroup-slave"], "did you mean regroup-replicas or"),
+    (["help", "reloc"], "no such command: reloc; did you mean relocate?"),
     # missing required flags
     (["-c", "begin-maintenance", "-i", REPLICA], "--reason is required"),
     (["-c", "begin-downtime", "-i", REPLICA, "--duration", "1h"], "--reason is required"),
@@ -237,3 +251,44 @@ def test_unreachable_mysql_backend(tmp_path: Path) -> None:
         run_cli("-c", "begin-downtime", "-i", "db1:3306", "--reason", "r", config=config),
         mentions=f"cannot connect to MySQL backend 127.0.0.1:{port}",
     )
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["-c", "which-instance", "-i", "db\x1b[2J:3306"],
+        ["-c", "no-such\x1b]0;title\x07"],
+        ["-c", "begin-downtime", "-i", REPLICA, "--reason", "r", "--duration", "1\x1bh"],
+        ["-c", "tag", "-i", REPLICA, "--tag", "=\x9b31m"],
+    ],
+    ids=["instance", "command", "duration", "tag"],
+)
+def test_control_characters_from_argv_are_escaped(backend: OriginalFixture, args: list[str]) -> None:
+    """An escape sequence typed (or pasted) into an argument is shown, not executed by the terminal."""
+    line = assert_refused(backend.cli(*args))
+    assert not re.search(r"[\x00-\x1f\x7f-\x9f]", line), repr(line)
+    assert "\\x1b" in line or "\\x9b" in line
+
+
+def test_backend_connect_timeout_is_one_trimmed_line(tmp_path: Path) -> None:
+    """A backend that accepts TCP but never greets: the driver's reconnect() advice is not printed."""
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        port = int(silent.getsockname()[1])
+        config = tmp_path / "c.json"
+        config.write_text(
+            json.dumps(
+                {
+                    "BackendDB": "mysql",
+                    "MySQLOrchestratorHost": "127.0.0.1",
+                    "MySQLOrchestratorPort": port,
+                    "MySQLOrchestratorDatabase": "orchestrator",
+                    "MySQLConnectTimeoutSeconds": 1,
+                }
+            )
+        )
+        line = assert_refused(run_cli_process("-c", "clusters", config=config))
+    assert line.startswith(f"orchestrator: clusters: cannot connect to MySQL backend 127.0.0.1:{port}: ")
+    assert "timed out" in line and "MySQLConnectTimeoutSeconds=1" in line
+    assert "reconnect" not in line and "consider" not in line

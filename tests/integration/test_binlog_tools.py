@@ -134,7 +134,7 @@ def test_auto_pseudo_gtid_injection_is_found_by_the_forced_pattern(star: Cluster
         with pytest.raises(TopologyError, match="read-only"):
             inject_pseudo_gtid(env, InstanceKey("127.0.0.1", sandbox.ports[1]))
     finally:
-        sandbox.execute(1, "SET GLOBAL read_only = 0")
+        sandbox.execute(1, "SET GLOBAL read_only = 1")  # the sandbox's replicas are read-only
         access.close()
         backend.close()
     assert ENTRY.match(statement)

@@ -59,7 +59,7 @@ class Star:
         return f"{lag},{status},{self.version},rw,ROW,>>{extras}"
 
     def replica_tokens(self, lag: str = "0s", status: str = "ok", extras: str = "") -> str:
-        return f"{lag},{status},{self.version},rw,ROW,>>,GTID{extras}"
+        return f"{lag},{status},{self.version},ro,ROW,>>,GTID{extras}"
 
 
 def _write_config(sandbox: Sandbox, directory: Path, sqlite_file: Path, **overrides: Any) -> Path:
@@ -155,7 +155,7 @@ def test_topology_tabulated(star: Star) -> None:
     assert result.code == 0, result.err
     v = star.version
     assert result.lines == [f"{star.master}  |0s|ok|{v}|rw|ROW|>>     "] + [
-        f"+ {r}|0s|ok|{v}|rw|ROW|>>,GTID" for r in star.replicas
+        f"+ {r}|0s|ok|{v}|ro|ROW|>>,GTID" for r in star.replicas
     ]
 
 
@@ -426,6 +426,30 @@ def test_lost_in_recovery(star: Star, copy: Path) -> None:
     run_cli("-c", "begin-downtime", "-i", lost, "--reason", "lost-in-recovery", "--duration", "1h", config=copy)
     assert run_cli("-c", "which-lost-in-recovery", config=copy).lines == [lost]
     assert run_cli("-c", "which-downtimed-instances", config=copy).lines == [lost]
+
+
+def test_master_lost_in_a_failover_keeps_its_cluster_row(star: Star, copy: Path) -> None:
+    """After a failover the dead master's row still names itself as its cluster: `clusters` lists that
+    cluster (scripts loop over it with which-downtimed-instances), but its alias is not the dead master's
+    suggestion, and the alias resolves to the new cluster."""
+    dead, new = star.master, star.replica(1)
+    conn = sqlite3.connect(_sqlite_file(copy))
+    try:
+        conn.execute("UPDATE database_instance SET suggested_cluster_alias = 'prod'")
+        conn.execute("UPDATE database_instance SET cluster_name = ? WHERE cluster_name = ? AND port <> ?",
+                     (new, dead, int(dead.rsplit(":", 1)[1])))  # fmt: skip
+        conn.execute("UPDATE database_instance SET replication_depth = 0 WHERE port = ?", (int(new.rsplit(":", 1)[1]),))
+        # as the recovery registers it for the successor's cluster (a suggestion alone is not an alias)
+        conn.execute("INSERT INTO cluster_alias (cluster_name, alias, last_registered) VALUES (?, 'prod', '')", (new,))
+        conn.commit()
+    finally:
+        conn.close()
+    run_cli("-c", "begin-downtime", "-i", dead, "--reason", "lost-in-recovery", "--duration", "1h", config=copy)
+    assert run_cli("-c", "clusters", config=copy).lines == sorted([dead, new])
+    assert run_cli("-c", "which-downtimed-instances", "-i", dead, config=copy).lines == [dead]
+    assert run_cli("-c", "which-downtimed-instances", "-i", new, config=copy).lines == []
+    assert sorted(run_cli("-c", "clusters-alias", config=copy).lines) == sorted([f"{dead}\t{dead}", f"{new}\tprod"])
+    assert run_cli("-c", "which-cluster", "--alias", "prod", config=copy).lines == [new]
 
 
 def test_maintenance(star: Star, copy: Path) -> None:

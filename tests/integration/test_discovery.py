@@ -135,7 +135,7 @@ def test_topology_after_discovery_from_a_replica(star: Sandbox, discovered_from_
     assert result.code == 0, result.err
     assert result.lines == _tree(
         [(star.key(0), f"0s,ok,{version},rw,ROW,>>")]
-        + [(f"+ {key}", f"0s,ok,{version},rw,ROW,>>,GTID") for key in _by_port(star.keys[1:])]
+        + [(f"+ {key}", f"0s,ok,{version},ro,ROW,>>,GTID") for key in _by_port(star.keys[1:])]
     )
 
 
@@ -231,8 +231,8 @@ def test_chain_layout_has_an_intermediate_master(
     assert topology.lines == _tree(
         [
             (root, f"0s,ok,{version},rw,ROW,>>"),
-            (f"+ {middle}", f"0s,ok,{version},rw,ROW,>>{replica_extras}"),
-            (f"  + {leaf}", f"0s,ok,{version},rw,ROW,>>{replica_extras}"),
+            (f"+ {middle}", f"0s,ok,{version},ro,ROW,>>{replica_extras}"),
+            (f"  + {leaf}", f"0s,ok,{version},ro,ROW,>>{replica_extras}"),
         ]
     )
     assert {k: r["mariadb_gtid"] for k, r in rows.items()} == {root: 0, middle: int(gtid), leaf: int(gtid)}
@@ -282,12 +282,12 @@ def test_patterns_lag_query_promotion_query_and_replica_filter(star: Sandbox, tm
     assert run_cli("-c", "which-cluster", "--alias", "sandbox-by-name", config=config).lines == [star.key(0)]
     version = _version(star)
     assert run_cli("-c", "instance-status", "-i", star.key(1), config=config).lines == [
-        f"[7s,ok,{version},rw,ROW,>>,GTID]"
+        f"[7s,ok,{version},ro,ROW,>>,GTID]"
     ]
     assert run_cli("-c", "topology", "--alias", "sandbox-by-name", config=config).lines == _tree(
         [(f"{star.key(0)} (node101)", f"7s,ok,{version},rw,ROW,>>")]
         + [
-            (f"+ {star.key(i)} (node{star.servers[i].server_id})", f"7s,ok,{version},rw,ROW,>>,GTID")
+            (f"+ {star.key(i)} (node{star.servers[i].server_id})", f"7s,ok,{version},ro,ROW,>>,GTID")
             for i in sorted((1, 2), key=lambda i: star.ports[i])
         ]
     )
@@ -461,14 +461,14 @@ def test_killed_replica_is_recorded_invalid_and_the_run_succeeds(restart_killed:
     assert run_cli("-c", "topology", "-i", sandbox.key(1), config=config).lines == _tree(
         [(sandbox.key(0), f"0s,ok,{version},rw,ROW,>>")]
         + [
-            (f"- {key}", f"unknown,invalid,{version},rw,ROW,>>,GTID")
+            (f"- {key}", f"unknown,invalid,{version},ro,ROW,>>,GTID")
             if key == dead
-            else (f"+ {key}", f"0s,ok,{version},rw,ROW,>>,GTID")
+            else (f"+ {key}", f"0s,ok,{version},ro,ROW,>>,GTID")
             for key in _by_port(sandbox.keys[1:])
         ]
     )
     status = run_cli("-c", "instance-status", "-i", dead, config=config)
-    assert status.lines == [f"[unknown,invalid,{version},rw,ROW,>>,GTID]"]
+    assert status.lines == [f"[unknown,invalid,{version},ro,ROW,>>,GTID]"]
 
     direct = run_cli("-c", "discover", "-i", dead, config=config)
     assert direct.code != 0
@@ -579,11 +579,13 @@ def test_co_masters(fresh_sandbox: Sandbox, tmp_path: Path) -> None:
         # No single root: each co-master starts its own branch at depth 1; the old master's replicas hang below it.
         expected = []
         for co_master in (first, second):
-            expected.append((f"+ {co_master}", f"0s,ok,{version},rw,ROW,>>,GTID"))
+            ro = "rw" if co_master == sandbox.key(0) else "ro"  # the old master was never made read-only
+            expected.append((f"+ {co_master}", f"0s,ok,{version},{ro},ROW,>>,GTID"))
             if co_master == sandbox.key(0):
-                expected += [(f"  + {k}", f"0s,ok,{version},rw,ROW,>>,GTID") for k in others]
+                expected += [(f"  + {k}", f"0s,ok,{version},ro,ROW,>>,GTID") for k in others]
         assert run_cli("-c", "topology", "-i", sandbox.key(2), config=config).lines == _tree(expected)
         assert run_cli("-c", "clusters", config=config).lines == [first]
-        assert run_cli("-c", "all-clusters-masters", config=config).lines == [first]
+        # the writeable co-master (the sandbox's replica 1 is read-only)
+        assert run_cli("-c", "all-clusters-masters", config=config).lines == [sandbox.key(0)]
     finally:
         sandbox.reset_replication()

@@ -228,15 +228,15 @@ def test_read_commands(shared: SharedStar) -> None:
         ("which-slaves", "-i", master): replicas,
         ("which-downtimed-instances",): [],
         ("which-lost-in-recovery",): [],
-        ("instance-status", "-i", one): [f"[0s,ok,{v},rw,ROW,>>,GTID]"],
+        ("instance-status", "-i", one): [f"[0s,ok,{v},ro,ROW,>>,GTID]"],
         ("is-replicating", "-i", one): [one],
         ("is-replicating", "-i", master): [],
         ("is-replication-stopped", "-i", one): [],
         ("can-replicate-from", "-i", one, "-d", replicas[1]): [replicas[1]],
         ("topology-tabulated", "-i", one): [f"{master}  |0s|ok|{v}|rw|ROW|>>     "]
-        + [f"+ {r}|0s|ok|{v}|rw|ROW|>>,GTID" for r in replicas],
+        + [f"+ {r}|0s|ok|{v}|ro|ROW|>>,GTID" for r in replicas],
         ("topology", "--alias", master): [f"{master}   [0s,ok,{v},rw,ROW,>>]"]
-        + [f"+ {r} [0s,ok,{v},rw,ROW,>>,GTID]" for r in replicas],
+        + [f"+ {r} [0s,ok,{v},ro,ROW,>>,GTID]" for r in replicas],
     }
     for args, lines in expected.items():
         result = shared.run("-c", *args)
@@ -289,7 +289,7 @@ def test_downtime(shared: SharedStar, cleanup: Callable[[str], None]) -> None:
     assert shared.run("-c", "which-downtimed-instances").lines == [target]
     assert shared.run("-c", "which-downtimed-instances", "--alias", shared.master).lines == [target]
     assert shared.run("-c", "instance-status", "-i", target).lines == [
-        f"[0s,ok,{shared.version},rw,ROW,>>,GTID,downtimed]"
+        f"[0s,ok,{shared.version},ro,ROW,>>,GTID,downtimed]"
     ]
     assert shared.run("-c", "end-downtime", "-i", target).lines == [target]
     assert shared.run("-c", "which-downtimed-instances").out == ""

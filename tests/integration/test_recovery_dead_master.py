@@ -61,6 +61,8 @@ def test_recover_without_a_failure_does_nothing(fresh_sandbox: Sandbox, tmp_path
     discover(fresh_sandbox, config)
     result = cli(config, "-c", "recover", "-i", fresh_sandbox.key(0))
     assert (result.code, result.out) == (0, "")
+    assert result.err == f"orchestrator: recover: {fresh_sandbox.key(0)}: no problem found; nothing done\n"
+    assert cli(config, "--quiet", "-c", "recover", "-i", fresh_sandbox.key(0)).err == ""
     assert fresh_sandbox.replication_parents() == {0: None, 1: 0, 2: 0, 3: 0}
     dry = cli(config, "--noop", "-c", "recover", "-i", fresh_sandbox.key(0))
     assert dry.code == 1 and "no dry run" in dry.err
@@ -263,8 +265,10 @@ def test_dead_intermediate_master_replicas_are_relocated(sandbox_factory: Any, t
     sb.kill(1)
     result = cli(config, "-c", "recover", "-i", sb.key(1))
     assert result.code == 0, result.err
-    assert result.lines == [sb.key(0)]
-    assert hooks.read_text().splitlines() == [f"intermediate-master {sb.key(0)}"]
+    # no sibling: plan B "regroups" the single replica (it is its own local master), plan D moves it up
+    # below the dead one's master; the regrouped replica is the successor (spec §3.9 step 6)
+    assert result.lines == [sb.key(2)]
+    assert hooks.read_text().splitlines() == [f"intermediate-master {sb.key(2)}"]
     assert sb.replication_parents() == {0: None, 2: 0, 3: 2}
     value = sb.write_row(i=0)
     sb.wait_replicated()

@@ -53,7 +53,10 @@ def test_graceful_takeover_to_a_designated_replica(reshaped: Sandbox, tmp_path: 
     config = setup(
         sb,
         tmp_path,
-        PreGracefulTakeoverProcesses=[f"echo pregraceful {{command}} {{failedHost}}:{{failedPort}} >> {hooks}"],
+        PreGracefulTakeoverProcesses=[
+            f"echo pregraceful {{command}} {{failedHost}}:{{failedPort}} {{successorHost}}:{{successorPort}}"
+            f" $ORC_SUCCESSOR_HOST:$ORC_SUCCESSOR_PORT {{isSuccessful}} >> {hooks}"
+        ],
         PostFailoverProcesses=[f"echo post $ORC_COMMAND {{successorHost}}:{{successorPort}} >> {hooks}"],
         PostGracefulTakeoverProcesses=[f"echo postgraceful {{successorHost}}:{{successorPort}} >> {hooks}"],
     )
@@ -62,13 +65,22 @@ def test_graceful_takeover_to_a_designated_replica(reshaped: Sandbox, tmp_path: 
     assert result.code == 0, result.err
     assert result.lines[0] == sb.key(1)
     assert result.lines[1].startswith("mysql-bin.") and ":" in result.lines[1]
+    # The plain variant configures the old master below the new one and leaves it stopped (as the
+    # original): the operator inspects it and starts it.
+    status = sb.replica_status(0)
+    assert status is not None and status["Master_Port"] == sb.ports[1], status
+    assert (status["Slave_IO_Running"], status["Slave_SQL_Running"]) == ("No", "No")
+    assert status["Master_User"] == REPL_USER
+    assert cli(config, "-c", "is-replicating", "-i", sb.key(0)).lines == []
+    assert cli(config, "-c", "which-lost-in-recovery").lines == [sb.key(0)]
+    assert cli(config, "-c", "start-replica", "-i", sb.key(0)).code == 0
+    assert cli(config, "-c", "is-replicating", "-i", sb.key(0)).lines == [sb.key(0)]
     assert_switched(sb, 1, before)
-    assert cli(config, "-c", "which-lost-in-recovery").lines == []
     [recovery] = cli(config, "-c", "audit-recovery", "--format", "json").json()
     assert recovery["Acknowledged"] is True and not recovery["IsActive"]  # a switchover does not block failovers
     assert cli(config, "-c", "which-replicas", "-i", sb.key(1)).lines == sorted(sb.key(i) for i in (0, 2, 3))
     assert hooks.read_text().splitlines() == [
-        f"pregraceful graceful-master-takeover {sb.key(0)}",
+        f"pregraceful graceful-master-takeover {sb.key(0)} {sb.key(1)} {sb.key(1)} true",
         f"post graceful-master-takeover {sb.key(1)}",
         f"postgraceful {sb.key(1)}",
     ]

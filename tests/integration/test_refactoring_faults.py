@@ -1,42 +1,28 @@
 """A destination that dies in the middle of a relocation: the moved replica must not be left stranded.
 
-A step observer kills the destination right after a chosen step on the moving replica. Whatever the
-step, the replica ends replicating (threads running) from its old master, the command fails with
-exit 1, an audit row tells what happened, and no maintenance lock is left behind.
+The relocate runs as its own process, frozen right after a chosen step on the moving replica while
+the destination is killed. Whatever the step, the replica ends replicating (threads running) from
+its old master, the command fails with exit 1, an audit row tells what happened, and no maintenance
+lock is left behind.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from orchestrator_cli.model.keys import InstanceKey
 from orchestrator_cli.sandbox.topology import Sandbox
-from orchestrator_cli.topology import operation
-from tests.integration.test_refactoring_helpers import Cluster
+from tests.integration.test_refactoring_helpers import Cluster, Frozen
+from tests.support import Result
 
 
-@pytest.fixture
-def kill_at() -> Iterator[Callable[[Sandbox, str, str, int], None]]:
-    """`kill_at(sandbox, step, key, victim)`: SIGKILL server `victim` right after `step` on `key`."""
-    observers: list[operation.StepObserver] = []
-
-    def arm(sandbox: Sandbox, step: str, key: str, victim: int) -> None:
-        fired: list[bool] = []
-
-        def observer(seen_step: str, seen_key: InstanceKey) -> None:
-            if not fired and seen_step == step and str(seen_key) == key:
-                fired.append(True)
-                sandbox.kill(victim)
-
-        observers.append(observer)
-        operation.STEP_OBSERVERS.append(observer)
-
-    yield arm
-    for observer in observers:
-        operation.STEP_OBSERVERS.remove(observer)
+def relocate_killing(cluster: Cluster, step: str, key: str, victim: int, *args: str) -> Result:
+    """Run `relocate args` as its own process; SIGKILL server `victim` right after `step` on `key`."""
+    frozen = Frozen(cluster.config, step, key, "-c", "relocate", *args)
+    cluster.sandbox.kill(victim)
+    return frozen.resume()
 
 
 def _assert_left_at_old_master(cluster: Cluster, moved: int, old_master: int, survivors: list[int]) -> None:
@@ -52,14 +38,11 @@ def _assert_left_at_old_master(cluster: Cluster, moved: int, old_master: int, su
 
 
 @pytest.mark.parametrize("step", ["stopped", "changed"])
-def test_gtid_relocate_survives_a_dying_destination(
-    fresh_sandbox: Sandbox, tmp_path: Path, kill_at: Callable[..., None], step: str
-) -> None:
+def test_gtid_relocate_survives_a_dying_destination(fresh_sandbox: Sandbox, tmp_path: Path, step: str) -> None:
     cluster = Cluster(fresh_sandbox, tmp_path)
     cluster.discover()
     k = cluster.key
-    kill_at(fresh_sandbox, step, k(1), 2)
-    result = cluster.cli("-c", "relocate", "-i", k(1), "-d", k(2))
+    result = relocate_killing(cluster, step, k(1), 2, "-i", k(1), "-d", k(2))
     assert result.code == 1 and result.out == ""
     _assert_left_at_old_master(cluster, 1, 0, [0, 1, 3])
     audit = cluster.audit("relocate")[0]
@@ -71,13 +54,12 @@ def test_gtid_relocate_survives_a_dying_destination(
 
 @pytest.mark.parametrize("step", ["stopped", "changed"])
 def test_file_pos_move_below_survives_a_dying_sibling(
-    sandbox_factory: Callable[..., Sandbox], tmp_path: Path, kill_at: Callable[..., None], step: str
+    sandbox_factory: Callable[..., Sandbox], tmp_path: Path, step: str
 ) -> None:
     cluster = Cluster(sandbox_factory(servers=3, gtid=False), tmp_path)
     cluster.discover()
     k = cluster.key
-    kill_at(cluster.sandbox, step, k(1), 2)
-    result = cluster.cli("-c", "relocate", "-i", k(1), "-d", k(2))
+    result = relocate_killing(cluster, step, k(1), 2, "-i", k(1), "-d", k(2))
     assert result.code == 1 and result.out == ""
     _assert_left_at_old_master(cluster, 1, 0, [0, 1])
     audit = cluster.audit("relocate")[0]

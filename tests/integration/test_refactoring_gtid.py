@@ -139,6 +139,7 @@ def test_take_master_swaps_an_intermediate_master(cluster: Cluster) -> None:
 
 def test_make_co_master_then_rows_flow_both_ways(cluster: Cluster, wait_until: Callable[..., object]) -> None:
     sandbox, k = cluster.sandbox, cluster.key
+    sandbox.execute(1, "SET GLOBAL read_only = 0")  # the sandbox's replicas are read-only: make one writeable
     assert "not read-only" in cluster.refused("-c", "make-co-master", "-i", k(1)).err
     sandbox.execute(1, "SET GLOBAL read_only = 1")
     assert cluster.ok("-c", "make-co-master", "-i", k(1)).lines == [k(1)]

@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import contextlib
+import os
+import signal
+import subprocess
+import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from orchestrator_cli.sandbox.topology import Sandbox
-from tests.support import Result, run_cli
+from orchestrator_cli.topology.env import STOP_AT_ENV
+from tests.support import ROOT, Result, run_cli
 
 
 class Cluster:
@@ -111,3 +119,49 @@ def writes_during(sandbox: Sandbox, every_fifth: Callable[[], None] | None = Non
     finally:
         stop.set()
         thread.join()
+
+
+class Frozen:
+    """A CLI process frozen (SIGSTOP) right after one step of a topology operation.
+
+    The operation executor stops itself there when ``ORCHESTRATOR_TEST_STOP_AT`` names the step;
+    the test then changes the world (kills a server, runs another command) and either resumes the
+    process or kills it with SIGKILL, as a crash would.
+    """
+
+    def __init__(self, config: Path, step: str, key: str, *args: str, timeout: float = 60.0) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "orchestrator_cli", f"--config={config}", *args],
+            cwd=ROOT,
+            env={**os.environ, STOP_AT_ENV: f"{step}@{key}"},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        deadline = time.monotonic() + timeout
+        while self._state() != "T":
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                self.proc.kill()
+                out, err = self.proc.communicate()
+                pytest.fail(f"{args} never reached {step}@{key} (exit {self.proc.returncode}): {out} {err}")
+            time.sleep(0.02)
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def _state(self) -> str:
+        try:
+            return Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            return ""
+
+    def resume(self, timeout: float = 120.0) -> Result:
+        self.proc.send_signal(signal.SIGCONT)
+        out, err = self.proc.communicate(timeout=timeout)
+        return Result(self.proc.returncode, out, err)
+
+    def kill_9(self) -> None:
+        """SIGKILL: no clean-up, no lock release, no restart of what it stopped."""
+        self.proc.kill()
+        self.proc.communicate()

@@ -511,7 +511,10 @@ def test_restart_replica_statements(fresh_sandbox: Sandbox, orch: Callable[..., 
 def test_errant_gtid_commands_on_mariadb(fresh_sandbox: Sandbox, orch: Callable[..., Result]) -> None:
     replica = fresh_sandbox.key(REPLICA)
     assert orch("-c", "which-gtid-errant", "-i", replica).out == "\n"
-    refused(orch("-c", "gtid-errant-reset-master", "-i", replica), "not using oracle-gtid")
+    refused(
+        orch("-c", "gtid-errant-reset-master", "-i", replica),
+        f"gtid-errant-reset-master will not operate on {replica} because it is not using oracle-gtid",
+    )
     assert binlog_names(fresh_sandbox, REPLICA) == ["mysql-bin.000001"]
 
 

@@ -32,6 +32,16 @@ def _gtid_positions(sandbox: Sandbox) -> list[str]:
 # ---------------------------------------------------------------- layouts (no server needed)
 
 
+def test_layout_doctests() -> None:
+    import doctest
+
+    from orchestrator_cli.sandbox import layout
+
+    results = doctest.testmod(layout)
+    assert results.attempted > 0
+    assert results.failed == 0
+
+
 def test_resolve_named_layouts() -> None:
     assert resolve_layout("star", 4) == [None, 0, 0, 0]
     assert resolve_layout("chain", 4) == [None, 0, 1, 2]
@@ -160,7 +170,8 @@ def test_reset_replication_undoes_manual_changes(fresh_sandbox: Sandbox) -> None
     # An errant transaction on a replica and an extra database must not survive the reset.
     fresh_sandbox.execute(2, "CREATE DATABASE errant_db")
     fresh_sandbox.write_row("before-reset")
-    fresh_sandbox.execute(1, "SET GLOBAL read_only = 1")
+    fresh_sandbox.execute(0, "SET GLOBAL read_only = 1")
+    fresh_sandbox.execute(1, "SET GLOBAL read_only = 0")
 
     fresh_sandbox.reset_replication()
 
@@ -171,7 +182,8 @@ def test_reset_replication_undoes_manual_changes(fresh_sandbox: Sandbox) -> None
         databases = {str(row["Database"]) for row in fresh_sandbox.query(i, "SHOW DATABASES")}
         assert "errant_db" not in databases
         assert SANDBOX_DATABASE in databases
-    assert fresh_sandbox.query(1, "SELECT @@GLOBAL.read_only AS ro")[0]["ro"] == 0
+    # the master writeable, the replicas read-only as in production (reset whatever a test set)
+    assert [fresh_sandbox.query(i, "SELECT @@GLOBAL.read_only AS ro")[0]["ro"] for i in range(4)] == [0, 1, 1, 1]
     value = fresh_sandbox.write_row()
     fresh_sandbox.wait_replicated(timeout=10)
     assert [fresh_sandbox.count_rows(i, value) for i in range(4)] == [1, 1, 1, 1]

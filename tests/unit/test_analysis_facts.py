@@ -9,17 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from orchestrator_cli.analysis.facts import (
-    AnalysisFacts,
-    InstanceKey,
-    build_facts,
-    cluster_matches_filters,
-    is_failing_to_connect_error,
-    major_version_of,
-    to_bool,
-    to_int,
-    to_opt_int,
-)
+from orchestrator_cli.analysis.facts import AnalysisFacts, build_facts, cluster_matches_filters
+from orchestrator_cli.model.coerce import to_bool, to_int, to_opt_int
+from orchestrator_cli.model.instance import is_failing_to_connect_error, major_version_of
+from orchestrator_cli.model.keys import InstanceKey
 
 # ---------------------------------------------------------------------------------------
 # Fixture rows modelled on the original integration fixtures (create-per-test.sql):

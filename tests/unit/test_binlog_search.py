@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from orchestrator_cli.errors import TopologyError
-from orchestrator_cli.mysql.flavor import BinlogEvent, MariaDB, MySQL80, MySQL84
+from orchestrator_cli.mysql.facts import BinlogEvent
+from orchestrator_cli.mysql.flavor import MariaDB, MySQL80, MySQL84
 from orchestrator_cli.topology import binlog_search as bs
 
 ENTRY = "drop view if exists `_pseudo_gtid_`.`_asc:6b0615{:02x}:00000065:126ea7eab2a2129e`"

@@ -9,7 +9,7 @@ import pytest
 
 from orchestrator_cli.model.coordinates import BinlogCoordinates
 from orchestrator_cli.model.keys import InstanceKey
-from orchestrator_cli.topology.regroup import MasterHints, ReplicaFacts, choose_candidate, most_advanced, rank
+from orchestrator_cli.topology.candidates import MasterHints, ReplicaFacts, choose_candidate, most_advanced, rank
 from tests.compat.fixtures import original_fixture
 
 MASTER = MasterHints(InstanceKey("m", 3306), data_center="dc1", region="r1")
@@ -110,6 +110,16 @@ def test_tie_breaks_prefer_master_data_center_then_no_errant_gtid() -> None:
     assert [r.key.hostname for r in rank([errant, near], MASTER)] == ["near", "errant"]
 
 
+def test_tie_breaks_compare_major_version_before_binlog_format() -> None:
+    """Spec §3.7.3 step 4: a lower major version wins before a lower binlog format is looked at."""
+    older_row = replica("older", 500, version="10.6.16-MariaDB", binlog_format="ROW")
+    newer_statement = replica("newer", 500, version="10.11.6-MariaDB", binlog_format="STATEMENT")
+    assert [r.key.hostname for r in rank([newer_statement, older_row], MASTER)] == ["older", "newer"]
+    same_version_statement = replica("statement", 500, binlog_format="STATEMENT")
+    same_version_row = replica("row", 500, binlog_format="ROW")
+    assert [r.key.hostname for r in rank([same_version_row, same_version_statement], MASTER)] == ["statement", "row"]
+
+
 def test_unknown_coordinates_rank_last() -> None:
     unknown = ReplicaFacts(key=InstanceKey("u", 3306), row={}, promotion_rule="neutral")
     assert chosen([unknown, replica("k", 4)]) == "k"
@@ -147,3 +157,17 @@ def test_get_candidate_replica_on_fixture_rows(tmp_path: Path) -> None:
         assert none.code == 1 and "no candidate replica found" in none.err
         leaf = fx.cli("-c", "get-candidate-replica", "-i", "testhost:22295")
         assert leaf.code == 1 and "No replicas found" in leaf.err
+
+
+def test_strict_mode_conflicts_of_an_errant_mariadb_replica() -> None:
+    """A local write logged as 0-104-6 on a replica at 0-101-5: a source at 0-101-5 logs 0-10x-6 next,
+    which strict mode refuses. Behind, equal, or a domain only the replica has: no conflict."""
+    from orchestrator_cli.topology.candidates import strict_mode_conflicts
+
+    assert strict_mode_conflicts("0-104-6", "0-101-5")
+    assert strict_mode_conflicts("0-104-5", "0-101-5")  # same sequence number from another server
+    assert strict_mode_conflicts("0-101-3", "0-101-5") == ()
+    assert strict_mode_conflicts("0-101-5", "0-101-5") == ()
+    assert strict_mode_conflicts("0-101-5,7-104-40", "0-101-5") == ()
+    assert strict_mode_conflicts("", "0-101-5") == ()
+    assert strict_mode_conflicts("0-101-5", "") == ()

@@ -97,6 +97,14 @@ def test_help_topics_after_help(bash_script: Path) -> None:
     assert complete(bash_script, "help", "topology", "") == []
 
 
+def test_help_topics_after_dash_c_help(bash_script: Path) -> None:
+    """`orchestrator -c help relocate` answers with relocate's help, so its word completes to topics."""
+    topics = [n for n in names_starting("reloc") if n != "help"]
+    assert sorted(complete(bash_script, "-c", "help", "reloc")) == topics
+    assert sorted(complete(bash_script, "--c=help", "reloc")) == topics
+    assert complete(bash_script, "-c", "topology", "reloc") == []  # not after another command
+
+
 def test_config_completes_file_names(bash_script: Path, tmp_path: Path) -> None:
     (tmp_path / "orch.conf.json").write_text("{}")
     assert complete(bash_script, "--config", str(tmp_path / "orch.")) == [str(tmp_path / "orch.conf.json")]

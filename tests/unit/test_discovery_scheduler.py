@@ -8,13 +8,13 @@ from orchestrator_cli.discovery import scheduler
 from orchestrator_cli.discovery.scheduler import backoff_seconds, io_broken
 from orchestrator_cli.model.keys import InstanceKey
 from orchestrator_cli.mysql.access import Unresponsive
-from orchestrator_cli.recovery import fencing
-from orchestrator_cli.recovery.fencing import needs_fencing
+from orchestrator_cli.recovery import returning_master
+from orchestrator_cli.recovery.returning_master import needs_fencing
 
 
 def test_doctests() -> None:
     assert doctest.testmod(scheduler).failed == 0
-    assert doctest.testmod(fencing).failed == 0
+    assert doctest.testmod(returning_master).failed == 0
 
 
 def test_backoff_grows_and_is_capped() -> None:

@@ -9,24 +9,22 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from orchestrator_cli.model.threads import ThreadState
+from orchestrator_cli.mysql.facts import GtidFacts, ReplicaStatus
 from orchestrator_cli.mysql.flavor import (
     Flavor,
-    FlavorError,
-    GtidFacts,
     MariaDB,
     MySQL57,
     MySQL80,
     MySQL80Legacy,
     MySQL84,
-    ReplicaStatus,
     detect_flavor,
     detect_flavor_from_row,
     parse_version,
-    quote_string,
-    rows_to_dict,
-    thread_state,
     version_sql,
 )
+from orchestrator_cli.mysql.rows import FlavorError, rows_to_dict
+from orchestrator_cli.mysql.sql import quote_string
 
 UUID_A = "3e11fa47-71ca-11e1-9e33-c80aa9429562"
 UUID_B = "8f8d5a6e-1e2b-11ee-b9a4-0242ac120002"
@@ -390,11 +388,11 @@ def test_replica_status_none() -> None:
 
 
 def test_thread_state() -> None:
-    assert thread_state("Yes") == 1
-    assert thread_state(b"No") == 0
-    assert thread_state("Connecting") == 2
-    assert thread_state("Preparing") == 2
-    assert thread_state(None) == 2
+    assert ThreadState.from_running_text("Yes") == 1
+    assert ThreadState.from_running_text(b"No") == 0
+    assert ThreadState.from_running_text("Connecting") == 2
+    assert ThreadState.from_running_text("Preparing") == 2
+    assert ThreadState.from_running_text(None) == 2
 
 
 def test_replica_status_details() -> None:

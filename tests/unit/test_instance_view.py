@@ -1,4 +1,4 @@
-"""InstanceView: the original's derived predicates and description tokens (cli-catalog §3.4)."""
+"""Instance (and the legacy InstanceView): derived predicates and description tokens (cli-catalog §3.4)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from orchestrator_cli.backend.instance_rows import instance_from_row
 from orchestrator_cli.model.instance import InstanceView
 from orchestrator_cli.model.keys import InstanceKey
 
@@ -74,7 +75,7 @@ def master(**overrides: Any) -> dict[str, Any]:
 
 
 def tokens(row: dict[str, Any], reasonable: int = REASONABLE) -> list[str]:
-    return InstanceView(row).description_tokens(reasonable)
+    return instance_from_row(row).description_tokens(reasonable)
 
 
 # -- predicates -------------------------------------------------------------------------------------

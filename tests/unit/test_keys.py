@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+import orchestrator_cli
 from orchestrator_cli.model.keys import InstanceKey, split_keys
 
 HOST_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_."
@@ -138,3 +142,28 @@ def test_split_keys() -> None:
     assert split_keys("a:1, b:2\tc:3\nd:4,,e") == ["a:1", "b:2", "c:3", "d:4", "e"]
     assert split_keys("") == []
     assert split_keys(" , ") == []
+
+
+def test_one_instance_key_class_in_the_package() -> None:
+    """Two key types compared unequal for the same host and port (issue 9): only model/keys.py defines one."""
+    root = Path(orchestrator_cli.__file__).parent
+    defining = [
+        str(path.relative_to(root))
+        for path in sorted(root.rglob("*.py"))
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if re.match(r"\s*class InstanceKey\b", line)
+    ]
+    assert defining == ["model/keys.py"]
+
+
+def test_analysis_keys_are_model_keys() -> None:
+    from orchestrator_cli.analysis.facts import AnalysisFacts
+
+    facts = AnalysisFacts(hostname="db1", port=3306, master_hostname="db0", master_port=3306)
+    assert facts.key == InstanceKey("db1", 3306)
+    assert facts.master_key in {InstanceKey("db0", 3306)}
+    assert sorted([InstanceKey("b", 1), facts.key, InstanceKey("db1", 33)]) == [
+        InstanceKey("b", 1),
+        InstanceKey("db1", 33),
+        InstanceKey("db1", 3306),
+    ]

@@ -102,3 +102,12 @@ def test_page_renders_without_groff_warnings(tmp_path: Path) -> None:
     rendered = subprocess.run(["groff", "-man", "-Tascii", str(source)], capture_output=True, text=True, timeout=60)
     text = re.sub(r".\x08", "", rendered.stdout)
     assert "register-candidate" in text and "--promotion-rule" in text
+
+
+def test_checked_in_page_is_the_generated_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    """man/orchestrator.1 is regenerated whenever the registry, the flags or the help text change."""
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    checked_in = Path(__file__).resolve().parents[2] / "man" / "orchestrator.1"
+    assert checked_in.read_text(encoding="utf-8") == render_manpage(), (
+        "regenerate it: python -m orchestrator_cli.cli.manpage -o man/orchestrator.1"
+    )

@@ -9,6 +9,7 @@ import pytest
 from orchestrator_cli.errors import UnsafeOperationError
 from orchestrator_cli.model.keys import InstanceKey
 from orchestrator_cli.mysql import flavor as fl
+from orchestrator_cli.mysql.facts import GtidFacts, ReplicaStatus
 from orchestrator_cli.topology.ancestry import Hop
 from orchestrator_cli.topology.gtid_moves import GtidPlan, incompatibility, mariadb_blockers, mariadb_plan
 from orchestrator_cli.topology.primitives import Live
@@ -28,28 +29,37 @@ def hop(name: str, server_id: int | None = None) -> Hop:
 _ids = {name: i + 1 for i, name in enumerate(["m", "g", "gg", "s", "n", "u", "c", "x", "i", "t"])}
 
 
-def live(name: str, master: str | None, *, gtid: str = "No", binlog_server: int = 0, server_id: int = 0) -> Live:
+def live(
+    name: str,
+    master: str | None,
+    *,
+    gtid: str = "No",
+    binlog_server: int = 0,
+    server_id: int = 0,
+    threads: tuple[str, str] = ("Yes", "Yes"),
+    master_server_id: int | None = None,
+) -> Live:
     row: dict[str, Any] = {
         "hostname": name,
         "port": 3306,
         "server_id": server_id or _ids.get(name, 99),
         "binlog_server": binlog_server,
     }
-    status = fl.ReplicaStatus.none()
+    status = ReplicaStatus.none()
     if master is not None:
-        status = fl.ReplicaStatus.from_row(
+        status = ReplicaStatus.from_row(
             {
                 "Master_Host": master,
                 "Master_Port": 3306,
-                "Slave_IO_Running": "Yes",
-                "Slave_SQL_Running": "Yes",
+                "Slave_IO_Running": threads[0],
+                "Slave_SQL_Running": threads[1],
                 "Relay_Master_Log_File": "mysql-bin.000003",
                 "Exec_Master_Log_Pos": 1200,
                 "Using_Gtid": gtid,
-                "Master_Server_Id": _ids.get(master, 0),
+                "Master_Server_Id": _ids.get(master, 0) if master_server_id is None else master_server_id,
             }
         )
-    return Live(key(name), row, status, MARIADB, fl.GtidFacts())
+    return Live(key(name), row, status, MARIADB, GtidFacts())
 
 
 def steps(*pairs: tuple[str, str]) -> tuple[Step, ...]:
@@ -98,6 +108,32 @@ def test_target_already_master_needs_nothing_even_under_another_name() -> None:
     assert plan_relocation(instance, alias, [hop("m"), hop("g")], [hop("g")]).method == "none"
 
 
+def test_stopped_replica_below_the_target_only_needs_starting() -> None:
+    for threads in [("No", "No"), ("No", "Yes"), ("Connecting", "Yes"), ("Yes", "No")]:
+        instance = live("i", "m", threads=threads, gtid="Slave_Pos")
+        assert plan_relocation(instance, live("m", "g"), [hop("m")], [hop("g")]).method == "start", threads
+
+
+def test_stale_master_server_id_of_a_stopped_replica_does_not_say_already_there() -> None:
+    """Issue 8 item 6: CHANGE MASTER TO a sibling without reconnecting keeps the old master's id."""
+    for threads in [("No", "No"), ("Connecting", "Yes")]:
+        instance = live("i", "s", threads=threads, gtid="Slave_Pos", master_server_id=_ids["m"])
+        assert plan_relocation(instance, live("m", "g"), [hop("s")], [hop("g")]).method == "gtid", threads
+    # connected, the id is the master's own: the same server under another name
+    alias = live("i", "db-m.alias", gtid="Slave_Pos", master_server_id=_ids["m"])
+    assert plan_relocation(alias, live("m", "g"), [hop("m")], [hop("g")]).method == "none"
+
+
+def test_siblings_by_server_id_need_connected_io_threads() -> None:
+    from orchestrator_cli.topology.moves import same_master
+
+    sibling = live("s", "m")
+    assert same_master(live("i", "db-m.alias", master_server_id=_ids["m"]), sibling)
+    stale = live("i", "db-other", threads=("No", "No"), master_server_id=_ids["m"])
+    assert not same_master(stale, sibling)
+    assert not same_master(sibling, stale)
+
+
 def test_gtid_is_preferred_then_equivalence_then_file_pos() -> None:
     chain = [hop("m"), hop("g")]
     gtid_replica = live("i", "m", gtid="Slave_Pos")
@@ -121,8 +157,8 @@ def test_binlog_server_sibling_is_a_repoint_and_elsewhere_too_complex() -> None:
 # -- MariaDB GTID mode ------------------------------------------------------------------------------
 
 
-def status(using: str) -> fl.ReplicaStatus:
-    return fl.ReplicaStatus.from_row(
+def status(using: str) -> ReplicaStatus:
+    return ReplicaStatus.from_row(
         {
             "Master_Host": "m",
             "Master_Port": 3306,
@@ -133,8 +169,8 @@ def status(using: str) -> fl.ReplicaStatus:
     )
 
 
-def facts(binlog: str, slave: str, current: str) -> fl.GtidFacts:
-    return fl.GtidFacts(gtid_binlog_pos=binlog, gtid_slave_pos=slave, gtid_current_pos=current, gtid_strict_mode=True)
+def facts(binlog: str, slave: str, current: str) -> GtidFacts:
+    return GtidFacts(gtid_binlog_pos=binlog, gtid_slave_pos=slave, gtid_current_pos=current, gtid_strict_mode=True)
 
 
 def test_replica_keeps_slave_pos_when_its_binlog_holds_nothing_more() -> None:
@@ -169,5 +205,5 @@ def test_blockers_tell_lag_from_missing_history() -> None:
 def test_gtid_compatibility_by_flavor() -> None:
     assert incompatibility(live("i", "m", gtid="Slave_Pos"), live("s", "m")) is None
     assert "MASTER_USE_GTID=no" in str(incompatibility(live("i", "m"), live("s", "m")))
-    oracle_source = Live(key("s"), {}, fl.ReplicaStatus.none(), fl.MySQL80("8.0.36"), fl.GtidFacts(gtid_mode="ON"))
+    oracle_source = Live(key("s"), {}, ReplicaStatus.none(), fl.MySQL80("8.0.36"), GtidFacts(gtid_mode="ON"))
     assert "is not MariaDB" in str(incompatibility(live("i", "m", gtid="Slave_Pos"), oracle_source))

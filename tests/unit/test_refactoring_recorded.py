@@ -22,7 +22,8 @@ from orchestrator_cli.errors import TopologyError, UnsafeOperationError
 from orchestrator_cli.model.keys import InstanceKey
 from orchestrator_cli.mysql import flavor as fl
 from orchestrator_cli.mysql.access import TopologyAccess
-from orchestrator_cli.mysql.server import TopologyServer
+from orchestrator_cli.mysql.protocol import TopologyServer
+from orchestrator_cli.mysql.server import ConnectedServer
 from orchestrator_cli.topology import gtid_moves, moves, relocate
 from orchestrator_cli.topology.env import TopologyEnv, make_env
 from orchestrator_cli.topology.primitives import read_live
@@ -32,7 +33,8 @@ RECORDED = Path(__file__).resolve().parent.parent / "compat" / "recorded"
 
 
 def recorded(name: str) -> dict[str, Any]:
-    return json.loads((RECORDED / f"{name}.json").read_text())
+    data: dict[str, Any] = json.loads((RECORDED / f"{name}.json").read_text())
+    return data
 
 
 def _set(row: dict[str, Any], value: Any, *names: str) -> None:
@@ -89,7 +91,7 @@ def server(
     return data
 
 
-class RecordedServer(TopologyServer):
+class RecordedServer(ConnectedServer):
     """Answers the probe's statements with recorded rows; anything else is a test failure."""
 
     def __init__(self, key: InstanceKey, access: TopologyAccess, data: dict[str, Any]) -> None:
@@ -105,8 +107,9 @@ class RecordedServer(TopologyServer):
             flavor.replica_status_sql(): data["replica_status"],
             flavor.replica_hosts_sql(): [],
             flavor.processlist_replicas_sql(): [],
-            "SELECT 'repl', 'repl_password'": [{"repl": "repl", "repl_password": "s3cret"}],
         }
+        # user-configured queries are read by position: their rows are tuples
+        self.user_rows: dict[str, tuple[Any, ...]] = {"SELECT 'repl', 'repl_password'": ("repl", "s3cret")}
         gtid_sql = flavor.gtid_facts_sql()
         if gtid_sql:
             self.answers[gtid_sql] = [data["gtid_facts"]]
@@ -115,13 +118,17 @@ class RecordedServer(TopologyServer):
         assert sql in self.answers, f"{self.key}: unexpected statement {sql!r}"
         return copy.deepcopy(self.answers[sql])
 
+    def first_row(self, sql: str) -> tuple[Any, ...] | None:
+        assert sql in self.user_rows, f"{self.key}: unexpected user query {sql!r}"
+        return self.user_rows[sql]
+
 
 class RecordedAccess(TopologyAccess):
     def __init__(self, config: Any, servers: dict[str, dict[str, Any]]) -> None:
         super().__init__(config, noop=True)
         self.fakes = {InstanceKey.parse(k): RecordedServer(InstanceKey.parse(k), self, d) for k, d in servers.items()}
 
-    def server(self, key: InstanceKey, *, discovery: bool = False) -> Any:
+    def server(self, key: InstanceKey, *, discovery: bool = False) -> TopologyServer:
         if key not in self.fakes:
             raise TopologyError(f"{key}: unreachable")
         return self.fakes[key]

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import io
+import re
 from typing import Any
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from orchestrator_cli.commands.topology_view import as_json, build_tree, render_plain, render_tabulated
+from orchestrator_cli.cli.render import render
+from orchestrator_cli.commands.output import Output
+from orchestrator_cli.commands.topology_view import as_json, build_tree, render_plain, render_tabulated, rich_tree
 from orchestrator_cli.model.keys import InstanceKey
 
 REASONABLE = 10
@@ -219,3 +224,32 @@ def test_any_tree_renders_each_instance_once_at_its_depth(tree: tuple[list[dict]
             assert seen_at[r["master_port"]] < seen_at[r["port"]]  # a master comes before its replicas
     tabulated = render_tabulated(build_tree(rows), REASONABLE)
     assert len({len(ln) for ln in tabulated}) == 1
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_terminal_tree_draws_box_lines_without_the_plain_markers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """On a terminal the hierarchy is drawn by the box lines alone: no `+`/`-` marker after them."""
+    monkeypatch.setenv("COLUMNS", "200")
+    rows = [fresh(r, 0) for r in fixture_rows()]
+    rows[2]["replication_io_thread_state"] = 0  # 22295 not replicating: "-" in the plain form
+    nodes = build_tree(rows)
+    assert [line.split()[0] for line in render_plain(nodes, REASONABLE)][1:] == ["+", "-", "+", "+"]
+    tags = {InstanceKey("testhost", 22294): ["role=backup"]}
+    stream = _Terminal()
+    render(
+        Output(lines=["plain"], rich=lambda: rich_tree(nodes, REASONABLE, "cluster testhost:22293", tags)),
+        "text",
+        stream,
+    )
+    drawn = re.sub(r"\x1b\[[0-9;]*m", "", stream.getvalue()).splitlines()
+    assert drawn[0] == "cluster testhost:22293"
+    keys = [re.search(r"testhost:\d+", line).group() for line in drawn[1:]]  # type: ignore[union-attr]
+    assert keys == [f"testhost:{p}" for p in (22293, 22294, 22295, 22296, 22297)]
+    for line in drawn[1:]:
+        assert re.match(r"^[\s│├└─]+testhost:\d+  \S", line), line  # box lines, then the key itself
+    assert "22295  unknown" not in drawn[3] and "nonreplicating" in drawn[3]
+    assert drawn[2].endswith("[role=backup]") and drawn[1].endswith("[]")
