@@ -158,6 +158,10 @@ KEYS: dict[str, tuple[Any, str]] = {
     "PostIntermediateMasterFailoverProcesses": ([], "hooks after an intermediate-master recovery"),
     "PostGracefulTakeoverProcesses": ([], "hooks after graceful takeover"),
     "PostTakeMasterProcesses": ([], "hooks after take-master (no placeholders; see §3.3)"),
+    "PostFencingProcesses": (
+        [],
+        "ours: hooks after continuous mode made a returning failed master read-only (failure type ReturningMasterFenced)",
+    ),
     "RecoverNonWriteableMaster": (False, "treat read-only master as a failure and set it writable"),
     "CoMasterRecoveryMustPromoteOtherCoMaster": (True, "dead co-master: only the other co-master may be promoted"),
     "DetachLostSlavesAfterMasterFailover": (True, "synonym; true forces DetachLostReplicasAfterMasterFailover=true"),

@@ -86,6 +86,12 @@ def register_alias(backend: Backend, cluster_name: str, alias: str) -> None:
     )
 
 
+def registered_alias(backend: Backend, cluster_name: str) -> str:
+    """The alias last registered for a cluster (by the discovery of its master), or ""."""
+    row = backend.query_one("SELECT alias FROM cluster_alias WHERE cluster_name = ?", (cluster_name,))
+    return str(row["alias"]) if row else ""
+
+
 def alias_override(backend: Backend, cluster_name: str) -> str:
     """The operator's manual alias for a cluster (wins over every detected alias), or ""."""
     row = backend.query_one("SELECT alias FROM cluster_alias_override WHERE cluster_name = ?", (cluster_name,))

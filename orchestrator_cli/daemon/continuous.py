@@ -5,11 +5,17 @@ every second and takes part in the `active_node` election (lease 5 s, renewed ev
 at twice a second by followers; `--grab-election` takes it at once). Only the elected node works,
 and every automated recovery carries the lease term it was decided under (recovery/fencing.py):
 
-* discovery (a thread): every instance whose last check is older than InstancePollSeconds is probed
-  again, crawling to new replicas and masters; DiscoverySeeds are added at start;
-* analysis (every second, once the first discovery pass finished): the analysis changelog is kept;
-  an unreachable master gets its replicas re-probed at once (they are the observers that turn it
-  into a dead master); a locked semi-sync hypothesis records the stale coordinates;
+* discovery (a thread, `discovery.scheduler`): every instance whose last check is older than
+  InstancePollSeconds is probed again, each probe written as it completes; new replicas and masters
+  are followed; a hung server is marked unreachable after InstancePollSeconds +
+  ReasonableInstanceCheckSeconds; failing servers back off in their own pool; DiscoverySeeds are
+  added. A returning failed master (downtimed `lost-in-recovery`, writable) is fenced at once
+  (`recovery.returning_master`);
+* analysis (every second, and at once when a probe failed or a replica reported a broken IO
+  thread, once the first discovery pass finished; that state survives leadership changes): the
+  analysis changelog is kept; an unreachable master gets itself and its replicas re-probed at once
+  (they are the observers that turn it into a dead master); a locked semi-sync hypothesis records
+  the stale coordinates;
 * recovery: each entry with a handler runs in its own worker (one at a time per instance), after a
   live re-probe of the failed instance and its replicas confirms the analysis. Automated recovery
   honours Recover*ClusterFilters, the global switch, downtime and anti-flapping (engine.execute);
@@ -35,15 +41,17 @@ from orchestrator_cli.backend import election
 from orchestrator_cli.backend.connection import Backend
 from orchestrator_cli.errors import OrchestratorError
 from orchestrator_cli.model.keys import InstanceKey
-from orchestrator_cli.mysql.access import TopologyAccess
+from orchestrator_cli.mysql.access import TopologyAccess, Unresponsive
 from orchestrator_cli.topology.env import TopologyEnv, make_env
 
 log = logging.getLogger("orchestrator.continuous")
 
 TICK_SECONDS = 1.0
+DISCOVERY_TICK_SECONDS = 0.2
+MIN_ANALYSIS_INTERVAL_SECONDS = 0.1
 FOLLOWER_TICK_SECONDS = 0.5  # a follower looks at the lease twice a second: a dead leader is replaced sooner
 MINUTE = 60.0
-REPROBE_THROTTLE_SECONDS = 1.0
+REPROBE_THROTTLE_SECONDS = 0.5  # observers of an unreachable master (the original: 1 s)
 _OBSERVER_CODES = frozenset(
     {
         AnalysisCode.UNREACHABLE_MASTER,
@@ -86,8 +94,15 @@ class ContinuousMode:
         self._stop = threading.Event()
         self._wake = threading.Event()  # a probe failed: analyse now rather than at the next tick
         self._leader = False
+        # Servers whose probe hangs: recoveries treat them as unreachable without a connect timeout.
+        self._unresponsive = Unresponsive()
+        self._scheduler: Any = None  # the discovery scheduler, made by the discovery thread
+        # Set once the first discovery pass finished; kept across leadership changes (a shared
+        # backend stays fresh under the other leader).
         self._lease: election.Lease | None = None  # the current term while this node leads
         self._discovered = threading.Event()
+        self._lost_in_recovery: set[InstanceKey] = set()
+        self._fenced_at: dict[InstanceKey, float] = {}
         self._in_flight: dict[str, Future[None]] = {}
         self._reprobed: dict[str, float] = {}
         self._detected: dict[str, str] = {}  # key -> detection-only code already recorded
@@ -111,7 +126,8 @@ class ContinuousMode:
             self.note(text)
 
     def _env(self) -> TopologyEnv:
-        return make_env(Backend(self.config), TopologyAccess(self.config), self.config, self.owner)
+        access = TopologyAccess(self.config, unresponsive=self._unresponsive)
+        return make_env(Backend(self.config), access, self.config, self.owner)
 
     def run(self) -> int:
         if threading.current_thread() is threading.main_thread():
@@ -122,7 +138,7 @@ class ContinuousMode:
         workers = ThreadPoolExecutor(max_workers=8, thread_name_prefix="recovery")
         discovery = threading.Thread(target=self._discovery_loop, name="discovery", daemon=True)
         lease_keeper = threading.Thread(target=self._lease_loop, name="lease", daemon=True)
-        last_care, last_minute, last_injection = 0.0, 0.0, 0.0
+        last_care, last_minute, last_injection, last_beat = 0.0, 0.0, 0.0, 0.0
         try:
             if self.grab:
                 election.grab_election(env.backend, self.node)
@@ -133,6 +149,9 @@ class ContinuousMode:
                 tick = time.monotonic()
                 if self.duration is not None and tick - started >= self.duration:
                     break
+                if tick - last_beat >= TICK_SECONDS:
+                    # The analysis rhythm: once a second, plus wake-ups (the lease has its own thread).
+                    last_beat = tick
                 if self._leader and self._discovered.is_set():
                     self._analyse(env, workers)
                     if tick - last_care >= self.poll:
@@ -144,8 +163,9 @@ class ContinuousMode:
                     if self.config.get("AutoPseudoGTID") and tick - last_injection >= PSEUDO_GTID_INTERVAL_SECONDS:
                         last_injection = tick
                         self._inject_pseudo_gtid(env)
-                self._wake.wait(max(0.0, TICK_SECONDS - (time.monotonic() - tick)))
+                self._wake.wait(max(0.0, TICK_SECONDS - (time.monotonic() - last_beat)))
                 self._wake.clear()
+                self._stop.wait(max(0.0, MIN_ANALYSIS_INTERVAL_SECONDS - (time.monotonic() - tick)))
         finally:
             self._stop.set()
             workers.shutdown(wait=True)
@@ -204,73 +224,83 @@ class ContinuousMode:
     # -- discovery -----------------------------------------------------------------------------------
 
     def _discovery_loop(self) -> None:
-        env = self._env()
+        from orchestrator_cli.backend import instances
+        from orchestrator_cli.discovery.scheduler import DiscoveryScheduler
+
+        backend = Backend(self.config)
+        scheduler = self._scheduler = DiscoveryScheduler(
+            self.config, self._unresponsive, on_probed=self._on_probed, on_change=self._wake.set
+        )
+        last_lost = 0.0
         try:
             while not self._stop.is_set():
                 if self._leader:
                     try:
-                        self._discovery_pass(env)
+                        now = time.monotonic()
+                        if now - last_lost >= TICK_SECONDS:
+                            last_lost = now
+                            self._lost_in_recovery = set(instances.keys_of(instances.lost_in_recovery(backend)))
+                        scheduler.tick(backend)
                     except OrchestratorError as e:
-                        log.error("discovery pass failed: %s", e)
-                    else:
+                        log.error("discovery failed: %s", e)
+                    if scheduler.first_pass.is_set() and not self._discovered.is_set():
                         self._discovered.set()
-                self._stop.wait(TICK_SECONDS)
+                        self._wake.set()
+                self._stop.wait(DISCOVERY_TICK_SECONDS)
+        finally:
+            scheduler.close()
+            scheduler.join()
+            backend.close()
+
+    def _on_probed(self, probed: Any, backend: Backend) -> None:
+        """After each probe: fence a failed master that came back writable (recovery.returning_master).
+
+        The change is made under the lease term, like an automated recovery: a node that lost the lease
+        in between changes nothing."""
+        from orchestrator_cli.recovery.fencing import Fence, LeaseLost
+        from orchestrator_cli.recovery.returning_master import fence, needs_fencing
+
+        res = probed.result
+        lease = self._lease
+        if res is None or lease is None or not needs_fencing(res.row, res.key in self._lost_in_recovery):
+            return
+        now = time.monotonic()
+        with self._lock:
+            if now - self._fenced_at.get(res.key, 0.0) < REPROBE_THROTTLE_SECONDS:
+                return
+            self._fenced_at[res.key] = now
+        env = make_env(backend, TopologyAccess(self.config), self.config, self.owner)
+        env.access.guard = Fence(backend, lease).guard
+        try:
+            fence(env, res.key, res.row, self.node[0], self._say)
+        except LeaseLost as e:
+            log.info("%s: fencing skipped: %s", res.key, e)
         finally:
             env.access.close()
-            self._injection_access.close()
-            env.backend.close()
-
-    def _discovery_pass(self, env: TopologyEnv) -> None:
-        from orchestrator_cli.backend import instances
-        from orchestrator_cli.discovery.crawl import crawl
-
-        rows = instances.all_instances(env.backend)
-        known = {InstanceKey(str(r["hostname"]), int(r["port"])) for r in rows}
-        due = [InstanceKey(str(r["hostname"]), int(r["port"])) for r in rows if not int(r.get("is_up_to_date") or 0)]
-        for seed in self.config.get("DiscoverySeeds") or []:
-            try:
-                key = InstanceKey.parse(str(seed), int(self.config.get("DefaultInstancePort", 3306)))
-            except ValueError as e:
-                log.error("DiscoverySeeds: %s", e)
-                continue
-            if key not in known:
-                due.append(key)
-        if due:
-            result = crawl(due, env.access, env.backend, env.config, follow=True)
-            if result.failed:
-                self._wake.set()
 
     # -- analysis and recovery ------------------------------------------------------------------------
 
     def _analyse(self, env: TopologyEnv, workers: ThreadPoolExecutor) -> None:
-        """Analyse, and when observers were re-probed (a master looked unreachable), analyse once more
-        right away: that second look is what turns an unreachable master into a dead one."""
-        reprobed = self._analyse_once(env, workers, set())
-        if reprobed is not None:
-            self._analyse_once(env, workers, reprobed)
-
-    def _analyse_once(self, env: TopologyEnv, workers: ThreadPoolExecutor, unreachable: set[str]) -> set[str] | None:
-        """One analysis pass; returns the keys found unreachable by re-probes (None: nothing re-probed)."""
+        """One analysis pass. Observers of a master that looks unreachable are re-probed in the
+        background; each completed probe is written at once and wakes the next pass."""
         from orchestrator_cli.backend import analysis as backend_analysis
         from orchestrator_cli.recovery.detection import current_analysis
         from orchestrator_cli.recovery.engine import recovery_kind
 
         try:
+            unreachable = {str(k) for k in self._unresponsive.marked()}
             entries = current_analysis(env.backend, env.config, include_downtimed=True, unreachable=unreachable)
             changes = [(InstanceKey(a.hostname, a.port), str(a.code)) for a in entries if a.facts.count_replicas > 0]
             backend_analysis.record_changes(env.backend, changes)
         except OrchestratorError as e:
             log.error("analysis failed: %s", e)
-            return None
+            return
         random.shuffle(entries)
-        reprobed: set[str] | None = None
         current = {entry.key: str(entry.code) for entry in entries}
         for key in [k for k, code in self._detected.items() if current.get(k) != code]:
             del self._detected[key]
         for entry in entries:
-            failed = self._emergent(env, entry)
-            if failed is not None:
-                reprobed = (reprobed or set()) | failed
+            self._emergent(env, entry)
             kind = recovery_kind(entry.code)
             if entry.skippable_due_to_downtime or kind is None:
                 continue
@@ -284,33 +314,31 @@ class ContinuousMode:
                 if running is not None and not running.done():
                     continue
                 self._in_flight[entry.key] = workers.submit(self._recover, entry)
-        return reprobed
 
-    def _emergent(self, env: TopologyEnv, entry: Analysis) -> set[str] | None:
-        """Speed up detection: re-probe the observers of a master that looks unreachable.
-
-        Returns the keys whose probe failed, or None when nothing was re-probed.
-        """
+    def _emergent(self, env: TopologyEnv, entry: Analysis) -> None:
+        """Speed up detection: re-probe a master that looks unreachable and its replicas, the
+        observers that turn it into a dead master (spec §3.3), without waiting for the probes."""
         from orchestrator_cli.backend import analysis as backend_analysis
-        from orchestrator_cli.recovery.engine import refresh_before_recovery
+        from orchestrator_cli.backend import instances
 
         key = InstanceKey(entry.hostname, entry.port)
         if entry.code == AnalysisCode.LOCKED_SEMI_SYNC_MASTER_HYPOTHESIS:
             backend_analysis.record_stale_coordinates(
                 env.backend, key, entry.facts.binary_log_file, entry.facts.binary_log_pos
             )
-            return None
-        if entry.code not in _OBSERVER_CODES:
-            return None
+            return
+        if entry.code not in _OBSERVER_CODES or self._scheduler is None:
+            return
         now = time.monotonic()
         if now - self._reprobed.get(entry.key, 0.0) < REPROBE_THROTTLE_SECONDS:
-            return None
+            return
         self._reprobed[entry.key] = now
         try:
-            return refresh_before_recovery(env, key)
+            replicas = instances.keys_of(instances.replicas_of(env.backend, key))
         except OrchestratorError as e:
             log.warning("%s: re-probe failed: %s", key, e)
-            return None
+            return
+        self._scheduler.request([key, *replicas])
 
     def _recover(self, entry: Analysis) -> None:
         """Confirm the failure with fresh probes, then run the automated recovery."""

@@ -111,6 +111,55 @@ def crawl(
     return result
 
 
+@dataclass
+class Probed:
+    """One server probed and written on its own (continuous mode): what it told us."""
+
+    key: InstanceKey  # the key probed
+    result: ProbeResult | None  # None: the probe failed
+    error: str = ""
+    neighbours: list[InstanceKey] = field(default_factory=list)  # its replicas and master, to follow
+
+
+def probe_one(
+    key: InstanceKey,
+    access: Any,
+    backend: Backend,
+    config: Mapping[str, Any],
+    *,
+    record_failure: Callable[[], bool] | None = None,
+) -> Probed:
+    """Probe one server and write what it found to the backend at once, without waiting for others.
+
+    Cluster facts (name, depth, ancestry, alias) come from the server's master's backend row, as in
+    a crawl that reaches the master only through the backend. A failed probe is recorded as a failed
+    check of a known instance, unless `record_failure` says otherwise (a probe cut short at shutdown).
+    """
+    result = CrawlResult()
+    if str(config.get("MySQLHostnameResolveMethod", "")).lower() != "none":
+        result.hostnames.update({str(r["hostname"]): str(r["resolved_hostname"]) for r in hostnames.resolves(backend)})
+    try:
+        res = probe(access.server(key, discovery=True), config)
+    except (OrchestratorError, FlavorError) as e:
+        error = str(e) if isinstance(e, OrchestratorError) else f"{key}: {e}"
+        result.failed[key] = error
+        if record_failure is not None and not record_failure():
+            return Probed(key, None, error)
+        log.info("%s: probe failed: %s", key, error)
+        _write(result, {}, backend, config)
+        return Probed(key, None, error)
+    result.probed[res.key] = res
+    result.aliases[key] = res.key
+    if res.probed_as.hostname != res.key.hostname:
+        result.hostnames[res.probed_as.hostname] = res.key.hostname
+    _finish(result, backend, config)
+    ignore_masters = [re.compile(p) for p in config.get("DiscoveryIgnoreMasterHostnameFilters") or []]
+    neighbours = list(res.replica_keys)
+    if res.master_key and not any(r.search(str(res.master_key)) for r in ignore_masters):
+        neighbours.append(res.master_key)
+    return Probed(key, res, neighbours=neighbours)
+
+
 _PATTERN_KEYS = ("DataCenterPattern", "RegionPattern", "PhysicalEnvironmentPattern")
 _FILTER_KEYS = (
     "DiscoveryIgnoreHostnameFilters",
@@ -269,6 +318,10 @@ def _aliases(
             alias = next((result.probed[k].detected_alias for k in members if result.probed[k].detected_alias), "")
         if not alias:
             alias = next((a for pattern, a in name_map.items() if re.search(pattern, cluster)), "")
+        if not alias and all(rows[k]["replication_depth"] > 0 for k in members):
+            # Replicas probed without their master (continuous mode writes each probe on its own):
+            # the alias the master's discovery registered stays theirs.
+            alias = clusters.registered_alias(backend, cluster)
         for k in members:
             rows[k]["suggested_cluster_alias"] = alias
 

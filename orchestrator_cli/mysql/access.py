@@ -26,11 +26,51 @@ log = logging.getLogger("orchestrator.mysql")
 ChangeHook = Callable[[InstanceKey, str], None]
 
 
+class Unresponsive:
+    """A thread-safe record of servers whose probe has been hanging: key -> since (monotonic).
+
+    Continuous mode's discovery marks a server while a probe of it runs past InstancePollSeconds plus
+    ReasonableInstanceCheckSeconds, and clears the mark as soon as that probe returns (answered or
+    timed out), so a server is never treated as unreachable on old news. Meanwhile recoveries treat
+    it as unreachable at once, as the analysis does, instead of paying a connect timeout per statement.
+    """
+
+    def __init__(self) -> None:
+        self._since: dict[InstanceKey, float] = {}
+        self._lock = threading.Lock()
+
+    def mark(self, key: InstanceKey, since: float) -> None:
+        with self._lock:
+            self._since.setdefault(key, since)
+
+    def clear(self, key: InstanceKey) -> None:
+        with self._lock:
+            self._since.pop(key, None)
+
+    def since(self, key: InstanceKey) -> float | None:
+        with self._lock:
+            return self._since.get(key)
+
+    def marked(self) -> set[InstanceKey]:
+        with self._lock:
+            return set(self._since)
+
+
 class TopologyAccess:
-    def __init__(self, config: Mapping[str, Any], *, noop: bool = False, on_change: ChangeHook | None = None) -> None:
+    def __init__(
+        self,
+        config: Mapping[str, Any],
+        *,
+        noop: bool = False,
+        on_change: ChangeHook | None = None,
+        unresponsive: Unresponsive | None = None,
+    ) -> None:
         self.config = config
         self.noop = noop
         self.on_change = on_change
+        # Servers known (by continuous mode's discovery) to accept connections yet answer nothing:
+        # a new connection to one fails at once instead of waiting out MySQLConnectTimeoutSeconds.
+        self.unresponsive = unresponsive
         self.guard: ChangeHook | None = None  # asked before each change is sent; raises to refuse it
         self.noop_statements: list[tuple[InstanceKey, str]] = []
         self._servers: dict[InstanceKey, ConnectedServer] = {}
@@ -86,6 +126,14 @@ class TopologyAccess:
         log.info("%s: %s", key, statement)
         if self.on_change is not None:
             self.on_change(key, statement)
+
+    def abort(self) -> None:
+        """Unblock every statement waiting on a server (at shutdown): the sockets are shut down from
+        this thread, so a probe stuck on a hung server fails now instead of at its read timeout."""
+        with self._lock:
+            servers = list(self._servers.values())
+        for srv in servers:
+            srv.abort()
 
     def close(self) -> None:
         with self._lock:

@@ -38,6 +38,9 @@ class ConnectedServer:
         if self._conn is None:
             import mysql.connector
 
+            hung = self.access.unresponsive.since(self.key) if self.access.unresponsive is not None else None
+            if hung is not None:
+                raise TopologyError(f"{self.key}: not answering (a probe has been waiting for it)")
             try:
                 self._conn = mysql.connector.connect(**self.access.connect_params(self.key, discovery=self._discovery))
             except mysql.connector.Error as e:
@@ -47,20 +50,43 @@ class ConnectedServer:
         return self._conn
 
     def _drop_if_lost(self, conn: Any, error: Any) -> None:
-        """After a lost connection or a read timeout (the driver closes the socket), the next
-        statement must reconnect instead of failing on the dead handle."""
-        if error.errno in (2006, 2013, 2055) or not conn.is_connected():
-            self.close()
+        """After a lost connection or a read timeout, the next statement must reconnect instead of
+        failing on the dead handle.
 
-    def close(self) -> None:
+        The server's own errors (an SQL error, errno below 2000) leave the connection usable. Anything
+        else is the client's (timeout, lost or refused connection) and the handle is dropped without
+        a word to the server: asking it (`is_connected()` pings) would wait out a second read timeout
+        on a server that stopped answering, doubling what one hung server costs its probe.
+        """
+        errno = getattr(error, "errno", None)
+        if errno is not None and 0 < errno < 2000:
+            return
+        log.debug("%s: connection dropped after: %s", self.key, error)
+        self.close(lost=True)
+
+    def close(self, *, lost: bool = False) -> None:
+        """Close the connection; `lost`: the server does not answer, so no QUIT is sent."""
         with self._lock:
             self._cursors.clear()
             if self._conn is not None:
                 try:
-                    self._conn.close()
+                    if lost:
+                        self._conn.shutdown()
+                    else:
+                        self._conn.close()
                 except Exception as e:  # closing a dead connection must not mask the real error
                     log.debug("%s: close failed: %s", self.key, e)
                 self._conn = None
+
+    def abort(self) -> None:
+        """Shut the socket down without taking the lock a blocked statement holds (see
+        TopologyAccess.abort); the statement then fails and drops the handle itself."""
+        conn = self._conn
+        if conn is not None:
+            try:
+                conn.shutdown()
+            except Exception as e:  # already gone: nothing to unblock
+                log.debug("%s: abort failed: %s", self.key, e)
 
     @property
     def flavor(self) -> fl.Flavor:

@@ -1,0 +1,307 @@
+"""Continuous mode's discovery: every instance probed on its own schedule, each probe written as it
+completes, so that one slow or hung server costs its own freshness and nobody else's.
+
+* Every second the backend's rows are read; a server is due InstancePollSeconds after this process
+  last probed it, or, when it has not, when the backend says its last check is older than that
+  (spec §1.1); each DiscoverySeeds entry not known yet is due. A key is never probed twice at once.
+  After its first probe each server gets its own phase in the poll cycle (its second probe comes
+  a random part of InstancePollSeconds later), so that a failure seen by any of them is seen soon.
+* A probe writes its own row the moment it completes (`crawl.probe_one`); the replicas and the master
+  it names are probed next when the backend does not know them yet.
+* A probe running longer than InstancePollSeconds + ReasonableInstanceCheckSeconds marks its server
+  hung until it returns: its `last_attempted_check` moves forward every second (the analysis then
+  counts the server's last check as invalid, spec §1.10, without waiting for the read timeout) and
+  `Unresponsive` lets recoveries treat it as unreachable at once.
+* Servers whose last probe failed are suspects: they are probed by their own small pool, after an
+  exponential back-off, so dead and hung hosts never hold the workers that keep healthy hosts fresh.
+* A replica that reports a broken IO thread (the replicas are the observers, spec §2 and §3.3) gets
+  its master probed at once, back-off or not; the replicas of a server that hangs or fails are
+  probed twice a second; `request()` does the same for analysis.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from orchestrator_cli.backend.connection import Backend
+from orchestrator_cli.discovery.crawl import Probed, probe_one
+from orchestrator_cli.errors import OrchestratorError
+from orchestrator_cli.model.keys import InstanceKey
+from orchestrator_cli.mysql.access import TopologyAccess, Unresponsive
+
+log = logging.getLogger("orchestrator.discovery")
+
+SCAN_SECONDS = 1.0
+REQUEST_THROTTLE_SECONDS = 0.5  # ours: the original re-probes observers once a second
+SUSPECT_WORKERS = 4
+
+OnProbed = Callable[[Probed, Backend], None]
+
+
+def backoff_seconds(failures: int, poll: int) -> float:
+    """How long a server whose last `failures` probes failed waits for its next probe.
+
+    >>> [backoff_seconds(n, 1) for n in range(1, 6)]
+    [1.0, 2.0, 4.0, 8.0, 8.0]
+    >>> [backoff_seconds(n, 5) for n in range(1, 4)]
+    [5.0, 10.0, 10.0]
+    """
+    cap = max(2.0 * poll, 8.0)
+    return float(min(poll * 2 ** max(0, failures - 1), cap))
+
+
+def io_broken(row: Mapping[str, Any]) -> bool:
+    """A replica whose IO thread is not running or reports an error: its master may be gone.
+
+    >>> io_broken({"master_host": "db1", "slave_io_running": 1, "last_io_error": ""})
+    False
+    >>> io_broken({"master_host": "db1", "slave_io_running": 0, "last_io_error": ""})
+    True
+    >>> io_broken({"master_host": "", "slave_io_running": 0, "last_io_error": ""})
+    False
+    """
+    if not row.get("master_host"):
+        return False
+    return not int(row.get("slave_io_running") or 0) or bool(row.get("last_io_error"))
+
+
+class DiscoveryScheduler:
+    def __init__(
+        self,
+        config: Mapping[str, Any],
+        unresponsive: Unresponsive,
+        *,
+        on_probed: OnProbed | None = None,
+        on_change: Callable[[], None] | None = None,
+    ) -> None:
+        self.config = config
+        self.poll = max(1, int(config.get("InstancePollSeconds", 5)))
+        self.hung_after = self.poll + int(config.get("ReasonableInstanceCheckSeconds", 1))
+        self.unresponsive = unresponsive
+        self.on_probed = on_probed
+        self.on_change = on_change  # something the analysis should look at now (a failure, a broken replica)
+        workers = max(1, min(int(config.get("DiscoveryMaxConcurrency", 300)), 32))
+        self._healthy = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="probe")
+        self._suspect = ThreadPoolExecutor(max_workers=SUSPECT_WORKERS, thread_name_prefix="probe-suspect")
+        self._access = TopologyAccess(config)  # probes always try: they are how a server's return is seen
+        self._lock = threading.Lock()
+        self._in_flight: dict[InstanceKey, float] = {}  # key -> started (monotonic)
+        self._failures: dict[InstanceKey, int] = {}
+        self._not_before: dict[InstanceKey, float] = {}
+        self._requested: dict[InstanceKey, float] = {}
+        self._attempt_recorded: dict[InstanceKey, float] = {}
+        self._local = threading.local()
+        self._backends: list[Backend] = []
+        self._last_scan = 0.0
+        self._known: set[InstanceKey] = set()
+        self._backend_due: set[InstanceKey] = set()
+        self._next_due: dict[InstanceKey, float] = {}  # monotonic; set when a probe starts
+        self._master_of: dict[InstanceKey, InstanceKey] = {}  # replica -> master, as last probed
+        self._first_wave: set[InstanceKey] | None = None
+        self.first_pass = threading.Event()
+        self._open = threading.Event()  # cleared at shutdown: probes cut short are not failures
+        self._open.set()
+
+    # -- the discovery thread ------------------------------------------------------------------------
+
+    def tick(self, backend: Backend) -> None:
+        """Called several times a second by the discovery thread while this node leads."""
+        now = time.monotonic()
+        if now - self._last_scan >= SCAN_SECONDS:
+            self._last_scan = now
+            self._scan(backend)
+        submitted = self._submit_due(now)
+        if self._first_wave is None and self._last_scan:
+            self._first_wave = submitted | {k for k in self._backend_due if self.in_flight(k)}
+        self._watch_hung(backend, now)
+        self._watch_observers()
+        self._check_first_pass(now)
+
+    def _scan(self, backend: Backend) -> None:
+        """The backend's keys, and which of them are due by the backend's clock (for keys this
+        process has not probed yet, e.g. right after it was elected)."""
+        from orchestrator_cli.backend import instances
+
+        rows = instances.all_instances(backend)
+        known = set(instances.keys_of(rows))
+        due = {InstanceKey(str(r["hostname"]), int(r["port"])) for r in rows if not int(r.get("is_up_to_date") or 0)}
+        for seed in self.config.get("DiscoverySeeds") or []:
+            try:
+                key = InstanceKey.parse(str(seed), int(self.config.get("DefaultInstancePort", 3306)))
+            except ValueError as e:
+                log.error("DiscoverySeeds: %s", e)
+                continue
+            if key not in known:
+                known.add(key)
+                due.add(key)
+        self._known, self._backend_due = known, due
+
+    def _submit_due(self, now: float) -> set[InstanceKey]:
+        """Keys due: by this process's schedule (its clock is finer than the backend's one-second
+        timestamps), or by the backend for keys it never probed; none before its back-off ends."""
+        submitted: set[InstanceKey] = set()
+        for key in self._known:
+            if now < self._not_before.get(key, 0.0):
+                continue
+            next_due = self._next_due.get(key)
+            due = now >= next_due if next_due is not None else key in self._backend_due
+            if due and self._submit(key):
+                submitted.add(key)
+        return submitted
+
+    def _watch_hung(self, backend: Backend, now: float) -> None:
+        from orchestrator_cli.backend import instances
+
+        with self._lock:
+            hanging = [(k, started) for k, started in self._in_flight.items() if now - started > self.hung_after]
+        for key, started in hanging:
+            newly = self.unresponsive.since(key) is None
+            self.unresponsive.mark(key, started)
+            if now - self._attempt_recorded.get(key, 0.0) >= 1.0:
+                self._attempt_recorded[key] = now
+                try:
+                    instances.record_attempt(backend, key)
+                except OrchestratorError as e:
+                    log.error("%s: could not record the probe attempt: %s", key, e)
+            if newly:
+                log.info("%s: probe not answered for %.0fs: marked unreachable", key, now - started)
+                self._changed()
+
+    def _watch_observers(self) -> None:
+        """While a server hangs or fails, its replicas (the observers) are probed twice a second:
+        the first to report a broken IO thread turns it into a dead master."""
+        with self._lock:
+            suspects = set(self._failures) | self.unresponsive.marked()
+            observers = [k for k, master in self._master_of.items() if master in suspects]
+        if observers:
+            self.request(observers)
+
+    def _check_first_pass(self, now: float) -> None:
+        if self.first_pass.is_set() or self._first_wave is None:
+            return
+        with self._lock:
+            running = {k: started for k, started in self._in_flight.items() if k in self._first_wave}
+        waiting = [k for k, started in running.items() if now - started <= self.hung_after]
+        if not waiting:
+            self.first_pass.set()
+
+    # -- probes --------------------------------------------------------------------------------------
+
+    def request(self, keys: Iterable[InstanceKey]) -> None:
+        """Probe these now (observers of a failure), back-off or not; at most twice a second per key."""
+        now = time.monotonic()
+        for key in keys:
+            if now - self._requested.get(key, 0.0) < REQUEST_THROTTLE_SECONDS:
+                continue
+            if self._submit(key):
+                self._requested[key] = now
+
+    def in_flight(self, key: InstanceKey) -> bool:
+        with self._lock:
+            return key in self._in_flight
+
+    def _submit(self, key: InstanceKey) -> bool:
+        with self._lock:
+            if key in self._in_flight:
+                return False
+            now = self._in_flight[key] = time.monotonic()
+            first = key not in self._next_due
+            # After its first probe each server gets its own phase in the poll cycle: servers probed
+            # at different moments notice a failure sooner than servers probed all at once.
+            self._next_due[key] = now + (self.poll * random.uniform(0.2, 1.0) if first else self.poll)
+            pool = self._suspect if self._failures.get(key) else self._healthy
+        try:
+            pool.submit(self._probe, key)
+        except RuntimeError:  # shut down
+            with self._lock:
+                self._in_flight.pop(key, None)
+            return False
+        return True
+
+    def _backend(self) -> Backend:
+        backend = getattr(self._local, "backend", None)
+        if backend is None:
+            backend = self._local.backend = Backend(self.config)
+            with self._lock:
+                self._backends.append(backend)
+        return backend
+
+    def _probe(self, key: InstanceKey) -> None:
+
+        try:
+            backend = self._backend()
+            probed = probe_one(key, self._access, backend, self.config, record_failure=self._open.is_set)
+        except OrchestratorError as e:  # the backend failed; the server is probed again next scan
+            log.error("%s: discovery failed: %s", key, e)
+            self._forget_flight(key)
+            return
+        except Exception:
+            self._forget_flight(key)
+            raise
+        now = time.monotonic()
+        with self._lock:
+            self._in_flight.pop(key, None)
+            if probed.result is None:
+                failures = self._failures[key] = self._failures.get(key, 0) + 1
+                self._not_before[key] = now + backoff_seconds(failures, self.poll)
+            else:
+                self._failures.pop(key, None)
+                self._not_before.pop(key, None)
+        # The mark lasts while the hung probe runs, no longer: once the probe returned (the read
+        # timed out, or the server answered again), a recovery tries the server for real.
+        self.unresponsive.clear(key)
+        self._attempt_recorded.pop(key, None)
+        if probed.result is None:
+            self._changed()
+        else:
+            row = probed.result.row
+            with self._lock:  # the master as written to the backend (its resolved name)
+                if row.get("master_host") and probed.result.master_key is not None:
+                    self._master_of[key] = InstanceKey(str(row["master_host"]), int(row["master_port"] or 0))
+                else:
+                    self._master_of.pop(key, None)
+            if io_broken(row):
+                # the observer says its master is gone: look at the master now
+                self.request([InstanceKey(str(row["master_host"]), int(row["master_port"] or 0))])
+                self._changed()
+            for neighbour in probed.neighbours:
+                if neighbour not in self._known:  # new to the backend: follow it now
+                    self._submit(neighbour)
+        if self.on_probed is not None:
+            try:
+                self.on_probed(probed, backend)
+            except OrchestratorError as e:
+                log.error("%s: %s", key, e)
+
+    def _forget_flight(self, key: InstanceKey) -> None:
+        with self._lock:
+            self._in_flight.pop(key, None)
+        self.unresponsive.clear(key)
+
+    def _changed(self) -> None:
+        if self.on_change is not None:
+            self.on_change()
+
+    def close(self) -> None:
+        """Stop probing: queued probes are dropped, running ones are cut short (a hung server would
+        otherwise hold the process for its read timeout)."""
+        self._open.clear()
+        self._healthy.shutdown(wait=False, cancel_futures=True)
+        self._suspect.shutdown(wait=False, cancel_futures=True)
+        self._access.abort()
+
+    def join(self) -> None:
+        """Wait for the probes still running, then close their connections and backends."""
+        self._healthy.shutdown(wait=True, cancel_futures=True)
+        self._suspect.shutdown(wait=True, cancel_futures=True)
+        self._access.close()
+        with self._lock:
+            backends, self._backends = list(self._backends), []
+        for backend in backends:
+            backend.close()

@@ -1,0 +1,50 @@
+"""Pure parts of continuous mode's discovery and fencing: back-off, observers, who gets fenced."""
+
+from __future__ import annotations
+
+import doctest
+
+from orchestrator_cli.discovery import scheduler
+from orchestrator_cli.discovery.scheduler import backoff_seconds, io_broken
+from orchestrator_cli.model.keys import InstanceKey
+from orchestrator_cli.mysql.access import Unresponsive
+from orchestrator_cli.recovery import returning_master
+from orchestrator_cli.recovery.returning_master import needs_fencing
+
+
+def test_doctests() -> None:
+    assert doctest.testmod(scheduler).failed == 0
+    assert doctest.testmod(returning_master).failed == 0
+
+
+def test_backoff_grows_and_is_capped() -> None:
+    assert [backoff_seconds(n, 1) for n in (1, 2, 3, 4, 10)] == [1, 2, 4, 8, 8]
+    assert [backoff_seconds(n, 5) for n in (1, 2, 3)] == [5, 10, 10]
+    assert backoff_seconds(1, 30) == 30  # never sooner than the poll interval
+
+
+def test_a_replica_with_a_broken_io_thread_is_an_observer() -> None:
+    healthy = {"master_host": "db1", "master_port": 3306, "slave_io_running": 1, "last_io_error": ""}
+    assert not io_broken(healthy)
+    assert io_broken({**healthy, "slave_io_running": 0})
+    assert io_broken({**healthy, "last_io_error": "error reconnecting to master"})
+    assert not io_broken({**healthy, "master_host": "", "slave_io_running": 0})
+
+
+def test_only_a_writable_lost_master_is_fenced() -> None:
+    returning = {"master_host": "", "read_only": 0}
+    assert needs_fencing(returning, lost_in_recovery=True)
+    assert not needs_fencing(returning, lost_in_recovery=False)  # a master nobody failed over
+    assert not needs_fencing({**returning, "read_only": 1}, lost_in_recovery=True)  # already fenced
+    assert not needs_fencing({**returning, "master_host": "db2"}, lost_in_recovery=True)  # a lost replica
+
+
+def test_unresponsive_marks_keep_the_first_time() -> None:
+    marks = Unresponsive()
+    key = InstanceKey("db1", 3306)
+    marks.mark(key, 10.0)
+    marks.mark(key, 20.0)
+    assert marks.since(key) == 10.0
+    assert marks.marked() == {key}
+    marks.clear(key)
+    assert marks.since(key) is None and marks.marked() == set()
