@@ -7,11 +7,16 @@ import os
 from pathlib import Path
 from typing import Any
 
-from orchestrator_cli.sandbox.settings import TOPOLOGY_PASSWORD, TOPOLOGY_USER
+from orchestrator_cli.sandbox.settings import REPL_PASSWORD, REPL_USER, TOPOLOGY_PASSWORD, TOPOLOGY_USER
 
 
 def orchestrator_config(sqlite_file: str | os.PathLike[str], **overrides: Any) -> dict[str, Any]:
-    """Orchestrator settings that discover and manage a sandbox, backed by a SQLite file."""
+    """Orchestrator settings that discover and manage a sandbox, backed by a SQLite file.
+
+    The replication account comes from `ReplicationCredentialsQuery`, as in production: MariaDB keeps
+    no readable copy of a replica's password, so a graceful takeover needs it to give the demoted
+    master working credentials.
+    """
     config: dict[str, Any] = {
         "BackendDB": "sqlite",
         "SQLite3DataFile": str(sqlite_file),
@@ -22,6 +27,7 @@ def orchestrator_config(sqlite_file: str | os.PathLike[str], **overrides: Any) -
         "HostnameResolveMethod": "none",
         "InstancePollSeconds": 5,
         "RecoveryPeriodBlockSeconds": 60,
+        "ReplicationCredentialsQuery": f"select '{REPL_USER}', '{REPL_PASSWORD}'",
     }
     config.update(overrides)
     return config

@@ -59,12 +59,27 @@ def read_live(env: TopologyEnv, key: InstanceKey) -> Live:
 
 
 def refresh(env: TopologyEnv, keys: Iterable[InstanceKey]) -> None:
-    """Re-probe instances and rewrite their backend rows (cluster facts recomputed)."""
+    """Re-probe instances and the replicas below them, and rewrite their backend rows.
+
+    A change of master changes the cluster facts (cluster name, depth, ancestry) of the whole subtree,
+    not only of the instances that moved: after a takeover the grandchildren of the old master belong
+    to the new master's cluster too. Their rows are rewritten here, in the same batch, so that
+    `topology` and `clusters` are right at once, not only after the next discovery pass.
+    """
+    from orchestrator_cli.backend import instances
     from orchestrator_cli.discovery.crawl import crawl
 
-    keys = list(keys)
+    keys = list(dict.fromkeys(keys))
     if not keys or env.noop:
         return
+    seen = set(keys)
+    frontier = list(keys)
+    while frontier:
+        below = instances.keys_of(instances.replicas_of(env.backend, frontier.pop()))
+        fresh = [k for k in below if k not in seen]
+        seen.update(fresh)
+        keys.extend(fresh)
+        frontier.extend(fresh)
     result = crawl(keys, env.access, env.backend, env.config, follow=False)
     for key, why in result.failed.items():
         log.warning("%s: refresh failed: %s", key, why)
