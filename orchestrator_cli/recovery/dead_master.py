@@ -24,7 +24,7 @@ from orchestrator_cli.model.keys import InstanceKey
 from orchestrator_cli.model.threads import ThreadState
 from orchestrator_cli.recovery.engine import PLANNED, Outcome, RecoveryRun, post_master_hooks
 from orchestrator_cli.topology.env import TopologyEnv
-from orchestrator_cli.topology.primitives import Live, read_live, refresh, stop_replication
+from orchestrator_cli.topology.primitives import Live, read_live, refresh, reread_status, stop_replication
 from orchestrator_cli.topology.regroup import regroup_replicas
 
 log = logging.getLogger("orchestrator.recovery")
@@ -160,7 +160,7 @@ def _detach(env: TopologyEnv, key: InstanceKey) -> str:
         return "not replicating; nothing to detach"
     if live.status.io_state in (ThreadState.RUNNING, ThreadState.OTHER) or live.status.sql_running:
         stop_replication(env, key)
-        live = replication.reread_status(env, live)
+        live = reread_status(env, live)
     env.server(key).change(replication.detach_statements(live))
     return f"detached from {live.status.master_host}:{live.status.master_port}"
 
