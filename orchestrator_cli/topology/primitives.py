@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from orchestrator_cli.errors import TopologyError
+from orchestrator_cli.model.coordinates import BinlogCoordinates
 from orchestrator_cli.model.keys import InstanceKey
 from orchestrator_cli.model.threads import ThreadState
 from orchestrator_cli.mysql import flavor as fl
@@ -44,8 +45,9 @@ class Live:
         return InstanceKey(self.status.master_host, self.status.master_port)
 
     @property
-    def self_coordinates(self) -> tuple[str, int]:
-        return str(self.row["binary_log_file"]), int(self.row["binary_log_pos"])
+    def self_coordinates(self) -> BinlogCoordinates:
+        """The probed server's own binary log position (empty without a binary log)."""
+        return BinlogCoordinates(str(self.row["binary_log_file"]), int(self.row["binary_log_pos"]))
 
 
 def read_live(env: TopologyEnv, key: InstanceKey) -> Live:
