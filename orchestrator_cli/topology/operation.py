@@ -292,14 +292,7 @@ class Operation:
             _Change(key, old_master, before.exec_coordinates, gtid_mode_of(server.flavor, before), master, coords)
         )
         self.involve(key, master)
-        primitives.change_master(
-            self.env,
-            key,
-            master,
-            log_file=coords.file if coords else None,
-            log_pos=coords.pos if coords else None,
-            gtid=gtid,
-        )
+        primitives.change_master(self.env, key, master, coordinates=coords, gtid=gtid)
         self._notify("changed", key)
         if coords and record_equivalence and old_master and not self.env.noop and not before.exec_coordinates.is_empty:
             from orchestrator_cli.backend import equivalence
@@ -335,9 +328,8 @@ class Operation:
                     continue
                 primitives.stop_replication(self.env, key)
                 if change.old_mode == "off":
-                    file, pos = change.old_exec.file, change.old_exec.pos
                     gtid = "off" if status.uses_gtid else None
-                    primitives.change_master(self.env, key, change.old_master, log_file=file, log_pos=pos, gtid=gtid)
+                    primitives.change_master(self.env, key, change.old_master, coordinates=change.old_exec, gtid=gtid)
                 else:
                     primitives.change_master(self.env, key, change.old_master, gtid=change.old_mode)
                 if key not in self._stopped:

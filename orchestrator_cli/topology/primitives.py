@@ -151,11 +151,13 @@ def change_master(
     key: InstanceKey,
     master: InstanceKey,
     *,
-    log_file: str | None = None,
-    log_pos: int | None = None,
+    coordinates: BinlogCoordinates | None = None,
     gtid: str | None = None,
 ) -> None:
-    """CHANGE MASTER with the host unresolved when a virtual name is registered (unless skipped)."""
+    """CHANGE MASTER with the host unresolved when a virtual name is registered (unless skipped).
+
+    `coordinates`: the master's binary log position to start from (file:pos replication).
+    """
     from orchestrator_cli.backend import hostnames
 
     host = master.hostname
@@ -163,7 +165,13 @@ def change_master(
         host = hostnames.unresolved_name(env.backend, master.hostname) or host
     server = env.server(key)
     server.change(
-        server.flavor.change_master(host=host, port=master.port, log_file=log_file, log_pos=log_pos, gtid=gtid)
+        server.flavor.change_master(
+            host=host,
+            port=master.port,
+            log_file=None if coordinates is None else coordinates.file,
+            log_pos=None if coordinates is None else coordinates.pos,
+            gtid=gtid,
+        )
     )
 
 

@@ -228,9 +228,8 @@ def _move_below(
     uses_gtid = sibling.live.status.uses_gtid
     if equal and not uses_gtid and not gtid_only:
         own = target.live.self_coordinates
-        file, pos = own.file, own.pos
-        change_master(env, sibling.live.key, target.live.key, log_file=file, log_pos=pos)
-        how = f"file:pos {file}:{pos}"
+        change_master(env, sibling.live.key, target.live.key, coordinates=own)
+        how = f"file:pos {own}"
     elif possible:
         blocker = _gtid_blocker(sibling.live, target.live)
         if blocker:
