@@ -51,7 +51,7 @@ def probe(server: TopologyServer, config: Mapping[str, Any]) -> ProbeResult:
 
     uptime = optional("uptime", server.uptime, 0)
     own = server.master_status() if core.log_bin else None
-    binlog_file, binlog_pos = (own.file, own.pos) if own else ("", 0)
+    binlog_file, binlog_pos = ("", 0) if own is None else (own.file, own.pos)
     semi = optional("semi-sync", server.semi_sync, None)
     gtid = optional("gtid", server.gtid_facts, GtidFacts())
     status = server.replica_status()  # failure aborts the probe, as in the original
