@@ -13,14 +13,15 @@ import os
 import re
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from orchestrator_cli.backend.dialect import Dialect, MySQLDialect, SQLiteDialect
 from orchestrator_cli.errors import BackendError
 
 log = logging.getLogger("orchestrator.backend")
+_T = TypeVar("_T")
 
 Row = dict[str, Any]
 _LOCKED = ("database is locked", "database table is locked", "database schema is locked", "busy")
@@ -260,7 +261,7 @@ class Backend:
         first = " ".join(sql.split())[:80]
         return BackendError(f"backend statement failed ({first}...): {text}")
 
-    def _retrying(self, fn: Any, *, wrap: bool = True) -> Any:
+    def _retrying(self, fn: Callable[[], _T], *, wrap: bool = True) -> _T:
         """Retry lock contention (and connection limits) with jittered back-off for `retry_seconds`.
 
         tenacity is imported only when contention happens. The wait reported when giving up is the
@@ -283,7 +284,7 @@ class Backend:
             reraise=True,
         )
 
-        def attempt() -> Any:
+        def attempt() -> _T:
             try:
                 return fn()
             except _Retryable:

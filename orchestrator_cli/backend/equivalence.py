@@ -9,16 +9,15 @@ anything. Rows are kept in one direction, as the original writes them, and looke
 from __future__ import annotations
 
 from orchestrator_cli.backend.connection import Backend
+from orchestrator_cli.model.coordinates import BinlogCoordinates
 from orchestrator_cli.model.keys import InstanceKey
-
-Coordinates = tuple[str, int]
 
 
 def record(
-    backend: Backend, master1: InstanceKey, coords1: Coordinates, master2: InstanceKey, coords2: Coordinates
+    backend: Backend, master1: InstanceKey, coords1: BinlogCoordinates, master2: InstanceKey, coords2: BinlogCoordinates
 ) -> None:
     """Remember that `coords1` on `master1` equals `coords2` on `master2` (refreshing a known pair)."""
-    if master1 == master2 or not coords1[0] or not coords2[0]:
+    if master1 == master2 or coords1.is_empty or coords2.is_empty:
         return
     d = backend.dialect
     backend.execute(
@@ -35,13 +34,15 @@ def record(
             ],
         ),
         (
-            master1.hostname, master1.port, coords1[0], coords1[1],
-            master2.hostname, master2.port, coords2[0], coords2[1],
+            master1.hostname, master1.port, coords1.file, coords1.pos,
+            master2.hostname, master2.port, coords2.file, coords2.pos,
         ),
     )  # fmt: skip
 
 
-def find(backend: Backend, master: InstanceKey, coords: Coordinates, other: InstanceKey) -> Coordinates | None:
+def find(
+    backend: Backend, master: InstanceKey, coords: BinlogCoordinates, other: InstanceKey
+) -> BinlogCoordinates | None:
     """Coordinates on `other` equivalent to `coords` on `master`, newest first; None when unknown."""
     d = backend.dialect
     hours = int(backend.config.get("UnseenInstanceForgetHours", 240))
@@ -58,13 +59,13 @@ def find(backend: Backend, master: InstanceKey, coords: Coordinates, other: Inst
                AND master2_binary_log_pos = ? AND master1_hostname = ? AND master1_port = ? AND {fresh}
             ORDER BY last_suggested DESC""",
         (
-            master.hostname, master.port, coords[0], coords[1], other.hostname, other.port, hours * 3600,
-            master.hostname, master.port, coords[0], coords[1], other.hostname, other.port, hours * 3600,
+            master.hostname, master.port, coords.file, coords.pos, other.hostname, other.port, hours * 3600,
+            master.hostname, master.port, coords.file, coords.pos, other.hostname, other.port, hours * 3600,
         ),
     )  # fmt: skip
     if not rows:
         return None
-    return str(rows[0]["file"]), int(rows[0]["pos"])
+    return BinlogCoordinates(str(rows[0]["file"]), int(rows[0]["pos"]))
 
 
 def expire(backend: Backend) -> int:

@@ -7,6 +7,8 @@ auto-increment keys as rowid aliases and timestamp defaults that really hold the
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import (
     TIMESTAMP,
     BigInteger,
@@ -30,7 +32,7 @@ metadata = MetaData()
 _NOW = text("CURRENT_TIMESTAMP")
 
 
-def _mysql(generic: TypeEngine, specific: TypeEngine) -> TypeEngine:
+def _mysql(generic: TypeEngine[Any], specific: TypeEngine[Any]) -> TypeEngine[Any]:
     return generic.with_variant(specific, "mysql", "mariadb")
 
 
@@ -48,19 +50,19 @@ _TINYTEXT = _mysql(Text(), mysql.TINYTEXT())
 _BLOB = _mysql(LargeBinary(), mysql.BLOB())
 
 
-def _varchar(length: int, utf8: bool = False) -> TypeEngine:
+def _varchar(length: int, utf8: bool = False) -> TypeEngine[Any]:
     return _mysql(String(length), mysql.VARCHAR(length, charset="utf8mb3" if utf8 else None))
 
 
-def _varbinary(length: int) -> TypeEngine:
+def _varbinary(length: int) -> TypeEngine[Any]:
     return _mysql(LargeBinary(length), mysql.VARBINARY(length))
 
 
-def _text(utf8: bool = False) -> TypeEngine:
+def _text(utf8: bool = False) -> TypeEngine[Any]:
     return _mysql(Text(), mysql.TEXT(charset="utf8mb3" if utf8 else None))
 
 
-def _enum(*values: str) -> TypeEngine:
+def _enum(*values: str) -> TypeEngine[Any]:
     return Enum(*values, native_enum=True, create_constraint=True, name="promotion_rule_enum")
 
 

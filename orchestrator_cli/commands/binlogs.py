@@ -5,23 +5,30 @@ All of them read the live server named by -i and change nothing.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from orchestrator_cli.commands.context import Context
 from orchestrator_cli.commands.output import Output, line
 from orchestrator_cli.commands.registry import command
 from orchestrator_cli.errors import UsageError
 
+if TYPE_CHECKING:
+    from orchestrator_cli.model.coordinates import BinlogCoordinates
+
 BINARY_LOGS = "Binary logs"
 
 
-def _position(text: str) -> tuple[str, int] | None:
+def _position(text: str) -> BinlogCoordinates | None:
     """`--binlog file:pos` (None when empty)."""
+    from orchestrator_cli.model.coordinates import BinlogCoordinates
+
     text = text.strip()
     if not text:
         return None
-    file, sep, pos = text.rpartition(":")
-    if not sep or not file or not pos.isdigit():
-        raise UsageError(f"invalid --binlog {text!r}: expecting file:pos, e.g. mysql-bin.000002:1234")
-    return file, int(pos)
+    try:
+        return BinlogCoordinates.parse(text)
+    except ValueError:
+        raise UsageError(f"invalid --binlog {text!r}: expecting file:pos, e.g. mysql-bin.000002:1234") from None
 
 
 @command(
@@ -141,8 +148,8 @@ def correlate_binlog_pos(ctx: Context) -> Output:
     key = ctx.instance_key()
     destination = ctx.destination_key()
     assert destination is not None
-    file, pos = run(ctx.topology_env(), key, destination, _position(ctx.options.binlog))
-    return line(f"{file}:{pos}", data={"LogFile": file, "LogPos": pos})
+    found = run(ctx.topology_env(), key, destination, _position(ctx.options.binlog))
+    return line(str(found), data={"LogFile": found.file, "LogPos": found.pos})
 
 
 @command(
@@ -165,10 +172,10 @@ def correlate_relaylog_pos(ctx: Context) -> Output:
     sibling = ctx.destination_key()
     assert sibling is not None
     mine, theirs, following = run(ctx.topology_env(), key, sibling, _position(ctx.options.binlog))
-    text = ";".join(f"{file}:{pos}" for file, pos in (mine, theirs, following))
+    text = ";".join(str(coords) for coords in (mine, theirs, following))
     data = {
-        "Instance": {"LogFile": mine[0], "LogPos": mine[1]},
-        "Correlated": {"LogFile": theirs[0], "LogPos": theirs[1]},
-        "Next": {"LogFile": following[0], "LogPos": following[1]},
+        "Instance": {"LogFile": mine.file, "LogPos": mine.pos},
+        "Correlated": {"LogFile": theirs.file, "LogPos": theirs.pos},
+        "Next": {"LogFile": following.file, "LogPos": following.pos},
     }
     return line(text, data=data)

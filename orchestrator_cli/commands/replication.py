@@ -34,9 +34,9 @@ def _run(ctx: Context, operation: Callable[..., None], *args: object) -> Output:
 
 def _binlog_file(ctx: Context, what: str) -> str:
     """`--binlog` as a file name; a `file:pos` value is accepted and its position ignored."""
-    text = ctx.require(ctx.options.binlog.strip(), "--binlog", what)
-    file, sep, pos = text.rpartition(":")
-    return file if sep and pos.isdigit() and file else text
+    from orchestrator_cli.model.coordinates import BinlogCoordinates
+
+    return BinlogCoordinates.file_name_of(ctx.require(ctx.options.binlog.strip(), "--binlog", what))
 
 
 # -- Replication, general ---------------------------------------------------------------------------

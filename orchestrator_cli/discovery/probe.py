@@ -50,7 +50,8 @@ def probe(server: TopologyServer, config: Mapping[str, Any]) -> ProbeResult:
             return default
 
     uptime = optional("uptime", server.uptime, 0)
-    binlog_file, binlog_pos = server.master_status() if core.log_bin else ("", 0)
+    own = server.master_status() if core.log_bin else None
+    binlog_file, binlog_pos = ("", 0) if own is None else (own.file, own.pos)
     semi = optional("semi-sync", server.semi_sync, None)
     gtid = optional("gtid", server.gtid_facts, GtidFacts())
     status = server.replica_status()  # failure aborts the probe, as in the original
@@ -184,7 +185,7 @@ def _replica_keys(server: TopologyServer, key: InstanceKey, config: Mapping[str,
     """SHOW SLAVE HOSTS when configured (report_host/report_port); else the processlist, on the master's port."""
     keys: list[InstanceKey] = []
     if config.get("DiscoverByShowSlaveHosts"):
-        keys = [InstanceKey(h, p) for h, p in server.replica_hosts() if h and p]
+        keys = server.replica_hosts()
     if not keys:
         keys = [InstanceKey(h, key.port) for h in server.processlist_replica_hosts() if h]
     ignore = [re.compile(p) for p in config.get("DiscoveryIgnoreReplicaHostnameFilters") or []]

@@ -74,7 +74,29 @@ class BinlogCoordinates:
 
     @classmethod
     def parse(cls, text: str, log_type: LogType = LogType.BINARY) -> BinlogCoordinates:
-        """Parse ``file:pos`` (the position is after the last colon, so detached text works)."""
+        """Parse ``file:pos`` (the position is after the last colon, so detached text works).
+
+        This is the one parser of user-given coordinates (``--binlog``); bad text is a ValueError.
+
+        >>> BinlogCoordinates.parse(" mysql-bin.000002:1234 ")
+        BinlogCoordinates(file='mysql-bin.000002', pos=1234, log_type=<LogType.BINARY: 'binary'>)
+        >>> BinlogCoordinates.parse("relay-bin.000007:4", LogType.RELAY).log_type
+        <LogType.RELAY: 'relay'>
+        >>> BinlogCoordinates.parse("//mysql-bin.000002:1234:1234").reattach().file
+        'mysql-bin.000002'
+        >>> BinlogCoordinates.parse("mysql-bin.000002")
+        Traceback (most recent call last):
+        ...
+        ValueError: invalid binlog coordinates 'mysql-bin.000002': expected 'file:position'
+        >>> BinlogCoordinates.parse("mysql-bin.000002:12ab")
+        Traceback (most recent call last):
+        ...
+        ValueError: invalid binlog coordinates 'mysql-bin.000002:12ab': position '12ab' is not a number
+        >>> BinlogCoordinates.parse(":4")
+        Traceback (most recent call last):
+        ...
+        ValueError: invalid binlog coordinates ':4': expected 'file:position'
+        """
         stripped = text.strip()
         file, sep, pos = stripped.rpartition(":")
         if not sep or not file.strip():
@@ -83,7 +105,26 @@ class BinlogCoordinates:
             raise ValueError(f"invalid binlog coordinates {text!r}: position {pos!r} is not a number")
         return cls(file.strip(), int(pos), log_type)
 
+    @classmethod
+    def file_name_of(cls, text: str) -> str:
+        """A log file name given as ``file`` or ``file:pos`` (the position, when there is one, is dropped).
+
+        >>> BinlogCoordinates.file_name_of("mysql-bin.000004"), BinlogCoordinates.file_name_of("mysql-bin.000004:120")
+        ('mysql-bin.000004', 'mysql-bin.000004')
+        >>> BinlogCoordinates.file_name_of("odd:name")
+        'odd:name'
+        """
+        try:
+            return cls.parse(text).file
+        except ValueError:
+            return text.strip()
+
     def __str__(self) -> str:
+        """``file:pos``, the form `parse` reads and orchestrator prints.
+
+        >>> str(BinlogCoordinates("mysql-bin.000002", 1234))
+        'mysql-bin.000002:1234'
+        """
         return f"{self.file}:{self.pos}"
 
     # -- ordering --------------------------------------------------------------------------

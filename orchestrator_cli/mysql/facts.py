@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from orchestrator_cli.model.coerce import to_int, to_opt_int, to_str
+from orchestrator_cli.model.coordinates import BinlogCoordinates, LogType
 from orchestrator_cli.model.threads import ThreadState
 from orchestrator_cli.mysql.rows import Columns, Row, gtid_text
 
@@ -180,16 +181,19 @@ class ReplicaStatus:
         return self.auto_position or self.uses_mariadb_gtid
 
     @property
-    def read_coordinates(self) -> tuple[str, int]:
-        return (self.master_log_file, self.read_master_log_pos)
+    def read_coordinates(self) -> BinlogCoordinates:
+        """The master's binary log position the IO thread has read up to."""
+        return BinlogCoordinates(self.master_log_file, self.read_master_log_pos)
 
     @property
-    def exec_coordinates(self) -> tuple[str, int]:
-        return (self.relay_master_log_file, self.exec_master_log_pos)
+    def exec_coordinates(self) -> BinlogCoordinates:
+        """The master's binary log position the SQL thread has executed up to."""
+        return BinlogCoordinates(self.relay_master_log_file, self.exec_master_log_pos)
 
     @property
-    def relay_coordinates(self) -> tuple[str, int]:
-        return (self.relay_log_file, self.relay_log_pos)
+    def relay_coordinates(self) -> BinlogCoordinates:
+        """The replica's own relay log position the SQL thread has executed up to."""
+        return BinlogCoordinates(self.relay_log_file, self.relay_log_pos, LogType.RELAY)
 
 
 @dataclass(frozen=True, slots=True)

@@ -33,6 +33,8 @@ from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 
 from orchestrator_cli.model.coerce import to_int, to_opt_int, to_server_flag, to_str
+from orchestrator_cli.model.coordinates import BinlogCoordinates
+from orchestrator_cli.model.keys import InstanceKey
 from orchestrator_cli.mysql.facts import BinlogEvent, CoreVariables, GtidFacts, ReplicaStatus, SemiSyncFacts
 from orchestrator_cli.mysql.rows import Columns, FlavorError, Row, gtid_text, rows_to_dict
 from orchestrator_cli.mysql.sql import (
@@ -243,14 +245,15 @@ class Flavor(ABC):
     def master_status_sql(self) -> str:
         return "SHOW MASTER STATUS"
 
-    def parse_master_status(self, row: Row | None) -> tuple[str, int]:
+    def parse_master_status(self, row: Row | None) -> BinlogCoordinates:
+        """The binary log's coordinates; empty (``BinlogCoordinates("", 0)``) without a binary log."""
         if not row:
-            return ("", 0)
+            return BinlogCoordinates("", 0)
         c = Columns(row)
         file = to_str(c.get("File"))
         if not file:
-            return ("", 0)
-        return (file, to_int(c.get("Position")))
+            return BinlogCoordinates("", 0)
+        return BinlogCoordinates(file, to_int(c.get("Position")))
 
     def replica_status_sql(self) -> str:
         return f"SHOW {self._replica_word} STATUS"
@@ -265,16 +268,16 @@ class Flavor(ABC):
     def replica_hosts_sql(self) -> str:
         return "SHOW SLAVE HOSTS"
 
-    def parse_replica_hosts(self, rows: Iterable[Row] | None) -> list[tuple[str, int]]:
-        """``(Host, Port)`` of registered replicas; rows without a host or with port 0 are skipped
-        (a replica without ``report_host``), duplicates removed, order kept."""
-        out: list[tuple[str, int]] = []
+    def parse_replica_hosts(self, rows: Iterable[Row] | None) -> list[InstanceKey]:
+        """Keys (``Host``, ``Port``) of registered replicas; rows without a host or with port 0 are
+        skipped (a replica without ``report_host``), duplicates removed, order kept."""
+        out: list[InstanceKey] = []
         for row in rows or ():
             c = Columns(row)
             host = to_str(c.get("Host")).strip()
             port = to_int(c.get("Port"))
-            if host and port > 0 and (host, port) not in out:
-                out.append((host, port))
+            if host and port > 0 and (key := InstanceKey(host, port)) not in out:
+                out.append(key)
         return out
 
     def processlist_replicas_sql(self) -> str:

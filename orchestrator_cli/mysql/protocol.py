@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
+    from orchestrator_cli.model.coordinates import BinlogCoordinates
     from orchestrator_cli.model.keys import InstanceKey
     from orchestrator_cli.mysql.facts import BinlogEvent, CoreVariables, GtidFacts, ReplicaStatus, SemiSyncFacts
     from orchestrator_cli.mysql.flavor import Flavor
@@ -35,13 +36,13 @@ class TopologyServer(Protocol):
 
     def uptime(self) -> int: ...
 
-    def master_status(self) -> tuple[str, int]:
-        """The binary log's current coordinates; ``("", 0)`` without a binary log."""
+    def master_status(self) -> BinlogCoordinates:
+        """The binary log's current coordinates; empty (``file == ""``) without a binary log."""
         ...
 
     def replica_status(self) -> ReplicaStatus: ...
 
-    def replica_hosts(self) -> list[tuple[str, int]]: ...
+    def replica_hosts(self) -> list[InstanceKey]: ...
 
     def processlist_replica_hosts(self) -> list[str]: ...
 

@@ -8,6 +8,7 @@ import threading
 from typing import TYPE_CHECKING, Any
 
 from orchestrator_cli.errors import TopologyError
+from orchestrator_cli.model.coordinates import BinlogCoordinates
 from orchestrator_cli.model.keys import InstanceKey
 from orchestrator_cli.mysql import flavor as fl
 from orchestrator_cli.mysql.access import topology_error
@@ -126,13 +127,13 @@ class ConnectedServer:
     def uptime(self) -> int:
         return self.flavor.parse_uptime(self.query(self.flavor.uptime_sql()))
 
-    def master_status(self) -> tuple[str, int]:
+    def master_status(self) -> BinlogCoordinates:
         return self.flavor.parse_master_status(self.query_one(self.flavor.master_status_sql()))
 
     def replica_status(self) -> ReplicaStatus:
         return self.flavor.parse_replica_status(self.query(self.flavor.replica_status_sql()))
 
-    def replica_hosts(self) -> list[tuple[str, int]]:
+    def replica_hosts(self) -> list[InstanceKey]:
         return self.flavor.parse_replica_hosts(self.query(self.flavor.replica_hosts_sql()))
 
     def processlist_replica_hosts(self) -> list[str]:

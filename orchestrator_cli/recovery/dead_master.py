@@ -24,7 +24,7 @@ from orchestrator_cli.model.keys import InstanceKey
 from orchestrator_cli.model.threads import ThreadState
 from orchestrator_cli.recovery.engine import PLANNED, Outcome, RecoveryRun, post_master_hooks
 from orchestrator_cli.topology.env import TopologyEnv
-from orchestrator_cli.topology.primitives import Live, read_live, refresh, stop_replication
+from orchestrator_cli.topology.primitives import Live, read_live, refresh, reread_status, stop_replication
 from orchestrator_cli.topology.regroup import regroup_replicas
 
 log = logging.getLogger("orchestrator.recovery")
@@ -87,9 +87,9 @@ def ensure_relay_log_applied(env: TopologyEnv, live: Live, step: Callable[[str],
         return
     server = env.server(live.key)
     status = server.replica_status()
-    if not status.read_coordinates[0] or status.read_coordinates == status.exec_coordinates:
+    if status.read_coordinates.is_empty or status.read_coordinates == status.exec_coordinates:
         return
-    gap = f"executed {':'.join(map(str, status.exec_coordinates))} of {':'.join(map(str, status.read_coordinates))}"
+    gap = f"executed {status.exec_coordinates} of {status.read_coordinates}"
     if env.config.get("FailMasterPromotionIfSQLThreadNotUpToDate"):
         raise TopologyError(
             f"{live.key} has not applied its relay log ({gap}; FailMasterPromotionIfSQLThreadNotUpToDate)"
@@ -160,7 +160,7 @@ def _detach(env: TopologyEnv, key: InstanceKey) -> str:
         return "not replicating; nothing to detach"
     if live.status.io_state in (ThreadState.RUNNING, ThreadState.OTHER) or live.status.sql_running:
         stop_replication(env, key)
-        live = replication.reread_status(env, live)
+        live = reread_status(env, live)
     env.server(key).change(replication.detach_statements(live))
     return f"detached from {live.status.master_host}:{live.status.master_port}"
 
@@ -205,10 +205,10 @@ def _coordinates(env: TopologyEnv, key: InstanceKey) -> str:
     if env.noop:
         return ""
     try:
-        file, pos = env.server(key).master_status()
+        own = env.server(key).master_status()
     except OrchestratorError:
         return ""
-    return f"{file}:{pos}" if file else ""
+    return "" if own.is_empty else str(own)
 
 
 def failover(run: RecoveryRun, *, candidate: InstanceKey | None) -> Outcome:
@@ -281,7 +281,8 @@ def _let_replicas_receive(env: TopologyEnv, master: InstanceKey, step: Callable[
 
     if env.noop:
         return
-    file, pos = env.server(master).master_status()
+    own = env.server(master).master_status()
+    file, pos = own.file, own.pos
     timeout = int(env.config.get("ReasonableMaintenanceReplicationLagSeconds", 20))
     keys = instances.keys_of(instances.replicas_of(env.backend, master))
 

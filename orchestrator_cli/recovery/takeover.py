@@ -29,6 +29,7 @@ from orchestrator_cli.analysis import Analysis, AnalysisCode
 from orchestrator_cli.analysis.codes import DESCRIPTIONS
 from orchestrator_cli.backend import downtime, instances
 from orchestrator_cli.errors import NotFoundError, OrchestratorError, TopologyError, UnsafeOperationError, UsageError
+from orchestrator_cli.model.coordinates import BinlogCoordinates
 from orchestrator_cli.model.keys import InstanceKey
 from orchestrator_cli.mysql import flavor as fl
 from orchestrator_cli.recovery.dead_master import make_read_only, make_writable
@@ -120,19 +121,18 @@ def force_master_takeover(
     return outcome
 
 
-def _wait_executed(env: TopologyEnv, key: InstanceKey, coordinates: tuple[str, int], timeout: int) -> None:
+def _wait_executed(env: TopologyEnv, key: InstanceKey, coordinates: BinlogCoordinates, timeout: int) -> None:
     live = read_live(env, key)
     if env.noop:
         return
-    row = env.server(key).query_one(live.flavor.master_pos_wait(coordinates[0], coordinates[1], timeout))
+    row = env.server(key).query_one(live.flavor.master_pos_wait(coordinates.file, coordinates.pos, timeout))
     try:
         reached = live.flavor.parse_pos_wait(row)
     except fl.FlavorError as e:
-        raise TopologyError(f"{key}: cannot wait for {coordinates[0]}:{coordinates[1]}: {e}") from e
+        raise TopologyError(f"{key}: cannot wait for {coordinates}: {e}") from e
     if not reached:
         raise TopologyError(
-            f"{key} did not execute up to {coordinates[0]}:{coordinates[1]} within {timeout}s"
-            " (ReasonableMaintenanceReplicationLagSeconds)"
+            f"{key} did not execute up to {coordinates} within {timeout}s (ReasonableMaintenanceReplicationLagSeconds)"
         )
 
 
@@ -182,8 +182,13 @@ def _designate(
     facts = []
     for lv in lives:
         merged = {**rows.get(lv.key, {}), **{k: v for k, v in lv.row.items() if k in ("version", "log_bin")}}
-        file, pos = lv.status.exec_coordinates
-        merged.update(relay_master_log_file=file, exec_master_log_pos=pos, hostname=lv.key.hostname, port=lv.key.port)
+        executed = lv.status.exec_coordinates
+        merged.update(
+            relay_master_log_file=executed.file,
+            exec_master_log_pos=executed.pos,
+            hostname=lv.key.hostname,
+            port=lv.key.port,
+        )
         facts.append(ReplicaFacts.from_row(merged, valid=True))
     choice = choose_candidate(facts, MasterHints.from_row(instances.read_instance(env.backend, master)), env.config)
     if choice.candidate is None:
@@ -257,7 +262,7 @@ def graceful_master_takeover(
         for live in lives:
             if live.key not in left_behind:  # downtimed and stopped: moved as they are, or left behind
                 _wait_executed(env, live.key, coordinates, reasonable)
-        say(f"every replica executed {coordinates[0]}:{coordinates[1]} of {master}")
+        say(f"every replica executed {coordinates} of {master}")
         others = [lv.key for lv in lives if lv.key != target.key]
         if others:
             moved = relocate_replicas_below(env, others, target.key, step=say)
@@ -267,7 +272,7 @@ def graceful_master_takeover(
                     f"GracefulMasterTakeover: could not move {', '.join(map(str, stuck))} below {target.key}:"
                     f" {'; '.join(moved.errors)}"
                 )
-        successor_coordinates = ("", 0) if env.noop else env.server(target.key).master_status()
+        successor_coordinates = BinlogCoordinates("", 0) if env.noop else env.server(target.key).master_status()
         outcome = execute(env, Request(entry, PLANNED, candidate=target.key, command_hint=GRACEFUL), note)
         successor = _promoted(outcome)
     except OrchestratorError:
@@ -282,7 +287,7 @@ def graceful_master_takeover(
     return GracefulResult(
         outcome=outcome,
         successor=successor,
-        coordinates=f"{successor_coordinates[0]}:{successor_coordinates[1]}",
+        coordinates=str(successor_coordinates),
         old_master=master,
         old_master_replicating=auto and not error,
         old_master_error=error,

@@ -14,9 +14,8 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from orchestrator_cli.errors import OrchestratorError, TopologyError
+from orchestrator_cli.model.coordinates import BinlogCoordinates
 from orchestrator_cli.mysql.facts import BinlogEvent
-
-Coordinates = tuple[str, int]
 
 #: Events that describe a log file rather than data: they differ between servers holding the same data.
 SKIPPED_EVENT_TYPES = frozenset(
@@ -137,7 +136,7 @@ def last_entry(
     reader: LogReader,
     files_newest_first: Iterable[str],
     is_entry: Callable[[str], bool],
-    before: Coordinates | None = None,
+    before: BinlogCoordinates | None = None,
 ) -> BinlogEvent | None:
     """The newest event matching `is_entry`, searching files newest first (events before `before` only).
 
@@ -147,7 +146,7 @@ def last_entry(
         found: BinlogEvent | None = None
         try:
             for event in reader.events(file):
-                if before is not None and file == before[0] and event.pos >= before[1]:
+                if before is not None and file == before.file and event.pos >= before.pos:
                     break
                 if event.event_type not in SKIPPED_EVENT_TYPES and is_entry(event.info):
                     found = event
@@ -192,10 +191,10 @@ def find_exact(
 
 def forward(
     reader: LogReader,
-    start: Coordinates,
+    start: BinlogCoordinates,
     *,
     last_file: str | None = None,
-    stop: Coordinates | None = None,
+    stop: BinlogCoordinates | None = None,
     skip_containing: Sequence[str] = (),
     max_empty_files: int = 10,
 ) -> Iterator[BinlogEvent]:
@@ -204,14 +203,14 @@ def forward(
     Without `last_file` and `stop` the walk ends after `max_empty_files` consecutive files without
     events or at the first file that cannot be read.
     """
-    file, pos = start
+    file, pos = start.file, start.pos
     empty = 0
     while True:
         seen_any = False
         try:
             for event in reader.events(file, pos):
                 seen_any = True
-                if stop is not None and file == stop[0] and event.pos >= stop[1]:
+                if stop is not None and file == stop.file and event.pos >= stop.pos:
                     return
                 if event.event_type in SKIPPED_EVENT_TYPES:
                     continue
@@ -222,7 +221,7 @@ def forward(
             if stop is not None or last_file is not None:
                 raise
             return
-        if (stop is not None and file == stop[0]) or (last_file is not None and file == last_file):
+        if (stop is not None and file == stop.file) or (last_file is not None and file == last_file):
             return
         empty = 0 if seen_any else empty + 1
         following = neighbour_file(file, 1)
@@ -235,7 +234,7 @@ def forward(
 class Correlation:
     """Where `other` holds what the instance stream ended with: other's position after the last matched event."""
 
-    coordinates: Coordinates
+    coordinates: BinlogCoordinates
     matched: int
     last_event: BinlogEvent
 
@@ -264,7 +263,7 @@ def correlate(instance_events: Iterable[BinlogEvent], other_events: Iterable[Bin
         last = theirs
     if last is None:
         raise TopologyError("Unexpected: 0 events processed while iterating logs. Something went wrong; aborting.")
-    return Correlation((last.file, last.end_log_pos), matched, last)
+    return Correlation(BinlogCoordinates(last.file, last.end_log_pos), matched, last)
 
 
 def _short(info: str, limit: int = 120) -> str:
@@ -286,9 +285,9 @@ class ExecutedEntry:
         )
 
 
-def last_executed_relay_entry(reader: LogReader, executed: Coordinates) -> ExecutedEntry:
+def last_executed_relay_entry(reader: LogReader, executed: BinlogCoordinates) -> ExecutedEntry:
     """The last data event before the executed relay log position, within the relay log being executed."""
-    file, stop_pos = executed
+    file, stop_pos = executed.file, executed.pos
     last: BinlogEvent | None = None
     next_pos = stop_pos
     try:
@@ -333,19 +332,19 @@ def files_with_gtids(reader: LogReader, files_oldest_first: Sequence[str], execu
     ]
 
 
-def event_at(reader: LogReader, coords: Coordinates) -> BinlogEvent:
+def event_at(reader: LogReader, coords: BinlogCoordinates) -> BinlogEvent:
     """The event starting exactly at `coords`."""
     try:
-        for event in reader.events(*coords):
+        for event in reader.events(coords.file, coords.pos):
             return event
     except OrchestratorError as e:
-        raise TopologyError(f"no event at {coords[0]}:{coords[1]}: {e}") from e
-    raise TopologyError(f"no event at {coords[0]}:{coords[1]}")
+        raise TopologyError(f"no event at {coords}: {e}") from e
+    raise TopologyError(f"no event at {coords}")
 
 
 def find_same_event(
     reader: LogReader, files: Iterable[str], like: BinlogEvent
-) -> tuple[BinlogEvent, Coordinates] | None:
+) -> tuple[BinlogEvent, BinlogCoordinates] | None:
     """In another replica's relay logs: the event replicated from the same master event as `like`.
 
     Relay log rows carry the master's End_log_pos; together with the event type and the normalised
@@ -358,7 +357,7 @@ def find_same_event(
         try:
             for event in reader.events(file):
                 if found is not None:
-                    return found, (file, event.pos)
+                    return found, BinlogCoordinates(file, event.pos)
                 if (
                     event.event_type not in SKIPPED_EVENT_TYPES
                     and event.end_log_pos == like.end_log_pos
@@ -375,10 +374,10 @@ def find_same_event(
     return None
 
 
-def _after_last(file: str, last: BinlogEvent, before: BinlogEvent | None) -> Coordinates:
+def _after_last(file: str, last: BinlogEvent, before: BinlogEvent | None) -> BinlogCoordinates:
     """The relay position after the last event of a file: an event is as long in the relay log as in
     the master's binary log, so its length is the master's end position minus the previous event's."""
     if before is not None and 0 < before.end_log_pos < last.end_log_pos:
-        return file, last.pos + last.end_log_pos - before.end_log_pos
+        return BinlogCoordinates(file, last.pos + last.end_log_pos - before.end_log_pos)
     following = neighbour_file(file, 1)
-    return (following, FIRST_EVENT_POS) if following else (file, last.pos)
+    return BinlogCoordinates(following, FIRST_EVENT_POS) if following else BinlogCoordinates(file, last.pos)

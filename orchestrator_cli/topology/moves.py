@@ -17,13 +17,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from orchestrator_cli.errors import NotFoundError, OrchestratorError, TopologyError, UnsafeOperationError
+from orchestrator_cli.model.coordinates import BinlogCoordinates
 from orchestrator_cli.model.keys import InstanceKey
 from orchestrator_cli.mysql import flavor as fl
 from orchestrator_cli.topology import gtid_moves
 from orchestrator_cli.topology.ancestry import Hop, refuse_cycle
 from orchestrator_cli.topology.credentials import replication_credentials
 from orchestrator_cli.topology.env import TopologyEnv
-from orchestrator_cli.topology.operation import Coordinates, Operation, coordinates
+from orchestrator_cli.topology.operation import Operation
 from orchestrator_cli.topology.primitives import Live
 from orchestrator_cli.topology.rules import can_replicate_from
 
@@ -77,14 +78,14 @@ def deny_gtid(live: Live) -> str | None:
     return "off" if live.status.uses_gtid else None
 
 
-def self_coordinates(op: Operation, key: InstanceKey) -> Coordinates:
-    file, pos = op.env.server(key).master_status()
-    if not file:
+def self_coordinates(op: Operation, key: InstanceKey) -> BinlogCoordinates:
+    own = op.env.server(key).master_status()
+    if own.is_empty:
         raise TopologyError(f"{key} has no binary log coordinates (is log_bin enabled?)")
-    return file, pos
+    return own
 
 
-def exec_coordinates(op: Operation, key: InstanceKey) -> Coordinates:
+def exec_coordinates(op: Operation, key: InstanceKey) -> BinlogCoordinates:
     return op.status(key).exec_coordinates
 
 
@@ -175,9 +176,9 @@ def move_below_within(op: Operation, instance: Live, sibling: Live, chain: list[
     op.stop(sibling.key, drain=True)
     mine = exec_coordinates(op, instance.key)
     theirs = exec_coordinates(op, sibling.key)
-    if coordinates(*mine) < coordinates(*theirs):
+    if mine < theirs:
         op.start_until(instance.key, theirs)
-    elif coordinates(*theirs) < coordinates(*mine):
+    elif theirs < mine:
         op.start_until(sibling.key, mine)
     sibling_self = self_coordinates(op, sibling.key)
     op.change_master(
@@ -198,22 +199,22 @@ def move_below(env: TopologyEnv, key: InstanceKey, sibling: InstanceKey) -> Move
 # -- move-equivalent -------------------------------------------------------------------------------
 
 
-def equivalent_coordinates(env: TopologyEnv, instance: Live, other: InstanceKey) -> Coordinates | None:
+def equivalent_coordinates(env: TopologyEnv, instance: Live, other: InstanceKey) -> BinlogCoordinates | None:
     """Recorded coordinates on `other` holding what `instance` has executed from its master, if any."""
     from orchestrator_cli.backend import equivalence
 
-    if instance.master_key is None or not instance.status.exec_coordinates[0]:
+    if instance.master_key is None or instance.status.exec_coordinates.is_empty:
         return None
     return equivalence.find(env.backend, instance.master_key, instance.status.exec_coordinates, other)
 
 
-def move_equivalent_within(op: Operation, instance: Live, other: Live, coords: Coordinates) -> InstanceKey:
+def move_equivalent_within(op: Operation, instance: Live, other: Live, coords: BinlogCoordinates) -> InstanceKey:
     op.lock(instance.key, other.key)
     op.stop(instance.key)
     now = op.status(instance.key)
     if not op.env.noop and now.exec_coordinates != instance.status.exec_coordinates:
         raise CoordinatesMoved(
-            f"{instance.key} executed past {coordinates(*instance.status.exec_coordinates)} while stopping; "
+            f"{instance.key} executed past {instance.status.exec_coordinates} while stopping; "
             "its equivalent coordinates no longer apply"
         )
     op.change_master(instance.key, other.key, before=now, coords=coords, gtid=deny_gtid(instance))
@@ -231,12 +232,12 @@ def move_equivalent(env: TopologyEnv, key: InstanceKey, other_key: InstanceKey) 
         coords = equivalent_coordinates(env, instance, other_key)
         if coords is None:
             raise NotFoundError(
-                f"no equivalent coordinates found for {key} at {coordinates(*instance.status.exec_coordinates)}"
+                f"no equivalent coordinates found for {key} at {instance.status.exec_coordinates}"
                 f" of {instance.master_key} on {other_key}"
             )
         op.method = "equivalence"
         move_equivalent_within(op, instance, other, coords)
-        op.summary = f"moved {key} below {other_key} at equivalent coordinates {coordinates(*coords)}"
+        op.summary = f"moved {key} below {other_key} at equivalent coordinates {coords}"
     return Moved(key, other_key, op.method)
 
 
@@ -267,10 +268,10 @@ def repoint_within(op: Operation, instance: Live, target: Live | None) -> Instan
     op.method = op.method or ("gtid" if instance.status.uses_gtid else "file:pos")
     op.stop(instance.key)
     before = op.status(instance.key)
-    coords: Coordinates | None = None
+    coords: BinlogCoordinates | None = None
     if not before.uses_gtid:
-        file, pos = before.exec_coordinates
-        coords = (file, pos) if file else (UNKNOWN_LOG_FILE, 4)
+        executed = before.exec_coordinates
+        coords = BinlogCoordinates(UNKNOWN_LOG_FILE, 4) if executed.is_empty else executed
     op.change_master(instance.key, master, before=before, coords=coords, record_equivalence=False)
     op.start(instance.key)
     return master

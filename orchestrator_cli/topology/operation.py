@@ -30,7 +30,6 @@ from orchestrator_cli.topology.locks import Holder
 
 log = logging.getLogger("orchestrator.topology")
 
-Coordinates = tuple[str, int]
 POLL_SECONDS = 0.01
 STALL_SECONDS = 0.3
 
@@ -69,18 +68,14 @@ def gtid_mode_of(flavor: fl.Flavor, status: ReplicaStatus) -> str:
     return "auto" if status.auto_position else "off"
 
 
-def coordinates(file: str, pos: int) -> BinlogCoordinates:
-    return BinlogCoordinates(file, int(pos))
-
-
 @dataclass
 class _Change:
     key: InstanceKey
     old_master: InstanceKey | None
-    old_exec: Coordinates
+    old_exec: BinlogCoordinates
     old_mode: str
     new_master: InstanceKey
-    new_coords: Coordinates | None
+    new_coords: BinlogCoordinates | None
     started: bool = False
 
 
@@ -229,7 +224,7 @@ class Operation:
         """
         timeout = self.config_seconds("ReasonableMaintenanceReplicationLagSeconds", 20)
         started = progressed = time.monotonic()
-        last: Coordinates | None = None
+        last: BinlogCoordinates | None = None
         while True:
             status = self.status(key)
             if status.sql_delay or not status.sql_running or status.exec_coordinates == status.read_coordinates:
@@ -238,30 +233,30 @@ class Operation:
             if status.exec_coordinates != last:
                 last, progressed = status.exec_coordinates, now
             if now - progressed > STALL_SECONDS or now - started > timeout:
-                log.info("%s: SQL thread stopped short of its relay log end at %s", key, coordinates(*last))
+                log.info("%s: SQL thread stopped short of its relay log end at %s", key, last)
                 return
             pause(started)
 
-    def start_until(self, key: InstanceKey, target: Coordinates) -> None:
+    def start_until(self, key: InstanceKey, target: BinlogCoordinates) -> None:
         """Roll a stopped replica forward to exactly `target` (its master's coordinates), then stop it."""
         server = self.env.server(key)
-        if coordinates(*self.status(key).exec_coordinates) == coordinates(*target):
+        if self.status(key).exec_coordinates == target:
             return
         self._touched = True
         if key not in self._stopped:
             self._stopped.append(key)
-        server.change(server.flavor.start_replica_until(target[0], target[1]))
+        server.change(server.flavor.start_replica_until(target.file, target.pos))
         if not self.env.noop:
             self._wait_reached(key, target)
         primitives.stop_replication(self.env, key)
 
-    def _wait_reached(self, key: InstanceKey, target: Coordinates) -> None:
-        goal = coordinates(*target)
+    def _wait_reached(self, key: InstanceKey, target: BinlogCoordinates) -> None:
+        goal = target
         timeout = max(10.0, 2 * self.config_seconds("ReasonableMaintenanceReplicationLagSeconds", 20))
         started = time.monotonic()
         while True:
             status = self.status(key)
-            now = coordinates(*status.exec_coordinates)
+            now = status.exec_coordinates
             if now == goal:
                 return
             if now > goal:
@@ -281,7 +276,7 @@ class Operation:
         master: InstanceKey,
         *,
         before: ReplicaStatus,
-        coords: Coordinates | None = None,
+        coords: BinlogCoordinates | None = None,
         gtid: str | None = None,
         record_equivalence: bool = True,
     ) -> None:
@@ -297,16 +292,9 @@ class Operation:
             _Change(key, old_master, before.exec_coordinates, gtid_mode_of(server.flavor, before), master, coords)
         )
         self.involve(key, master)
-        primitives.change_master(
-            self.env,
-            key,
-            master,
-            log_file=coords[0] if coords else None,
-            log_pos=coords[1] if coords else None,
-            gtid=gtid,
-        )
+        primitives.change_master(self.env, key, master, coordinates=coords, gtid=gtid)
         self._notify("changed", key)
-        if coords and record_equivalence and old_master and not self.env.noop and before.exec_coordinates[0]:
+        if coords and record_equivalence and old_master and not self.env.noop and not before.exec_coordinates.is_empty:
             from orchestrator_cli.backend import equivalence
 
             equivalence.record(self.env.backend, old_master, before.exec_coordinates, master, coords)
@@ -340,9 +328,8 @@ class Operation:
                     continue
                 primitives.stop_replication(self.env, key)
                 if change.old_mode == "off":
-                    file, pos = change.old_exec
                     gtid = "off" if status.uses_gtid else None
-                    primitives.change_master(self.env, key, change.old_master, log_file=file, log_pos=pos, gtid=gtid)
+                    primitives.change_master(self.env, key, change.old_master, coordinates=change.old_exec, gtid=gtid)
                 else:
                     primitives.change_master(self.env, key, change.old_master, gtid=change.old_mode)
                 if key not in self._stopped:

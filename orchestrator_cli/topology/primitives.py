@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from orchestrator_cli.errors import TopologyError
+from orchestrator_cli.model.coordinates import BinlogCoordinates
 from orchestrator_cli.model.keys import InstanceKey
 from orchestrator_cli.model.threads import ThreadState
 from orchestrator_cli.mysql import flavor as fl
@@ -44,8 +45,9 @@ class Live:
         return InstanceKey(self.status.master_host, self.status.master_port)
 
     @property
-    def self_coordinates(self) -> tuple[str, int]:
-        return str(self.row["binary_log_file"]), int(self.row["binary_log_pos"])
+    def self_coordinates(self) -> BinlogCoordinates:
+        """The probed server's own binary log position (empty without a binary log)."""
+        return BinlogCoordinates(str(self.row["binary_log_file"]), int(self.row["binary_log_pos"]))
 
 
 def read_live(env: TopologyEnv, key: InstanceKey) -> Live:
@@ -164,11 +166,13 @@ def change_master(
     key: InstanceKey,
     master: InstanceKey,
     *,
-    log_file: str | None = None,
-    log_pos: int | None = None,
+    coordinates: BinlogCoordinates | None = None,
     gtid: str | None = None,
 ) -> None:
-    """CHANGE MASTER with the host unresolved when a virtual name is registered (unless skipped)."""
+    """CHANGE MASTER with the host unresolved when a virtual name is registered (unless skipped).
+
+    `coordinates`: the master's binary log position to start from (file:pos replication).
+    """
     from orchestrator_cli.backend import hostnames
 
     host = master.hostname
@@ -176,7 +180,13 @@ def change_master(
         host = hostnames.unresolved_name(env.backend, master.hostname) or host
     server = env.server(key)
     server.change(
-        server.flavor.change_master(host=host, port=master.port, log_file=log_file, log_pos=log_pos, gtid=gtid)
+        server.flavor.change_master(
+            host=host,
+            port=master.port,
+            log_file=None if coordinates is None else coordinates.file,
+            log_pos=None if coordinates is None else coordinates.pos,
+            gtid=gtid,
+        )
     )
 
 

@@ -17,13 +17,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from orchestrator_cli.errors import TopologyError, UnsafeOperationError
+from orchestrator_cli.model.coordinates import BinlogCoordinates
 from orchestrator_cli.model.keys import InstanceKey
 from orchestrator_cli.mysql.facts import BinlogEvent
 from orchestrator_cli.topology import binlog_search as bs
 from orchestrator_cli.topology.ancestry import refuse_cycle
 from orchestrator_cli.topology.env import TopologyEnv
 from orchestrator_cli.topology.moves import Moved, check_can_replicate, deny_gtid, require_replica
-from orchestrator_cli.topology.operation import Coordinates, Operation, coordinates
+from orchestrator_cli.topology.operation import Operation
 from orchestrator_cli.topology.primitives import Live, read_live
 from orchestrator_cli.topology.relocate import BulkResult, each, refuse_target_below, replicas_of
 
@@ -85,7 +86,7 @@ def last_entry(
     *,
     skip_binlog_search: bool = False,
     binlog_format: str | None = None,
-    relay_stop: Coordinates | None = None,
+    relay_stop: BinlogCoordinates | None = None,
 ) -> LastEntry:
     """The newest Pseudo-GTID entry of `live`: in its binary logs when eligible, else its executed relay logs."""
     server = env.server(live.key)
@@ -96,9 +97,9 @@ def last_entry(
             return LastEntry(found, relay=False)
     if live.status.is_replica:
         stop = relay_stop or live.status.relay_coordinates
-        if stop[0]:
+        if not stop.is_empty:
             reader = bs.LogReader(server, relay=True, chunk=cfg.chunk)
-            found = bs.last_entry(reader, reader.files_back_from(stop[0]), cfg.is_entry, before=stop)
+            found = bs.last_entry(reader, reader.files_back_from(stop.file), cfg.is_entry, before=stop)
             if found is not None:
                 return LastEntry(found, relay=True)
     raise TopologyError(f"{live.key}: cannot find a Pseudo-GTID entry in its logs")
@@ -137,8 +138,8 @@ def correlate(
     cfg: Settings,
     *,
     skip_binlog_search: bool = False,
-) -> tuple[Coordinates, bs.Correlation]:
-    """Coordinates on `other` holding exactly what `live` has: the heart of every match.
+) -> tuple[BinlogCoordinates, bs.Correlation]:
+    """BinlogCoordinates on `other` holding exactly what `live` has: the heart of every match.
 
     The instance stream ends at the end of its binary logs (it is stopped), or for a relay log
     search at the executed relay log position.
@@ -154,13 +155,16 @@ def correlate(
     if entry.relay:
         assert relay_stop is not None
         instance_events = bs.forward(
-            mine, (entry.event.file, entry.event.pos), stop=relay_stop, skip_containing=cfg.skip_containing
+            mine,
+            BinlogCoordinates(entry.event.file, entry.event.pos),
+            stop=relay_stop,
+            skip_containing=cfg.skip_containing,
         )
     else:
         files = [name for name, _ in env.server(live.key).binary_logs()]
         instance_events = bs.forward(
             mine,
-            (entry.event.file, entry.event.pos),
+            BinlogCoordinates(entry.event.file, entry.event.pos),
             last_file=files[-1] if files else None,
             skip_containing=cfg.skip_containing,
         )
@@ -168,7 +172,7 @@ def correlate(
     other_files = [name for name, _ in other_server.binary_logs()]
     other_events = bs.forward(
         theirs,
-        (on_other.file, on_other.pos),
+        BinlogCoordinates(on_other.file, on_other.pos),
         last_file=other_files[-1] if other_files else None,
         skip_containing=cfg.skip_containing,
     )
@@ -196,8 +200,7 @@ def match_below_within(op: Operation, instance: Live, other: Live, cfg: Settings
     op.change_master(instance.key, other.key, before=stopped.status, coords=coords, gtid=deny_gtid(instance))
     op.start(instance.key)
     op.summary = (
-        f"matched {instance.key} below {other.key} at {coordinates(*coords)} via pseudo-gtid"
-        f" ({result.matched} events in lock-step)"
+        f"matched {instance.key} below {other.key} at {coords} via pseudo-gtid ({result.matched} events in lock-step)"
     )
 
 
@@ -307,8 +310,8 @@ def last_pseudo_gtid(env: TopologyEnv, key: InstanceKey, *, skip_binlog_search: 
 
 
 def correlate_binlog_pos(
-    env: TopologyEnv, key: InstanceKey, other: InstanceKey, position: Coordinates | None
-) -> Coordinates:
+    env: TopologyEnv, key: InstanceKey, other: InstanceKey, position: BinlogCoordinates | None
+) -> BinlogCoordinates:
     """The coordinates in `other`'s binary logs holding what `key`'s binary logs hold up to `position`."""
     cfg = settings(env.config)
     live = read_live(env, key)
@@ -317,17 +320,17 @@ def correlate_binlog_pos(
     server = env.server(key)
     end = position or server.master_status()
     reader = bs.LogReader(server, relay=False, chunk=cfg.chunk)
-    files = [name for name in reader.binlog_files_newest_first() if name <= end[0]]
+    files = [name for name in reader.binlog_files_newest_first() if name <= end.file]
     entry = bs.last_entry(reader, files, cfg.is_entry, before=end)
     if entry is None:
-        raise TopologyError(f"{key}: no Pseudo-GTID entry before {coordinates(*end)}")
+        raise TopologyError(f"{key}: no Pseudo-GTID entry before {end}")
     on_other = locate_entry(env, other, entry.info, cfg)
-    mine = bs.forward(reader, (entry.file, entry.pos), stop=end, skip_containing=cfg.skip_containing)
+    mine = bs.forward(reader, BinlogCoordinates(entry.file, entry.pos), stop=end, skip_containing=cfg.skip_containing)
     other_server = env.server(other)
     other_files = [name for name, _ in other_server.binary_logs()]
     theirs = bs.forward(
         bs.LogReader(other_server, relay=False, chunk=cfg.chunk),
-        (on_other.file, on_other.pos),
+        BinlogCoordinates(on_other.file, on_other.pos),
         last_file=other_files[-1] if other_files else None,
         skip_containing=cfg.skip_containing,
     )
@@ -391,19 +394,20 @@ def regroup_replicas_pgtid(
         facts = []
         for key, live in stopped.items():
             row = dict(rows[key])
-            row["relay_master_log_file"], row["exec_master_log_pos"] = live.status.exec_coordinates
+            executed = live.status.exec_coordinates
+            row["relay_master_log_file"], row["exec_master_log_pos"] = executed.file, executed.pos
             facts.append(ReplicaFacts.from_row(row, valid=True))
         hints = MasterHints.from_row(instances.read_instance(env.backend, master))
         choice = choose_candidate(facts, hints, env.config)
         if choice.candidate is None:
             raise TopologyError(f"no candidate replica found: {choice.why_none()}")
         candidate = stopped[choice.candidate.key]
-        candidate_exec = coordinates(*candidate.status.exec_coordinates)
+        candidate_exec = candidate.status.exec_coordinates
         candidate_self = self_coordinates(op, candidate.key)
         for key, live in stopped.items():
             if key == candidate.key:
                 continue
-            executed = coordinates(*live.status.exec_coordinates)
+            executed = live.status.exec_coordinates
             if executed > candidate_exec or can_replicate_from(live.row, candidate.row, env.config):
                 lost.append(key)
             elif executed == candidate_exec:
@@ -450,8 +454,8 @@ def locate_gtid_errant(env: TopologyEnv, key: InstanceKey) -> list[str]:
 
 
 def correlate_relaylog_pos(
-    env: TopologyEnv, key: InstanceKey, sibling: InstanceKey, position: Coordinates | None
-) -> tuple[Coordinates, Coordinates, Coordinates]:
+    env: TopologyEnv, key: InstanceKey, sibling: InstanceKey, position: BinlogCoordinates | None
+) -> tuple[BinlogCoordinates, BinlogCoordinates, BinlogCoordinates]:
     """(instance relay coordinates, the same event in the sibling's relay logs, the sibling's next event).
 
     Without `position` the instance's last executed relay log event is used.
@@ -478,7 +482,7 @@ def correlate_relaylog_pos(
     if found is None:
         raise TopologyError(f"{sibling}: no relay log event matches {key}'s {entry.file}:{entry.pos}")
     event, following = found
-    return (entry.file, entry.pos), (event.file, event.pos), following
+    return BinlogCoordinates(entry.file, entry.pos), BinlogCoordinates(event.file, event.pos), following
 
 
 # -- automated injection (AutoPseudoGTID) -----------------------------------------------------------

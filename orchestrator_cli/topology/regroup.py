@@ -91,9 +91,9 @@ def _merged_facts(live: Live, backend_row: Mapping[str, Any]) -> ReplicaFacts:
     ):  # fmt: skip
         if column in live.row:
             row[column] = live.row[column]
-    file, pos = live.status.exec_coordinates
-    row["relay_master_log_file"], row["exec_master_log_pos"] = file, pos
-    row["master_log_file"], row["read_master_log_pos"] = live.status.read_coordinates
+    executed, read = live.status.exec_coordinates, live.status.read_coordinates
+    row["relay_master_log_file"], row["exec_master_log_pos"] = executed.file, executed.pos
+    row["master_log_file"], row["read_master_log_pos"] = read.file, read.pos
     return ReplicaFacts.from_row(row, valid=True)
 
 
@@ -183,8 +183,8 @@ def _refresh_gtid(env: TopologyEnv, live: Live) -> Live:
 def _self_coordinates(env: TopologyEnv, live: Live) -> dict[str, Any]:
     if not int(live.row.get("log_bin") or 0):
         return {}
-    file, pos = env.server(live.key).master_status()
-    return {"binary_log_file": file, "binary_log_pos": pos}
+    own = env.server(live.key).master_status()
+    return {"binary_log_file": own.file, "binary_log_pos": own.pos}
 
 
 def _catch_up(env: TopologyEnv, candidate: Live, source: Live, step: Step | None) -> Live:
@@ -196,7 +196,8 @@ def _catch_up(env: TopologyEnv, candidate: Live, source: Live, step: Step | None
     blocker = _gtid_blocker(candidate, source)
     if blocker:
         raise TopologyError(f"{candidate.key} cannot catch up from {source.key}: {blocker}")
-    target_file, target_pos = source.self_coordinates
+    target = source.self_coordinates
+    target_file, target_pos = target.file, target.pos
     change_master(env, candidate.key, source.key, gtid=gtid)
     start_replication(env, candidate.key)
     server = env.server(candidate.key)
@@ -226,9 +227,9 @@ def _move_below(
     possible, gtid, why = _gtid_method(sibling.live, target.live, gtid_only=gtid_only)
     uses_gtid = sibling.live.status.uses_gtid
     if equal and not uses_gtid and not gtid_only:
-        file, pos = target.live.self_coordinates
-        change_master(env, sibling.live.key, target.live.key, log_file=file, log_pos=pos)
-        how = f"file:pos {file}:{pos}"
+        own = target.live.self_coordinates
+        change_master(env, sibling.live.key, target.live.key, coordinates=own)
+        how = f"file:pos {own}"
     elif possible:
         blocker = _gtid_blocker(sibling.live, target.live)
         if blocker:

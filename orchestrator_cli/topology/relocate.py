@@ -16,12 +16,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from orchestrator_cli.errors import OrchestratorError, TopologyError, UnsafeOperationError, UsageError
+from orchestrator_cli.model.coordinates import BinlogCoordinates
 from orchestrator_cli.model.keys import InstanceKey
 from orchestrator_cli.topology import ancestry, gtid_moves, moves
 from orchestrator_cli.topology.ancestry import Hop
 from orchestrator_cli.topology.env import TopologyEnv
 from orchestrator_cli.topology.moves import Moved
-from orchestrator_cli.topology.operation import Coordinates, Operation
+from orchestrator_cli.topology.operation import Operation
 from orchestrator_cli.topology.primitives import Live, read_live
 
 log = logging.getLogger("orchestrator.topology")
@@ -40,7 +41,7 @@ class Step:
 class RelocationPlan:
     method: str  # "none", "start", "gtid", "binlog-server", "equivalence", "file:pos"
     steps: tuple[Step, ...] = ()
-    coords: Coordinates | None = None
+    coords: BinlogCoordinates | None = None
 
     def describe(self) -> str:
         if self.method != "file:pos":
@@ -65,7 +66,7 @@ def plan_relocation(
     target: Live,
     instance_chain: Sequence[Hop] | Callable[[], Sequence[Hop]],
     target_chain: Sequence[Hop],
-    equivalent: Coordinates | None = None,
+    equivalent: BinlogCoordinates | None = None,
 ) -> RelocationPlan:
     """How to move `instance` below `target` (both live; chains are their ancestors, nearest first).
 

@@ -73,7 +73,8 @@ def uses_oracle_gtid_mode(live: Live) -> bool:
 
 
 def _exec_coordinates(live: Live) -> BinlogCoordinates:
-    file, pos = live.status.exec_coordinates
+    coords = live.status.exec_coordinates
+    file, pos = coords.file, coords.pos
     if not file:
         raise TopologyError(
             f"{live.key}: the executed master coordinates are unknown (Relay_Master_Log_File is empty); "
@@ -265,7 +266,7 @@ def flush_count(live: Live, target: str | None) -> int:
     require_binary_logs(live)
     if not target:
         return 1
-    current = BinlogCoordinates(*live.self_coordinates)
+    current = live.self_coordinates
     try:
         distance = BinlogCoordinates(target, 0).file_number_delta(current)
     except ValueError as e:
@@ -280,7 +281,7 @@ def purge_blocker(key: InstanceKey, target: str, replica: Live) -> str | None:
     status = replica.status
     if not status.is_replica or status.is_detached or status.master_port != key.port:
         return None  # it does not replicate from `key` (a different host on the same port counts as `key`)
-    needed = [BinlogCoordinates(f, p) for f, p in (status.exec_coordinates, status.read_coordinates) if f]
+    needed = [c for c in (status.exec_coordinates, status.read_coordinates) if not c.is_empty]
     if not needed:
         return f"replica {replica.key} does not report which binary log of {key} it is reading"
     oldest = min(needed)
@@ -415,7 +416,7 @@ def reset_replica(env: TopologyEnv, key: InstanceKey) -> None:
         env.server(key).change(live.flavor.reset_replica(all_=True))
         notes.append(
             f"replication reset; was replicating from {live.status.master_host}:{live.status.master_port} "
-            f"at {':'.join(map(str, live.status.exec_coordinates))}"
+            f"at {live.status.exec_coordinates}"
         )
 
 
@@ -427,7 +428,7 @@ def detach_replica_master_host(env: TopologyEnv, key: InstanceKey) -> None:
             stop_replication(env, key)
             live = reread_status(env, live)
         env.server(key).change(detach_statements(live))
-        where = "its executed GTIDs" if live.status.uses_gtid else ":".join(map(str, live.status.exec_coordinates))
+        where = "its executed GTIDs" if live.status.uses_gtid else str(live.status.exec_coordinates)
         notes.append(f"detached from {live.status.master_host}:{live.status.master_port} at {where}")
 
 
@@ -569,7 +570,7 @@ def flush_binary_logs(env: TopologyEnv, key: InstanceKey, target: str | None = N
         return
     with _operation(env, key, "flush-binary-logs", lock=False) as notes:
         env.server(key).change(live.flavor.flush_binary_logs() * count)
-        notes.append(f"flushed binary logs {count} time(s) from {live.self_coordinates[0]}")
+        notes.append(f"flushed binary logs {count} time(s) from {live.self_coordinates.file}")
 
 
 def purge_binary_logs(env: TopologyEnv, key: InstanceKey, target: str) -> None:

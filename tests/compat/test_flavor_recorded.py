@@ -13,6 +13,8 @@ from typing import Any
 
 import pytest
 
+from orchestrator_cli.model.coordinates import BinlogCoordinates, LogType
+from orchestrator_cli.model.keys import InstanceKey
 from orchestrator_cli.mysql.facts import ReplicaStatus
 from orchestrator_cli.mysql.flavor import Flavor, MariaDB, MySQL57, MySQL80, MySQL84, detect_flavor_from_row
 from orchestrator_cli.mysql.rows import rows_to_dict
@@ -71,9 +73,9 @@ def test_mysql57_gtid_replica() -> None:
     assert (s.io_state, s.sql_state) == (1, 1)
     assert s.replication_running and s.io_running and s.sql_running
     assert not s.threads_stopped
-    assert s.read_coordinates == ("mysql-bin.000042", 51234567)
-    assert s.exec_coordinates == ("mysql-bin.000042", 51230011)
-    assert s.relay_coordinates == ("db-57-2-relay-bin.000118", 48230)
+    assert s.read_coordinates == BinlogCoordinates("mysql-bin.000042", 51234567)
+    assert s.exec_coordinates == BinlogCoordinates("mysql-bin.000042", 51230011)
+    assert s.relay_coordinates == BinlogCoordinates("db-57-2-relay-bin.000118", 48230, LogType.RELAY)
     assert s.seconds_behind_master == 3
     assert s.auto_position is True
     assert s.using_mariadb_gtid == "No"
@@ -96,7 +98,7 @@ def test_mysql57_gtid_replica() -> None:
     assert core.log_slave_updates and core.binlog_format == "ROW"
     assert core.report_host == ""
 
-    assert flavor.parse_master_status(data["master_status"]) == ("mysql-bin.000017", 8812334)
+    assert flavor.parse_master_status(data["master_status"]) == BinlogCoordinates("mysql-bin.000017", 8812334)
 
     g = flavor.parse_gtid_facts(data["gtid_facts"])
     assert g.gtid_mode == "ON" and g.supports_oracle_gtid
@@ -116,7 +118,7 @@ def test_mysql57_gtid_replica() -> None:
     assert semi.source_names is False
 
     # the second registered replica has no report_host: unusable, skipped
-    assert flavor.parse_replica_hosts(data["master_replica_hosts"]) == [("db-57-2.example.net", 3306)]
+    assert flavor.parse_replica_hosts(data["master_replica_hosts"]) == [InstanceKey("db-57-2.example.net", 3306)]
     assert flavor.parse_processlist_replicas(data["master_processlist_replicas"]) == [
         "10.20.0.12",
         "10.20.0.13",
@@ -135,7 +137,7 @@ def test_mysql57_broken_io_thread_all_strings() -> None:
     assert s.last_io_error.startswith("error connecting to master 'repl@db-57-1.example.net:3306'")
     assert s.seconds_behind_master is None
     assert s.master_port == 3306 and s.read_master_log_pos == 51234567  # strings converted
-    assert s.exec_coordinates == ("mysql-bin.000042", 51234567)
+    assert s.exec_coordinates == BinlogCoordinates("mysql-bin.000042", 51234567)
     assert s.auto_position is False
     assert not s.uses_gtid
     assert s.master_ssl_allowed is False
@@ -150,9 +152,9 @@ def test_mysql80_replica_status_source_names() -> None:
     s = flavor.parse_replica_status(data["replica_status"])
     assert (s.master_host, s.master_port, s.master_user) == ("db-80-1.example.net", 3306, "repl")
     assert s.replication_running
-    assert s.read_coordinates == ("binlog.000311", 734221)
-    assert s.exec_coordinates == ("binlog.000311", 734221)
-    assert s.relay_coordinates == ("db-80-2-relay-bin.000935", 734437)
+    assert s.read_coordinates == BinlogCoordinates("binlog.000311", 734221)
+    assert s.exec_coordinates == BinlogCoordinates("binlog.000311", 734221)
+    assert s.relay_coordinates == BinlogCoordinates("db-80-2-relay-bin.000935", 734437, LogType.RELAY)
     assert s.seconds_behind_master == 0
     assert s.auto_position is True
     assert s.master_uuid == "5e6f0b3a-0c55-11ed-8d3b-0242ac110002"
@@ -180,8 +182,8 @@ def test_mysql80_replica_status_source_names() -> None:
     ]
 
     assert flavor.parse_replica_hosts(data["master_replica_hosts"]) == [
-        ("db-80-2.example.net", 3306),
-        ("db-80-3.example.net", 3307),
+        InstanceKey("db-80-2.example.net", 3306),
+        InstanceKey("db-80-3.example.net", 3307),
     ]
 
 
@@ -193,7 +195,7 @@ def test_mysql80_broken_sql_thread() -> None:
     assert s.last_sql_errno == 1062
     assert "Worker 1 failed executing transaction" in s.last_sql_error
     assert s.seconds_behind_master is None
-    assert s.exec_coordinates == ("binlog.000042", 51234730)
+    assert s.exec_coordinates == BinlogCoordinates("binlog.000042", 51234730)
     g = flavor.parse_gtid_facts(data["gtid_facts"])
     # the failing transaction is the next GTID of the source's UUID: inject an empty one
     assert flavor.inject_empty_transaction("5e6f0b3a-0c55-11ed-8d3b-0242ac110002:90513") == [
@@ -216,13 +218,13 @@ def test_mysql84_delayed_replica() -> None:
     assert s.replication_running
     assert s.sql_delay == 3600
     assert s.seconds_behind_master == 3542
-    assert s.read_coordinates == ("binlog.000123", 99812)
-    assert s.exec_coordinates == ("binlog.000119", 1825)
+    assert s.read_coordinates == BinlogCoordinates("binlog.000123", 99812)
+    assert s.exec_coordinates == BinlogCoordinates("binlog.000119", 1825)
     assert s.master_ssl_allowed is True
     assert s.auto_position is True
     assert s.executed_gtid_set == "c0ffee00-4e84-11ef-9f11-0242ac120010:1-19870:maint:1-2"
 
-    assert flavor.parse_master_status(data["master_status"]) == ("binlog.000058", 3388)
+    assert flavor.parse_master_status(data["master_status"]) == BinlogCoordinates("binlog.000058", 3388)
 
     g = flavor.parse_gtid_facts(data["gtid_facts"])
     assert g.binlog_row_image == "MINIMAL"
@@ -251,7 +253,7 @@ def test_mysql84_master_is_not_a_replica() -> None:
     assert not s.io_running and not s.threads_stopped and not s.replication_running
     assert s.seconds_behind_master is None
 
-    assert flavor.parse_master_status(data["master_status"]) == ("binlog.000123", 99812)
+    assert flavor.parse_master_status(data["master_status"]) == BinlogCoordinates("binlog.000123", 99812)
     core = flavor.parse_core_variables(data["core_variables"])
     assert not core.read_only and not core.super_read_only
 
@@ -262,8 +264,8 @@ def test_mysql84_master_is_not_a_replica() -> None:
     assert semi.source_names is True
 
     assert flavor.parse_replica_hosts(data["replica_hosts"]) == [
-        ("db-84-2.example.net", 3306),
-        ("db-84-3.example.net", 3306),
+        InstanceKey("db-84-2.example.net", 3306),
+        InstanceKey("db-84-3.example.net", 3306),
     ]
     assert flavor.parse_processlist_replicas(data["processlist_replicas"]) == [
         "10.84.0.2",
@@ -289,9 +291,9 @@ def test_mariadb_gtid_replica() -> None:
     assert s.master_uuid == ""  # MariaDB has no Master_UUID column
     assert s.executed_gtid_set == "" and s.retrieved_gtid_set == ""
     assert s.master_server_id == 1
-    assert s.read_coordinates == ("mysql-bin.000001", 1833)
-    assert s.exec_coordinates == ("mysql-bin.000001", 1833)
-    assert s.relay_coordinates == ("mdb-2-relay-bin.000003", 871)
+    assert s.read_coordinates == BinlogCoordinates("mysql-bin.000001", 1833)
+    assert s.exec_coordinates == BinlogCoordinates("mysql-bin.000001", 1833)
+    assert s.relay_coordinates == BinlogCoordinates("mdb-2-relay-bin.000003", 871, LogType.RELAY)
     assert s.seconds_behind_master == 0
     assert s.has_replication_filters is False
     assert s.master_ssl_allowed is False
@@ -331,13 +333,13 @@ def test_mariadb_master() -> None:
     data, flavor = load("mariadb_10_11_master.json")
     s = flavor.parse_replica_status(data["replica_status"])
     assert s == ReplicaStatus.none() and not s.is_replica
-    assert flavor.parse_master_status(data["master_status"]) == ("mysql-bin.000002", 385)
+    assert flavor.parse_master_status(data["master_status"]) == BinlogCoordinates("mysql-bin.000002", 385)
     g = flavor.parse_gtid_facts(data["gtid_facts"])
     assert g.gtid_binlog_pos == "0-1-9" and g.gtid_slave_pos == ""
     semi = flavor.parse_semi_sync(rows_to_dict(data["semi_sync_variables"]), rows_to_dict(data["semi_sync_status"]))
     assert semi.available and semi.master_enabled and semi.master_status
     assert semi.master_clients == 1
     assert not semi.replica_enabled and not semi.replica_status
-    assert flavor.parse_replica_hosts(data["replica_hosts"]) == [("mdb-2.example.net", 3306)]
+    assert flavor.parse_replica_hosts(data["replica_hosts"]) == [InstanceKey("mdb-2.example.net", 3306)]
     assert flavor.parse_processlist_replicas(data["processlist_replicas"]) == ["mdb-2.example.net"]
     assert flavor.binlog_dump_commands() == ("Binlog Dump",)

@@ -10,6 +10,7 @@ import pytest
 from orchestrator_cli.backend import equivalence
 from orchestrator_cli.backend.connection import Backend
 from orchestrator_cli.config import load_config
+from orchestrator_cli.model.coordinates import BinlogCoordinates
 from orchestrator_cli.model.keys import InstanceKey
 from tests.support import sqlite_config, write_config
 
@@ -17,23 +18,35 @@ A, B, C = InstanceKey("db-a", 3306), InstanceKey("db-b", 3306), InstanceKey("db-
 
 
 def _exercise(backend: Backend) -> None:
-    equivalence.record(backend, A, ("mysql-bin.000007", 1200), B, ("mysql-bin.000003", 880))
-    assert equivalence.find(backend, A, ("mysql-bin.000007", 1200), B) == ("mysql-bin.000003", 880)
-    assert equivalence.find(backend, B, ("mysql-bin.000003", 880), A) == ("mysql-bin.000007", 1200)
-    assert equivalence.find(backend, A, ("mysql-bin.000007", 1201), B) is None
-    assert equivalence.find(backend, A, ("mysql-bin.000007", 1200), C) is None
+    equivalence.record(
+        backend, A, BinlogCoordinates("mysql-bin.000007", 1200), B, BinlogCoordinates("mysql-bin.000003", 880)
+    )
+    assert equivalence.find(backend, A, BinlogCoordinates("mysql-bin.000007", 1200), B) == BinlogCoordinates(
+        "mysql-bin.000003", 880
+    )
+    assert equivalence.find(backend, B, BinlogCoordinates("mysql-bin.000003", 880), A) == BinlogCoordinates(
+        "mysql-bin.000007", 1200
+    )
+    assert equivalence.find(backend, A, BinlogCoordinates("mysql-bin.000007", 1201), B) is None
+    assert equivalence.find(backend, A, BinlogCoordinates("mysql-bin.000007", 1200), C) is None
     # the same pair seen again later (e.g. after a binlog rotation on B) replaces the old target position
-    equivalence.record(backend, A, ("mysql-bin.000007", 1200), B, ("mysql-bin.000004", 4))
-    assert equivalence.find(backend, A, ("mysql-bin.000007", 1200), B) == ("mysql-bin.000004", 4)
+    equivalence.record(
+        backend, A, BinlogCoordinates("mysql-bin.000007", 1200), B, BinlogCoordinates("mysql-bin.000004", 4)
+    )
+    assert equivalence.find(backend, A, BinlogCoordinates("mysql-bin.000007", 1200), B) == BinlogCoordinates(
+        "mysql-bin.000004", 4
+    )
     # nothing is recorded for a master that did not change or unknown coordinates
-    equivalence.record(backend, A, ("mysql-bin.000007", 1300), A, ("mysql-bin.000007", 1300))
-    equivalence.record(backend, A, ("", 0), C, ("mysql-bin.000001", 4))
+    equivalence.record(
+        backend, A, BinlogCoordinates("mysql-bin.000007", 1300), A, BinlogCoordinates("mysql-bin.000007", 1300)
+    )
+    equivalence.record(backend, A, BinlogCoordinates("", 0), C, BinlogCoordinates("mysql-bin.000001", 4))
     assert backend.scalar("SELECT COUNT(*) FROM master_position_equivalence") == 1
     backend.execute(
         "UPDATE master_position_equivalence SET last_suggested = " + backend.dialect.seconds_ago("?"),
         (241 * 3600,),
     )
-    assert equivalence.find(backend, A, ("mysql-bin.000007", 1200), B) is None
+    assert equivalence.find(backend, A, BinlogCoordinates("mysql-bin.000007", 1200), B) is None
     assert equivalence.expire(backend) == 1
 
 

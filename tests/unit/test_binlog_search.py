@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from orchestrator_cli.errors import TopologyError
+from orchestrator_cli.model.coordinates import BinlogCoordinates, LogType
 from orchestrator_cli.mysql.facts import BinlogEvent
 from orchestrator_cli.mysql.flavor import MariaDB, MySQL80, MySQL84
 from orchestrator_cli.topology import binlog_search as bs
@@ -106,7 +107,7 @@ def test_last_entry_searches_files_newest_first() -> None:
     is_entry = bs.entry_matcher("_pseudo_gtid_", True)
     found = bs.last_entry(reader, reader.binlog_files_newest_first(), is_entry)
     assert found is not None and found.info == ENTRY.format(3) and found.file == "mysql-bin.000002"
-    before = (found.file, found.pos)
+    before = BinlogCoordinates(found.file, found.pos)
     earlier = bs.last_entry(reader, reader.binlog_files_newest_first(), is_entry, before=before)
     assert earlier is not None and earlier.info == ENTRY.format(2)
     assert bs.last_entry(reader, ["mysql-bin.000009", "mysql-bin.000001"], is_entry) is None  # purged: stop
@@ -148,12 +149,16 @@ def test_lock_step_correlation_across_files_and_chunks() -> None:
             ),
         }
     )
-    mine = bs.forward(bs.LogReader(replica, chunk=2), ("mysql-bin.000001", 256), last_file="mysql-bin.000003")
-    theirs = bs.forward(bs.LogReader(other, chunk=4), ("mysql-bin.000007", 256), last_file="mysql-bin.000008")
+    mine = bs.forward(
+        bs.LogReader(replica, chunk=2), BinlogCoordinates("mysql-bin.000001", 256), last_file="mysql-bin.000003"
+    )
+    theirs = bs.forward(
+        bs.LogReader(other, chunk=4), BinlogCoordinates("mysql-bin.000007", 256), last_file="mysql-bin.000008"
+    )
     result = bs.correlate(mine, theirs)
     commit_of_c = other.files["mysql-bin.000008"][6]
     assert commit_of_c.event_type == "Xid"
-    assert result.coordinates == ("mysql-bin.000008", commit_of_c.end_log_pos)
+    assert result.coordinates == BinlogCoordinates("mysql-bin.000008", commit_of_c.end_log_pos)
     assert result.matched == 18  # three entries and three transactions of five events
 
 
@@ -172,24 +177,26 @@ def test_forward_stops_at_relay_coordinates_and_skips_configured_events() -> Non
     relay = _rows("relay-bin.000002", [("Query", ENTRY.format(1)), *_transaction("a", 18), ("Query", "heartbeat x")])
     server = FakeServer({"relay-bin.000002": relay})
     reader = bs.LogReader(server, relay=True, chunk=2)
-    stop = ("relay-bin.000002", relay[4].pos)
-    got = list(bs.forward(reader, ("relay-bin.000002", 4), stop=stop))
+    stop = BinlogCoordinates("relay-bin.000002", relay[4].pos, LogType.RELAY)
+    got = list(bs.forward(reader, BinlogCoordinates("relay-bin.000002", 4, LogType.RELAY), stop=stop))
     assert [e.event_type for e in got] == ["Query", "Gtid", "Annotate_rows"]  # Format_desc skipped
-    got = list(bs.forward(reader, ("relay-bin.000002", 4), skip_containing=["heartbeat"]))
+    got = list(
+        bs.forward(reader, BinlogCoordinates("relay-bin.000002", 4, LogType.RELAY), skip_containing=["heartbeat"])
+    )
     assert got[-1].event_type == "Xid"
 
 
 def test_last_executed_relay_entry() -> None:
     relay = _rows("relay-bin.000002", [("Query", ENTRY.format(1)), *_transaction("a", 18)])
     reader = bs.LogReader(FakeServer({"relay-bin.000002": relay}), relay=True, chunk=3)
-    entry = bs.last_executed_relay_entry(reader, ("relay-bin.000002", relay[4].pos))
+    entry = bs.last_executed_relay_entry(reader, BinlogCoordinates("relay-bin.000002", relay[4].pos))
     assert entry.event == relay[3] and entry.next_pos == relay[4].pos
     assert str(entry) == (
         f"{{Coordinates:relay-bin.000002:{relay[3].pos} NextEventPos:{relay[4].pos} EventType:Annotate_rows"
         f" Info:INSERT INTO sandbox_test.writes (val) VALUES ('a')}}:{relay[4].pos}"
     )
     with pytest.raises(TopologyError, match="no executed event"):
-        bs.last_executed_relay_entry(reader, ("relay-bin.000002", 256))
+        bs.last_executed_relay_entry(reader, BinlogCoordinates("relay-bin.000002", 256))
 
 
 @pytest.mark.parametrize("flavor", [MariaDB(), MySQL80(), MySQL84()], ids=lambda f: f.name)
@@ -248,9 +255,11 @@ def test_find_same_event_in_a_sibling_relay_log() -> None:
     mine, theirs = relay("relay-bin.000002", 0), relay("relay-bin.000007", 90)
     reader = bs.LogReader(FakeServer({"relay-bin.000007": theirs}), relay=True, chunk=2)
     found = bs.find_same_event(reader, ["relay-bin.000008", "relay-bin.000007"], mine[3])
-    assert found == (theirs[3], ("relay-bin.000007", theirs[4].pos))
+    assert found == (theirs[3], BinlogCoordinates("relay-bin.000007", theirs[4].pos))
     last = bs.find_same_event(reader, ["relay-bin.000007"], mine[-1])
-    assert last is not None and last[1] == ("relay-bin.000007", theirs[-1].pos + 40 + len(theirs[-1].info))
+    assert last is not None and last[1] == BinlogCoordinates(
+        "relay-bin.000007", theirs[-1].pos + 40 + len(theirs[-1].info)
+    )
     assert bs.find_same_event(reader, ["relay-bin.000007"], mine[0]) is None
 
 

@@ -9,6 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from orchestrator_cli.model.coordinates import BinlogCoordinates
+from orchestrator_cli.model.keys import InstanceKey
 from orchestrator_cli.model.threads import ThreadState
 from orchestrator_cli.mysql.facts import GtidFacts, ReplicaStatus
 from orchestrator_cli.mysql.flavor import (
@@ -340,10 +342,12 @@ def test_rows_to_dict() -> None:
 
 
 def test_parse_master_status() -> None:
-    assert MYSQL57.parse_master_status(None) == ("", 0)
-    assert MYSQL57.parse_master_status({}) == ("", 0)
-    assert MYSQL57.parse_master_status({"File": "", "Position": 0}) == ("", 0)
-    assert MYSQL84.parse_master_status({"File": b"binlog.000003", "Position": "157"}) == ("binlog.000003", 157)
+    assert MYSQL57.parse_master_status(None) == BinlogCoordinates("", 0)
+    assert MYSQL57.parse_master_status({}) == BinlogCoordinates("", 0)
+    assert MYSQL57.parse_master_status({"File": "", "Position": 0}) == BinlogCoordinates("", 0)
+    assert MYSQL84.parse_master_status({"File": b"binlog.000003", "Position": "157"}) == BinlogCoordinates(
+        "binlog.000003", 157
+    )
 
 
 def test_parse_replica_hosts() -> None:
@@ -354,7 +358,7 @@ def test_parse_replica_hosts() -> None:
         {"Server_id": 5, "Host": "r1", "Port": "3306"},
         {"Server_Id": 6, "host": "r3", "port": "3307"},
     ]
-    assert MYSQL57.parse_replica_hosts(rows) == [("r1", 3306), ("r3", 3307)]
+    assert MYSQL57.parse_replica_hosts(rows) == [InstanceKey("r1", 3306), InstanceKey("r3", 3307)]
     assert MYSQL57.parse_replica_hosts(None) == []
 
 
