@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from orchestrator_cli.backend.connection import Backend, Row
 from orchestrator_cli.model.keys import InstanceKey
+
+if TYPE_CHECKING:
+    from orchestrator_cli.model.instance import Instance
 
 # Columns a probe writes (everything except the check timestamps, which the write sets itself).
 PROBE_COLUMNS = (
@@ -78,6 +81,14 @@ def fuzzy_matches(backend: Backend, key: InstanceKey) -> list[InstanceKey]:
 
 def read_instance(backend: Backend, key: InstanceKey) -> Row | None:
     return backend.query_one(_select(backend, "di.hostname = ? AND di.port = ?"), (key.hostname, key.port))
+
+
+def read_snapshot(backend: Backend, key: InstanceKey) -> Instance | None:
+    """The typed snapshot of one instance (None when it is unknown)."""
+    from orchestrator_cli.backend.instance_rows import instance_from_row
+
+    row = read_instance(backend, key)
+    return None if row is None else instance_from_row(row)
 
 
 def read_where(backend: Backend, where: str, params: Sequence[Any] = (), order: str = "") -> list[Row]:

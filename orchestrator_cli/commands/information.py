@@ -12,7 +12,7 @@ from orchestrator_cli.commands.registry import CLUSTER, NO_INSTANCE, command
 from orchestrator_cli.errors import NotFoundError, UsageError
 
 if TYPE_CHECKING:  # the snapshot types stay off the cron commands' start-up path
-    from orchestrator_cli.model.instance import Instance, InstanceView
+    from orchestrator_cli.model.instance import Instance
     from orchestrator_cli.model.keys import InstanceKey
 
 SECTION = "Information"
@@ -272,10 +272,10 @@ def is_replication_stopped(ctx: Context) -> Output:
 def can_replicate_from(ctx: Context) -> Output:
     from orchestrator_cli.topology.rules import can_replicate_from as rule
 
-    replica = ctx.known_instance(ctx.instance_key())
+    replica = _snapshot(ctx, ctx.instance_key())
     dest_key = ctx.destination_key()
     assert dest_key is not None
-    source = ctx.known_instance(dest_key)
+    source = _snapshot(ctx, dest_key)
     reason = rule(replica, source, ctx.config)
     if reason:
         return nothing(data={"CanReplicate": False, "Reason": reason})
@@ -295,13 +295,14 @@ def which_cluster_osc_replicas(ctx: Context) -> Output:
     return _views(osc.osc_replicas(_cluster_rows(ctx), ctx.config))
 
 
-def _cluster_rows(ctx: Context) -> list[dict[str, Any]]:
+def _cluster_rows(ctx: Context) -> list[Instance]:
     from orchestrator_cli.backend import instances
+    from orchestrator_cli.backend.instance_rows import instances_from_rows
 
-    return instances.cluster_instances(ctx.backend, ctx.cluster_name())
+    return instances_from_rows(instances.cluster_instances(ctx.backend, ctx.cluster_name()))
 
 
-def _views(views: list[InstanceView]) -> Output:
+def _views(views: list[Instance]) -> Output:
     keys = [str(v.key) for v in views]
     return lines(keys, data=keys)
 

@@ -490,6 +490,8 @@ def internal_suggest_promoted_replacement(ctx: Context) -> Output:
     dead = ctx.instance_key(local_default=False)
     promoted = ctx.destination_key()
     assert promoted is not None
-    row = ctx.known_instance(promoted)
-    rows = instances.cluster_instances(ctx.backend, str(row["cluster_name"]))
-    return line(suggest_replacement(rows, promoted, dead, ctx.config))
+    from orchestrator_cli.backend.instance_rows import instance_from_row, instances_from_rows
+
+    cluster = instance_from_row(ctx.known_instance(promoted)).cluster_name
+    members = instances_from_rows(instances.cluster_instances(ctx.backend, cluster))
+    return line(suggest_replacement(members, promoted, dead, ctx.config))

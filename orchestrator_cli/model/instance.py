@@ -145,6 +145,7 @@ class Instance:
     sql_delay: int = 0
     replication_depth: int = 0
     is_co_master: bool = False
+    has_replication_filters: bool = False
     # -- GTID (text as stored; parsed on demand by `executed_gtid_set` and friends)
     oracle_gtid: bool = False
     mariadb_gtid: bool = False

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from orchestrator_cli.backend.instance_rows import instance_from_row
 from orchestrator_cli.errors import NotFoundError, OrchestratorError, TopologyError, UnsafeOperationError
 from orchestrator_cli.model.keys import InstanceKey
 from orchestrator_cli.mysql import flavor as fl
@@ -58,7 +59,7 @@ def require_replica(live: Live) -> None:
 
 def check_can_replicate(replica: Live, source: Live, config: Mapping[str, Any]) -> None:
     """`CanReplicateFrom` on live reads (spec §4.2), as an error carrying the original's wording."""
-    why = can_replicate_from(replica.row, source.row, config)
+    why = can_replicate_from(instance_from_row(replica.row), instance_from_row(source.row), config)
     if why:
         raise UnsafeOperationError(f"{replica.key} cannot replicate from {source.key}. Reason: {why}")
 

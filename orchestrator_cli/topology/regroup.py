@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from orchestrator_cli.backend.instance_rows import instance_from_row, instances_from_rows
 from orchestrator_cli.errors import NotFoundError, OrchestratorError, TopologyError
 from orchestrator_cli.model.coerce import to_int
 from orchestrator_cli.model.coordinates import BinlogCoordinates
@@ -308,7 +309,7 @@ def regroup_replicas(
     lost: list[InstanceKey] = list(result.unreachable)
     plans: list[tuple[_Replica, bool]] = []
     for s in siblings:
-        refusal = can_replicate_from(s.live.row, target.live.row, env.config)
+        refusal = can_replicate_from(instance_from_row(s.live.row), instance_from_row(target.live.row), env.config)
         if refusal:
             lost.append(s.live.key)
             _note(step, f"{s.live.key}: cannot replicate from {target.live.key}: {refusal}; lost")
@@ -427,7 +428,8 @@ def candidate_from_backend(
     if not rows:
         raise NotFoundError(f"No replicas found for {master_key}")
     hints = MasterHints.from_row(instances.read_instance(env.backend, master_key))
-    return choose_candidate([ReplicaFacts.from_row(r) for r in rows], hints, env.config, explicit=explicit)
+    facts = [ReplicaFacts.from_instance(i) for i in instances_from_rows(rows)]
+    return choose_candidate(facts, hints, env.config, explicit=explicit)
 
 
 @dataclass
@@ -468,7 +470,7 @@ def relocate_replicas_below(
             lives.append(live)
 
     def move(live: Live) -> str:
-        refusal = can_replicate_from(live.row, target_live.row, env.config)
+        refusal = can_replicate_from(instance_from_row(live.row), instance_from_row(target_live.row), env.config)
         if refusal:
             raise TopologyError(f"{live.key} cannot replicate from {target}: {refusal}")
         stopped = _stop_and_drain(env, live, step)
