@@ -299,12 +299,17 @@ def parse_hosts_list(text: str | None) -> list[InstanceKey]:
     return []
 
 
-def cluster_of(backend: Backend, key: InstanceKey) -> str:
-    """The instance's cluster name, or "" when the instance is unknown (for audit rows)."""
+def known_cluster_of(backend: Backend, key: InstanceKey) -> str | None:
+    """The instance's cluster name, or None when the instance is unknown."""
     row = backend.query_one(
         "SELECT cluster_name FROM database_instance WHERE hostname = ? AND port = ?", (key.hostname, key.port)
     )
-    return str(row["cluster_name"]) if row else ""
+    return None if row is None else str(row["cluster_name"] or "")
+
+
+def cluster_of(backend: Backend, key: InstanceKey) -> str:
+    """The instance's cluster name, or "" when the instance is unknown (for audit rows)."""
+    return known_cluster_of(backend, key) or ""
 
 
 def insert_unseen(backend: Backend, key: InstanceKey) -> None:

@@ -112,12 +112,8 @@ def _topology(ctx: Context, style: str) -> Output:
         text = tv.render_tabulated(nodes, lag)
     elif style == "tags":
         from orchestrator_cli.backend import tags as tag_store
-        from orchestrator_cli.model.tags import Tag
 
-        all_tags = {
-            k: [Tag(r["tag_name"], r["tag_value"]).display() for r in v]
-            for k, v in tag_store.read_all(ctx.backend).items()
-        }
+        all_tags = {k: [t.display() for t in v] for k, v in tag_store.read_all(ctx.backend).items()}
         text = tv.render_plain(nodes, lag, all_tags)
     else:
         all_tags = None
