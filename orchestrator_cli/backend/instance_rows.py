@@ -112,6 +112,7 @@ def instance_from_row(row: Mapping[str, Any]) -> Instance:
         replication_depth=to_int(get("replication_depth")),
         is_co_master=to_bool(get("is_co_master")),
         has_replication_filters=to_bool(get("has_replication_filters")),
+        num_replica_hosts=to_int(get("num_slave_hosts")),
         oracle_gtid=oracle_gtid,
         mariadb_gtid=mariadb_gtid,
         supports_oracle_gtid=to_bool(get("supports_oracle_gtid")),

@@ -146,6 +146,7 @@ class Instance:
     replication_depth: int = 0
     is_co_master: bool = False
     has_replication_filters: bool = False
+    num_replica_hosts: int = 0  # `num_slave_hosts`: replicas seen at the last check
     # -- GTID (text as stored; parsed on demand by `executed_gtid_set` and friends)
     oracle_gtid: bool = False
     mariadb_gtid: bool = False
