@@ -41,6 +41,7 @@ from orchestrator_cli.analysis.codes import DETECTION_ONLY_CODES
 from orchestrator_cli.backend import recovery as rec
 from orchestrator_cli.backend.connection import Row
 from orchestrator_cli.backend.election import Lease
+from orchestrator_cli.backend.instance_rows import key_of
 from orchestrator_cli.errors import OrchestratorError
 from orchestrator_cli.model.keys import InstanceKey
 from orchestrator_cli.recovery.fencing import Fence, LeaseLost
@@ -146,7 +147,7 @@ class RecoveryRun:
         self.note = note
         self.node = health.identity()
         a = request.analysis
-        self.failed = InstanceKey(a.hostname, a.port)
+        self.failed = a.facts.key
         self.outcome = Outcome(failed=self.failed, code=str(a.code))
         self._pending: list[str] = []
         self.fence = Fence(env.backend, request.lease) if request.lease and request.mode == AUTOMATED else None
@@ -208,8 +209,8 @@ class RecoveryRun:
             return ""
         from orchestrator_cli.backend import instances
 
-        row = instances.read_instance(self.env.backend, self.outcome.successor)
-        return str(row.get("instance_alias") or "") if row else ""
+        successor = instances.read_snapshot(self.env.backend, self.outcome.successor)
+        return successor.instance_alias if successor is not None else ""
 
     def hooks(self, hook_list: str, *, fail_fast: bool) -> HookOutcome:
         if self.request.skip_hooks or self.env.noop:
@@ -319,7 +320,7 @@ def _register_recovery(run: RecoveryRun) -> bool:
     )
     if rec.register_recovery(backend, recovery, run.node) is None:
         active = next(
-            (r for r in rec.active_recoveries(backend) if InstanceKey(r["hostname"], int(r["port"])) == run.failed),
+            (r for r in rec.active_recoveries(backend) if key_of(r) == run.failed),
             None,
         )
         run.outcome.blocked_by = active
@@ -343,7 +344,7 @@ def _take_over_orphans(run: RecoveryRun, fence: Fence) -> bool:
     cluster = run.analysis.cluster_name
     adopt: Row | None = None
     for row in rec.orphaned_recoveries(backend, fence.lease):
-        key = InstanceKey(str(row["hostname"]), int(row["port"]))
+        key = key_of(row)
         successor = f"{row['successor_hostname']}:{row['successor_port']}" if row["successor_hostname"] else ""
         if key == run.failed:
             if adopt is not None:
@@ -371,7 +372,7 @@ def _owner(row: Row) -> str:
 
 
 def _abort_orphan(run: RecoveryRun, fence: Fence, row: Row) -> None:
-    key = InstanceKey(str(row["hostname"]), int(row["port"]))
+    key = key_of(row)
     message = f"aborted: {_owner(row)} lost the lease; taken over by {fence.lease.describe()}"
     if not rec.abort_orphan(run.env.backend, int(row["recovery_id"]), fence.lease, message):
         fence.check(f"taking over recovery {row['uid']}")  # raises if it is our lease that is gone
