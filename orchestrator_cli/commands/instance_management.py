@@ -106,7 +106,7 @@ def begin_maintenance(ctx: Context) -> Output:
     token = maintenance.begin(ctx.backend, key, owner, reason, seconds, node=health.identity())
     if token is None:
         held = maintenance.active(ctx.backend, key)
-        why = f" (held by {held['owner']}: {held['reason']}, until {held['end_timestamp']})" if held else ""
+        why = f" (held by {held.owner}: {held.reason}, until {held.until})" if held else ""
         raise UnsafeOperationError(f"cannot begin maintenance on {key}: already in maintenance{why}")
     _audit(
         ctx,
