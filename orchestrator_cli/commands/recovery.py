@@ -168,17 +168,17 @@ def audit_recovery(ctx: Context) -> Output:
     cluster = ctx.cluster_name() if ctx.options.alias else None
     key = ctx.instance_key() if ctx.instance_text else None
     ident = ctx.options.pattern or None
-    rows = rec.recoveries(ctx.backend, cluster_name=cluster, key=key, ident=ident)
-    if ident and not rows:
+    records = rec.recoveries(ctx.backend, cluster_name=cluster, key=key, ident=ident)
+    if ident and not records:
         raise NotFoundError(f"no recovery with id or uid {ident}")
     text: list[str] = []
     data = []
-    for row in rows:
-        steps = rec.steps(ctx.backend, str(row["uid"]))
-        text.append(recovery_line(row))
+    for record in records:
+        steps = rec.steps(ctx.backend, record.uid)
+        text.append(recovery_line(record))
         if ident:
             text.extend(step_line(s) for s in steps)
-        data.append(recovery_json(row, steps))
+        data.append(recovery_json(record, steps))
     return Output(lines=text, data=data)
 
 
