@@ -2,7 +2,7 @@
 
 `Instance` is built in one place from a `database_instance` row (`backend/instance_rows.py` maps the
 columns); decisions and views read its fields, never the row. `InstanceView` is the older dict-backed
-view, kept only for callers not yet moved to `Instance`.
+view, kept only for `daemon/continuous.py`'s last row reads.
 
 >>> i = Instance(key=InstanceKey("db2", 3306), master_host="db1", master_port=3306,
 ...              read_coordinates=BinlogCoordinates("mysql-bin.000003", 120),
