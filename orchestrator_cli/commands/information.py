@@ -74,7 +74,7 @@ def search(ctx: Context) -> Output:
 def clusters(ctx: Context) -> Output:
     from orchestrator_cli.backend import clusters as cl
 
-    names = [c["cluster_name"] for c in cl.clusters_info(ctx.backend)]
+    names = list(cl.cluster_aliases(ctx.backend))
     return lines(names, data=names)
 
 
@@ -82,10 +82,10 @@ def clusters(ctx: Context) -> Output:
 def clusters_alias(ctx: Context) -> Output:
     from orchestrator_cli.backend import clusters as cl
 
-    info = cl.clusters_info(ctx.backend)
+    aliases = cl.cluster_aliases(ctx.backend)
     return lines(
-        [f"{c['cluster_name']}\t{c['alias']}" for c in info],
-        data=[{"ClusterName": c["cluster_name"], "ClusterAlias": c["alias"]} for c in info],
+        [f"{name}\t{alias}" for name, alias in aliases.items()],
+        data=[{"ClusterName": name, "ClusterAlias": alias} for name, alias in aliases.items()],
     )
 
 
@@ -344,7 +344,7 @@ def submit_masters_to_kv_stores(ctx: Context) -> Output:
     from orchestrator_cli.topology.kv import master_pairs, prefix
 
     only = ctx.cluster_name() if (ctx.options.alias or ctx.instance_text) else None
-    aliases = {c["cluster_name"]: c["alias"] for c in cl.clusters_info(ctx.backend)}
+    aliases = cl.cluster_aliases(ctx.backend)
     pairs: list[tuple[str, str]] = []
     for master in instances_from_rows(instances.masters(ctx.backend)):
         cluster = master.cluster_name
