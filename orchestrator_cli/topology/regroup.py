@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from orchestrator_cli.backend.instance_rows import instance_from_row, instances_from_rows
+from orchestrator_cli.backend.instance_rows import instance_from_row, instances_from_rows, key_of, keys_of
 from orchestrator_cli.errors import NotFoundError, OrchestratorError, TopologyError
 from orchestrator_cli.model.coerce import to_int
 from orchestrator_cli.model.coordinates import BinlogCoordinates
@@ -182,7 +182,7 @@ def _refresh_gtid(env: TopologyEnv, live: Live) -> Live:
 
 
 def _self_coordinates(env: TopologyEnv, live: Live) -> dict[str, Any]:
-    if not int(live.row.get("log_bin") or 0):
+    if not instance_from_row(live.row).log_bin:
         return {}
     file, pos = env.server(live.key).master_status()
     return {"binary_log_file": file, "binary_log_pos": pos}
@@ -262,11 +262,11 @@ def regroup_replicas(
     from orchestrator_cli.backend import instances
 
     rows = list(backend_rows) if backend_rows is not None else instances.replicas_of(env.backend, master_key)
-    result = RegroupResult(master=master_key, replicas=[InstanceKey(str(r["hostname"]), int(r["port"])) for r in rows])
+    result = RegroupResult(master=master_key, replicas=keys_of(rows))
     if not rows:
         raise NotFoundError(f"No replicas found for {master_key}")
     master_row = instances.read_instance(env.backend, master_key)
-    by_key = {InstanceKey(str(r["hostname"]), int(r["port"])): r for r in rows}
+    by_key = {key_of(r): r for r in rows}
     limit = max(1, to_int(env.config.get("MaxConcurrentReplicaOperations"), 5))
 
     reads = parallel(list(by_key), lambda k: read_live(env, k), len(by_key))
@@ -457,7 +457,7 @@ def relocate_replicas_below(
     """
     result = RelocateResult(target=target)
     target_live = read_live(env, target)
-    if not int(target_live.row.get("log_bin") or 0):
+    if not instance_from_row(target_live.row).log_bin:
         raise TopologyError(f"{target} has no binary log: nothing can replicate from it")
     anchor = _Replica(target_live, _merged_facts(target_live, target_live.row), None)
     limit = max(1, to_int(env.config.get("MaxConcurrentReplicaOperations"), 5))
