@@ -52,6 +52,11 @@ def clusters_info(backend: Backend) -> list[Row]:
     return sorted(info.values(), key=lambda e: e["cluster_name"])
 
 
+def cluster_aliases(backend: Backend) -> dict[str, str]:
+    """Cluster name -> alias, in name order (see :func:`clusters_info`)."""
+    return {str(c["cluster_name"]): str(c["alias"]) for c in clusters_info(backend)}
+
+
 def cluster_alias(backend: Backend, cluster_name: str) -> str:
     for entry in clusters_info(backend):
         if entry["cluster_name"] == cluster_name:

@@ -111,6 +111,8 @@ def instance_from_row(row: Mapping[str, Any]) -> Instance:
         sql_delay=to_int(get("sql_delay")),
         replication_depth=to_int(get("replication_depth")),
         is_co_master=to_bool(get("is_co_master")),
+        has_replication_filters=to_bool(get("has_replication_filters")),
+        num_replica_hosts=to_int(get("num_slave_hosts")),
         oracle_gtid=oracle_gtid,
         mariadb_gtid=mariadb_gtid,
         supports_oracle_gtid=to_bool(get("supports_oracle_gtid")),

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from orchestrator_cli.backend.connection import Backend, Row
 from orchestrator_cli.model.keys import InstanceKey
+
+if TYPE_CHECKING:
+    from orchestrator_cli.model.instance import Instance
 
 # Columns a probe writes (everything except the check timestamps, which the write sets itself).
 PROBE_COLUMNS = (
@@ -78,6 +81,14 @@ def fuzzy_matches(backend: Backend, key: InstanceKey) -> list[InstanceKey]:
 
 def read_instance(backend: Backend, key: InstanceKey) -> Row | None:
     return backend.query_one(_select(backend, "di.hostname = ? AND di.port = ?"), (key.hostname, key.port))
+
+
+def read_snapshot(backend: Backend, key: InstanceKey) -> Instance | None:
+    """The typed snapshot of one instance (None when it is unknown)."""
+    from orchestrator_cli.backend.instance_rows import instance_from_row
+
+    row = read_instance(backend, key)
+    return None if row is None else instance_from_row(row)
 
 
 def read_where(backend: Backend, where: str, params: Sequence[Any] = (), order: str = "") -> list[Row]:
@@ -288,12 +299,17 @@ def parse_hosts_list(text: str | None) -> list[InstanceKey]:
     return []
 
 
-def cluster_of(backend: Backend, key: InstanceKey) -> str:
-    """The instance's cluster name, or "" when the instance is unknown (for audit rows)."""
+def known_cluster_of(backend: Backend, key: InstanceKey) -> str | None:
+    """The instance's cluster name, or None when the instance is unknown."""
     row = backend.query_one(
         "SELECT cluster_name FROM database_instance WHERE hostname = ? AND port = ?", (key.hostname, key.port)
     )
-    return str(row["cluster_name"]) if row else ""
+    return None if row is None else str(row["cluster_name"] or "")
+
+
+def cluster_of(backend: Backend, key: InstanceKey) -> str:
+    """The instance's cluster name, or "" when the instance is unknown (for audit rows)."""
+    return known_cluster_of(backend, key) or ""
 
 
 def insert_unseen(backend: Backend, key: InstanceKey) -> None:

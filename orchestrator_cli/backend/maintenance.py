@@ -7,8 +7,36 @@ do it.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from orchestrator_cli.backend.connection import Backend, Row
+from orchestrator_cli.model.coerce import to_bool, to_int, to_str
 from orchestrator_cli.model.keys import InstanceKey
+
+
+@dataclass(frozen=True)
+class MaintenanceLock:
+    """An active maintenance lock, as read from the backend."""
+
+    key: InstanceKey
+    maintenance_id: int
+    owner: str
+    reason: str
+    until: str
+    node: tuple[str, str]  # processing_node_hostname, processing_node_token
+    explicit: bool  # begin-maintenance (expires only at `until`)
+
+
+def _lock_of(row: Row) -> MaintenanceLock:
+    return MaintenanceLock(
+        key=InstanceKey(to_str(row["hostname"]), to_int(row["port"])),
+        maintenance_id=to_int(row["id"]),
+        owner=to_str(row["owner"]),
+        reason=to_str(row["reason"]),
+        until=to_str(row["end_timestamp"]),
+        node=(to_str(row["processing_node_hostname"]), to_str(row["processing_node_token"])),
+        explicit=to_bool(row["explicitly_bounded"]),
+    )
 
 
 def release_expired(backend: Backend, key: InstanceKey | None = None) -> int:
@@ -78,20 +106,21 @@ _ACTIVE_COLUMNS = """database_instance_maintenance_id AS id, hostname, port, own
     end_timestamp, processing_node_hostname, processing_node_token, explicitly_bounded"""
 
 
-def active(backend: Backend, key: InstanceKey) -> Row | None:
+def active(backend: Backend, key: InstanceKey) -> MaintenanceLock | None:
     d = backend.dialect
-    return backend.query_one(
+    row = backend.query_one(
         f"""SELECT {_ACTIVE_COLUMNS}
             FROM database_instance_maintenance
             WHERE maintenance_active = 1 AND end_timestamp >= {d.now()} AND hostname = ? AND port = ?""",
         (key.hostname, key.port),
     )
+    return None if row is None else _lock_of(row)
 
 
-def held_by_process(backend: Backend, node: tuple[str, str]) -> list[Row]:
+def held_by_process(backend: Backend, node: tuple[str, str]) -> list[MaintenanceLock]:
     """The active internal (not explicitly bounded) locks one process took, oldest first."""
     d = backend.dialect
-    return backend.query(
+    rows = backend.query(
         f"""SELECT {_ACTIVE_COLUMNS}
             FROM database_instance_maintenance
             WHERE maintenance_active = 1 AND end_timestamp >= {d.now()} AND explicitly_bounded = 0
@@ -99,6 +128,7 @@ def held_by_process(backend: Backend, node: tuple[str, str]) -> list[Row]:
             ORDER BY database_instance_maintenance_id""",
         node,
     )
+    return [_lock_of(r) for r in rows]
 
 
 def end_if_held_by(backend: Backend, maintenance_id: int, node: tuple[str, str]) -> int:

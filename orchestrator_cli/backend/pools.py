@@ -2,8 +2,21 @@
 
 from __future__ import annotations
 
-from orchestrator_cli.backend.connection import Backend, Row
+from dataclasses import dataclass
+
+from orchestrator_cli.backend.connection import Backend
+from orchestrator_cli.model.coerce import to_int, to_str
 from orchestrator_cli.model.keys import InstanceKey
+
+
+@dataclass(frozen=True, slots=True)
+class PoolMember:
+    """One unexpired pool membership, with the member's cluster and that cluster's alias."""
+
+    key: InstanceKey
+    pool: str
+    cluster_name: str
+    cluster_alias: str
 
 
 def submit(backend: Backend, pool: str, keys: list[InstanceKey]) -> None:
@@ -22,7 +35,7 @@ def submit(backend: Backend, pool: str, keys: list[InstanceKey]) -> None:
             )
 
 
-def all_pools(backend: Backend) -> list[Row]:
+def all_pools(backend: Backend) -> list[PoolMember]:
     """Unexpired memberships of known instances, with the instance's cluster name and that cluster's alias.
 
     As in the original, the alias is the cluster's (falling back to its name), not the member's own
@@ -41,6 +54,9 @@ def all_pools(backend: Backend) -> list[Row]:
         (minutes * 60,),
     )
     aliases = {c["cluster_name"]: c["alias"] for c in clusters_info(backend)} if rows else {}
+    members = []
     for r in rows:
-        r["cluster_alias"] = aliases.get(r["cluster_name"], r["cluster_name"])
-    return rows
+        cluster = to_str(r["cluster_name"])
+        key = InstanceKey(to_str(r["hostname"]), to_int(r["port"]))
+        members.append(PoolMember(key, to_str(r["pool"]), cluster, to_str(aliases.get(cluster, cluster))))
+    return members

@@ -16,6 +16,7 @@ from typing import Any
 
 from orchestrator_cli.backend.connection import Backend, Row
 from orchestrator_cli.backend.election import Lease, lease_condition, lease_params
+from orchestrator_cli.model.coerce import to_bool, to_int, to_str
 from orchestrator_cli.model.keys import InstanceKey
 
 CRASHED_RECOVERY_SECONDS = 600  # a recovery still running after this long, by a process no longer alive
@@ -201,6 +202,76 @@ def detections(backend: Backend, limit: int = 100) -> list[Row]:
 
 
 @dataclass(frozen=True)
+class RecoveryRecord:
+    """One `topology_recovery` row, typed (timestamps as the backend prints them, "" when unset)."""
+
+    recovery_id: int
+    uid: str
+    key: InstanceKey
+    analysis: str
+    cluster_name: str
+    cluster_alias: str
+    in_active_period: bool
+    start_active_period: str
+    end_recovery: str  # "" while the recovery runs
+    processing_node: tuple[str, str]  # processing_node_hostname, processcing_node_token
+    is_successful: bool
+    successor_hostname: str
+    successor_port: int
+    successor_alias: str
+    count_affected_replicas: int
+    replica_hosts: tuple[str, ...]
+    participating_instances: tuple[str, ...]
+    lost_replicas: tuple[str, ...]
+    all_errors: str
+    acknowledged: bool
+    acknowledged_at: str
+    acknowledged_by: str
+    acknowledge_comment: str
+    last_detection_id: int
+
+    @property
+    def successor(self) -> str:
+        """`host:port` of the promoted instance, "" when there is none."""
+        return f"{self.successor_hostname}:{self.successor_port}" if self.successor_hostname else ""
+
+
+def _record_of(row: Row) -> RecoveryRecord:
+    return RecoveryRecord(
+        recovery_id=to_int(row["recovery_id"]),
+        uid=to_str(row["uid"]),
+        key=InstanceKey(to_str(row["hostname"]), to_int(row["port"])),
+        analysis=to_str(row["analysis"]),
+        cluster_name=to_str(row["cluster_name"]),
+        cluster_alias=to_str(row["cluster_alias"]),
+        in_active_period=to_bool(row["in_active_period"]),
+        start_active_period=to_str(row["start_active_period"]),
+        end_recovery=to_str(row["end_recovery"]),
+        processing_node=(to_str(row["processing_node_hostname"]), to_str(row["processcing_node_token"])),
+        is_successful=to_bool(row["is_successful"]),
+        successor_hostname=to_str(row["successor_hostname"]),
+        successor_port=to_int(row["successor_port"]),
+        successor_alias=to_str(row["successor_alias"]),
+        count_affected_replicas=to_int(row["count_affected_slaves"]),
+        replica_hosts=tuple(split_keys(row["slave_hosts"])),
+        participating_instances=tuple(split_keys(row["participating_instances"])),
+        lost_replicas=tuple(split_keys(row["lost_slaves"])),
+        all_errors=to_str(row["all_errors"]),
+        acknowledged=to_bool(row["acknowledged"]),
+        acknowledged_at=to_str(row["acknowledged_at"]),
+        acknowledged_by=to_str(row["acknowledged_by"]),
+        acknowledge_comment=to_str(row["acknowledge_comment"]),
+        last_detection_id=to_int(row["last_detection_id"]),
+    )
+
+
+@dataclass(frozen=True)
+class RecoveryStep:
+    audit_at: str
+    message: str
+
+
+@dataclass(frozen=True)
 class NewRecovery:
     key: InstanceKey
     uid: str
@@ -211,15 +282,16 @@ class NewRecovery:
     last_detection_id: int
 
 
-def active_recoveries(backend: Backend) -> list[Row]:
-    return backend.query(
+def active_recoveries(backend: Backend) -> list[RecoveryRecord]:
+    rows = backend.query(
         f"SELECT {_RECOVERY_COLUMNS} FROM topology_recovery WHERE in_active_period = 1 ORDER BY recovery_id DESC"
     )
+    return [_record_of(r) for r in rows]
 
 
 def blocking_recovery(
     backend: Backend, key: InstanceKey, cluster_name: str, *, if_promoted: bool, if_cluster_recovered: bool
-) -> Row | None:
+) -> RecoveryRecord | None:
     """The active recovery that forbids recovering `key` now (anti-flapping), if any.
 
     `if_promoted`: `key` was the successor of a recovery still in its active period.
@@ -228,12 +300,11 @@ def blocking_recovery(
     recovered cluster.
     """
     expire(backend)
-    for row in active_recoveries(backend):
-        successor = f"{row['successor_hostname']}:{row['successor_port']}" if row["successor_hostname"] else ""
-        if if_promoted and successor == str(key):
-            return row
-        if if_cluster_recovered and cluster_name and cluster_name in (row["cluster_name"], successor):
-            return row
+    for record in active_recoveries(backend):
+        if if_promoted and record.successor == str(key):
+            return record
+        if if_cluster_recovered and cluster_name and cluster_name in (record.cluster_name, record.successor):
+            return record
     return None
 
 
@@ -299,10 +370,10 @@ def register_recovery(backend: Backend, recovery: NewRecovery, node: tuple[str, 
 # CLI commands are not automated and are never taken over.
 
 
-def orphaned_recoveries(backend: Backend, lease: Lease) -> list[Row]:
+def orphaned_recoveries(backend: Backend, lease: Lease) -> list[RecoveryRecord]:
     """Unfinished automated recoveries registered by another continuous node (in their active period or
     not: a short RecoveryPeriodBlockSeconds may have ended it while the recovery still ran)."""
-    return backend.query(
+    rows = backend.query(
         f"""SELECT {_RECOVERY_COLUMNS} FROM topology_recovery r
             WHERE r.end_recovery IS NULL
               AND NOT (r.processing_node_hostname = ? AND r.processcing_node_token = ?)
@@ -311,6 +382,7 @@ def orphaned_recoveries(backend: Backend, lease: Lease) -> list[Row]:
             ORDER BY r.recovery_id""",
         (lease.hostname, lease.token),
     )
+    return [_record_of(r) for r in rows]
 
 
 def adopt_orphan(backend: Backend, recovery_id: int, lease: Lease) -> bool:
@@ -421,12 +493,13 @@ def add_step(backend: Backend, uid: str, message: str) -> None:
     )
 
 
-def steps(backend: Backend, uid: str) -> list[Row]:
-    return backend.query(
+def steps(backend: Backend, uid: str) -> list[RecoveryStep]:
+    rows = backend.query(
         "SELECT recovery_step_id, recovery_uid, audit_at, message FROM topology_recovery_steps"
         " WHERE recovery_uid = ? ORDER BY recovery_step_id",
         (uid,),
     )
+    return [RecoveryStep(to_str(r["audit_at"]), to_str(r["message"])) for r in rows]
 
 
 def recoveries(
@@ -436,7 +509,7 @@ def recoveries(
     key: InstanceKey | None = None,
     ident: str | None = None,
     limit: int = 100,
-) -> list[Row]:
+) -> list[RecoveryRecord]:
     """Past recoveries, newest first; `ident` is a recovery id or uid."""
     where: list[str] = []
     params: list[Any] = []
@@ -458,10 +531,11 @@ def recoveries(
             where.append("uid = ?")
             params.append(ident)
     clause = f"WHERE {' AND '.join(where)}" if where else ""
-    return backend.query(
+    rows = backend.query(
         f"SELECT {_RECOVERY_COLUMNS} FROM topology_recovery {clause} ORDER BY recovery_id DESC LIMIT {int(limit)}",
         params,
     )
+    return [_record_of(r) for r in rows]
 
 
 def _concat_key(backend: Backend) -> str:
@@ -535,8 +609,8 @@ def acknowledge_instance(backend: Backend, key: InstanceKey, owner: str, comment
 
 
 def acknowledge_recovery(backend: Backend, ident: str, owner: str, comment: str) -> int:
-    rows = recoveries(backend, ident=ident, limit=1)
-    return _acknowledge_ids(backend, [int(r["recovery_id"]) for r in rows], owner, comment)
+    found = recoveries(backend, ident=ident, limit=1)
+    return _acknowledge_ids(backend, [r.recovery_id for r in found], owner, comment)
 
 
 # -- lost-in-recovery downtimes -------------------------------------------------------------------------------

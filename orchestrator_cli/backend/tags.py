@@ -19,17 +19,24 @@ def put(backend: Backend, key: InstanceKey, tag: Tag) -> None:
     )
 
 
-def read(backend: Backend, key: InstanceKey) -> list[Row]:
-    return backend.query(
+def _stored(row: Row) -> Tag:
+    return Tag(str(row["tag_name"]), str(row["tag_value"] or ""), has_value=True)
+
+
+def read(backend: Backend, key: InstanceKey) -> list[Tag]:
+    """The instance's tags, by name."""
+    rows = backend.query(
         "SELECT tag_name, tag_value FROM database_instance_tags WHERE hostname = ? AND port = ? ORDER BY tag_name",
         (key.hostname, key.port),
     )
+    return [_stored(r) for r in rows]
 
 
-def read_all(backend: Backend) -> dict[InstanceKey, list[Row]]:
-    out: dict[InstanceKey, list[Row]] = {}
+def read_all(backend: Backend) -> dict[InstanceKey, list[Tag]]:
+    """Every instance's tags, by name."""
+    out: dict[InstanceKey, list[Tag]] = {}
     for r in backend.query("SELECT hostname, port, tag_name, tag_value FROM database_instance_tags ORDER BY tag_name"):
-        out.setdefault(InstanceKey(r["hostname"], int(r["port"])), []).append(r)
+        out.setdefault(InstanceKey(r["hostname"], int(r["port"])), []).append(_stored(r))
     return out
 
 

@@ -222,17 +222,17 @@ class Context:
                 raise NotFoundError(f"unknown cluster: {hint}")
         if self.instance_text:
             key = self.fuzzy(self.parse_key(self.instance_text))
-            row = instances.read_instance(self.backend, key)
-            if row is None:
+            cluster = instances.known_cluster_of(self.backend, key)
+            if cluster is None:
                 name = clusters.cluster_by_name_or_alias(self.backend, self.instance_text)
                 if name:
                     return name
                 raise NotFoundError(f"cannot determine cluster: instance {key} is unknown")
-            return str(row["cluster_name"])
-        row = instances.read_instance(self.backend, self.local_key())
-        if row is None:
+            return cluster
+        cluster = instances.known_cluster_of(self.backend, self.local_key())
+        if cluster is None:
             raise UsageError("cannot determine cluster: give --alias or -i (the local host is not a known instance)")
-        return str(row["cluster_name"])
+        return cluster
 
     def cluster_and_domain(self) -> tuple[str, str]:
         """The cluster and its DetectClusterDomainQuery domain; a cluster without one is an error."""

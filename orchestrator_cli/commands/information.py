@@ -12,7 +12,7 @@ from orchestrator_cli.commands.registry import CLUSTER, NO_INSTANCE, command
 from orchestrator_cli.errors import NotFoundError, UsageError
 
 if TYPE_CHECKING:  # the snapshot types stay off the cron commands' start-up path
-    from orchestrator_cli.model.instance import Instance, InstanceView
+    from orchestrator_cli.model.instance import Instance
     from orchestrator_cli.model.keys import InstanceKey
 
 SECTION = "Information"
@@ -74,7 +74,7 @@ def search(ctx: Context) -> Output:
 def clusters(ctx: Context) -> Output:
     from orchestrator_cli.backend import clusters as cl
 
-    names = [c["cluster_name"] for c in cl.clusters_info(ctx.backend)]
+    names = list(cl.cluster_aliases(ctx.backend))
     return lines(names, data=names)
 
 
@@ -82,10 +82,10 @@ def clusters(ctx: Context) -> Output:
 def clusters_alias(ctx: Context) -> Output:
     from orchestrator_cli.backend import clusters as cl
 
-    info = cl.clusters_info(ctx.backend)
+    aliases = cl.cluster_aliases(ctx.backend)
     return lines(
-        [f"{c['cluster_name']}\t{c['alias']}" for c in info],
-        data=[{"ClusterName": c["cluster_name"], "ClusterAlias": c["alias"]} for c in info],
+        [f"{name}\t{alias}" for name, alias in aliases.items()],
+        data=[{"ClusterName": name, "ClusterAlias": alias} for name, alias in aliases.items()],
     )
 
 
@@ -112,12 +112,8 @@ def _topology(ctx: Context, style: str) -> Output:
         text = tv.render_tabulated(nodes, lag)
     elif style == "tags":
         from orchestrator_cli.backend import tags as tag_store
-        from orchestrator_cli.model.tags import Tag
 
-        all_tags = {
-            k: [Tag(r["tag_name"], r["tag_value"]).display() for r in v]
-            for k, v in tag_store.read_all(ctx.backend).items()
-        }
+        all_tags = {k: [t.display() for t in v] for k, v in tag_store.read_all(ctx.backend).items()}
         text = tv.render_plain(nodes, lag, all_tags)
     else:
         all_tags = None
@@ -272,10 +268,10 @@ def is_replication_stopped(ctx: Context) -> Output:
 def can_replicate_from(ctx: Context) -> Output:
     from orchestrator_cli.topology.rules import can_replicate_from as rule
 
-    replica = ctx.known_instance(ctx.instance_key())
+    replica = _snapshot(ctx, ctx.instance_key())
     dest_key = ctx.destination_key()
     assert dest_key is not None
-    source = ctx.known_instance(dest_key)
+    source = _snapshot(ctx, dest_key)
     reason = rule(replica, source, ctx.config)
     if reason:
         return nothing(data={"CanReplicate": False, "Reason": reason})
@@ -295,13 +291,14 @@ def which_cluster_osc_replicas(ctx: Context) -> Output:
     return _views(osc.osc_replicas(_cluster_rows(ctx), ctx.config))
 
 
-def _cluster_rows(ctx: Context) -> list[dict[str, Any]]:
+def _cluster_rows(ctx: Context) -> list[Instance]:
     from orchestrator_cli.backend import instances
+    from orchestrator_cli.backend.instance_rows import instances_from_rows
 
-    return instances.cluster_instances(ctx.backend, ctx.cluster_name())
+    return instances_from_rows(instances.cluster_instances(ctx.backend, ctx.cluster_name()))
 
 
-def _views(views: list[InstanceView]) -> Output:
+def _views(views: list[Instance]) -> Output:
     keys = [str(v.key) for v in views]
     return lines(keys, data=keys)
 
@@ -347,7 +344,7 @@ def submit_masters_to_kv_stores(ctx: Context) -> Output:
     from orchestrator_cli.topology.kv import master_pairs, prefix
 
     only = ctx.cluster_name() if (ctx.options.alias or ctx.instance_text) else None
-    aliases = {c["cluster_name"]: c["alias"] for c in cl.clusters_info(ctx.backend)}
+    aliases = cl.cluster_aliases(ctx.backend)
     pairs: list[tuple[str, str]] = []
     for master in instances_from_rows(instances.masters(ctx.backend)):
         cluster = master.cluster_name

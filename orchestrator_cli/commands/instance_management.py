@@ -45,6 +45,7 @@ def _audit(ctx: Context, audit_type: str, key: InstanceKey, message: str) -> Non
 )
 def discover(ctx: Context) -> Output:
     from orchestrator_cli.backend import audit
+    from orchestrator_cli.backend.instance_rows import instance_from_row
     from orchestrator_cli.commands.progress import note, progress
     from orchestrator_cli.discovery.crawl import crawl
     from orchestrator_cli.errors import TopologyError
@@ -55,11 +56,9 @@ def discover(ctx: Context) -> Output:
     if key not in result.aliases:
         raise TopologyError(f"cannot discover {result.failed.get(key, f'{key}: not reachable')}")
     resolved = result.aliases[key]
-    clusters = sorted({str(r.row["cluster_name"]) for r in result.probed.values()})
-    audit.audit(
-        ctx.backend, "discover", resolved, f"crawled {len(result.probed)} instances",
-        str(result.probed[resolved].row["cluster_name"]),
-    )  # fmt: skip
+    cluster_of = {k: instance_from_row(r.row).cluster_name for k, r in result.probed.items()}
+    clusters = sorted(set(cluster_of.values()))
+    audit.audit(ctx.backend, "discover", resolved, f"crawled {len(result.probed)} instances", cluster_of[resolved])
     for failed, why in sorted(result.failed.items()):
         note(ctx, f"unreachable: {failed}: {why}")
     note(ctx, f"discovered {len(result.probed)} instance(s) in {len(clusters)} cluster(s)")
@@ -107,7 +106,7 @@ def begin_maintenance(ctx: Context) -> Output:
     token = maintenance.begin(ctx.backend, key, owner, reason, seconds, node=health.identity())
     if token is None:
         held = maintenance.active(ctx.backend, key)
-        why = f" (held by {held['owner']}: {held['reason']}, until {held['end_timestamp']})" if held else ""
+        why = f" (held by {held.owner}: {held.reason}, until {held.until})" if held else ""
         raise UnsafeOperationError(f"cannot begin maintenance on {key}: already in maintenance{why}")
     _audit(
         ctx,
@@ -216,13 +215,13 @@ def deregister_hostname_unresolve(ctx: Context) -> Output:
 )
 def set_heuristic_domain_instance(ctx: Context) -> Output:
     from orchestrator_cli.backend import attributes, audit, instances
-    from orchestrator_cli.model.instance import InstanceView
+    from orchestrator_cli.backend.instance_rows import key_of
 
     cluster, domain = ctx.cluster_and_domain()
     master = instances.cluster_master(ctx.backend, cluster)
     if master is None:
         raise NotFoundError(f"no master found for cluster {cluster}")
-    writer = InstanceView(master).key
+    writer = key_of(master)
     attributes.set_general(ctx.backend, domain, str(writer))
     audit.audit(ctx.backend, "set-heuristic-domain-instance", writer, f"domain: {domain}", cluster)
     return line(writer)

@@ -37,17 +37,12 @@ def submit_pool_instances(ctx: Context) -> Output:
 def cluster_pool_instances(ctx: Context) -> Output:
     from orchestrator_cli.backend import pools
 
-    rows = pools.all_pools(ctx.backend)
+    members = pools.all_pools(ctx.backend)
     return lines(
-        [f"{r['cluster_name']}\t{r['cluster_alias']}\t{r['pool']}\t{r['hostname']}:{r['port']}" for r in rows],
+        [f"{m.cluster_name}\t{m.cluster_alias}\t{m.pool}\t{m.key}" for m in members],
         data=[
-            {
-                "ClusterName": r["cluster_name"],
-                "ClusterAlias": r["cluster_alias"],
-                "Pool": r["pool"],
-                "Key": f"{r['hostname']}:{r['port']}",
-            }
-            for r in rows
+            {"ClusterName": m.cluster_name, "ClusterAlias": m.cluster_alias, "Pool": m.pool, "Key": str(m.key)}
+            for m in members
         ],
     )
 
@@ -61,17 +56,13 @@ def cluster_pool_instances(ctx: Context) -> Output:
 )
 def which_heuristic_cluster_pool_instances(ctx: Context) -> Output:
     from orchestrator_cli.backend import instances, pools
-    from orchestrator_cli.model.instance import InstanceView
+    from orchestrator_cli.backend.instance_rows import instances_from_rows
 
     cluster = ctx.cluster_name()
-    members = {
-        (r["hostname"], int(r["port"]))
-        for r in pools.all_pools(ctx.backend)
-        if not ctx.options.pool or r["pool"] == ctx.options.pool
-    }
-    keys = []
-    for row in instances.cluster_instances(ctx.backend, cluster):
-        view = InstanceView(row)
-        if (row["hostname"], int(row["port"])) in members and view.valid and not int(row["is_downtimed"] or 0):
-            keys.append(str(view.key))
+    members = {m.key for m in pools.all_pools(ctx.backend) if not ctx.options.pool or m.pool == ctx.options.pool}
+    keys = [
+        str(i.key)
+        for i in instances_from_rows(instances.cluster_instances(ctx.backend, cluster))
+        if i.key in members and i.last_check_valid and not i.is_downtimed
+    ]
     return lines(keys, data=keys)

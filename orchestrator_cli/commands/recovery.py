@@ -168,17 +168,17 @@ def audit_recovery(ctx: Context) -> Output:
     cluster = ctx.cluster_name() if ctx.options.alias else None
     key = ctx.instance_key() if ctx.instance_text else None
     ident = ctx.options.pattern or None
-    rows = rec.recoveries(ctx.backend, cluster_name=cluster, key=key, ident=ident)
-    if ident and not rows:
+    records = rec.recoveries(ctx.backend, cluster_name=cluster, key=key, ident=ident)
+    if ident and not records:
         raise NotFoundError(f"no recovery with id or uid {ident}")
     text: list[str] = []
     data = []
-    for row in rows:
-        steps = rec.steps(ctx.backend, str(row["uid"]))
-        text.append(recovery_line(row))
+    for record in records:
+        steps = rec.steps(ctx.backend, record.uid)
+        text.append(recovery_line(record))
         if ident:
             text.extend(step_line(s) for s in steps)
-        data.append(recovery_json(row, steps))
+        data.append(recovery_json(record, steps))
     return Output(lines=text, data=data)
 
 
@@ -490,6 +490,8 @@ def internal_suggest_promoted_replacement(ctx: Context) -> Output:
     dead = ctx.instance_key(local_default=False)
     promoted = ctx.destination_key()
     assert promoted is not None
-    row = ctx.known_instance(promoted)
-    rows = instances.cluster_instances(ctx.backend, str(row["cluster_name"]))
-    return line(suggest_replacement(rows, promoted, dead, ctx.config))
+    from orchestrator_cli.backend.instance_rows import instance_from_row, instances_from_rows
+
+    cluster = instance_from_row(ctx.known_instance(promoted)).cluster_name
+    members = instances_from_rows(instances.cluster_instances(ctx.backend, cluster))
+    return line(suggest_replacement(members, promoted, dead, ctx.config))

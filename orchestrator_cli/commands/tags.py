@@ -23,10 +23,8 @@ def _tag(ctx: Context, allow_negation: bool = False) -> Tag:
 def tags(ctx: Context) -> Output:
     from orchestrator_cli.backend import tags as store
 
-    rows = store.read(ctx.backend, ctx.instance_key())
-    return lines(
-        [f"{r['tag_name']}={r['tag_value']}" for r in rows], data={r["tag_name"]: r["tag_value"] for r in rows}
-    )
+    found = store.read(ctx.backend, ctx.instance_key())
+    return lines([f"{t.name}={t.value}" for t in found], data={t.name: t.value for t in found})
 
 
 @command(
@@ -39,9 +37,9 @@ def tag_value(ctx: Context) -> Output:
     from orchestrator_cli.backend import tags as store
 
     wanted = _tag(ctx)
-    for r in store.read(ctx.backend, ctx.instance_key()):
-        if r["tag_name"] == wanted.name:
-            return line(r["tag_value"])
+    for t in store.read(ctx.backend, ctx.instance_key()):
+        if t.name == wanted.name:
+            return line(t.value)
     return nothing(data=None)
 
 

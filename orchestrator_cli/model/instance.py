@@ -2,7 +2,7 @@
 
 `Instance` is built in one place from a `database_instance` row (`backend/instance_rows.py` maps the
 columns); decisions and views read its fields, never the row. `InstanceView` is the older dict-backed
-view, kept only for callers not yet moved to `Instance`.
+view, kept only for `daemon/continuous.py`'s last row reads.
 
 >>> i = Instance(key=InstanceKey("db2", 3306), master_host="db1", master_port=3306,
 ...              read_coordinates=BinlogCoordinates("mysql-bin.000003", 120),
@@ -145,6 +145,8 @@ class Instance:
     sql_delay: int = 0
     replication_depth: int = 0
     is_co_master: bool = False
+    has_replication_filters: bool = False
+    num_replica_hosts: int = 0  # `num_slave_hosts`: replicas seen at the last check
     # -- GTID (text as stored; parsed on demand by `executed_gtid_set` and friends)
     oracle_gtid: bool = False
     mariadb_gtid: bool = False

@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
 
 from orchestrator_cli.backend import clusters, downtime, instances
 from orchestrator_cli.backend import recovery as rec
+from orchestrator_cli.backend.instance_rows import instance_from_row, instances_from_rows
 from orchestrator_cli.errors import OrchestratorError, TopologyError, UnsafeOperationError
+from orchestrator_cli.model.instance import Instance
 from orchestrator_cli.model.keys import InstanceKey
 from orchestrator_cli.model.threads import ThreadState
 from orchestrator_cli.recovery.engine import PLANNED, Outcome, RecoveryRun, post_master_hooks
@@ -42,7 +43,7 @@ def read_only_statements(env: TopologyEnv, live: Live, read_only: bool) -> list[
     from orchestrator_cli.topology import replication
 
     support = None
-    if int(live.row.get("semi_sync_enforced") or 0) > 0:
+    if instance_from_row(live.row).semi_sync_enforced:
         support = replication.semi_sync_support(env, live)
     return replication.read_only_statements(
         live, read_only, use_super_read_only=bool(env.config.get("UseSuperReadOnly")), support=support
@@ -116,17 +117,16 @@ def ensure_relay_log_applied(env: TopologyEnv, live: Live, step: Callable[[str],
 
 
 def ensure_no_writable_master(
-    env: TopologyEnv, members: Sequence[Mapping[str, Any]], successor: InstanceKey, failed: InstanceKey
+    env: TopologyEnv, members: Sequence[Instance], successor: InstanceKey, failed: InstanceKey
 ) -> list[str]:
     """Every other master of the cluster that answers must be read-only before the successor is writable."""
     notes: list[str] = []
-    for row in members:
-        key = InstanceKey(str(row["hostname"]), int(row["port"]))
+    for member in members:
+        key = member.key
         if key in (successor, failed):
             continue
-        host = str(row.get("master_host") or "")
-        is_root = host in ("", "_") or host.startswith("//") or not int(row.get("master_port") or 0)
-        if not (is_root or int(row.get("is_co_master") or 0)):
+        is_root = not member.has_async_master  # no master, or detached from it
+        if not (is_root or member.is_co_master):
             continue
         state = make_read_only(env, key)
         notes.append(f"{key} (another master of the cluster): {state}")
@@ -236,7 +236,7 @@ def failover(run: RecoveryRun, *, candidate: InstanceKey | None) -> Outcome:
     run.step(f"{failed} (failed master): {state}")
     if run.request.mode == PLANNED and state != "unreachable":
         _let_replicas_receive(env, failed, run.step)
-    members = instances.cluster_instances(backend, run.analysis.cluster_name)
+    members = instances_from_rows(instances.cluster_instances(backend, run.analysis.cluster_name))
     try:
         result = regroup_replicas(env, failed, candidate=candidate, for_failover=True, step=run.step)
     except OrchestratorError as e:
@@ -302,13 +302,11 @@ def recover_dead_master(run: RecoveryRun) -> Outcome:
 def recover_dead_co_master(run: RecoveryRun) -> Outcome:
     """Promote the other co-master (CoMasterRecoveryMustPromoteOtherCoMaster, or when it is writable);
     the circular replication is broken by resetting the successor's replication."""
-    row = instances.read_instance(run.env.backend, run.failed)
-    other = None
-    if row and row.get("master_host") and int(row.get("master_port") or 0):
-        other = InstanceKey(str(row["master_host"]), int(row["master_port"]))
-    other_row = instances.read_instance(run.env.backend, other) if other else None
+    dead = instances.read_snapshot(run.env.backend, run.failed)
+    other = dead.master_key if dead is not None else None
+    other_instance = instances.read_snapshot(run.env.backend, other) if other else None
     must_promote_other = bool(run.env.config.get("CoMasterRecoveryMustPromoteOtherCoMaster", True)) or bool(
-        other_row and not int(other_row.get("read_only") or 0)
+        other_instance is not None and not other_instance.read_only
     )
     candidate = run.request.candidate
     if must_promote_other and other is not None:

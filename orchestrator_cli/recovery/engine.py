@@ -39,8 +39,8 @@ from typing import Any
 from orchestrator_cli.analysis import Analysis, AnalysisCode
 from orchestrator_cli.analysis.codes import DETECTION_ONLY_CODES
 from orchestrator_cli.backend import recovery as rec
-from orchestrator_cli.backend.connection import Row
 from orchestrator_cli.backend.election import Lease
+from orchestrator_cli.backend.recovery import RecoveryRecord
 from orchestrator_cli.errors import OrchestratorError
 from orchestrator_cli.model.keys import InstanceKey
 from orchestrator_cli.recovery.fencing import Fence, LeaseLost
@@ -124,7 +124,7 @@ class Outcome:
     errors: list[str] = field(default_factory=list)
     uid: str = ""
     reason: str = ""
-    blocked_by: Row | None = None
+    blocked_by: RecoveryRecord | None = None
     hook_failures: list[str] = field(default_factory=list)
     steps: list[str] = field(default_factory=list)
 
@@ -146,7 +146,7 @@ class RecoveryRun:
         self.note = note
         self.node = health.identity()
         a = request.analysis
-        self.failed = InstanceKey(a.hostname, a.port)
+        self.failed = a.facts.key
         self.outcome = Outcome(failed=self.failed, code=str(a.code))
         self._pending: list[str] = []
         self.fence = Fence(env.backend, request.lease) if request.lease and request.mode == AUTOMATED else None
@@ -208,8 +208,8 @@ class RecoveryRun:
             return ""
         from orchestrator_cli.backend import instances
 
-        row = instances.read_instance(self.env.backend, self.outcome.successor)
-        return str(row.get("instance_alias") or "") if row else ""
+        successor = instances.read_snapshot(self.env.backend, self.outcome.successor)
+        return successor.instance_alias if successor is not None else ""
 
     def hooks(self, hook_list: str, *, fail_fast: bool) -> HookOutcome:
         if self.request.skip_hooks or self.env.noop:
@@ -295,7 +295,7 @@ def _register_recovery(run: RecoveryRun) -> bool:
             backend, run.failed, a.cluster_name, if_promoted=True, if_cluster_recovered=True
         )
         if blocking is not None:
-            rec.record_blocked(backend, run.failed, a.cluster_name, str(a.code), int(blocking["recovery_id"]))
+            rec.record_blocked(backend, run.failed, a.cluster_name, str(a.code), blocking.recovery_id)
             run.outcome.blocked_by = blocking
             run.outcome.reason = blocked_message(blocking, run.env.config)
             log.warning("recovery of %s blocked: %s", run.failed, run.outcome.reason)
@@ -319,7 +319,7 @@ def _register_recovery(run: RecoveryRun) -> bool:
     )
     if rec.register_recovery(backend, recovery, run.node) is None:
         active = next(
-            (r for r in rec.active_recoveries(backend) if InstanceKey(r["hostname"], int(r["port"])) == run.failed),
+            (r for r in rec.active_recoveries(backend) if r.key == run.failed),
             None,
         )
         run.outcome.blocked_by = active
@@ -341,24 +341,22 @@ def _take_over_orphans(run: RecoveryRun, fence: Fence) -> bool:
     """
     backend = run.env.backend
     cluster = run.analysis.cluster_name
-    adopt: Row | None = None
-    for row in rec.orphaned_recoveries(backend, fence.lease):
-        key = InstanceKey(str(row["hostname"]), int(row["port"]))
-        successor = f"{row['successor_hostname']}:{row['successor_port']}" if row["successor_hostname"] else ""
-        if key == run.failed:
+    adopt: RecoveryRecord | None = None
+    for record in rec.orphaned_recoveries(backend, fence.lease):
+        if record.key == run.failed:
             if adopt is not None:
                 _abort_orphan(run, fence, adopt)
-            adopt = row
-        elif cluster and cluster in (row["cluster_name"], successor):
-            _abort_orphan(run, fence, row)
+            adopt = record
+        elif cluster and cluster in (record.cluster_name, record.successor):
+            _abort_orphan(run, fence, record)
     if adopt is None:
         return False
-    if not rec.adopt_orphan(backend, int(adopt["recovery_id"]), fence.lease):
-        fence.check(f"taking over recovery {adopt['uid']}")  # raises if it is our lease that is gone
+    if not rec.adopt_orphan(backend, adopt.recovery_id, fence.lease):
+        fence.check(f"taking over recovery {adopt.uid}")  # raises if it is our lease that is gone
         return False  # it finished meanwhile: register as usual
-    run.attach(str(adopt["uid"]))
+    run.attach(adopt.uid)
     text = (
-        f"recovery {adopt['uid']} taken over from {_owner(adopt)}, which lost the lease, by"
+        f"recovery {adopt.uid} taken over from {_owner(adopt)}, which lost the lease, by"
         f" {fence.lease.describe()}: {run.analysis.code} on {run.failed} ({run.request.mode})"
     )
     run.step(text)
@@ -366,32 +364,31 @@ def _take_over_orphans(run: RecoveryRun, fence: Fence) -> bool:
     return True
 
 
-def _owner(row: Row) -> str:
-    return f"{row['processing_node_hostname']} (token {str(row['processcing_node_token'])[:12]})"
+def _owner(record: RecoveryRecord) -> str:
+    host, token = record.processing_node
+    return f"{host} (token {token[:12]})"
 
 
-def _abort_orphan(run: RecoveryRun, fence: Fence, row: Row) -> None:
-    key = InstanceKey(str(row["hostname"]), int(row["port"]))
-    message = f"aborted: {_owner(row)} lost the lease; taken over by {fence.lease.describe()}"
-    if not rec.abort_orphan(run.env.backend, int(row["recovery_id"]), fence.lease, message):
-        fence.check(f"taking over recovery {row['uid']}")  # raises if it is our lease that is gone
+def _abort_orphan(run: RecoveryRun, fence: Fence, record: RecoveryRecord) -> None:
+    key = record.key
+    message = f"aborted: {_owner(record)} lost the lease; taken over by {fence.lease.describe()}"
+    if not rec.abort_orphan(run.env.backend, record.recovery_id, fence.lease, message):
+        fence.check(f"taking over recovery {record.uid}")  # raises if it is our lease that is gone
         return
-    rec.add_step(run.env.backend, str(row["uid"]), message)
-    text = f"recovery {row['uid']} ({row['analysis']} on {key}) by {_owner(row)} aborted: its node lost the lease"
+    rec.add_step(run.env.backend, record.uid, message)
+    text = f"recovery {record.uid} ({record.analysis} on {key}) by {_owner(record)} aborted: its node lost the lease"
     run.step(text)
     run.env.audit("recovery-takeover", key, text)
 
 
-def blocked_message(row: Row, config: Any) -> str:
+def blocked_message(record: RecoveryRecord, config: Any) -> str:
     """Tell the operator what blocks and how to unblock it."""
-    successor = (
-        f", promoted {row['successor_hostname']}:{row['successor_port']}" if row.get("successor_hostname") else ""
-    )
+    successor = f", promoted {record.successor}" if record.successor else ""
     seconds = int(config.get("RecoveryPeriodBlockSeconds") or 3600)
-    cluster = row["cluster_name"]
+    cluster = record.cluster_name
     return (
-        f"blocked by recovery {row['recovery_id']} ({row['analysis']} on {row['hostname']}:{row['port']}{successor},"
-        f" started {row['start_active_period']}) within RecoveryPeriodBlockSeconds={seconds}: acknowledge it first,"
+        f"blocked by recovery {record.recovery_id} ({record.analysis} on {record.key}{successor},"
+        f" started {record.start_active_period}) within RecoveryPeriodBlockSeconds={seconds}: acknowledge it first,"
         f" e.g. orchestrator -c ack-cluster-recoveries --alias {cluster} --reason '...'"
     )
 

@@ -30,56 +30,48 @@ from typing import Any
 
 from orchestrator_cli.backend import instances
 from orchestrator_cli.backend import recovery as rec
+from orchestrator_cli.backend.instance_rows import instances_from_rows, key_of
 from orchestrator_cli.errors import OrchestratorError
 from orchestrator_cli.model.coordinates import BinlogCoordinates
+from orchestrator_cli.model.instance import Instance
 from orchestrator_cli.model.keys import InstanceKey
 from orchestrator_cli.recovery.engine import Outcome, RecoveryRun, post_master_hooks
 from orchestrator_cli.topology.primitives import refresh, start_replication
 from orchestrator_cli.topology.regroup import regroup_replicas, relocate_replicas_below
 
-Row = Mapping[str, Any]
+
+def _exec(instance: Instance) -> BinlogCoordinates | None:
+    executed = instance.exec_coordinates
+    return executed if executed.file else None
 
 
-def _key(row: Row) -> InstanceKey:
-    return InstanceKey(str(row["hostname"]), int(row["port"]))
-
-
-def _exec(row: Row) -> BinlogCoordinates | None:
-    file = str(row.get("relay_master_log_file") or "")
-    return BinlogCoordinates(file, int(row.get("exec_master_log_pos") or 0)) if file else None
-
-
-def _flag(row: Row, column: str) -> bool:
-    return bool(int(row.get(column) or 0))
-
-
-def _banned(row: Row, config: Mapping[str, Any]) -> bool:
-    if str(row.get("promotion_rule") or "") == "must_not":
+def _banned(instance: Instance, config: Mapping[str, Any]) -> bool:
+    if instance.promotion_rule == "must_not":
         return True
     for pattern in config.get("PromotionIgnoreHostnameFilters") or []:
         try:
-            if re.search(pattern, str(row["hostname"])):
+            if re.search(pattern, instance.key.hostname):
                 return True
         except re.error:
             continue
     return False
 
 
-def sibling_refusal(dead: Row, sibling: Row, config: Mapping[str, Any]) -> str | None:
+def sibling_refusal(dead: Instance, sibling: Instance, config: Mapping[str, Any]) -> str | None:
     """Why `sibling` cannot adopt the dead intermediate master's replicas (None: it can)."""
-    if _key(sibling) == _key(dead):
+    if sibling.key == dead.key:
         return "it is the dead intermediate master"
-    if not (_flag(sibling, "log_bin") and _flag(sibling, "log_slave_updates")):
+    if not (sibling.log_bin and sibling.log_slave_updates):
         return "no binary log with log_slave_updates"
-    if not (_flag(sibling, "slave_io_running") and _flag(sibling, "slave_sql_running")):
+    if not (sibling.io_running and sibling.sql_running):
         return "not replicating"
-    if not _flag(sibling, "is_last_check_valid"):
+    if not sibling.last_check_valid:
         return "its last check failed"
     if _banned(sibling, config):
         return "banned from promotion (must_not or PromotionIgnoreHostnameFilters)"
-    if _flag(sibling, "has_replication_filters") != _flag(dead, "has_replication_filters"):
+    if sibling.has_replication_filters != dead.has_replication_filters:
         return "replication filters differ"
-    if _flag(sibling, "binlog_server") != _flag(dead, "binlog_server"):
+    if sibling.binlog_server != dead.binlog_server:
         return "binlog-server kind differs"
     dead_exec, sibling_exec = _exec(dead), _exec(sibling)
     if dead_exec is not None and (sibling_exec is None or sibling_exec < dead_exec):
@@ -87,7 +79,7 @@ def sibling_refusal(dead: Row, sibling: Row, config: Mapping[str, Any]) -> str |
     return None
 
 
-def candidate_sibling(dead: Row, siblings: Sequence[Row], config: Mapping[str, Any]) -> Row | None:
+def candidate_sibling(dead: Instance, siblings: Sequence[Instance], config: Mapping[str, Any]) -> Instance | None:
     """The sibling the dead intermediate master's replicas go to, or None (spec §3.9 step 2).
 
     Order: more replicas first; ties with *lower* Exec coordinates first (as the original sorts);
@@ -96,17 +88,15 @@ def candidate_sibling(dead: Row, siblings: Sequence[Row], config: Mapping[str, A
     """
     valid = [s for s in siblings if sibling_refusal(dead, s, config) is None]
     unknown = BinlogCoordinates("", 0)
-    valid.sort(key=lambda s: (-int(s.get("num_slave_hosts") or 0), _exec(s) or unknown, str(_key(s))))
+    valid.sort(key=lambda s: (-s.num_replica_hosts, _exec(s) or unknown, str(s.key)))
 
-    def local(s: Row) -> bool:
-        return s.get("data_center") == dead.get("data_center") and s.get("physical_environment") == dead.get(
-            "physical_environment"
-        )
+    def local(s: Instance) -> bool:
+        return s.data_center == dead.data_center and s.physical_environment == dead.physical_environment
 
-    def candidate(s: Row) -> bool:
-        return str(s.get("promotion_rule") or "") in ("must", "prefer")
+    def candidate(s: Instance) -> bool:
+        return s.promotion_rule in ("must", "prefer")
 
-    passes: tuple[Callable[[Row], bool], ...] = (
+    passes: tuple[Callable[[Instance], bool], ...] = (
         lambda s: candidate(s) and local(s),
         candidate,
         local,
@@ -146,7 +136,7 @@ def _reachable(run: RecoveryRun, keys: Sequence[InstanceKey]) -> tuple[list[Inst
 class _Plans:
     """The replicas still below the dead intermediate master, and what each plan did with them."""
 
-    def __init__(self, run: RecoveryRun, dead: Row, replicas: list[InstanceKey]) -> None:
+    def __init__(self, run: RecoveryRun, dead: Instance, replicas: list[InstanceKey]) -> None:
         self.run = run
         self.dead = dead
         self.remaining = list(replicas)
@@ -186,9 +176,10 @@ class _Plans:
             run.step(f"plan B: {self.remaining[0]} is the only replica: nothing to regroup")
             return self.remaining[0]
         run.step(f"plan B: regrouping {', '.join(map(str, self.remaining))}")
-        rows = [r for r in instances.replicas_of(run.env.backend, _key(self.dead)) if _key(r) in self.remaining]
+        dead = self.dead.key
+        rows = [r for r in instances.replicas_of(run.env.backend, dead) if key_of(r) in self.remaining]
         try:
-            result = regroup_replicas(run.env, _key(self.dead), for_failover=True, step=run.step, backend_rows=rows)
+            result = regroup_replicas(run.env, dead, for_failover=True, step=run.step, backend_rows=rows)
         except OrchestratorError as e:
             run.outcome.errors.append(f"regroup failed: {e}")
             run.step(f"plan B: regroup failed: {e}")
@@ -227,22 +218,20 @@ def recover_dead_intermediate_master(run: RecoveryRun) -> Outcome:
         run.outcome.errors.append(run.outcome.reason)
         run.resolve()
         return run.outcome
-    dead = instances.read_instance(backend, dead_key)
+    dead = instances.read_snapshot(backend, dead_key)
     if dead is None:
         return run.fail(f"{dead_key} is not known to the backend")
-    grandparent = None
-    if dead.get("master_host") and int(dead.get("master_port") or 0):
-        grandparent = InstanceKey(str(dead["master_host"]), int(dead["master_port"]))
+    grandparent = dead.master_key
     replicas = instances.keys_of(instances.replicas_of(backend, dead_key))
     if not replicas:
         return run.fail(f"{dead_key} has no replicas to relocate")
-    siblings = instances.replicas_of(backend, grandparent) if grandparent else []
+    siblings = instances_from_rows(instances.replicas_of(backend, grandparent)) if grandparent else []
     sibling = candidate_sibling(dead, siblings, env.config) if len(siblings) > 1 else None
     if sibling is None:
         run.step(f"no valid sibling of {dead_key} can adopt its replicas")
     else:
-        where = "same" if sibling.get("data_center") == dead.get("data_center") else "another"
-        run.step(f"candidate sibling: {_key(sibling)} ({where} data center: {sibling.get('data_center') or '-'})")
+        where = "same" if sibling.data_center == dead.data_center else "another"
+        run.step(f"candidate sibling: {sibling.key} ({where} data center: {sibling.data_center or '-'})")
     run.outcome.attempted = True
     answering, silent = _reachable(run, replicas)
     if not answering:
@@ -252,16 +241,16 @@ def recover_dead_intermediate_master(run: RecoveryRun) -> Outcome:
     successor: InstanceKey | None = None
     resolved = False
 
-    if sibling is not None and sibling.get("data_center") == dead.get("data_center"):
-        moved, failed = plans.relocate("A", _key(sibling))
+    if sibling is not None and sibling.data_center == dead.data_center:
+        moved, failed = plans.relocate("A", sibling.key)
         if moved and not failed:
-            resolved, successor = True, _key(sibling)
+            resolved, successor = True, sibling.key
     if not resolved:
         successor = plans.regroup()
-        if sibling is not None and sibling.get("data_center") != dead.get("data_center"):
-            moved, failed = plans.relocate("C", _key(sibling))
+        if sibling is not None and sibling.data_center != dead.data_center:
+            moved, failed = plans.relocate("C", sibling.key)
             if moved and not failed:
-                resolved, successor = True, _key(sibling)
+                resolved, successor = True, sibling.key
     if not resolved:
         if grandparent is None:
             run.step(f"plan D: {dead_key} has no master to move its replicas up to")

@@ -1,7 +1,7 @@
 """The replacement suggestion after a promotion (spec §3.7.7): is there a better-placed candidate
 directly below the promoted replica that should take over from it?
 
-Pure over backend rows, so `internal-suggest-promoted-replacement` can check the rules without servers.
+Pure over backend snapshots, so `internal-suggest-promoted-replacement` can check the rules without servers.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from orchestrator_cli.model.instance import InstanceView
+from orchestrator_cli.model.instance import Instance
 from orchestrator_cli.model.keys import InstanceKey
 from orchestrator_cli.topology.rules import can_replicate_from
 
@@ -18,14 +18,14 @@ CANDIDATE_RULES = ("must", "prefer")
 
 
 def suggest_replacement(
-    rows: Sequence[Mapping[str, Any]],
+    members: Sequence[Instance],
     promoted: InstanceKey,
     dead_master: InstanceKey,
     config: Mapping[str, Any],
     explicit: InstanceKey | None = None,
 ) -> InstanceKey:
     """The instance that should end up as master: `promoted` itself unless a better one is below it."""
-    views = {v.key: v for v in (InstanceView(r) for r in rows)}
+    views = {v.key: v for v in members}
     p, x = views.get(promoted), views.get(dead_master)
     if p is None:
         return promoted
@@ -33,41 +33,40 @@ def suggest_replacement(
         choice = views.get(explicit)
         return explicit if choice is not None and choice.master_key == promoted else promoted
 
-    def rule(v: InstanceView) -> str:
-        return str(v["promotion_rule"] or "neutral")
+    def rule(v: Instance) -> str:
+        return v.promotion_rule or "neutral"
 
-    def same_place(v: InstanceView, ref: InstanceView | None) -> bool:
+    def same_place(v: Instance, ref: Instance | None) -> bool:
         return (
-            ref is not None
-            and v["data_center"] == ref["data_center"]
-            and (v["physical_environment"] == ref["physical_environment"])
+            ref is not None and v.data_center == ref.data_center and v.physical_environment == ref.physical_environment
         )
 
-    def geo_ok(v: InstanceView) -> bool:
+    def geo_ok(v: Instance) -> bool:
         if x is None:
             return True
-        if config.get("PreventCrossDataCenterMasterFailover") and v["data_center"] != x["data_center"]:
+        if config.get("PreventCrossDataCenterMasterFailover") and v.data_center != x.data_center:
             return False
-        return not (config.get("PreventCrossRegionMasterFailover") and v["region"] != x["region"])
+        return not (config.get("PreventCrossRegionMasterFailover") and v.region != x.region)
 
     banned_hosts = [re.compile(pattern) for pattern in config.get("PromotionIgnoreHostnameFilters") or []]
 
-    def can_take_over(y: InstanceView) -> bool:
+    def can_take_over(y: Instance) -> bool:
         return (
-            y.valid
-            and bool(int(y["log_bin"] or 0) and int(y["log_slave_updates"] or 0))
-            and not int(y["binlog_server"] or 0)
+            y.last_check_valid
+            and y.log_bin
+            and y.log_slave_updates
+            and not y.binlog_server
             and rule(y) != "must_not"
             and not any(b.search(y.key.hostname) for b in banned_hosts)
             and y.master_key == promoted
-            and can_replicate_from(p.row, y.row, config) is None
+            and can_replicate_from(p, y, config) is None
         )
 
-    members = sorted((v for k, v in views.items() if k != dead_master), key=lambda v: v.key)
-    candidates = [v for v in members if rule(v) in CANDIDATE_RULES]
-    neutrals = [v for v in members if rule(v) == "neutral"]
+    ordered = sorted((v for k, v in views.items() if k != dead_master), key=lambda v: v.key)
+    candidates = [v for v in ordered if rule(v) in CANDIDATE_RULES]
+    neutrals = [v for v in ordered if rule(v) == "neutral"]
 
-    def search(pool: Sequence[InstanceView], where: Callable[[InstanceView], bool]) -> InstanceView | None:
+    def search(pool: Sequence[Instance], where: Callable[[Instance], bool]) -> Instance | None:
         found = None
         for y in pool:
             if can_take_over(y) and where(y):

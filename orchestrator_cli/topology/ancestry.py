@@ -12,6 +12,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from orchestrator_cli.backend.instance_rows import instance_from_row
 from orchestrator_cli.errors import OrchestratorError, UnsafeOperationError
 from orchestrator_cli.model.keys import InstanceKey
 from orchestrator_cli.mysql import flavor as fl
@@ -40,12 +41,12 @@ class Hop:
 
 def hop_of(live: Live) -> Hop:
     """The server of a live read, as a hop (for comparing it with chains)."""
-    return Hop(live.key, _server_id(live), str(live.row.get("server_uuid") or ""))
+    return Hop(live.key, _server_id(live), instance_from_row(live.row).server_uuid)
 
 
 def _server_id(live: Live) -> int | None:
-    value = live.row.get("server_id")
-    return int(value) if value not in (None, "") else None
+    """The server id the live read found; None when unknown (0 is no usable replication id either)."""
+    return instance_from_row(live.row).server_id or None
 
 
 def upstream(env: TopologyEnv, start: Live, limit: int = MAX_HOPS) -> list[Hop]:
@@ -56,7 +57,6 @@ def upstream(env: TopologyEnv, start: Live, limit: int = MAX_HOPS) -> list[Hop]:
     the first repeated server (a co-master ring): that repeated hop is included.
     """
     from orchestrator_cli.backend import instances
-    from orchestrator_cli.model.instance import InstanceView
 
     hops: list[Hop] = []
     status = start.status
@@ -76,13 +76,12 @@ def upstream(env: TopologyEnv, start: Live, limit: int = MAX_HOPS) -> list[Hop]:
             status = server.replica_status()
         except (OrchestratorError, fl.FlavorError) as e:
             log.info("%s: not readable while walking up from %s (%s); using its backend row", key, start.key, e)
-            row = instances.read_instance(env.backend, key)
-            if row is None:
+            known = instances.read_snapshot(env.backend, key)
+            if known is None:
                 hops.append(Hop(key, next_id, next_uuid, live=False))
                 break
-            view = InstanceView(row)
-            hops.append(Hop(key, int(row["server_id"] or 0) or next_id, str(row["server_uuid"] or ""), live=False))
-            next_key, next_id, next_uuid = view.master_key, None, ""
+            hops.append(Hop(key, known.server_id or next_id, known.server_uuid, live=False))
+            next_key, next_id, next_uuid = known.master_key, None, ""
             continue
         hops.append(Hop(key, core.server_id, next_uuid))
         if not status.is_replica or status.is_detached:

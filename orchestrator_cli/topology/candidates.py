@@ -22,7 +22,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from orchestrator_cli.model.coerce import to_int
 from orchestrator_cli.model.coordinates import BinlogCoordinates
@@ -30,6 +30,9 @@ from orchestrator_cli.model.gtid import MariadbGtidPosition
 from orchestrator_cli.model.keys import InstanceKey
 from orchestrator_cli.model.promotion import rule_rank
 from orchestrator_cli.topology.rules import major_version
+
+if TYPE_CHECKING:
+    from orchestrator_cli.model.instance import Instance
 
 _FORMAT_ORDER = {"STATEMENT": 0, "MIXED": 1, "ROW": 2}
 
@@ -43,7 +46,6 @@ class ReplicaFacts:
     """What candidate choice compares about one replica of the failed (or current) master."""
 
     key: InstanceKey
-    row: Mapping[str, Any]
     valid: bool = True
     exec_coordinates: BinlogCoordinates | None = None
     log_bin: bool = True
@@ -64,30 +66,33 @@ class ReplicaFacts:
         return major_version(self.version)
 
     @classmethod
-    def from_row(cls, row: Mapping[str, Any], *, valid: bool | None = None) -> ReplicaFacts:
-        """From a backend row (`instances.read_where` shape) or a probe row merged with one."""
-        exec_file = str(row.get("relay_master_log_file") or "")
-        lag = row.get("slave_lag_seconds")
+    def from_instance(cls, instance: Instance, *, valid: bool | None = None) -> ReplicaFacts:
+        """From a backend snapshot, or a probe row merged with one (`valid` overrides its check flag)."""
+        executed = instance.exec_coordinates
         return cls(
-            key=InstanceKey(str(row["hostname"]), to_int(row["port"])),
-            row=row,
-            valid=bool(to_int(row.get("is_last_check_valid"), 1)) if valid is None else valid,
-            exec_coordinates=BinlogCoordinates(exec_file, to_int(row.get("exec_master_log_pos")))
-            if exec_file
-            else None,
-            log_bin=bool(to_int(row.get("log_bin"))),
-            log_slave_updates=bool(to_int(row.get("log_slave_updates"))),
-            binlog_server=bool(to_int(row.get("binlog_server"))),
-            version=str(row.get("version") or ""),
-            binlog_format=str(row.get("binlog_format") or ""),
-            data_center=str(row.get("data_center") or ""),
-            region=str(row.get("region") or ""),
-            physical_environment=str(row.get("physical_environment") or ""),
-            promotion_rule=str(row.get("promotion_rule") or "neutral"),
-            gtid_errant=str(row.get("gtid_errant") or ""),
-            lag_seconds=None if lag is None or lag == "" else to_int(lag),
-            sql_error=str(row.get("last_sql_error") or "").strip().strip('\\"').strip(),
+            key=instance.key,
+            valid=instance.last_check_valid if valid is None else valid,
+            exec_coordinates=executed if executed.file else None,
+            log_bin=instance.log_bin,
+            log_slave_updates=instance.log_slave_updates,
+            binlog_server=instance.binlog_server,
+            version=instance.version,
+            binlog_format=instance.binlog_format,
+            data_center=instance.data_center,
+            region=instance.region,
+            physical_environment=instance.physical_environment,
+            promotion_rule=instance.promotion_rule,
+            gtid_errant=instance.gtid_errant,
+            lag_seconds=instance.lag,
+            sql_error=instance.last_sql_error.strip().strip('\\"').strip(),
         )
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any], *, valid: bool | None = None) -> ReplicaFacts:
+        """From a backend-shaped row (kept for callers still holding rows; see :meth:`from_instance`)."""
+        from orchestrator_cli.backend.instance_rows import instance_from_row
+
+        return cls.from_instance(instance_from_row(row), valid=valid)
 
 
 @dataclass(frozen=True)
@@ -100,15 +105,22 @@ class MasterHints:
     physical_environment: str = ""
 
     @classmethod
-    def from_row(cls, row: Mapping[str, Any] | None) -> MasterHints:
-        if not row:
+    def from_instance(cls, instance: Instance | None) -> MasterHints:
+        if instance is None:
             return cls()
         return cls(
-            key=InstanceKey(str(row["hostname"]), to_int(row["port"])),
-            data_center=str(row.get("data_center") or ""),
-            region=str(row.get("region") or ""),
-            physical_environment=str(row.get("physical_environment") or ""),
+            key=instance.key,
+            data_center=instance.data_center,
+            region=instance.region,
+            physical_environment=instance.physical_environment,
         )
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any] | None) -> MasterHints:
+        """From a backend-shaped row (kept for callers still holding rows; see :meth:`from_instance`)."""
+        from orchestrator_cli.backend.instance_rows import instance_from_row
+
+        return cls.from_instance(instance_from_row(row) if row else None)
 
 
 @dataclass

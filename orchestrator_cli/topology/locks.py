@@ -14,11 +14,11 @@ from __future__ import annotations
 import logging
 import os
 import socket
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Literal
 
-from orchestrator_cli.backend.connection import Row
+from orchestrator_cli.backend.maintenance import MaintenanceLock
 from orchestrator_cli.errors import UnsafeOperationError
 from orchestrator_cli.model.keys import InstanceKey
 from orchestrator_cli.topology.env import TopologyEnv
@@ -47,28 +47,12 @@ def process_alive(pid: int) -> bool:
 
 
 @dataclass(frozen=True)
-class Holder:
-    """An active maintenance lock, as read from the backend."""
-
-    key: InstanceKey
-    maintenance_id: int
-    owner: str
-    reason: str
-    until: str
-    node: tuple[str, str]  # processing_node_hostname, processing_node_token
-    explicit: bool  # begin-maintenance (expires only at `until`)
+class Holder(MaintenanceLock):
+    """An active maintenance lock, with what this host can tell about the process that took it."""
 
     @staticmethod
-    def of(row: Row) -> Holder:
-        return Holder(
-            key=InstanceKey(str(row["hostname"]), int(row["port"])),
-            maintenance_id=int(row["id"]),
-            owner=str(row["owner"]),
-            reason=str(row["reason"]),
-            until=str(row["end_timestamp"]),
-            node=(str(row["processing_node_hostname"]), str(row["processing_node_token"])),
-            explicit=bool(int(row["explicitly_bounded"] or 0)),
-        )
+    def of(lock: MaintenanceLock) -> Holder:
+        return Holder(**{f.name: getattr(lock, f.name) for f in fields(MaintenanceLock)})
 
     @property
     def pid(self) -> int | None:
@@ -103,8 +87,8 @@ class Holder:
 def holder(env: TopologyEnv, key: InstanceKey) -> Holder | None:
     from orchestrator_cli.backend import maintenance
 
-    row = maintenance.active(env.backend, key)
-    return Holder.of(row) if row else None
+    lock = maintenance.active(env.backend, key)
+    return Holder.of(lock) if lock is not None else None
 
 
 def refusal(key: InstanceKey, held: Holder | None) -> UnsafeOperationError:
@@ -135,9 +119,9 @@ def take_over_dead(env: TopologyEnv, key: InstanceKey, *, all_of_process: bool =
     held = holder(env, key)
     if held is None or not held.taken_over_possible():
         return []
-    rows = maintenance.held_by_process(env.backend, held.node) if all_of_process else []
+    taken = maintenance.held_by_process(env.backend, held.node) if all_of_process else []
     ended: list[Holder] = []
-    for lock in [Holder.of(row) for row in rows] or [held]:
+    for lock in [Holder.of(t) for t in taken] or [held]:
         if not maintenance.end_if_held_by(env.backend, lock.maintenance_id, lock.node):
             continue
         ended.append(lock)

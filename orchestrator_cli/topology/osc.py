@@ -6,31 +6,31 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from orchestrator_cli.model.instance import InstanceView
+from orchestrator_cli.model.instance import Instance
+from orchestrator_cli.model.keys import InstanceKey
 
 
-def _eligible(rows: Sequence[Mapping[str, Any]], config: Mapping[str, Any]) -> list[InstanceView]:
+def _eligible(members: Sequence[Instance], config: Mapping[str, Any]) -> list[Instance]:
     ignore = [re.compile(p) for p in config.get("OSCIgnoreHostnameFilters") or []]
-    views = [InstanceView(r) for r in rows]
     return [
         v
-        for v in views
+        for v in members
         if v.is_replica
-        and v.valid
+        and v.last_check_valid
         and v.replication_running
-        and not int(v["is_downtimed"] or 0)
+        and not v.is_downtimed
         and not any(r.search(v.key.hostname) for r in ignore)
     ]
 
 
-def osc_replicas(rows: Sequence[Mapping[str, Any]], config: Mapping[str, Any]) -> list[InstanceView]:
+def osc_replicas(members: Sequence[Instance], config: Mapping[str, Any]) -> list[Instance]:
     """A sample that represents the whole tree for throttling: up to two first-level intermediate
     masters (most replicas first), up to two of their replicas, and up to two first-level leaves."""
-    views = _eligible(rows, config)
-    children: dict[Any, list[InstanceView]] = {}
+    views = _eligible(members, config)
+    children: dict[InstanceKey | None, list[Instance]] = {}
     for v in views:
         children.setdefault(v.master_key, []).append(v)
-    first_level = [v for v in views if int(v["replication_depth"] or 0) == 1]
+    first_level = [v for v in views if v.replication_depth == 1]
     intermediates = sorted(
         (v for v in first_level if children.get(v.key)), key=lambda v: (-len(children[v.key]), v.key)
     )[:2]
@@ -39,16 +39,12 @@ def osc_replicas(rows: Sequence[Mapping[str, Any]], config: Mapping[str, Any]) -
     return [*intermediates, *second_level, *leaves]
 
 
-def gh_ost_replicas(rows: Sequence[Mapping[str, Any]], config: Mapping[str, Any]) -> list[InstanceView]:
+def gh_ost_replicas(members: Sequence[Instance], config: Mapping[str, Any]) -> list[Instance]:
     """Direct replicas gh-ost can work on: they log their changes (log_bin + log_slave_updates), least lag first."""
-    views = [
-        v
-        for v in _eligible(rows, config)
-        if int(v["replication_depth"] or 0) == 1 and int(v["log_bin"] or 0) and int(v["log_slave_updates"] or 0)
-    ]
+    views = [v for v in _eligible(members, config) if v.replication_depth == 1 and v.log_bin and v.log_slave_updates]
     return sorted(views, key=lambda v: (v.lag if v.lag is not None else 1 << 30, v.key))
 
 
-def heuristic_lag(rows: Sequence[Mapping[str, Any]], config: Mapping[str, Any]) -> int:
+def heuristic_lag(members: Sequence[Instance], config: Mapping[str, Any]) -> int:
     """The worst lag among the OSC replicas, in seconds (0 when there are none)."""
-    return max((v.lag or 0 for v in osc_replicas(rows, config)), default=0)
+    return max((v.lag or 0 for v in osc_replicas(members, config)), default=0)

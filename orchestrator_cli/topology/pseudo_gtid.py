@@ -13,9 +13,10 @@ import re
 import threading
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
+from orchestrator_cli.backend.instance_rows import instance_from_row
 from orchestrator_cli.errors import TopologyError, UnsafeOperationError
 from orchestrator_cli.model.coordinates import BinlogCoordinates
 from orchestrator_cli.model.keys import InstanceKey
@@ -71,12 +72,12 @@ class LastEntry:
 
 def searches_binlogs(live: Live, skip_binlog_search: bool, binlog_format: str | None = None) -> bool:
     """Whether the instance's own binary logs hold its replication stream (else: its relay logs)."""
-    row = live.row
-    if skip_binlog_search or not int(row.get("log_bin") or 0):
+    instance = instance_from_row(live.row)
+    if skip_binlog_search or not instance.log_bin:
         return False
-    if live.status.is_replica and not int(row.get("log_slave_updates") or 0):
+    if live.status.is_replica and not instance.log_slave_updates:
         return False
-    return binlog_format is None or str(row.get("binlog_format") or "") == binlog_format
+    return binlog_format is None or instance.binlog_format == binlog_format
 
 
 def last_entry(
@@ -188,9 +189,10 @@ def match_below_within(op: Operation, instance: Live, other: Live, cfg: Settings
     require_replica(instance)
     op.lock(instance.key, other.key)
     refuse_cycle(op.env, instance, other)
-    if int(other.row.get("binlog_server") or 0):
+    other_instance = instance_from_row(other.row)
+    if other_instance.binlog_server:
         raise UnsafeOperationError(f"cannot match below {other.key}: it is a binlog server (no SHOW BINLOG EVENTS)")
-    if not int(other.row.get("log_bin") or 0):
+    if not other_instance.log_bin:
         raise UnsafeOperationError(f"cannot match below {other.key}: it has no binary logs")
     check_can_replicate(instance, other, op.env.config)
     op.method = "pseudo-gtid"
@@ -229,13 +231,12 @@ def _master_of(env: TopologyEnv, key: InstanceKey) -> InstanceKey:
     """The master of `key`: live if it answers, else as the backend last saw it."""
     from orchestrator_cli.backend import instances
     from orchestrator_cli.errors import OrchestratorError
-    from orchestrator_cli.model.instance import InstanceView
 
     try:
         live = read_live(env, key)
     except OrchestratorError:
-        row = instances.read_instance(env.backend, key)
-        master = InstanceView(row).master_key if row is not None else None
+        snapshot = instances.read_snapshot(env.backend, key)
+        master = snapshot.master_key if snapshot is not None else None
     else:
         master = live.master_key
     if master is None:
@@ -315,7 +316,7 @@ def correlate_binlog_pos(
     """The coordinates in `other`'s binary logs holding what `key`'s binary logs hold up to `position`."""
     cfg = settings(env.config)
     live = read_live(env, key)
-    if not int(live.row.get("log_bin") or 0):
+    if not instance_from_row(live.row).log_bin:
         raise TopologyError("Instance does not have binary logs")
     server = env.server(key)
     end = position or server.master_status()
@@ -361,13 +362,14 @@ def regroup_replicas_pgtid(
     matched below it by Pseudo-GTID, those ahead of it (or unable to replicate from it) are lost.
     """
     from orchestrator_cli.backend import instances
+    from orchestrator_cli.backend.instance_rows import instances_from_rows
     from orchestrator_cli.errors import NotFoundError, OrchestratorError
     from orchestrator_cli.topology.candidates import MasterHints, ReplicaFacts, choose_candidate
     from orchestrator_cli.topology.moves import self_coordinates
     from orchestrator_cli.topology.rules import can_replicate_from
 
     settings(env.config)  # without a pattern nothing is stopped
-    rows = {InstanceKey(str(r["hostname"]), int(r["port"])): r for r in instances.replicas_of(env.backend, master)}
+    rows = {i.key: i for i in instances_from_rows(instances.replicas_of(env.backend, master))}
     if not rows:
         raise NotFoundError(f"No replicas found for {master}")
     lost: list[InstanceKey] = []
@@ -393,10 +395,8 @@ def regroup_replicas_pgtid(
             stopped[live.key] = read_live(env, live.key)
         facts = []
         for key, live in stopped.items():
-            row = dict(rows[key])
             executed = live.status.exec_coordinates
-            row["relay_master_log_file"], row["exec_master_log_pos"] = executed.file, executed.pos
-            facts.append(ReplicaFacts.from_row(row, valid=True))
+            facts.append(ReplicaFacts.from_instance(replace(rows[key], exec_coordinates=executed), valid=True))
         hints = MasterHints.from_row(instances.read_instance(env.backend, master))
         choice = choose_candidate(facts, hints, env.config)
         if choice.candidate is None:
@@ -408,7 +408,9 @@ def regroup_replicas_pgtid(
             if key == candidate.key:
                 continue
             executed = live.status.exec_coordinates
-            if executed > candidate_exec or can_replicate_from(live.row, candidate.row, env.config):
+            if executed > candidate_exec or can_replicate_from(
+                instance_from_row(live.row), instance_from_row(candidate.row), env.config
+            ):
                 lost.append(key)
             elif executed == candidate_exec:
                 op.change_master(key, candidate.key, before=live.status, coords=candidate_self, gtid=deny_gtid(live))

@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from orchestrator_cli.backend.instance_rows import instance_from_row, instances_from_rows, key_of, keys_of
 from orchestrator_cli.errors import NotFoundError, OrchestratorError, TopologyError
 from orchestrator_cli.model.coerce import to_int
 from orchestrator_cli.model.coordinates import BinlogCoordinates
@@ -181,7 +182,7 @@ def _refresh_gtid(env: TopologyEnv, live: Live) -> Live:
 
 
 def _self_coordinates(env: TopologyEnv, live: Live) -> dict[str, Any]:
-    if not int(live.row.get("log_bin") or 0):
+    if not instance_from_row(live.row).log_bin:
         return {}
     own = env.server(live.key).master_status()
     return {"binary_log_file": own.file, "binary_log_pos": own.pos}
@@ -262,11 +263,11 @@ def regroup_replicas(
     from orchestrator_cli.backend import instances
 
     rows = list(backend_rows) if backend_rows is not None else instances.replicas_of(env.backend, master_key)
-    result = RegroupResult(master=master_key, replicas=[InstanceKey(str(r["hostname"]), int(r["port"])) for r in rows])
+    result = RegroupResult(master=master_key, replicas=keys_of(rows))
     if not rows:
         raise NotFoundError(f"No replicas found for {master_key}")
     master_row = instances.read_instance(env.backend, master_key)
-    by_key = {InstanceKey(str(r["hostname"]), int(r["port"])): r for r in rows}
+    by_key = {key_of(r): r for r in rows}
     limit = max(1, to_int(env.config.get("MaxConcurrentReplicaOperations"), 5))
 
     reads = parallel(list(by_key), lambda k: read_live(env, k), len(by_key))
@@ -309,7 +310,7 @@ def regroup_replicas(
     lost: list[InstanceKey] = list(result.unreachable)
     plans: list[tuple[_Replica, bool]] = []
     for s in siblings:
-        refusal = can_replicate_from(s.live.row, target.live.row, env.config)
+        refusal = can_replicate_from(instance_from_row(s.live.row), instance_from_row(target.live.row), env.config)
         if refusal:
             lost.append(s.live.key)
             _note(step, f"{s.live.key}: cannot replicate from {target.live.key}: {refusal}; lost")
@@ -428,7 +429,8 @@ def candidate_from_backend(
     if not rows:
         raise NotFoundError(f"No replicas found for {master_key}")
     hints = MasterHints.from_row(instances.read_instance(env.backend, master_key))
-    return choose_candidate([ReplicaFacts.from_row(r) for r in rows], hints, env.config, explicit=explicit)
+    facts = [ReplicaFacts.from_instance(i) for i in instances_from_rows(rows)]
+    return choose_candidate(facts, hints, env.config, explicit=explicit)
 
 
 @dataclass
@@ -456,7 +458,7 @@ def relocate_replicas_below(
     """
     result = RelocateResult(target=target)
     target_live = read_live(env, target)
-    if not int(target_live.row.get("log_bin") or 0):
+    if not instance_from_row(target_live.row).log_bin:
         raise TopologyError(f"{target} has no binary log: nothing can replicate from it")
     anchor = _Replica(target_live, _merged_facts(target_live, target_live.row), None)
     limit = max(1, to_int(env.config.get("MaxConcurrentReplicaOperations"), 5))
@@ -469,7 +471,7 @@ def relocate_replicas_below(
             lives.append(live)
 
     def move(live: Live) -> str:
-        refusal = can_replicate_from(live.row, target_live.row, env.config)
+        refusal = can_replicate_from(instance_from_row(live.row), instance_from_row(target_live.row), env.config)
         if refusal:
             raise TopologyError(f"{live.key} cannot replicate from {target}: {refusal}")
         stopped = _stop_and_drain(env, live, step)

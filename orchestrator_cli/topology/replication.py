@@ -18,6 +18,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from orchestrator_cli.backend.instance_rows import instance_from_row
 from orchestrator_cli.errors import OrchestratorError, TopologyError, UnsafeOperationError, UsageError
 from orchestrator_cli.model.coordinates import BinlogCoordinates
 from orchestrator_cli.model.gtid import OracleGtidSet, errant
@@ -63,7 +64,7 @@ def require_attached(live: Live) -> None:
 
 
 def require_binary_logs(live: Live) -> None:
-    if not int(live.row.get("log_bin") or 0):
+    if not instance_from_row(live.row).log_bin:
         raise TopologyError(f"{live.key} does not have binary logs enabled")
 
 
@@ -502,7 +503,7 @@ def errant_gtids(env: TopologyEnv, live: Live) -> OracleGtidSet:
         replica_uuid=live.gtid.server_uuid,
         master_uuid=master_uuid,
         ancestry=[*ancestry, live.gtid.server_uuid],
-        is_co_master=bool(int(live.row.get("is_co_master") or 0)),
+        is_co_master=instance_from_row(live.row).is_co_master,
     )
 
 

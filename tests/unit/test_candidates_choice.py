@@ -18,7 +18,6 @@ MASTER = MasterHints(InstanceKey("m", 3306), data_center="dc1", region="r1")
 def replica(name: str, pos: int, rule: str = "neutral", **kwargs: Any) -> ReplicaFacts:
     return ReplicaFacts(
         key=InstanceKey(name, 3306),
-        row={"hostname": name, "port": 3306},
         exec_coordinates=BinlogCoordinates("mysql-bin.000007", pos),
         version=kwargs.pop("version", "10.11.6-MariaDB"),
         data_center=kwargs.pop("data_center", "dc1"),
@@ -121,7 +120,7 @@ def test_tie_breaks_compare_major_version_before_binlog_format() -> None:
 
 
 def test_unknown_coordinates_rank_last() -> None:
-    unknown = ReplicaFacts(key=InstanceKey("u", 3306), row={}, promotion_rule="neutral")
+    unknown = ReplicaFacts(key=InstanceKey("u", 3306), promotion_rule="neutral")
     assert chosen([unknown, replica("k", 4)]) == "k"
     assert most_advanced([unknown, replica("k", 4)]).key.hostname == "k"  # type: ignore[union-attr]
 

@@ -183,8 +183,8 @@ def test_the_leader_adopts_a_recovery_whose_node_lost_the_lease(env: TopologyEnv
     assert outcome.uid == "orphan"  # one failure, one recovery row
     assert "PreFailoverProcesses failed" in outcome.reason
     [row] = rec.recoveries(env.backend)
-    assert (row["processing_node_hostname"], row["processcing_node_token"]) == health.identity()
-    steps = [r["message"] for r in rec.steps(env.backend, "orphan")]
+    assert row.processing_node == health.identity()
+    steps = [s.message for s in rec.steps(env.backend, "orphan")]
     assert any("taken over from node-a" in s for s in steps)
     assert "recovery-takeover" in audit_types(env)
 
@@ -194,11 +194,11 @@ def test_the_node_that_lost_the_lease_no_longer_touches_an_adopted_recovery(env:
     lease = election.attempt_election(env.backend, B)
     assert lease is not None
     [row] = rec.orphaned_recoveries(env.backend, lease)
-    assert rec.adopt_orphan(env.backend, int(row["recovery_id"]), lease)
+    assert rec.adopt_orphan(env.backend, row.recovery_id, lease)
     rec.abort_recovery(env.backend, "orphan", "aborted by A", A)
     rec.resolve_recovery(env.backend, "orphan", rec.Resolution(successful=False, errors=["A"]), A)
     [row] = rec.recoveries(env.backend)
-    assert row["end_recovery"] is None and row["in_active_period"] and row["all_errors"] == ""
+    assert row.end_recovery == "" and row.in_active_period and row.all_errors == ""
     assert rec.orphaned_recoveries(env.backend, lease) == []
 
 
@@ -209,9 +209,9 @@ def test_a_recovery_of_another_instance_of_the_cluster_is_aborted(env: TopologyE
     outcome = execute(env, Request(dead_master(), AUTOMATED, lease=lease))
     assert outcome.uid and outcome.uid != "orphan"
     [old] = rec.recoveries(env.backend, ident="orphan")
-    assert old["end_recovery"] and not old["in_active_period"] and not old["is_successful"]
-    assert "node-a" in old["all_errors"] and "taken over" in old["all_errors"]
-    assert "taken over" in rec.steps(env.backend, "orphan")[-1]["message"]
+    assert old.end_recovery and not old.in_active_period and not old.is_successful
+    assert "node-a" in old.all_errors and "taken over" in old.all_errors
+    assert "taken over" in rec.steps(env.backend, "orphan")[-1].message
     assert any("aborted: its node lost the lease" in s for s in outcome.steps)
 
 
@@ -220,9 +220,9 @@ def test_a_recovery_by_a_one_off_command_is_not_taken_over(env: TopologyEnv) -> 
     lease = election.attempt_election(env.backend, health.identity())
     assert lease is not None
     outcome = execute(env, Request(dead_master(), AUTOMATED, lease=lease))
-    assert outcome.blocked_by is not None and outcome.blocked_by["uid"] == "orphan"
+    assert outcome.blocked_by is not None and outcome.blocked_by.uid == "orphan"
     [old] = rec.recoveries(env.backend, ident="orphan")
-    assert old["end_recovery"] is None and old["in_active_period"]
+    assert old.end_recovery == "" and old.in_active_period
 
 
 def test_a_node_without_the_lease_takes_nothing_over_and_registers_nothing(env: TopologyEnv) -> None:
@@ -232,7 +232,7 @@ def test_a_node_without_the_lease_takes_nothing_over_and_registers_nothing(env: 
     election.grab_election(env.backend, B)
     outcome = execute(env, Request(dead_master(), AUTOMATED, lease=lease))
     assert not outcome.attempted and "no longer holds the lease" in outcome.reason
-    assert [r["uid"] for r in rec.recoveries(env.backend)] == ["orphan"]
+    assert [r.uid for r in rec.recoveries(env.backend)] == ["orphan"]
     [old] = rec.recoveries(env.backend, ident="orphan")
-    assert old["end_recovery"] is None
+    assert old.end_recovery == ""
     assert "recovery-lease-lost" in audit_types(env)

@@ -1,4 +1,4 @@
-"""Which sibling adopts a dead intermediate master's replicas (spec §3.9 step 2): pure over backend rows."""
+"""Which sibling adopts a dead intermediate master's replicas (spec §3.9 step 2): pure over backend snapshots."""
 
 from __future__ import annotations
 
@@ -6,16 +6,18 @@ from typing import Any
 
 import pytest
 
+from orchestrator_cli.backend.instance_rows import instance_from_row
+from orchestrator_cli.model.instance import Instance
 from orchestrator_cli.recovery.intermediate import candidate_sibling, sibling_refusal
 
-DEAD = {
+DEAD = instance_from_row({
     "hostname": "im", "port": 3306, "data_center": "dc1", "physical_environment": "prod",
     "relay_master_log_file": "bin.000003", "exec_master_log_pos": 500, "has_replication_filters": 0,
-    "binlog_server": 0,
-}  # fmt: skip
+    "binlog_server": 0, "is_last_check_valid": 1,
+})  # fmt: skip
 
 
-def sibling(host: str, dc: str = "dc1", **overrides: Any) -> dict[str, Any]:
+def sibling(host: str, dc: str = "dc1", **overrides: Any) -> Instance:
     row = {
         "hostname": host, "port": 3306, "data_center": dc, "physical_environment": "prod",
         "relay_master_log_file": "bin.000003", "exec_master_log_pos": 600, "log_bin": 1, "log_slave_updates": 1,
@@ -23,12 +25,12 @@ def sibling(host: str, dc: str = "dc1", **overrides: Any) -> dict[str, Any]:
         "has_replication_filters": 0, "binlog_server": 0, "num_slave_hosts": 0,
     }  # fmt: skip
     row.update(overrides)
-    return row
+    return instance_from_row(row)
 
 
-def chosen(*siblings: dict[str, Any], **config: Any) -> str | None:
-    row = candidate_sibling(DEAD, [DEAD, *siblings], config)
-    return None if row is None else str(row["hostname"])
+def chosen(*siblings: Instance, **config: Any) -> str | None:
+    found = candidate_sibling(DEAD, [DEAD, *siblings], config)
+    return None if found is None else found.key.hostname
 
 
 def test_a_candidate_in_the_same_data_center_wins() -> None:

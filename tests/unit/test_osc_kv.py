@@ -1,15 +1,17 @@
-"""OSC replica picks and cluster-master key-value pairs, over plain rows."""
+"""OSC replica picks (over snapshots built from plain rows) and cluster-master key-value pairs."""
 
 from __future__ import annotations
 
 import doctest
 from typing import Any
 
+from orchestrator_cli.backend.instance_rows import instance_from_row
+from orchestrator_cli.model.instance import Instance
 from orchestrator_cli.model.keys import InstanceKey
 from orchestrator_cli.topology import kv, osc
 
 
-def _row(port: int, master: int | None, depth: int, lag: int | None = 0, **extra: Any) -> dict[str, Any]:
+def _row(port: int, master: int | None, depth: int, lag: int | None = 0, **extra: Any) -> Instance:
     row: dict[str, Any] = {
         "hostname": "h", "port": port, "master_host": "h" if master else "", "master_port": master or 0,
         "master_log_file": "bin.000001" if master else "", "replication_depth": depth,
@@ -19,7 +21,7 @@ def _row(port: int, master: int | None, depth: int, lag: int | None = 0, **extra
         "log_bin": 1, "log_slave_updates": 1,
     }  # fmt: skip
     row.update(extra)
-    return row
+    return instance_from_row(row)
 
 
 TREE = [

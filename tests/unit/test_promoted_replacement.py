@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 
+from orchestrator_cli.backend.instance_rows import instances_from_rows
+from orchestrator_cli.model.instance import Instance
 from orchestrator_cli.model.keys import InstanceKey
 from orchestrator_cli.recovery.replacement import suggest_replacement
 from tests.compat.fixtures import OriginalFixture, original_fixture
@@ -29,9 +31,9 @@ def _row(port: int, master: int | None, **extra: Any) -> dict[str, Any]:
     return row
 
 
-def rows(**changes: dict[str, Any]) -> list[dict[str, Any]]:
+def rows(**changes: dict[str, Any]) -> list[Instance]:
     base = {22293: None, 22294: 22293, 22295: 22294, 22296: 22293, 22297: 22293}
-    return [_row(port, master, **changes.get(f"p{port}", {})) for port, master in base.items()]
+    return instances_from_rows(_row(port, master, **changes.get(f"p{port}", {})) for port, master in base.items())
 
 
 def test_a_preferred_promoted_replica_in_the_dead_masters_place_stays() -> None:

@@ -77,7 +77,7 @@ def test_successor_and_renamed_cluster_are_blocked(backend: Backend) -> None:
     rec.register_recovery(backend, new_recovery(A, "u1"), NODE)
     rec.resolve_recovery(backend, "u1", rec.Resolution(successful=True, successor=B, lost=["db-a:3306"]))
     blocking = rec.blocking_recovery(backend, B, "db-b:3306", if_promoted=True, if_cluster_recovered=False)
-    assert blocking is not None and blocking["uid"] == "u1"
+    assert blocking is not None and blocking.uid == "u1"
     # another instance of the cluster, now named after the successor
     assert rec.blocking_recovery(backend, C, "db-b:3306", if_promoted=False, if_cluster_recovered=True)
     assert rec.blocking_recovery(backend, C, "other:3306", if_promoted=True, if_cluster_recovered=True) is None
@@ -100,12 +100,12 @@ def test_resolution_is_written(backend: Backend) -> None:
                        participating=["db-b:3306", "db-c:3306"], errors=["one", "two"]),
     )  # fmt: skip
     [row] = rec.recoveries(backend, ident="u1")
-    assert (row["successor_hostname"], row["successor_port"], row["is_successful"]) == ("db-b", 3306, 1)
-    assert row["lost_slaves"] == "db-a:3306"
-    assert row["participating_instances"] == "db-b:3306,db-c:3306"
-    assert row["all_errors"] == "one\ntwo"
-    assert row["end_recovery"]
-    assert row["in_active_period"] == 1
+    assert (row.successor_hostname, row.successor_port, row.is_successful) == ("db-b", 3306, True)
+    assert row.lost_replicas == ("db-a:3306",)
+    assert row.participating_instances == ("db-b:3306", "db-c:3306")
+    assert row.all_errors == "one\ntwo"
+    assert row.end_recovery
+    assert row.in_active_period
 
 
 def test_ack_commands(config_path: Path, backend: Backend) -> None:
@@ -128,7 +128,7 @@ def test_ack_commands(config_path: Path, backend: Backend) -> None:
         "0 recoveries acknowledged"
     ]
     [row] = rec.recoveries(backend, ident="u3")
-    assert (row["acknowledged"], row["in_active_period"], row["acknowledge_comment"]) == (1, 0, "x")
+    assert (row.acknowledged, row.in_active_period, row.acknowledge_comment) == (True, False, "x")
 
 
 def test_global_recovery_switch(config_path: Path, backend: Backend) -> None:
@@ -212,13 +212,13 @@ def test_bookkeeping_on_the_mysql_backend(mysql_backend_db: dict[str, object], t
         assert rec.blocking_recovery(b, C, "db-b:3306", if_promoted=True, if_cluster_recovered=True)
         rec.record_blocked(b, C, "db-b:3306", "DeadMaster", 1)
         assert len(rec.blocked_recoveries(b)) == 1
-        assert [r["uid"] for r in rec.recoveries(b, cluster_name="db-b:3306")] == ["u1"]
+        assert [r.uid for r in rec.recoveries(b, cluster_name="db-b:3306")] == ["u1"]
         assert rec.acknowledge_cluster(b, "db-b:3306", "main", "ci", "checked") == 1
         rec.register_recovery(b, new_recovery(A, "u3"), NODE)
         assert rec.acknowledge_instance(b, A, "ci", "again") == 1  # same instance, same second: no key clash
         rec.expire(b)
         assert rec.blocked_recoveries(b) == []
-        assert rec.steps(b, "u1")[0]["message"] == "a step"
+        assert rec.steps(b, "u1")[0].message == "a step"
         rec.disable_recoveries(b)
         rec.disable_recoveries(b)
         assert rec.recoveries_disabled(b)

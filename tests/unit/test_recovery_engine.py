@@ -123,7 +123,7 @@ def test_anti_flapping_blocks_manual_and_automated_but_not_planned(env: Topology
     rec.resolve_recovery(env.backend, "earlier", rec.Resolution(successful=True, successor=InstanceKey("db-a", 3306)))
     for mode in (AUTOMATED, MANUAL):
         outcome = execute(env, Request(dead_master(), mode))
-        assert outcome.blocked_by is not None and outcome.blocked_by["uid"] == "earlier"
+        assert outcome.blocked_by is not None and outcome.blocked_by.uid == "earlier"
         assert "ack-cluster-recoveries" in outcome.reason and "RecoveryPeriodBlockSeconds" in outcome.reason
     assert [(r["hostname"], r["analysis"]) for r in rec.blocked_recoveries(env.backend)] == [("db-a", "DeadMaster")]
     assert rec.acknowledge_cluster(env.backend, "db-a:3306", "main", "ci", "ok") == 1
@@ -136,5 +136,5 @@ def test_a_second_recovery_of_the_same_instance_is_refused(env: TopologyEnv) -> 
     outcome = execute(
         env, Request(dead_master(cluster_name="db-a:3306"), PLANNED, command_hint="force-master-failover")
     )
-    assert outcome.blocked_by is not None and outcome.blocked_by["uid"] == "running"
+    assert outcome.blocked_by is not None and outcome.blocked_by.uid == "running"
     assert not outcome.attempted

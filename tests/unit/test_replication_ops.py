@@ -594,7 +594,7 @@ def test_a_refused_lock_writes_nothing_and_keeps_the_holders_lock(make: Callable
     with pytest.raises(UnsafeOperationError, match="held by dba"):
         ops.stop_replica(env, key)
     lock = maintenance.active(env.backend, key)
-    assert lock is not None and lock["id"] == token
+    assert lock is not None and lock.maintenance_id == token
     assert audit.read_audit(env.backend, key) == []
     assert executed(env) == []
 
