@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from orchestrator_cli.backend.recovery import RecoveryRecord
 from orchestrator_cli.model.keys import InstanceKey
 from orchestrator_cli.sandbox.topology import Sandbox
 from tests.support import ROOT, run_cli
@@ -104,7 +105,7 @@ def writable_masters(sb: Sandbox) -> list[int]:
     ]  # fmt: skip
 
 
-def recoveries(config: Path) -> list[dict[str, Any]]:
+def recoveries(config: Path) -> list[RecoveryRecord]:
     from orchestrator_cli.backend import recovery
 
     with backend_of(config) as backend:
@@ -149,8 +150,8 @@ def test_hung_master_is_failed_over_and_fenced_when_it_returns(sb: Sandbox, tmp_
     log = (tmp_path / "daemon.log").read_text()
     assert code == 0, log
     [recovery] = recoveries(config)
-    assert (recovery["is_successful"], recovery["port"]) == (1, sb.ports[0])
-    assert recovery["successor_port"] == sb.ports[int(new_master)]  # type: ignore[call-overload]
+    assert (recovery.is_successful, recovery.key.port) == (True, sb.ports[0])
+    assert recovery.successor_port == sb.ports[int(new_master)]  # type: ignore[call-overload]
     assert hook_file.read_text() == f"ReturningMasterFenced 127.0.0.1:{sb.ports[0]}\n"
     assert downtime_reason(config, sb.ports[0]) == "lost-in-recovery"
     audit = audit_rows(config, sb.ports[0])
@@ -189,8 +190,8 @@ def test_hung_replica_does_not_delay_dead_master_detection(sb: Sandbox, tmp_path
         stop([proc])
     assert code == 0, log.read_text()
     [recovery] = recoveries(config)
-    assert recovery["is_successful"] == 1
-    assert recovery["analysis"] in ("DeadMaster", "DeadMasterAndSomeReplicas")
+    assert recovery.is_successful
+    assert recovery.analysis in ("DeadMaster", "DeadMasterAndSomeReplicas")
 
 
 def test_three_daemons_on_a_mysql_backend_fail_over_a_hung_master_once(
@@ -213,8 +214,8 @@ def test_three_daemons_on_a_mysql_backend_fail_over_a_hung_master_once(
     logs = "".join((tmp_path / f"daemon{n}.log").read_text() for n in range(3))
     assert codes == [0, 0, 0], logs
     [recovery] = recoveries(config)
-    assert recovery["is_successful"] == 1
-    assert recovery["successor_port"] == sb.ports[int(new_master)]  # type: ignore[call-overload]
+    assert recovery.is_successful
+    assert recovery.successor_port == sb.ports[int(new_master)]  # type: ignore[call-overload]
 
 
 def test_a_hung_server_costs_one_read_timeout_and_no_ping(
@@ -246,7 +247,7 @@ def test_a_hung_server_costs_one_read_timeout_and_no_ping(
         with pytest.raises(TopologyError, match="timed out"):
             probe(server, config)
         assert pings == []
-        assert server._conn is None  # the next statement reconnects
+        assert server._conn is None  # type: ignore[attr-defined]  # a ConnectedServer internal: the next statement reconnects
     finally:
         sandbox.resume(3)
         access.close()
