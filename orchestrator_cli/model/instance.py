@@ -154,8 +154,10 @@ class Instance:
     executed_gtid_set: str = ""
     gtid_purged: str = ""
     gtid_errant: str = ""
+    ancestry_uuid: str = ""  # comma-separated server UUIDs of the ancestors, top first
     # -- semi-sync
     semi_sync_enforced: bool = False
+    semi_sync_priority: int = 0  # `semi_sync_enforced` as the priority DetectSemiSyncEnforcedQuery returned
     semi_sync_master_enabled: bool = False
     semi_sync_master_status: bool = False
     semi_sync_master_wait_for_replica_count: int = 0

@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from orchestrator_cli.backend.instance_rows import instance_from_row, instances_from_rows, key_of, keys_of
+from orchestrator_cli.backend.instance_rows import instances_from_rows, key_of, keys_of
 from orchestrator_cli.errors import NotFoundError, OrchestratorError, TopologyError
 from orchestrator_cli.model.coerce import to_int
 from orchestrator_cli.model.coordinates import BinlogCoordinates
@@ -182,7 +182,7 @@ def _refresh_gtid(env: TopologyEnv, live: Live) -> Live:
 
 
 def _self_coordinates(env: TopologyEnv, live: Live) -> dict[str, Any]:
-    if not instance_from_row(live.row).log_bin:
+    if not live.instance.log_bin:
         return {}
     own = env.server(live.key).master_status()
     return {"binary_log_file": own.file, "binary_log_pos": own.pos}
@@ -310,7 +310,7 @@ def regroup_replicas(
     lost: list[InstanceKey] = list(result.unreachable)
     plans: list[tuple[_Replica, bool]] = []
     for s in siblings:
-        refusal = can_replicate_from(instance_from_row(s.live.row), instance_from_row(target.live.row), env.config)
+        refusal = can_replicate_from(s.live.instance, target.live.instance, env.config)
         if refusal:
             lost.append(s.live.key)
             _note(step, f"{s.live.key}: cannot replicate from {target.live.key}: {refusal}; lost")
@@ -458,7 +458,7 @@ def relocate_replicas_below(
     """
     result = RelocateResult(target=target)
     target_live = read_live(env, target)
-    if not instance_from_row(target_live.row).log_bin:
+    if not target_live.instance.log_bin:
         raise TopologyError(f"{target} has no binary log: nothing can replicate from it")
     anchor = _Replica(target_live, _merged_facts(target_live, target_live.row), None)
     limit = max(1, to_int(env.config.get("MaxConcurrentReplicaOperations"), 5))
@@ -471,7 +471,7 @@ def relocate_replicas_below(
             lives.append(live)
 
     def move(live: Live) -> str:
-        refusal = can_replicate_from(instance_from_row(live.row), instance_from_row(target_live.row), env.config)
+        refusal = can_replicate_from(live.instance, target_live.instance, env.config)
         if refusal:
             raise TopologyError(f"{live.key} cannot replicate from {target}: {refusal}")
         stopped = _stop_and_drain(env, live, step)
