@@ -62,6 +62,35 @@ class Live:
         return self.instance.self_coordinates
 
 
+def overlay_live(base: Instance, live: Live) -> Instance:
+    """`base` (a backend snapshot) with the server facts and replication coordinates `live` just read.
+
+    The backend keeps what a probe does not know (promotion rule, location, errant GTIDs, check
+    flags); the live read wins for version, binary log, identity, read_only, delay, filters and the
+    configured master, and the coordinates come from the replica status itself.
+    """
+    now = live.instance
+    return dataclasses.replace(
+        base,
+        version=now.version,
+        log_bin=now.log_bin,
+        log_slave_updates=now.log_slave_updates,
+        binlog_format=now.binlog_format,
+        self_coordinates=now.self_coordinates,
+        server_id=now.server_id,
+        server_uuid=now.server_uuid,
+        read_only=now.read_only,
+        sql_delay=now.sql_delay,
+        has_replication_filters=now.has_replication_filters,
+        binlog_server=now.binlog_server,
+        master_host=now.master_host,
+        master_port=now.master_port,
+        last_sql_error=now.last_sql_error,
+        exec_coordinates=live.status.exec_coordinates,
+        read_coordinates=live.status.read_coordinates,
+    )
+
+
 def read_live(env: TopologyEnv, key: InstanceKey) -> Live:
     """Probe one server now (no backend write)."""
     from orchestrator_cli.discovery.probe import probe
