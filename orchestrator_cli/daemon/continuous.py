@@ -257,12 +257,16 @@ class ContinuousMode:
 
         The change is made under the lease term, like an automated recovery: a node that lost the lease
         in between changes nothing."""
+        from orchestrator_cli.backend.instance_rows import instance_from_row
         from orchestrator_cli.recovery.fencing import Fence, LeaseLost
         from orchestrator_cli.recovery.returning_master import fence, needs_fencing
 
         res = probed.result
         lease = self._lease
-        if res is None or lease is None or not needs_fencing(res.row, res.key in self._lost_in_recovery):
+        if res is None or lease is None:
+            return
+        probed_instance = instance_from_row(res.row)
+        if not needs_fencing(probed_instance, res.key in self._lost_in_recovery):
             return
         now = time.monotonic()
         with self._lock:
@@ -272,7 +276,7 @@ class ContinuousMode:
         env = make_env(backend, TopologyAccess(self.config), self.config, self.owner)
         env.access.guard = Fence(backend, lease).guard
         try:
-            fence(env, res.key, res.row, self.node[0], self._say)
+            fence(env, res.key, probed_instance, self.node[0], self._say)
         except LeaseLost as e:
             log.info("%s: fencing skipped: %s", res.key, e)
         finally:
