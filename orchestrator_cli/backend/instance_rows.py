@@ -17,8 +17,8 @@ from orchestrator_cli.model.keys import InstanceKey
 from orchestrator_cli.model.threads import ThreadState
 
 __all__ = [
-    "instance_from_row", "instances_from_rows", "key_of", "keys_of", "set_cluster_facts", "set_gtid_errant",
-    "set_neighbours", "set_pseudo_gtid", "set_suggested_alias",
+    "instance_from_row", "instances_from_rows", "key_of", "keys_of", "probe_over_backend", "set_cluster_facts",
+    "set_gtid_errant", "set_neighbours", "set_pseudo_gtid", "set_suggested_alias",
 ]  # fmt: skip
 
 _EMPTY_BINARY = BinlogCoordinates("", 0)
@@ -148,6 +148,14 @@ def instance_from_row(row: Mapping[str, Any]) -> Instance:
         in_maintenance=to_bool(get("in_maintenance")),
         is_stale_binlog_coordinates=to_bool(get("is_stale_binlog_coordinates")),
     )
+
+
+def probe_over_backend(
+    backend_row: Mapping[str, Any] | None, probe_row: Mapping[str, Any], key: InstanceKey
+) -> Instance:
+    """A probe row's columns over the backend row of the same instance (what the probe does not read,
+    e.g. errant GTIDs, check flags, downtime, comes from the backend), under `key`."""
+    return instance_from_row({**(backend_row or {}), **probe_row, "hostname": key.hostname, "port": key.port})
 
 
 def instances_from_rows(rows: Iterable[Mapping[str, Any]]) -> list[Instance]:

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from orchestrator_cli.analysis import Analysis, AnalysisCode
 from orchestrator_cli.analysis.codes import DESCRIPTIONS
 from orchestrator_cli.backend import downtime, instances
-from orchestrator_cli.backend.instance_rows import instance_from_row, instances_from_rows
+from orchestrator_cli.backend.instance_rows import instance_from_row, instances_from_rows, probe_over_backend
 from orchestrator_cli.errors import NotFoundError, OrchestratorError, TopologyError, UnsafeOperationError, UsageError
 from orchestrator_cli.model.coordinates import BinlogCoordinates
 from orchestrator_cli.model.instance import Instance
@@ -214,9 +214,9 @@ def graceful_master_takeover(
         if live.master_key == master:
             lives.append(live)
     target = _designate(env, master, lives, designated, auto)
-    row = instances.read_instance(env.backend, target.key) or {}
-    facts = ReplicaFacts.from_row({**row, **target.row, "hostname": target.key.hostname, "port": target.key.port})
-    refusal = promotion_refusal(facts, MasterHints.from_row(master_live.row), env.config)
+    known = instances.read_instance(env.backend, target.key)
+    facts = ReplicaFacts.from_instance(probe_over_backend(known, target.row, target.key))
+    refusal = promotion_refusal(facts, MasterHints.from_instance(master_live.instance), env.config)
     if refusal:
         raise UnsafeOperationError(f"GracefulMasterTakeover: {target.key} cannot be promoted: {refusal}")
     reasonable = int(env.config.get("ReasonableMaintenanceReplicationLagSeconds", 20))
