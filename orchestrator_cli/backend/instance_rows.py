@@ -18,7 +18,7 @@ from orchestrator_cli.model.threads import ThreadState
 
 __all__ = [
     "instance_from_row", "instances_from_rows", "key_of", "keys_of", "probe_over_backend", "set_cluster_facts",
-    "set_gtid_errant", "set_neighbours", "set_pseudo_gtid", "set_suggested_alias",
+    "set_gtid_errant", "set_neighbours", "set_pseudo_gtid", "set_suggested_alias", "with_self_coordinates",
 ]  # fmt: skip
 
 _EMPTY_BINARY = BinlogCoordinates("", 0)
@@ -185,6 +185,11 @@ def set_pseudo_gtid(row: dict[str, Any], pseudo_gtid: bool) -> None:
 
 def set_gtid_errant(row: dict[str, Any], errant: str) -> None:
     row["gtid_errant"] = errant
+
+
+def with_self_coordinates(row: Mapping[str, Any], own: BinlogCoordinates) -> dict[str, Any]:
+    """A copy of a probe row with the server's own binary log position re-read (`own`)."""
+    return {**row, "binary_log_file": own.file, "binary_log_pos": own.pos}
 
 
 def set_suggested_alias(row: dict[str, Any], alias: str) -> None:

@@ -17,7 +17,13 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from orchestrator_cli.backend.instance_rows import instance_from_row, instances_from_rows, key_of, keys_of
+from orchestrator_cli.backend.instance_rows import (
+    instance_from_row,
+    instances_from_rows,
+    key_of,
+    keys_of,
+    with_self_coordinates,
+)
 from orchestrator_cli.errors import NotFoundError, OrchestratorError, TopologyError
 from orchestrator_cli.model.coerce import to_int
 from orchestrator_cli.model.coordinates import BinlogCoordinates
@@ -169,14 +175,10 @@ def _gtid_blocker(sibling: Live, target: Live) -> str | None:
 def _refresh_gtid(env: TopologyEnv, live: Live) -> Live:
     if env.noop:
         return live
-    return replace(live, gtid=env.server(live.key).gtid_facts(), row={**live.row, **_self_coordinates(env, live)})
-
-
-def _self_coordinates(env: TopologyEnv, live: Live) -> dict[str, Any]:
-    if not live.instance.log_bin:
-        return {}
-    own = env.server(live.key).master_status()
-    return {"binary_log_file": own.file, "binary_log_pos": own.pos}
+    server = env.server(live.key)
+    gtid = server.gtid_facts()
+    row = with_self_coordinates(live.row, server.master_status()) if live.instance.log_bin else live.row
+    return replace(live, gtid=gtid, row=row)
 
 
 def _catch_up(env: TopologyEnv, candidate: Live, source: Live, step: Step | None) -> Live:
