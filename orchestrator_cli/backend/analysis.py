@@ -12,7 +12,7 @@ Also owns the analysis history tables (`database_instance_last_analysis`,
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
 from orchestrator_cli.backend import clusters, instances
@@ -84,12 +84,15 @@ def _domains(backend: Backend) -> dict[str, str]:
     return {str(r["cluster_name"]): str(r["domain_name"]) for r in rows}
 
 
-def analysis_rows(backend: Backend) -> list[Row]:
+def analysis_rows(backend: Backend, unreachable: Collection[str] = ()) -> list[Row]:
     """Every instance row, annotated with what `analysis.build_facts` reads beyond `database_instance`.
 
     Added keys: `in_maintenance`, `is_stale_binlog_coordinates`, `cluster_alias`, `cluster_domain`,
     `resolved_hostname`, `downtime_remaining_seconds`. All clusters are read: a replica whose row
     already names a new cluster still counts as a replica of its (dead) old master.
+
+    `unreachable`: "host:port" keys whose last check (and analysis) count as invalid whatever the
+    timestamps say.
     """
     rows = instances.read_where(backend, "1 = 1", order="ORDER BY di.hostname, di.port")
     if not rows:
@@ -110,6 +113,9 @@ def analysis_rows(backend: Backend) -> list[Row]:
         row["cluster_domain"] = domains.get(cluster, "")
         row["resolved_hostname"] = resolved.get(key.hostname, "")
         row["downtime_remaining_seconds"] = remaining.get(key, 0)
+        if unreachable and str(key) in unreachable:
+            row["is_last_check_valid"] = 0
+            row["is_analysis_valid"] = 0
     return rows
 
 

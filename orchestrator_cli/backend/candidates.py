@@ -29,6 +29,12 @@ def bulk_rules(backend: Backend) -> list[Row]:
     )
 
 
+def rule_of(backend: Backend, key: InstanceKey) -> str:
+    """The registered promotion rule of one instance, expired or not ("" when none is registered)."""
+    rules = (r for r in bulk_rules(backend) if InstanceKey(str(r["hostname"]), int(r["port"])) == key)
+    return next((str(r["promotion_rule"]) for r in rules), "")
+
+
 def expire(backend: Backend) -> int:
     """Delete rules not re-registered within CandidateInstanceExpireMinutes."""
     d = backend.dialect

@@ -41,6 +41,12 @@ def read(backend: Backend, key: InstanceKey) -> Row | None:
     )
 
 
+def is_active(backend: Backend, key: InstanceKey) -> bool:
+    """Whether the instance is downtimed now (an active downtime whose end is not past)."""
+    row = read(backend, key)
+    return bool(row and int(row["is_active"]))
+
+
 def expire(backend: Backend) -> int:
     d = backend.dialect
     return backend.execute(f"DELETE FROM database_instance_downtime WHERE end_timestamp < {d.now()}")

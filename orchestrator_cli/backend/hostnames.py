@@ -46,6 +46,11 @@ def resolves(backend: Backend) -> list[Row]:
     return backend.query("SELECT hostname, resolved_hostname FROM hostname_resolve ORDER BY hostname")
 
 
+def resolve_map(backend: Backend) -> dict[str, str]:
+    """Every recorded resolve, hostname -> resolved hostname."""
+    return {str(r["hostname"]): str(r["resolved_hostname"]) for r in resolves(backend)}
+
+
 def unresolves(backend: Backend) -> list[Row]:
     return backend.query("SELECT hostname, unresolved_hostname FROM hostname_unresolve ORDER BY hostname")
 

@@ -16,7 +16,10 @@ from orchestrator_cli.model.instance import Instance, major_version_of
 from orchestrator_cli.model.keys import InstanceKey
 from orchestrator_cli.model.threads import ThreadState
 
-__all__ = ["instance_from_row", "instances_from_rows", "key_of", "keys_of"]
+__all__ = [
+    "instance_from_row", "instances_from_rows", "key_of", "keys_of", "probe_over_backend", "set_cluster_facts",
+    "set_gtid_errant", "set_neighbours", "set_pseudo_gtid", "set_suggested_alias", "with_self_coordinates",
+]  # fmt: skip
 
 _EMPTY_BINARY = BinlogCoordinates("", 0)
 _EMPTY_RELAY = BinlogCoordinates("", 0, LogType.RELAY)
@@ -121,7 +124,9 @@ def instance_from_row(row: Mapping[str, Any]) -> Instance:
         executed_gtid_set=to_str(get("executed_gtid_set")),
         gtid_purged=to_str(get("gtid_purged")),
         gtid_errant=to_str(get("gtid_errant")),
+        ancestry_uuid=to_str(get("ancestry_uuid")),
         semi_sync_enforced=to_bool(get("semi_sync_enforced")),
+        semi_sync_priority=to_int(get("semi_sync_enforced")),
         semi_sync_master_enabled=to_bool(get("semi_sync_master_enabled")),
         semi_sync_master_status=to_bool(get("semi_sync_master_status")),
         semi_sync_master_wait_for_replica_count=to_int(get("semi_sync_master_wait_for_slave_count")),
@@ -145,5 +150,47 @@ def instance_from_row(row: Mapping[str, Any]) -> Instance:
     )
 
 
+def probe_over_backend(
+    backend_row: Mapping[str, Any] | None, probe_row: Mapping[str, Any], key: InstanceKey
+) -> Instance:
+    """A probe row's columns over the backend row of the same instance (what the probe does not read,
+    e.g. errant GTIDs, check flags, downtime, comes from the backend), under `key`."""
+    return instance_from_row({**(backend_row or {}), **probe_row, "hostname": key.hostname, "port": key.port})
+
+
 def instances_from_rows(rows: Iterable[Mapping[str, Any]]) -> list[Instance]:
     return [instance_from_row(r) for r in rows]
+
+
+# -- the columns discovery derives over the whole probed graph, written into a probe row ----------
+
+
+def set_neighbours(row: dict[str, Any], master: InstanceKey | None, replicas: Iterable[InstanceKey]) -> None:
+    """The master (when any) and the replicas under the names their own probes resolved to."""
+    if master is not None:
+        row["master_host"], row["master_port"] = master.hostname, master.port
+    row["slave_hosts"] = [{"Hostname": k.hostname, "Port": k.port} for k in replicas]
+
+
+def set_cluster_facts(row: dict[str, Any], *, cluster_name: str, depth: int, co_master: bool, ancestry: str) -> None:
+    row["cluster_name"] = cluster_name
+    row["replication_depth"] = depth
+    row["is_co_master"] = int(co_master)
+    row["ancestry_uuid"] = ancestry
+
+
+def set_pseudo_gtid(row: dict[str, Any], pseudo_gtid: bool) -> None:
+    row["pseudo_gtid"] = int(pseudo_gtid)
+
+
+def set_gtid_errant(row: dict[str, Any], errant: str) -> None:
+    row["gtid_errant"] = errant
+
+
+def with_self_coordinates(row: Mapping[str, Any], own: BinlogCoordinates) -> dict[str, Any]:
+    """A copy of a probe row with the server's own binary log position re-read (`own`)."""
+    return {**row, "binary_log_file": own.file, "binary_log_pos": own.pos}
+
+
+def set_suggested_alias(row: dict[str, Any], alias: str) -> None:
+    row["suggested_cluster_alias"] = alias

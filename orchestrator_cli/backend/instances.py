@@ -250,6 +250,14 @@ def cluster_master(backend: Backend, cluster_name: str) -> Row | None:
     return rows[0] if rows else None
 
 
+def keys_due(rows: Sequence[Mapping[str, Any]]) -> list[InstanceKey]:
+    """The keys of `rows` (as `all_instances` reads them) that are not up to date: due for a probe."""
+    from orchestrator_cli.backend.instance_rows import key_of
+    from orchestrator_cli.model.coerce import to_int
+
+    return [key_of(r) for r in rows if not to_int(r.get("is_up_to_date"))]
+
+
 def masters(backend: Backend) -> list[Row]:
     """One writeable master per cluster (the shallowest one)."""
     rows = read_where(

@@ -257,12 +257,16 @@ class ContinuousMode:
 
         The change is made under the lease term, like an automated recovery: a node that lost the lease
         in between changes nothing."""
+        from orchestrator_cli.backend.instance_rows import instance_from_row
         from orchestrator_cli.recovery.fencing import Fence, LeaseLost
         from orchestrator_cli.recovery.returning_master import fence, needs_fencing
 
         res = probed.result
         lease = self._lease
-        if res is None or lease is None or not needs_fencing(res.row, res.key in self._lost_in_recovery):
+        if res is None or lease is None:
+            return
+        probed_instance = instance_from_row(res.row)
+        if not needs_fencing(probed_instance, res.key in self._lost_in_recovery):
             return
         now = time.monotonic()
         with self._lock:
@@ -272,7 +276,7 @@ class ContinuousMode:
         env = make_env(backend, TopologyAccess(self.config), self.config, self.owner)
         env.access.guard = Fence(backend, lease).guard
         try:
-            fence(env, res.key, res.row, self.node[0], self._say)
+            fence(env, res.key, probed_instance, self.node[0], self._say)
         except LeaseLost as e:
             log.info("%s: fencing skipped: %s", res.key, e)
         finally:
@@ -390,7 +394,7 @@ class ContinuousMode:
         """
         from orchestrator_cli.backend import instances
         from orchestrator_cli.backend import pseudo_gtid as injected
-        from orchestrator_cli.model.instance import InstanceView
+        from orchestrator_cli.backend.instance_rows import instances_from_rows
         from orchestrator_cli.recovery.fencing import Fence, LeaseLost
         from orchestrator_cli.topology.pseudo_gtid import inject_pseudo_gtid
 
@@ -401,15 +405,14 @@ class ContinuousMode:
         quiet.access.on_change = None
         # a resumed ex-leader must not write an entry (a binlog event) into a master it no longer manages
         quiet.access.guard = Fence(env.backend, lease).guard
-        for row in instances.masters(env.backend):
-            view = InstanceView(row)
-            if not view.valid:
+        for master in instances_from_rows(instances.masters(env.backend)):
+            if not master.last_check_valid:
                 continue
             try:
-                inject_pseudo_gtid(quiet, view.key)
-                injected.record_injection(env.backend, str(row["cluster_name"]))
+                inject_pseudo_gtid(quiet, master.key)
+                injected.record_injection(env.backend, master.cluster_name)
             except OrchestratorError as e:
-                log.warning("%s: Pseudo-GTID injection failed: %s", view.key, e)
+                log.warning("%s: Pseudo-GTID injection failed: %s", master.key, e)
             except LeaseLost as e:
                 log.info("Pseudo-GTID injection stopped: %s", e)
                 return
@@ -432,25 +435,24 @@ class ContinuousMode:
         or a master that alone claims its cluster alias (spec §3.14)."""
         from orchestrator_cli.backend import downtime, instances
         from orchestrator_cli.backend import recovery as rec
-        from orchestrator_cli.model.instance import InstanceView
+        from orchestrator_cli.backend.instance_rows import instances_from_rows
 
         aged = rec.aged_lost_in_recovery(env.backend)
         if not aged:
             return
-        rows = instances.all_instances(env.backend)
-        by_key = {InstanceKey(str(r["hostname"]), int(r["port"])): r for r in rows}
+        snapshot = instances_from_rows(instances.all_instances(env.backend))
+        by_key = {i.key: i for i in snapshot}
         alias_holders: dict[str, int] = {}
-        for r in rows:
-            alias = str(r.get("suggested_cluster_alias") or "")
-            if alias:
-                alias_holders[alias] = alias_holders.get(alias, 0) + 1
+        for i in snapshot:
+            if i.suggested_cluster_alias:
+                alias_holders[i.suggested_cluster_alias] = alias_holders.get(i.suggested_cluster_alias, 0) + 1
         for key in aged:
-            row = by_key.get(key)
-            if row is None or not int(row.get("is_last_check_valid") or 0):
+            inst = by_key.get(key)
+            if inst is None or not inst.last_check_valid:
                 continue
-            alias = str(row.get("suggested_cluster_alias") or "")
-            lone_master = int(row.get("replication_depth") or 0) == 0 and alias and alias_holders.get(alias) == 1
-            if InstanceView(row).replication_running or lone_master:
+            alias = inst.suggested_cluster_alias
+            lone_master = inst.replication_depth == 0 and bool(alias) and alias_holders.get(alias) == 1
+            if inst.replication_running or lone_master:
                 downtime.end(env.backend, key)
                 self._say(f"{key}: lost-in-recovery downtime ended (it is back)")
 

@@ -15,8 +15,17 @@ from typing import TYPE_CHECKING, Any
 
 from orchestrator_cli.backend import candidates, clusters, hostnames, instances
 from orchestrator_cli.backend.connection import Backend
+from orchestrator_cli.backend.instance_rows import (
+    instance_from_row,
+    set_cluster_facts,
+    set_gtid_errant,
+    set_neighbours,
+    set_pseudo_gtid,
+    set_suggested_alias,
+)
 from orchestrator_cli.discovery.probe import ProbeResult, probe
 from orchestrator_cli.errors import ConfigError, OrchestratorError
+from orchestrator_cli.model.instance import Instance
 from orchestrator_cli.model.keys import InstanceKey
 from orchestrator_cli.model.promotion import CLI_RULES
 from orchestrator_cli.mysql.flavor import FlavorError
@@ -63,7 +72,7 @@ def crawl(
     seen: set[InstanceKey] = set()
     pending: dict[Future[ProbeResult], InstanceKey] = {}
     if str(config.get("MySQLHostnameResolveMethod", "")).lower() != "none":
-        result.hostnames.update({str(r["hostname"]): str(r["resolved_hostname"]) for r in hostnames.resolves(backend)})
+        result.hostnames.update(hostnames.resolve_map(backend))
 
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="probe") as pool:
 
@@ -137,7 +146,7 @@ def probe_one(
     """
     result = CrawlResult()
     if str(config.get("MySQLHostnameResolveMethod", "")).lower() != "none":
-        result.hostnames.update({str(r["hostname"]): str(r["resolved_hostname"]) for r in hostnames.resolves(backend)})
+        result.hostnames.update(hostnames.resolve_map(backend))
     try:
         res = probe(access.server(key, discovery=True), config)
     except (OrchestratorError, FlavorError) as e:
@@ -146,7 +155,7 @@ def probe_one(
         if record_failure is not None and not record_failure():
             return Probed(key, None, error)
         log.info("%s: probe failed: %s", key, error)
-        _write(result, {}, backend, config)
+        _write(result, {}, {}, {}, backend)
         return Probed(key, None, error)
     result.probed[res.key] = res
     result.aliases[key] = res.key
@@ -201,26 +210,38 @@ def _known_members(backend: Backend, result: CrawlResult, seen: set[InstanceKey]
     return missing
 
 
+@dataclass(frozen=True, slots=True)
+class _Placement:
+    """What a crawl derives for one probed instance over the whole graph (written into its row)."""
+
+    cluster_name: str
+    depth: int
+    co_master: bool
+    ancestry: str
+
+
 def _finish(result: CrawlResult, backend: Backend, config: Mapping[str, Any]) -> None:
     """Derive cluster facts over the whole graph, then write everything in one transaction."""
     rows = {k: r.row for k, r in result.probed.items()}
+    facts = {k: instance_from_row(r) for k, r in rows.items()}  # the probe's own facts, read once
     _resolve_references(result, rows)
-    known: dict[InstanceKey, Mapping[str, Any]] = {}
+    known: dict[InstanceKey, Instance] = {}
     for key in {result.resolved(r.master_key) for r in result.probed.values() if r.master_key} - set(rows):
         row = instances.read_instance(backend, key)
         if row:
-            known[key] = row
+            known[key] = instance_from_row(row)
 
     def master_of(key: InstanceKey) -> InstanceKey | None:
         if key in rows:
             res = result.probed[key]
             return result.resolved(res.master_key) if res.master_key else None
-        row = known.get(key)
-        if row and row.get("master_host") and int(row.get("master_port") or 0):
-            return InstanceKey(str(row["master_host"]), int(row["master_port"]))
+        inst = known.get(key)
+        if inst is not None and inst.master_host and inst.master_port:
+            return InstanceKey(inst.master_host, inst.master_port)
         return None
 
-    for key, row in rows.items():
+    placements: dict[InstanceKey, _Placement] = {}
+    for key in rows:
         chain = [key]
         cursor = master_of(key)
         while cursor is not None and cursor not in chain and cursor in rows and len(chain) < 64:
@@ -245,29 +266,30 @@ def _finish(result: CrawlResult, backend: Backend, config: Mapping[str, Any]) ->
             prefix = ""
         elif anchor is not None:
             co_master = False
-            depth = int(anchor.get("replication_depth") or 0) + len(chain) - 1
-            cluster = str(anchor.get("cluster_name") or chain[-1])
-            prefix = str(anchor.get("ancestry_uuid") or "")
+            depth = anchor.replication_depth + len(chain) - 1
+            cluster = anchor.cluster_name or str(chain[-1])
+            prefix = anchor.ancestry_uuid
         else:
             co_master = False
             depth = len(chain) - 1
             cluster = str(chain[-1])
             prefix = ""
-        row["cluster_name"] = cluster
-        row["replication_depth"] = depth
-        row["is_co_master"] = int(co_master)
-        own = [str(rows[k]["server_uuid"]) for k in reversed(chain) if k in rows and rows[k].get("server_uuid")]
-        row["ancestry_uuid"] = ",".join(u for u in [prefix, *own] if u)
-    master_rows = {**known, **rows}
+        own = [facts[k].server_uuid for k in reversed(chain) if k in facts and facts[k].server_uuid]
+        placements[key] = _Placement(cluster, depth, co_master, ",".join(u for u in [prefix, *own] if u))
+        set_cluster_facts(
+            rows[key], cluster_name=cluster, depth=depth, co_master=co_master, ancestry=placements[key].ancestry
+        )
     if config.get("AutoPseudoGTID"):
         from orchestrator_cli.backend import pseudo_gtid
 
         fresh = pseudo_gtid.recently_injected(backend)
-        for row in rows.values():
-            row["pseudo_gtid"] = int(row["cluster_name"] in fresh)
-    _errant_gtids(result, rows, master_rows)
-    _aliases(result, rows, backend, config)
-    _write(result, rows, backend, config)
+        for key, row in rows.items():
+            set_pseudo_gtid(row, placements[key].cluster_name in fresh)
+    _errant_gtids(result, rows, facts, known, placements)
+    aliases = _aliases(result, placements, backend, config)
+    for key, row in rows.items():
+        set_suggested_alias(row, aliases[key])
+    _write(result, rows, placements, aliases, backend)
 
 
 def _resolve_references(result: CrawlResult, rows: dict[InstanceKey, dict[str, Any]]) -> None:
@@ -276,58 +298,69 @@ def _resolve_references(result: CrawlResult, rows: dict[InstanceKey, dict[str, A
     master's @@hostname is db1, or replicas would point at a row that does not exist."""
     for key, row in rows.items():
         res = result.probed[key]
-        if res.master_key:
-            master = result.resolved(res.master_key)
-            row["master_host"], row["master_port"] = master.hostname, master.port
-        replicas = [result.resolved(k) for k in res.replica_keys]
-        row["slave_hosts"] = [{"Hostname": k.hostname, "Port": k.port} for k in replicas]
+        master = result.resolved(res.master_key) if res.master_key else None
+        set_neighbours(row, master, [result.resolved(k) for k in res.replica_keys])
 
 
 def _errant_gtids(
-    result: CrawlResult, rows: dict[InstanceKey, dict[str, Any]], masters: Mapping[InstanceKey, Mapping[str, Any]]
+    result: CrawlResult,
+    rows: dict[InstanceKey, dict[str, Any]],
+    facts: Mapping[InstanceKey, Instance],
+    known: Mapping[InstanceKey, Instance],
+    placements: Mapping[InstanceKey, _Placement],
 ) -> None:
     """Oracle GTID only; the master's set comes from this crawl or, when it was not probed, the backend."""
     from orchestrator_cli.model.gtid import errant
 
+    masters = {**known, **facts}
     for key, row in rows.items():
         master = result.probed[key].master_key
-        master_row = masters.get(result.resolved(master)) if master else None
-        if not master_row or not row["executed_gtid_set"] or not master_row["executed_gtid_set"]:
+        master_facts = masters.get(result.resolved(master)) if master else None
+        own = facts[key]
+        if master_facts is None or not own.executed_gtid_set or not master_facts.executed_gtid_set:
             continue
+        placement = placements[key]
         try:
-            row["gtid_errant"] = str(errant(
-                row["executed_gtid_set"], master_row["executed_gtid_set"], replica_uuid=row["server_uuid"],
-                master_uuid=master_row["server_uuid"], ancestry=row["ancestry_uuid"],
-                is_co_master=bool(row["is_co_master"]),
-            ))  # fmt: skip
+            set_gtid_errant(row, str(errant(
+                own.executed_gtid_set, master_facts.executed_gtid_set, replica_uuid=own.server_uuid,
+                master_uuid=master_facts.server_uuid, ancestry=placement.ancestry,
+                is_co_master=placement.co_master,
+            )))  # fmt: skip
         except ValueError as e:
             log.warning("%s: cannot compute errant GTIDs: %s", key, e)
 
 
 def _aliases(
-    result: CrawlResult, rows: dict[InstanceKey, dict[str, Any]], backend: Backend, config: Mapping[str, Any]
-) -> None:
+    result: CrawlResult, placements: Mapping[InstanceKey, _Placement], backend: Backend, config: Mapping[str, Any]
+) -> dict[InstanceKey, str]:
+    """The suggested cluster alias of every probed instance."""
     by_cluster: dict[str, list[InstanceKey]] = {}
-    for key, row in rows.items():
-        by_cluster.setdefault(row["cluster_name"], []).append(key)
+    for key, placement in placements.items():
+        by_cluster.setdefault(placement.cluster_name, []).append(key)
     name_map = config.get("ClusterNameToAlias") or {}
+    aliases: dict[InstanceKey, str] = {}
     for cluster, members in by_cluster.items():
-        members.sort(key=lambda k: (rows[k]["replication_depth"], k))
+        members.sort(key=lambda k: (placements[k].depth, k))
         alias = clusters.alias_override(backend, cluster)
         if not alias:
             alias = next((result.probed[k].detected_alias for k in members if result.probed[k].detected_alias), "")
         if not alias:
             alias = next((a for pattern, a in name_map.items() if re.search(pattern, cluster)), "")
-        if not alias and all(rows[k]["replication_depth"] > 0 for k in members):
+        if not alias and all(placements[k].depth > 0 for k in members):
             # Replicas probed without their master (continuous mode writes each probe on its own):
             # the alias the master's discovery registered stays theirs.
             alias = clusters.registered_alias(backend, cluster)
         for k in members:
-            rows[k]["suggested_cluster_alias"] = alias
+            aliases[k] = alias
+    return aliases
 
 
 def _write(
-    result: CrawlResult, rows: dict[InstanceKey, dict[str, Any]], backend: Backend, config: Mapping[str, Any]
+    result: CrawlResult,
+    rows: dict[InstanceKey, dict[str, Any]],
+    placements: Mapping[InstanceKey, _Placement],
+    aliases: Mapping[InstanceKey, str],
+    backend: Backend,
 ) -> None:
     with backend.transaction():
         instances.write_instances(backend, list(rows.values()))
@@ -344,9 +377,9 @@ def _write(
                 candidates.register(backend, res.key, res.promotion_rule)
             if res.detected_domain:
                 clusters.register_domain(backend, str(res.key), res.detected_domain)
-        for row in rows.values():
-            if row["suggested_cluster_alias"] and row["replication_depth"] == 0:
-                clusters.register_alias(backend, row["cluster_name"], row["suggested_cluster_alias"])
+        for key in rows:
+            if aliases[key] and placements[key].depth == 0:
+                clusters.register_alias(backend, placements[key].cluster_name, aliases[key])
 
 
 def _ensure_minimal_row(backend: Backend, key: InstanceKey) -> None:

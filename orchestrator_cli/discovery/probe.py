@@ -157,8 +157,8 @@ def probe(server: TopologyServer, config: Mapping[str, Any]) -> ProbeResult:
         "replication_group_primary_host": "",
         "replication_group_primary_port": 0,
         **patterns,
+        "last_discovery_latency": int((time.monotonic() - started) * 1e9),
     }
-    row["last_discovery_latency"] = int((time.monotonic() - started) * 1e9)
     for e in errors:
         log.warning("%s: %s", key, e)
     return ProbeResult(

@@ -30,8 +30,10 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from orchestrator_cli.backend.connection import Backend
+from orchestrator_cli.backend.instance_rows import instance_from_row
 from orchestrator_cli.discovery.crawl import Probed, probe_one
 from orchestrator_cli.errors import OrchestratorError
+from orchestrator_cli.model.instance import Instance
 from orchestrator_cli.model.keys import InstanceKey
 from orchestrator_cli.mysql.access import TopologyAccess, Unresponsive
 
@@ -56,19 +58,19 @@ def backoff_seconds(failures: int, poll: int) -> float:
     return float(min(poll * 2 ** max(0, failures - 1), cap))
 
 
-def io_broken(row: Mapping[str, Any]) -> bool:
+def io_broken(instance: Instance) -> bool:
     """A replica whose IO thread is not running or reports an error: its master may be gone.
 
-    >>> io_broken({"master_host": "db1", "slave_io_running": 1, "last_io_error": ""})
+    >>> io_broken(Instance(key=InstanceKey("db2", 3306), master_host="db1", io_running=True))
     False
-    >>> io_broken({"master_host": "db1", "slave_io_running": 0, "last_io_error": ""})
+    >>> io_broken(Instance(key=InstanceKey("db2", 3306), master_host="db1", io_running=False))
     True
-    >>> io_broken({"master_host": "", "slave_io_running": 0, "last_io_error": ""})
+    >>> io_broken(Instance(key=InstanceKey("db2", 3306), master_host="", io_running=False))
     False
     """
-    if not row.get("master_host"):
+    if not instance.master_host:
         return False
-    return not int(row.get("slave_io_running") or 0) or bool(row.get("last_io_error"))
+    return not instance.io_running or bool(instance.last_io_error)
 
 
 class DiscoveryScheduler:
@@ -130,7 +132,7 @@ class DiscoveryScheduler:
 
         rows = instances.all_instances(backend)
         known = set(instances.keys_of(rows))
-        due = {InstanceKey(str(r["hostname"]), int(r["port"])) for r in rows if not int(r.get("is_up_to_date") or 0)}
+        due = set(instances.keys_due(rows))
         for seed in self.config.get("DiscoverySeeds") or []:
             try:
                 key = InstanceKey.parse(str(seed), int(self.config.get("DefaultInstancePort", 3306)))
@@ -260,15 +262,16 @@ class DiscoveryScheduler:
         if probed.result is None:
             self._changed()
         else:
-            row = probed.result.row
+            written = instance_from_row(probed.result.row)  # as written to the backend
+            master_as_written = InstanceKey(written.master_host, written.master_port)
             with self._lock:  # the master as written to the backend (its resolved name)
-                if row.get("master_host") and probed.result.master_key is not None:
-                    self._master_of[key] = InstanceKey(str(row["master_host"]), int(row["master_port"] or 0))
+                if written.master_host and probed.result.master_key is not None:
+                    self._master_of[key] = master_as_written
                 else:
                     self._master_of.pop(key, None)
-            if io_broken(row):
+            if io_broken(written):
                 # the observer says its master is gone: look at the master now
-                self.request([InstanceKey(str(row["master_host"]), int(row["master_port"] or 0))])
+                self.request([master_as_written])
                 self._changed()
             for neighbour in probed.neighbours:
                 if neighbour not in self._known:  # new to the backend: follow it now

@@ -1,8 +1,7 @@
 """One instance as the backend last saw it: an immutable, typed snapshot plus the original's derived flags.
 
 `Instance` is built in one place from a `database_instance` row (`backend/instance_rows.py` maps the
-columns); decisions and views read its fields, never the row. `InstanceView` is the older dict-backed
-view, kept only for `daemon/continuous.py`'s last row reads.
+columns); decisions and views read its fields, never the row.
 
 >>> i = Instance(key=InstanceKey("db2", 3306), master_host="db1", master_port=3306,
 ...              read_coordinates=BinlogCoordinates("mysql-bin.000003", 120),
@@ -20,11 +19,10 @@ view, kept only for `daemon/continuous.py`'s last row reads.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import MISSING, dataclass, fields
 from typing import TYPE_CHECKING, Any, TypeVar, dataclass_transform
 
-from orchestrator_cli.model.coerce import to_int as _int
 from orchestrator_cli.model.coordinates import BinlogCoordinates, LogType
 from orchestrator_cli.model.keys import InstanceKey
 from orchestrator_cli.model.threads import ThreadState
@@ -34,7 +32,7 @@ if TYPE_CHECKING:  # parsed on demand: the GTID module stays off the CLI's start
 
 _T = TypeVar("_T")
 
-__all__ = ["Instance", "InstanceView", "is_failing_to_connect_error", "major_version_of"]
+__all__ = ["Instance", "is_failing_to_connect_error", "major_version_of"]
 
 _NO_COORDINATES = BinlogCoordinates("", 0)
 _NO_RELAY_COORDINATES = BinlogCoordinates("", 0, LogType.RELAY)
@@ -156,8 +154,10 @@ class Instance:
     executed_gtid_set: str = ""
     gtid_purged: str = ""
     gtid_errant: str = ""
+    ancestry_uuid: str = ""  # comma-separated server UUIDs of the ancestors, top first
     # -- semi-sync
     semi_sync_enforced: bool = False
+    semi_sync_priority: int = 0  # `semi_sync_enforced` as the priority DetectSemiSyncEnforcedQuery returned
     semi_sync_master_enabled: bool = False
     semi_sync_master_status: bool = False
     semi_sync_master_wait_for_replica_count: int = 0
@@ -319,73 +319,3 @@ class Instance:
         if self.is_downtimed:
             tokens.append("downtimed")
         return [t for t in tokens if t]
-
-
-@dataclass(frozen=True)
-class InstanceView:
-    """The dict-backed row view, kept for callers not yet reading :class:`Instance` (same predicates)."""
-
-    row: Mapping[str, Any]
-
-    def __getitem__(self, column: str) -> Any:
-        return self.row.get(column)
-
-    @property
-    def key(self) -> InstanceKey:
-        return InstanceKey(str(self.row["hostname"]), _int(self.row["port"]))
-
-    @property
-    def master_key(self) -> InstanceKey | None:
-        host = str(self.row.get("master_host") or "")
-        port = _int(self.row.get("master_port"))
-        if not host or host == "_" or port == 0:
-            return None
-        return InstanceKey(host, port)
-
-    @property
-    def is_replica(self) -> bool:
-        uses_gtid = _int(self.row.get("oracle_gtid")) or _int(self.row.get("mariadb_gtid"))
-        return self.master_key is not None and bool(self.row.get("master_log_file") or uses_gtid)
-
-    @property
-    def io_state(self) -> ThreadState:
-        default = ThreadState.STOPPED if self.is_replica else ThreadState.NONE
-        return ThreadState.from_cell(self.row.get("replication_io_thread_state"), default)
-
-    @property
-    def sql_state(self) -> ThreadState:
-        default = ThreadState.STOPPED if self.is_replica else ThreadState.NONE
-        return ThreadState.from_cell(self.row.get("replication_sql_thread_state"), default)
-
-    @property
-    def replication_running(self) -> bool:
-        """Both threads running, from the tri-state columns as the original's instance reads use them
-        (its fixtures change only those, e.g. `replication_sql_thread_state=0` for a stopped replica)."""
-        return self.is_replica and self.sql_state == ThreadState.RUNNING and self.io_state == ThreadState.RUNNING
-
-    @property
-    def replication_stopped(self) -> bool:
-        return self.sql_state == ThreadState.STOPPED and self.io_state == ThreadState.STOPPED
-
-    @property
-    def is_detached(self) -> bool:
-        return str(self.row.get("relay_master_log_file") or "").startswith("//") or str(
-            self.row.get("master_host") or ""
-        ).startswith("//")
-
-    @property
-    def valid(self) -> bool:
-        return bool(_int(self.row.get("is_last_check_valid")))
-
-    @property
-    def recently_checked(self) -> bool:
-        return bool(_int(self.row.get("is_recently_checked")))
-
-    @property
-    def lag(self) -> int | None:
-        value = self.row.get("slave_lag_seconds")
-        return None if value is None else _int(value)
-
-    @property
-    def uses_gtid(self) -> bool:
-        return bool(_int(self.row.get("oracle_gtid")) or _int(self.row.get("mariadb_gtid")))

@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 
 from orchestrator_cli.backend import clusters, downtime, instances
 from orchestrator_cli.backend import recovery as rec
-from orchestrator_cli.backend.instance_rows import instance_from_row, instances_from_rows
+from orchestrator_cli.backend.instance_rows import instances_from_rows
 from orchestrator_cli.errors import OrchestratorError, TopologyError, UnsafeOperationError
 from orchestrator_cli.model.instance import Instance
 from orchestrator_cli.model.keys import InstanceKey
@@ -43,7 +43,7 @@ def read_only_statements(env: TopologyEnv, live: Live, read_only: bool) -> list[
     from orchestrator_cli.topology import replication
 
     support = None
-    if instance_from_row(live.row).semi_sync_enforced:
+    if live.instance.semi_sync_enforced:
         support = replication.semi_sync_support(env, live)
     return replication.read_only_statements(
         live, read_only, use_super_read_only=bool(env.config.get("UseSuperReadOnly")), support=support

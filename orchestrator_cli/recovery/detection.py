@@ -25,11 +25,7 @@ def current_analysis(
     backend's second-resolution timestamps cannot tell the failed check from the last good one (a
     server killed within the second of its last successful probe).
     """
-    rows = backend_analysis.analysis_rows(backend)
-    for row in rows:
-        if f"{row['hostname']}:{row['port']}" in unreachable:
-            row["is_last_check_valid"] = 0
-            row["is_analysis_valid"] = 0
+    rows = backend_analysis.analysis_rows(backend, unreachable)
     return replication_analysis(
         rows,
         config,

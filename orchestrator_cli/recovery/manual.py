@@ -58,13 +58,15 @@ class ManualRecovery:
 
 def _refuse_downtimed(env: TopologyEnv, key: InstanceKey) -> None:
     from orchestrator_cli.backend import instances
+    from orchestrator_cli.backend.instance_rows import instance_from_row
 
     row = instances.read_instance(env.backend, key)
     if row is None:
         raise NotFoundError(f"instance not found: {key}")
+    downtimed = instance_from_row(row)
     raise UnsafeOperationError(
-        f"{key} is downtimed ({row.get('downtime_owner')}: {row.get('downtime_reason')}, until"
-        f" {row.get('downtime_end_timestamp')}); downtimed instances are not recovered: end the downtime"
+        f"{key} is downtimed ({downtimed.downtime_owner}: {downtimed.downtime_reason}, until"
+        f" {downtimed.downtime_end_timestamp}); downtimed instances are not recovered: end the downtime"
         f" first (orchestrator -c end-downtime -i {key})"
     )
 

@@ -12,10 +12,10 @@ master ends its downtime first (`end-downtime`), then makes it writable.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Callable
 
 from orchestrator_cli.errors import OrchestratorError, TopologyError
+from orchestrator_cli.model.instance import Instance
 from orchestrator_cli.model.keys import InstanceKey
 from orchestrator_cli.topology.env import TopologyEnv
 
@@ -26,22 +26,23 @@ HOOK_LIST = "PostFencingProcesses"
 FAILURE_TYPE = "ReturningMasterFenced"
 
 
-def needs_fencing(row: Mapping[str, Any], lost_in_recovery: bool) -> bool:
+def needs_fencing(instance: Instance, lost_in_recovery: bool) -> bool:
     """A probed server is fenced when it is downtimed `lost-in-recovery`, has no master and is writable.
 
-    >>> needs_fencing({"master_host": "", "read_only": 0}, True)
+    >>> db1 = InstanceKey("db1", 3306)
+    >>> needs_fencing(Instance(key=db1, read_only=False), True)
     True
-    >>> needs_fencing({"master_host": "", "read_only": 1}, True)
+    >>> needs_fencing(Instance(key=db1, read_only=True), True)
     False
-    >>> needs_fencing({"master_host": "db2", "read_only": 0}, True)
+    >>> needs_fencing(Instance(key=db1, master_host="db2", read_only=False), True)
     False
-    >>> needs_fencing({"master_host": "", "read_only": 0}, False)
+    >>> needs_fencing(Instance(key=db1, read_only=False), False)
     False
     """
-    return lost_in_recovery and not row.get("master_host") and not int(row.get("read_only") or 0)
+    return lost_in_recovery and not instance.master_host and not instance.read_only
 
 
-def fence(env: TopologyEnv, key: InstanceKey, row: Mapping[str, Any], node: str, say: Callable[[str], None]) -> bool:
+def fence(env: TopologyEnv, key: InstanceKey, instance: Instance, node: str, say: Callable[[str], None]) -> bool:
     """Make `key` read-only, keep it downtimed, audit and run the hooks. True when it is now read-only."""
     from orchestrator_cli.backend import downtime
     from orchestrator_cli.recovery.dead_master import LOST_IN_RECOVERY_SECONDS
@@ -61,17 +62,17 @@ def fence(env: TopologyEnv, key: InstanceKey, row: Mapping[str, Any], node: str,
         raise TopologyError(f"{key}: returning failed master is still writable after SET GLOBAL read_only=1")
     env.audit(FENCE_AUDIT_TYPE, key, "returning failed master fenced: read_only=1, downtime lost-in-recovery kept")
     say(f"{key}: returning failed master fenced (read_only=1)")
-    _hooks(env, key, row, node)
+    _hooks(env, key, instance, node)
     return True
 
 
-def _hooks(env: TopologyEnv, key: InstanceKey, row: Mapping[str, Any], node: str) -> None:
+def _hooks(env: TopologyEnv, key: InstanceKey, instance: Instance, node: str) -> None:
     from orchestrator_cli.backend import clusters
     from orchestrator_cli.recovery.hooks import HookContext, run_hooks
 
     if not env.config.get(HOOK_LIST):
         return
-    cluster = str(row.get("cluster_name") or key)
+    cluster = instance.cluster_name or str(key)
     context = HookContext(
         failure_type=FAILURE_TYPE,
         instance_type="master",

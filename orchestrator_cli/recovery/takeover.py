@@ -21,15 +21,16 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from orchestrator_cli.analysis import Analysis, AnalysisCode
 from orchestrator_cli.analysis.codes import DESCRIPTIONS
 from orchestrator_cli.backend import downtime, instances
+from orchestrator_cli.backend.instance_rows import instance_from_row, instances_from_rows, probe_over_backend
 from orchestrator_cli.errors import NotFoundError, OrchestratorError, TopologyError, UnsafeOperationError, UsageError
 from orchestrator_cli.model.coordinates import BinlogCoordinates
+from orchestrator_cli.model.instance import Instance
 from orchestrator_cli.model.keys import InstanceKey
 from orchestrator_cli.mysql import flavor as fl
 from orchestrator_cli.recovery.dead_master import make_read_only, make_writable
@@ -55,26 +56,22 @@ FORCE_TAKEOVER = "force-master-takeover"
 GRACEFUL = "graceful-master-takeover"
 
 
-def _key(row: Mapping[str, Any]) -> InstanceKey:
-    return InstanceKey(str(row["hostname"]), int(row["port"]))
-
-
 def cluster_master(env: TopologyEnv, cluster: str, *, writable: bool = False, single: bool = False) -> InstanceKey:
     """The cluster's master: depth 0 or co-master, writable ones first; exactly one is required.
 
     `single`: co-masters are refused (a graceful takeover needs one master).
     """
-    rows = instances.cluster_instances(env.backend, cluster)
-    masters = [r for r in rows if int(r.get("replication_depth") or 0) == 0 or int(r.get("is_co_master") or 0)]
+    members = instances_from_rows(instances.cluster_instances(env.backend, cluster))
+    masters = [i for i in members if i.replication_depth == 0 or i.is_co_master]
     if len(masters) > 1 or writable:
-        masters = [r for r in masters if not int(r.get("read_only") or 0)]
-    if single and any(int(r.get("is_co_master") or 0) for r in masters):
+        masters = [i for i in masters if not i.read_only]
+    if single and any(i.is_co_master for i in masters):
         raise UnsafeOperationError(f"cluster {cluster} has co-masters: a graceful takeover needs a single master")
     if len(masters) != 1:
-        found = ", ".join(str(_key(r)) for r in masters) or "none"
+        found = ", ".join(str(i.key) for i in masters) or "none"
         what = "writable master" if writable else "master"
         raise NotFoundError(f"Cannot deduce cluster {what} for {cluster}; found: {found}")
-    return _key(masters[0])
+    return masters[0].key
 
 
 def forced_entry(env: TopologyEnv, master: InstanceKey, hint: str) -> Analysis:
@@ -111,7 +108,8 @@ def force_master_takeover(
 ) -> Outcome:
     master = cluster_master(env, cluster, writable=True)
     row = instances.read_instance(env.backend, destination)
-    if row is None or InstanceKey(str(row.get("master_host") or ""), int(row.get("master_port") or 0)) != master:
+    child = instance_from_row(row) if row is not None else None
+    if child is None or InstanceKey(child.master_host, child.master_port) != master:
         raise UnsafeOperationError(
             f"You may only promote a direct child of the master {master}; {destination} is not one"
         )
@@ -178,18 +176,18 @@ def _designate(
             f"GracefulMasterTakeover: target instance not indicated, auto=false, and master {master} has"
             f" {len(lives)} replicas. orchestrator cannot choose where to failover to. Aborting"
         )
-    rows = {_key(r): r for r in instances.replicas_of(env.backend, master)}
+    known = {i.key: i for i in instances_from_rows(instances.replicas_of(env.backend, master))}
     facts = []
     for lv in lives:
-        merged = {**rows.get(lv.key, {}), **{k: v for k, v in lv.row.items() if k in ("version", "log_bin")}}
-        executed = lv.status.exec_coordinates
-        merged.update(
-            relay_master_log_file=executed.file,
-            exec_master_log_pos=executed.pos,
-            hostname=lv.key.hostname,
-            port=lv.key.port,
+        base = known.get(lv.key) or Instance(key=lv.key)
+        merged = dataclasses.replace(
+            base,
+            key=lv.key,
+            version=lv.instance.version,
+            log_bin=lv.instance.log_bin,
+            exec_coordinates=lv.status.exec_coordinates,
         )
-        facts.append(ReplicaFacts.from_row(merged, valid=True))
+        facts.append(ReplicaFacts.from_instance(merged, valid=True))
     choice = choose_candidate(facts, MasterHints.from_row(instances.read_instance(env.backend, master)), env.config)
     if choice.candidate is None:
         raise UnsafeOperationError(
@@ -216,9 +214,9 @@ def graceful_master_takeover(
         if live.master_key == master:
             lives.append(live)
     target = _designate(env, master, lives, designated, auto)
-    row = instances.read_instance(env.backend, target.key) or {}
-    facts = ReplicaFacts.from_row({**row, **target.row, "hostname": target.key.hostname, "port": target.key.port})
-    refusal = promotion_refusal(facts, MasterHints.from_row(master_live.row), env.config)
+    known = instances.read_instance(env.backend, target.key)
+    facts = ReplicaFacts.from_instance(probe_over_backend(known, target.row, target.key))
+    refusal = promotion_refusal(facts, MasterHints.from_instance(master_live.instance), env.config)
     if refusal:
         raise UnsafeOperationError(f"GracefulMasterTakeover: {target.key} cannot be promoted: {refusal}")
     reasonable = int(env.config.get("ReasonableMaintenanceReplicationLagSeconds", 20))
@@ -295,8 +293,7 @@ def graceful_master_takeover(
 
 
 def _downtimed(env: TopologyEnv, key: InstanceKey) -> bool:
-    row = downtime.read(env.backend, key)
-    return bool(row and int(row["is_active"]))
+    return downtime.is_active(env.backend, key)
 
 
 def _attach_old_master(

@@ -12,7 +12,6 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from orchestrator_cli.backend.instance_rows import instance_from_row
 from orchestrator_cli.errors import OrchestratorError, UnsafeOperationError
 from orchestrator_cli.model.keys import InstanceKey
 from orchestrator_cli.mysql import flavor as fl
@@ -41,12 +40,12 @@ class Hop:
 
 def hop_of(live: Live) -> Hop:
     """The server of a live read, as a hop (for comparing it with chains)."""
-    return Hop(live.key, _server_id(live), instance_from_row(live.row).server_uuid)
+    return Hop(live.key, _server_id(live), live.instance.server_uuid)
 
 
 def _server_id(live: Live) -> int | None:
     """The server id the live read found; None when unknown (0 is no usable replication id either)."""
-    return instance_from_row(live.row).server_id or None
+    return live.instance.server_id or None
 
 
 def upstream(env: TopologyEnv, start: Live, limit: int = MAX_HOPS) -> list[Hop]:

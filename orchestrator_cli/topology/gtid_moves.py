@@ -14,7 +14,6 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from orchestrator_cli.backend.instance_rows import instance_from_row
 from orchestrator_cli.errors import TopologyError, UnsafeOperationError
 from orchestrator_cli.model.gtid import MariadbGtidPosition, OracleGtidSet, purged_missing
 from orchestrator_cli.mysql.facts import GtidFacts, ReplicaStatus
@@ -133,7 +132,7 @@ def plan(instance: Live, source: Live, source_chain: Sequence[Hop]) -> GtidPlan:
     if why:
         raise UnsafeOperationError(f"{instance.key} and {source.key} are not GTID compatible: {why}")
     if instance.flavor.is_mariadb:
-        chosen = mariadb_plan(instance.status, instance.gtid, instance_from_row(instance.row).log_slave_updates)
+        chosen = mariadb_plan(instance.status, instance.gtid, instance.instance.log_slave_updates)
         blockers, lag_only = mariadb_blockers(chosen.position, source.gtid.gtid_binlog_pos, _server_id(instance))
         if blockers and not lag_only:
             raise UnsafeOperationError(f"{source.key} cannot serve {instance.key}: {'; '.join(blockers)}")
@@ -151,7 +150,7 @@ def move(op: Operation, instance: Live, source: Live, source_chain: Sequence[Hop
     server = op.env.server(instance.key)
     before = server.replica_status()
     if instance.flavor.is_mariadb:
-        log_slave_updates = instance_from_row(instance.row).log_slave_updates
+        log_slave_updates = instance.instance.log_slave_updates
         chosen = mariadb_plan(before, server.gtid_facts(), log_slave_updates)
         if not op.env.noop:
             _wait_source_holds(op, source, chosen.position, _server_id(instance))
@@ -163,7 +162,7 @@ def move(op: Operation, instance: Live, source: Live, source_chain: Sequence[Hop
 
 
 def _server_id(live: Live) -> int:
-    return instance_from_row(live.row).server_id
+    return live.instance.server_id
 
 
 def _wait_source_holds(op: Operation, source: Live, position: str, own_server_id: int) -> None:

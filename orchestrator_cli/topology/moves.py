@@ -16,7 +16,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from orchestrator_cli.backend.instance_rows import instance_from_row
 from orchestrator_cli.errors import NotFoundError, OrchestratorError, TopologyError, UnsafeOperationError
 from orchestrator_cli.model.coordinates import BinlogCoordinates
 from orchestrator_cli.model.keys import InstanceKey
@@ -60,7 +59,7 @@ def require_replica(live: Live) -> None:
 
 def check_can_replicate(replica: Live, source: Live, config: Mapping[str, Any]) -> None:
     """`CanReplicateFrom` on live reads (spec §4.2), as an error carrying the original's wording."""
-    why = can_replicate_from(instance_from_row(replica.row), instance_from_row(source.row), config)
+    why = can_replicate_from(replica.instance, source.instance, config)
     if why:
         raise UnsafeOperationError(f"{replica.key} cannot replicate from {source.key}. Reason: {why}")
 
@@ -260,7 +259,7 @@ def repoint_within(op: Operation, instance: Live, target: Live | None) -> Instan
     if target is not None and target.key != current:
         refuse_cycle(op.env, instance, target)
         check_can_replicate(instance, target, op.env.config)
-        target_instance = instance_from_row(target.row)
+        target_instance = target.instance
         same_server = target_instance.server_id == master_server_id(op.env, instance)
         if not instance.status.uses_gtid and not same_server and not target_instance.binlog_server:
             raise UnsafeOperationError(
@@ -327,7 +326,7 @@ def take_master(env: TopologyEnv, key: InstanceKey) -> Moved:
             before = master_server.replica_status()
             mode: str | None = None
             if master.flavor.is_mariadb:
-                log_slave_updates = instance_from_row(master.row).log_slave_updates
+                log_slave_updates = master.instance.log_slave_updates
                 chosen = gtid_moves.mariadb_plan(before, master_server.gtid_facts(), log_slave_updates)
                 if chosen.repair:
                     master_server.change(master_server.flavor.set_gtid_slave_pos(chosen.repair))
@@ -356,7 +355,7 @@ def make_co_master(env: TopologyEnv, key: InstanceKey) -> Moved:
         master = op.read(instance.master_key)
         if master.master_key is not None and master.master_key == key:
             raise TopologyError(f"instance {key} is already co master of {master.key}")
-        if not instance_from_row(instance.row).read_only:
+        if not instance.instance.read_only:
             raise UnsafeOperationError(f"instance {key} is not read-only; first make it read-only")
         if master.status.is_replica and master.master_key is not None:
             _refuse_not_real_master(op, master)
@@ -398,7 +397,7 @@ def _refuse_not_real_master(op: Operation, master: Live) -> None:
         return
     if other.master_key != master.key:
         raise UnsafeOperationError(f"{master.key} is not a real master: it replicates from {other.key}")
-    if not instance_from_row(other.row).read_only:
+    if not other.instance.read_only:
         raise UnsafeOperationError(
             f"{master.key} is already co-master with {other.key}, which is reachable and writable"
         )

@@ -8,14 +8,17 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import logging
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from orchestrator_cli.backend.instance_rows import instance_from_row
 from orchestrator_cli.errors import TopologyError
 from orchestrator_cli.model.coordinates import BinlogCoordinates
+from orchestrator_cli.model.instance import Instance
 from orchestrator_cli.model.keys import InstanceKey
 from orchestrator_cli.model.threads import ThreadState
 from orchestrator_cli.mysql import flavor as fl
@@ -30,13 +33,18 @@ LOCK_SECONDS = 10 * 60
 
 @dataclass
 class Live:
-    """A fresh read of one server: its backend-shaped row plus the flavor facts operations need."""
+    """A fresh read of one server: its backend-shaped row plus the flavor facts operations need.
+
+    `instance` is the typed snapshot of `row`, built once; the row is never changed in place (a
+    changed read is a new `Live`, e.g. through `dataclasses.replace`).
+    """
 
     key: InstanceKey
     row: dict[str, Any]
     status: ReplicaStatus
     flavor: fl.Flavor
     gtid: GtidFacts
+    replica_keys: tuple[InstanceKey, ...] = ()  # registered on the server (SHOW SLAVE HOSTS / processlist)
 
     @property
     def master_key(self) -> InstanceKey | None:
@@ -44,10 +52,43 @@ class Live:
             return None
         return InstanceKey(self.status.master_host, self.status.master_port)
 
+    @functools.cached_property
+    def instance(self) -> Instance:
+        return instance_from_row(self.row)
+
     @property
     def self_coordinates(self) -> BinlogCoordinates:
         """The probed server's own binary log position (empty without a binary log)."""
-        return BinlogCoordinates(str(self.row["binary_log_file"]), int(self.row["binary_log_pos"]))
+        return self.instance.self_coordinates
+
+
+def overlay_live(base: Instance, live: Live) -> Instance:
+    """`base` (a backend snapshot) with the server facts and replication coordinates `live` just read.
+
+    The backend keeps what a probe does not know (promotion rule, location, errant GTIDs, check
+    flags); the live read wins for version, binary log, identity, read_only, delay, filters and the
+    configured master, and the coordinates come from the replica status itself.
+    """
+    now = live.instance
+    return dataclasses.replace(
+        base,
+        version=now.version,
+        log_bin=now.log_bin,
+        log_slave_updates=now.log_slave_updates,
+        binlog_format=now.binlog_format,
+        self_coordinates=now.self_coordinates,
+        server_id=now.server_id,
+        server_uuid=now.server_uuid,
+        read_only=now.read_only,
+        sql_delay=now.sql_delay,
+        has_replication_filters=now.has_replication_filters,
+        binlog_server=now.binlog_server,
+        master_host=now.master_host,
+        master_port=now.master_port,
+        last_sql_error=now.last_sql_error,
+        exec_coordinates=live.status.exec_coordinates,
+        read_coordinates=live.status.read_coordinates,
+    )
 
 
 def read_live(env: TopologyEnv, key: InstanceKey) -> Live:
@@ -57,7 +98,10 @@ def read_live(env: TopologyEnv, key: InstanceKey) -> Live:
     server = env.server(key)
     res = probe(server, env.config)
     status = server.replica_status()
-    return Live(key=key, row=res.row, status=status, flavor=server.flavor, gtid=res.gtid or GtidFacts())
+    return Live(
+        key=key, row=res.row, status=status, flavor=server.flavor, gtid=res.gtid or GtidFacts(),
+        replica_keys=tuple(res.replica_keys),
+    )  # fmt: skip
 
 
 def refresh(env: TopologyEnv, keys: Iterable[InstanceKey]) -> None:
@@ -204,21 +248,14 @@ def semi_sync_before_start(env: TopologyEnv, key: InstanceKey) -> list[str]:
     if env.config.get("EnforceExactSemiSyncReplicas") or env.config.get("RecoverLockedSemiSyncMaster"):
         return []
     row = instances.read_instance(env.backend, key)
-    if not row or int(row.get("semi_sync_enforced") or 0) <= 0:
+    if not row or instance_from_row(row).semi_sync_priority <= 0:
         return []
     server = env.server(key)
     semi = server.semi_sync()
     if not semi.available:
         log.warning("%s: semi-sync priority set but semi-sync plugins unavailable", key)
         return []
-    rule = next(
-        (
-            str(r["promotion_rule"])
-            for r in candidates.bulk_rules(env.backend)
-            if InstanceKey(r["hostname"], int(r["port"])) == key
-        ),
-        "",
-    )
+    rule = candidates.rule_of(env.backend, key)
     statements: list[str] = []
     if semi.master_enabled:
         statements += server.flavor.set_semi_sync_master(False, source_names=semi.source_names)

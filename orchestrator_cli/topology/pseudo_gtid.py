@@ -16,7 +16,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from orchestrator_cli.backend.instance_rows import instance_from_row
 from orchestrator_cli.errors import TopologyError, UnsafeOperationError
 from orchestrator_cli.model.coordinates import BinlogCoordinates
 from orchestrator_cli.model.keys import InstanceKey
@@ -72,7 +71,7 @@ class LastEntry:
 
 def searches_binlogs(live: Live, skip_binlog_search: bool, binlog_format: str | None = None) -> bool:
     """Whether the instance's own binary logs hold its replication stream (else: its relay logs)."""
-    instance = instance_from_row(live.row)
+    instance = live.instance
     if skip_binlog_search or not instance.log_bin:
         return False
     if live.status.is_replica and not instance.log_slave_updates:
@@ -189,7 +188,7 @@ def match_below_within(op: Operation, instance: Live, other: Live, cfg: Settings
     require_replica(instance)
     op.lock(instance.key, other.key)
     refuse_cycle(op.env, instance, other)
-    other_instance = instance_from_row(other.row)
+    other_instance = other.instance
     if other_instance.binlog_server:
         raise UnsafeOperationError(f"cannot match below {other.key}: it is a binlog server (no SHOW BINLOG EVENTS)")
     if not other_instance.log_bin:
@@ -316,7 +315,7 @@ def correlate_binlog_pos(
     """The coordinates in `other`'s binary logs holding what `key`'s binary logs hold up to `position`."""
     cfg = settings(env.config)
     live = read_live(env, key)
-    if not instance_from_row(live.row).log_bin:
+    if not live.instance.log_bin:
         raise TopologyError("Instance does not have binary logs")
     server = env.server(key)
     end = position or server.master_status()
@@ -408,9 +407,7 @@ def regroup_replicas_pgtid(
             if key == candidate.key:
                 continue
             executed = live.status.exec_coordinates
-            if executed > candidate_exec or can_replicate_from(
-                instance_from_row(live.row), instance_from_row(candidate.row), env.config
-            ):
+            if executed > candidate_exec or can_replicate_from(live.instance, candidate.instance, env.config):
                 lost.append(key)
             elif executed == candidate_exec:
                 op.change_master(key, candidate.key, before=live.status, coords=candidate_self, gtid=deny_gtid(live))

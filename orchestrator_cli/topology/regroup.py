@@ -17,11 +17,18 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from orchestrator_cli.backend.instance_rows import instance_from_row, instances_from_rows, key_of, keys_of
+from orchestrator_cli.backend.instance_rows import (
+    instance_from_row,
+    instances_from_rows,
+    key_of,
+    keys_of,
+    with_self_coordinates,
+)
 from orchestrator_cli.errors import NotFoundError, OrchestratorError, TopologyError
 from orchestrator_cli.model.coerce import to_int
 from orchestrator_cli.model.coordinates import BinlogCoordinates
 from orchestrator_cli.model.gtid import MariadbGtidPosition, OracleGtidSet, purged_missing
+from orchestrator_cli.model.instance import Instance
 from orchestrator_cli.model.keys import InstanceKey
 from orchestrator_cli.model.threads import ThreadState
 from orchestrator_cli.topology.candidates import (
@@ -36,6 +43,7 @@ from orchestrator_cli.topology.parallel import parallel
 from orchestrator_cli.topology.primitives import (
     Live,
     change_master,
+    overlay_live,
     read_live,
     refresh,
     start_replication,
@@ -82,20 +90,9 @@ def _note(step: Step | None, text: str) -> None:
         log.info("%s", text)
 
 
-def _merged_facts(live: Live, backend_row: Mapping[str, Any]) -> ReplicaFacts:
+def _merged_facts(live: Live, backend: Instance) -> ReplicaFacts:
     """Live replication state and server facts over the backend's rule, location and errant GTIDs."""
-    row = dict(backend_row)
-    for column in (
-        "version", "log_bin", "log_slave_updates", "binlog_format", "binary_log_file", "binary_log_pos",
-        "server_id", "server_uuid", "read_only", "sql_delay", "has_replication_filters", "binlog_server",
-        "master_host", "master_port", "last_sql_error",
-    ):  # fmt: skip
-        if column in live.row:
-            row[column] = live.row[column]
-    executed, read = live.status.exec_coordinates, live.status.read_coordinates
-    row["relay_master_log_file"], row["exec_master_log_pos"] = executed.file, executed.pos
-    row["master_log_file"], row["read_master_log_pos"] = read.file, read.pos
-    return ReplicaFacts.from_row(row, valid=True)
+    return ReplicaFacts.from_instance(overlay_live(backend, live), valid=True)
 
 
 def _stop_and_drain(env: TopologyEnv, live: Live, step: Step | None) -> Live:
@@ -178,14 +175,10 @@ def _gtid_blocker(sibling: Live, target: Live) -> str | None:
 def _refresh_gtid(env: TopologyEnv, live: Live) -> Live:
     if env.noop:
         return live
-    return replace(live, gtid=env.server(live.key).gtid_facts(), row={**live.row, **_self_coordinates(env, live)})
-
-
-def _self_coordinates(env: TopologyEnv, live: Live) -> dict[str, Any]:
-    if not instance_from_row(live.row).log_bin:
-        return {}
-    own = env.server(live.key).master_status()
-    return {"binary_log_file": own.file, "binary_log_pos": own.pos}
+    server = env.server(live.key)
+    gtid = server.gtid_facts()
+    row = with_self_coordinates(live.row, server.master_status()) if live.instance.log_bin else live.row
+    return replace(live, gtid=gtid, row=row)
 
 
 def _catch_up(env: TopologyEnv, candidate: Live, source: Live, step: Step | None) -> Live:
@@ -292,7 +285,7 @@ def regroup_replicas(
             _note(step, f"{live.key}: could not stop replication, lost: {error}")
             continue
         result.stopped.append(live.key)
-        facts = _merged_facts(stopped, by_key[live.key])
+        facts = _merged_facts(stopped, instance_from_row(by_key[live.key]))
         replicas.append(_Replica(stopped, facts, facts.exec_coordinates))
     _note(step, "stopped and drained: " + ", ".join(f"{r.live.key} at {r.effective_exec}" for r in replicas))
 
@@ -310,7 +303,7 @@ def regroup_replicas(
     lost: list[InstanceKey] = list(result.unreachable)
     plans: list[tuple[_Replica, bool]] = []
     for s in siblings:
-        refusal = can_replicate_from(instance_from_row(s.live.row), instance_from_row(target.live.row), env.config)
+        refusal = can_replicate_from(s.live.instance, target.live.instance, env.config)
         if refusal:
             lost.append(s.live.key)
             _note(step, f"{s.live.key}: cannot replicate from {target.live.key}: {refusal}; lost")
@@ -458,9 +451,9 @@ def relocate_replicas_below(
     """
     result = RelocateResult(target=target)
     target_live = read_live(env, target)
-    if not instance_from_row(target_live.row).log_bin:
+    if not target_live.instance.log_bin:
         raise TopologyError(f"{target} has no binary log: nothing can replicate from it")
-    anchor = _Replica(target_live, _merged_facts(target_live, target_live.row), None)
+    anchor = _Replica(target_live, _merged_facts(target_live, target_live.instance), None)
     limit = max(1, to_int(env.config.get("MaxConcurrentReplicaOperations"), 5))
     lives: list[Live] = []
     for key, live, error in parallel(list(keys), lambda k: read_live(env, k), len(keys) or 1):
@@ -471,11 +464,11 @@ def relocate_replicas_below(
             lives.append(live)
 
     def move(live: Live) -> str:
-        refusal = can_replicate_from(instance_from_row(live.row), instance_from_row(target_live.row), env.config)
+        refusal = can_replicate_from(live.instance, target_live.instance, env.config)
         if refusal:
             raise TopologyError(f"{live.key} cannot replicate from {target}: {refusal}")
         stopped = _stop_and_drain(env, live, step)
-        sibling = _Replica(stopped, _merged_facts(stopped, stopped.row), None)
+        sibling = _Replica(stopped, _merged_facts(stopped, stopped.instance), None)
         try:
             return _move_below(env, sibling, anchor, False, gtid_only, start=True)
         except OrchestratorError:

@@ -15,7 +15,6 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from orchestrator_cli.backend.instance_rows import instance_from_row
 from orchestrator_cli.errors import OrchestratorError, TopologyError, UnsafeOperationError, UsageError
 from orchestrator_cli.model.coordinates import BinlogCoordinates
 from orchestrator_cli.model.keys import InstanceKey
@@ -81,7 +80,7 @@ def plan_relocation(
         return RelocationPlan("gtid")
     if callable(instance_chain):
         instance_chain = instance_chain()
-    if instance_from_row(target.row).binlog_server:
+    if target.instance.binlog_server:
         if (
             instance_chain
             and target_chain

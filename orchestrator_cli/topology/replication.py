@@ -64,7 +64,7 @@ def require_attached(live: Live) -> None:
 
 
 def require_binary_logs(live: Live) -> None:
-    if not instance_from_row(live.row).log_bin:
+    if not live.instance.log_bin:
         raise TopologyError(f"{live.key} does not have binary logs enabled")
 
 
@@ -248,7 +248,7 @@ def read_only_statements(
 ) -> list[str]:
     """read_only (and super_read_only when configured); a server with a semi-sync priority turns
     semi-sync master on before it accepts writes and off once it refuses them (spec §4.1)."""
-    priority = int(live.row.get("semi_sync_enforced") or 0)
+    priority = live.instance.semi_sync_priority
     toggle_semi_sync = priority > 0 and support is not None and support.master_available
     if priority > 0 and not toggle_semi_sync:
         log.warning("%s: semi-sync priority %d but semi-sync master is not available", live.key, priority)
@@ -366,7 +366,7 @@ def _restart(env: TopologyEnv, live: Live, before: ReplicaStatus) -> None:
 
 def _live_replica_keys(live: Live) -> list[InstanceKey]:
     """Replicas the probe found registered on the server (SHOW SLAVE HOSTS / processlist)."""
-    return [InstanceKey(str(h["Hostname"]), int(h["Port"])) for h in live.row.get("slave_hosts") or []]
+    return list(live.replica_keys)
 
 
 def semi_sync_support(env: TopologyEnv, live: Live) -> SemiSyncSupport:
@@ -489,21 +489,23 @@ def errant_gtids(env: TopologyEnv, live: Live) -> OracleGtidSet:
     master_key = live.master_key
     if not live.flavor.is_oracle or master_key is None or not live.gtid.gtid_executed:
         return OracleGtidSet()
-    known = instances.read_instance(env.backend, master_key) or {}
+    known_row = instances.read_instance(env.backend, master_key)
+    known = instance_from_row(known_row) if known_row else None
     try:
         master = read_live(env, master_key)
         master_executed, master_uuid = master.gtid.gtid_executed, master.gtid.server_uuid
     except OrchestratorError as e:
         log.warning("%s: master %s unreadable (%s); using its backend row", live.key, master_key, e)
-        master_executed, master_uuid = str(known.get("executed_gtid_set") or ""), str(known.get("server_uuid") or "")
-    ancestry = [u for u in str(known.get("ancestry_uuid") or master_uuid).split(",") if u]
+        master_executed = known.executed_gtid_set if known else ""
+        master_uuid = known.server_uuid if known else ""
+    ancestry = [u for u in ((known.ancestry_uuid if known else "") or master_uuid).split(",") if u]
     return errant(
         live.gtid.gtid_executed,
         master_executed,
         replica_uuid=live.gtid.server_uuid,
         master_uuid=master_uuid,
         ancestry=[*ancestry, live.gtid.server_uuid],
-        is_co_master=instance_from_row(live.row).is_co_master,
+        is_co_master=live.instance.is_co_master,
     )
 
 
@@ -554,7 +556,7 @@ def set_semi_sync(env: TopologyEnv, key: InstanceKey, side: str, enabled: bool) 
 def set_read_only(env: TopologyEnv, key: InstanceKey, read_only: bool) -> None:
     """No maintenance lock: flipping read_only is the emergency knob and does not touch replication."""
     live = read_live(env, key)
-    priority = int(live.row.get("semi_sync_enforced") or 0)
+    priority = live.instance.semi_sync_priority
     support = semi_sync_support(env, live) if priority > 0 else None
     statements = read_only_statements(
         live, read_only, use_super_read_only=bool(env.config.get("UseSuperReadOnly")), support=support

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import doctest
 
+from orchestrator_cli.backend.instance_rows import instance_from_row
 from orchestrator_cli.discovery import scheduler
 from orchestrator_cli.discovery.scheduler import backoff_seconds, io_broken
 from orchestrator_cli.model.keys import InstanceKey
@@ -25,18 +26,18 @@ def test_backoff_grows_and_is_capped() -> None:
 
 def test_a_replica_with_a_broken_io_thread_is_an_observer() -> None:
     healthy = {"master_host": "db1", "master_port": 3306, "slave_io_running": 1, "last_io_error": ""}
-    assert not io_broken(healthy)
-    assert io_broken({**healthy, "slave_io_running": 0})
-    assert io_broken({**healthy, "last_io_error": "error reconnecting to master"})
-    assert not io_broken({**healthy, "master_host": "", "slave_io_running": 0})
+    assert not io_broken(instance_from_row(healthy))
+    assert io_broken(instance_from_row({**healthy, "slave_io_running": 0}))
+    assert io_broken(instance_from_row({**healthy, "last_io_error": "error reconnecting to master"}))
+    assert not io_broken(instance_from_row({**healthy, "master_host": "", "slave_io_running": 0}))
 
 
 def test_only_a_writable_lost_master_is_fenced() -> None:
     returning = {"master_host": "", "read_only": 0}
-    assert needs_fencing(returning, lost_in_recovery=True)
-    assert not needs_fencing(returning, lost_in_recovery=False)  # a master nobody failed over
-    assert not needs_fencing({**returning, "read_only": 1}, lost_in_recovery=True)  # already fenced
-    assert not needs_fencing({**returning, "master_host": "db2"}, lost_in_recovery=True)  # a lost replica
+    assert needs_fencing(instance_from_row(returning), lost_in_recovery=True)
+    assert not needs_fencing(instance_from_row(returning), lost_in_recovery=False)  # a master nobody failed over
+    assert not needs_fencing(instance_from_row({**returning, "read_only": 1}), lost_in_recovery=True)  # fenced
+    assert not needs_fencing(instance_from_row({**returning, "master_host": "db2"}), lost_in_recovery=True)
 
 
 def test_unresponsive_marks_keep_the_first_time() -> None:

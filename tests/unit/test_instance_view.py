@@ -1,4 +1,4 @@
-"""Instance (and the legacy InstanceView): derived predicates and description tokens (cli-catalog §3.4)."""
+"""Instance: derived predicates and description tokens (cli-catalog §3.4)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from orchestrator_cli.backend.instance_rows import instance_from_row
-from orchestrator_cli.model.instance import InstanceView
 from orchestrator_cli.model.keys import InstanceKey
 
 REASONABLE = 10
@@ -82,58 +81,58 @@ def tokens(row: dict[str, Any], reasonable: int = REASONABLE) -> list[str]:
 
 
 def test_keys() -> None:
-    view = InstanceView(replica())
+    view = instance_from_row(replica())
     assert view.key == InstanceKey("db2", 3306)
     assert view.master_key == InstanceKey("db1", 3306)
-    assert InstanceView(master()).master_key is None
-    assert InstanceView(replica(master_host="_")).master_key is None
-    assert InstanceView(replica(master_port=0)).master_key is None
+    assert instance_from_row(master()).master_key is None
+    assert instance_from_row(replica(master_host="_")).master_key is None
+    assert instance_from_row(replica(master_port=0)).master_key is None
 
 
 def test_is_replica_needs_coordinates_or_gtid() -> None:
-    assert InstanceView(replica()).is_replica
-    assert not InstanceView(master()).is_replica
-    assert not InstanceView(replica(master_log_file="")).is_replica
-    assert InstanceView(replica(master_log_file="", mariadb_gtid=1)).is_replica
-    assert InstanceView(replica(master_log_file="", oracle_gtid=1)).is_replica
+    assert instance_from_row(replica()).is_replica
+    assert not instance_from_row(master()).is_replica
+    assert not instance_from_row(replica(master_log_file="")).is_replica
+    assert instance_from_row(replica(master_log_file="", mariadb_gtid=1)).is_replica
+    assert instance_from_row(replica(master_log_file="", oracle_gtid=1)).is_replica
 
 
 def test_replication_state_comes_from_the_thread_state_columns() -> None:
     # the original's fixtures change only replication_*_thread_state (is-replication-stopped-02)
     stopped = replica(replication_sql_thread_state=0, replication_io_thread_state=0)
-    assert InstanceView(stopped).replication_stopped
-    assert not InstanceView(stopped).replication_running
+    assert instance_from_row(stopped).replication_stopped
+    assert not instance_from_row(stopped).replication_running
     half = replica(replication_sql_thread_state=0)
-    assert not InstanceView(half).replication_running
-    assert not InstanceView(half).replication_stopped
+    assert not instance_from_row(half).replication_running
+    assert not instance_from_row(half).replication_stopped
     connecting = replica(replication_io_thread_state=2)
-    assert not InstanceView(connecting).replication_running
-    assert InstanceView(replica(slave_sql_running=0)).replication_running  # the booleans do not decide
-    assert not InstanceView(master()).replication_running
-    assert not InstanceView(master()).replication_stopped
+    assert not instance_from_row(connecting).replication_running
+    assert instance_from_row(replica(slave_sql_running=0)).replication_running  # the booleans do not decide
+    assert not instance_from_row(master()).replication_running
+    assert not instance_from_row(master()).replication_stopped
 
 
 def test_missing_thread_states_default_by_role() -> None:
     row = replica()
     del row["replication_sql_thread_state"], row["replication_io_thread_state"]
-    assert InstanceView(row).sql_state == 0
+    assert instance_from_row(row).sql_state == 0
     no_master = master()
     del no_master["replication_sql_thread_state"]
-    assert InstanceView(no_master).sql_state == -1
+    assert instance_from_row(no_master).sql_state == -1
 
 
 def test_detached() -> None:
-    assert InstanceView(replica(master_host="//db1")).is_detached
-    assert InstanceView(replica(relay_master_log_file="//mysql-bin.000003")).is_detached
-    assert not InstanceView(replica()).is_detached
+    assert instance_from_row(replica(master_host="//db1")).is_detached
+    assert instance_from_row(replica(relay_master_log_file="//mysql-bin.000003")).is_detached
+    assert not instance_from_row(replica()).is_detached
 
 
 def test_row_access_tolerates_strings_and_nulls() -> None:
-    view = InstanceView(replica(port="3307", slave_lag_seconds="12", master_port=None))
+    view = instance_from_row(replica(port="3307", slave_lag_seconds="12", master_port=None))
     assert view.key == InstanceKey("db2", 3307)
     assert view.lag == 12
     assert view.master_key is None
-    assert view["no_such_column"] is None
+    assert instance_from_row(replica(slave_lag_seconds=None)).lag is None
 
 
 # -- description tokens -------------------------------------------------------------------------------
