@@ -81,12 +81,25 @@ SETTLE_SECONDS = 5.0  # after convergence: time for a second (wrong) recovery to
 FENCE_SECONDS = 20.0  # a resumed hung master must be read_only=1 by then
 WRITE_INTERVAL = 0.02
 WRITE_TIMEOUT = 2  # seconds; the writer gives up on a hung master after this
+WRITER_USER, WRITER_PASSWORD = "chaos_writer", "chaos_writer"
+
+
+def create_writer_user(sb: Sandbox) -> None:
+    """An application account without SUPER on every server (unlogged), so read_only applies to it:
+    root ignores read_only, and a fenced old master would go on acknowledging root's writes."""
+    for i in range(sb.size):
+        sb.execute(
+            i,
+            "SET SESSION sql_log_bin = 0",
+            f"CREATE USER IF NOT EXISTS '{WRITER_USER}'@'127.0.0.1' IDENTIFIED BY '{WRITER_PASSWORD}'",
+            f"GRANT SELECT, INSERT ON {SANDBOX_DATABASE}.* TO '{WRITER_USER}'@'127.0.0.1'",
+        )
 
 
 class Writer(threading.Thread):
     """Inserts rows into the current master, the way an application behind a router would: to the
-    one live root that has a replica attached and read_only=0; a failed insert is not acknowledged
-    and the writer looks for the master again."""
+    one live root that has a replica attached and read_only=0, as a user without SUPER, with a
+    read timeout; a failed insert is not acknowledged and the writer looks for the master again."""
 
     def __init__(self, sb: Sandbox) -> None:
         super().__init__(daemon=True)
@@ -105,6 +118,8 @@ class Writer(threading.Thread):
         return writable[0] if len(writable) == 1 else None
 
     def run(self) -> None:
+        import mysql.connector
+
         conn: Any = None
         target: int | None = None
         while not self.halt.is_set():
@@ -114,7 +129,16 @@ class Writer(threading.Thread):
                     time.sleep(POLL)
                     continue
                 try:
-                    conn = self.sb.connect(target, timeout=WRITE_TIMEOUT)
+                    conn = mysql.connector.connect(
+                        host="127.0.0.1",
+                        port=self.sb.ports[target],
+                        user=WRITER_USER,
+                        password=WRITER_PASSWORD,
+                        autocommit=True,
+                        connection_timeout=WRITE_TIMEOUT,
+                        read_timeout=WRITE_TIMEOUT,
+                        write_timeout=WRITE_TIMEOUT,
+                    )
                 except Exception:
                     conn = None
                     time.sleep(POLL)
@@ -223,6 +247,7 @@ class Chaos:
     def one_round(self, index: int, fault: str, rng: random.Random) -> Outcome:
         sb, out = self.sb, Outcome(fault)
         sb.reset_replication()
+        create_writer_user(sb)
         run_dir = self.work / f"round{index}"
         run_dir.mkdir()
         with throwaway_mysql_database(self.args.mysql_host, self.args.mysql_port, prefix="orch_chaos") as keys:
