@@ -59,7 +59,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.recovery import topology_complete  # noqa: E402  (needs the sys.path entry above)
+from bench.recovery import watch  # noqa: E402  (needs the sys.path entry above)
 from orchestrator_cli.sandbox.settings import SANDBOX_DATABASE, SANDBOX_TABLE  # noqa: E402
 from orchestrator_cli.sandbox.topology import Sandbox  # noqa: E402
 from tests.integration.test_election_daemons import Cluster, Daemon, writable_masters  # noqa: E402
@@ -315,23 +315,25 @@ class Chaos:
                 os.kill(leader.pid, signal.SIGSTOP)
                 paused_leader = True
 
+        done, stamp = threading.Event(), list[float]()
+        poller = threading.Thread(target=watch, args=(sb, master, done, stamp), daemon=True)
+        began = time.monotonic()
+
         def hit_master() -> None:
+            nonlocal began
             if master_fault == "master-kill":
                 sb.kill(master)
             else:
                 sb.pause(master)
+            began = time.monotonic()
+            poller.start()  # converged: stamped the moment the topology is complete, even mid-sleep below
 
-        began = time.monotonic()
         if leader_fault and master_fault:
             lag = rng.uniform(-3, 3)  # <0: the leader first; >0: the master first (leader hit mid-recovery)
             first, second = (hit_leader, hit_master) if lag < 0 else (hit_master, hit_leader)
             first()
-            if first is hit_master:
-                began = time.monotonic()
             time.sleep(abs(lag))
             second()
-            if second is hit_master:
-                began = time.monotonic()
             out.fault = f"{fault}({'leader' if lag < 0 else 'master'} first by {abs(lag):.1f}s)"
         elif leader_fault:
             hit_leader()
@@ -339,9 +341,10 @@ class Chaos:
             hit_master()
 
         if master_fault:
-            done = wait_for(lambda: topology_complete(sb, master), timeout)
-            if done:
-                out.converged = time.monotonic() - began
+            poller.join(timeout=max(0.0, began + timeout - time.monotonic()))
+            done.set()
+            if stamp:
+                out.converged = stamp[0] - began
             else:
                 out.violations.append(f"no failover within {timeout:.0f}s")
         else:
@@ -466,7 +469,8 @@ def main() -> None:
                 print(
                     f"round {index:2d} {out.fault:45s} "
                     f"{'converged' if out.converged is not None else 'NOT converged':13s} "
-                    f"failover {'-' if out.converged is None else f'{out.converged:5.2f}s'} "
+                    f"{'failover' if 'master' in out.fault else 'new leader'} "
+                    f"{'-' if out.converged is None else f'{out.converged:5.2f}s'} "
                     f"fenced {'-' if out.fenced is None else f'{out.fenced:4.2f}s'} "
                     f"master {out.new_master} recoveries {out.recoveries} acked {out.acked} "
                     f"violations {len(out.violations)}" + (f": {'; '.join(out.violations)}" if out.violations else ""),
