@@ -3,7 +3,9 @@
 A 4-server MariaDB sandbox (GTID star, free ports) is managed by 3 `orchestrator -c continuous`
 daemons on a throw-away database of the MariaDB backend at 127.0.0.1:3306, `InstancePollSeconds=1`.
 While a writer thread inserts rows into the current master (and records every insert whose COMMIT
-was acknowledged), each round injects one fault drawn at random (seeded, printed):
+was acknowledged; it writes as an application user without SUPER, so read_only applies to it, with
+a 2 s read timeout, and picks the one live root that has a replica and read_only=0), each round
+injects one fault drawn at random (seeded, printed):
 
 * ``master-kill``: the master's mariadbd gets SIGKILL;
 * ``master-hang``: SIGSTOP of the master; it is resumed once the failover is complete, and must
