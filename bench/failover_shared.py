@@ -96,7 +96,7 @@ def one_round(sb: Sandbox, work: Path, args: argparse.Namespace, index: int) -> 
             time.sleep(random.uniform(0, args.poll))  # any phase of the poll cycle
             sb.write_row(i=0)
             sb.wait_replicated()
-            done, stamp = threading.Event(), []
+            done, stamp = threading.Event(), list[float]()
             poller = threading.Thread(target=_watch, args=(sb, done, stamp), daemon=True)
             if args.failure == "kill":
                 sb.kill(0)

@@ -105,7 +105,7 @@ def one_run(sb: Sandbox, work: Path, mode: str, poll: int, index: int) -> tuple[
     if mode == "continuous":
         daemon = orchestrator(config, "-c", "continuous", "--duration", "10m")
         time.sleep(3 * poll)  # elected, discovered, past its start-up
-    done, stamp = threading.Event(), []
+    done, stamp = threading.Event(), list[float]()
     poller = threading.Thread(target=watch, args=(sb, 0, done, stamp), daemon=True)
     sb.kill(0)
     killed = time.monotonic()

@@ -249,6 +249,10 @@ class DiscoveryScheduler:
         now = time.monotonic()
         with self._lock:
             self._in_flight.pop(key, None)
+            if self._first_wave is not None:
+                # probed once, answered or not: a re-probe (a hung master the observers keep asking
+                # for) must not hold the first pass, and with it analysis, back
+                self._first_wave.discard(key)
             if probed.result is None:
                 failures = self._failures[key] = self._failures.get(key, 0) + 1
                 self._not_before[key] = now + backoff_seconds(failures, self.poll)
