@@ -259,9 +259,11 @@ class DiscoveryScheduler:
             else:
                 self._failures.pop(key, None)
                 self._not_before.pop(key, None)
-        # The mark lasts while the hung probe runs, no longer: once the probe returned (the read
-        # timed out, or the server answered again), a recovery tries the server for real.
-        self.unresponsive.clear(key)
+        # The mark lasts until the server answers again: a probe that timed out is fresh news that
+        # it is still unreachable, and a recovery that tried it for real would pay the timeout again
+        # (2 s per statement on a hung master, measured by bench/chaos.py).
+        if probed.result is not None:
+            self.unresponsive.clear(key)
         self._attempt_recorded.pop(key, None)
         if probed.result is None:
             self._changed()

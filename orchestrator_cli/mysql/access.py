@@ -30,9 +30,9 @@ class Unresponsive:
     """A thread-safe record of servers whose probe has been hanging: key -> since (monotonic).
 
     Continuous mode's discovery marks a server while a probe of it runs past InstancePollSeconds plus
-    ReasonableInstanceCheckSeconds, and clears the mark as soon as that probe returns (answered or
-    timed out), so a server is never treated as unreachable on old news. Meanwhile recoveries treat
-    it as unreachable at once, as the analysis does, instead of paying a connect timeout per statement.
+    ReasonableInstanceCheckSeconds, and clears the mark as soon as a probe of it is answered, so a
+    server that is back is never treated as unreachable on old news. Meanwhile recoveries treat it as
+    unreachable at once, as the analysis does, instead of paying a timeout per statement.
     """
 
     def __init__(self) -> None:
