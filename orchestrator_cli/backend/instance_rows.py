@@ -125,7 +125,6 @@ def instance_from_row(row: Mapping[str, Any]) -> Instance:
         gtid_purged=to_str(get("gtid_purged")),
         gtid_errant=to_str(get("gtid_errant")),
         ancestry_uuid=to_str(get("ancestry_uuid")),
-        semi_sync_enforced=to_bool(get("semi_sync_enforced")),
         semi_sync_priority=to_int(get("semi_sync_enforced")),
         semi_sync_master_enabled=to_bool(get("semi_sync_master_enabled")),
         semi_sync_master_status=to_bool(get("semi_sync_master_status")),

@@ -156,8 +156,7 @@ class Instance:
     gtid_errant: str = ""
     ancestry_uuid: str = ""  # comma-separated server UUIDs of the ancestors, top first
     # -- semi-sync
-    semi_sync_enforced: bool = False
-    semi_sync_priority: int = 0  # `semi_sync_enforced` as the priority DetectSemiSyncEnforcedQuery returned
+    semi_sync_priority: int = 0  # the `semi_sync_enforced` column: the priority DetectSemiSyncEnforcedQuery returned
     semi_sync_master_enabled: bool = False
     semi_sync_master_status: bool = False
     semi_sync_master_wait_for_replica_count: int = 0
@@ -186,6 +185,11 @@ class Instance:
         return f"Instance({self.key}, master={self.master_host}:{self.master_port}, cluster={self.cluster_name!r})"
 
     # -- replication topology ---------------------------------------------------------------------
+
+    @property
+    def semi_sync_enforced(self) -> bool:
+        """A positive semi-sync priority: the replica must be a semi-sync replica when it replicates."""
+        return self.semi_sync_priority > 0
 
     @property
     def master_key(self) -> InstanceKey | None:
