@@ -80,7 +80,9 @@ def _raise_nofile() -> None:
 
 
 @contextlib.contextmanager
-def simulator(clusters: int, slave_net_timeout: float) -> Iterator[tuple[subprocess.Popen[str], SimClient, dict[str, Any]]]:
+def simulator(
+    clusters: int, slave_net_timeout: float
+) -> Iterator[tuple[subprocess.Popen[str], SimClient, dict[str, Any]]]:
     base = free_port_range(clusters * 5 + 1)
     proc = subprocess.Popen(
         [sys.executable, "-m", "bench.fleet_sim", "--clusters", str(clusters), "--base-port", str(base + 1),
@@ -116,9 +118,7 @@ def start_daemons(args: argparse.Namespace, config: Path, work: Path) -> list[su
             argv = [sys.executable, "-m", "orchestrator_cli", f"--config={config}", "-c", "continuous"]
             argv += ["--verbose"] if args.verbose else []
         log = open(work / f"daemon{n}.log", "w")  # noqa: SIM115  (closed with the process)
-        daemons.append(
-            subprocess.Popen(argv, cwd=ROOT, stdout=log, stderr=log, text=True, preexec_fn=_raise_nofile)
-        )
+        daemons.append(subprocess.Popen(argv, cwd=ROOT, stdout=log, stderr=log, text=True, preexec_fn=_raise_nofile))
     return daemons
 
 
@@ -152,8 +152,6 @@ class BackendReader:
                 database=keys["MySQLOrchestratorDatabase"], autocommit=True,
             )  # fmt: skip
         else:
-            import sqlite3
-
             self.sqlite_file = sqlite_file
             self.conn = None
 
@@ -390,8 +388,10 @@ def main() -> None:
         results.append(result)
         print(json.dumps(result), flush=True)
     print()
-    print(f"{'N':>6} {'fresh':>6} {'probes/s':>9} {'need/s':>7} {'daemon cpu%':>12} {'daemon MiB':>11} "
-          f"{'sim cpu%':>9} {'sim MiB':>8} {'stmts/s':>8} {'discover s':>10} {'recov reg s':>11} {'recov end s':>11}")  # fmt: skip
+    heads = ("N", "fresh", "probes/s", "need/s", "daemon cpu%", "daemon MiB", "sim cpu%", "sim MiB", "stmts/s",
+             "discover s", "recov reg s", "recov end s")  # fmt: skip
+    widths = (6, 6, 9, 7, 12, 11, 9, 8, 8, 10, 11, 11)
+    print(" ".join(f"{h:>{w}}" for h, w in zip(heads, widths, strict=True)))
     for r in results:
         print(
             f"{r['instances']:>6} {r.get('fresh', '-'):>6} {r.get('probes_per_second', '-'):>9} "
