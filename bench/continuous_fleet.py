@@ -185,6 +185,13 @@ class BackendReader:
             )
         return [(int(p), None if a is None else int(a), str(s)) for p, a, s in self.rows(sql)]
 
+    def probe_latency_ms(self) -> tuple[float, float]:
+        """Median and 90th percentile of the last probe's wall time per instance (`last_discovery_latency`, ns)."""
+        values = sorted(int(v) for (v,) in self.rows("SELECT last_discovery_latency FROM database_instance") if v)
+        if not values:
+            return 0.0, 0.0
+        return values[len(values) // 2] / 1e6, values[int(len(values) * 0.9)] / 1e6
+
     def recovery(self, port: int) -> tuple[bool, bool, int | None]:
         """(registered, ended, successor port) of the recovery of the failed server on `port`."""
         rows = self.rows("SELECT end_recovery, successor_port FROM topology_recovery WHERE port = ?", (port,))
@@ -294,6 +301,7 @@ def _freshness(
         time.sleep(max(0.0, 1.0 - (time.monotonic() - tick)))
     wall = time.monotonic() - wall0
     stats = sim.stats()
+    latency = reader.probe_latency_ms()
     fresh = sum(1 for age in worst.values() if age <= limit)
     probes = sum(len(values) - 1 for values in seen.values())
     ages = sorted(worst.values())
@@ -306,6 +314,7 @@ def _freshness(
         "worst_age_max": ages[-1] if ages else None,
         "probes_per_second": round(probes / wall, 1),
         "needed_probes_per_second": round(n / args.poll, 1),
+        "probe_ms_p50_p90": (round(latency[0], 1), round(latency[1], 1)),
         "daemons_cpu_percent": [round(100 * (cpu_seconds(p) - cpu0[p]) / wall, 1) for p in pids if _alive(p)],
         "daemons_rss_mib": [tuple(round(v) for v in rss_mib(p)) for p in pids if _alive(p)],
         "sim_cpu_percent": round(100 * (cpu_seconds(sim_proc.pid) - sim_cpu0) / wall, 1),
