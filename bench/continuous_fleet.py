@@ -169,8 +169,9 @@ class BackendReader:
                 return []
             with contextlib.closing(sqlite3.connect(self.sqlite_file, timeout=5)) as db:
                 return list(db.execute(sql, params))
-        except Exception as e:  # the schema may not exist yet while the daemons start
-            if "exist" in str(e).lower():
+        except Exception as e:  # the schema may not exist yet while the daemons start; SQLite may be busy
+            text = str(e).lower()
+            if "exist" in text or "no such table" in text or "locked" in text:
                 return []
             raise
 
