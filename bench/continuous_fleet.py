@@ -15,6 +15,8 @@ query), InstancePollSeconds=--poll. Then:
 * cost: CPU (percent of one core over the window) and RSS (current and peak) of each daemon, and of
   the simulator separately, with the simulator's statements per second and any statement it did
   not know;
+* faults (--kill K, --hang H): K non-master servers are killed and H hung (accept, never answer)
+  before the window; freshness is then judged over the healthy rest;
 * failover: a master is killed (port closed, its replicas' IO threads fail after slave_net_timeout);
   seconds until a `topology_recovery` row for it is registered, and until it has `end_recovery`.
 
@@ -246,8 +248,10 @@ def run_size(size: int, args: argparse.Namespace) -> dict[str, Any]:
             daemons = start_daemons(args, config, work)
             try:
                 result.update(_discovery(reader, n, started, args))
+                faulted = _inject_faults(sim, ready["ports"], ready["masters"], args)
+                result.update({"killed": args.kill, "hung": args.hang})
                 time.sleep(args.poll)  # one more cycle: every instance has its own phase now
-                result.update(_freshness(reader, n, daemons, sim_proc, sim, args))
+                result.update(_freshness(reader, n, faulted, daemons, sim_proc, sim, args))
                 if args.failover and result["discovered"] == n:
                     result.update(_failover(reader, sim, ready["masters"], args))
                 result["daemon_exit_codes"] = [d.poll() for d in daemons]
@@ -275,9 +279,26 @@ def _discovery(reader: BackendReader, n: int, started: float, args: argparse.Nam
     return {"discovered": known, "discovery_seconds": None}
 
 
+def _inject_faults(sim: SimClient, ports: list[int], masters: list[int], args: argparse.Namespace) -> set[int]:
+    """Kill `--kill` and hang `--hang` servers that are not masters (spread over the fleet): the
+    healthy rest must stay fresh while they fail or time out."""
+    candidates = [p for p in ports if p not in set(masters)]
+    count = args.kill + args.hang
+    if count > len(candidates):
+        raise SystemExit(f"--kill + --hang = {count} but only {len(candidates)} non-master servers")
+    step = len(candidates) / count if count else 1
+    chosen = [candidates[int(i * step)] for i in range(count)]
+    for port in chosen[: args.kill]:
+        sim.kill(port)
+    for port in chosen[args.kill :]:
+        sim.hang(port)
+    return set(chosen)
+
+
 def _freshness(
     reader: BackendReader,
     n: int,
+    faulted: set[int],
     daemons: list[subprocess.Popen[str]],
     sim_proc: subprocess.Popen[str],
     sim: SimClient,
@@ -295,6 +316,8 @@ def _freshness(
     while time.monotonic() - wall0 < args.window:
         tick = time.monotonic()
         for port, age, last_seen in reader.ages():
+            if port in faulted:
+                continue
             value = 10**6 if age is None else age
             worst[port] = max(worst.get(port, 0), value)
             seen.setdefault(port, set()).add(last_seen)
@@ -310,11 +333,11 @@ def _freshness(
         "window_seconds": round(wall, 1),
         "samples": samples,
         "fresh": fresh,
-        "fresh_fraction": round(fresh / n, 3),
+        "fresh_fraction": round(fresh / (n - len(faulted)), 3),
         "worst_age_p50": ages[len(ages) // 2] if ages else None,
         "worst_age_max": ages[-1] if ages else None,
         "probes_per_second": round(probes / wall, 1),
-        "needed_probes_per_second": round(n / args.poll, 1),
+        "needed_probes_per_second": round((n - len(faulted)) / args.poll, 1),
         "probe_ms_p50_p90": (round(latency[0], 1), round(latency[1], 1)),
         "daemons_cpu_percent": [round(100 * (cpu_seconds(p) - cpu0[p]) / wall, 1) for p in pids if _alive(p)],
         "daemons_rss_mib": [tuple(round(v) for v in rss_mib(p)) for p in pids if _alive(p)],
@@ -383,6 +406,8 @@ def main() -> None:
     parser.add_argument("--window", type=float, default=40.0, help="seconds of freshness sampling")
     parser.add_argument("--discovery-timeout", type=float, default=120.0)
     parser.add_argument("--slave-net-timeout", type=float, default=4.0)
+    parser.add_argument("--kill", type=int, default=0, help="non-master servers killed before the window")
+    parser.add_argument("--hang", type=int, default=0, help="non-master servers hung before the window")
     parser.add_argument("--no-failover", dest="failover", action="store_false")
     parser.add_argument("--failover-timeout", type=float, default=90.0)
     parser.add_argument("--original", action="store_true", help=f"run the binary at ${ORIGINAL_ENV} instead")
