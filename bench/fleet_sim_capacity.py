@@ -2,7 +2,7 @@
 
 Starts the simulator (bench/fleet_sim) with --servers servers as its own process, then --clients
 processes of --threads threads each; every thread holds one connection per server it owns (the C
-client of mysql.connector, so the load generator costs little) and sends, server after server, the
+client of mysql.connector when it loads, else the pure one) and sends, server after server, the
 statements of one of our probes (what `continuous_fleet.py` sees per probe, about 15) as fast as the
 simulator answers. Reports the simulator's statements per second and CPU over --seconds, and the
 probes per second that corresponds to, i.e. how many servers it could keep answering at a given
@@ -57,6 +57,7 @@ def probe_statements() -> list[str]:
 def client(ports: list[int], threads: int, seconds: float, out: Any) -> None:
     import mysql.connector
 
+    use_pure = not mysql.connector.HAVE_CEXT
     statements = probe_statements()
     counts = [0] * threads
     stop = time.monotonic() + seconds
@@ -66,7 +67,7 @@ def client(ports: list[int], threads: int, seconds: float, out: Any) -> None:
         conns = {}
         for port in mine:
             conns[port] = mysql.connector.connect(
-                host="127.0.0.1", port=port, user="orchestrator", password="x", use_pure=False
+                host="127.0.0.1", port=port, user="orchestrator", password="x", use_pure=use_pure
             )
         while time.monotonic() < stop:
             for port in mine:
@@ -124,7 +125,7 @@ def main() -> None:
             "sim_cpu_percent": round(100 * (cpu_seconds(proc.pid) - cpu0) / wall, 1),
             "sim_cpu_ms_per_statement": round(1000 * (cpu_seconds(proc.pid) - cpu0) / max(1, statements), 3),
             "servers_at_poll_per_core": round(
-                args.poll * 1000 / (per_probe * 1000 * (cpu_seconds(proc.pid) - cpu0) / max(1, statements))
+                args.poll * statements / max(1e-9, per_probe * (cpu_seconds(proc.pid) - cpu0))
             ),
             "sim_rss_mib": [round(v) for v in rss_mib(proc.pid)],
             "unknown_statements": stats["unknown_statements"],
