@@ -117,3 +117,40 @@ def test_faults_show_in_what_the_replicas_report(cluster: tuple[FleetSimulator, 
     assert base + 3 not in rows  # a hung server is not registered by its master (SHOW SLAVE HOSTS)
     state = sim.describe(base + 2)
     assert (state["io"], state["sql"]) == ("Yes", "No")
+
+
+def test_a_simulator_process_is_driven_through_its_control_port():
+    """`python -m bench.fleet_sim` as the benchmarks run it: ready line, faults and stats by SimClient."""
+    import socket
+    import subprocess
+    import sys
+
+    from bench.fleet_sim.control import SimClient
+    from tests.support import ROOT
+
+    base = free_port_range(6)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bench.fleet_sim", "--clusters", "1", "--base-port", str(base + 1),
+         "--control-port", str(base)],
+        cwd=ROOT, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert proc.stdout is not None
+        ready = json.loads(proc.stdout.readline())
+        assert (ready["ports"], ready["masters"]) == (list(range(base + 1, base + 6)), [base + 1])
+        client = SimClient(ready["control"])
+        client.kill(base + 1)
+        with pytest.raises(ConnectionRefusedError):
+            socket.create_connection(("127.0.0.1", base + 1), timeout=2).close()
+        assert client.describe(base + 1)["alive"] is False
+        client.set_lag(base + 2, 12)
+        with pytest.raises(RuntimeError, match="unknown op"):
+            client.call("explode")
+        assert client.stats()["listening"] == 4
+        client.call("shutdown")
+        client.close()
+        assert proc.wait(timeout=30) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
