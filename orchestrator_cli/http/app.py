@@ -108,10 +108,7 @@ def create_app(
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        if exc.status_code == 404:
-            message = f"Unknown API path: {request.url.path}"
-        else:
-            message = str(exc.detail)
+        message = f"Unknown API path: {request.url.path}" if exc.status_code == 404 else str(exc.detail)
         return JSONResponse(shapes.envelope(shapes.ERROR, message), status_code=exc.status_code, headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)
