@@ -20,6 +20,8 @@ an operation that started: it finishes and writes its audit rows.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request
@@ -85,10 +87,16 @@ def _api_router() -> APIRouter:
 
 
 def create_app(
-    config: Config, backend: Backend | None = None, continuous: Any = None, config_path: str | None = None
+    config: Config,
+    backend: Backend | None = None,
+    continuous: Any = None,
+    config_path: str | None = None,
+    *,
+    metrics: bool = True,
 ) -> FastAPI:
     """The service app on `backend` (opened from `config` when not given); `config_path` is what
-    `reload-configuration` re-reads (None: the default locations)."""
+    `reload-configuration` re-reads (None: the default locations). Auth (`AuthenticationMethod`) is
+    checked on every request; `metrics` adds `/metrics`, whose observer is removed at the app's shutdown."""
     if backend is None:
         from orchestrator_cli.backend.connection import Backend
 
@@ -99,6 +107,7 @@ def create_app(
         openapi_url=f"{API_PREFIX}/openapi.json",
         docs_url=f"{API_PREFIX}/docs",
         redoc_url=None,
+        lifespan=_lifespan,
     )
     app.state.config = config
     app.state.backend = backend
@@ -117,4 +126,21 @@ def create_app(
         return JSONResponse(shapes.envelope(shapes.ERROR, "invalid request: " + "; ".join(parts)), status_code=500)
 
     app.add_middleware(_StripTrailingSlash)
+    from orchestrator_cli.http import auth
+
+    auth.install(app)
+    if metrics:
+        from orchestrator_cli.http import metrics as prometheus
+
+        prometheus.install(app)
     return app
+
+
+@contextlib.asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """At shutdown, take the metrics observer out of `observe` (another app may be built later)."""
+    yield
+    if getattr(app.state, "metrics_observer", None) is not None:
+        from orchestrator_cli.http import metrics as prometheus
+
+        prometheus.uninstall(app)

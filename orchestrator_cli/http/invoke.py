@@ -40,6 +40,13 @@ class Service:
         self.config_path = config_path
         self.backend = backend
         self.continuous = continuous
+        self.user = ""  # the authenticated caller of this request ("" when the auth method names nobody)
+
+    def for_user(self, user: str) -> Service:
+        """This service as seen by one request's caller (whose name owns the changes it makes)."""
+        view = Service(self.config, self.backend, self.continuous, self.config_path)
+        view.user = user
+        return view
 
     @property
     def reasonable_lag(self) -> int:
@@ -47,8 +54,11 @@ class Service:
 
 
 def service_of(request: Request) -> Service:
+    """FastAPI dependency: the service, seen by this request's authenticated caller."""
+    from orchestrator_cli.http.auth import user_name
+
     svc: Service = request.app.state.service
-    return svc
+    return svc.for_user(user_name(request))
 
 
 def context(svc: Service, command: str, **options: Any) -> Context:
@@ -60,7 +70,7 @@ def context(svc: Service, command: str, **options: Any) -> Context:
     # itself before taking locks, as a CLI process does.
     opts.skip_continuous_registration = svc.continuous is not None
     if not opts.owner:
-        opts.owner = "orchestrator-http"
+        opts.owner = svc.user or "orchestrator-http"
     return Context(opts, svc.config, backend=svc.backend)
 
 
