@@ -10,7 +10,7 @@
   node with an ERROR envelope; `status` does too, with HTTP 500 (as the original: monitors that
   expect a failing status code use it).
 * `grab-election`, `reelect`: force the election (changes: read-only callers are refused).
-* `raft-*`: ERROR, this service has no raft (shared-backend election only).
+* `raft-*` paths answer ERROR from `routes_meta.py` (no raft here: the election is on the backend).
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from orchestrator_cli import __version__
+from orchestrator_cli.http import shapes
 from orchestrator_cli.http.auth import authenticate, require_power, user_name
 
 log = logging.getLogger("orchestrator.http.health")
@@ -37,8 +38,8 @@ router = APIRouter(prefix="/api", dependencies=[Depends(authenticate)], tags=["h
 def envelope(code: str, message: str, details: Any = None, status: int | None = None) -> JSONResponse:
     """The original's `{Code, Message, Details}` answer: 200 for OK, 500 for ERROR unless told."""
     if status is None:
-        status = 200 if code == "OK" else 500
-    return JSONResponse({"Code": code, "Message": message, "Details": details}, status_code=status)
+        status = 200 if code == shapes.OK else 500
+    return JSONResponse(shapes.envelope(code, message, details), status_code=status)
 
 
 def is_leader(request: Request) -> bool:
@@ -48,9 +49,13 @@ def is_leader(request: Request) -> bool:
 
 @contextmanager
 def backend_of(request: Request) -> Iterator[Any]:
-    """A backend connection for this request, closed after it."""
+    """The service's shared backend (`app.state.backend`), or a connection of this request's own."""
     from orchestrator_cli.backend.connection import Backend
 
+    shared = getattr(request.app.state, "backend", None)
+    if shared is not None:
+        yield shared
+        return
     backend = Backend(request.app.state.config)
     try:
         yield backend
@@ -184,49 +189,6 @@ def reelect(request: Request) -> JSONResponse:
     except OrchestratorError as e:
         return envelope("ERROR", f"Unable to re-elect: {e}")
     return envelope("OK", "Set re-elections")
-
-
-def _no_raft(name: str) -> JSONResponse:
-    return envelope("ERROR", f"{name}: not running with raft setup (this service elects its leader on the backend)")
-
-
-@router.get("/raft-add-peer/{addr}", dependencies=[Depends(require_power)], summary="No raft here: ERROR")
-def raft_add_peer(addr: str) -> JSONResponse:
-    return _no_raft("raft-add-peer")
-
-
-@router.get("/raft-remove-peer/{addr}", dependencies=[Depends(require_power)], summary="No raft here: ERROR")
-def raft_remove_peer(addr: str) -> JSONResponse:
-    return _no_raft("raft-remove-peer")
-
-
-@router.get("/raft-yield/{node}", dependencies=[Depends(require_power)], summary="No raft here: ERROR")
-def raft_yield(node: str) -> JSONResponse:
-    return _no_raft("raft-yield")
-
-
-@router.get("/raft-yield-hint/{hint}", dependencies=[Depends(require_power)], summary="No raft here: ERROR")
-def raft_yield_hint(hint: str) -> JSONResponse:
-    return _no_raft("raft-yield-hint")
-
-
-def _read_only_raft_route(name: str) -> None:
-    def answer() -> JSONResponse:
-        return _no_raft(name)
-
-    answer.__name__ = name.replace("-", "_")
-    router.add_api_route(f"/{name}", answer, methods=["GET"], summary="No raft here: ERROR")
-
-
-for _name in ("raft-peers", "raft-state", "raft-leader", "raft-health", "raft-status", "raft-snapshot"):
-    _read_only_raft_route(_name)
-
-
-@router.get(
-    "/raft-follower-health-report/{authentication_token}/{raft_bind}/{raft_advertise}", summary="No raft here: ERROR"
-)
-def raft_follower_health_report(authentication_token: str, raft_bind: str, raft_advertise: str) -> JSONResponse:
-    return _no_raft("raft-follower-health-report")
 
 
 def install(app: FastAPI) -> None:

@@ -160,7 +160,7 @@ def test_read_only_caller_reads_health_and_cannot_change_the_election(config: An
     assert client.get("/api/leader-check").status_code == 401
     assert client.get("/api/leader-check", headers=readonly).status_code == 200
     assert client.get("/api/health", headers=readonly).json()["Code"] == "OK"
-    for path in ("/api/grab-election", "/api/reelect", "/api/raft-yield/node1", "/api/raft-add-peer/x:10008"):
+    for path in ("/api/grab-election", "/api/reelect"):
         response = client.get(path, headers=readonly)
         assert response.status_code == 403, path
         assert response.json()["Message"].startswith("Unauthorized:")
@@ -172,12 +172,27 @@ def test_read_only_caller_reads_health_and_cannot_change_the_election(config: An
     ["raft-peers", "raft-state", "raft-leader", "raft-health", "raft-status", "raft-snapshot", "raft-yield/n1",
      "raft-yield-hint/dc1", "raft-add-peer/h:1", "raft-remove-peer/h:1", "raft-follower-health-report/t/b/a"],
 )  # fmt: skip
-def test_raft_paths_answer_error(config: Any, name: str) -> None:
-    response = TestClient(make_app(config)).get(f"/api/{name}")
+def test_raft_paths_answer_error_in_the_service_app(config: Any, name: str) -> None:
+    from orchestrator_cli.http.app import create_app
+
+    with TestClient(create_app(config, metrics=False)) as client:
+        response = client.get(f"/api/{name}")
     assert response.status_code == 500
     body = response.json()
-    assert body["Code"] == "ERROR" and body["Details"] is None
-    assert body["Message"].startswith(f"{name.split('/')[0]}: not running with raft setup")
+    assert body["Code"] == "ERROR" and "raft is not supported" in body["Message"]
+
+
+def test_service_app_serves_the_health_routes(config: Any) -> None:
+    from orchestrator_cli.http.app import create_app
+
+    with TestClient(create_app({**config, "StatusEndpoint": "/my/status"}, metrics=False)) as client:
+        assert client.get("/api/lb-check").json() == "OK"
+        assert client.get("/api/leader-check").status_code == 404
+        assert client.get("/api/health").json()["Details"]["Healthy"] is True
+        assert client.get("/my/status").json()["Code"] == "OK"
+        paths = client.get("/api/openapi.json").json()["paths"]
+    for path in ("/api/health", "/api/leader-check/{code}", "/api/grab-election", "/api/reelect", "/my/status"):
+        assert path in paths
 
 
 def test_custom_status_endpoint(config: Any) -> None:
