@@ -7,6 +7,7 @@ a private copy of the discovered file, so each test starts from the same state.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 from collections.abc import Iterator
@@ -64,13 +65,38 @@ def make_client(config: Path) -> Iterator[TestClient]:
 
 
 @pytest.fixture(scope="module")
-def api_star(sandbox: Sandbox, tmp_path_factory: pytest.TempPathFactory) -> ApiStar:
+def backend_kind() -> str:
+    """Which backend `api_star` discovers into; a module overrides it (params) to run on MySQL too."""
+    return "sqlite"
+
+
+def _shared_mysql_answers() -> bool:
+    try:
+        import mysql.connector
+
+        mysql.connector.connect(host="127.0.0.1", port=3306, user="root", password="", connection_timeout=2).close()
+    except Exception:
+        return False
+    return True
+
+
+@pytest.fixture(scope="module")
+def api_star(sandbox: Sandbox, tmp_path_factory: pytest.TempPathFactory, backend_kind: str) -> Iterator[ApiStar]:
+    """The session sandbox reset to the star and discovered once (from replica 1) into the backend."""
+    from tests.support import throwaway_mysql_database
+
     sandbox.reset_replication()
     directory = tmp_path_factory.mktemp("http-api")
-    config = write_config(sandbox, directory, directory / "orchestrator.sqlite3")
-    result = run_cli("-c", "discover", "-i", sandbox.key(1), config=config)
-    assert result.code == 0, result.err
-    return ApiStar(sandbox, config)
+    with contextlib.ExitStack() as stack:
+        overrides: dict[str, Any] = {}
+        if backend_kind == "mysql":
+            if not _shared_mysql_answers():
+                pytest.skip("no MySQL backend answers on 127.0.0.1:3306")
+            overrides = stack.enter_context(throwaway_mysql_database("127.0.0.1", 3306, prefix="orch_http"))
+        config = write_config(sandbox, directory, directory / "orchestrator.sqlite3", **overrides)
+        result = run_cli("-c", "discover", "-i", sandbox.key(1), config=config)
+        assert result.code == 0, result.err
+        yield ApiStar(sandbox, config)
 
 
 @pytest.fixture(scope="module")
