@@ -254,3 +254,21 @@ def test_two_services_on_one_mysql_backend_elect_one_leader(api_star: ApiStar, t
         finally:
             results = [running.stop() for running in services]
         assert [code for code, _ in results] == [0, 0], results
+
+
+def test_without_the_service_packages_http_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A zipapp or a plain install has no fastapi/uvicorn: one line naming the pip extra, exit 1."""
+    import importlib.util
+
+    from tests.support import run_cli
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name in ("fastapi", "uvicorn") else real(name, *a)
+    )
+    result = run_cli("http")
+    assert (result.code, result.out) == (1, "")
+    assert result.err == (
+        "orchestrator: http mode needs fastapi, uvicorn: install the service extra "
+        "(pip install 'orchestrator-cli[service]')\n"
+    )
