@@ -210,7 +210,21 @@ def test_replication_rows_on_a_replica(api_star: ApiStar, copy_config: Path, cha
     cli = run_cli("-c", "restart-replica-statements", "-i", api_star.sandbox.key(1), "--statement", "SET GLOBAL x=1",
                   config=copy_config)  # fmt: skip
     assert statements == cli.lines and "SET GLOBAL x=1;" in statements
+    delayed = ok(changing_client, f"delay-replication/{r1}/7")
+    assert delayed["SQLDelay"] == 7 and delayed["ReplicationSQLThreadRuning"] is True  # threads as they were
+    assert api_star.sandbox.replica_status(1)["SQL_Delay"] == 7
+    assert ok(changing_client, f"delay-replication/{r1}/0")["SQLDelay"] == 0
+    assert refused(changing_client, f"delay-replication/{r1}/soon").startswith("invalid delay 'soon'")
+    api_star.sandbox.write_row("before the nice stop")
+    nicely = ok(changing_client, f"stop-replica-nice/{r1}")
+    assert nicely["ReplicationSQLThreadState"] == 0 and nicely["ReplicationIOThreadState"] == 0
+    assert nicely["ExecBinlogCoordinates"] == nicely["ReadBinlogCoordinates"]  # everything fetched was applied
+    assert api_star.sandbox.count_rows(1, "before the nice stop") == 1
+    assert ok(changing_client, f"start-replica/{r1}")["ReplicationSQLThreadRuning"] is True
+    gtid = changing_client.get(f"/api/can-replicate-from-gtid/{r1}/{api_star.path(0)}").json()
+    assert gtid["Message"] == "true" and gtid["Details"] == key_of(api_star, 0)
     types = [t for t, *_ in audit_rows(copy_config)]
+    assert "delay-replication" in types and "stop-replica-nice" in types
     for expected in ("stop-replica", "start-replica", "restart-replica", "read-only", "topology-statement",
                      "detach-replica-master-host", "reattach-replica-master-host", "flush-binary-logs"):  # fmt: skip
         assert expected in types, (expected, types)
