@@ -27,11 +27,11 @@ True
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at start-up (mypy reads the name)
 if TYPE_CHECKING:
     import weakref
     from collections.abc import Iterable
+    from typing import Any
 
 observers: list[weakref.ref[Any]] = []
 
