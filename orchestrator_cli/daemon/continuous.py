@@ -35,7 +35,7 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
-from orchestrator_cli import __version__
+from orchestrator_cli import __version__, observe
 from orchestrator_cli.analysis import Analysis, AnalysisCode
 from orchestrator_cli.backend import election
 from orchestrator_cli.backend.connection import Backend
@@ -296,6 +296,7 @@ class ContinuousMode:
             entries = current_analysis(env.backend, env.config, include_downtimed=True, unreachable=unreachable)
             changes = [(InstanceKey(a.hostname, a.port), str(a.code)) for a in entries if a.facts.count_replicas > 0]
             backend_analysis.record_changes(env.backend, changes)
+            observe.analysis_entries(str(a.code) for a in entries)
         except OrchestratorError as e:
             log.error("analysis failed: %s", e)
             return

@@ -29,6 +29,7 @@ from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from orchestrator_cli import observe
 from orchestrator_cli.backend.connection import Backend
 from orchestrator_cli.backend.instance_rows import instance_from_row
 from orchestrator_cli.discovery.crawl import Probed, probe_one
@@ -235,7 +236,7 @@ class DiscoveryScheduler:
         return backend
 
     def _probe(self, key: InstanceKey) -> None:
-
+        started = time.monotonic()
         try:
             backend = self._backend()
             probed = probe_one(key, self._access, backend, self.config, record_failure=self._open.is_set)
@@ -247,6 +248,7 @@ class DiscoveryScheduler:
             self._forget_flight(key)
             raise
         now = time.monotonic()
+        observe.probe_finished(str(key), now - started, probed.result is not None)
         with self._lock:
             self._in_flight.pop(key, None)
             if self._first_wave is not None:

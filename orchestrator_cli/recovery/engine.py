@@ -36,6 +36,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from orchestrator_cli import observe
 from orchestrator_cli.analysis import Analysis, AnalysisCode
 from orchestrator_cli.analysis.codes import DETECTION_ONLY_CODES
 from orchestrator_cli.backend import recovery as rec
@@ -417,6 +418,7 @@ def _lease_lost(run: RecoveryRun, error: LeaseLost) -> Outcome:
     o.successor = None
     o.reason = reason
     o.errors.append(reason)
+    observe.recovery_finished(recovery_kind(run.analysis.code) or "none", "aborted")
     try:
         run.step(reason)
         if o.uid:
@@ -486,6 +488,7 @@ def _run_handler(run: RecoveryRun, kind: str) -> Outcome:
     run.env.audit(
         f"recover-{run.analysis.instance_type}", run.failed, f"{outcome.code} ({outcome.uid}): {result}{lost}"
     )
+    observe.recovery_finished(kind, "successful" if outcome.successful else "failed")
     if run.request.mode == PLANNED and outcome.successful:
         # A switchover the operator asked for is not flapping: it must not block the next failover.
         rec.acknowledge_recovery(

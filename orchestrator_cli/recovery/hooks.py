@@ -23,6 +23,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from orchestrator_cli import observe
 from orchestrator_cli.model.keys import InstanceKey
 
 log = logging.getLogger("orchestrator.recovery")
@@ -298,6 +299,7 @@ def run_hooks(
         record(result.describe())
         if not result.ok:
             log.error("%s", result.describe())
+            observe.hook_failed(hook_list)
             if fail_fast:
                 break
     return HookOutcome(results)
@@ -322,4 +324,5 @@ def run_take_master_hooks(
         record(result.describe())
         if not result.ok:
             log.error("%s", result.describe())
+            observe.hook_failed(TAKE_MASTER_HOOKS)
     return HookOutcome(results)
