@@ -43,7 +43,8 @@ function planView(result) {
       ? 'This command changes live servers and has no dry run; it does the following:'
       : 'Backend only: no statement is sent to any server. It does the following:' }));
   }
-  if (result.Details) parts.push(h('pre', { class: 'details', text: result.Details }));
+  // the registry's help text is wrapped for a terminal: let the dialog wrap it instead
+  if (result.Details) parts.push(h('p', { class: 'details', text: result.Details.replace(/([^\n])\n(?!\n)/g, '$1 ') }));
   return parts;
 }
 

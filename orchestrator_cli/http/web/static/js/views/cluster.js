@@ -54,7 +54,8 @@ function nodeCard(inst, cluster, analyses) {
   const mine = analyses.filter((a) => keyStr(a.AnalyzedInstanceKey) === key && a.Analysis !== 'NoProblem');
   const worst = worstClass([...problems.map((p) => p.cls), ...mine.map((a) => analysisClass(a.Analysis))]);
   const state = replicationState(inst);
-  const facts = [shortVersion(inst), inst.ReadOnly ? 'read_only' : 'writable', gtidMode(inst), inst.PromotionRule || 'neutral'];
+  const coordinates = inst.SelfBinlogCoordinates && inst.SelfBinlogCoordinates.LogFile ? `${inst.SelfBinlogCoordinates.LogFile}:${inst.SelfBinlogCoordinates.LogPos}` : 'no binlog';
+  const facts = [shortVersion(inst), inst.ReadOnly ? 'read_only' : 'writable', isMaster(inst) ? coordinates : gtidMode(inst), inst.PromotionRule || 'neutral'];
   const label = `${key}, ${isMaster(inst) ? 'master' : `replica of ${keyStr(inst.MasterKey)}`}, ${CLASSES[worst].label}`;
   const card = h('div', {
     class: `node p-${worst}`, tabindex: '0', role: 'treeitem', 'aria-label': label,
@@ -151,11 +152,11 @@ function header(name, info, instances) {
     ['Automated master recovery', info ? (info.HasAutomatedMasterRecovery ? 'yes' : 'no') : '?'],
     ['Automated intermediate master recovery', info ? (info.HasAutomatedIntermediateMasterRecovery ? 'yes' : 'no') : '?'],
   ];
-  return h('dl', { class: 'facts inline' }, facts.map(([k, v]) => [h('dt', { text: k }), h('dd', { text: v })]));
+  return h('dl', { class: 'facts inline' }, facts.map(([k, v]) => h('div', {}, h('dt', { text: k }), h('dd', { text: v }))));
 }
 
 export function mount(main, params) {
-  const name = params[0] || '';
+  const name = decodeURIComponent(params[0] || '');
   const head = h('div', {});
   const tools = h('div', { class: 'toolbar' });
   const treeBox = h('div', { class: 'tree-box', 'data-testid': 'tree' });
@@ -170,6 +171,7 @@ export function mount(main, params) {
     section('Recent recoveries', recBox));
   const seen = new Map(); // uid → finished? (as first seen on this page)
   let first = true;
+  let drawn = '';
 
   async function follow(records) {
     for (const r of records) {
@@ -223,11 +225,19 @@ export function mount(main, params) {
         cluster.directReplicas.length ? h('button', { type: 'button', text: 'Graceful master takeover…', onclick: () => gracefulTakeover(name, cluster.directReplicas) }) : null,
         mineRec.some((r) => !r.Acknowledged) ? h('button', { type: 'button', text: 'Acknowledge recoveries…', onclick: () => ackCluster(name) }) : null,
       ] : []);
-      const focused = document.activeElement && document.activeElement.classList.contains('node') ? document.activeElement.dataset.key : '';
-      replace(treeBox, cluster.instances.length ? treeList(forest.roots, forest, cluster, analyses, 1) : h('p', { class: 'muted', text: 'No instances in this cluster.' }));
-      if (focused) {
-        const again = treeBox.querySelector(`.node[data-key="${CSS.escape(focused)}"]`);
-        if (again) again.focus();
+      // redraw the tree only when what it shows changed: a node under the pointer stays put for a drag
+      const signature = JSON.stringify([app.canWrite, analyses.map((a) => [keyStr(a.AnalyzedInstanceKey), a.Analysis]),
+        cluster.instances.map((i) => [keyStr(i.Key), keyStr(i.MasterKey), i.Version, i.ReadOnly, gtidMode(i), i.PromotionRule,
+          lagText(i), i.ReplicationIOThreadState, i.ReplicationSQLThreadState, i.Problems, i.IsLastCheckValid, i.IsDowntimed,
+          i.DowntimeEndTimestamp, i.SelfBinlogCoordinates, i.InstanceAlias])]);
+      if (signature !== drawn) {
+        drawn = signature;
+        const focused = document.activeElement && document.activeElement.classList.contains('node') ? document.activeElement.dataset.key : '';
+        replace(treeBox, cluster.instances.length ? treeList(forest.roots, forest, cluster, analyses, 1) : h('p', { class: 'muted', text: 'No instances in this cluster.' }));
+        if (focused) {
+          const again = treeBox.querySelector(`.node[data-key="${CSS.escape(focused)}"]`);
+          if (again) again.focus();
+        }
       }
       const issues = analyses.filter((a) => a.Analysis !== 'NoProblem' || (a.StructureAnalysis || []).length);
       replace(problemsBox, issues.length ? h('ul', { class: 'issues' }, issues.map((a) => h('li', { class: `p-${analysisClass(a.Analysis)}` },

@@ -45,12 +45,13 @@ export function mount(main, params) {
         directReplicas: master ? (clusterInstances || []).filter((i) => keyStr(i.MasterKey) === keyStr(master.Key)) : [],
       };
       const problems = problemsOf(inst);
+      const pair = (k, ...v) => h('div', {}, h('dt', { text: k }), h('dd', {}, v));
       replace(summary, h('dl', { class: 'facts inline' },
-        h('dt', { text: 'Cluster' }), h('dd', {}, h('a', { href: `#/cluster/${seg(inst.ClusterName)}`, text: inst.ClusterName })),
-        h('dt', { text: 'Master' }), h('dd', {}, value(inst.MasterKey)),
-        h('dt', { text: 'Replicas' }), h('dd', {}, value(inst.Replicas || [])),
-        h('dt', { text: 'Version' }), h('dd', { text: inst.Version }),
-        h('dt', { text: 'Problems' }), h('dd', {}, problems.length ? problems.map((p) => h('span', { class: `badge p-${p.cls}`, text: `${CLASSES[p.cls].icon} ${p.name}` })) : 'none')),
+        pair('Cluster', h('a', { href: `#/cluster/${seg(inst.ClusterName)}`, text: inst.ClusterName })),
+        pair('Master', value(inst.MasterKey)),
+        pair('Replicas', value(inst.Replicas || [])),
+        pair('Version', inst.Version),
+        pair('Problems', problems.length ? problems.map((p) => h('span', { class: `badge p-${p.cls}`, text: `${CLASSES[p.cls].icon} ${p.name}` })) : 'none')),
       actionMenu(`Actions for ${keyStr(key)}`, instanceActions(inst, cluster)));
       const list = Array.isArray(tagList) ? tagList : (tagList && tagList.Details) || [];
       replace(tags, list.length ? h('ul', { class: 'tags' }, list.map((t) => h('li', { class: 'badge', text: typeof t === 'string' ? t : `${t.TagName}=${t.TagValue}` }))) : h('p', { class: 'muted', text: 'No tags.' }));
