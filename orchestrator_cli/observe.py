@@ -72,6 +72,12 @@ def recovery_finished(kind: str, outcome: str) -> None:
         _tell("recovery_finished", kind, outcome)
 
 
+def backend_query(sql: str, seconds: float) -> None:
+    """One statement to the backend took `seconds` (failed statements included)."""
+    if observers:
+        _tell("backend_query", sql, seconds)
+
+
 def hook_failed(hook_list: str) -> None:
     """One command of the hook list `hook_list` (a `*Processes` config key) failed or timed out."""
     if observers:

@@ -28,10 +28,11 @@ def audit(backend: Backend, audit_type: str, key: InstanceKey | None, message: s
         )
 
 
-def read_audit(backend: Backend, key: InstanceKey | None = None, limit: int = 100) -> list[Row]:
+def read_audit(backend: Backend, key: InstanceKey | None = None, limit: int = 100, offset: int = 0) -> list[Row]:
+    """Newest first; `offset` pages through older rows (the API's `audit/:page`)."""
     where, params = ("", ()) if key is None else ("WHERE hostname = ? AND port = ?", (key.hostname, key.port))
     return backend.query(
         f"SELECT audit_id, audit_timestamp, audit_type, hostname, port, cluster_name, message FROM audit {where}"
-        f" ORDER BY audit_id DESC LIMIT {int(limit)}",
+        f" ORDER BY audit_id DESC LIMIT {int(limit)} OFFSET {max(0, int(offset))}",
         params,
     )

@@ -101,3 +101,9 @@ def alias_override(backend: Backend, cluster_name: str) -> str:
     """The operator's manual alias for a cluster (wins over every detected alias), or ""."""
     row = backend.query_one("SELECT alias FROM cluster_alias_override WHERE cluster_name = ?", (cluster_name,))
     return str(row["alias"]) if row else ""
+
+
+def instance_counts(backend: Backend) -> dict[str, int]:
+    """Cluster name -> number of known instances (the API's `CountInstances`)."""
+    rows = backend.query("SELECT cluster_name, COUNT(*) AS n FROM database_instance GROUP BY cluster_name")
+    return {str(r["cluster_name"]): int(r["n"]) for r in rows}

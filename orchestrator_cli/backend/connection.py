@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
+from orchestrator_cli import observe
 from orchestrator_cli.backend.dialect import Dialect, MySQLDialect, SQLiteDialect
 from orchestrator_cli.errors import BackendError
 
@@ -239,10 +240,13 @@ class Backend:
         return self.connection().cursor()
 
     def _run(self, cur: Any, sql: str, params: Sequence[Any]) -> None:
+        started = time.monotonic()
         try:
             cur.execute(self.dialect.placeholders(sql), tuple(params))
         except Exception as e:
             raise self._wrap(e, sql) from e
+        finally:
+            observe.backend_query(sql, time.monotonic() - started)
 
     def _execute_once(self, sql: str, params: Sequence[Any]) -> int:
         cur = self._cursor()

@@ -140,3 +140,15 @@ def end_if_held_by(backend: Backend, maintenance_id: int, node: tuple[str, str])
         " AND processing_node_hostname = ? AND processing_node_token = ?",
         (maintenance_id, *node),
     )
+
+
+def active_all(backend: Backend) -> list[MaintenanceLock]:
+    """Every active, unexpired lock (the API's `maintenance` listing)."""
+    d = backend.dialect
+    rows = backend.query(
+        f"""SELECT {_ACTIVE_COLUMNS}
+            FROM database_instance_maintenance
+            WHERE maintenance_active = 1 AND end_timestamp >= {d.now()}
+            ORDER BY hostname, port"""
+    )
+    return [_lock_of(r) for r in rows]

@@ -56,9 +56,13 @@ def _dispatch(positional: list[str], options: Options) -> int:
         return _help_topic(positional[1])
     if options.command == "help" and positional and positional[0] != "cli":
         return _help_topic(positional[0])  # `-c help relocate` means `help relocate`
+    if (positional and positional[0] == "http") or options.command == "http":
+        if positional[1:]:
+            raise UsageError(f"unexpected argument {positional[1]!r} after http")
+        from orchestrator_cli.http.service import serve  # the service's packages load only here
+
+        return serve(options)
     if positional and positional[0] != "cli":
-        if positional[0] == "http":
-            raise UsageError("http mode is not provided; run continuous mode with -c continuous")
         raise UsageError(f"unexpected argument {positional[0]!r} (flags must come before it; see orchestrator -h)")
     if not options.command:
         print(helptext.PROMPT)

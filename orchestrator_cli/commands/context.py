@@ -79,16 +79,22 @@ class _Resources:
 class Context:
     """Per-invocation state shared by the commands of one run (one per `-i` token)."""
 
-    def __init__(self, options: Options, config: Config, instance_text: str | None = None) -> None:
+    def __init__(
+        self, options: Options, config: Config, instance_text: str | None = None, *, backend: Backend | None = None
+    ) -> None:
+        """`backend`: a connection owned by the caller (the HTTP service shares one per process); `close()`
+        leaves it open."""
         self.options = options
         self.config = config
         self.instance_text = options.instance if instance_text is None else instance_text
-        self._resources = _Resources()
+        self._resources = _Resources(backend=backend)
+        self._owns_backend = backend is None
 
     def for_instance(self, instance_text: str) -> Context:
         """A context for one `-i` token that shares this one's connections."""
         other = Context(self.options, self.config, instance_text)
         other._resources = self._resources
+        other._owns_backend = self._owns_backend
         return other
 
     # -- lazily opened resources ----------------------------------------------------------------
@@ -147,7 +153,7 @@ class Context:
         res = self._resources
         if res.topology is not None:
             res.topology.close()
-        if res.backend is not None:
+        if res.backend is not None and self._owns_backend:
             res.backend.close()
 
     @property

@@ -1,0 +1,63 @@
+"""Relocation families: smart, classic file:pos, GTID and Pseudo-GTID moves, one CLI command each.
+
+Single moves answer the moved instance (`Details`, the client prints `key<master` from it); bulk
+moves answer the moved replicas. Paths follow the original: `/<cmd>/H/P` or `/<cmd>/H/P/DH/DP`;
+each `replica` path is also served under its `slave` name, each `take-*` under `enslave-*`.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from orchestrator_cli.http.changes import answer_moved, on_instance, on_instance_and_destination
+from orchestrator_cli.http.routing import add
+
+router = APIRouter()
+HP = "{hostname}/{port}"
+DHP = "{belowHost}/{belowPort}"
+
+# path name -> CLI command. No `move-gtid` path: the original registers only `move-below-gtid`, so its
+# client's `move-gtid` fails there as it does here.
+# path name -> CLI command (they differ where the original's API and CLI names differ)
+_SINGLE_WITH_DESTINATION = {
+    "relocate": "relocate",
+    "relocate-below": "relocate-below",
+    "move-below": "move-below",
+    "move-equivalent": "move-equivalent",
+    "repoint": "repoint",
+    "move-below-gtid": "move-gtid",
+    "match": "match",
+    "match-below": "match",
+}
+_SINGLE = {
+    "move-up": "move-up",
+    "match-up": "match-up",
+    "rematch": "rematch",
+    "make-co-master": "make-co-master",
+    "take-master": "take-master",
+    "take-siblings": "take-siblings",
+    "repoint": "repoint",
+}
+_BULK_WITH_DESTINATION = {
+    "relocate-replicas": "relocate-replicas",
+    "move-replicas-gtid": "move-replicas-gtid",
+    "match-replicas": "match-replicas",
+}
+_BULK_OPTIONAL_DESTINATION = {  # the client leaves the destination segments empty
+    "repoint-replicas": "repoint-replicas",
+}
+_BULK = {
+    "move-up-replicas": "move-up-replicas",
+    "match-up-replicas": "match-up-replicas",
+    "repoint-replicas": "repoint-replicas",
+}
+
+for path, command in _SINGLE_WITH_DESTINATION.items():
+    add(router, f"/{path}/{HP}/{DHP}", on_instance_and_destination(command), changes=True, summary=f"CLI {command}")
+for path, command in _SINGLE.items():
+    add(router, f"/{path}/{HP}", on_instance(command), changes=True, summary=f"CLI {command}")
+for path, command in {**_BULK_WITH_DESTINATION, **_BULK_OPTIONAL_DESTINATION}.items():
+    endpoint = on_instance_and_destination(command, answer_moved)
+    add(router, f"/{path}/{HP}/{DHP}", endpoint, changes=True, summary=f"CLI {command}")
+for path, command in _BULK.items():
+    add(router, f"/{path}/{HP}", on_instance(command, answer_moved), changes=True, summary=f"CLI {command}")

@@ -1,0 +1,99 @@
+"""`orchestrator http`: one process serving the API on `ListenAddress` while running continuous mode.
+
+Continuous mode (discovery, analysis, leader election on the backend, automated recovery) runs in a
+thread exactly as `-c continuous` runs it; several `http` processes on one shared backend all serve
+reads and only the elected one recovers. uvicorn owns the main thread and its signals: SIGTERM or
+SIGINT stops accepting requests and lets the running ones finish, then continuous mode is stopped
+(which gives up the lease), then the backend connection is closed.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import TYPE_CHECKING, Any
+
+from orchestrator_cli.errors import ConfigError, UsageError
+
+if TYPE_CHECKING:
+    from orchestrator_cli.commands.context import Options
+
+log = logging.getLogger("orchestrator.http")
+SERVICE_EXTRA = "orchestrator-cli[service]"
+CONTINUOUS_STOP_SECONDS = 30.0
+
+
+def require_service_packages() -> None:
+    """One clear line when the service's packages are missing (e.g. the zipapp, or a plain install)."""
+    import importlib.util
+
+    missing = [name for name in ("fastapi", "uvicorn", "prometheus_client") if importlib.util.find_spec(name) is None]
+    if missing:
+        raise UsageError(
+            f"http mode needs {', '.join(missing)}: install the service extra (pip install '{SERVICE_EXTRA}')"
+        )
+
+
+def listen_address(text: str) -> tuple[str, int]:
+    """`ListenAddress` as the original reads it: `:3000` (every interface), `127.0.0.1:3000`, `[::1]:3000`.
+
+    >>> listen_address(":3000"), listen_address("127.0.0.1:8080"), listen_address("[::1]:3000")
+    (('0.0.0.0', 3000), ('127.0.0.1', 8080), ('::1', 3000))
+    """
+    host, sep, port = text.strip().rpartition(":")
+    if not sep or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ConfigError(f"ListenAddress {text!r}: expected [host]:port, e.g. :3000 or 127.0.0.1:3000")
+    host = host.strip("[]") or "0.0.0.0"  # noqa: S104  (the original's ":3000" listens on every interface)
+    return host, int(port)
+
+
+def serve(options: Options) -> int:
+    """Run the service until SIGTERM/SIGINT; returns the exit code."""
+    require_service_packages()
+    import uvicorn
+
+    from orchestrator_cli.backend.connection import Backend
+    from orchestrator_cli.config import load_config
+    from orchestrator_cli.daemon.continuous import ContinuousMode
+    from orchestrator_cli.http import tls
+    from orchestrator_cli.http.app import create_app
+
+    config = load_config(options.config or None)
+    if config.get("RaftEnabled"):
+        raise UsageError("RaftEnabled is set: raft is not supported; elect the leader on a shared MySQL backend")
+    host, port = listen_address(str(config.get("ListenAddress") or ":3000"))
+    ssl_options = tls.uvicorn_ssl_options(config)
+    backend = Backend(config)  # deploys or checks the schema before anything serves
+    continuous = ContinuousMode(config, owner=options.effective_owner(), grab_election=options.grab_election)
+    app = create_app(config, backend, continuous, options.config or None)
+    worker = threading.Thread(target=_run_continuous, args=(continuous,), name="continuous", daemon=True)
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app,
+            host=host,
+            port=port,
+            log_level="debug" if options.debug else "info" if options.verbose else "warning",
+            access_log=options.verbose or options.debug,
+            lifespan="on",
+            timeout_graceful_shutdown=CONTINUOUS_STOP_SECONDS,
+            **ssl_options,
+        )
+    )
+    worker.start()
+    log.info("serving on %s:%s (continuous mode running)", host, port)
+    try:
+        server.run()
+    finally:
+        continuous.stop()
+        worker.join(timeout=CONTINUOUS_STOP_SECONDS)
+        if worker.is_alive():
+            log.warning("continuous mode did not stop within %.0fs", CONTINUOUS_STOP_SECONDS)
+        backend.close()
+    return 0 if server.started else 1
+
+
+def _run_continuous(mode: Any) -> None:
+    try:
+        mode.run()
+    except Exception:  # the API keeps serving reads; the log says why the loop died
+        log.exception("continuous mode stopped on an error")
