@@ -17,7 +17,7 @@ from orchestrator_cli.errors import OrchestratorError
 
 if TYPE_CHECKING:
     from orchestrator_cli.commands.context import Context
-    from orchestrator_cli.config import Config
+    from orchestrator_cli.http.invoke import Service
 
 # Actions the web interface offers, and whether the command has a dry run.
 DRY_RUN = frozenset({"relocate", "move-up"})
@@ -73,7 +73,7 @@ class Plan:
         }
 
 
-def plan(config: Config, request: Request) -> Plan:
+def plan(svc: Service, request: Request) -> Plan:
     """The dry run or description of `request`; an unknown action is a UsageError."""
     from orchestrator_cli.commands import registry
     from orchestrator_cli.errors import UsageError
@@ -89,7 +89,7 @@ def plan(config: Config, request: Request) -> Plan:
         touches_servers=cmd.access == "L",
         dry_run=cmd.name in DRY_RUN,
     )
-    ctx = _context(config, request)
+    ctx = _context(svc, request)
     try:
         if result.dry_run:
             output = cmd.func(ctx)
@@ -103,11 +103,13 @@ def plan(config: Config, request: Request) -> Plan:
     return result
 
 
-def _context(config: Config, request: Request) -> Context:
-    from orchestrator_cli.commands.context import Context, Options
+def _context(svc: Service, request: Request) -> Context:
+    """The Context the API's route for this command would build (shared backend, the caller as owner)."""
+    from orchestrator_cli.http import invoke
 
-    options = Options(
-        command=request.command,
+    return invoke.context(
+        svc,
+        request.command,
         instance=request.instance,
         destination=request.destination,
         alias=request.alias,
@@ -116,10 +118,7 @@ def _context(config: Config, request: Request) -> Context:
         duration=request.duration,
         promotion_rule=request.promotion_rule or "prefer",
         noop=request.command in DRY_RUN,
-        skip_continuous_registration=True,  # a dry run is not a CLI process of its own
     )
-    options.given = {name for name in ("instance", "destination", "alias") if getattr(request, name)}
-    return Context(options, config)
 
 
 def _check_arguments(ctx: Context, request: Request) -> None:

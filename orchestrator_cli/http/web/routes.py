@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 
+from orchestrator_cli.http.invoke import service_of
 from orchestrator_cli.http.web import plan as planning
 from orchestrator_cli.http.web.powers import caller_powers, require_changes
 
@@ -77,7 +78,7 @@ async def dry_run(
 
     wanted = planning.Request(command, instance, destination, alias, rule, duration, reason, owner)
     try:
-        result = await run_in_threadpool(planning.plan, request.app.state.config, wanted)
+        result = await run_in_threadpool(planning.plan, service_of(request), wanted)
     except OrchestratorError as e:
         return JSONResponse({"Code": "ERROR", "Message": str(e), "Details": None}, status_code=500)
     return JSONResponse({"Code": "OK", "Message": "", "Details": result.as_json()})
