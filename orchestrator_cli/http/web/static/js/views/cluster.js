@@ -210,7 +210,9 @@ export function mount(main, params) {
         details('replication-analysis').catch(() => []),
         api('audit-recovery').catch(() => []),
       ]);
-      const mineRec = (recoveries || []).filter((r) => ((r.AnalysisEntry || {}).ClusterDetails || {}).ClusterName === name);
+      // this cluster's recoveries, and the one that made it (its successor is a member now)
+      const members = new Set((instances || []).map((i) => keyStr(i.Key)));
+      const mineRec = (recoveries || []).filter((r) => ((r.AnalysisEntry || {}).ClusterDetails || {}).ClusterName === name || members.has(keyStr(r.SuccessorKey)));
       if (await follow(mineRec)) return;
       first = false;
       const analyses = (analysis || []).filter((a) => (a.ClusterDetails || {}).ClusterName === name);
