@@ -116,9 +116,22 @@ def test_drag_and_drop_relocate_changes_the_topology_and_the_tree(
         page.locator(nested(target, moved)).wait_for()  # the tree follows without a reload
         assert shown_edges(page) == expected_edges(sandbox)
         screenshot(page, "relocate-done")
+        # and back with the node's action menu: move-up, also dry-run first
+        menu_action(page, moved, "Move up")
+        assert f"{moved}: " in page.locator("#confirm [data-testid=statements]").inner_text()
+        page.click("#confirm-ok")
+        page.locator(nested(sandbox.key(0), moved)).wait_for()
+        assert sandbox.replication_parents()[3] == 0
     finally:
-        assert run_cli("-c", "relocate", "-i", moved, "-d", sandbox.key(0), config=service.config).code == 0
-    page.locator(nested(sandbox.key(0), moved)).wait_for()
+        if sandbox.replication_parents()[3] != 0:
+            assert run_cli("-c", "relocate", "-i", moved, "-d", sandbox.key(0), config=service.config).code == 0
+
+
+def menu_action(page: Any, key: str, entry: str) -> None:
+    """Open the node's ⋯ menu, pick `entry`, and wait for the dialog's dry run or description."""
+    page.click(f"{node(key)} .menu-button")
+    page.get_by_role("menuitem", name=entry).click()
+    page.locator("#confirm .plan .summary, #confirm [data-testid=refused]").first.wait_for()
 
 
 def test_relocate_from_the_keyboard(open_page: PageFactory, service: Service, sandbox: Sandbox) -> None:
@@ -135,10 +148,53 @@ def test_relocate_from_the_keyboard(open_page: PageFactory, service: Service, sa
     assert sandbox.replication_parents()[1] == 0
 
 
+def test_downtime_promotion_rule_and_global_recoveries_from_the_page(
+    open_page: PageFactory, service: Service, sandbox: Sandbox
+) -> None:
+    key = sandbox.key(2)
+    page = open_cluster(open_page, service, sandbox)
+    menu_action(page, key, "Begin downtime…")
+    assert "Backend only" in page.inner_text("#confirm .plan")
+    page.fill("#f-reason", "disk swap")
+    page.fill("#f-duration", "15m")
+    page.locator("#confirm .plan .summary").wait_for()
+    page.click("#confirm-ok")
+    page.locator(f"{node(key)} .badge.p-downtimed").wait_for()
+    status, inst = service.get(f"/api/instance/{key.replace(':', '/')}")
+    assert inst["IsDowntimed"] and inst["DowntimeReason"] == "disk swap" and inst["DowntimeOwner"] == "dba"
+    menu_action(page, key, "Promotion rule…")
+    page.locator("#f-rule").select_option("prefer_not")
+    page.click("#confirm-ok")
+    page.locator(node(key), has_text="prefer_not").wait_for()
+    screenshot(page, "cluster-downtimed")
+    menu_action(page, key, "End downtime")
+    page.click("#confirm-ok")
+    page.locator(f"{node(key)} .badge.p-downtimed").wait_for(state="detached")
+    menu_action(page, key, "Promotion rule…")
+    page.locator("#f-rule").select_option("neutral")
+    page.click("#confirm-ok")
+    page.locator(node(key), has_text="neutral").wait_for()
+    # actions without a dry run say what they do; nothing runs until confirmed
+    menu_action(page, sandbox.key(1), "Make master (graceful takeover)…")
+    assert "no dry run" in page.inner_text("#confirm .plan")
+    screenshot(page, "takeover-confirm")
+    page.click("#confirm-cancel")
+    assert sandbox.current_master() == 0
+    page.click("#global-recoveries button")
+    page.locator("#confirm .plan .summary").wait_for()
+    page.click("#confirm-ok")
+    page.locator("#global-recoveries", has_text="recoveries disabled").wait_for()
+    assert service.get("/api/check-global-recoveries")[1]["Details"] == "disabled"
+    page.click("#global-recoveries button")
+    page.locator("#confirm .plan .summary").wait_for()
+    page.click("#confirm-ok")
+    page.locator("#global-recoveries", has_text="recoveries enabled").wait_for()
+
+
 def test_pages_for_instance_analysis_recoveries_audit_and_search(
     open_page: PageFactory, service: Service, sandbox: Sandbox
 ) -> None:
-    host, port = sandbox.key(1).rsplit(":", 1)
+    host, port = sandbox.key(2).rsplit(":", 1)  # downtimed and re-ranked by an earlier test: it has audit rows
     page = open_page(service, path=f"/#/instance/{host}/{port}")
     fields = page.locator("[data-testid=fields]")
     fields.wait_for()
@@ -155,7 +211,7 @@ def test_pages_for_instance_analysis_recoveries_audit_and_search(
         page.goto(f"{service.base}/#/{name}")
         page.locator(ready).first.wait_for()
         screenshot(page, name.split("/")[0])
-    assert page.locator("[data-testid=search-results] li a", has_text=sandbox.key(1)).count() == 1
+    assert page.locator("[data-testid=search-results] li a", has_text=sandbox.key(2)).count() == 1
 
 
 def test_a_read_only_user_sees_no_controls(open_page: PageFactory, service: Service, sandbox: Sandbox) -> None:
@@ -213,7 +269,8 @@ def test_a_killed_master_is_shown_as_a_recovery_without_reload(
     parents = sandbox.replication_parents()
     promoted = next(i for i, p in parents.items() if p is None)
     page.wait_for_function(
-        "([k, n]) => document.querySelectorAll('.tree .node').length === n && document.querySelector('.tree > li > .node')?.dataset.key === k",
+        """([k, n]) => document.querySelectorAll('.tree .node').length === n
+          && document.querySelector('.tree > li > .node')?.dataset.key === k""",
         arg=[sandbox.key(promoted), len(parents)],
     )
     assert shown_edges(page) == expected_edges(sandbox)
@@ -222,6 +279,10 @@ def test_a_killed_master_is_shown_as_a_recovery_without_reload(
     assert recovery.get_attribute("data-status") == "successful"
     assert recovery.get_attribute("data-successor") == sandbox.key(promoted)
     screenshot(page, "failover-followed")
+    page.click("main >> text=Acknowledge recoveries…")
+    page.locator("#confirm .plan .summary").wait_for()
+    page.click("#confirm-ok")
+    recovery.locator(".badge", has_text="acked by dba").wait_for()
     page.goto(f"{service.base}/#/recoveries")
     details = page.locator("[data-testid=recoveries] details").first
     details.wait_for()

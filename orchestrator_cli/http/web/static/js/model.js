@@ -5,11 +5,11 @@ import { keyStr } from './api.js';
 // Problem class → severity rank, icon and label. Colour comes from the CSS class `p-<class>`.
 export const CLASSES = {
   down: { rank: 5, icon: '✖', label: 'unreachable' },
-  broken: { rank: 4, icon: '⛔', label: 'replication broken' },
+  broken: { rank: 4, icon: '⊘', label: 'replication broken' },
   errant: { rank: 3, icon: '◆', label: 'errant GTID' },
-  lag: { rank: 2, icon: '⏱', label: 'lagging' },
+  lag: { rank: 2, icon: '◷', label: 'lagging' },
   warn: { rank: 2, icon: '⚠', label: 'warning' },
-  downtimed: { rank: 1, icon: '⏸', label: 'downtimed' },
+  downtimed: { rank: 1, icon: '‖', label: 'downtimed' },
   ok: { rank: 0, icon: '●', label: 'ok' },
 };
 

@@ -4,6 +4,7 @@ import { h, replace, section, fmtTime, emptyRow } from '../dom.js';
 import { api, keyPath, keyStr, seg } from '../api.js';
 import { actionMenu, instanceActions } from '../actions.js';
 import { problemsOf, CLASSES } from '../model.js';
+import { app } from '../state.js';
 
 function isKey(v) {
   return v && typeof v === 'object' && 'Hostname' in v && 'Port' in v;
@@ -16,6 +17,7 @@ function value(v) {
   if (typeof v === 'object' && 'Valid' in v && 'Int64' in v) return v.Valid ? String(v.Int64) : h('span', { class: 'muted', text: 'null' });
   if (typeof v === 'object' && 'LogFile' in v) return `${v.LogFile}:${v.LogPos}${v.Type === 1 ? ' (relay log)' : ''}`;
   if (typeof v === 'object') return JSON.stringify(v);
+  if (v === '') return h('span', { class: 'muted', text: '(empty)' });
   return String(v);
 }
 
@@ -52,7 +54,7 @@ export function mount(main, params) {
         pair('Replicas', value(inst.Replicas || [])),
         pair('Version', inst.Version),
         pair('Problems', problems.length ? problems.map((p) => h('span', { class: `badge p-${p.cls}`, text: `${CLASSES[p.cls].icon} ${p.name}` })) : 'none')),
-      actionMenu(`Actions for ${keyStr(key)}`, instanceActions(inst, cluster)));
+      app.canWrite ? h('div', { class: 'toolbar' }, 'Actions ', actionMenu(`Actions for ${keyStr(key)}`, instanceActions(inst, cluster))) : null);
       const list = Array.isArray(tagList) ? tagList : (tagList && tagList.Details) || [];
       replace(tags, list.length ? h('ul', { class: 'tags' }, list.map((t) => h('li', { class: 'badge', text: typeof t === 'string' ? t : `${t.TagName}=${t.TagValue}` }))) : h('p', { class: 'muted', text: 'No tags.' }));
       const rows = (auditRows || []).slice(0, 20).map((a) => h('tr', {},
