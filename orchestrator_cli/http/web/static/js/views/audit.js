@@ -32,6 +32,7 @@ export function mount(main) {
       rowsCache = (await api(page ? `audit/${page}` : 'audit')) || [];
       pager.textContent = `page ${page + 1}`;
       prev.disabled = page === 0;
+      next.disabled = rowsCache.length === 0;
       draw();
     },
   };
