@@ -4,14 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
+from orchestrator_cli.errors import NotFoundError
 from orchestrator_cli.http import shapes
 from orchestrator_cli.http.invoke import Service, with_context
 
 
 def cluster_name(svc: Service, hint: str) -> str:
     """`{clusterHint}` as the client sends it (`${alias:-$instance}`): a cluster name or alias, else an
-    instance key whose cluster is meant — resolved exactly as the CLI resolves `--alias` then `-i`."""
-    return with_context(svc, "which-cluster", lambda ctx: ctx.cluster_name(), alias=hint, instance=hint)
+    instance key whose cluster is meant — resolved exactly as the CLI resolves `--alias` then `-i`. A hint
+    that is no key (no `:port`) and names nothing is refused as the CLI refuses an unknown `--alias`."""
+    try:
+        return with_context(svc, "which-cluster", lambda ctx: ctx.cluster_name(), alias=hint, instance=hint)
+    except NotFoundError:
+        if ":" in hint:
+            raise
+        raise NotFoundError(f"unknown cluster: {hint}") from None
 
 
 def _automated(svc: Service, name: str, alias: str) -> tuple[bool, bool]:

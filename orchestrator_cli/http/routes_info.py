@@ -80,7 +80,7 @@ def masters(svc: Service = SVC) -> JSONResponse:
 
 
 def master(clusterHint: str, svc: Service = SVC) -> JSONResponse:  # noqa: N803
-    out = run(svc, "which-cluster-master", alias=clusterHint, instance=clusterHint)
+    out = run(svc, "which-cluster-master", alias=cluster_name(svc, clusterHint))
     rows = rows_for_keys(svc, keys_of_output(out))
     return data(shapes.instance_json(rows[0], svc.reasonable_lag))
 
@@ -96,7 +96,7 @@ def downtimed(svc: Service = SVC) -> JSONResponse:
 
 
 def downtimed_cluster(clusterHint: str, svc: Service = SVC) -> JSONResponse:  # noqa: N803
-    return _listed(svc, "which-downtimed-instances", alias=clusterHint, instance=clusterHint)
+    return _listed(svc, "which-downtimed-instances", alias=cluster_name(svc, clusterHint))
 
 
 def search(s: str = "", svc: Service = SVC) -> JSONResponse:
@@ -108,7 +108,7 @@ def search_path(searchString: str, svc: Service = SVC) -> JSONResponse:  # noqa:
 
 
 def cluster_osc_replicas(clusterHint: str, svc: Service = SVC) -> JSONResponse:  # noqa: N803
-    return _listed(svc, "which-cluster-osc-replicas", alias=clusterHint, instance=clusterHint)
+    return _listed(svc, "which-cluster-osc-replicas", alias=cluster_name(svc, clusterHint))
 
 
 def problems(svc: Service = SVC) -> JSONResponse:
@@ -141,8 +141,9 @@ def bulk_promotion_rules(svc: Service = SVC) -> JSONResponse:
 
 
 def _topology(command: str, hint: str, svc: Service) -> JSONResponse:
-    out = run(svc, command, alias=hint, instance=hint)
-    return ok(f"Topology for {cluster_name(svc, hint)}", "\n".join(out.lines))
+    name = cluster_name(svc, hint)
+    out = run(svc, command, alias=name)
+    return ok(f"Topology for {name}", "\n".join(out.lines))
 
 
 def topology(clusterHint: str, svc: Service = SVC) -> JSONResponse:  # noqa: N803

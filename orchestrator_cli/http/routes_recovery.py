@@ -95,7 +95,7 @@ def recover_lite_with_candidate(
 
 
 def _takeover(svc: Service, command: str, hint: str, destination: str = "") -> JSONResponse:
-    out = run(svc, command, alias=hint, instance=hint, destination=destination)
+    out = run(svc, command, alias=cluster_name(svc, hint), destination=destination)
     outcome = _successor(out.data or {})
     if outcome.get("SuccessorKey") is None:
         return error(f"{command}: no successor promoted", outcome)

@@ -8,6 +8,7 @@ from fastapi.responses import JSONResponse
 
 from orchestrator_cli.errors import NotFoundError
 from orchestrator_cli.http import shapes
+from orchestrator_cli.http.clusters import cluster_name
 from orchestrator_cli.http.invoke import Service, instance_text, keys_of_output, rows_for_keys, run, service_of
 from orchestrator_cli.http.routing import add, data, ok
 
@@ -58,7 +59,7 @@ def submit_pool_instances(pool: str, instances: str = "", svc: Service = SVC) ->
 
 
 def cluster_pool_instances(clusterName: str, pool: str = "", svc: Service = SVC) -> JSONResponse:  # noqa: N803
-    out = run(svc, "cluster-pool-instances", alias=clusterName, instance=clusterName, pool=pool)
+    out = run(svc, "cluster-pool-instances", alias=cluster_name(svc, clusterName), pool=pool)
     return data(out.data if out.data is not None else list(out.lines))
 
 
@@ -67,7 +68,7 @@ def cluster_pool_instances_of(clusterName: str, pool: str, svc: Service = SVC) -
 
 
 def heuristic_cluster_pool_instances(clusterName: str, pool: str = "", svc: Service = SVC) -> JSONResponse:  # noqa: N803
-    out = run(svc, "which-heuristic-cluster-pool-instances", alias=clusterName, instance=clusterName, pool=pool)
+    out = run(svc, "which-heuristic-cluster-pool-instances", alias=cluster_name(svc, clusterName), pool=pool)
     rows = rows_for_keys(svc, keys_of_output(out))
     return ok("Heuristic cluster pool instances", shapes.instances_json(rows, svc.reasonable_lag))
 
@@ -81,7 +82,8 @@ def submit_masters_to_kv_stores(svc: Service = SVC) -> JSONResponse:
 
 
 def submit_masters_of_cluster(clusterHint: str, svc: Service = SVC) -> JSONResponse:  # noqa: N803
-    out = run(svc, "submit-masters-to-kv-stores", alias=clusterHint, instance=clusterHint)
+    alias = cluster_name(svc, clusterHint) if clusterHint else ""
+    out = run(svc, "submit-masters-to-kv-stores", alias=alias)
     pairs = [{"Key": k, "Value": v} for k, v in (out.data or {}).items()]
     return ok(f"Submitted {len(pairs)} masters", pairs)
 

@@ -10,6 +10,7 @@ SIGINT stops accepting requests and lets the running ones finish, then continuou
 from __future__ import annotations
 
 import logging
+import signal
 import threading
 from typing import TYPE_CHECKING, Any
 
@@ -79,6 +80,10 @@ def serve(options: Options) -> int:
             **ssl_options,
         )
     )
+    # uvicorn handles SIGTERM/SIGINT while it serves and raises them again once it stopped; this
+    # handler is what it finds then, so the process goes on to stop continuous mode instead of dying.
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: continuous.stop())
     worker.start()
     log.info("serving on %s:%s (continuous mode running)", host, port)
     try:
