@@ -137,9 +137,20 @@ def browser() -> Iterator[Any]:
 
 @pytest.fixture(scope="module")
 def service(browser: Any, sandbox: Sandbox, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
-    """One service over the sandbox star for the module's tests; the star is rebuilt before and after."""
+    """One service over the sandbox star for the module's tests; the star is rebuilt before and after.
+
+    Only one service may run over the sandbox at a time: each runs continuous mode with automated
+    recovery, and a second one would recover a failure into its own backend, unseen by the first.
+    """
     sandbox.reset_replication()
-    running = start_service(sandbox, tmp_path_factory.mktemp("web"))
+    directory = tmp_path_factory.mktemp("web")
+    hooks_log = directory / "hooks.log"
+    running = start_service(
+        sandbox,
+        directory,
+        # one hook that works and one that fails, so the recovery history shows both outcomes
+        PostFailoverProcesses=[f"echo '{{failureType}} {{successorHost}}:{{successorPort}}' >> {hooks_log}", "exit 3"],
+    )
     try:
         yield running
     finally:

@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-import pytest
-
 from orchestrator_cli.sandbox.topology import Sandbox
-from tests.browser.conftest import PHONE, READ_ONLY_USER, PageFactory, Service, screenshot, start_service
+from tests.browser.conftest import PHONE, READ_ONLY_USER, PageFactory, Service, screenshot
 from tests.support import run_cli
 
 EDGES_JS = """() => [...document.querySelectorAll('.tree li[data-key]')].map((li) => {
@@ -232,27 +229,10 @@ def test_a_read_only_user_sees_no_controls(open_page: PageFactory, service: Serv
     assert sandbox.replication_parents()[3] == 0
 
 
-@pytest.fixture
-def failover_service(sandbox: Sandbox, tmp_path: Path) -> Any:
-    """Its own service and backend: the test kills the master, so the star is rebuilt afterwards."""
-    sandbox.reset_replication()
-    marker = tmp_path / "hooks.log"
-    running = start_service(
-        sandbox,
-        tmp_path / "web",
-        PostFailoverProcesses=[f"echo '{{failureType}} {{successorHost}}:{{successorPort}}' >> {marker}", "exit 3"],
-    )
-    try:
-        yield running
-    finally:
-        running.stop()
-        sandbox.reset_replication()
-
-
 def test_a_killed_master_is_shown_as_a_recovery_without_reload(
-    open_page: PageFactory, failover_service: Service, sandbox: Sandbox
+    open_page: PageFactory, service: Service, sandbox: Sandbox
 ) -> None:
-    service = failover_service
+    """Last in the module (it breaks the star; the module's teardown rebuilds it)."""
     page = open_cluster(open_page, service, sandbox)
     page.evaluate("() => { window.__sameDocument = 'yes'; }")
     killed_at = time.monotonic()
