@@ -218,9 +218,9 @@ def test_a_read_only_user_sees_no_controls(open_page: PageFactory, service: Serv
     assert page.locator('.node[draggable="true"]').count() == 0
     assert page.locator("main button").count() == 0
     assert page.locator("#global-recoveries button").count() == 0
+    screenshot(page, "cluster-read-only")
     page.drag_and_drop(node(sandbox.key(3)), node(sandbox.key(2)))
     assert page.locator("#confirm").is_hidden()
-    screenshot(page, "cluster-read-only")
     # and the service refuses them anyway
     status, body = service.get(
         f"/api/relocate/{sandbox.key(3).replace(':', '/')}/{sandbox.key(2).replace(':', '/')}", READ_ONLY_USER
