@@ -211,6 +211,27 @@ def test_pages_for_instance_analysis_recoveries_audit_and_search(
     assert page.locator("[data-testid=search-results] li a", has_text=sandbox.key(2)).count() == 1
 
 
+def test_problems_are_shown_with_colour_and_icon(
+    open_page: PageFactory, service: Service, sandbox: Sandbox, wait_until: Callable[..., object]
+) -> None:
+    broken = sandbox.key(3)
+    page = open_cluster(open_page, service, sandbox)
+    sandbox.execute(3, "STOP SLAVE")
+    try:
+        badge = page.locator(f"{node(broken)} .badge.p-broken", has_text="not replicating")
+        badge.wait_for()
+        assert page.locator(f"{node(broken)}.p-broken .icon").inner_text() == "⊘"
+        assert "SQL✗" in page.locator(node(broken)).inner_text()
+        screenshot(page, "cluster-problem")
+        page.goto(service.base + "/#/clusters")
+        page.locator(f'tr[data-cluster="{sandbox.key(0)}"] td.p-warn', has_text="not_replicating").wait_for()
+        screenshot(page, "dashboard-problem")
+    finally:
+        sandbox.execute(3, "START SLAVE")
+    page.goto(service.base + cluster_path(sandbox.key(0)))
+    page.locator(f"{node(broken)}.p-ok").wait_for()
+
+
 def test_a_read_only_user_sees_no_controls(open_page: PageFactory, service: Service, sandbox: Sandbox) -> None:
     page = open_cluster(open_page, service, sandbox, user=READ_ONLY_USER)
     assert "read-only" in page.inner_text("#whoami")
@@ -263,6 +284,12 @@ def test_a_killed_master_is_shown_as_a_recovery_without_reload(
     page.locator("#confirm .plan .summary").wait_for()
     page.click("#confirm-ok")
     recovery.locator(".badge", has_text="acked by dba").wait_for()
+    page.click(".follow .banner a")  # back to the failed master's cluster: it is shown unreachable
+    page.locator(f"{node(sandbox.key(0))}.p-down").wait_for()
+    screenshot(page, "failover-old-cluster")
+    page.goto(f"{service.base}/#/analysis")
+    page.locator("[data-testid=analysis] tbody tr").first.wait_for()
+    screenshot(page, "analysis-after-failover")
     page.goto(f"{service.base}/#/recoveries")
     details = page.locator("[data-testid=recoveries] details").first
     details.wait_for()

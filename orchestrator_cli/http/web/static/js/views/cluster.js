@@ -242,11 +242,17 @@ export function mount(main, params) {
         }
       }
       const issues = analyses.filter((a) => a.Analysis !== 'NoProblem' || (a.StructureAnalysis || []).length);
-      replace(problemsBox, issues.length ? h('ul', { class: 'issues' }, issues.map((a) => h('li', { class: `p-${analysisClass(a.Analysis)}` },
-        h('strong', { text: a.Analysis }), ' on ', h('a', { href: `#/instance/${keyPath(a.AnalyzedInstanceKey)}`, text: keyStr(a.AnalyzedInstanceKey) }),
-        a.Description ? `: ${a.Description}` : '',
-        (a.StructureAnalysis || []).length ? h('span', { class: 'muted', text: ` (${a.StructureAnalysis.join(', ')})` }) : null,
-        app.canWrite && a.IsActionableRecovery ? [' ', h('button', { type: 'button', text: 'Recover…', onclick: () => recover(a.AnalyzedInstanceKey) })] : null)))
+      const troubled = cluster.instances.map((i) => [i, problemsOf(i)]).filter(([, p]) => p.length);
+      replace(problemsBox, issues.length || troubled.length ? h('ul', { class: 'issues' },
+        issues.map((a) => h('li', { class: `p-${analysisClass(a.Analysis)}` },
+          h('strong', { text: a.Analysis }), ' on ', h('a', { href: `#/instance/${keyPath(a.AnalyzedInstanceKey)}`, text: keyStr(a.AnalyzedInstanceKey) }),
+          a.Description ? `: ${a.Description}` : '',
+          (a.StructureAnalysis || []).length ? h('span', { class: 'muted', text: ` (${a.StructureAnalysis.join(', ')})` }) : null,
+          app.canWrite && a.IsActionableRecovery ? [' ', h('button', { type: 'button', text: 'Recover…', onclick: () => recover(a.AnalyzedInstanceKey) })] : null)),
+        troubled.map(([i, p]) => h('li', { class: `p-${worstClass(p.map((x) => x.cls))}` },
+          h('a', { href: `#/instance/${keyPath(i.Key)}`, text: keyStr(i.Key) }), ': ', p.map((x) => x.name.replace(/_/g, ' ')).join(', '),
+          i.LastIOError ? h('div', { class: 'muted', text: `IO error: ${i.LastIOError}` }) : null,
+          i.LastSQLError ? h('div', { class: 'muted', text: `SQL error: ${i.LastSQLError}` }) : null)))
         : h('p', { class: 'muted', text: 'No problems.' }));
       await renderRecoveries(recBox, mineRec, { expand: 2, cluster: name });
     },
