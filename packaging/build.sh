@@ -4,6 +4,7 @@
 #   packaging/build.sh                       # dist/orchestrator + dist/orchestrator_<version>_all.deb
 #   packaging/build.sh --bundle pyinstaller  # interpreter included: dist/orchestrator + ..._<arch>.deb
 #   packaging/build.sh --out DIR --no-deb    # only the executable, into DIR
+#   packaging/build.sh --with-service        # the .deb also carries `orchestrator http`'s libraries
 #
 # Environment: PYTHON (default python3; needs pip, and 3.11 to match Debian 12's /usr/bin/python3),
 # SHEBANG (zipapp interpreter line, default "/usr/bin/python3 -IS": isolated from PYTHON* variables
@@ -17,8 +18,9 @@ SHEBANG="${SHEBANG:-/usr/bin/python3 -IS}"
 BUNDLE="zipapp"
 OUT="$ROOT/dist"
 BUILD_DEB=1
+WITH_SERVICE=0
 
-usage() { sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; }
 die() { echo "build.sh: $*" >&2; exit 1; }
 
 while [ $# -gt 0 ]; do
@@ -28,6 +30,7 @@ while [ $# -gt 0 ]; do
     --out) OUT="${2:-}"; shift 2 ;;
     --out=*) OUT="${1#*=}"; shift ;;
     --no-deb) BUILD_DEB=0; shift ;;
+    --with-service) WITH_SERVICE=1; shift ;;
     -h|--help) usage; exit 0 ;;
     *) die "unknown argument $1 (see --help)" ;;
   esac
@@ -120,9 +123,26 @@ install -D -m 0644 "$GEN/_orchestrator" "$PKG/usr/share/zsh/vendor-completions/_
 install -d -m 0755 "$PKG/usr/share/man/man1"
 gzip -9n < "$GEN/orchestrator.1" > "$PKG/usr/share/man/man1/orchestrator.1.gz"
 install -D -m 0644 "$ROOT/docs/deployment.md" "$DOC/deployment.md"
+# The service's unit, disabled: nothing enables or starts it (no maintainer scripts).
+install -D -m 0644 "$ROOT/packaging/orchestrator.service" "$PKG/lib/systemd/system/orchestrator.service"
+if [ "$WITH_SERVICE" = 1 ]; then
+  # fastapi, uvicorn and prometheus_client for `orchestrator http`, outside the one-file executable
+  # (pydantic-core is compiled): the package becomes specific to this architecture and Python.
+  "$PYTHON" -c 'import sys, tomllib; print("\n".join(tomllib.load(open(sys.argv[1], "rb"))["project"]["optional-dependencies"]["service"]))' \
+    "$ROOT/pyproject.toml" > "$WORK/service-requirements.txt"
+  "${PIP[@]}" --target "$PKG/usr/lib/orchestrator/service" -r "$WORK/service-requirements.txt"
+  rm -rf "$PKG/usr/lib/orchestrator/service/bin"
+  find "$PKG/usr/lib/orchestrator/service" -name __pycache__ -prune -exec rm -rf {} +
+  # compiled now, so the service never writes __pycache__ under /usr (which dpkg --purge would leave)
+  "$PYTHON" -m compileall -q --invalidation-mode unchecked-hash "$PKG/usr/lib/orchestrator/service"
+  ARCH="$(dpkg --print-architecture 2>/dev/null || uname -m)"
+  PYVER="$("$PYTHON" -c 'import sys; print(sys.version_info[0], sys.version_info[1])')"
+  DEPENDS="python3 (>= ${PYVER% *}.${PYVER#* }), python3 (<< ${PYVER% *}.$((${PYVER#* } + 1)))"
+fi
 install -d -m 0755 "$DOC"
 "$PYTHON" "$ROOT/packaging/copyright.py" "$APP" > "$DOC/copyright"
-for info in "$APP"/*.dist-info; do
+for info in "$APP"/*.dist-info "$PKG/usr/lib/orchestrator/service"/*.dist-info; do
+  [ -d "$info" ] || continue
   dest="$DOC/licenses/$(basename "$info" .dist-info)"
   find "$info" -type f \( -iname 'licen[cs]e*' -o -iname 'copying*' -o -iname 'notice*' -o -iname 'authors*' \) \
     -exec install -D -m 0644 -t "$dest" {} +
@@ -146,7 +166,8 @@ echo "/etc/orchestrator.conf.json" > "$PKG/DEBIAN/conffiles"
   echo " Command names, flags, output formats, configuration keys and backend schema follow"
   echo " the original orchestrator, so crontab entries and Puppet or Chef resources keep"
   echo " working. Ships a one-file executable, a man page, bash and zsh completion and a"
-  echo " sample /etc/orchestrator.conf.json using an embedded SQLite backend."
+  echo " sample /etc/orchestrator.conf.json using an embedded SQLite backend, and a systemd unit"
+  echo " (disabled) for 'orchestrator http', the API that orchestrator-client speaks."
 } > "$PKG/DEBIAN/control"
 (cd "$PKG" && find . \( -path ./DEBIAN -o -path ./etc \) -prune -o -type f -printf '%P\0' | sort -z | xargs -0 md5sum) > "$PKG/DEBIAN/md5sums"
 

@@ -60,6 +60,7 @@ VERSION="$("$VENV_PY" -c 'import orchestrator_cli; print(orchestrator_cli.__vers
 DEB="$ROOT/dist/orchestrator_${VERSION}_all.deb"
 check "dist/orchestrator --version" in_clean_dir "$ROOT/dist/orchestrator" --version
 check "the .deb was built" test -s "$DEB"
+check "the .deb carries the systemd unit" bash -c "dpkg-deb -c '$DEB' | grep -q ' ./lib/systemd/system/orchestrator.service$'"
 
 echo "== packaging: dpkg -i"
 if [ "$(id -u)" != 0 ] || ! command -v dpkg >/dev/null 2>&1; then
@@ -85,6 +86,9 @@ else
   else
     skip "zsh completion syntax (zsh is not installed)"
   fi
+  check "systemd unit installed and not enabled" bash -c \
+    'grep -qx "ExecStart=/usr/bin/orchestrator http" /lib/systemd/system/orchestrator.service &&
+     ! ls /etc/systemd/system/*.wants/orchestrator.service >/dev/null 2>&1'
   check "register-candidate with the packaged /etc config (SQLite)" bash -c \
     'cd / && env -i PATH=/usr/bin:/bin orchestrator -c register-candidate -i db1.example.com:3306 --promotion-rule prefer | grep -qx db1.example.com:3306'
   if "$ROOT/.venv/bin/orchestrator-sandbox" up --dir "$SANDBOX_DIR" --servers 2 >"$WORK/sandbox.out" 2>&1; then
@@ -99,7 +103,8 @@ else
   INSTALLED=0
   remove_backend_files
   check "nothing left in /usr/bin, /etc, /var/lib" bash -c \
-    'test ! -e /usr/bin/orchestrator && test ! -e /etc/orchestrator.conf.json && test ! -e /var/lib/orchestrator'
+    'test ! -e /usr/bin/orchestrator && test ! -e /etc/orchestrator.conf.json && test ! -e /var/lib/orchestrator &&
+     test ! -e /lib/systemd/system/orchestrator.service'
 fi
 
 echo "packaging: $PASSED passed, $FAILED failed, $SKIPPED skipped"

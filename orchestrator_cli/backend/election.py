@@ -180,3 +180,8 @@ def active_node(backend: Backend) -> Row | None:
     return backend.query_one(
         "SELECT hostname, token, last_seen_active, first_seen_active FROM active_node WHERE anchor = 1"
     )
+
+
+def vacate(backend: Backend) -> int:
+    """Empty the seat (`/api/reelect`): the next election tick of any node claims it."""
+    return backend.execute("DELETE FROM active_node WHERE anchor = 1")

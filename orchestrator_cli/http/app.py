@@ -49,7 +49,6 @@ ROUTE_MODULES = (
     "orchestrator_cli.http.routes_recovery",
     "orchestrator_cli.http.routes_meta",
 )
-OPTIONAL_ROUTE_MODULES = ("orchestrator_cli.http.routes_health",)  # owned by the ops helper; absent is fine
 
 
 class _StripTrailingSlash:
@@ -75,14 +74,6 @@ def _api_router() -> APIRouter:
     api = APIRouter(prefix=API_PREFIX, dependencies=[Depends(authenticate)])
     for name in ROUTE_MODULES:
         api.include_router(importlib.import_module(name).router)
-    for name in OPTIONAL_ROUTE_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as e:
-            if e.name != name:
-                raise
-            continue
-        api.include_router(module.router)
     return api
 
 
@@ -114,6 +105,9 @@ def create_app(
     app.state.continuous = continuous
     app.state.service = Service(config, backend, continuous, config_path)
     app.include_router(_api_router())
+    from orchestrator_cli.http import routes_health
+
+    routes_health.install(app)  # health, leader-check, election, raft-*; `status` at StatusEndpoint
     app.include_router(web.router)  # the web interface: pages at /, assets and helpers under /web/
 
     @app.exception_handler(StarletteHTTPException)

@@ -154,14 +154,18 @@ class StateCollector(Collector):
         yield instances
 
 
-def backend_freshness(config: Callable[[], Mapping[str, Any]]) -> Callable[[], Mapping[str, int]]:
-    """Instances by freshness on a connection of the scrape's own (a scrape every few seconds)."""
+def backend_freshness(app: FastAPI) -> Callable[[], Mapping[str, int]]:
+    """Instances by freshness, on the service's shared backend (`app.state.backend`) or, without one,
+    on a connection of the scrape's own."""
 
     def read() -> Mapping[str, int]:
         from orchestrator_cli.backend.connection import Backend
         from orchestrator_cli.backend.freshness import instances_by_freshness
 
-        backend = Backend(config())
+        shared = getattr(app.state, "backend", None)
+        if shared is not None:
+            return instances_by_freshness(shared)
+        backend = Backend(app.state.config)
         try:
             return instances_by_freshness(backend)
         finally:
@@ -183,7 +187,7 @@ def install(app: FastAPI, *, freshness: Callable[[], Mapping[str, int]] | None =
         StateCollector(
             observer,
             continuous=lambda: getattr(app.state, "continuous", None),
-            freshness=freshness or backend_freshness(lambda: app.state.config),
+            freshness=freshness or backend_freshness(app),
         )
     )
     observe.add(observer)

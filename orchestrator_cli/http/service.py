@@ -76,7 +76,7 @@ def serve(options: Options) -> int:
             log_level="debug" if options.debug else "info" if options.verbose else "warning",
             access_log=options.verbose or options.debug,
             lifespan="on",
-            timeout_graceful_shutdown=CONTINUOUS_STOP_SECONDS,
+            timeout_graceful_shutdown=int(CONTINUOUS_STOP_SECONDS),
             **ssl_options,
         )
     )

@@ -130,6 +130,7 @@ def detect_flavor_from_row(row: Row) -> Flavor:
 # ---------------------------------------------------------------------------------------------------
 
 _GTID_MODES = (None, "auto", "off", "slave_pos", "current_pos")
+_MAX_DELAY_SECONDS = 2**31 - 1  # MASTER_DELAY's upper bound on MySQL and MariaDB
 
 
 class Flavor(ABC):
@@ -468,8 +469,11 @@ class Flavor(ABC):
         gtid: str | None = None,
         ssl: bool | None = None,
         ssl_files: tuple[str, str, str] | None = None,
+        delay: int | None = None,
     ) -> list[str]:
         """Point replication elsewhere; only the given fields are emitted.
+
+        ``delay``: ``MASTER_DELAY`` seconds (the SQL thread applies events that much later).
 
         ``ssl_files``: CA, certificate and key paths (``ReplicationCredentialsQuery`` columns 3-5);
         the empty ones are left out.
@@ -506,6 +510,8 @@ class Flavor(ABC):
         for name, path in zip(("CA", "CERT", "KEY"), ssl_files or ("", "", ""), strict=True):
             if path:
                 parts.append(f"{prefix}_SSL_{name}={quote_string(check_str(f'ssl {name.lower()}', path))}")
+        if delay is not None:
+            parts.append(f"{prefix}_DELAY={check_int('delay', delay, 0, _MAX_DELAY_SECONDS)}")
         if not parts:
             raise FlavorError("change_master needs at least one field to change")
         head = "CHANGE REPLICATION SOURCE TO" if self._source_syntax else "CHANGE MASTER TO"

@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import re
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -633,3 +634,49 @@ def master_pos_wait(env: TopologyEnv, key: InstanceKey, coordinates: BinlogCoord
 def restart_replica_statements(env: TopologyEnv, key: InstanceKey, statement: str) -> list[str]:
     live = read_live(env, key)
     return restart_preserving_statements(live, statement)
+
+
+def delay_replication(env: TopologyEnv, key: InstanceKey, seconds: int) -> None:
+    """`MASTER_DELAY = seconds` on a replica, with its threads left as they were (stopped for the change)."""
+    if seconds < 0:
+        raise UsageError(f"delay must be a non-negative number of seconds, got {seconds}")
+    live = read_live(env, key)
+    require_replica(live)
+    require_attached(live)
+    with _operation(env, key, "delay-replication") as notes, _paused(env, live) as stopped:
+        env.server(key).change(stopped.flavor.change_master(delay=seconds))
+        notes.append(f"SQL delay set to {seconds}s (was {live.status.sql_delay}s)")
+
+
+def _relay_logs_applied(status: ReplicaStatus) -> bool:
+    """The SQL thread has executed everything the IO thread fetched (or is not running any more)."""
+    if not status.sql_running:
+        return True
+    read = BinlogCoordinates(status.master_log_file, status.read_master_log_pos)
+    executed = BinlogCoordinates(status.relay_master_log_file, status.exec_master_log_pos)
+    return executed == read
+
+
+def stop_replica_nice(env: TopologyEnv, key: InstanceKey, timeout_seconds: float) -> bool:
+    """Stop the IO thread, let the SQL thread apply what was already fetched (up to `timeout_seconds`),
+    then stop it: the replica stops at a point its relay logs fully describe. Returns whether the SQL
+    thread caught up before the timeout (replication is stopped either way, as in the original)."""
+    live = read_live(env, key)
+    require_replica(live)
+    with _operation(env, key, "stop-replica-nice") as notes:
+        server = env.server(key)
+        if live.status.io_state in (ThreadState.RUNNING, ThreadState.OTHER):
+            server.change(live.flavor.stop_io_thread())
+        deadline = time.monotonic() + (0.0 if env.noop else timeout_seconds)  # --noop stopped nothing
+        live = reread_status(env, live)
+        while not _relay_logs_applied(live.status) and time.monotonic() < deadline:
+            time.sleep(0.1)
+            live = reread_status(env, live)
+        caught_up = _relay_logs_applied(live.status)
+        stop_replication(env, key)
+        executed = f"{live.status.relay_master_log_file}:{live.status.exec_master_log_pos}"
+        notes.append(
+            f"stopped replication nicely at {executed}"
+            + ("" if caught_up else f" (SQL thread had not caught up after {timeout_seconds:.0f}s)")
+        )
+    return caught_up

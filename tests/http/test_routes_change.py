@@ -8,6 +8,7 @@ put them back, and the module ends by rewiring the star.
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -210,7 +211,21 @@ def test_replication_rows_on_a_replica(api_star: ApiStar, copy_config: Path, cha
     cli = run_cli("-c", "restart-replica-statements", "-i", api_star.sandbox.key(1), "--statement", "SET GLOBAL x=1",
                   config=copy_config)  # fmt: skip
     assert statements == cli.lines and "SET GLOBAL x=1;" in statements
+    delayed = ok(changing_client, f"delay-replication/{r1}/7")
+    assert delayed["SQLDelay"] == 7 and delayed["ReplicationSQLThreadRuning"] is True  # threads as they were
+    assert api_star.sandbox.replica_status(1)["SQL_Delay"] == 7
+    assert ok(changing_client, f"delay-replication/{r1}/0")["SQLDelay"] == 0
+    assert refused(changing_client, f"delay-replication/{r1}/soon").startswith("invalid delay 'soon'")
+    api_star.sandbox.write_row("before the nice stop")
+    nicely = ok(changing_client, f"stop-replica-nice/{r1}")
+    assert nicely["ReplicationSQLThreadState"] == 0 and nicely["ReplicationIOThreadState"] == 0
+    assert nicely["ExecBinlogCoordinates"] == nicely["ReadBinlogCoordinates"]  # everything fetched was applied
+    assert api_star.sandbox.count_rows(1, "before the nice stop") == 1
+    assert ok(changing_client, f"start-replica/{r1}")["ReplicationSQLThreadRuning"] is True
+    gtid = changing_client.get(f"/api/can-replicate-from-gtid/{r1}/{api_star.path(0)}").json()
+    assert gtid["Message"] == "true" and gtid["Details"] == key_of(api_star, 0)
     types = [t for t, *_ in audit_rows(copy_config)]
+    assert "delay-replication" in types and "stop-replica-nice" in types
     for expected in ("stop-replica", "start-replica", "restart-replica", "read-only", "topology-statement",
                      "detach-replica-master-host", "reattach-replica-master-host", "flush-binary-logs"):  # fmt: skip
         assert expected in types, (expected, types)
@@ -245,6 +260,34 @@ def test_relocation_rows(api_star: ApiStar, copy_config: Path, changing_client: 
     assert unknown.status_code == 404 and unknown.json()["Code"] == "ERROR"
 
 
+def test_restructuring_rows(api_star: ApiStar, copy_config: Path, changing_client: TestClient) -> None:
+    r1, r2, r3, m = (api_star.path(i) for i in (1, 2, 3, 0))
+    siblings = ok(changing_client, f"take-siblings/{r1}")
+    assert text(siblings["Key"]) == api_star.sandbox.key(1)
+    assert api_star.sandbox.replication_parents() == {0: None, 1: 0, 2: 1, 3: 1}
+    swapped = ok(changing_client, f"take-master/{r2}")  # r2 and its master r1 trade places
+    assert text(swapped["Key"]) == api_star.sandbox.key(2) and text(swapped["MasterKey"]) == api_star.master
+    assert api_star.sandbox.replication_parents()[1] == 2
+    for replica in (r1, r3):
+        assert text(ok(changing_client, f"relocate/{replica}/{m}")["MasterKey"]) == api_star.master
+    assert api_star.sandbox.replication_parents() == {0: None, 1: 0, 2: 0, 3: 0}
+    assert ok(changing_client, f"enable-semi-sync-replica/{r1}")["SemiSyncReplicaEnabled"] is True
+    assert ok(changing_client, f"disable-semi-sync-replica/{r1}")["SemiSyncReplicaEnabled"] is False
+    flushed = ok(changing_client, f"flush-binary-logs/{r1}")
+    current = flushed["SelfBinlogCoordinates"]["LogFile"]
+    for _ in range(50):  # MariaDB keeps a just-rotated log until its crash-recovery checkpoint moves on
+        answer = changing_client.get(f"/api/purge-binary-logs/{r1}/{current}").json()
+        if answer["Code"] == "OK" or "retry in a moment" not in answer["Message"]:
+            break
+        time.sleep(0.1)
+    assert answer["Code"] == "OK", answer["Message"]
+    assert answer["Details"]["Key"] == key_of(api_star, 1)
+    logs = [r["Log_name"] for r in api_star.sandbox.query(1, "SHOW BINARY LOGS")]
+    assert logs[0] == current
+    types = [t for t, *_ in audit_rows(copy_config)]
+    assert {"take-siblings", "take-master", "relocate", "purge-binary-logs"} <= set(types)
+
+
 def test_takeover_rows(api_star: ApiStar, copy_config: Path, changing_client: TestClient) -> None:
     """Last: the graceful takeover promotes a replica; the module's finalizer rewires the star."""
     r1 = api_star.path(1)
@@ -256,6 +299,9 @@ def test_takeover_rows(api_star: ApiStar, copy_config: Path, changing_client: Te
     assert recoveries and recoveries[0]["SuccessorKey"] == key_of(api_star, 1)
     steps = changing_client.get(f"/api/audit-recovery-steps/{recoveries[0]['UID']}").json()
     assert steps and all(set(s) == {"AuditAt", "Message"} for s in steps)
+    forced = ok(changing_client, f"force-master-takeover/{api_star.sandbox.key(1)}/{api_star.path(2)}")
+    assert forced["SuccessorKey"] == key_of(api_star, 2)
+    assert api_star.sandbox.current_master() == 2
 
 
 def test_the_api_and_the_cli_share_one_backend(api_star: ApiStar, copy_config: Path) -> None:

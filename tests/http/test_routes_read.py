@@ -343,6 +343,16 @@ def test_openapi_documents_every_route(client: TestClient) -> None:
                  "/api/stop-slave/{hostname}/{port}", "/api/enslave-master/{hostname}/{port}",
                  "/api/cluster-osc-slaves/{clusterHint}", "/api/raft-state"):  # fmt: skip
         assert path in paths, path
+    health = (
+        "/api/health",
+        "/api/lb-check",
+        "/api/_ping",
+        "/api/leader-check",
+        "/api/routed-leader-check",
+        "/api/grab-election",
+        "/api/reelect",
+        "/api/status",
+    )  # fmt: skip  (their own answer forms)
     for path, item in paths.items():
-        if path.startswith("/api/"):
+        if path.startswith("/api/") and not path.startswith(health):
             assert "500" in item["get"]["responses"], path

@@ -254,3 +254,49 @@ def test_two_services_on_one_mysql_backend_elect_one_leader(api_star: ApiStar, t
         finally:
             results = [running.stop() for running in services]
         assert [code for code, _ in results] == [0, 0], results
+
+
+def test_without_the_service_packages_http_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A zipapp or a plain install has no fastapi/uvicorn: one line naming the pip extra, exit 1."""
+    import importlib.util
+
+    from tests.support import run_cli
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name in ("fastapi", "uvicorn") else real(name, *a)
+    )
+    result = run_cli("http")
+    assert (result.code, result.out) == (1, "")
+    assert result.err == (
+        "orchestrator: http mode needs fastapi, uvicorn: install the service extra "
+        "(pip install 'orchestrator-cli[service]')\n"
+    )
+
+
+def test_a_client_that_disconnects_does_not_cut_an_operation_short(api_star: ApiStar, tmp_path: Path) -> None:
+    """stop-replica-nice on a delayed replica waits for its SQL thread; the client gives up after half a
+    second, the operation still runs to its end and writes its audit row."""
+    config = service_config(api_star, tmp_path, ReasonableMaintenanceReplicationLagSeconds=3)
+    running = start_service(config)
+    r3 = api_star.path(3)
+    try:
+        assert running.get(f"delay-replication/{r3}/600").json()["Code"] == "OK"
+        api_star.sandbox.write_row("held back by the delay")
+        wait_for(lambda: api_star.sandbox.replica_status(3)["Read_Master_Log_Pos"]
+                 != api_star.sandbox.replica_status(3)["Exec_Master_Log_Pos"])  # fmt: skip
+        with pytest.raises(httpx.ReadTimeout):
+            httpx.get(f"{running.url}/api/stop-replica-nice/{r3}", timeout=0.5)
+
+        def audited() -> list[dict[str, Any]]:
+            return backend_rows(config, "SELECT message FROM audit WHERE audit_type = 'stop-replica-nice'")
+
+        rows = wait_for(audited, timeout=20)
+        assert "had not caught up" in rows[0]["message"]
+        assert api_star.sandbox.replica_status(3)["Slave_SQL_Running"] == "No"
+    finally:
+        running.get(f"delay-replication/{r3}/0")
+        running.get(f"start-replica/{r3}")
+        code, err = running.stop()
+    assert code == 0, err
+    api_star.sandbox.wait_replicated()

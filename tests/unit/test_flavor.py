@@ -489,6 +489,13 @@ def test_change_master_only_given_fields() -> None:
     assert MYSQL57.change_master(host="//db-2") == ["CHANGE MASTER TO MASTER_HOST='//db-2'"]
 
 
+def test_change_master_delay() -> None:
+    assert MYSQL57.change_master(delay=30) == ["CHANGE MASTER TO MASTER_DELAY=30"]
+    assert MYSQL84.change_master(delay=0) == ["CHANGE REPLICATION SOURCE TO SOURCE_DELAY=0"]
+    with pytest.raises(FlavorError):
+        MYSQL57.change_master(delay=-1)
+
+
 def test_change_master_version_gates() -> None:
     assert MYSQL80_LEGACY.change_master(host="h", gtid="auto") == [
         "CHANGE MASTER TO MASTER_HOST='h', MASTER_AUTO_POSITION=1"
