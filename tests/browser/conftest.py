@@ -120,12 +120,13 @@ def start_service(sandbox: Sandbox, directory: Path, **settings: Any) -> Service
         time.sleep(0.3)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     """Headless chromium (Debian's, by path); the tests skip when it is not installed."""
     if not CHROMIUM.exists():
         pytest.skip(f"no chromium at {CHROMIUM}: install it with `apt-get install chromium` (.ci/run does)")
-    from playwright.sync_api import sync_playwright
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright comes with the test extra ('.[test]')")
+    sync_playwright = sync_api.sync_playwright
 
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
