@@ -57,13 +57,27 @@ def star_client(sandbox: Sandbox, tmp_path_factory: pytest.TempPathFactory) -> I
 def test_the_page_and_its_assets_come_from_the_package(client: TestClient) -> None:
     page = client.get("/", headers=DBA)
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
-    assert '<script type="module" src="/web/static/js/app.js">' in page.text
+    assert '<script type="module" src="web/static/js/app.js">' in page.text
     assets = (("app.css", "text/css"), ("js/app.js", "text/javascript"), ("js/views/cluster.js", "text/javascript"))
     for path, kind in assets:
         asset = client.get(f"/web/static/{path}", headers=DBA)
         assert asset.status_code == 200 and asset.headers["content-type"].startswith(kind), path
         assert asset.headers["cache-control"] == "no-cache"
     assert "https://" not in page.text + client.get("/web/static/js/app.js", headers=DBA).text  # nothing from a CDN
+
+
+def test_the_pages_use_relative_addresses_only() -> None:
+    """So the page also works below a path prefix (a reverse proxy's `/orchestrator/`)."""
+    from importlib import resources
+
+    static = resources.files("orchestrator_cli.http.web").joinpath("static")
+    folders = (static.joinpath("js"), static.joinpath("js", "views"))
+    sources = [static.joinpath("index.html")] + [f for d in folders for f in d.iterdir() if f.name.endswith(".js")]
+    assert len(sources) > 10
+    for source in sources:
+        text = source.read_text()
+        for absolute in ("'/api/", '"/api/', "`/api/", "'/web/", '"/web/', "`/web/", "http://", "https://"):
+            assert absolute not in text, f"{source.name} has {absolute}"
 
 
 @pytest.mark.parametrize("path", ["../routes.py", "%2e%2e/routes.py", "js/../../plan.py", ".hidden", "js/missing.js"])

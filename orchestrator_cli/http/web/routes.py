@@ -39,9 +39,8 @@ def _media_type(path: str) -> str:
 
 
 @router.get("/")
-@router.get("/web")
-@router.get("/web/")
 def index() -> Response:
+    """The one page; its addresses are relative, so it also works below a path prefix (`/prefix/`)."""
     body = _asset("index.html")
     assert body is not None, "index.html is missing from the package"
     return Response(body, media_type="text/html; charset=utf-8", headers=_NO_CACHE)

@@ -100,7 +100,7 @@ export function openAction({ title, fields = [], planArgs, path, done }) {
     status.className = 'run-status';
     status.textContent = 'Running…';
     try {
-      const result = await getJSON('/api/' + path(values));
+      const result = await getJSON('api/' + path(values));
       dialog.close('done');
       app.toast(done(result), 'ok');
     } catch (e) {

@@ -1,4 +1,5 @@
-// The service's JSON API (`/api/...`, the original's paths and shapes) and the web helpers (`/web/...`).
+// The service's JSON API (api/..., the original's paths and shapes) and the web helpers (web/...), addressed
+// relative to the page so that a path prefix in front of the service needs no change here.
 
 export class ApiError extends Error {
   constructor(message, status) {
@@ -23,7 +24,7 @@ export async function getJSON(path) {
 }
 
 /** A data route (raw object or array). */
-export const api = (path) => getJSON('/api/' + path);
+export const api = (path) => getJSON('api/' + path);
 
 /** An envelope route: its Details. */
 export async function details(path) {
@@ -42,5 +43,5 @@ export function parseKey(text) {
 
 export function plan(command, args) {
   const query = new URLSearchParams(Object.entries(args).filter(([, v]) => v !== undefined && v !== ''));
-  return getJSON(`/web/plan/${command}?${query}`).then((b) => b.Details);
+  return getJSON(`web/plan/${command}?${query}`).then((b) => b.Details);
 }

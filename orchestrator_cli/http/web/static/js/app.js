@@ -113,7 +113,7 @@ function toast(message, cls = 'ok', link = '') {
 
 async function whoami() {
   try {
-    const me = await getJSON('/web/whoami');
+    const me = await getJSON('web/whoami');
     app.user = me.User || '';
     app.canWrite = Boolean(me.CanWrite);
   } catch {
