@@ -224,7 +224,7 @@ def test_problems_are_shown_with_colour_and_icon(
         assert "SQL✗" in page.locator(node(broken)).inner_text()
         screenshot(page, "cluster-problem")
         page.goto(service.base + "/#/clusters")
-        page.locator(f'tr[data-cluster="{sandbox.key(0)}"] td.p-warn', has_text="not_replicating").wait_for()
+        page.locator(f'tr[data-cluster="{sandbox.key(0)}"] td.p-broken', has_text="not_replicating").wait_for()
         screenshot(page, "dashboard-problem")
     finally:
         sandbox.execute(3, "START SLAVE")

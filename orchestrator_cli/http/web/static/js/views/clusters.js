@@ -2,7 +2,7 @@
 
 import { h, replace, section, emptyRow } from '../dom.js';
 import { api, details, seg } from '../api.js';
-import { analysisClass, worstClass, CLASSES } from '../model.js';
+import { analysisClass, problemClass, worstClass, CLASSES } from '../model.js';
 
 export function mount(main) {
   const body = h('tbody', {});
@@ -27,7 +27,7 @@ export function mount(main) {
         if (a.Analysis && a.Analysis !== 'NoProblem') add((a.ClusterDetails || {}).ClusterName, analysisClass(a.Analysis), a.Analysis);
       }
       for (const inst of problems || []) {
-        add(inst.ClusterName, 'warn', `${inst.Key.Hostname}:${inst.Key.Port} ${(inst.Problems || []).join(', ')}`);
+        add(inst.ClusterName, worstClass((inst.Problems || []).map(problemClass)), `${inst.Key.Hostname}:${inst.Key.Port} ${(inst.Problems || []).join(', ')}`);
       }
       const rows = (clusters || []).slice().sort((a, b) => a.ClusterAlias.localeCompare(b.ClusterAlias)).map((c) => {
         const mine = issues.get(c.ClusterName) || [];
