@@ -7,6 +7,7 @@ from orchestrator_cli.commands import registry
 PROMPT = """orchestrator: MySQL replication topology management and high availability.
 
 Usage: orchestrator -c <command> [-i host:port] [-d host:port] [--alias ..] [flags]
+       orchestrator [--config FILE] http   (the service: the API on ListenAddress plus continuous mode)
 
 Run `orchestrator -c help` for the list of commands, `orchestrator help <command>` for one command,
 and `orchestrator -h` for the flags."""
