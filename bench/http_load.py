@@ -16,6 +16,7 @@ per path; the CLI runs the same reads one process after another (what a cron job
 
     .venv/bin/python bench/http_load.py                      # 10,000 instances, 10 s per path, 16 connections
     .venv/bin/python bench/http_load.py --instances 1000 --seconds 5 --connections 8 --cli-runs 10
+    .venv/bin/python bench/http_load.py --mysql-database http_load_bench   # MySQL backend at 127.0.0.1:3306
 
 Not a test: numbers depend on the machine and on what else runs on it. Prints one table.
 """
@@ -145,6 +146,11 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=16, help="wrk connections (default 16)")
     parser.add_argument("--threads", type=int, default=2, help="wrk threads (default 2)")
     parser.add_argument("--cli-runs", type=int, default=20, help="CLI runs per command (default 20)")
+    parser.add_argument(
+        "--mysql-database",
+        help="use this database on the MySQL backend at 127.0.0.1:3306 (root, no password; dropped at the end)"
+        " instead of a SQLite file",
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("http_load: wrk not found: apt-get install -y wrk")
@@ -155,7 +161,19 @@ def main() -> int:
         Sandbox(servers=2, base_dir=Path(tmp) / "sb") as sandbox,
     ):
         workdir = Path(tmp)
-        config_path = sandbox.write_config(workdir / "orchestrator.conf.json", workdir / "orchestrator.sqlite3")
+        backend_settings: dict[str, object] = {}
+        if args.mysql_database:
+            backend_settings = {
+                "BackendDB": "mysql",
+                "MySQLOrchestratorHost": "127.0.0.1",
+                "MySQLOrchestratorPort": 3306,
+                "MySQLOrchestratorUser": "root",
+                "MySQLOrchestratorPassword": "",
+                "MySQLOrchestratorDatabase": args.mysql_database,
+            }
+        config_path = sandbox.write_config(
+            workdir / "orchestrator.conf.json", workdir / "orchestrator.sqlite3", **backend_settings
+        )
         backend = Backend(load_config(str(config_path)))
         try:
             started = time.monotonic()
@@ -191,9 +209,16 @@ def main() -> int:
             ["-c", "discover", "-i", master],
         ]
         cli_results = [run_cli([*cli, *argv], args.cli_runs, env, workdir) for argv in reads]
+        if args.mysql_database:
+            backend = Backend(load_config(str(config_path)))
+            try:
+                backend.execute(f"DROP DATABASE IF EXISTS `{args.mysql_database}`")
+            finally:
+                backend.close()
 
+    kind = "MySQL" if args.mysql_database else "SQLite"
     print(
-        f"backend: SQLite, {args.instances} synthetic instances + 2 sandbox servers, {cluster_count} clusters"
+        f"backend: {kind}, {args.instances} synthetic instances + 2 sandbox servers, {cluster_count} clusters"
         f" (written in {fill_seconds:.1f}s)"
     )
     print(

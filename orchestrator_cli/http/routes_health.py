@@ -26,13 +26,21 @@ from fastapi.responses import JSONResponse
 from orchestrator_cli import __version__
 from orchestrator_cli.http import shapes
 from orchestrator_cli.http.auth import authenticate, require_power, user_name
+from orchestrator_cli.http.routing import ERROR_RESPONSE
 
 log = logging.getLogger("orchestrator.http.health")
 
 DEFAULT_STATUS_ENDPOINT = "/api/status"
 HEALTHY = "Application node is healthy"
 
-router = APIRouter(prefix="/api", dependencies=[Depends(authenticate)], tags=["health"])
+router = APIRouter(prefix="/api", dependencies=[Depends(authenticate)], tags=["health"], responses=ERROR_RESPONSE)
+NOT_LEADER: dict[int | str, dict[str, Any]] = {
+    404: {
+        "description": 'Not the elected leader: the JSON string "Not leader" (with the status code given in the'
+        " path, for leader-check/{code}), as the original answers",
+        "content": {"application/json": {"schema": {"type": "string"}}},
+    }
+}
 
 
 def envelope(code: str, message: str, details: Any = None, status: int | None = None) -> JSONResponse:
@@ -147,17 +155,19 @@ def leader_answer(request: Request, code: str | None = None) -> JSONResponse:
     return JSONResponse("Not leader", status_code=status)
 
 
-@router.get("/leader-check", summary="200 on the elected leader, 404 elsewhere")
+@router.get("/leader-check", responses=NOT_LEADER, summary="200 on the elected leader, 404 elsewhere")
 def leader_check(request: Request) -> JSONResponse:
     return leader_answer(request)
 
 
-@router.get("/leader-check/{code}", summary="200 on the elected leader, the given status code elsewhere")
+@router.get(
+    "/leader-check/{code}", responses=NOT_LEADER, summary="200 on the elected leader, the given status code elsewhere"
+)
 def leader_check_code(request: Request, code: str) -> JSONResponse:
     return leader_answer(request, code)
 
 
-@router.get("/routed-leader-check", summary="As leader-check (no raft routing here)")
+@router.get("/routed-leader-check", responses=NOT_LEADER, summary="As leader-check (no raft routing here)")
 def routed_leader_check(request: Request) -> JSONResponse:
     return leader_answer(request)
 
@@ -202,6 +212,7 @@ def install(app: FastAPI) -> None:
         status,
         methods=["GET"],
         dependencies=[Depends(authenticate)],
+        responses=ERROR_RESPONSE,
         summary="Self test for monitors: as health, with HTTP 500 when unhealthy",
         tags=["health"],
     )

@@ -194,3 +194,49 @@ def test_password_compared_in_constant_time(monkeypatch: pytest.MonkeyPatch) -> 
     with pytest.raises(auth.Unauthenticated):
         auth.identify(BASIC, {"authorization": basic("mallory", "guess")["Authorization"]})
     assert compared == [(b"mallory", b"dba"), (b"guess", b"s3cret")]
+
+
+def _changing_paths(schema: dict[str, Any]) -> list[str]:
+    """Every route of the service that changes something, its path parameters filled in."""
+    paths = []
+    for path, item in schema["paths"].items():
+        operation = item.get("get", {})
+        if operation.get("operationId", "").startswith("changes:") or path in ("/api/grab-election", "/api/reelect"):
+            filled = path
+            for name in [p["name"] for p in operation.get("parameters", []) if p.get("in") == "path"]:
+                filled = filled.replace("{" + name + "}", "3306" if "port" in name.lower() else "db1")
+            paths.append(filled)
+    return paths
+
+
+def test_service_refuses_the_readonly_user_on_every_changing_route(tmp_path: Any) -> None:
+    from orchestrator_cli.config import load_config
+    from orchestrator_cli.http.app import create_app
+
+    config = load_config(overrides={"SQLite3DataFile": str(tmp_path / "o.sqlite3"), **MULTI})
+    app = create_app(config, metrics=False)
+    try:
+        with TestClient(app) as client:
+            readonly, full = basic("readonly", "x"), basic("dba", "s3cret")
+            assert client.head("/api", headers=basic("dba", "wrong")).status_code == 401
+            assert client.get("/api/clusters-info", headers=readonly).json() == []
+            changing = _changing_paths(client.get("/api/openapi.json", headers=readonly).json())
+            assert len(changing) > 80
+            tables = (
+                "audit", "database_instance_downtime", "candidate_database_instance", "database_instance_tags",
+                "database_instance_maintenance", "global_recovery_disable", "active_node", "kv_store",
+            )  # fmt: skip
+
+            def counts() -> dict[str, int]:
+                return {t: int(app.state.backend.scalar(f"SELECT COUNT(*) FROM {t}")) for t in tables}
+
+            before = counts()
+            for path in changing:
+                response = client.get(path, headers=readonly)
+                assert response.status_code == 403, (path, response.status_code, response.text)
+                assert response.json()["Message"].startswith('Unauthorized: user "readonly"'), path
+            assert counts() == before
+            # the full user passes the same check (what the route then does is its own business)
+            assert client.get("/api/register-candidate/db1/3306/prefer", headers=full).status_code != 403
+    finally:
+        app.state.backend.close()

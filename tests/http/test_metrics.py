@@ -56,7 +56,7 @@ def app(config: Any) -> Iterator[FastAPI]:
     metrics.install(app)
     yield app
     metrics.uninstall(app)
-    assert app.state.metrics_observer not in observe.observers
+    assert app.state.metrics_observer not in observe.registered()
 
 
 def test_domain_events_are_counted(app: FastAPI) -> None:
@@ -213,6 +213,19 @@ def test_two_apps_do_not_share_counters(app: FastAPI, config: Any) -> None:
             assert samples[("orchestrator_hook_failures_total", (("hook", "PreFailoverProcesses"),))] == 1
     finally:
         metrics.uninstall(other)
+
+
+def test_observer_of_a_discarded_app_is_not_called() -> None:
+    import gc
+
+    app = FastAPI()
+    app.state.config = {}
+    observer = metrics.install(app, freshness=dict)
+    assert observer in observe.registered()
+    del app, observer
+    gc.collect()
+    assert not any(isinstance(o, metrics.PrometheusObserver) for o in observe.registered())
+    observe.hook_failed("PostFailoverProcesses")  # nothing left to call, nothing fails
 
 
 def test_cron_path_never_imports_the_service_libraries() -> None:
