@@ -143,6 +143,15 @@ def test_relocate_from_the_keyboard(open_page: PageFactory, service: Service, sa
     page.keyboard.press("Escape")
     page.locator("#confirm").wait_for(state="hidden")
     assert sandbox.replication_parents()[1] == 0
+    # arrow keys walk the tree; Enter opens the focused instance
+    page.focus(node(sandbox.key(0)))
+    page.keyboard.press("ArrowDown")
+    focused = page.evaluate("() => document.activeElement.dataset.key")
+    assert focused == page.evaluate("() => document.querySelector('.tree ul .node').dataset.key")
+    assert focused in sandbox.keys[1:]
+    page.keyboard.press("Enter")
+    page.locator("[data-testid=fields]").wait_for()
+    assert page.evaluate("() => location.hash") == "#/instance/" + focused.replace(":", "/")
 
 
 def test_downtime_promotion_rule_and_global_recoveries_from_the_page(
