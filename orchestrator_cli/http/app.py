@@ -31,7 +31,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from orchestrator_cli import __version__
-from orchestrator_cli.http import shapes
+from orchestrator_cli.http import shapes, web
 from orchestrator_cli.http.auth import authenticate
 from orchestrator_cli.http.invoke import Service
 
@@ -108,6 +108,7 @@ def create_app(
     from orchestrator_cli.http import routes_health
 
     routes_health.install(app)  # health, leader-check, election, raft-*; `status` at StatusEndpoint
+    app.include_router(web.router)  # the web interface: pages at /, assets and helpers under /web/
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
