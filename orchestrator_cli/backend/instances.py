@@ -176,10 +176,13 @@ def _value(row: Mapping[str, Any], column: str) -> Any:
     return value
 
 
+# Columns whose missing value is written as "" (the rest get 0). Named by suffix; the two integer columns
+# whose names end like text ones are excluded (MySQL in strict mode refuses "" for an integer).
 _TEXT_COLUMNS = frozenset(
     c
     for c in PROBE_COLUMNS
-    if c.endswith(
+    if c not in ("num_slave_hosts", "replication_group_is_single_primary_mode")
+    and c.endswith(
         (
             "host",
             "uuid",
