@@ -6,21 +6,18 @@ only loaded to deploy the schema (see `deploy.py`), which happens once per backe
 
 from __future__ import annotations
 
-import datetime
-import decimal
-import logging
+import _thread
 import os
-import re
-import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
+from orchestrator_cli import logs
 from orchestrator_cli.backend.dialect import Dialect, MySQLDialect, SQLiteDialect
 from orchestrator_cli.errors import BackendError
 
-log = logging.getLogger("orchestrator.backend")
+log = logs.getLogger("orchestrator.backend")
 _T = TypeVar("_T")
 
 Row = dict[str, Any]
@@ -51,7 +48,7 @@ class Backend:
         self.dialect: Dialect = SQLiteDialect() if self.is_sqlite else MySQLDialect()
         self._conn: Any = None
         self._deploy = deploy
-        self._lock = threading.RLock()
+        self._lock = _thread.RLock()  # threading's RLock, without importing threading
         self._in_tx = 0
 
     # -- connection lifecycle -------------------------------------------------------------------
@@ -182,6 +179,21 @@ class Backend:
                     return [dict(r) for r in cur.fetchall()]
                 names = [d[0] for d in cur.description or ()]
                 return [{n: _plain(v) for n, v in zip(names, r, strict=True)} for r in cur.fetchall()]
+            finally:
+                cur.close()
+
+    def query_values(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """Rows as plain tuples in the column order of `sql`: for reads of many rows and few columns,
+        where a dict per row would cost more than the read itself."""
+        with self._lock:
+            cur = self._cursor()
+            try:
+                if self.is_sqlite:
+                    cur.row_factory = None
+                self._run(cur, sql, params)
+                if self.is_sqlite:
+                    return list(cur.fetchall())
+                return [tuple(_plain(v) for v in r) for r in cur.fetchall()]
             finally:
                 cur.close()
 
@@ -340,6 +352,11 @@ def _seconds(value: float) -> str:
 
 def _plain(value: Any) -> Any:
     """MySQL returns rich types; SQLite returns text. Callers see one shape."""
+    if value is None or type(value) in (int, str, float):
+        return value
+    import datetime  # only the MySQL path gets here: kept off SQLite's start-up
+    import decimal
+
     if isinstance(value, datetime.datetime):
         return value.strftime("%Y-%m-%d %H:%M:%S")
     if isinstance(value, decimal.Decimal):
@@ -352,4 +369,6 @@ def _plain(value: Any) -> Any:
 def _sqlite_regexp(pattern: str | None, value: Any) -> int:
     if pattern is None or value is None:
         return 0
+    import re
+
     return 1 if re.search(pattern, str(value)) else 0

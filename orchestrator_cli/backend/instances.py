@@ -108,6 +108,12 @@ def all_instances(backend: Backend) -> list[Row]:
     return read_where(backend, "1 = 1", order=TOPOLOGY_ORDER)
 
 
+def all_keys(backend: Backend) -> list[str]:
+    """Every instance's "host:port", in the order `all_instances` lists them; reads two columns only."""
+    rows = backend.query_values("SELECT di.hostname, di.port FROM database_instance di " + TOPOLOGY_ORDER)
+    return [f"{hostname}:{port}" for hostname, port in rows]
+
+
 def cluster_instances(backend: Backend, cluster_name: str) -> list[Row]:
     return read_where(backend, "di.cluster_name = ?", (cluster_name,), "ORDER BY di.hostname, di.port")
 

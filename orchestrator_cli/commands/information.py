@@ -51,7 +51,7 @@ def find(ctx: Context) -> Output:
         regex = re.compile(pattern)
     except re.error as e:
         raise UsageError(f"invalid --pattern {pattern!r}: {e}") from e
-    keys = [str(k) for k in instances.keys_of(instances.all_instances(ctx.backend))]
+    keys = instances.all_keys(ctx.backend)
     matching = [k for k in keys if regex.search(k)]
     return lines(matching, data=matching)
 
@@ -74,7 +74,7 @@ def search(ctx: Context) -> Output:
 def clusters(ctx: Context) -> Output:
     from orchestrator_cli.backend import clusters as cl
 
-    names = list(cl.cluster_aliases(ctx.backend))
+    names = cl.cluster_names(ctx.backend)
     return lines(names, data=names)
 
 
@@ -144,7 +144,8 @@ def topology_tags(ctx: Context) -> Output:
 def all_instances(ctx: Context) -> Output:
     from orchestrator_cli.backend import instances
 
-    return _keys(instances.all_instances(ctx.backend))
+    keys = instances.all_keys(ctx.backend)
+    return lines(keys, data=keys)
 
 
 @command("which-instance", SECTION, "Print the canonical key of a known instance")

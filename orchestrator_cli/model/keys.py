@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import Any
 
 # Matched with fullmatch: `$` would also accept a trailing newline inside the host part.
 _HOST_PORT = re.compile(r"([^:]+):([0-9]+)", re.ASCII)
@@ -12,18 +12,70 @@ _BARE_V6 = re.compile(r"[0-9a-fA-F:]+", re.ASCII)
 _VALID_HOST = re.compile(r"(//)?[A-Za-z0-9_.\-]+", re.ASCII)
 
 
-@dataclass(frozen=True, order=True)
 class InstanceKey:
-    """A MySQL server as orchestrator names it.
+    """A MySQL server as orchestrator names it: an immutable value, equal, hashed and ordered as the
+    (hostname, port) pair.
+
+    Written out rather than a frozen dataclass: it is on every command's start-up path, and the
+    `dataclasses` import alone costs a cron job about 4 ms.
 
     >>> InstanceKey.parse("db1:3307")
     InstanceKey(hostname='db1', port=3307)
     >>> str(InstanceKey.parse("db2", default_port=3306))
     'db2:3306'
+    >>> sorted([InstanceKey("b", 1), InstanceKey("a", 2)])[0]
+    InstanceKey(hostname='a', port=2)
     """
 
+    __slots__ = ("hostname", "port")
+    __match_args__ = ("hostname", "port")
     hostname: str
     port: int
+
+    def __init__(self, hostname: str, port: int) -> None:
+        object.__setattr__(self, "hostname", hostname)
+        object.__setattr__(self, "port", port)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"cannot assign to field {name!r}: InstanceKey is immutable")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"cannot delete field {name!r}: InstanceKey is immutable")
+
+    def __reduce__(self) -> tuple[type[InstanceKey], tuple[str, int]]:
+        return (InstanceKey, (self.hostname, self.port))
+
+    def __repr__(self) -> str:
+        return f"InstanceKey(hostname={self.hostname!r}, port={self.port!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not InstanceKey:
+            return NotImplemented
+        return self.hostname == other.hostname and self.port == other.port
+
+    def __hash__(self) -> int:
+        return hash((self.hostname, self.port))
+
+    def _pair(self, other: object) -> tuple[tuple[str, int], tuple[str, int]] | None:
+        if other.__class__ is not InstanceKey:
+            return None
+        return (self.hostname, self.port), (other.hostname, other.port)
+
+    def __lt__(self, other: object) -> bool:
+        pair = self._pair(other)
+        return NotImplemented if pair is None else pair[0] < pair[1]
+
+    def __le__(self, other: object) -> bool:
+        pair = self._pair(other)
+        return NotImplemented if pair is None else pair[0] <= pair[1]
+
+    def __gt__(self, other: object) -> bool:
+        pair = self._pair(other)
+        return NotImplemented if pair is None else pair[0] > pair[1]
+
+    def __ge__(self, other: object) -> bool:
+        pair = self._pair(other)
+        return NotImplemented if pair is None else pair[0] >= pair[1]
 
     def __str__(self) -> str:
         return f"{self.hostname}:{self.port}"

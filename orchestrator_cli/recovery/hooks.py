@@ -12,7 +12,6 @@ failure, so a hung script cannot stall a failover forever.
 
 from __future__ import annotations
 
-import logging
 import os
 import shlex
 import subprocess
@@ -23,9 +22,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from orchestrator_cli import logs
 from orchestrator_cli.model.keys import InstanceKey
 
-log = logging.getLogger("orchestrator.recovery")
+log = logs.getLogger("orchestrator.recovery")
 
 DEFAULT_TIMEOUT_SECONDS = 300
 OUTPUT_TAIL_CHARS = 2000
