@@ -5,11 +5,22 @@ from __future__ import annotations
 import re
 from typing import Any
 
-# Matched with fullmatch: `$` would also accept a trailing newline inside the host part.
-_HOST_PORT = re.compile(r"([^:]+):([0-9]+)", re.ASCII)
-_BRACKETED_V6 = re.compile(r"\[([0-9a-fA-F:.]+)\]:([0-9]+)", re.ASCII)
-_BARE_V6 = re.compile(r"[0-9a-fA-F:]+", re.ASCII)
-_VALID_HOST = re.compile(r"(//)?[A-Za-z0-9_.\-]+", re.ASCII)
+# Matched with fullmatch (`$` would also accept a trailing newline), compiled on first use: only IPv6
+# keys need them, and compiling patterns at import costs every cron run.
+_BRACKETED_V6 = r"\[([0-9a-fA-F:.]+)\]:([0-9]+)"
+_BARE_V6 = r"[0-9a-fA-F:]+"
+_HOST_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-")
+
+
+def _valid_host(host: str) -> bool:
+    """`(//)?[A-Za-z0-9_.-]+`: a host name (or a detached `//host`)."""
+    name = host[2:] if host.startswith("//") else host
+    return bool(name) and all(c in _HOST_CHARS for c in name)
+
+
+def _digits(text: str) -> bool:
+    """`[0-9]+`"""
+    return text.isascii() and text.isdigit()
 
 
 class InstanceKey:
@@ -93,20 +104,20 @@ class InstanceKey:
         raw = text.strip()
         if not raw:
             raise ValueError("empty instance key")
-        m = _BRACKETED_V6.fullmatch(raw)
-        if m:
-            return cls(m.group(1), _port(m.group(2), raw))
-        m = _HOST_PORT.fullmatch(raw)
-        if m:
-            host = m.group(1)
-            if not _VALID_HOST.fullmatch(host):
+        if raw.startswith("["):
+            m = re.fullmatch(_BRACKETED_V6, raw, re.ASCII)
+            if m:
+                return cls(m.group(1), _port(m.group(2), raw))
+        host, colon, port = raw.partition(":")
+        if colon and host and _digits(port):  # `([^:]+):([0-9]+)`: one colon, digits after it
+            if not _valid_host(host):
                 raise ValueError(f"cannot parse instance key {raw!r}: invalid host name")
-            return cls(host, _port(m.group(2), raw))
-        if ":" not in raw:
-            if not _VALID_HOST.fullmatch(raw):
+            return cls(host, _port(port, raw))
+        if not colon:
+            if not _valid_host(raw):
                 raise ValueError(f"cannot parse instance key {raw!r}: invalid host name")
             return cls(raw, _port(str(default_port), raw))
-        if _BARE_V6.fullmatch(raw) and raw.count(":") >= 2:
+        if re.fullmatch(_BARE_V6, raw, re.ASCII) and raw.count(":") >= 2:
             return cls(raw, _port(str(default_port), raw))
         raise ValueError(f"cannot parse instance key {raw!r}: expected host:port")
 
@@ -120,4 +131,4 @@ def _port(text: str, raw: str) -> int:
 
 def split_keys(text: str) -> list[str]:
     """The original splits a multi-instance `-i` on commas and whitespace."""
-    return [t for t in re.split(r"[\s,]+", text) if t]
+    return text.replace(",", " ").split()
