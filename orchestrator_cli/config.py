@@ -6,18 +6,25 @@ import json
 import os
 import re
 from collections.abc import Iterator, Mapping
-from typing import Any
 
 from orchestrator_cli.config_keys import KEYS
 from orchestrator_cli.errors import ConfigError
 
 SEARCH_PATH = ("/etc/orchestrator.conf.json", "conf/orchestrator.conf.json", "orchestrator.conf.json")
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at start-up (mypy reads the name)
+if TYPE_CHECKING:
+    from typing import Any
+
+    _ConfigBase = Mapping[str, Any]
+else:
+    _ConfigBase = Mapping
+
 _SECRETS = ("password", "passwd", "secret", "token")  # key endings, any case; unknown keys keep their own case
 _CANONICAL = {k.lower(): k for k in KEYS}
 _ENV_REF = r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}"  # compiled on first use: most configs have no password
 
 
-class Config(Mapping[str, Any]):
+class Config(_ConfigBase):
     """Effective configuration: defaults overlaid by every file read, keys in the original's spelling."""
 
     def __init__(self, values: dict[str, Any], sources: list[str]) -> None:

@@ -11,16 +11,20 @@ import os
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any, TypeVar
 
 from orchestrator_cli import logs
 from orchestrator_cli.backend.dialect import Dialect, MySQLDialect, SQLiteDialect
 from orchestrator_cli.errors import BackendError
 
-log = logs.getLogger("orchestrator.backend")
-_T = TypeVar("_T")
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at start-up (mypy reads the name)
+if TYPE_CHECKING:
+    from typing import Any, TypeVar
 
-Row = dict[str, Any]
+    _T = TypeVar("_T")
+    Row = dict[str, Any]
+else:
+    Row = dict  # dict[str, Any]
+log = logs.getLogger("orchestrator.backend")
 _LOCKED = ("database is locked", "database table is locked", "database schema is locked", "busy")
 # MySQL refusing a connection because a connection limit is reached: a storm of cron jobs on a shared
 # backend meets these, and they pass as soon as other clients disconnect.

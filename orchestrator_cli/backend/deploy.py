@@ -10,11 +10,11 @@ import contextlib
 import os
 import time
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
 
 from orchestrator_cli import logs
 from orchestrator_cli.errors import BackendError
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at start-up (mypy reads the name)
 if TYPE_CHECKING:
     from orchestrator_cli.backend.connection import Backend
 

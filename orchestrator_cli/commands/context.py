@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING, Any
 
 from orchestrator_cli import logs
 from orchestrator_cli.errors import NotFoundError, UsageError
 from orchestrator_cli.model.keys import InstanceKey
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at start-up (mypy reads the name)
 if TYPE_CHECKING:
+    from typing import Any
+
     from orchestrator_cli.backend.connection import Backend
     from orchestrator_cli.config import Config
     from orchestrator_cli.mysql.access import TopologyAccess

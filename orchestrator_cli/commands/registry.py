@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, NamedTuple
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at start-up (mypy reads the name)
 if TYPE_CHECKING:
     from collections.abc import Callable
 
@@ -89,21 +89,60 @@ RAW_INSTANCE = "raw"  # -i required, no local-host default
 CLUSTER = "cluster"  # --alias or -i
 
 
-class Command(NamedTuple):
-    """One registered command (a named tuple: immutable, and cheap to define at start-up)."""
+class Command:
+    """One registered command. Immutable; a plain class because `dataclasses` (and `typing`) are kept
+    off the start-up path of cron commands."""
+
+    __slots__ = (
+        "name", "section", "summary", "func", "target", "destination", "flags", "synonyms", "access", "details",
+        "multi_instance", "examples",
+    )  # fmt: skip
+
+    def __init__(
+        self,
+        name: str,
+        section: str,
+        summary: str,
+        func: Callable[[Context], Output],
+        target: str = INSTANCE,
+        destination: str = "",  # "", "required" or "optional"
+        flags: tuple[str, ...] = (),  # other flags it uses, e.g. ("--reason", "--duration")
+        synonyms: tuple[str, ...] = (),
+        access: str = "B",  # B backend, L live topology servers, N neither
+        details: str = "",
+        multi_instance: bool = True,  # -i may list several instances
+        examples: tuple[str, ...] = (),
+    ) -> None:
+        values = (name, section, summary, func, target, destination, flags, synonyms, access, details)
+        for slot, value in zip(self.__slots__, (*values, multi_instance, examples), strict=True):
+            object.__setattr__(self, slot, value)
 
     name: str
     section: str
     summary: str
     func: Callable[[Context], Output]
-    target: str = INSTANCE
-    destination: str = ""  # "", "required" or "optional"
-    flags: tuple[str, ...] = ()  # other flags it uses, e.g. ("--reason", "--duration")
-    synonyms: tuple[str, ...] = ()
-    access: str = "B"  # B backend, L live topology servers, N neither
-    details: str = ""
-    multi_instance: bool = True  # -i may list several instances
-    examples: tuple[str, ...] = ()
+    target: str
+    destination: str
+    flags: tuple[str, ...]
+    synonyms: tuple[str, ...]
+    access: str
+    details: str
+    multi_instance: bool
+    examples: tuple[str, ...]
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"cannot assign to field {name!r}: Command is immutable")
+
+    def __repr__(self) -> str:
+        return f"Command(name={self.name!r}, section={self.section!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Command):
+            return NotImplemented
+        return all(getattr(self, s) == getattr(other, s) for s in self.__slots__)
+
+    def __hash__(self) -> int:
+        return hash((self.name, self.section, self.func))
 
 
 _REGISTRY: dict[str, Command] = {}

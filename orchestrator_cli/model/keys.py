@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at start-up (mypy reads the name)
+if TYPE_CHECKING:
+    from typing import Any
 
 # Matched with fullmatch (`$` would also accept a trailing newline), compiled on first use: only IPv6
 # keys need them, and compiling patterns at import costs every cron run.
