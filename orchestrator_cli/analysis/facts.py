@@ -10,7 +10,7 @@ on types (``1`` vs ``'1'`` vs ``Decimal``; ``None`` for unknown).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -98,7 +98,7 @@ def _regex_search(pattern: str, text: str) -> bool:
 # ---------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class AnalysisFacts:
     """Everything the decision chain and structure warnings need about one analysed instance.
 
@@ -349,20 +349,18 @@ def build_facts(rows: Iterable[Row | Instance], config: Config = None) -> list[A
     return result
 
 
-def facts_from_aggregates(rows: Iterable[Row], config: Config = None) -> list[AnalysisFacts]:
+def facts_from_aggregates(rows: Iterable[Row], config: Config = None) -> Iterator[AnalysisFacts]:
     """The facts of backend-aggregated rows (`backend.analysis.analysis_aggregates`: one row per
     potential master, its replicas already counted by the backend); the same facts `build_facts`
-    derives from every instance row, without a snapshot per instance. Order follows the rows.
+    derives from every instance row, without a snapshot per instance. Lazily, in the rows' order.
     """
     reduce_count = config_bool(config, "ReduceReplicationAnalysisCount", True)
     settings = _Settings.of(config)
-    result: list[AnalysisFacts] = []
     for row in rows:
         facts = _facts_of_aggregate(row, settings)
         if reduce_count and not _worth_analysing(facts):
             continue
-        result.append(facts)
-    return result
+        yield facts
 
 
 def _facts_of_aggregate(row: Row, settings: _Settings) -> AnalysisFacts:

@@ -12,7 +12,7 @@ Also owns the analysis history tables (`database_instance_last_analysis`,
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from typing import Any
 
 from orchestrator_cli.backend import clusters, instances
@@ -146,8 +146,9 @@ def _failing_to_connect(alias: str) -> str:
     )
 
 
-def analysis_aggregates(backend: Backend, unreachable: Collection[str] = (), *, reduce: bool = True) -> list[Row]:
-    """One row per potential master with its replicas aggregated by the backend (the original's shape).
+def analysis_aggregates(backend: Backend, unreachable: Collection[str] = (), *, reduce: bool = True) -> Iterator[Row]:
+    """One row per potential master with its replicas aggregated by the backend (the original's shape),
+    streamed: the caller holds one row at a time.
 
     Each row holds the master's own columns (as `analysis.facts.facts_from_aggregate` names them)
     and counts over its direct replicas: rows whose `master_host`/`master_port` name the master (under
@@ -277,7 +278,7 @@ def analysis_aggregates(backend: Backend, unreachable: Collection[str] = (), *, 
     if not backend.is_sqlite:
         # replica_keys lists every replica of a master: MySQL cuts GROUP_CONCAT at 1024 bytes by default
         backend.execute("SET SESSION group_concat_max_len = 16777216")
-    return backend.query(sql, [*m_params, *r_params])
+    return backend.query_iter(sql, [*m_params, *r_params])
 
 
 # -- analysis history ---------------------------------------------------------------------------------

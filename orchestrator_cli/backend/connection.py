@@ -178,11 +178,43 @@ class Backend:
         with self._lock:
             cur = self._cursor()
             try:
-                self._run(cur, sql, params)
                 if self.is_sqlite:
-                    return [dict(r) for r in cur.fetchall()]
+                    # plain tuples zipped with the column names: `dict(sqlite3.Row)` looks every column up
+                    # by name, which made a wide read of thousands of rows cost more than the query
+                    cur.row_factory = None
+                self._run(cur, sql, params)
                 names = [d[0] for d in cur.description or ()]
+                if self.is_sqlite:
+                    if len(set(names)) < len(names):  # a repeated name reads its first column, as Row did
+                        return [{n: r[names.index(n)] for n in names} for r in cur.fetchall()]
+                    return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
                 return [{n: _plain(v) for n, v in zip(names, r, strict=True)} for r in cur.fetchall()]
+            finally:
+                cur.close()
+
+    def query_iter(self, sql: str, params: Sequence[Any] = (), batch: int = 500) -> Iterator[Row]:
+        """Like `query`, one row at a time: a read of thousands of wide rows never holds them all.
+
+        The connection is held until the iteration ends (or the iterator is closed). On MySQL the
+        result is fetched whole first (the driver cannot run another statement mid-result).
+        """
+        with self._lock:
+            cur = self._cursor()
+            try:
+                if self.is_sqlite:
+                    cur.row_factory = None
+                self._run(cur, sql, params)
+                names = [d[0] for d in cur.description or ()]
+                if not self.is_sqlite:
+                    for r in cur.fetchall():
+                        yield {n: _plain(v) for n, v in zip(names, r, strict=True)}
+                    return
+                first = {n: names.index(n) for n in names}  # a repeated name reads its first column
+                while chunk := cur.fetchmany(batch):
+                    if len(first) < len(names):
+                        yield from ({n: r[i] for n, i in first.items()} for r in chunk)
+                    else:
+                        yield from (dict(zip(names, r, strict=True)) for r in chunk)
             finally:
                 cur.close()
 

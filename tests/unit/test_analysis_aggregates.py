@@ -11,6 +11,7 @@ and errant sets, aliases and domains, "unreachable" keys. On SQLite always; on t
 
 from __future__ import annotations
 
+import dataclasses
 import random
 import sys
 from collections.abc import Iterator
@@ -21,7 +22,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from orchestrator_cli.analysis import build_facts, facts_from_aggregates, listed_analysis, replication_analysis
+from orchestrator_cli.analysis import (
+    AnalysisFacts,
+    build_facts,
+    facts_from_aggregates,
+    listed_analysis,
+    replication_analysis,
+)
 from orchestrator_cli.backend import analysis as backend_analysis
 from orchestrator_cli.backend import instances
 from orchestrator_cli.backend.connection import Backend
@@ -181,12 +188,23 @@ def write_random_fleet(backend: Backend, seed: int) -> list[str]:
     return [str(k) for k in rng.sample(keys, k=min(len(keys), rng.randint(0, 3)))]
 
 
+def _without_clock(facts: AnalysisFacts) -> AnalysisFacts:
+    return dataclasses.replace(facts, downtime_remaining_seconds=0)
+
+
 def assert_same_facts(backend: Backend, config: dict[str, Any], unreachable: list[str]) -> None:
     python = build_facts(backend_analysis.analysis_rows(backend, unreachable), config)
     reduce = bool(config.get("ReduceReplicationAnalysisCount", True))
     aggregates = backend_analysis.analysis_aggregates(backend, unreachable, reduce=reduce)
-    aggregated = facts_from_aggregates(aggregates, config)
-    assert sorted(aggregated, key=lambda f: f.key) == sorted(python, key=lambda f: f.key)
+    aggregated = list(facts_from_aggregates(aggregates, config))
+    # the two reads ask the clock separately: a second may tick between them
+    remaining = [(f.key, f.downtime_remaining_seconds) for f in sorted(python, key=lambda f: f.key)]
+    assert [k for k, _ in remaining] == sorted(f.key for f in aggregated)
+    for (_, expected), got in zip(remaining, sorted(aggregated, key=lambda f: f.key), strict=True):
+        assert expected - 2 <= got.downtime_remaining_seconds <= expected
+    assert sorted(map(_without_clock, aggregated), key=lambda f: f.key) == sorted(
+        map(_without_clock, python), key=lambda f: f.key
+    )
     listed = listed_analysis(aggregated, config, include_noproblem=True, include_downtimed=True)
     expected = replication_analysis(
         backend_analysis.analysis_rows(backend, unreachable), config, include_noproblem=True, include_downtimed=True
