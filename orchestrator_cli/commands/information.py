@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
 
 from orchestrator_cli.commands.context import Context
 from orchestrator_cli.commands.output import Output, line, lines, nothing
 from orchestrator_cli.commands.registry import CLUSTER, NO_INSTANCE, command
 from orchestrator_cli.errors import NotFoundError, UsageError
 
-if TYPE_CHECKING:  # the snapshot types stay off the cron commands' start-up path
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at start-up (mypy reads the name)
+if TYPE_CHECKING:  # the snapshot types (and typing itself) stay off the start-up path
+    from collections.abc import Mapping, Sequence
+    from typing import Any
+
     from orchestrator_cli.model.instance import Instance
     from orchestrator_cli.model.keys import InstanceKey
 
