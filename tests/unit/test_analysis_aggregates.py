@@ -1,4 +1,5 @@
-"""The backend-side analysis aggregation gives exactly the facts the pure-Python grouping gives.
+"""The backend-side analysis aggregation gives exactly the facts the pure-Python grouping gives
+(and the narrow `clusters`/`all-instances` reads the lists the full reads give).
 
 `backend.analysis.analysis_aggregates` (one SQL aggregation, what `replication-analysis` and the
 recovery loop read) is compared with `analysis.build_facts` over every instance row
@@ -188,6 +189,14 @@ def write_random_fleet(backend: Backend, seed: int) -> list[str]:
     return [str(k) for k in rng.sample(keys, k=min(len(keys), rng.randint(0, 3)))]
 
 
+def assert_same_listings(backend: Backend) -> None:
+    """`clusters` and `all-instances` read names and keys only; the full reads give the same lists."""
+    from orchestrator_cli.backend import clusters
+
+    assert clusters.cluster_names(backend) == [str(c["cluster_name"]) for c in clusters.clusters_info(backend)]
+    assert instances.all_keys(backend) == [str(k) for k in instances.keys_of(instances.all_instances(backend))]
+
+
 def _without_clock(facts: AnalysisFacts) -> AnalysisFacts:
     return dataclasses.replace(facts, downtime_remaining_seconds=0)
 
@@ -250,6 +259,7 @@ def test_aggregates_match_python_grouping_on_sqlite(sqlite_path: Path, seed: int
     try:
         unreachable = write_random_fleet(backend, seed)
         assert_same_facts(backend, backend.config, unreachable)  # type: ignore[arg-type]
+        assert_same_listings(backend)
     finally:
         backend.close()
 
@@ -262,6 +272,7 @@ def test_aggregates_match_python_grouping_on_mysql(mysql_path: Path, seed: int, 
     try:
         unreachable = write_random_fleet(backend, seed)
         assert_same_facts(backend, backend.config, unreachable)  # type: ignore[arg-type]
+        assert_same_listings(backend)
     finally:
         backend.close()
 
@@ -284,6 +295,7 @@ def test_aggregates_match_on_the_bench_fleet(sqlite_path: Path) -> None:
         fleet = fleet_backend.write_fleet(backend, 600)
         assert len(fleet.dead_masters) == 2
         assert_same_facts(backend, backend.config, [])  # type: ignore[arg-type]
+        assert_same_listings(backend)
         dead = [a.key for a in listed_analysis(facts_from_aggregates(backend_analysis.analysis_aggregates(backend)))]
         assert {str(k) for k in fleet.dead_masters} <= set(dead)
     finally:
