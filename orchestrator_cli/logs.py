@@ -25,13 +25,60 @@ _pending: int | None = None  # the level the CLI asked for, set up on first use
 def configure(level: int) -> None:
     """The CLI's level: records go to stderr as "date level message" from `level` up.
 
-    The handler is installed on the `orchestrator` logger when the first record passes, or now if
-    `logging` is already loaded.
+    Below ERROR (--verbose, --debug) the handler is installed now: records are wanted, and modules that
+    use `logging` directly get the same format. At ERROR it is installed when the first record passes,
+    or by :func:`install_if_loaded`, or now if `logging` is already loaded.
     """
     global _threshold, _pending
     _threshold = level
     _pending = level
-    if "logging" in sys.modules:
+    if level < ERROR or "logging" in sys.modules:
+        _install()
+    elif _InstallWhenImported not in sys.meta_path:
+        sys.meta_path.insert(0, _InstallWhenImported)
+
+
+def install_if_loaded() -> None:
+    """Install the CLI's handler if something has imported `logging` (a command module, a driver)."""
+    if _pending is not None and "logging" in sys.modules:
+        _install()
+
+
+class _InstallWhenImported:
+    """A meta-path finder that only watches for `import logging`: once the real module is loaded
+    (by a module that logs through it directly, a driver, the service), the CLI's handler and level
+    are installed before anything can log through it."""
+
+    @classmethod
+    def find_spec(cls, name: str, path: Any = None, target: Any = None) -> Any:
+        if name != "logging":
+            return None
+        if cls in sys.meta_path:
+            sys.meta_path.remove(cls)
+        for finder in sys.meta_path:
+            find = getattr(finder, "find_spec", None)
+            spec = find(name, path, target) if find is not None else None
+            if spec is not None and spec.loader is not None:
+                spec.loader = _ThenInstall(spec.loader)
+                return spec
+        return None
+
+
+class _ThenInstall:
+    """Wraps the `logging` loader: runs it, then installs the CLI's handler."""
+
+    def __init__(self, loader: Any) -> None:
+        self._loader = loader
+
+    def __getattr__(self, name: str) -> Any:  # get_source, is_package, ...: the real loader's
+        return getattr(self._loader, name)
+
+    def create_module(self, spec: Any) -> Any:
+        return self._loader.create_module(spec)
+
+    def exec_module(self, module: Any) -> None:
+        self._loader.exec_module(module)
+        sys.modules[module.__name__] = module  # `_install` imports it by name
         _install()
 
 
@@ -41,6 +88,8 @@ def set_level(level: int) -> None:
     _threshold = level
     if _pending is not None:
         _pending = level
+        if level < ERROR:
+            _install()
     if "logging" in sys.modules:
         import logging
 

@@ -17,13 +17,13 @@ the term they were decided under (`Lease`) and confirm it with `holds` before ev
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
-from orchestrator_cli import logs
 from orchestrator_cli.backend.connection import Backend, Row
 from orchestrator_cli.errors import BackendError
 
-log = logs.getLogger("orchestrator.election")
+log = logging.getLogger("orchestrator.election")
 
 ACTIVE_NODE_EXPIRE_SECONDS = 5
 # A change is allowed only while the lease was renewed within this many seconds: the seat can be

@@ -21,6 +21,7 @@ def run_command(cmd: registry.Command, options: Options) -> int:
     config = load_config(options.config or None)
     if config.get("Debug") and not options.quiet:
         logs.set_level(logs.DEBUG)
+    logs.install_if_loaded()  # the command's module may log through `logging` itself
     if config.get("RaftEnabled") and not options.ignore_raft_setup:
         raise UsageError("RaftEnabled is set: use the raft leader's API, or pass --ignore-raft-setup")
     if options.enable_database_update and config.get("SkipOrchestratorDatabaseUpdate"):

@@ -26,6 +26,7 @@ and every automated recovery carries the lease term it was decided under (recove
 
 from __future__ import annotations
 
+import logging
 import random
 import signal
 import threading
@@ -34,7 +35,7 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
-from orchestrator_cli import __version__, logs
+from orchestrator_cli import __version__
 from orchestrator_cli.analysis import Analysis, AnalysisCode
 from orchestrator_cli.backend import election
 from orchestrator_cli.backend.connection import Backend
@@ -43,7 +44,7 @@ from orchestrator_cli.model.keys import InstanceKey
 from orchestrator_cli.mysql.access import TopologyAccess, Unresponsive
 from orchestrator_cli.topology.env import TopologyEnv, make_env
 
-log = logs.getLogger("orchestrator.continuous")
+log = logging.getLogger("orchestrator.continuous")
 
 TICK_SECONDS = 1.0
 DISCOVERY_TICK_SECONDS = 0.2

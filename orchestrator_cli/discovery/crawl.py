@@ -6,13 +6,13 @@ it writes, so cluster names, depths, co-masters, aliases and errant GTIDs are ri
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from orchestrator_cli import logs
 from orchestrator_cli.backend import candidates, clusters, hostnames, instances
 from orchestrator_cli.backend.connection import Backend
 from orchestrator_cli.backend.instance_rows import (
@@ -33,7 +33,7 @@ from orchestrator_cli.mysql.flavor import FlavorError
 if TYPE_CHECKING:
     from orchestrator_cli.mysql.access import TopologyAccess
 
-log = logs.getLogger("orchestrator.discovery")
+log = logging.getLogger("orchestrator.discovery")
 
 Progress = Callable[[int, int, str], None]  # probed, known, current key
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from orchestrator_cli import logs
 from orchestrator_cli.errors import OrchestratorError, TopologyError
 from orchestrator_cli.model.coerce import to_int
 from orchestrator_cli.model.keys import InstanceKey
@@ -16,7 +16,7 @@ from orchestrator_cli.mysql import flavor as fl
 from orchestrator_cli.mysql.facts import CoreVariables, GtidFacts
 from orchestrator_cli.mysql.protocol import TopologyServer
 
-log = logs.getLogger("orchestrator.discovery")
+log = logging.getLogger("orchestrator.discovery")
 
 
 @dataclass

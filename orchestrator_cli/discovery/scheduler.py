@@ -21,6 +21,7 @@ completes, so that one slow or hung server costs its own freshness and nobody el
 
 from __future__ import annotations
 
+import logging
 import random
 import threading
 import time
@@ -28,7 +29,6 @@ from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from orchestrator_cli import logs
 from orchestrator_cli.backend.connection import Backend
 from orchestrator_cli.backend.instance_rows import instance_from_row
 from orchestrator_cli.discovery.crawl import Probed, probe_one
@@ -37,7 +37,7 @@ from orchestrator_cli.model.instance import Instance
 from orchestrator_cli.model.keys import InstanceKey
 from orchestrator_cli.mysql.access import TopologyAccess, Unresponsive
 
-log = logs.getLogger("orchestrator.discovery")
+log = logging.getLogger("orchestrator.discovery")
 
 SCAN_SECONDS = 1.0
 REQUEST_THROTTLE_SECONDS = 0.5  # ours: the original re-probes observers once a second

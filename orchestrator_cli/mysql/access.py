@@ -9,11 +9,11 @@ refuses by raising.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from orchestrator_cli import logs
 from orchestrator_cli.errors import TopologyError
 from orchestrator_cli.model.keys import InstanceKey
 
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from orchestrator_cli.mysql.protocol import TopologyServer
     from orchestrator_cli.mysql.server import ConnectedServer
 
-log = logs.getLogger("orchestrator.mysql")
+log = logging.getLogger("orchestrator.mysql")
 
 ChangeHook = Callable[[InstanceKey, str], None]
 

@@ -3,10 +3,10 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from typing import TYPE_CHECKING, Any
 
-from orchestrator_cli import logs
 from orchestrator_cli.errors import TopologyError
 from orchestrator_cli.model.coordinates import BinlogCoordinates
 from orchestrator_cli.model.keys import InstanceKey
@@ -19,7 +19,7 @@ from orchestrator_cli.mysql.rows import rows_to_dict
 if TYPE_CHECKING:
     from orchestrator_cli.mysql.access import TopologyAccess
 
-log = logs.getLogger("orchestrator.mysql")
+log = logging.getLogger("orchestrator.mysql")
 
 
 class ConnectedServer:

@@ -12,10 +12,10 @@ refresh the backend; PostMasterFailoverProcesses.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Sequence
 
-from orchestrator_cli import logs
 from orchestrator_cli.backend import clusters, downtime, instances
 from orchestrator_cli.backend import recovery as rec
 from orchestrator_cli.backend.instance_rows import instances_from_rows
@@ -28,7 +28,7 @@ from orchestrator_cli.topology.env import TopologyEnv
 from orchestrator_cli.topology.primitives import Live, read_live, refresh, reread_status, stop_replication
 from orchestrator_cli.topology.regroup import regroup_replicas
 
-log = logs.getLogger("orchestrator.recovery")
+log = logging.getLogger("orchestrator.recovery")
 
 LOST_IN_RECOVERY_SECONDS = 365 * 24 * 3600
 GRACEFUL = "graceful-master-takeover"

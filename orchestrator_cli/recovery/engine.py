@@ -30,12 +30,12 @@ recovered by two nodes at once, and keeps one recovery row.
 from __future__ import annotations
 
 import hashlib
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from orchestrator_cli import logs
 from orchestrator_cli.analysis import Analysis, AnalysisCode
 from orchestrator_cli.analysis.codes import DETECTION_ONLY_CODES
 from orchestrator_cli.backend import recovery as rec
@@ -47,7 +47,7 @@ from orchestrator_cli.recovery.fencing import Fence, LeaseLost
 from orchestrator_cli.recovery.hooks import HookContext, HookOutcome, run_hooks
 from orchestrator_cli.topology.env import TopologyEnv
 
-log = logs.getLogger("orchestrator.recovery")
+log = logging.getLogger("orchestrator.recovery")
 
 AUTOMATED, MANUAL, PLANNED = "automated", "manual", "planned"
 Note = Callable[[str], None]

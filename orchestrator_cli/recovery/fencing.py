@@ -22,15 +22,15 @@ One-off CLI recoveries carry no lease and are not fenced.
 
 from __future__ import annotations
 
+import logging
 import threading
 
-from orchestrator_cli import logs
 from orchestrator_cli.backend import election
 from orchestrator_cli.backend.connection import Backend
 from orchestrator_cli.errors import OrchestratorError
 from orchestrator_cli.model.keys import InstanceKey
 
-log = logs.getLogger("orchestrator.recovery")
+log = logging.getLogger("orchestrator.recovery")
 
 
 class LeaseLost(Exception):

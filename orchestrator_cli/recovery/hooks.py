@@ -12,6 +12,7 @@ failure, so a hung script cannot stall a failover forever.
 
 from __future__ import annotations
 
+import logging
 import os
 import shlex
 import subprocess
@@ -22,10 +23,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from orchestrator_cli import logs
 from orchestrator_cli.model.keys import InstanceKey
 
-log = logs.getLogger("orchestrator.recovery")
+log = logging.getLogger("orchestrator.recovery")
 
 DEFAULT_TIMEOUT_SECONDS = 300
 OUTPUT_TAIL_CHARS = 2000

@@ -11,15 +11,15 @@ master ends its downtime first (`end-downtime`), then makes it writable.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
-from orchestrator_cli import logs
 from orchestrator_cli.errors import OrchestratorError, TopologyError
 from orchestrator_cli.model.instance import Instance
 from orchestrator_cli.model.keys import InstanceKey
 from orchestrator_cli.topology.env import TopologyEnv
 
-log = logs.getLogger("orchestrator.recovery")
+log = logging.getLogger("orchestrator.recovery")
 
 FENCE_AUDIT_TYPE = "fence-returning-master"
 HOOK_LIST = "PostFencingProcesses"

@@ -20,10 +20,10 @@ when it does not come up. Any failure before the promotion puts the old master b
 from __future__ import annotations
 
 import dataclasses
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from orchestrator_cli import logs
 from orchestrator_cli.analysis import Analysis, AnalysisCode
 from orchestrator_cli.analysis.codes import DESCRIPTIONS
 from orchestrator_cli.backend import downtime, instances
@@ -49,7 +49,7 @@ from orchestrator_cli.topology.primitives import (
 )
 from orchestrator_cli.topology.regroup import relocate_replicas_below
 
-log = logs.getLogger("orchestrator.recovery")
+log = logging.getLogger("orchestrator.recovery")
 
 FORCE_FAILOVER = "force-master-failover"
 FORCE_TAKEOVER = "force-master-takeover"

@@ -8,17 +8,17 @@ recognised by its key or by its server_id, so a server reached under another nam
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from orchestrator_cli import logs
 from orchestrator_cli.errors import OrchestratorError, UnsafeOperationError
 from orchestrator_cli.model.keys import InstanceKey
 from orchestrator_cli.mysql import flavor as fl
 from orchestrator_cli.topology.env import TopologyEnv
 from orchestrator_cli.topology.primitives import Live
 
-log = logs.getLogger("orchestrator.topology")
+log = logging.getLogger("orchestrator.topology")
 
 MAX_HOPS = 32
 

@@ -12,15 +12,15 @@ error: the caller has changed nothing yet and the operator gets to fix the query
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 
-from orchestrator_cli import logs
 from orchestrator_cli.errors import OrchestratorError, TopologyError
 from orchestrator_cli.model.keys import InstanceKey
 from orchestrator_cli.topology.env import TopologyEnv
 
-log = logs.getLogger("orchestrator.topology")
+log = logging.getLogger("orchestrator.topology")
 
 QUERY_KEY = "ReplicationCredentialsQuery"
 

@@ -9,11 +9,11 @@ lacks (MariaDB domains behind the replica; Oracle purged or errant transactions)
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from orchestrator_cli import logs
 from orchestrator_cli.errors import TopologyError, UnsafeOperationError
 from orchestrator_cli.model.gtid import MariadbGtidPosition, OracleGtidSet, purged_missing
 from orchestrator_cli.mysql.facts import GtidFacts, ReplicaStatus
@@ -21,7 +21,7 @@ from orchestrator_cli.topology.ancestry import Hop
 from orchestrator_cli.topology.operation import Operation, pause
 from orchestrator_cli.topology.primitives import Live
 
-log = logs.getLogger("orchestrator.topology")
+log = logging.getLogger("orchestrator.topology")
 
 
 @dataclass(frozen=True)

@@ -11,19 +11,19 @@ and how to release it.
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Literal
 
-from orchestrator_cli import logs
 from orchestrator_cli.backend.maintenance import MaintenanceLock
 from orchestrator_cli.errors import UnsafeOperationError
 from orchestrator_cli.model.keys import InstanceKey
 from orchestrator_cli.topology.env import TopologyEnv
 
-log = logs.getLogger("orchestrator.topology")
+log = logging.getLogger("orchestrator.topology")
 
 OwnerState = Literal["alive", "dead", "unknown"]
 TAKEOVER_AUDIT_TYPE = "maintenance-takeover"

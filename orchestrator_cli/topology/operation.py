@@ -10,6 +10,7 @@ statements are only recorded and every wait is skipped.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import re
 import signal
@@ -18,7 +19,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from types import TracebackType
 
-from orchestrator_cli import logs
 from orchestrator_cli.errors import OrchestratorError, TopologyError, UnsafeOperationError
 from orchestrator_cli.model.coordinates import BinlogCoordinates
 from orchestrator_cli.model.keys import InstanceKey
@@ -28,7 +28,7 @@ from orchestrator_cli.topology import primitives
 from orchestrator_cli.topology.env import STOP_AT_ENV, TopologyEnv
 from orchestrator_cli.topology.locks import Holder
 
-log = logs.getLogger("orchestrator.topology")
+log = logging.getLogger("orchestrator.topology")
 
 POLL_SECONDS = 0.01
 STALL_SECONDS = 0.3

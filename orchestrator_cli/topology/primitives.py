@@ -9,12 +9,12 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import functools
+import logging
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from orchestrator_cli import logs
 from orchestrator_cli.backend.instance_rows import instance_from_row
 from orchestrator_cli.errors import TopologyError
 from orchestrator_cli.model.coordinates import BinlogCoordinates
@@ -27,7 +27,7 @@ from orchestrator_cli.topology import locks
 from orchestrator_cli.topology.env import TopologyEnv
 from orchestrator_cli.topology.locks import Holder
 
-log = logs.getLogger("orchestrator.topology")
+log = logging.getLogger("orchestrator.topology")
 LOCK_SECONDS = 10 * 60
 
 

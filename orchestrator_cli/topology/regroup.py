@@ -11,12 +11,12 @@ never silently dropped.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from orchestrator_cli import logs
 from orchestrator_cli.backend.instance_rows import (
     instance_from_row,
     instances_from_rows,
@@ -51,7 +51,7 @@ from orchestrator_cli.topology.primitives import (
 )
 from orchestrator_cli.topology.rules import can_replicate_from
 
-log = logs.getLogger("orchestrator.topology")
+log = logging.getLogger("orchestrator.topology")
 
 Step = Callable[[str], None]
 _POLL_SECONDS = 0.05

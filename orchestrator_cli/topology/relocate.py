@@ -10,11 +10,11 @@ one synchronised hop at a time (the original only handled a sibling or the grand
 from __future__ import annotations
 
 import dataclasses
+import logging
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from orchestrator_cli import logs
 from orchestrator_cli.errors import OrchestratorError, TopologyError, UnsafeOperationError, UsageError
 from orchestrator_cli.model.coordinates import BinlogCoordinates
 from orchestrator_cli.model.keys import InstanceKey
@@ -25,7 +25,7 @@ from orchestrator_cli.topology.moves import Moved
 from orchestrator_cli.topology.operation import Operation
 from orchestrator_cli.topology.primitives import Live, read_live
 
-log = logs.getLogger("orchestrator.topology")
+log = logging.getLogger("orchestrator.topology")
 
 UP = "move-up"
 BELOW = "move-below"

@@ -13,11 +13,11 @@ functions of a `Live` read, so every flavor's sequence can be checked without a 
 from __future__ import annotations
 
 import contextlib
+import logging
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from orchestrator_cli import logs
 from orchestrator_cli.backend.instance_rows import instance_from_row
 from orchestrator_cli.errors import OrchestratorError, TopologyError, UnsafeOperationError, UsageError
 from orchestrator_cli.model.coordinates import BinlogCoordinates
@@ -39,7 +39,7 @@ from orchestrator_cli.topology.primitives import (
     stop_replication,
 )
 
-log = logs.getLogger("orchestrator.topology")
+log = logging.getLogger("orchestrator.topology")
 
 DETACHED_PREFIX = "//"
 _FAILED_TRANSACTION = re.compile(r"transaction '([0-9A-Fa-f-]{36}(?::[A-Za-z_][A-Za-z0-9_]*)?:[0-9]+)'")

@@ -45,11 +45,21 @@ def test_a_lower_level_prints_every_record_in_the_cli_format() -> None:
     ]
 
 
-def test_project_modules_log_through_the_lazy_loggers() -> None:
-    """A module importing `logging` itself would undo the saving for every command that imports it."""
-    offenders = [
-        str(path.relative_to(ROOT))
-        for path in (ROOT / "orchestrator_cli").rglob("*.py")
-        if path.name != "logs.py" and re.search(r"^\s*(import logging|from logging import)", path.read_text(), re.M)
-    ]
-    assert offenders == []
+_DIRECT = """
+import sys
+from orchestrator_cli import logs
+logs.configure(int(sys.argv[1]))
+import logging  # after configure, as a module imported later by a command would
+logging.getLogger("orchestrator.elsewhere").info("direct %s", 4)
+logging.getLogger("orchestrator.elsewhere").warning("direct %s", 5)
+logging.getLogger("orchestrator.elsewhere").error("direct %s", 6)
+"""
+
+
+def test_modules_using_logging_directly_get_the_cli_handler() -> None:
+    """Not every module goes through `logs` (the service's, say): they print in the same format."""
+    for level, expected in ((20, ["INFO direct 4", "WARNING direct 5", "ERROR direct 6"]), (40, ["ERROR direct 6"])):
+        proc = subprocess.run(
+            [sys.executable, "-c", _DIRECT, str(level)], capture_output=True, text=True, check=True, cwd=ROOT
+        )
+        assert [line.split(" ", 2)[2] for line in proc.stderr.splitlines()] == expected
