@@ -6,18 +6,25 @@ import json
 import os
 import re
 from collections.abc import Iterator, Mapping
-from typing import Any
 
 from orchestrator_cli.config_keys import KEYS
 from orchestrator_cli.errors import ConfigError
 
 SEARCH_PATH = ("/etc/orchestrator.conf.json", "conf/orchestrator.conf.json", "orchestrator.conf.json")
-_SECRET = re.compile(r"(password|passwd|secret|token)$", re.IGNORECASE)  # unknown keys keep their own case
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at start-up (mypy reads the name)
+if TYPE_CHECKING:
+    from typing import Any
+
+    _ConfigBase = Mapping[str, Any]
+else:
+    _ConfigBase = Mapping
+
+_SECRETS = ("password", "passwd", "secret", "token")  # key endings, any case; unknown keys keep their own case
 _CANONICAL = {k.lower(): k for k in KEYS}
-_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_ENV_REF = r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}"  # compiled on first use: most configs have no password
 
 
-class Config(Mapping[str, Any]):
+class Config(_ConfigBase):
     """Effective configuration: defaults overlaid by every file read, keys in the original's spelling."""
 
     def __init__(self, values: dict[str, Any], sources: list[str]) -> None:
@@ -35,7 +42,7 @@ class Config(Mapping[str, Any]):
 
     def redacted(self) -> dict[str, Any]:
         """For `dump-config`: secrets are never printed."""
-        return {k: ("********" if _SECRET.search(k) and v else v) for k, v in self._values.items()}
+        return {k: ("********" if k.lower().endswith(_SECRETS) and v else v) for k, v in self._values.items()}
 
     @property
     def is_sqlite(self) -> bool:
@@ -138,7 +145,7 @@ def _adjust(v: dict[str, Any], given: set[str]) -> None:
             if password is not None:
                 v[f"{prefix}Password"] = password
         pw = v.get(f"{prefix}Password") or ""
-        m = _ENV_REF.search(pw)
+        m = re.search(_ENV_REF, pw) if "${" in pw else None
         if m:
             v[f"{prefix}Password"] = os.environ.get(m.group(1), "")
     # The original converts only when the seconds value is 0, so a file setting just the legacy minutes

@@ -6,7 +6,9 @@ type the loader enforces.
 
 from __future__ import annotations
 
-from typing import Any
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at start-up (mypy reads the name)
+if TYPE_CHECKING:
+    from typing import Any
 
 KEYS: dict[str, tuple[Any, str]] = {
     "Debug": (False, "debug-level logging (same as --debug)"),

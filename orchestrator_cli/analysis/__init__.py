@@ -6,8 +6,8 @@
 """
 
 from orchestrator_cli.analysis.codes import AnalysisCode, StructureWarning
-from orchestrator_cli.analysis.facts import AnalysisFacts, build_facts
-from orchestrator_cli.analysis.report import format_line, replication_analysis, to_json
+from orchestrator_cli.analysis.facts import AnalysisFacts, build_facts, facts_from_aggregates
+from orchestrator_cli.analysis.report import format_line, listed_analysis, replication_analysis, to_json
 from orchestrator_cli.analysis.rules import Analysis, analyze, is_skippable_due_to_downtime
 from orchestrator_cli.model.keys import InstanceKey
 
@@ -19,8 +19,10 @@ __all__ = [
     "StructureWarning",
     "analyze",
     "build_facts",
+    "facts_from_aggregates",
     "format_line",
     "is_skippable_due_to_downtime",
+    "listed_analysis",
     "replication_analysis",
     "to_json",
 ]

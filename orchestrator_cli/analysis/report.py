@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from orchestrator_cli.analysis.codes import AnalysisCode
-from orchestrator_cli.analysis.facts import Config, Row, build_facts, config_list
+from orchestrator_cli.analysis.facts import AnalysisFacts, Config, Row, build_facts, config_list
 from orchestrator_cli.analysis.rules import Analysis, analyze
 from orchestrator_cli.model.instance import Instance
 from orchestrator_cli.model.keys import InstanceKey
@@ -48,12 +48,29 @@ def replication_analysis(
     them and skips them itself).  ``cluster_name`` restricts the result to one cluster,
     like the API's per-cluster route.  Ordered by cluster name, then hostname and port.
     """
+    return listed_analysis(
+        build_facts(rows, config),
+        config,
+        include_noproblem=include_noproblem,
+        include_downtimed=include_downtimed,
+        cluster_name=cluster_name,
+    )
+
+
+def listed_analysis(
+    facts: Iterable[AnalysisFacts],
+    config: Config = None,
+    include_noproblem: bool = False,
+    include_downtimed: bool = False,
+    cluster_name: str | None = None,
+) -> list[Analysis]:
+    """:func:`replication_analysis` over facts already built (e.g. aggregated by the backend)."""
     ignore = _compile_filters(config_list(config, "RecoveryIgnoreHostnameFilters"))
     result: list[Analysis] = []
-    for facts in build_facts(rows, config):
-        if cluster_name and facts.cluster_name != cluster_name:
+    for f in facts:
+        if cluster_name and f.cluster_name != cluster_name:
             continue
-        a = analyze(facts, config)
+        a = analyze(f, config)
         if a.code == AnalysisCode.NO_PROBLEM and not a.structure_warnings and not include_noproblem:
             continue
         if any(p.search(a.hostname) for p in ignore):

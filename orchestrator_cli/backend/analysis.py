@@ -12,7 +12,7 @@ Also owns the analysis history tables (`database_instance_last_analysis`,
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from typing import Any
 
 from orchestrator_cli.backend import clusters, instances
@@ -117,6 +117,168 @@ def analysis_rows(backend: Backend, unreachable: Collection[str] = ()) -> list[R
             row["is_last_check_valid"] = 0
             row["is_analysis_valid"] = 0
     return rows
+
+
+def _unreachable_test(alias: str, unreachable: Collection[str]) -> tuple[str, list[Any]]:
+    """`(alias.hostname = ? AND alias.port = ?) OR ...` for the "host:port" keys, and its parameters."""
+    keys = [InstanceKey.parse(k) for k in sorted(unreachable)] if unreachable else []
+    if not keys:
+        return "0 = 1", []
+    test = " OR ".join(f"({alias}.hostname = ? AND {alias}.port = ?)" for _ in keys)
+    return f"({test})", [v for k in keys for v in (k.hostname, k.port)]
+
+
+def _downtimed(alias: str, now: str) -> str:
+    return f"({alias}.downtime_active IS NOT NULL AND ({alias}.end_timestamp IS NULL OR {alias}.end_timestamp > {now}))"
+
+
+def _flag(column: str) -> str:
+    return f"COALESCE({column}, 0) <> 0"
+
+
+def _failing_to_connect(alias: str) -> str:
+    """The IO thread stopped on a connection error while the SQL thread runs (the original's LIKE,
+    spelled for `source` too, case-insensitively on both backends)."""
+    error = f"LOWER(COALESCE({alias}.last_io_error, ''))"
+    return (
+        f"({_flag(f'{alias}.slave_sql_running')} AND NOT {_flag(f'{alias}.slave_io_running')}"
+        f" AND ({error} LIKE '%error %connecting to master%' OR {error} LIKE '%error %connecting to source%'))"
+    )
+
+
+def analysis_aggregates(backend: Backend, unreachable: Collection[str] = (), *, reduce: bool = True) -> Iterator[Row]:
+    """One row per potential master with its replicas aggregated by the backend (the original's shape),
+    streamed: the caller holds one row at a time.
+
+    Each row holds the master's own columns (as `analysis.facts.facts_from_aggregate` names them)
+    and counts over its direct replicas: rows whose `master_host`/`master_port` name the master (under
+    its resolved name when `hostname_resolve` has one). Instances in maintenance are not analysed but
+    still count as replicas. With `reduce` (ReduceReplicationAnalysisCount) leaves that cannot have a
+    problem (no replicas, a valid check, not failing to connect) are left out by the backend.
+
+    `unreachable`: "host:port" keys whose last check counts as invalid whatever the timestamps say.
+    """
+    d = backend.dialect
+    config = backend.config
+    poll = int(config.get("InstancePollSeconds", 5))
+    reasonable = int(config.get("ReasonableInstanceCheckSeconds", 1))
+    lag = int(config.get("ReasonableReplicationLagSeconds", 10))
+    stale_seconds = _locked_semi_sync_seconds(config)
+    now = d.now()
+    m_unreachable, m_params = _unreachable_test("m", unreachable)
+    r_unreachable, r_params = _unreachable_test("r", unreachable)
+    r_valid = "r.is_valid = 1"
+    r_downtimed = "r.is_downtimed = 1"
+    logging = f"({_flag('r.log_bin')} AND {_flag('r.log_slave_updates')})"
+    r_format = "UPPER(TRIM(COALESCE(r.binlog_format, '')))"
+    r_major = "TRIM(COALESCE(r.major_version, ''))"
+    r_version = "TRIM(COALESCE(r.version, ''))"
+    replica_rows = f"""
+        SELECT r.hostname, r.port, TRIM(r.master_host) AS master_host, r.master_port, r.slave_io_running,
+          r.slave_sql_running, r.last_io_error, r.slave_lag_seconds, r.sql_delay, r.is_co_master, r.log_bin,
+          r.log_slave_updates, r.binlog_format, r.major_version, r.version, r.oracle_gtid, r.mariadb_gtid,
+          r.binlog_server, r.semi_sync_replica_enabled, r.gtid_mode, r.gtid_errant,
+          CASE WHEN NOT {r_unreachable} AND r.last_seen IS NOT NULL AND r.last_checked <= r.last_seen
+            THEN 1 ELSE 0 END AS is_valid,
+          CASE WHEN {_downtimed("rdt", now)} THEN 1 ELSE 0 END AS is_downtimed
+        FROM database_instance r
+          LEFT JOIN database_instance_downtime rdt ON (rdt.hostname = r.hostname AND rdt.port = r.port)
+        WHERE r.master_port <> 0 AND TRIM(r.master_host) NOT IN ('', '_') AND r.master_host NOT LIKE '//%'"""
+
+    def count(condition: str) -> str:
+        return f"SUM(CASE WHEN {condition} THEN 1 ELSE 0 END)"
+
+    def all_valid(column: str) -> str:
+        return count(f"{r_valid} AND {_flag(column)}")
+
+    replicas = f"""
+        SELECT r.master_host, r.master_port,
+          COUNT(*) AS count_replicas,
+          {count(r_valid)} AS count_valid_replicas,
+          {count(f"{r_valid} AND {_flag('r.slave_io_running')} AND {_flag('r.slave_sql_running')}")}
+            AS count_valid_replicating_replicas,
+          {count(f"{r_valid} AND {_failing_to_connect('r')}")} AS count_replicas_failing_to_connect_to_master,
+          {count(r_downtimed)} AS count_downtimed_replicas,
+          {count(f"r.slave_lag_seconds > {lag}")} AS count_lagging_replicas,
+          {count("r.sql_delay > 0")} AS count_delayed_replicas,
+          {count(_flag("r.is_co_master"))} AS count_co_master_replicas,
+          {count(logging)} AS count_logging_replicas,
+          {count(f"{logging} AND {r_format} = 'STATEMENT'")} AS count_statement_based_logging_replicas,
+          {count(f"{logging} AND {r_format} = 'MIXED'")} AS count_mixed_based_logging_replicas,
+          {count(f"{logging} AND {r_format} = 'ROW'")} AS count_row_based_logging_replicas,
+          GROUP_CONCAT(DISTINCT CASE WHEN {logging} AND {r_major} <> '' THEN {r_major} END)
+            AS logging_major_versions,
+          GROUP_CONCAT(DISTINCT CASE WHEN {logging} AND {r_major} = '' AND {r_version} <> '' THEN {r_version} END)
+            AS logging_versions_without_major,
+          {all_valid("r.oracle_gtid")} AS count_valid_oracle_gtid_replicas,
+          {all_valid("r.mariadb_gtid")} AS count_valid_mariadb_gtid_replicas,
+          {all_valid("r.binlog_server")} AS count_valid_binlog_server_replicas,
+          {count(_flag("r.semi_sync_replica_enabled"))} AS count_semi_sync_replicas_enabled,
+          {all_valid("r.semi_sync_replica_enabled")} AS count_valid_semi_sync_replicas,
+          MIN(r.gtid_mode) AS min_replica_gtid_mode,
+          MAX(r.gtid_mode) AS max_replica_gtid_mode,
+          MAX(CASE WHEN {r_downtimed} THEN '' ELSE COALESCE(r.gtid_errant, '') END) AS max_replica_gtid_errant,
+          GROUP_CONCAT({d.concat("r.hostname", "':'", "r.port")}) AS replica_keys
+        FROM ({replica_rows}) r
+        GROUP BY r.master_host, r.master_port"""
+    m_valid = (
+        f"CASE WHEN NOT {m_unreachable} AND m.last_seen IS NOT NULL AND m.last_checked <= m.last_seen"
+        f" AND m.last_attempted_check <= {d.add_seconds('m.last_seen', str(poll + reasonable))} THEN 1 ELSE 0 END"
+    )
+    m_stale = (
+        f"CASE WHEN s.hostname IS NOT NULL AND s.first_seen <= {d.seconds_ago(str(stale_seconds))}"
+        " AND COALESCE(s.binary_log_file, '') = COALESCE(m.binary_log_file, '')"
+        " AND (CASE WHEN s.binary_log_pos > 0 THEN s.binary_log_pos ELSE 0 END)"
+        " = (CASE WHEN m.binary_log_pos > 0 THEN m.binary_log_pos ELSE 0 END) THEN 1 ELSE 0 END"
+    )
+    reduced = f"WHERE a.count_replicas > 0 OR a.is_analysis_valid = 0 OR {_failing_to_connect('a')}" if reduce else ""
+    sql = f"""
+        SELECT a.* FROM (
+          SELECT m.hostname, m.port, m.master_host, m.master_port, m.cluster_name,
+            COALESCE(NULLIF(cao.alias, ''), NULLIF(ca.alias, ''), m.cluster_name) AS cluster_alias,
+            COALESCE(cdn.domain_name, '') AS cluster_domain,
+            m.data_center, m.region, m.physical_environment, m.binary_log_file, m.binary_log_pos,
+            m.replication_group_name, m.replication_group_member_state, m.replication_group_member_role,
+            m.is_co_master, m.binlog_server, m.read_only, m.replication_depth,
+            {m_valid} AS is_analysis_valid,
+            m.last_check_partial_success, m.slave_sql_running, m.slave_io_running, m.last_io_error,
+            {m_stale} AS is_stale_binlog_coordinates,
+            CASE WHEN {_downtimed("mdt", now)} THEN 1 ELSE 0 END AS is_downtimed,
+            mdt.end_timestamp AS downtime_end_timestamp,
+            CASE WHEN mdt.downtime_active IS NOT NULL AND mdt.end_timestamp > {now}
+              THEN {d.unix_timestamp("mdt.end_timestamp")} - {d.unix_timestamp()} ELSE 0 END
+              AS downtime_remaining_seconds,
+            m.pseudo_gtid, m.semi_sync_master_enabled, m.semi_sync_master_status,
+            m.semi_sync_master_wait_for_slave_count, m.semi_sync_master_clients, m.gtid_mode,
+            COALESCE(agg.count_replicas, 0) AS count_replicas,
+            agg.count_valid_replicas, agg.count_valid_replicating_replicas,
+            agg.count_replicas_failing_to_connect_to_master, agg.count_downtimed_replicas,
+            agg.count_lagging_replicas, agg.count_delayed_replicas, agg.count_co_master_replicas,
+            agg.count_logging_replicas, agg.count_statement_based_logging_replicas,
+            agg.count_mixed_based_logging_replicas, agg.count_row_based_logging_replicas,
+            agg.logging_major_versions, agg.logging_versions_without_major,
+            agg.count_valid_oracle_gtid_replicas, agg.count_valid_mariadb_gtid_replicas,
+            agg.count_valid_binlog_server_replicas, agg.count_semi_sync_replicas_enabled,
+            agg.count_valid_semi_sync_replicas, agg.min_replica_gtid_mode, agg.max_replica_gtid_mode,
+            agg.max_replica_gtid_errant, agg.replica_keys
+          FROM database_instance m
+            LEFT JOIN hostname_resolve hr ON (hr.hostname = m.hostname)
+            LEFT JOIN ({replicas}) agg
+              ON (agg.master_host = COALESCE(NULLIF(hr.resolved_hostname, ''), m.hostname) AND agg.master_port = m.port)
+            LEFT JOIN database_instance_downtime mdt ON (mdt.hostname = m.hostname AND mdt.port = m.port)
+            LEFT JOIN database_instance_stale_binlog_coordinates s ON (s.hostname = m.hostname AND s.port = m.port)
+            LEFT JOIN cluster_alias_override cao ON (cao.cluster_name = m.cluster_name)
+            LEFT JOIN cluster_alias ca ON (ca.cluster_name = m.cluster_name)
+            LEFT JOIN cluster_domain_name cdn ON (cdn.cluster_name = m.cluster_name)
+          WHERE NOT EXISTS (SELECT 1 FROM database_instance_maintenance mm
+                            WHERE mm.hostname = m.hostname AND mm.port = m.port AND mm.maintenance_active = 1)
+        ) a
+        {reduced}
+        ORDER BY a.hostname, a.port"""
+    if not backend.is_sqlite:
+        # replica_keys lists every replica of a master: MySQL cuts GROUP_CONCAT at 1024 bytes by default
+        backend.execute("SET SESSION group_concat_max_len = 16777216")
+    return backend.query_iter(sql, [*m_params, *r_params])
 
 
 # -- analysis history ---------------------------------------------------------------------------------

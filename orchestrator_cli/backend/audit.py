@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import logging
 import time
 
+from orchestrator_cli import logs
 from orchestrator_cli.backend.connection import Backend, Row
 from orchestrator_cli.model.keys import InstanceKey
 
-log = logging.getLogger("orchestrator.audit")
+log = logs.getLogger("orchestrator.audit")
 
 
 def audit(backend: Backend, audit_type: str, key: InstanceKey | None, message: str, cluster_name: str = "") -> None:

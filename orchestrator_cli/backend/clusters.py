@@ -52,6 +52,12 @@ def clusters_info(backend: Backend) -> list[Row]:
     return sorted(info.values(), key=lambda e: e["cluster_name"])
 
 
+def cluster_names(backend: Backend) -> list[str]:
+    """Every cluster name, sorted (the names of :func:`clusters_info`, without reading aliases)."""
+    rows = backend.query_values("SELECT DISTINCT cluster_name FROM database_instance")
+    return sorted(str(name) for (name,) in rows)
+
+
 def cluster_aliases(backend: Backend) -> dict[str, str]:
     """Cluster name -> alias, in name order (see :func:`clusters_info`)."""
     return {str(c["cluster_name"]): str(c["alias"]) for c in clusters_info(backend)}

@@ -6,25 +6,25 @@ only loaded to deploy the schema (see `deploy.py`), which happens once per backe
 
 from __future__ import annotations
 
-import datetime
-import decimal
-import logging
+import _thread
 import os
-import re
-import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any, TypeVar
 
-from orchestrator_cli import observe
+from orchestrator_cli import logs, observe
 from orchestrator_cli.backend.dialect import Dialect, MySQLDialect, SQLiteDialect
 from orchestrator_cli.errors import BackendError
 
-log = logging.getLogger("orchestrator.backend")
-_T = TypeVar("_T")
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at start-up (mypy reads the name)
+if TYPE_CHECKING:
+    from typing import Any, TypeVar
 
-Row = dict[str, Any]
+    _T = TypeVar("_T")
+    Row = dict[str, Any]
+else:
+    Row = dict  # dict[str, Any]
+log = logs.getLogger("orchestrator.backend")
 _LOCKED = ("database is locked", "database table is locked", "database schema is locked", "busy")
 # MySQL refusing a connection because a connection limit is reached: a storm of cron jobs on a shared
 # backend meets these, and they pass as soon as other clients disconnect.
@@ -52,7 +52,7 @@ class Backend:
         self.dialect: Dialect = SQLiteDialect() if self.is_sqlite else MySQLDialect()
         self._conn: Any = None
         self._deploy = deploy
-        self._lock = threading.RLock()
+        self._lock = _thread.RLock()  # threading's RLock, without importing threading
         self._in_tx = 0
 
     # -- connection lifecycle -------------------------------------------------------------------
@@ -178,11 +178,58 @@ class Backend:
         with self._lock:
             cur = self._cursor()
             try:
+                if self.is_sqlite:
+                    # plain tuples zipped with the column names: `dict(sqlite3.Row)` looks every column up
+                    # by name, which made a wide read of thousands of rows cost more than the query
+                    cur.row_factory = None
+                self._run(cur, sql, params)
+                names = [d[0] for d in cur.description or ()]
+                if self.is_sqlite:
+                    if len(set(names)) < len(names):  # a repeated name reads its first column, as Row did
+                        return [{n: r[names.index(n)] for n in names} for r in cur.fetchall()]
+                    return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+                return [{n: _plain(v) for n, v in zip(names, r, strict=True)} for r in cur.fetchall()]
+            finally:
+                cur.close()
+
+    def query_iter(self, sql: str, params: Sequence[Any] = (), batch: int = 500) -> Iterator[Row]:
+        """Like `query`, one row at a time: a read of thousands of wide rows never holds them all.
+
+        The connection is held until the iteration ends (or the iterator is closed). On MySQL the
+        result is fetched whole first (the driver cannot run another statement mid-result).
+        """
+        with self._lock:
+            cur = self._cursor()
+            try:
+                if self.is_sqlite:
+                    cur.row_factory = None
+                self._run(cur, sql, params)
+                names = [d[0] for d in cur.description or ()]
+                if not self.is_sqlite:
+                    for r in cur.fetchall():
+                        yield {n: _plain(v) for n, v in zip(names, r, strict=True)}
+                    return
+                first = {n: names.index(n) for n in names}  # a repeated name reads its first column
+                while chunk := cur.fetchmany(batch):
+                    if len(first) < len(names):
+                        yield from ({n: r[i] for n, i in first.items()} for r in chunk)
+                    else:
+                        yield from (dict(zip(names, r, strict=True)) for r in chunk)
+            finally:
+                cur.close()
+
+    def query_values(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """Rows as plain tuples in the column order of `sql`: for reads of many rows and few columns,
+        where a dict per row would cost more than the read itself."""
+        with self._lock:
+            cur = self._cursor()
+            try:
+                if self.is_sqlite:
+                    cur.row_factory = None
                 self._run(cur, sql, params)
                 if self.is_sqlite:
-                    return [dict(r) for r in cur.fetchall()]
-                names = [d[0] for d in cur.description or ()]
-                return [{n: _plain(v) for n, v in zip(names, r, strict=True)} for r in cur.fetchall()]
+                    return list(cur.fetchall())
+                return [tuple(_plain(v) for v in r) for r in cur.fetchall()]
             finally:
                 cur.close()
 
@@ -344,6 +391,11 @@ def _seconds(value: float) -> str:
 
 def _plain(value: Any) -> Any:
     """MySQL returns rich types; SQLite returns text. Callers see one shape."""
+    if value is None or type(value) in (int, str, float):
+        return value
+    import datetime  # only the MySQL path gets here: kept off SQLite's start-up
+    import decimal
+
     if isinstance(value, datetime.datetime):
         return value.strftime("%Y-%m-%d %H:%M:%S")
     if isinstance(value, decimal.Decimal):
@@ -356,4 +408,6 @@ def _plain(value: Any) -> Any:
 def _sqlite_regexp(pattern: str | None, value: Any) -> int:
     if pattern is None or value is None:
         return 0
+    import re
+
     return 1 if re.search(pattern, str(value)) else 0

@@ -7,19 +7,19 @@ SQLite and GET_LOCK on MySQL, and re-check the version after taking the lock.
 from __future__ import annotations
 
 import contextlib
-import logging
 import os
 import time
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
 
+from orchestrator_cli import logs
 from orchestrator_cli.errors import BackendError
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at start-up (mypy reads the name)
 if TYPE_CHECKING:
     from orchestrator_cli.backend.connection import Backend
 
 SCHEMA_VERSION = "orchestrator-py-schema-1"
-log = logging.getLogger("orchestrator.backend")
+log = logs.getLogger("orchestrator.backend")
 
 
 def schema_is_current(backend: Backend) -> bool:

@@ -42,6 +42,10 @@ class Dialect:
     def placeholders(self, sql: str) -> str:
         return sql
 
+    def concat(self, *parts: str) -> str:
+        """String concatenation of SQL expressions."""
+        return " || ".join(parts)
+
     def regexp(self, expr: str) -> str:
         """`expr REGEXP ?` (SQLite gets a Python function registered under the same name)."""
         return f"{expr} REGEXP ?"
@@ -113,6 +117,9 @@ class MySQLDialect(Dialect):
             return self.insert_ignore(table, columns)
         sets = ", ".join(f"{c}=VALUES({c})" for c in targets)
         return f"INSERT INTO {table} ({cols}) VALUES ({vals}) ON DUPLICATE KEY UPDATE {sets}"
+
+    def concat(self, *parts: str) -> str:
+        return f"CONCAT({', '.join(parts)})"
 
     def placeholders(self, sql: str) -> str:
         """`?` -> `%s` outside quoted text. mysql-connector substitutes `%s` tokens only and never

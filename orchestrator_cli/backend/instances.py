@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
 
 from orchestrator_cli.backend.connection import Backend, Row
 from orchestrator_cli.model.keys import InstanceKey
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at start-up (mypy reads the name)
 if TYPE_CHECKING:
+    from typing import Any
+
     from orchestrator_cli.model.instance import Instance
 
 # Columns a probe writes (everything except the check timestamps, which the write sets itself).
@@ -108,6 +110,12 @@ def all_instances(backend: Backend) -> list[Row]:
     return read_where(backend, "1 = 1", order=TOPOLOGY_ORDER)
 
 
+def all_keys(backend: Backend) -> list[str]:
+    """Every instance's "host:port", in the order `all_instances` lists them; reads two columns only."""
+    rows = backend.query_values("SELECT di.hostname, di.port FROM database_instance di " + TOPOLOGY_ORDER)
+    return [f"{hostname}:{port}" for hostname, port in rows]
+
+
 def cluster_instances(backend: Backend, cluster_name: str) -> list[Row]:
     return read_where(backend, "di.cluster_name = ?", (cluster_name,), "ORDER BY di.hostname, di.port")
 
@@ -176,10 +184,13 @@ def _value(row: Mapping[str, Any], column: str) -> Any:
     return value
 
 
+# Columns whose missing value is written as "" (the rest get 0). Named by suffix; the two integer columns
+# whose names end like text ones are excluded (MySQL in strict mode refuses "" for an integer).
 _TEXT_COLUMNS = frozenset(
     c
     for c in PROBE_COLUMNS
-    if c.endswith(
+    if c not in ("num_slave_hosts", "replication_group_is_single_primary_mode")
+    and c.endswith(
         (
             "host",
             "uuid",

@@ -3,9 +3,7 @@
 
 from __future__ import annotations
 
-from dataclasses import fields
-
-from orchestrator_cli.commands.context import Options
+from orchestrator_cli.commands.context import OPTION_NAMES, Options
 from orchestrator_cli.errors import FlagParseError, UsageError
 
 # flag name -> (Options attribute, is boolean, help text)
@@ -68,7 +66,7 @@ class ParsedArgs:
 def parse_args(argv: list[str]) -> ParsedArgs:
     result = ParsedArgs()
     opts = result.options
-    known = {f.name for f in fields(Options)}
+    known = OPTION_NAMES
     seen: set[str] = set()
     i = 0
     while i < len(argv):

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import logging
-import re
 import sys
 import time
 
-from orchestrator_cli import GIT_COMMIT, __version__
+from orchestrator_cli import GIT_COMMIT, __version__, logs
 from orchestrator_cli.cli.flags import flags_usage, parse_args
 from orchestrator_cli.commands.context import Options
 from orchestrator_cli.errors import OrchestratorError, UsageError
 
-log = logging.getLogger("orchestrator")
+log = logs.getLogger("orchestrator")
 
 
 def entry() -> None:
@@ -47,9 +45,9 @@ def main(argv: list[str]) -> int:
 
 
 def _dispatch(positional: list[str], options: Options) -> int:
-    from orchestrator_cli.cli import helptext
-
     if positional and positional[0] == "help":
+        from orchestrator_cli.cli import helptext
+
         if len(positional) == 1:
             print(helptext.command_listing())
             return 0
@@ -65,9 +63,13 @@ def _dispatch(positional: list[str], options: Options) -> int:
     if positional and positional[0] != "cli":
         raise UsageError(f"unexpected argument {positional[0]!r} (flags must come before it; see orchestrator -h)")
     if not options.command:
+        from orchestrator_cli.cli import helptext
+
         print(helptext.PROMPT)
         return 0
     if options.command == "help":
+        from orchestrator_cli.cli import helptext
+
         print(helptext.command_listing(), file=sys.stderr)
         return 0
     if options.format not in ("text", "json"):
@@ -119,19 +121,15 @@ def _did_you_mean(name: str) -> str:
 
 
 def _setup_logging(debug: bool, verbose: bool, quiet: bool) -> None:
-    level = logging.ERROR
+    """Records from `level` up go to stderr; `logging` itself is imported only once one is logged."""
+    level = logs.ERROR
     if debug:
-        level = logging.DEBUG
+        level = logs.DEBUG
     elif verbose:
-        level = logging.INFO
+        level = logs.INFO
     if quiet:
-        level = logging.ERROR
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s", "%Y-%m-%d %H:%M:%S"))
-    root = logging.getLogger("orchestrator")
-    root.handlers[:] = [handler]
-    root.setLevel(level)
-    root.propagate = False
+        level = logs.ERROR
+    logs.configure(level)
 
 
 def _report(error: OrchestratorError, options: Options | None, cause: BaseException | None = None) -> None:
@@ -144,13 +142,14 @@ def _report(error: OrchestratorError, options: Options | None, cause: BaseExcept
         traceback.print_exception(cause or error, file=sys.stderr)
 
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-
-
 def escape_controls(text: str) -> str:
     """Control characters (from argv, say an ESC sequence) are shown as `\\x1b`, never sent to the terminal.
 
     >>> escape_controls("unknown command 'a\\x1b[2J'")
     "unknown command 'a\\\\x1b[2J'"
     """
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+    if text.isprintable():  # the common case, without compiling a pattern
+        return text
+    import re
+
+    return re.sub(r"[\x00-\x1f\x7f-\x9f]", lambda m: f"\\x{ord(m.group()):02x}", text)

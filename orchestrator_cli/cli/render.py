@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import TextIO
 
 from orchestrator_cli.commands.output import Output
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at start-up (mypy reads the name)
+if TYPE_CHECKING:
+    from typing import TextIO
 
 
 def render(output: Output, fmt: str, stream: TextIO | None = None) -> None:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import logging
 import sys
 
+from orchestrator_cli import logs
 from orchestrator_cli.cli.render import render
 from orchestrator_cli.commands import registry
 from orchestrator_cli.commands.context import Context, Options
@@ -13,8 +13,6 @@ from orchestrator_cli.config import load_config
 from orchestrator_cli.errors import OrchestratorError, UsageError
 from orchestrator_cli.model.keys import split_keys
 
-log = logging.getLogger("orchestrator")
-
 
 def run_command(cmd: registry.Command, options: Options) -> int:
     if "instance" in options.given and not split_keys(options.instance):
@@ -22,7 +20,8 @@ def run_command(cmd: registry.Command, options: Options) -> int:
         raise UsageError(f"-i {options.instance!r} names no instance: give host:port (several separated by commas)")
     config = load_config(options.config or None)
     if config.get("Debug") and not options.quiet:
-        logging.getLogger("orchestrator").setLevel(logging.DEBUG)
+        logs.set_level(logs.DEBUG)
+    logs.install_if_loaded()  # the command's module may log through `logging` itself
     if config.get("RaftEnabled") and not options.ignore_raft_setup:
         raise UsageError("RaftEnabled is set: use the raft leader's API, or pass --ignore-raft-setup")
     if options.enable_database_update and config.get("SkipOrchestratorDatabaseUpdate"):

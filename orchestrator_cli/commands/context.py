@@ -2,28 +2,36 @@
 
 from __future__ import annotations
 
-import logging
-import re
 import sys
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
 
+from orchestrator_cli import logs
 from orchestrator_cli.errors import NotFoundError, UsageError
 from orchestrator_cli.model.keys import InstanceKey
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at start-up (mypy reads the name)
 if TYPE_CHECKING:
+    from typing import Any
+
     from orchestrator_cli.backend.connection import Backend
     from orchestrator_cli.config import Config
     from orchestrator_cli.mysql.access import TopologyAccess
     from orchestrator_cli.topology.env import TopologyEnv
 
-log = logging.getLogger("orchestrator")
-_IPV4 = re.compile(r"^\d+\.\d+\.\d+\.\d+$")
+log = logs.getLogger("orchestrator")
 
 
-@dataclass
+def _is_ipv4(host: str) -> bool:
+    """Four dot-separated runs of decimal digits, as `^\\d+(\\.\\d+){3}$` matches (no `re` at start-up)."""
+    parts = host.split(".")
+    return len(parts) == 4 and all(p.isdecimal() for p in parts)
+
+
 class Options:
-    """The original's global flags (plus `--format`), already validated for shape."""
+    """The original's global flags (plus `--format`), already validated for shape.
+
+    A plain class (defaults on the class, `Options(command="topology", ...)` to override): defining a
+    dataclass costs the `dataclasses` import on every cron run.
+    """
 
     command: str = ""
     instance: str = ""
@@ -55,7 +63,27 @@ class Options:
     skip_unresolve_check: bool = False
     grab_election: bool = False
     discovery: bool = True
-    given: set[str] = field(default_factory=set)  # flags the user actually passed
+    given: set[str]  # flags the user actually passed
+
+    def __init__(self, **values: Any) -> None:
+        self.given = set()
+        for name, value in values.items():
+            if name not in OPTION_NAMES and name != "given":
+                raise TypeError(f"Options() got an unexpected keyword argument {name!r}")
+            setattr(self, name, value)
+
+    def __repr__(self) -> str:
+        changed = ", ".join(f"{n}={getattr(self, n)!r}" for n in OPTION_NAMES if n in self.__dict__)
+        return f"Options({changed})"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Options):
+            return NotImplemented
+        names = (*OPTION_NAMES, "given")
+        return all(getattr(self, n) == getattr(other, n) for n in names)
+
+    # mutable, so unhashable, like the dataclass it replaces
+    __hash__ = None  # type: ignore[assignment]
 
     def effective_owner(self) -> str:
         if self.owner:
@@ -68,12 +96,18 @@ class Options:
             return "orchestrator"
 
 
-@dataclass
+# The option attributes (every flag's destination), in declaration order.
+OPTION_NAMES = tuple(name for name in Options.__annotations__ if name != "given")
+
+
 class _Resources:
-    backend: Backend | None = None
-    topology: TopologyAccess | None = None
-    env: TopologyEnv | None = None
-    registered: bool = False
+    __slots__ = ("backend", "topology", "env", "registered")
+
+    def __init__(self) -> None:
+        self.backend: Backend | None = None
+        self.topology: TopologyAccess | None = None
+        self.env: TopologyEnv | None = None
+        self.registered = False
 
 
 class Context:
@@ -198,7 +232,7 @@ class Context:
         """An unknown key whose host uniquely matches a known host (same port) is replaced by it."""
         from orchestrator_cli.backend import instances
 
-        is_ip_literal = bool(_IPV4.match(key.hostname)) or ":" in key.hostname  # IPv4 or IPv6: never fuzzy
+        is_ip_literal = _is_ipv4(key.hostname) or ":" in key.hostname  # IPv4 or IPv6: never fuzzy
         if is_ip_literal or instances.exists(self.backend, key):
             return key
         matches = instances.fuzzy_matches(self.backend, key)

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
 
 from orchestrator_cli.commands.context import Context
 from orchestrator_cli.commands.output import Output, line, lines, nothing
 from orchestrator_cli.commands.registry import CLUSTER, NO_INSTANCE, command
 from orchestrator_cli.errors import NotFoundError, UsageError
 
-if TYPE_CHECKING:  # the snapshot types stay off the cron commands' start-up path
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at start-up (mypy reads the name)
+if TYPE_CHECKING:  # the snapshot types (and typing itself) stay off the start-up path
+    from collections.abc import Mapping, Sequence
+    from typing import Any
+
     from orchestrator_cli.model.instance import Instance
     from orchestrator_cli.model.keys import InstanceKey
 
@@ -51,7 +53,7 @@ def find(ctx: Context) -> Output:
         regex = re.compile(pattern)
     except re.error as e:
         raise UsageError(f"invalid --pattern {pattern!r}: {e}") from e
-    keys = [str(k) for k in instances.keys_of(instances.all_instances(ctx.backend))]
+    keys = instances.all_keys(ctx.backend)
     matching = [k for k in keys if regex.search(k)]
     return lines(matching, data=matching)
 
@@ -74,7 +76,7 @@ def search(ctx: Context) -> Output:
 def clusters(ctx: Context) -> Output:
     from orchestrator_cli.backend import clusters as cl
 
-    names = list(cl.cluster_aliases(ctx.backend))
+    names = cl.cluster_names(ctx.backend)
     return lines(names, data=names)
 
 
@@ -144,7 +146,8 @@ def topology_tags(ctx: Context) -> Output:
 def all_instances(ctx: Context) -> Output:
     from orchestrator_cli.backend import instances
 
-    return _keys(instances.all_instances(ctx.backend))
+    keys = instances.all_keys(ctx.backend)
+    return lines(keys, data=keys)
 
 
 @command("which-instance", SECTION, "Print the canonical key of a known instance")

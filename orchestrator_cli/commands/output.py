@@ -2,16 +2,31 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from typing import Any
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at start-up (mypy reads the name)
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
+    from typing import Any
 
 
-@dataclass
 class Output:
-    lines: list[str] = field(default_factory=list)
-    data: Any = None
-    rich: Callable[[], Any] | None = None  # builds a rich renderable for terminals
+    """A command's result. A plain class: `dataclasses` is not imported on the cron path."""
+
+    __slots__ = ("lines", "data", "rich")
+
+    def __init__(self, lines: list[str] | None = None, data: Any = None, rich: Callable[[], Any] | None = None) -> None:
+        self.lines: list[str] = [] if lines is None else lines
+        self.data = data
+        self.rich = rich  # builds a rich renderable for terminals
+
+    def __repr__(self) -> str:
+        return f"Output(lines={self.lines!r}, data={self.data!r}, rich={self.rich!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Output):
+            return NotImplemented
+        return (self.lines, self.data, self.rich) == (other.lines, other.data, other.rich)
+
+    __hash__ = None  # type: ignore[assignment]
 
     def json_data(self) -> Any:
         return self.lines if self.data is None else self.data

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import re
-
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
-_SIMPLE = re.compile(r"^([0-9]+)([smhdw])$", re.ASCII)
 # Longer spans overflow the backend: MySQL TIMESTAMP columns end in 2038, and on SQLite the end time
 # becomes NULL, which reads as a downtime that never ends.
 MAX_SECONDS = 5 * 365 * 86400
@@ -17,10 +14,11 @@ def parse_duration(text: str) -> int:
     >>> parse_duration("90s"), parse_duration("3h")
     (90, 10800)
     """
-    m = _SIMPLE.match(text.strip())
-    if not m:
+    value = text.strip()
+    digits, unit = value[:-1], value[-1:]
+    if not (digits.isascii() and digits.isdigit() and unit in _UNITS):  # `^[0-9]+[smhdw]$`
         raise ValueError(f"cannot parse duration {text!r}: expected digits and one of s, m, h, d, w")
-    seconds = int(m.group(1)) * _UNITS[m.group(2)]
+    seconds = int(digits) * _UNITS[unit]
     if seconds > MAX_SECONDS:
         raise ValueError(f"duration {text!r} is too long: at most {MAX_SECONDS // 86400}d")
     return seconds

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from typing import Any
 
-from orchestrator_cli.analysis import Analysis, replication_analysis
+from orchestrator_cli.analysis import Analysis, facts_from_aggregates, listed_analysis
+from orchestrator_cli.analysis.facts import config_bool
 from orchestrator_cli.backend import analysis as backend_analysis
 from orchestrator_cli.backend.connection import Backend
 
@@ -25,9 +26,10 @@ def current_analysis(
     backend's second-resolution timestamps cannot tell the failed check from the last good one (a
     server killed within the second of its last successful probe).
     """
-    rows = backend_analysis.analysis_rows(backend, unreachable)
-    return replication_analysis(
-        rows,
+    reduce = config_bool(config, "ReduceReplicationAnalysisCount", True)
+    rows = backend_analysis.analysis_aggregates(backend, unreachable, reduce=reduce)
+    return listed_analysis(
+        facts_from_aggregates(rows, config),
         config,
         include_noproblem=include_noproblem,
         include_downtimed=include_downtimed,

@@ -163,6 +163,8 @@ def test_cron_path_imports_no_heavy_library(build: Build, tmp_path: Path) -> Non
     assert "orchestrator_cli.backend.candidates" in imported
     heavy = {name for name in imported if name.split(".")[0] in ("sqlalchemy", "mysql", "rich", "typer", "click")}
     assert heavy == set()
+    # standard modules a cron run does not need (each costs it milliseconds): see orchestrator_cli/logs.py
+    assert imported.isdisjoint({"logging", "dataclasses", "inspect", "typing", "threading", "decimal"})
 
 
 def test_debian_package_layout(build: Build, tmp_path: Path) -> None:

@@ -23,8 +23,12 @@ out, err = io.StringIO(), io.StringIO()
 with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
     code = main(sys.argv[1:])
 heavy = ("sqlalchemy", "rich", "mysql.connector", "tenacity")
+# standard modules a cron run does not need: each costs milliseconds to import
+startup = ("logging", "dataclasses", "inspect", "typing", "threading", "decimal")
 print(json.dumps({"code": code, "out": out.getvalue(), "err": err.getvalue(),
-                  "loaded": sorted(m for m in heavy if m in sys.modules)}))
+                  "loaded": sorted(m for m in heavy if m in sys.modules),
+                  "startup": sorted(m for m in startup if m in sys.modules),
+                  "commands": sorted(m for m in sys.modules if m.startswith("orchestrator_cli.commands."))}))
 """
 
 
@@ -46,6 +50,7 @@ def test_schema_is_deployed_once_then_checked_with_one_query(tmp_path: Path, mon
     statements: list[str] = []
     create_all = deploy._create_all
     query = Backend.query
+    query_values = Backend.query_values
 
     def counting_create_all(backend: Backend) -> None:
         deployments.append(backend.description)
@@ -55,8 +60,13 @@ def test_schema_is_deployed_once_then_checked_with_one_query(tmp_path: Path, mon
         statements.append(" ".join(sql.split()))
         return query(self, sql, params)
 
+    def recording_query_values(self: Backend, sql: str, params: Any = ()) -> Any:
+        statements.append(" ".join(sql.split()))
+        return query_values(self, sql, params)
+
     monkeypatch.setattr(deploy, "_create_all", counting_create_all)
     monkeypatch.setattr(Backend, "query", recording_query)
+    monkeypatch.setattr(Backend, "query_values", recording_query_values)
 
     first = run_cli("-c", "clusters", config=config)
     assert (first.code, first.err) == (0, "")
@@ -89,6 +99,33 @@ def test_cron_commands_do_not_load_what_they_do_not_need(fresh_sandbox: Sandbox,
     assert version["code"] == 0 and version["loaded"] == []
     listing = _fresh_process("-c", "help")
     assert listing["code"] == 0 and listing["loaded"] == []
+
+
+def test_cron_writes_import_only_what_they_use(tmp_path: Path) -> None:
+    """register-candidate and begin-downtime on SQLite: no logging, dataclasses, typing (about 12 ms of
+    imports together), and one command module, not all of them."""
+    from orchestrator_cli.backend import instances
+    from orchestrator_cli.backend.connection import Backend
+    from orchestrator_cli.config import load_config
+
+    config = sqlite_config(tmp_path)
+    backend = Backend(load_config(str(config)))
+    instances.write_instances(backend, [{"hostname": "db1", "port": 3306, "cluster_name": "db1:3306"}])
+    backend.close()
+    for args in (
+        ("-c", "register-candidate", "-i", "db1:3306", "--promotion-rule", "prefer"),
+        ("-c", "begin-downtime", "-i", "db1:3306", "--reason", "test", "--duration", "1m"),
+    ):
+        report = _fresh_process(f"--config={config}", *args)
+        assert (report["code"], report["out"], report["err"]) == (0, "db1:3306\n", ""), args
+        assert report["loaded"] == [], args
+        assert report["startup"] == [], args
+        assert report["commands"] == [
+            "orchestrator_cli.commands.context",
+            "orchestrator_cli.commands.instance_management",
+            "orchestrator_cli.commands.output",
+            "orchestrator_cli.commands.registry",
+        ], args
 
 
 def test_help_and_version_need_no_config_or_backend(tmp_path: Path) -> None:

@@ -200,3 +200,29 @@ def test_registering_a_duplicate_name_or_synonym_fails() -> None:
             registry.command(synonym, "Meta", "x")(func)
         assert registry.lookup(synonym).name == canonical  # type: ignore[union-attr]
         break
+
+
+def test_the_module_index_names_where_every_command_is_registered() -> None:
+    """`lookup` imports only the module the index names; a stale index would load every module."""
+    from orchestrator_cli.commands import registry
+
+    registry.load_all()
+    registered = {cmd.name: cmd.func.__module__ for cmd in registry.all_commands()}
+    registered.update({syn: registered[name] for syn, name in registry.synonyms().items()})
+    indexed = {name: f"orchestrator_cli.commands.{module}" for name, module in registry._MODULE_OF.items()}
+    assert indexed == registered
+
+
+def test_looking_one_command_up_imports_only_its_module() -> None:
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys; from orchestrator_cli.commands import registry;"
+        " cmd = registry.lookup('register-candidate');"
+        " print(cmd.name, sorted(m for m in sys.modules if m.startswith('orchestrator_cli.commands.')))"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout.split(" ", 1)
+    assert out[0] == "register-candidate"
+    assert "orchestrator_cli.commands.refactoring" not in out[1]
+    assert "orchestrator_cli.commands.instance_management" in out[1]
