@@ -103,8 +103,8 @@ OPTION_NAMES = tuple(name for name in Options.__annotations__ if name != "given"
 class _Resources:
     __slots__ = ("backend", "topology", "env", "registered")
 
-    def __init__(self) -> None:
-        self.backend: Backend | None = None
+    def __init__(self, backend: Backend | None = None) -> None:
+        self.backend: Backend | None = backend
         self.topology: TopologyAccess | None = None
         self.env: TopologyEnv | None = None
         self.registered = False
