@@ -24,7 +24,7 @@ from orchestrator_cli.backend.instance_rows import (
     set_suggested_alias,
 )
 from orchestrator_cli.discovery.probe import ProbeResult, probe
-from orchestrator_cli.errors import ConfigError, OrchestratorError
+from orchestrator_cli.errors import ConfigError, OrchestratorError, TopologyTimeoutError
 from orchestrator_cli.model.instance import Instance
 from orchestrator_cli.model.keys import InstanceKey
 from orchestrator_cli.model.promotion import CLI_RULES
@@ -128,6 +128,7 @@ class Probed:
     result: ProbeResult | None  # None: the probe failed
     error: str = ""
     neighbours: list[InstanceKey] = field(default_factory=list)  # its replicas and master, to follow
+    timed_out: bool = False  # the probe failed because the server did not answer (it may be hung)
 
 
 def probe_one(
@@ -151,12 +152,13 @@ def probe_one(
         res = probe(access.server(key, discovery=True), config)
     except (OrchestratorError, FlavorError) as e:
         error = str(e) if isinstance(e, OrchestratorError) else f"{key}: {e}"
+        timed_out = isinstance(e, TopologyTimeoutError)
         result.failed[key] = error
         if record_failure is not None and not record_failure():
-            return Probed(key, None, error)
+            return Probed(key, None, error, timed_out=timed_out)
         log.info("%s: probe failed: %s", key, error)
         _write(result, {}, {}, {}, backend)
-        return Probed(key, None, error)
+        return Probed(key, None, error, timed_out=timed_out)
     result.probed[res.key] = res
     result.aliases[key] = res.key
     if res.probed_as.hostname != res.key.hostname:

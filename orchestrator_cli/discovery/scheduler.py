@@ -9,9 +9,11 @@ completes, so that one slow or hung server costs its own freshness and nobody el
 * A probe writes its own row the moment it completes (`crawl.probe_one`); the replicas and the master
   it names are probed next when the backend does not know them yet.
 * A probe running longer than InstancePollSeconds + ReasonableInstanceCheckSeconds marks its server
-  hung until it returns: its `last_attempted_check` moves forward every second (the analysis then
-  counts the server's last check as invalid, spec §1.10, without waiting for the read timeout) and
-  `Unresponsive` lets recoveries treat it as unreachable at once.
+  hung: its `last_attempted_check` moves forward every second (the analysis then counts the
+  server's last check as invalid, spec §1.10, without waiting for the read timeout) and
+  `Unresponsive` lets recoveries treat it as unreachable at once. A probe that fails on a timeout
+  (read, write or handshake: the server does not answer) marks it too. The mark is cleared only
+  when a probe of the server is answered.
 * Servers whose last probe failed are suspects: they are probed by their own small pool, after an
   exponential back-off, so dead and hung hosts never hold the workers that keep healthy hosts fresh.
 * A replica that reports a broken IO thread (the replicas are the observers, spec §2 and §3.3) gets
@@ -204,6 +206,11 @@ class DiscoveryScheduler:
             if self._submit(key):
                 self._requested[key] = now
 
+    def failing(self) -> dict[InstanceKey, int]:
+        """Servers whose last probes failed, with how many failed in a row."""
+        with self._lock:
+            return dict(self._failures)
+
     def in_flight(self, key: InstanceKey) -> bool:
         with self._lock:
             return key in self._in_flight
@@ -248,7 +255,7 @@ class DiscoveryScheduler:
             raise
         now = time.monotonic()
         with self._lock:
-            self._in_flight.pop(key, None)
+            started = self._in_flight.pop(key, now)
             if self._first_wave is not None:
                 # probed once, answered or not: a re-probe (a hung master the observers keep asking
                 # for) must not hold the first pass, and with it analysis, back
@@ -264,6 +271,14 @@ class DiscoveryScheduler:
         # (2 s per statement on a hung master, measured by bench/chaos.py).
         if probed.result is not None:
             self.unresponsive.clear(key)
+        elif probed.timed_out and self._open.is_set():
+            # A hung server's probe fails on its read timeout (MySQLDiscoveryReadTimeoutSeconds), which
+            # is usually shorter than `hung_after`: without this the mark would never be set. Other
+            # failures (a refused login, an SQL error) do not mark: that server answers, may be
+            # writable, and a recovery must still be able to reach it (to set it read-only).
+            if self.unresponsive.since(key) is None:
+                log.info("%s: probe timed out after %.1fs: marked unreachable", key, now - started)
+            self.unresponsive.mark(key, started)
         self._attempt_recorded.pop(key, None)
         if probed.result is None:
             self._changed()
@@ -289,9 +304,10 @@ class DiscoveryScheduler:
                 log.error("%s: %s", key, e)
 
     def _forget_flight(self, key: InstanceKey) -> None:
+        """The probe's outcome is unknown (the backend failed): a hung mark stays until a probe of the
+        server is answered."""
         with self._lock:
             self._in_flight.pop(key, None)
-        self.unresponsive.clear(key)
 
     def _changed(self) -> None:
         if self.on_change is not None:
