@@ -45,6 +45,7 @@ class CrawlResult:
     aliases: dict[InstanceKey, InstanceKey] = field(default_factory=dict)  # probed-as -> resolved key
     hostnames: dict[str, str] = field(default_factory=dict)  # host name as reached -> MySQLHostnameResolveMethod's
     ignored: set[InstanceKey] = field(default_factory=set)  # seeds DiscoveryIgnoreHostnameFilters kept from probing
+    timed_out: set[InstanceKey] = field(default_factory=set)  # failed keys that did not answer in time
 
     def resolved(self, key: InstanceKey) -> InstanceKey:
         """The key a server is known by: probed keys by what the probe found, other keys (a replica's
@@ -99,6 +100,8 @@ def crawl(
                         # FlavorError: the server answered in a shape we cannot read; one such
                         # server must not stop the crawl of the others.
                         result.failed[key] = str(e) if isinstance(e, OrchestratorError) else f"{key}: {e}"
+                        if isinstance(e, TopologyTimeoutError):
+                            result.timed_out.add(key)
                         log.info("%s: probe failed: %s", key, e)
                     else:
                         result.probed[res.key] = res
@@ -154,6 +157,8 @@ def probe_one(
         error = str(e) if isinstance(e, OrchestratorError) else f"{key}: {e}"
         timed_out = isinstance(e, TopologyTimeoutError)
         result.failed[key] = error
+        if timed_out:
+            result.timed_out.add(key)
         if record_failure is not None and not record_failure():
             return Probed(key, None, error, timed_out=timed_out)
         log.info("%s: probe failed: %s", key, error)
@@ -371,7 +376,7 @@ def _write(
                 hostnames.register_resolve(backend, probed_as.hostname, key.hostname)
         for key in result.failed:
             if key not in result.ignored and instances.exists(backend, key):
-                instances.record_failed_check(backend, key, partial=False)
+                instances.record_failed_check(backend, key, partial=False, timed_out=key in result.timed_out)
         for res in result.probed.values():
             if res.master_key and result.resolved(res.master_key) not in rows:
                 _ensure_minimal_row(backend, result.resolved(res.master_key))

@@ -34,6 +34,7 @@ from typing import Any
 from orchestrator_cli.backend.connection import Backend
 from orchestrator_cli.backend.instance_rows import instance_from_row
 from orchestrator_cli.discovery.crawl import Probed, probe_one
+from orchestrator_cli.discovery.sharing import DiscoveryShare
 from orchestrator_cli.errors import OrchestratorError
 from orchestrator_cli.model.instance import Instance
 from orchestrator_cli.model.keys import InstanceKey
@@ -86,8 +87,10 @@ class DiscoveryScheduler:
         *,
         on_probed: OnProbed | None = None,
         on_change: Callable[[], None] | None = None,
+        share: DiscoveryShare | None = None,
     ) -> None:
         self.config = config
+        self.share = share  # None: this process probes every instance (the original's way)
         self.poll = max(1, int(config.get("InstancePollSeconds", 5)))
         self.hung_after = self.poll + int(config.get("ReasonableInstanceCheckSeconds", 1))
         self.unresponsive = unresponsive
@@ -110,6 +113,12 @@ class DiscoveryScheduler:
         self._backend_due: set[InstanceKey] = set()
         self._next_due: dict[InstanceKey, float] = {}  # monotonic; set when a probe starts
         self._master_of: dict[InstanceKey, InstanceKey] = {}  # replica -> master, as last probed
+        # Shared discovery: what the backend says about the instances other nodes probe.
+        self._backend_master_of: dict[InstanceKey, InstanceKey] = {}
+        self._backend_failing: set[InstanceKey] = set()  # last check failed, whoever probed it
+        self._overdue: set[InstanceKey] = set()  # not checked for 5 x InstancePollSeconds by anyone
+        self._verdict_at: dict[InstanceKey, float] = {}  # when this node's last probe of a key ended
+        self._leading = True
         self._first_wave: set[InstanceKey] | None = None
         self.first_pass = threading.Event()
         self._open = threading.Event()  # cleared at shutdown: probes cut short are not failures
@@ -117,27 +126,39 @@ class DiscoveryScheduler:
 
     # -- the discovery thread ------------------------------------------------------------------------
 
-    def tick(self, backend: Backend) -> None:
-        """Called several times a second by the discovery thread while this node leads."""
+    def tick(self, backend: Backend, *, lead: bool = True) -> None:
+        """Called several times a second by the discovery thread: while this node leads, or, when
+        discovery is shared, on every node (`lead` False: only this node's share)."""
         now = time.monotonic()
+        self._leading = lead
         if now - self._last_scan >= SCAN_SECONDS:
             self._last_scan = now
-            self._scan(backend)
-        submitted = self._submit_due(now)
+            self._scan(backend, now)
+        # A leader's first pass covers every instance due, shared or not: analysis must not start on
+        # what another node (maybe the dead ex-leader) left stale.
+        submitted = self._submit_due(now, everything=lead and self._first_wave is None)
         if self._first_wave is None and self._last_scan:
             self._first_wave = submitted | {k for k in self._backend_due if self.in_flight(k)}
         self._watch_hung(backend, now)
         self._watch_observers()
         self._check_first_pass(now)
 
-    def _scan(self, backend: Backend) -> None:
+    def _scan(self, backend: Backend, now: float) -> None:
         """The backend's keys, and which of them are due by the backend's clock (for keys this
         process has not probed yet, e.g. right after it was elected)."""
         from orchestrator_cli.backend import instances
 
+        rebalanced = self.share is not None and self.share.refresh(backend)
         rows = instances.all_instances(backend)
         known = set(instances.keys_of(rows))
         due = set(instances.keys_due(rows))
+        if self.share is not None:
+            self._learn_from_others(rows, now)
+            if rebalanced or len(known) != len(self._known):
+                log.info(
+                    "discovery shared by %d node(s): this node probes %d of %d instances",
+                    len(self.share.nodes), sum(map(self.share.owns, known)), len(known),
+                )  # fmt: skip
         for seed in self.config.get("DiscoverySeeds") or []:
             try:
                 key = InstanceKey.parse(str(seed), int(self.config.get("DefaultInstancePort", 3306)))
@@ -149,12 +170,56 @@ class DiscoveryScheduler:
                 due.add(key)
         self._known, self._backend_due = known, due
 
-    def _submit_due(self, now: float) -> set[InstanceKey]:
+    def _learn_from_others(self, rows: list[Any], now: float) -> None:
+        """Shared discovery: other nodes probe most instances, so the backend is where this node
+        learns that one hangs (marked unresponsive here too: the leader's recoveries must not wait
+        out a timeout on it), which ones fail (their replicas are the observers) and which ones
+        nobody refreshed for too long (the leader probes those itself)."""
+        from orchestrator_cli.backend import instances
+        from orchestrator_cli.backend.instance_rows import key_of
+        from orchestrator_cli.model.coerce import to_int
+
+        unanswered = set(instances.keys_unanswered(rows))
+        with self._lock:
+            # this node's own probes, running or finished since the rows were read, know better
+            mine = set(self._in_flight) | {k for k, at in self._verdict_at.items() if at >= now}
+        for key in unanswered - mine:
+            self.unresponsive.mark(key, now)
+        failing: set[InstanceKey] = set()
+        overdue: set[InstanceKey] = set()
+        masters: dict[InstanceKey, InstanceKey] = {}
+        for r in rows:
+            key = key_of(r)
+            valid = to_int(r.get("is_last_check_valid"))
+            if valid and key not in mine and key not in unanswered:
+                self.unresponsive.clear(key)  # another node's probe was answered
+            if not valid:
+                failing.add(key)
+            if not to_int(r.get("is_recently_checked")):
+                overdue.add(key)
+            if r.get("master_host"):
+                masters[key] = InstanceKey(str(r["master_host"]), to_int(r.get("master_port")))
+        with self._lock:
+            self._backend_failing, self._overdue, self._backend_master_of = failing, overdue, masters
+
+    def _mine(self, key: InstanceKey) -> bool:
+        """Whether this node probes `key` on its schedule: its share, and, for the leader, what
+        nobody refreshed for 5 x InstancePollSeconds (an owner registered but stuck)."""
+        if self.share is None or self.share.owns(key):
+            return True
+        return self._leading and key in self._overdue
+
+    def _submit_due(self, now: float, *, everything: bool = False) -> set[InstanceKey]:
         """Keys due: by this process's schedule (its clock is finer than the backend's one-second
-        timestamps), or by the backend for keys it never probed; none before its back-off ends."""
+        timestamps), or by the backend for keys it never probed; none before its back-off ends.
+        With shared discovery, only this node's keys (unless `everything`)."""
         submitted: set[InstanceKey] = set()
         for key in self._known:
             if now < self._not_before.get(key, 0.0):
+                continue
+            if not everything and not self._mine(key):
+                # another node's: when it comes back to this one, the backend says when it is due
+                self._next_due.pop(key, None)
                 continue
             next_due = self._next_due.get(key)
             due = now >= next_due if next_due is not None else key in self._backend_due
@@ -184,8 +249,9 @@ class DiscoveryScheduler:
         """While a server hangs or fails, its replicas (the observers) are probed about every 0.4 s:
         the first to report a broken IO thread turns it into a dead master."""
         with self._lock:
-            suspects = set(self._failures) | self.unresponsive.marked()
-            observers = [k for k, master in self._master_of.items() if master in suspects]
+            suspects = set(self._failures) | self.unresponsive.marked() | self._backend_failing
+            master_of = {**self._backend_master_of, **self._master_of}
+            observers = [k for k, master in master_of.items() if master in suspects]
         if observers:
             self.request(observers)
 
@@ -260,6 +326,7 @@ class DiscoveryScheduler:
         now = time.monotonic()
         with self._lock:
             started = self._in_flight.pop(key, now)
+            self._verdict_at[key] = now
             if self._first_wave is not None:
                 # probed once, answered or not: a re-probe (a hung master the observers keep asking
                 # for) must not hold the first pass, and with it analysis, back
@@ -270,6 +337,9 @@ class DiscoveryScheduler:
             else:
                 self._failures.pop(key, None)
                 self._not_before.pop(key, None)
+        log.debug(
+            "%s: probe %s in %.0f ms", key, "failed" if probed.result is None else "answered", (now - started) * 1000
+        )
         # The mark lasts until the server answers again: a probe that timed out is fresh news that
         # it is still unreachable, and a recovery that tried it for real would pay the timeout again
         # (2 s per statement on a hung master, measured by bench/chaos.py).
