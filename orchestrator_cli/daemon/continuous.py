@@ -251,6 +251,8 @@ class ContinuousMode:
                         if leader and now - last_lost >= TICK_SECONDS:
                             last_lost = now
                             self._lost_in_recovery = set(instances.keys_of(instances.lost_in_recovery(backend)))
+                            # fencing acts on the leader's own probes: with shared discovery it probes these itself
+                            scheduler.leader_keys = frozenset(self._lost_in_recovery)
                         scheduler.tick(backend, lead=leader)
                     except OrchestratorError as e:
                         log.error("discovery failed: %s", e)

@@ -118,6 +118,9 @@ class DiscoveryScheduler:
         self._backend_failing: set[InstanceKey] = set()  # last check failed, whoever probed it
         self._overdue: set[InstanceKey] = set()  # not checked for 5 x InstancePollSeconds by anyone
         self._verdict_at: dict[InstanceKey, float] = {}  # when this node's last probe of a key ended
+        # Probed by the leader itself, whoever owns them: what it acts on from its own probes (a failed
+        # master downtimed lost-in-recovery, fenced the moment a probe sees it writable again).
+        self.leader_keys: frozenset[InstanceKey] = frozenset()
         self._leading = True
         self._first_wave: set[InstanceKey] | None = None
         self.first_pass = threading.Event()
@@ -181,17 +184,18 @@ class DiscoveryScheduler:
 
         unanswered = set(instances.keys_unanswered(rows))
         with self._lock:
-            # this node's own probes, running or finished since the rows were read, know better
-            mine = set(self._in_flight) | {k for k, at in self._verdict_at.items() if at >= now}
-        for key in unanswered - mine:
-            self.unresponsive.mark(key, now)
+            # this node's own probes that ended after the rows were read know better than the rows
+            newer = {k for k, at in self._verdict_at.items() if at >= now}
+            running = set(self._in_flight)
+        for key in unanswered - newer:
+            self.unresponsive.mark(key, now)  # also while a probe of this node waits on it
         failing: set[InstanceKey] = set()
         overdue: set[InstanceKey] = set()
         masters: dict[InstanceKey, InstanceKey] = {}
         for r in rows:
             key = key_of(r)
             valid = to_int(r.get("is_last_check_valid"))
-            if valid and key not in mine and key not in unanswered:
+            if valid and key not in unanswered and key not in newer and key not in running:
                 self.unresponsive.clear(key)  # another node's probe was answered
             if not valid:
                 failing.add(key)
@@ -202,27 +206,25 @@ class DiscoveryScheduler:
         with self._lock:
             self._backend_failing, self._overdue, self._backend_master_of = failing, overdue, masters
 
-    def _mine(self, key: InstanceKey) -> bool:
-        """Whether this node probes `key` on its schedule: its share, and, for the leader, what
-        nobody refreshed for 5 x InstancePollSeconds (an owner registered but stuck)."""
-        if self.share is None or self.share.owns(key):
-            return True
-        return self._leading and key in self._overdue
-
     def _submit_due(self, now: float, *, everything: bool = False) -> set[InstanceKey]:
         """Keys due: by this process's schedule (its clock is finer than the backend's one-second
         timestamps), or by the backend for keys it never probed; none before its back-off ends.
-        With shared discovery, only this node's keys (unless `everything`)."""
+        With shared discovery, only this node's share (unless `everything`), and, on the leader,
+        `leader_keys` and what nobody refreshed for 5 x InstancePollSeconds (an owner registered
+        but stuck), both on the leader's own schedule."""
         submitted: set[InstanceKey] = set()
         for key in self._known:
             if now < self._not_before.get(key, 0.0):
                 continue
-            if not everything and not self._mine(key):
+            next_due = self._next_due.get(key)
+            if everything or self.share is None or self.share.owns(key):
+                due = now >= next_due if next_due is not None else key in self._backend_due
+            elif self._leading and (key in self.leader_keys or key in self._overdue):
+                due = next_due is None or now >= next_due  # on the leader's own clock, from now on
+            else:
                 # another node's: when it comes back to this one, the backend says when it is due
                 self._next_due.pop(key, None)
                 continue
-            next_due = self._next_due.get(key)
-            due = now >= next_due if next_due is not None else key in self._backend_due
             if due and self._submit(key):
                 submitted.add(key)
         return submitted
@@ -247,7 +249,10 @@ class DiscoveryScheduler:
 
     def _watch_observers(self) -> None:
         """While a server hangs or fails, its replicas (the observers) are probed about every 0.4 s:
-        the first to report a broken IO thread turns it into a dead master."""
+        the first to report a broken IO thread turns it into a dead master. With shared discovery
+        only the leader does this (it acts on what they report); the others probe their share."""
+        if self.share is not None and not self._leading:
+            return
         with self._lock:
             suspects = set(self._failures) | self.unresponsive.marked() | self._backend_failing
             master_of = {**self._backend_master_of, **self._master_of}
@@ -364,7 +369,7 @@ class DiscoveryScheduler:
                     self._master_of[key] = master_as_written
                 else:
                     self._master_of.pop(key, None)
-            if io_broken(written):
+            if io_broken(written) and (self.share is None or self._leading):
                 # the observer says its master is gone: look at the master now
                 self.request([master_as_written])
                 self._changed()

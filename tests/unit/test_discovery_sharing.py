@@ -118,3 +118,40 @@ def test_a_probe_that_got_no_answer_is_told_from_one_that_failed_with_an_answer(
         == keys_unanswered([never_seen])
         == [key_of(timed_out)]
     )
+
+
+def _scheduler_row(port: int, *, valid: bool, attempted: str, checked: str, seen: str) -> dict[str, object]:
+    return {
+        "hostname": "db",
+        "port": port,
+        "is_last_check_valid": int(valid),
+        "is_recently_checked": 1,
+        "master_host": "",
+        "master_port": 0,
+        "last_attempted_check": attempted,
+        "last_checked": checked,
+        "last_seen": seen,
+    }
+
+
+def test_a_node_learns_from_the_backend_which_servers_of_other_shares_hang() -> None:
+    """Shared discovery: a server whose probe by another node timed out is marked unresponsive here
+    (the leader's recoveries must not wait out a timeout on it); the mark goes once the backend shows
+    an answered probe; a failure with an answer (refused login) never marks."""
+    from orchestrator_cli.discovery.scheduler import DiscoveryScheduler
+    from orchestrator_cli.mysql.access import Unresponsive
+
+    marks = Unresponsive()
+    scheduler = DiscoveryScheduler({"InstancePollSeconds": 1}, marks, share=DiscoveryShare("me"))
+    try:
+        t0, t1 = "2026-01-01 10:00:04", "2026-01-01 10:00:05"
+        hung = _scheduler_row(1, valid=False, attempted=t1, checked=t1, seen=t0)
+        refused = _scheduler_row(2, valid=False, attempted=t0, checked=t1, seen=t0)
+        scheduler._learn_from_others([hung, refused], now=100.0)
+        assert marks.marked() == {InstanceKey("db", 1)}
+        answered = _scheduler_row(1, valid=True, attempted=t1, checked=t1, seen=t1)
+        scheduler._learn_from_others([answered, refused], now=101.0)
+        assert marks.marked() == set()
+    finally:
+        scheduler.close()
+        scheduler.join()
