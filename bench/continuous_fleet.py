@@ -1,0 +1,442 @@
+"""How many simulated instances `-c continuous` keeps fresh, at what cost, and how fast it recovers a
+dead master there (not a test).
+
+For each fleet size N (clusters of five: master, two replicas, an intermediate master with one
+replica; bench/fleet_sim) the simulator runs as its own process on loopback ports, a fresh backend
+is made (a throw-away database on the MariaDB at --mysql-host:--mysql-port, or a SQLite file), and
+--daemons continuous daemons start with every master as a DiscoverySeeds entry and the
+production-style config of bench/fleet_sim/config.py (every Detect*Query, a lag query, credentials
+query), InstancePollSeconds=--poll. Then:
+
+* discovery: seconds until the backend holds all N instances;
+* freshness: over --window seconds the backend is sampled every second; an instance is *fresh* when
+  its `last_seen` never grew older than 2 x InstancePollSeconds (timestamps have 1 s resolution);
+  also the probes per second it achieved (distinct `last_seen` values seen);
+* cost: CPU (percent of one core over the window) and RSS (current and peak) of each daemon, and of
+  the simulator separately, with the simulator's statements per second and any statement it did
+  not know;
+* faults (--kill K, --hang H): K non-master servers are killed and H hung (accept, never answer)
+  before the window; freshness is then judged over the healthy rest;
+* failover: a master is killed (port closed, its replicas' IO threads fail after slave_net_timeout);
+  seconds until a `topology_recovery` row for it is registered, and until it has `end_recovery`.
+
+    .venv/bin/python bench/continuous_fleet.py --sizes 250,500,1000,2000
+    .venv/bin/python bench/continuous_fleet.py --sizes 1000 --daemons 2 --extra-config '{"SomeKey": 1}'
+    ORCHESTRATOR_ORIGINAL_BIN=/path/to/orchestrator .venv/bin/python bench/continuous_fleet.py --original
+
+`--original` runs the original binary's `continuous` on the same simulator (skipped, with a note,
+when ORCHESTRATOR_ORIGINAL_BIN is not set). One JSON line per size is printed, then a table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.fleet_sim.config import fleet_config  # noqa: E402
+from bench.fleet_sim.control import SimClient  # noqa: E402
+from bench.fleet_sim.model import free_port_range  # noqa: E402
+from tests.support import throwaway_mysql_database  # noqa: E402
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+ORIGINAL_ENV = "ORCHESTRATOR_ORIGINAL_BIN"
+
+
+# ------------------------------------------------------------------------------------------------
+# processes
+# ------------------------------------------------------------------------------------------------
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a live process (/proc/<pid>/stat)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def rss_mib(pid: int) -> tuple[float, float]:
+    """(current, peak) resident set size in MiB."""
+    values = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        name, _, rest = line.partition(":")
+        if name in ("VmRSS", "VmHWM"):
+            values[name] = int(rest.split()[0]) / 1024
+    return values.get("VmRSS", 0.0), values.get("VmHWM", 0.0)
+
+
+def _raise_nofile() -> None:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
+@contextlib.contextmanager
+def simulator(
+    clusters: int, slave_net_timeout: float
+) -> Iterator[tuple[subprocess.Popen[str], SimClient, dict[str, Any]]]:
+    base = free_port_range(clusters * 5 + 1)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bench.fleet_sim", "--clusters", str(clusters), "--base-port", str(base + 1),
+         "--control-port", str(base), "--slave-net-timeout", str(slave_net_timeout)],
+        cwd=ROOT, stdout=subprocess.PIPE, text=True, preexec_fn=_raise_nofile,
+    )  # fmt: skip
+    try:
+        assert proc.stdout is not None
+        ready = json.loads(proc.stdout.readline() or "{}")
+        if not ready.get("ready"):
+            raise SystemExit("simulator did not start")
+        client = SimClient(ready["control"])
+        try:
+            yield proc, client, ready
+        finally:
+            with contextlib.suppress(Exception):
+                client.call("shutdown")
+            client.close()
+    finally:
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def start_daemons(args: argparse.Namespace, config: Path, work: Path) -> list[subprocess.Popen[str]]:
+    daemons = []
+    for n in range(args.daemons):
+        if args.original:
+            argv = [os.environ[ORIGINAL_ENV], f"--config={config}", "-c", "continuous"]
+        else:
+            argv = [sys.executable, "-m", "orchestrator_cli", f"--config={config}", "-c", "continuous"]
+            argv += ["--verbose"] if args.verbose else []
+        log = open(work / f"daemon{n}.log", "w")  # noqa: SIM115  (closed with the process)
+        daemons.append(subprocess.Popen(argv, cwd=ROOT, stdout=log, stderr=log, text=True, preexec_fn=_raise_nofile))
+    return daemons
+
+
+def stop(procs: list[subprocess.Popen[str]]) -> None:
+    for proc in procs:
+        if proc.poll() is None:
+            proc.terminate()
+    for proc in procs:
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+# ------------------------------------------------------------------------------------------------
+# backend
+# ------------------------------------------------------------------------------------------------
+
+
+class BackendReader:
+    """Reads the daemons' backend: instance ages and recovery rows."""
+
+    def __init__(self, keys: dict[str, Any], sqlite_file: Path) -> None:
+        self.mysql = keys.get("BackendDB") == "mysql"
+        if self.mysql:
+            import mysql.connector
+
+            self.conn: Any = mysql.connector.connect(
+                host=keys["MySQLOrchestratorHost"], port=keys["MySQLOrchestratorPort"], user="root", password="",
+                database=keys["MySQLOrchestratorDatabase"], autocommit=True,
+            )  # fmt: skip
+        else:
+            self.sqlite_file = sqlite_file
+            self.conn = None
+
+    def rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        try:
+            if self.mysql:
+                cur = self.conn.cursor()
+                cur.execute(sql.replace("?", "%s"), params)
+                rows = list(cur.fetchall())
+                cur.close()
+                return rows
+            import sqlite3
+
+            if not self.sqlite_file.exists():
+                return []
+            with contextlib.closing(sqlite3.connect(self.sqlite_file, timeout=5)) as db:
+                return list(db.execute(sql, params))
+        except Exception as e:  # the schema may not exist yet while the daemons start; SQLite may be busy
+            text = str(e).lower()
+            if "exist" in text or "no such table" in text or "locked" in text:
+                return []
+            raise
+
+    def ages(self) -> list[tuple[int, int | None, str]]:
+        """(port, seconds since last_seen, last_seen as text) per instance."""
+        if self.mysql:
+            sql = "SELECT port, TIMESTAMPDIFF(SECOND, last_seen, NOW()), CAST(last_seen AS CHAR) FROM database_instance"
+        else:
+            sql = (
+                "SELECT port, CAST(ROUND((julianday('now') - julianday(last_seen)) * 86400) AS INTEGER), "
+                "last_seen FROM database_instance"
+            )
+        return [(int(p), None if a is None else int(a), str(s)) for p, a, s in self.rows(sql)]
+
+    def probe_latency_ms(self) -> tuple[float, float]:
+        """Median and 90th percentile of the last probe's wall time per instance (`last_discovery_latency`, ns)."""
+        values = sorted(int(v) for (v,) in self.rows("SELECT last_discovery_latency FROM database_instance") if v)
+        if not values:
+            return 0.0, 0.0
+        return values[len(values) // 2] / 1e6, values[int(len(values) * 0.9)] / 1e6
+
+    def recovery(self, port: int) -> tuple[bool, bool, int | None]:
+        """(registered, ended, successor port) of the recovery of the failed server on `port`."""
+        rows = self.rows("SELECT end_recovery, successor_port FROM topology_recovery WHERE port = ?", (port,))
+        if not rows:
+            return False, False, None
+        end, successor = rows[-1]
+        return True, end is not None, successor
+
+    def close(self) -> None:
+        if self.conn is not None:
+            self.conn.close()
+
+
+@contextlib.contextmanager
+def backend(args: argparse.Namespace, work: Path) -> Iterator[dict[str, Any]]:
+    if args.backend == "sqlite":
+        yield {"BackendDB": "sqlite", "SQLite3DataFile": str(work / "orchestrator.sqlite3")}
+        return
+    with throwaway_mysql_database(args.mysql_host, args.mysql_port, prefix="orch_fleet") as keys:
+        yield keys
+
+
+# ------------------------------------------------------------------------------------------------
+# one size
+# ------------------------------------------------------------------------------------------------
+
+
+def run_size(size: int, args: argparse.Namespace) -> dict[str, Any]:
+    clusters = max(1, size // 5)
+    n = clusters * 5
+    result: dict[str, Any] = {
+        "implementation": "original" if args.original else "ours",
+        "instances": n,
+        "daemons": args.daemons,
+        "poll": args.poll,
+        "backend": args.backend,
+        "loadavg_before": os.getloadavg()[0],
+    }
+    with (
+        tempfile.TemporaryDirectory(prefix="fleet_bench_") as tmp,
+        simulator(clusters, args.slave_net_timeout) as (sim_proc, sim, ready),
+    ):
+        work = Path(tmp)
+        with backend(args, work) as keys:
+            seeds = [f"127.0.0.1:{port}" for port in ready["masters"]]
+            values = {**fleet_config(InstancePollSeconds=args.poll, DiscoverySeeds=seeds), **keys, **args.extra_config}
+            config = work / "orchestrator.conf.json"
+            config.write_text(json.dumps(values, indent=1))
+            reader = BackendReader(keys, work / "orchestrator.sqlite3")
+            started = time.monotonic()
+            daemons = start_daemons(args, config, work)
+            try:
+                result.update(_discovery(reader, n, started, args))
+                faulted = _inject_faults(sim, ready["ports"], ready["masters"], args)
+                result.update({"killed": args.kill, "hung": args.hang})
+                time.sleep(args.poll)  # one more cycle: every instance has its own phase now
+                result.update(_freshness(reader, n, faulted, daemons, sim_proc, sim, args))
+                if args.failover and result["discovered"] == n:
+                    result.update(_failover(reader, sim, ready["masters"], args))
+                result["daemon_exit_codes"] = [d.poll() for d in daemons]
+            finally:
+                stop(daemons)
+                reader.close()
+                if args.keep_logs:
+                    target = Path(args.keep_logs) / f"n{n}-d{args.daemons}"
+                    target.mkdir(parents=True, exist_ok=True)
+                    for log in work.glob("daemon*.log"):
+                        (target / log.name).write_text(log.read_text())
+            result["daemon_log_errors"] = _log_errors(work)
+    return result
+
+
+def _discovery(reader: BackendReader, n: int, started: float, args: argparse.Namespace) -> dict[str, Any]:
+    deadline = started + args.discovery_timeout
+    known = 0
+    while time.monotonic() < deadline:
+        ages = reader.ages()
+        known = sum(1 for _, age, _ in ages if age is not None)
+        if known >= n:
+            return {"discovered": known, "discovery_seconds": round(time.monotonic() - started, 1)}
+        time.sleep(0.5)
+    return {"discovered": known, "discovery_seconds": None}
+
+
+def _inject_faults(sim: SimClient, ports: list[int], masters: list[int], args: argparse.Namespace) -> set[int]:
+    """Kill `--kill` and hang `--hang` servers that are not masters (spread over the fleet): the
+    healthy rest must stay fresh while they fail or time out."""
+    candidates = [p for p in ports if p not in set(masters)]
+    count = args.kill + args.hang
+    if count > len(candidates):
+        raise SystemExit(f"--kill + --hang = {count} but only {len(candidates)} non-master servers")
+    step = len(candidates) / count if count else 1
+    chosen = [candidates[int(i * step)] for i in range(count)]
+    for port in chosen[: args.kill]:
+        sim.kill(port)
+    for port in chosen[args.kill :]:
+        sim.hang(port)
+    return set(chosen)
+
+
+def _freshness(
+    reader: BackendReader,
+    n: int,
+    faulted: set[int],
+    daemons: list[subprocess.Popen[str]],
+    sim_proc: subprocess.Popen[str],
+    sim: SimClient,
+    args: argparse.Namespace,
+) -> dict[str, Any]:
+    limit = 2 * args.poll
+    pids = [d.pid for d in daemons if d.poll() is None]
+    cpu0 = {pid: cpu_seconds(pid) for pid in pids}
+    sim_cpu0 = cpu_seconds(sim_proc.pid)
+    queries0 = sim.stats()["queries"]
+    wall0 = time.monotonic()
+    worst: dict[int, int] = {}
+    seen: dict[int, set[str]] = {}
+    samples = 0
+    while time.monotonic() - wall0 < args.window:
+        tick = time.monotonic()
+        for port, age, last_seen in reader.ages():
+            if port in faulted:
+                continue
+            value = 10**6 if age is None else age
+            worst[port] = max(worst.get(port, 0), value)
+            seen.setdefault(port, set()).add(last_seen)
+        samples += 1
+        time.sleep(max(0.0, 1.0 - (time.monotonic() - tick)))
+    wall = time.monotonic() - wall0
+    stats = sim.stats()
+    latency = reader.probe_latency_ms()
+    fresh = sum(1 for age in worst.values() if age <= limit)
+    probes = sum(len(values) - 1 for values in seen.values())
+    ages = sorted(worst.values())
+    out: dict[str, Any] = {
+        "window_seconds": round(wall, 1),
+        "samples": samples,
+        "fresh": fresh,
+        "fresh_fraction": round(fresh / (n - len(faulted)), 3),
+        "worst_age_p50": ages[len(ages) // 2] if ages else None,
+        "worst_age_max": ages[-1] if ages else None,
+        "probes_per_second": round(probes / wall, 1),
+        "needed_probes_per_second": round((n - len(faulted)) / args.poll, 1),
+        "probe_ms_p50_p90": (round(latency[0], 1), round(latency[1], 1)),
+        "daemons_cpu_percent": [round(100 * (cpu_seconds(p) - cpu0[p]) / wall, 1) for p in pids if _alive(p)],
+        "daemons_rss_mib": [tuple(round(v) for v in rss_mib(p)) for p in pids if _alive(p)],
+        "sim_cpu_percent": round(100 * (cpu_seconds(sim_proc.pid) - sim_cpu0) / wall, 1),
+        "sim_rss_mib": tuple(round(v) for v in rss_mib(sim_proc.pid)),
+        "sim_statements_per_second": round((stats["queries"] - queries0) / wall),
+        "sim_connections": stats["connections"],
+        "sim_unknown_statements": stats["unknown_statements"],
+        "loadavg_during": os.getloadavg()[0],
+    }
+    return out
+
+
+def _alive(pid: int) -> bool:
+    return Path(f"/proc/{pid}").exists()
+
+
+def _failover(reader: BackendReader, sim: SimClient, masters: list[int], args: argparse.Namespace) -> dict[str, Any]:
+    victim = masters[len(masters) // 2]
+    sim.kill(victim)
+    killed = time.monotonic()
+    registered_at = ended_at = None
+    successor = None
+    while time.monotonic() - killed < args.failover_timeout:
+        registered, ended, successor = reader.recovery(victim)
+        now = time.monotonic()
+        if registered and registered_at is None:
+            registered_at = now - killed
+        if ended:
+            ended_at = now - killed
+            break
+        time.sleep(0.2)
+    out: dict[str, Any] = {
+        "failover_victim": victim,
+        "recovery_registered_seconds": None if registered_at is None else round(registered_at, 1),
+        "recovery_ended_seconds": None if ended_at is None else round(ended_at, 1),
+        "successor": successor,
+    }
+    if successor:
+        state = sim.describe(int(successor))
+        out["successor_writable_root"] = state["master_port"] is None and not state["read_only"]
+    return out
+
+
+def _log_errors(work: Path) -> list[str]:
+    lines: list[str] = []
+    for log in sorted(work.glob("daemon*.log")):
+        for line in log.read_text(errors="replace").splitlines():
+            if "Traceback" in line or " ERROR " in line or "CRITICAL" in line:
+                lines.append(f"{log.name}: {line[:200]}")
+    return lines[:10]
+
+
+# ------------------------------------------------------------------------------------------------
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="250,500,1000,2000", help="comma-separated instance counts")
+    parser.add_argument("--poll", type=int, default=5, help="InstancePollSeconds")
+    parser.add_argument("--daemons", type=int, default=1)
+    parser.add_argument("--extra-config", type=json.loads, default={}, help="JSON object of extra config keys")
+    parser.add_argument("--backend", choices=("mysql", "sqlite"), default="mysql")
+    parser.add_argument("--mysql-host", default="127.0.0.1")
+    parser.add_argument("--mysql-port", type=int, default=3306)
+    parser.add_argument("--window", type=float, default=40.0, help="seconds of freshness sampling")
+    parser.add_argument("--discovery-timeout", type=float, default=120.0)
+    parser.add_argument("--slave-net-timeout", type=float, default=4.0)
+    parser.add_argument("--kill", type=int, default=0, help="non-master servers killed before the window")
+    parser.add_argument("--hang", type=int, default=0, help="non-master servers hung before the window")
+    parser.add_argument("--no-failover", dest="failover", action="store_false")
+    parser.add_argument("--failover-timeout", type=float, default=90.0)
+    parser.add_argument("--original", action="store_true", help=f"run the binary at ${ORIGINAL_ENV} instead")
+    parser.add_argument("--verbose", action="store_true", help="daemons log at debug level")
+    parser.add_argument("--keep-logs", default="", help="copy daemon logs into this directory")
+    args = parser.parse_args()
+    if args.original and not os.environ.get(ORIGINAL_ENV):
+        print(json.dumps({"skipped": f"--original: ${ORIGINAL_ENV} is not set"}))
+        return
+    results = []
+    for size in (int(s) for s in args.sizes.split(",") if s):
+        result = run_size(size, args)
+        results.append(result)
+        print(json.dumps(result), flush=True)
+    print()
+    heads = ("N", "fresh", "probes/s", "need/s", "daemon cpu%", "daemon MiB", "sim cpu%", "sim MiB", "stmts/s",
+             "discover s", "recov reg s", "recov end s")  # fmt: skip
+    widths = (6, 6, 9, 7, 12, 11, 9, 8, 8, 10, 11, 11)
+    print(" ".join(f"{h:>{w}}" for h, w in zip(heads, widths, strict=True)))
+    for r in results:
+        print(
+            f"{r['instances']:>6} {r.get('fresh', '-'):>6} {r.get('probes_per_second', '-'):>9} "
+            f"{r.get('needed_probes_per_second', '-'):>7} {'+'.join(map(str, r.get('daemons_cpu_percent', []))):>12} "
+            f"{'+'.join(str(m[0]) for m in r.get('daemons_rss_mib', [])):>11} {r.get('sim_cpu_percent', '-'):>9} "
+            f"{r.get('sim_rss_mib', ['-'])[0]:>8} {r.get('sim_statements_per_second', '-'):>8} "
+            f"{str(r.get('discovery_seconds')):>10} {str(r.get('recovery_registered_seconds')):>11} "
+            f"{str(r.get('recovery_ended_seconds')):>11}"
+        )
+
+
+if __name__ == "__main__":
+    main()
