@@ -118,6 +118,8 @@ class DiscoveryScheduler:
         self._backend_failing: set[InstanceKey] = set()  # last check failed, whoever probed it
         self._overdue: set[InstanceKey] = set()  # not checked for 5 x InstancePollSeconds by anyone
         self._verdict_at: dict[InstanceKey, float] = {}  # when this node's last probe of a key ended
+        self._noticed: set[InstanceKey] = set()  # replicas whose IO thread already reports its master lost
+        self._backend_noticed: set[InstanceKey] = set()  # the same, as other nodes' probes wrote it
         # Probed by the leader itself, whoever owns them: what it acts on from its own probes (a failed
         # master downtimed lost-in-recovery, fenced the moment a probe sees it writable again).
         self.leader_keys: frozenset[InstanceKey] = frozenset()
@@ -192,6 +194,7 @@ class DiscoveryScheduler:
         failing: set[InstanceKey] = set()
         overdue: set[InstanceKey] = set()
         masters: dict[InstanceKey, InstanceKey] = {}
+        noticed: set[InstanceKey] = set()
         for r in rows:
             key = key_of(r)
             valid = to_int(r.get("is_last_check_valid"))
@@ -203,8 +206,11 @@ class DiscoveryScheduler:
                 overdue.add(key)
             if r.get("master_host"):
                 masters[key] = InstanceKey(str(r["master_host"]), to_int(r.get("master_port")))
+                if not to_int(r.get("slave_io_running")) or r.get("last_io_error"):
+                    noticed.add(key)
         with self._lock:
             self._backend_failing, self._overdue, self._backend_master_of = failing, overdue, masters
+            self._backend_noticed = noticed
 
     def _submit_due(self, now: float, *, everything: bool = False) -> set[InstanceKey]:
         """Keys due: by this process's schedule (its clock is finer than the backend's one-second
@@ -248,15 +254,18 @@ class DiscoveryScheduler:
                 self._changed()
 
     def _watch_observers(self) -> None:
-        """While a server hangs or fails, its replicas (the observers) are probed about every 0.4 s:
-        the first to report a broken IO thread turns it into a dead master. With shared discovery
-        only the leader does this (it acts on what they report); the others probe their share."""
+        """While a server hangs or fails, its replicas (the observers) are probed about every 0.4 s
+        until their IO thread reports the master lost: the last of them to report it turns it into a
+        dead master. A replica that already reports it has nothing more to tell (a master that stays
+        dead must not keep its replicas probed at that rate). With shared discovery only the leader
+        does this (it acts on what they report); the others probe their share."""
         if self.share is not None and not self._leading:
             return
         with self._lock:
             suspects = set(self._failures) | self.unresponsive.marked() | self._backend_failing
             master_of = {**self._backend_master_of, **self._master_of}
-            observers = [k for k, master in master_of.items() if master in suspects]
+            noticed = (self._backend_noticed - set(self._master_of)) | self._noticed
+            observers = [k for k, master in master_of.items() if master in suspects and k not in noticed]
         if observers:
             self.request(observers)
 
@@ -369,6 +378,10 @@ class DiscoveryScheduler:
                     self._master_of[key] = master_as_written
                 else:
                     self._master_of.pop(key, None)
+                if io_broken(written):
+                    self._noticed.add(key)
+                else:
+                    self._noticed.discard(key)
             if io_broken(written) and (self.share is None or self._leading):
                 # the observer says its master is gone: look at the master now
                 self.request([master_as_written])
