@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from orchestrator_cli.errors import OrchestratorError, TopologyError, TopologyTimeoutError
+from orchestrator_cli.errors import OrchestratorError, TopologyError
 from orchestrator_cli.model.coerce import to_int
 from orchestrator_cli.model.keys import InstanceKey
 from orchestrator_cli.mysql import flavor as fl
@@ -45,8 +45,6 @@ def probe(server: TopologyServer, config: Mapping[str, Any]) -> ProbeResult:
     def optional(what: str, fn: Any, default: Any) -> Any:
         try:
             return fn()
-        except TopologyTimeoutError:
-            raise  # the server stopped answering: every further statement would wait out a timeout too
         except (OrchestratorError, fl.FlavorError) as e:
             errors.append(f"{what}: {e}")
             return default
