@@ -259,6 +259,7 @@ class Chaos:
                 run_dir / "unused.sqlite3",
                 InstancePollSeconds=1,
                 RecoverMasterClusterFilters=[".*"],
+                ShareDiscoveryAmongNodes=self.args.share_discovery,
                 **keys,
             )
             discovered = run_cli("-c", "discover", "-i", sb.key(0), config=config)
@@ -455,6 +456,9 @@ def main() -> None:
     parser.add_argument("--mysql-host", default="127.0.0.1")
     parser.add_argument("--mysql-port", type=int, default=3306)
     parser.add_argument("--keep-logs", default="", help="copy the daemons' logs to this directory")
+    parser.add_argument(
+        "--share-discovery", action="store_true", help="ShareDiscoveryAmongNodes: the daemons split the probing"
+    )
     args = parser.parse_args()
     if args.mysql_host not in ("127.0.0.1", "localhost"):
         parser.error("the backend must be local (127.0.0.1)")
@@ -463,7 +467,8 @@ def main() -> None:
         parser.error(f"--faults: choose from {', '.join(FAULTS)}")
     seed = args.seed if args.seed is not None else int(time.time()) % 100000
     rng = random.Random(seed)
-    print(f"seed {seed}; {args.rounds} round(s) at most, {args.max_minutes:.0f} min at most", flush=True)
+    shared = ", shared discovery" if args.share_discovery else ""
+    print(f"seed {seed}; {args.rounds} round(s) at most, {args.max_minutes:.0f} min at most{shared}", flush=True)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     started = time.monotonic()
     outcomes: list[Outcome] = []

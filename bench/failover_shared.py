@@ -81,6 +81,7 @@ def one_round(sb: Sandbox, work: Path, args: argparse.Namespace, index: int) -> 
             run_dir / "orchestrator.sqlite3",
             InstancePollSeconds=args.poll,
             RecoverMasterClusterFilters=[".*"],
+            **({"ShareDiscoveryAmongNodes": True} if args.share_discovery else {}),  # older trees lack the key
             **keys,
         )
         discovered = subprocess.run(
@@ -157,6 +158,9 @@ def main() -> None:
     parser.add_argument("--tree", type=Path, default=ROOT, help="source tree the daemons run from (for before/after)")
     parser.add_argument("--keep-logs", default="", help="copy the daemons' logs to this directory")
     parser.add_argument("--json", action="store_true", help="print the samples as JSON too")
+    parser.add_argument(
+        "--share-discovery", action="store_true", help="ShareDiscoveryAmongNodes: the daemons split the probing"
+    )
     args = parser.parse_args()
     if args.backend == "sqlite" and args.daemons != 1:
         parser.error("several daemons need the shared MySQL backend (--backend mysql)")
@@ -172,6 +176,8 @@ def main() -> None:
                     sb.resume(i)
             sb.stop()
     label = f"{args.failure}, {args.backend} backend, {args.daemons} daemon(s), InstancePollSeconds={args.poll}"
+    if args.share_discovery:
+        label += ", shared discovery"
     print(f"{label}; runs: {len(rounds)}; tree: {os.path.relpath(args.tree, Path.cwd())}")
     times = [r["seconds"] for r in rounds]
     print("failure -> writable successor, all replicas attached: "

@@ -96,6 +96,11 @@ KEYS: dict[str, tuple[Any, str]] = {
     "DiscoveryQueueMaxStatisticsSize": (120, "max per-second queue stats kept"),
     "DiscoveryCollectionRetentionSeconds": (120, "retention of discovery metrics collection"),
     "DiscoverySeeds": ([], "`host:port` list injected on startup if unknown"),
+    "ShareDiscoveryAmongNodes": (
+        False,
+        "ours: every continuous-mode daemon of a shared backend probes its share of the instances"
+        " (rendezvous hashing over the live nodes of node_health); only the leader analyses and recovers",
+    ),
     "DiscoveryIgnoreReplicaHostnameFilters": ([], "regexps: do not auto-discover these replicas"),
     "DiscoveryIgnoreMasterHostnameFilters": ([], "regexps: do not auto-discover these masters"),
     "DiscoveryIgnoreHostnameFilters": ([], "regexps: never discover these hosts"),

@@ -35,5 +35,10 @@ class TopologyError(OrchestratorError):
     """A topology server is unreachable or refused a statement."""
 
 
+class TopologyTimeoutError(TopologyError):
+    """A topology server did not answer in time (a read, write or connection handshake timed out):
+    it may be hung, and another statement to it would most likely wait out the timeout again."""
+
+
 class UnsafeOperationError(OrchestratorError):
     """A safety check refused the operation (maintenance lock, ancestry, promotion rule...)."""

@@ -44,6 +44,11 @@ def identity() -> tuple[str, str]:
     return _IDENTITY
 
 
+CONTINUOUS_COMMAND = "continuous"
+CONTINUOUS_INFO = "ContinuousMode"
+SHARED_DISCOVERY_INFO = "ContinuousMode, sharing discovery"  # `extra_info` of a daemon that probes its share
+
+
 def register(backend: Backend, extra_info: str, command: str, app_version: str) -> None:
     d = backend.dialect
     host, token = identity()
@@ -94,6 +99,19 @@ def active_nodes(backend: Backend, seconds: int = 5) -> list[Row]:
             FROM node_health WHERE last_seen_active >= {d.seconds_ago("?")} ORDER BY hostname, token""",
         (seconds,),
     )
+
+
+def discovery_nodes(backend: Backend, seconds: int) -> list[str]:
+    """Tokens of the continuous-mode processes that share discovery and renewed their row within
+    `seconds`, by the backend's clock (discovery/sharing.py)."""
+    d = backend.dialect
+    rows = backend.query(
+        f"""SELECT token FROM node_health
+            WHERE command = ? AND extra_info = ? AND last_seen_active >= {d.seconds_ago("?")}
+            ORDER BY token""",
+        (CONTINUOUS_COMMAND, SHARED_DISCOVERY_INFO, seconds),
+    )
+    return [str(r["token"]) for r in rows]
 
 
 def purge(backend: Backend, seconds: int = 60) -> int:

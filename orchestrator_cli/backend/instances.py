@@ -218,19 +218,27 @@ _TEXT_COLUMNS = frozenset(
 )
 
 
-def record_failed_check(backend: Backend, key: InstanceKey, partial: bool) -> None:
+def record_failed_check(backend: Backend, key: InstanceKey, partial: bool, *, timed_out: bool = False) -> None:
     """A probe that failed: checked now but not seen, so the last check becomes invalid.
 
     Timestamps have one-second resolution: a failure in the same second as the last success would
-    still look valid, so `last_seen` is then moved one second back.
+    still look valid, so `last_seen` is then moved one second back. A probe that timed out (the
+    server did not answer) also moves `last_attempted_check` to now, as a probe still waiting
+    does: `keys_unanswered` then tells the other daemons of a shared backend that it hangs. Any
+    other failure keeps `last_attempted_check` before `last_checked` (moved back a second, like
+    `last_seen`, when it is this second's): the server answered.
     """
     d = backend.dialect
+    attempted = (
+        f"CASE WHEN ? = 1 THEN {d.now()} WHEN last_attempted_check >= {d.now()} THEN {d.seconds_ago('1')}"
+        " ELSE last_attempted_check END"
+    )
     backend.execute(
         f"""UPDATE database_instance
             SET last_seen = CASE WHEN last_seen >= {d.now()} THEN {d.seconds_ago("1")} ELSE last_seen END,
-                last_checked = {d.now()}, last_check_partial_success = ?
+                last_checked = {d.now()}, last_check_partial_success = ?, last_attempted_check = {attempted}
             WHERE hostname = ? AND port = ?""",
-        (int(partial), key.hostname, key.port),
+        (int(partial), int(timed_out), key.hostname, key.port),
     )
 
 
@@ -267,6 +275,23 @@ def keys_due(rows: Sequence[Mapping[str, Any]]) -> list[InstanceKey]:
     from orchestrator_cli.model.coerce import to_int
 
     return [key_of(r) for r in rows if not to_int(r.get("is_up_to_date"))]
+
+
+def keys_unanswered(rows: Sequence[Mapping[str, Any]]) -> list[InstanceKey]:
+    """The keys of `rows` whose latest probe got no answer: it timed out, or it is still waiting past
+    InstancePollSeconds + ReasonableInstanceCheckSeconds (`last_attempted_check` moved forward
+    after the last time the server was seen, and not before the last check). A probe that failed
+    with an answer (a refused login) leaves `last_attempted_check` behind `last_checked`."""
+    from orchestrator_cli.backend.instance_rows import key_of
+
+    out = []
+    for r in rows:
+        attempted, checked, seen = r.get("last_attempted_check"), r.get("last_checked"), r.get("last_seen")
+        if attempted is None or checked is None or attempted < checked:
+            continue
+        if seen is None or attempted > seen:
+            out.append(key_of(r))
+    return out
 
 
 def masters(backend: Backend) -> list[Row]:

@@ -7,7 +7,9 @@ and every automated recovery carries the lease term it was decided under (recove
 
 * discovery (a thread, `discovery.scheduler`): every instance whose last check is older than
   InstancePollSeconds is probed again, each probe written as it completes; new replicas and masters
-  are followed; a hung server is marked unreachable after InstancePollSeconds +
+  are followed; with ShareDiscoveryAmongNodes every daemon, leader or not, probes its share
+  (`discovery.sharing`) and the leader still probes itself what confirms a failure; a hung server
+  is marked unreachable once its probe times out or runs past InstancePollSeconds +
   ReasonableInstanceCheckSeconds; failing servers back off in their own pool; DiscoverySeeds are
   added. A returning failed master (downtimed `lost-in-recovery`, writable) is fenced at once
   (`recovery.returning_master`);
@@ -91,6 +93,8 @@ class ContinuousMode:
         self.note = note
         self.node = health.identity()
         self.poll = max(1, int(config.get("InstancePollSeconds", 5)))
+        # ShareDiscoveryAmongNodes: every daemon probes its share of the instances (discovery/sharing.py)
+        self.sharing = bool(config.get("ShareDiscoveryAmongNodes", False))
         self._stop = threading.Event()
         self._wake = threading.Event()  # a probe failed: analyse now rather than at the next tick
         self._leader = False
@@ -203,7 +207,8 @@ class ContinuousMode:
 
         try:
             if register:
-                health.register(backend, "ContinuousMode", "continuous", __version__)
+                info = health.SHARED_DISCOVERY_INFO if self.sharing else health.CONTINUOUS_INFO
+                health.register(backend, info, health.CONTINUOUS_COMMAND, __version__)
             lease = election.attempt_election(backend, self.node)
         except OrchestratorError as e:
             log.error("backend unavailable: %s", e)
@@ -226,21 +231,29 @@ class ContinuousMode:
     def _discovery_loop(self) -> None:
         from orchestrator_cli.backend import instances
         from orchestrator_cli.discovery.scheduler import DiscoveryScheduler
+        from orchestrator_cli.discovery.sharing import DiscoveryShare
 
         backend = Backend(self.config)
         scheduler = self._scheduler = DiscoveryScheduler(
-            self.config, self._unresponsive, on_probed=self._on_probed, on_change=self._wake.set
+            self.config,
+            self._unresponsive,
+            on_probed=self._on_probed,
+            on_change=self._wake.set,
+            share=DiscoveryShare(self.node[1]) if self.sharing else None,
         )
         last_lost = 0.0
         try:
             while not self._stop.is_set():
-                if self._leader:
+                leader = self._leader
+                if leader or self.sharing:
                     try:
                         now = time.monotonic()
-                        if now - last_lost >= TICK_SECONDS:
+                        if leader and now - last_lost >= TICK_SECONDS:
                             last_lost = now
                             self._lost_in_recovery = set(instances.keys_of(instances.lost_in_recovery(backend)))
-                        scheduler.tick(backend)
+                            # fencing acts on the leader's own probes: with shared discovery it probes these itself
+                            scheduler.leader_keys = frozenset(self._lost_in_recovery)
+                        scheduler.tick(backend, lead=leader)
                     except OrchestratorError as e:
                         log.error("discovery failed: %s", e)
                     if scheduler.first_pass.is_set() and not self._discovered.is_set():

@@ -24,7 +24,7 @@ from orchestrator_cli.backend.instance_rows import (
     set_suggested_alias,
 )
 from orchestrator_cli.discovery.probe import ProbeResult, probe
-from orchestrator_cli.errors import ConfigError, OrchestratorError
+from orchestrator_cli.errors import ConfigError, OrchestratorError, TopologyTimeoutError
 from orchestrator_cli.model.instance import Instance
 from orchestrator_cli.model.keys import InstanceKey
 from orchestrator_cli.model.promotion import CLI_RULES
@@ -45,6 +45,7 @@ class CrawlResult:
     aliases: dict[InstanceKey, InstanceKey] = field(default_factory=dict)  # probed-as -> resolved key
     hostnames: dict[str, str] = field(default_factory=dict)  # host name as reached -> MySQLHostnameResolveMethod's
     ignored: set[InstanceKey] = field(default_factory=set)  # seeds DiscoveryIgnoreHostnameFilters kept from probing
+    timed_out: set[InstanceKey] = field(default_factory=set)  # failed keys that did not answer in time
 
     def resolved(self, key: InstanceKey) -> InstanceKey:
         """The key a server is known by: probed keys by what the probe found, other keys (a replica's
@@ -99,6 +100,8 @@ def crawl(
                         # FlavorError: the server answered in a shape we cannot read; one such
                         # server must not stop the crawl of the others.
                         result.failed[key] = str(e) if isinstance(e, OrchestratorError) else f"{key}: {e}"
+                        if isinstance(e, TopologyTimeoutError):
+                            result.timed_out.add(key)
                         log.info("%s: probe failed: %s", key, e)
                     else:
                         result.probed[res.key] = res
@@ -128,6 +131,7 @@ class Probed:
     result: ProbeResult | None  # None: the probe failed
     error: str = ""
     neighbours: list[InstanceKey] = field(default_factory=list)  # its replicas and master, to follow
+    timed_out: bool = False  # the probe failed because the server did not answer (it may be hung)
 
 
 def probe_one(
@@ -151,12 +155,15 @@ def probe_one(
         res = probe(access.server(key, discovery=True), config)
     except (OrchestratorError, FlavorError) as e:
         error = str(e) if isinstance(e, OrchestratorError) else f"{key}: {e}"
+        timed_out = isinstance(e, TopologyTimeoutError)
         result.failed[key] = error
+        if timed_out:
+            result.timed_out.add(key)
         if record_failure is not None and not record_failure():
-            return Probed(key, None, error)
+            return Probed(key, None, error, timed_out=timed_out)
         log.info("%s: probe failed: %s", key, error)
         _write(result, {}, {}, {}, backend)
-        return Probed(key, None, error)
+        return Probed(key, None, error, timed_out=timed_out)
     result.probed[res.key] = res
     result.aliases[key] = res.key
     if res.probed_as.hostname != res.key.hostname:
@@ -369,7 +376,7 @@ def _write(
                 hostnames.register_resolve(backend, probed_as.hostname, key.hostname)
         for key in result.failed:
             if key not in result.ignored and instances.exists(backend, key):
-                instances.record_failed_check(backend, key, partial=False)
+                instances.record_failed_check(backend, key, partial=False, timed_out=key in result.timed_out)
         for res in result.probed.values():
             if res.master_key and result.resolved(res.master_key) not in rows:
                 _ensure_minimal_row(backend, result.resolved(res.master_key))

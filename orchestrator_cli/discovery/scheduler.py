@@ -9,14 +9,16 @@ completes, so that one slow or hung server costs its own freshness and nobody el
 * A probe writes its own row the moment it completes (`crawl.probe_one`); the replicas and the master
   it names are probed next when the backend does not know them yet.
 * A probe running longer than InstancePollSeconds + ReasonableInstanceCheckSeconds marks its server
-  hung until it returns: its `last_attempted_check` moves forward every second (the analysis then
-  counts the server's last check as invalid, spec §1.10, without waiting for the read timeout) and
-  `Unresponsive` lets recoveries treat it as unreachable at once.
+  hung: its `last_attempted_check` moves forward every second (the analysis then counts the
+  server's last check as invalid, spec §1.10, without waiting for the read timeout) and
+  `Unresponsive` lets recoveries treat it as unreachable at once. A probe that fails on a timeout
+  (read, write or handshake: the server does not answer) marks it too. The mark is cleared only
+  when a probe of the server is answered.
 * Servers whose last probe failed are suspects: they are probed by their own small pool, after an
   exponential back-off, so dead and hung hosts never hold the workers that keep healthy hosts fresh.
 * A replica that reports a broken IO thread (the replicas are the observers, spec §2 and §3.3) gets
   its master probed at once, back-off or not; the replicas of a server that hangs or fails are
-  probed twice a second; `request()` does the same for analysis.
+  probed about every 0.4 s; `request()` does the same for analysis.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from orchestrator_cli import observe
 from orchestrator_cli.backend.connection import Backend
 from orchestrator_cli.backend.instance_rows import instance_from_row
 from orchestrator_cli.discovery.crawl import Probed, probe_one
+from orchestrator_cli.discovery.sharing import DiscoveryShare
 from orchestrator_cli.errors import OrchestratorError
 from orchestrator_cli.model.instance import Instance
 from orchestrator_cli.model.keys import InstanceKey
@@ -41,7 +44,10 @@ from orchestrator_cli.mysql.access import TopologyAccess, Unresponsive
 log = logging.getLogger("orchestrator.discovery")
 
 SCAN_SECONDS = 1.0
-REQUEST_THROTTLE_SECONDS = 0.5  # ours: the original re-probes observers once a second
+# Ours: the original re-probes observers once a second. Discovery ticks every 0.2 s, so this lets a
+# key through every other tick (0.4 s); 0.5 let it through every third (0.6 s, measured), and the
+# replicas of a hung master report its loss up to that long after their IO thread gave up.
+REQUEST_THROTTLE_SECONDS = 0.35
 SUSPECT_WORKERS = 4
 
 OnProbed = Callable[[Probed, Backend], None]
@@ -82,8 +88,10 @@ class DiscoveryScheduler:
         *,
         on_probed: OnProbed | None = None,
         on_change: Callable[[], None] | None = None,
+        share: DiscoveryShare | None = None,
     ) -> None:
         self.config = config
+        self.share = share  # None: this process probes every instance (the original's way)
         self.poll = max(1, int(config.get("InstancePollSeconds", 5)))
         self.hung_after = self.poll + int(config.get("ReasonableInstanceCheckSeconds", 1))
         self.unresponsive = unresponsive
@@ -106,6 +114,17 @@ class DiscoveryScheduler:
         self._backend_due: set[InstanceKey] = set()
         self._next_due: dict[InstanceKey, float] = {}  # monotonic; set when a probe starts
         self._master_of: dict[InstanceKey, InstanceKey] = {}  # replica -> master, as last probed
+        # Shared discovery: what the backend says about the instances other nodes probe.
+        self._backend_master_of: dict[InstanceKey, InstanceKey] = {}
+        self._backend_failing: set[InstanceKey] = set()  # last check failed, whoever probed it
+        self._overdue: set[InstanceKey] = set()  # not checked for 5 x InstancePollSeconds by anyone
+        self._verdict_at: dict[InstanceKey, float] = {}  # when this node's last probe of a key ended
+        self._noticed: set[InstanceKey] = set()  # replicas whose IO thread already reports its master lost
+        self._backend_noticed: set[InstanceKey] = set()  # the same, as other nodes' probes wrote it
+        # Probed by the leader itself, whoever owns them: what it acts on from its own probes (a failed
+        # master downtimed lost-in-recovery, fenced the moment a probe sees it writable again).
+        self.leader_keys: frozenset[InstanceKey] = frozenset()
+        self._leading = True
         self._first_wave: set[InstanceKey] | None = None
         self.first_pass = threading.Event()
         self._open = threading.Event()  # cleared at shutdown: probes cut short are not failures
@@ -113,27 +132,39 @@ class DiscoveryScheduler:
 
     # -- the discovery thread ------------------------------------------------------------------------
 
-    def tick(self, backend: Backend) -> None:
-        """Called several times a second by the discovery thread while this node leads."""
+    def tick(self, backend: Backend, *, lead: bool = True) -> None:
+        """Called several times a second by the discovery thread: while this node leads, or, when
+        discovery is shared, on every node (`lead` False: only this node's share)."""
         now = time.monotonic()
+        self._leading = lead
         if now - self._last_scan >= SCAN_SECONDS:
             self._last_scan = now
-            self._scan(backend)
-        submitted = self._submit_due(now)
+            self._scan(backend, now)
+        # A leader's first pass covers every instance due, shared or not: analysis must not start on
+        # what another node (maybe the dead ex-leader) left stale.
+        submitted = self._submit_due(now, everything=lead and self._first_wave is None)
         if self._first_wave is None and self._last_scan:
             self._first_wave = submitted | {k for k in self._backend_due if self.in_flight(k)}
         self._watch_hung(backend, now)
         self._watch_observers()
         self._check_first_pass(now)
 
-    def _scan(self, backend: Backend) -> None:
+    def _scan(self, backend: Backend, now: float) -> None:
         """The backend's keys, and which of them are due by the backend's clock (for keys this
         process has not probed yet, e.g. right after it was elected)."""
         from orchestrator_cli.backend import instances
 
+        rebalanced = self.share is not None and self.share.refresh(backend)
         rows = instances.all_instances(backend)
         known = set(instances.keys_of(rows))
         due = set(instances.keys_due(rows))
+        if self.share is not None:
+            self._learn_from_others(rows, now)
+            if rebalanced or len(known) != len(self._known):
+                log.info(
+                    "discovery shared by %d node(s): this node probes %d of %d instances",
+                    len(self.share.nodes), sum(map(self.share.owns, known)), len(known),
+                )  # fmt: skip
         for seed in self.config.get("DiscoverySeeds") or []:
             try:
                 key = InstanceKey.parse(str(seed), int(self.config.get("DefaultInstancePort", 3306)))
@@ -145,15 +176,62 @@ class DiscoveryScheduler:
                 due.add(key)
         self._known, self._backend_due = known, due
 
-    def _submit_due(self, now: float) -> set[InstanceKey]:
+    def _learn_from_others(self, rows: list[Any], now: float) -> None:
+        """Shared discovery: other nodes probe most instances, so the backend is where this node
+        learns that one hangs (marked unresponsive here too: the leader's recoveries must not wait
+        out a timeout on it), which ones fail (their replicas are the observers) and which ones
+        nobody refreshed for too long (the leader probes those itself)."""
+        from orchestrator_cli.backend import instances
+        from orchestrator_cli.backend.instance_rows import key_of
+        from orchestrator_cli.model.coerce import to_int
+
+        unanswered = set(instances.keys_unanswered(rows))
+        with self._lock:
+            # this node's own probes that ended after the rows were read know better than the rows
+            newer = {k for k, at in self._verdict_at.items() if at >= now}
+            running = set(self._in_flight)
+        for key in unanswered - newer:
+            self.unresponsive.mark(key, now)  # also while a probe of this node waits on it
+        failing: set[InstanceKey] = set()
+        overdue: set[InstanceKey] = set()
+        masters: dict[InstanceKey, InstanceKey] = {}
+        noticed: set[InstanceKey] = set()
+        for r in rows:
+            key = key_of(r)
+            valid = to_int(r.get("is_last_check_valid"))
+            if valid and key not in unanswered and key not in newer and key not in running:
+                self.unresponsive.clear(key)  # another node's probe was answered
+            if not valid:
+                failing.add(key)
+            if not to_int(r.get("is_recently_checked")):
+                overdue.add(key)
+            if r.get("master_host"):
+                masters[key] = InstanceKey(str(r["master_host"]), to_int(r.get("master_port")))
+                if not to_int(r.get("slave_io_running")) or r.get("last_io_error"):
+                    noticed.add(key)
+        with self._lock:
+            self._backend_failing, self._overdue, self._backend_master_of = failing, overdue, masters
+            self._backend_noticed = noticed
+
+    def _submit_due(self, now: float, *, everything: bool = False) -> set[InstanceKey]:
         """Keys due: by this process's schedule (its clock is finer than the backend's one-second
-        timestamps), or by the backend for keys it never probed; none before its back-off ends."""
+        timestamps), or by the backend for keys it never probed; none before its back-off ends.
+        With shared discovery, only this node's share (unless `everything`), and, on the leader,
+        `leader_keys` and what nobody refreshed for 5 x InstancePollSeconds (an owner registered
+        but stuck), both on the leader's own schedule."""
         submitted: set[InstanceKey] = set()
         for key in self._known:
             if now < self._not_before.get(key, 0.0):
                 continue
             next_due = self._next_due.get(key)
-            due = now >= next_due if next_due is not None else key in self._backend_due
+            if everything or self.share is None or self.share.owns(key):
+                due = now >= next_due if next_due is not None else key in self._backend_due
+            elif self._leading and (key in self.leader_keys or key in self._overdue):
+                due = next_due is None or now >= next_due  # on the leader's own clock, from now on
+            else:
+                # another node's: when it comes back to this one, the backend says when it is due
+                self._next_due.pop(key, None)
+                continue
             if due and self._submit(key):
                 submitted.add(key)
         return submitted
@@ -177,11 +255,18 @@ class DiscoveryScheduler:
                 self._changed()
 
     def _watch_observers(self) -> None:
-        """While a server hangs or fails, its replicas (the observers) are probed twice a second:
-        the first to report a broken IO thread turns it into a dead master."""
+        """While a server hangs or fails, its replicas (the observers) are probed about every 0.4 s
+        until their IO thread reports the master lost: the last of them to report it turns it into a
+        dead master. A replica that already reports it has nothing more to tell (a master that stays
+        dead must not keep its replicas probed at that rate). With shared discovery only the leader
+        does this (it acts on what they report); the others probe their share."""
+        if self.share is not None and not self._leading:
+            return
         with self._lock:
-            suspects = set(self._failures) | self.unresponsive.marked()
-            observers = [k for k, master in self._master_of.items() if master in suspects]
+            suspects = set(self._failures) | self.unresponsive.marked() | self._backend_failing
+            master_of = {**self._backend_master_of, **self._master_of}
+            noticed = (self._backend_noticed - set(self._master_of)) | self._noticed
+            observers = [k for k, master in master_of.items() if master in suspects and k not in noticed]
         if observers:
             self.request(observers)
 
@@ -197,13 +282,19 @@ class DiscoveryScheduler:
     # -- probes --------------------------------------------------------------------------------------
 
     def request(self, keys: Iterable[InstanceKey]) -> None:
-        """Probe these now (observers of a failure), back-off or not; at most twice a second per key."""
+        """Probe these now (observers of a failure), back-off or not; at most every
+        REQUEST_THROTTLE_SECONDS per key."""
         now = time.monotonic()
         for key in keys:
             if now - self._requested.get(key, 0.0) < REQUEST_THROTTLE_SECONDS:
                 continue
             if self._submit(key):
                 self._requested[key] = now
+
+    def failing(self) -> dict[InstanceKey, int]:
+        """Servers whose last probes failed, with how many failed in a row."""
+        with self._lock:
+            return dict(self._failures)
 
     def in_flight(self, key: InstanceKey) -> bool:
         with self._lock:
@@ -250,7 +341,8 @@ class DiscoveryScheduler:
         now = time.monotonic()
         observe.probe_finished(str(key), now - started, probed.result is not None)
         with self._lock:
-            self._in_flight.pop(key, None)
+            started = self._in_flight.pop(key, now)
+            self._verdict_at[key] = now
             if self._first_wave is not None:
                 # probed once, answered or not: a re-probe (a hung master the observers keep asking
                 # for) must not hold the first pass, and with it analysis, back
@@ -261,11 +353,22 @@ class DiscoveryScheduler:
             else:
                 self._failures.pop(key, None)
                 self._not_before.pop(key, None)
+        log.debug(
+            "%s: probe %s in %.0f ms", key, "failed" if probed.result is None else "answered", (now - started) * 1000
+        )
         # The mark lasts until the server answers again: a probe that timed out is fresh news that
         # it is still unreachable, and a recovery that tried it for real would pay the timeout again
         # (2 s per statement on a hung master, measured by bench/chaos.py).
         if probed.result is not None:
             self.unresponsive.clear(key)
+        elif probed.timed_out and self._open.is_set():
+            # A hung server's probe fails on its read timeout (MySQLDiscoveryReadTimeoutSeconds), which
+            # is usually shorter than `hung_after`: without this the mark would never be set. Other
+            # failures (a refused login, an SQL error) do not mark: that server answers, may be
+            # writable, and a recovery must still be able to reach it (to set it read-only).
+            if self.unresponsive.since(key) is None:
+                log.info("%s: probe timed out after %.1fs: marked unreachable", key, now - started)
+            self.unresponsive.mark(key, started)
         self._attempt_recorded.pop(key, None)
         if probed.result is None:
             self._changed()
@@ -277,7 +380,11 @@ class DiscoveryScheduler:
                     self._master_of[key] = master_as_written
                 else:
                     self._master_of.pop(key, None)
-            if io_broken(written):
+                if io_broken(written):
+                    self._noticed.add(key)
+                else:
+                    self._noticed.discard(key)
+            if io_broken(written) and (self.share is None or self._leading):
                 # the observer says its master is gone: look at the master now
                 self.request([master_as_written])
                 self._changed()
@@ -291,9 +398,10 @@ class DiscoveryScheduler:
                 log.error("%s: %s", key, e)
 
     def _forget_flight(self, key: InstanceKey) -> None:
+        """The probe's outcome is unknown (the backend failed): a hung mark stays until a probe of the
+        server is answered."""
         with self._lock:
             self._in_flight.pop(key, None)
-        self.unresponsive.clear(key)
 
     def _changed(self) -> None:
         if self.on_change is not None:

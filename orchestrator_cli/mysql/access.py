@@ -14,7 +14,7 @@ import threading
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from orchestrator_cli.errors import TopologyError
+from orchestrator_cli.errors import TopologyError, TopologyTimeoutError
 from orchestrator_cli.model.keys import InstanceKey
 
 if TYPE_CHECKING:
@@ -30,8 +30,9 @@ class Unresponsive:
     """A thread-safe record of servers whose probe has been hanging: key -> since (monotonic).
 
     Continuous mode's discovery marks a server while a probe of it runs past InstancePollSeconds plus
-    ReasonableInstanceCheckSeconds, and clears the mark as soon as a probe of it is answered, so a
-    server that is back is never treated as unreachable on old news. Meanwhile recoveries treat it as
+    ReasonableInstanceCheckSeconds, or once a probe of it failed on a timeout, and clears the mark
+    as soon as a probe of it is answered, so a server that is back is never treated as unreachable
+    on old news. Meanwhile recoveries treat it as
     unreachable at once, as the analysis does, instead of paying a timeout per statement.
     """
 
@@ -144,8 +145,20 @@ class TopologyAccess:
 
 def topology_error(key: InstanceKey, error: Exception) -> TopologyError:
     """One line, as the CLI prints errors: the driver's timeout text spans lines and advises
-    calling reconnect(), which means nothing to an operator, so only its first sentence is kept."""
+    calling reconnect(), which means nothing to an operator, so only its first sentence is kept.
+
+    A timeout (read, write, or the handshake of a new connection: what a hung server gives) is a
+    `TopologyTimeoutError`, so that discovery can tell "does not answer" from "answered with an
+    error" (a server refusing a login is alive, and may be writable)."""
     text = " ".join(str(getattr(error, "msg", None) or error).split())
     if "timed out" in text.lower():
         text = text.split(". ", 1)[0].rstrip(".")
+    if _timed_out(error):
+        return TopologyTimeoutError(f"{key}: {text}")
     return TopologyError(f"{key}: {text}")
+
+
+def _timed_out(error: Exception) -> bool:
+    from mysql.connector import errors
+
+    return isinstance(error, (errors.ReadTimeoutError, errors.WriteTimeoutError, errors.ConnectionTimeoutError))

@@ -49,3 +49,31 @@ def test_unresponsive_marks_keep_the_first_time() -> None:
     assert marks.marked() == {key}
     marks.clear(key)
     assert marks.since(key) is None and marks.marked() == set()
+
+
+def test_observers_are_re_probed_until_they_report_the_master_lost() -> None:
+    """A replica of a failing master is probed again and again only while its IO thread still
+    says the master is fine: once it reports the master lost it has nothing more to tell, and a
+    master that stays dead must not keep its replicas probed every 0.4 s."""
+    from orchestrator_cli.discovery.scheduler import DiscoveryScheduler
+    from orchestrator_cli.discovery.sharing import DiscoveryShare
+
+    master, noticed, unaware = InstanceKey("db1", 3306), InstanceKey("db2", 3306), InstanceKey("db3", 3306)
+    row = {"hostname": "", "port": 3306, "is_last_check_valid": 1, "is_recently_checked": 1, "master_host": "db1",
+           "master_port": 3306, "slave_io_running": 1, "last_io_error": ""}  # fmt: skip
+    rows = [
+        {**row, "hostname": "db1", "master_host": "", "is_last_check_valid": 0},
+        {**row, "hostname": "db2", "slave_io_running": 0, "last_io_error": "error reconnecting to master"},
+        {**row, "hostname": "db3"},
+    ]
+    scheduler = DiscoveryScheduler({"InstancePollSeconds": 1}, Unresponsive(), share=DiscoveryShare("me"))
+    requested: list[InstanceKey] = []
+    scheduler.request = requested.extend  # type: ignore[method-assign]
+    try:
+        scheduler._learn_from_others(rows, now=1.0)
+        scheduler._watch_observers()
+        assert requested == [unaware]
+        assert master not in requested and noticed not in requested
+    finally:
+        scheduler.close()
+        scheduler.join()
