@@ -205,10 +205,14 @@ class ContinuousMode:
         backend is shared, and a node that leads again must not wait for a full pass first."""
         from orchestrator_cli.backend import health
 
-        try:
-            if register:
-                info = health.SHARED_DISCOVERY_INFO if self.sharing else health.CONTINUOUS_INFO
+        if register:
+            info = health.SHARED_DISCOVERY_INFO if self.sharing else health.CONTINUOUS_INFO
+            try:
                 health.register(backend, info, health.CONTINUOUS_COMMAND, __version__)
+            except OrchestratorError as e:
+                # Nodes starting together race for node_health rows: a deadlock there is retried next tick.
+                (log.debug if election.is_race(e) else log.error)("registration failed: %s", e)
+        try:
             lease = election.attempt_election(backend, self.node)
         except OrchestratorError as e:
             log.error("backend unavailable: %s", e)
