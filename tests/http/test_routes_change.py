@@ -192,6 +192,19 @@ def test_global_recovery_switches_and_acks(api_star: ApiStar, copy_config: Path,
 # ------------------------------------------------------------------ live changes on the servers
 
 
+def wait_fetched(api_star: ApiStar, i: int, seconds: float = 20) -> None:
+    """Wait until replica `i`'s IO thread has read everything the master has written so far."""
+    master = api_star.sandbox.query(0, "SHOW MASTER STATUS")[0]
+    deadline = time.monotonic() + seconds
+    while True:
+        status = api_star.sandbox.replica_status(i) or {}
+        fetched = (status.get("Master_Log_File"), int(status.get("Read_Master_Log_Pos") or 0))
+        if fetched[0] == master["File"] and fetched[1] >= int(master["Position"]):
+            return
+        assert time.monotonic() < deadline, f"replica {i} did not fetch {master} (at {fetched})"
+        time.sleep(0.05)
+
+
 def test_replication_rows_on_a_replica(api_star: ApiStar, copy_config: Path, changing_client: TestClient) -> None:
     r1 = api_star.path(1)
     stopped = ok(changing_client, f"stop-replica/{r1}")
@@ -217,6 +230,7 @@ def test_replication_rows_on_a_replica(api_star: ApiStar, copy_config: Path, cha
     assert ok(changing_client, f"delay-replication/{r1}/0")["SQLDelay"] == 0
     assert refused(changing_client, f"delay-replication/{r1}/soon").startswith("invalid delay 'soon'")
     api_star.sandbox.write_row("before the nice stop")
+    wait_fetched(api_star, 1)  # the nice stop applies what was fetched: make sure the row was
     nicely = ok(changing_client, f"stop-replica-nice/{r1}")
     assert nicely["ReplicationSQLThreadState"] == 0 and nicely["ReplicationIOThreadState"] == 0
     assert nicely["ExecBinlogCoordinates"] == nicely["ReadBinlogCoordinates"]  # everything fetched was applied
