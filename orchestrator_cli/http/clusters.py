@@ -37,8 +37,8 @@ def clusters_info(svc: Service) -> list[dict[str, Any]]:
     from orchestrator_cli.backend.instance_rows import instances_from_rows
     from orchestrator_cli.topology import osc
 
+    counts = clusters.instance_counts(svc.backend)
     members = clusters.members_by_cluster(svc.backend)
-    counts = {name: len(rows) for name, rows in members.items()}
     domains = {name: clusters.cluster_domain(svc.backend, name) for name in counts} if len(counts) <= 200 else {}
     result = []
     for entry in clusters.clusters_info(svc.backend):
