@@ -113,3 +113,14 @@ def instance_counts(backend: Backend) -> dict[str, int]:
     """Cluster name -> number of known instances (the API's `CountInstances`)."""
     rows = backend.query("SELECT cluster_name, COUNT(*) AS n FROM database_instance GROUP BY cluster_name")
     return {str(r["cluster_name"]): int(r["n"]) for r in rows}
+
+
+def members_by_cluster(backend: Backend) -> dict[str, list[Row]]:
+    """Cluster name -> its instance rows (with the derived flags), from one query over every cluster:
+    what a per-cluster figure for all clusters at once (the API's `HeuristicLag`) is computed from."""
+    from orchestrator_cli.backend.instances import read_where
+
+    members: dict[str, list[Row]] = {}
+    for row in read_where(backend, "1 = 1", order="ORDER BY di.cluster_name, di.hostname, di.port"):
+        members.setdefault(str(row["cluster_name"]), []).append(row)
+    return members

@@ -11,6 +11,7 @@ Names on `app.state` other parts (auth, metrics, health routes, web UI) rely on:
 * `app.state.service`: an `invoke.Service` bundling the three, what route modules take via
   `Depends(invoke.service_of)`.
 
+With `URLPrefix` set, everything (API, `/metrics`, health routes, web UI) is served below it (`prefix.py`).
 Every /api route depends on `auth.authenticate`; changing routes also on `auth.require_power`.
 Routes answer the original's forms: raw JSON for data routes, `{Code, Message, Details}` with HTTP 200
 (`OK`) or 500 (`ERROR`) for changes and errors, and a 404 JSON envelope for an unknown /api path.
@@ -61,8 +62,11 @@ class _StripTrailingSlash:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             path: str = scope["path"]
+            root: str = scope.get("root_path", "")  # `URLPrefix`, which the path still starts with
+            if root and path.startswith(root + "/"):
+                path = path[len(root) :]
             if path.startswith(API_PREFIX + "/") and len(path) > len(API_PREFIX) + 1 and path.endswith("/"):
-                scope = {**scope, "path": path.rstrip("/") or "/"}
+                scope = {**scope, "path": scope["path"].rstrip("/") or "/"}
                 if "raw_path" in scope and scope["raw_path"]:
                     scope["raw_path"] = scope["raw_path"].rstrip(b"/")
         await self.app(scope, receive, send)
@@ -128,6 +132,9 @@ def create_app(
         from orchestrator_cli.http import metrics as prometheus
 
         prometheus.install(app)
+    from orchestrator_cli.http.prefix import UnderPrefix, url_prefix
+
+    app.add_middleware(UnderPrefix, prefix=url_prefix(config))  # outermost: everything is below URLPrefix
     return app
 
 

@@ -62,6 +62,10 @@ class ReadOnlyCaller(Exception):
     """An authenticated caller without the power to change things asked for a change."""
 
 
+class CrossSiteRequest(Exception):
+    """A browser says a change was asked for by another site's page (a link, an image, a script)."""
+
+
 def method_of(config: Mapping[str, Any]) -> str:
     return str(config.get("AuthenticationMethod") or "").strip().lower()
 
@@ -209,9 +213,58 @@ def authenticate(request: Request) -> None:
         raise HTTPException(status_code=401, detail="Unauthorized", headers={"WWW-Authenticate": REALM}) from e
 
 
+_DEFAULT_PORTS = {"http": "80", "https": "443"}
+
+
+def _host_port(netloc: str, scheme: str) -> str:
+    """`host:port` lower-cased, the scheme's default port made explicit, so `h` and `h:80` compare equal."""
+    netloc = netloc.strip().lower().rpartition("@")[2]
+    host, sep, port = netloc.rpartition(":")
+    if sep and port.isdigit() and not host.endswith(":"):  # not the inside of a bare IPv6 address
+        return netloc
+    return f"{netloc}:{_DEFAULT_PORTS.get(scheme, '')}"
+
+
+def cross_site_reason(headers: Mapping[str, str]) -> str | None:
+    """Why a browser's request (headers as sent, lower-case keys) came from another site, or None.
+
+    Changing routes are GET, as in the original (orchestrator-client calls them with curl), so a link
+    on another site could make a logged-in browser change a topology. Browsers say where a request
+    comes from; curl and other clients send neither header and are not affected.
+
+    >>> cross_site_reason({"sec-fetch-site": "cross-site"})
+    'Sec-Fetch-Site is cross-site'
+    >>> cross_site_reason({"origin": "https://evil.example", "host": "orc:3000"})
+    'Origin https://evil.example is not this service (orc:3000)'
+    >>> cross_site_reason({"origin": "http://orc:3000", "host": "orc:3000", "sec-fetch-site": "same-origin"})
+    >>> cross_site_reason({"origin": "http://orc", "host": "orc:80"}), cross_site_reason({"host": "orc"})
+    (None, None)
+    """
+    if str(headers.get("sec-fetch-site") or "").strip().lower() == "cross-site":
+        return "Sec-Fetch-Site is cross-site"
+    origin = headers.get("origin")
+    if origin is None:
+        return None
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(origin.strip())
+    hosts = [str(headers.get(h) or "") for h in ("host", "x-forwarded-host")]
+    mine = {_host_port(h.split(",")[0], parts.scheme) for h in hosts if h.strip()}
+    if parts.netloc and _host_port(parts.netloc, parts.scheme) in mine:
+        return None
+    return f"Origin {origin.strip()} is not this service ({hosts[0]})"
+
+
 def require_power(request: Request) -> None:
-    """FastAPI dependency for every route that changes a topology or the backend."""
+    """FastAPI dependency for every route that changes a topology or the backend: the caller must be
+    allowed to change things, and a browser must not be asking on another site's behalf."""
     authenticate(request)
+    reason = cross_site_reason(request.headers)
+    if reason is not None:
+        log.warning("refused a cross-site request to %s: %s", request.url.path, reason)
+        raise CrossSiteRequest(
+            f"Forbidden: cross-site request refused ({reason}); changes only from this service's pages or a client"
+        )
     caller = caller_of(request)
     if caller.powerful:
         return
@@ -256,3 +309,4 @@ def install(app: FastAPI) -> None:
         return refusal(str(exc))
 
     app.add_exception_handler(ReadOnlyCaller, _refused)
+    app.add_exception_handler(CrossSiteRequest, _refused)

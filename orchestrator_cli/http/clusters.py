@@ -32,16 +32,23 @@ def _automated(svc: Service, name: str, alias: str) -> tuple[bool, bool]:
 
 
 def clusters_info(svc: Service) -> list[dict[str, Any]]:
+    """Every cluster's ClusterInfo; `HeuristicLag` as `cluster-info` computes it, all from one read of the members."""
     from orchestrator_cli.backend import clusters
+    from orchestrator_cli.backend.instance_rows import instances_from_rows
+    from orchestrator_cli.topology import osc
 
     counts = clusters.instance_counts(svc.backend)
+    members = clusters.members_by_cluster(svc.backend)
     domains = {name: clusters.cluster_domain(svc.backend, name) for name in counts} if len(counts) <= 200 else {}
     result = []
     for entry in clusters.clusters_info(svc.backend):
         name, alias = str(entry["cluster_name"]), str(entry["alias"])
         master, intermediate = _automated(svc, name, alias)
+        lag = osc.heuristic_lag(instances_from_rows(members.get(name, [])), svc.config)
         result.append(
-            shapes.cluster_info_json(name, alias, domains.get(name, ""), counts.get(name, 0), 0, master, intermediate)
+            shapes.cluster_info_json(
+                name, alias, domains.get(name, ""), counts.get(name, 0), int(lag), master, intermediate
+            )
         )
     return result
 

@@ -109,6 +109,18 @@ def delay_replication(hostname: str, port: str, seconds: str, svc: Service = SVC
     )
 
 
+def gtid_errant_inject_empty(hostname: str, port: str, svc: Service = SVC) -> JSONResponse:
+    """Empty transactions on the cluster's master for the instance's errant GTIDs (Oracle GTID only);
+    Details are the instance, whose key the client prints."""
+    from orchestrator_cli.topology import replication
+
+    def inject(env: Any, key: Any) -> str:
+        master, count = replication.gtid_errant_inject_empty(env, key)
+        return f"Have injected {count} transactions on cluster master {master}"
+
+    return _on_live(svc, "gtid-errant-inject-empty", hostname, port, inject)
+
+
 def can_replicate_from_gtid(
     hostname: str, port: str, belowHost: str, belowPort: str, svc: Service = SVC
 ) -> JSONResponse:  # noqa: N803, E501
@@ -141,3 +153,10 @@ add(
 )
 add(router, f"/stop-replica-nice/{HP}", stop_replica_nice, changes=True, summary="Stop once relay logs are applied")
 add(router, f"/delay-replication/{HP}/{{seconds}}", delay_replication, changes=True, summary="MASTER_DELAY")
+add(
+    router,
+    f"/gtid-errant-inject-empty/{HP}",
+    gtid_errant_inject_empty,
+    changes=True,
+    summary="Inject empty transactions for errant GTIDs on the cluster master (Oracle GTID)",
+)

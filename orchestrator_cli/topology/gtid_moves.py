@@ -18,7 +18,7 @@ from orchestrator_cli.errors import TopologyError, UnsafeOperationError
 from orchestrator_cli.model.gtid import MariadbGtidPosition, OracleGtidSet, purged_missing
 from orchestrator_cli.mysql.facts import GtidFacts, ReplicaStatus
 from orchestrator_cli.topology.ancestry import Hop
-from orchestrator_cli.topology.operation import Operation, pause
+from orchestrator_cli.topology.operation import Operation, gtid_mode_of, pause
 from orchestrator_cli.topology.primitives import Live
 
 log = logging.getLogger("orchestrator.topology")
@@ -156,7 +156,8 @@ def move(op: Operation, instance: Live, source: Live, source_chain: Sequence[Hop
             _wait_source_holds(op, source, chosen.position, _server_id(instance))
     if chosen.repair:
         server.change(server.flavor.set_gtid_slave_pos(chosen.repair))
-    op.change_master(instance.key, source.key, before=before, gtid=chosen.mode)
+    # The mode is named even when it stays: the statement (and its --noop print) then says it is a GTID move.
+    op.change_master(instance.key, source.key, before=before, gtid=chosen.mode or gtid_mode_of(server.flavor, before))
     op.start(instance.key)
     return chosen
 

@@ -543,6 +543,66 @@ def gtid_errant_reset_master(env: TopologyEnv, key: InstanceKey) -> None:
         notes.append(f"removed errant GTIDs {errant_set}; gtid_purged set to {purged}")
 
 
+def errant_to_inject(replica: Live, master: Live, errant_set: OracleGtidSet) -> OracleGtidSet:
+    """The errant GTIDs of `replica` that the cluster's master has not executed (pure); refuses MariaDB,
+    servers without Oracle GTID and a read-only master before anything changes."""
+    for live in (replica, master):
+        if live.flavor.is_mariadb:
+            raise TopologyError(
+                f"gtid-errant-inject-empty will not operate on {replica.key}: not supported on MariaDB GTID"
+                f" ({live.key} is MariaDB; errant GTIDs are tracked for Oracle GTID only)"
+            )
+        if not live.gtid.supports_oracle_gtid:
+            raise TopologyError(
+                f"gtid-errant-inject-empty will not operate on {replica.key}: {live.key} does not use oracle-gtid"
+                f" (gtid_mode={live.gtid.gtid_mode or 'n/a'})"
+            )
+    if master.instance.read_only:
+        raise UnsafeOperationError(
+            f"gtid-errant-inject-empty will not operate on {replica.key}: cluster master {master.key} is read-only"
+        )
+    return errant_set.subtract(OracleGtidSet.parse(master.gtid.gtid_executed))
+
+
+def inject_empty_statements(master: Live, gtids: OracleGtidSet) -> list[str]:
+    """One empty transaction per GTID, in order; each GTID's statements must run on one session
+    (`SET GTID_NEXT` is a session variable), as `TopologyServer.change` runs them."""
+    return [sql for gtid in gtids.explode() for sql in master.flavor.inject_empty_transaction(str(gtid))]
+
+
+def gtid_errant_inject_empty(env: TopologyEnv, key: InstanceKey) -> tuple[InstanceKey, int]:
+    """Make the errant GTIDs of `key` known to its cluster's master as empty transactions: once the
+    master has executed them, every server of the cluster agrees on them and they stop being errant.
+
+    Returns the master and how many transactions were injected. Oracle GTID only.
+    """
+    from orchestrator_cli.backend import instances
+
+    live = read_live(env, key)
+    if live.flavor.is_mariadb:
+        raise TopologyError(
+            f"gtid-errant-inject-empty will not operate on {key}: not supported on MariaDB GTID"
+            " (errant GTIDs are tracked for Oracle GTID only)"
+        )
+    errant_set = errant_gtids(env, live)
+    if errant_set.is_empty():
+        raise TopologyError(f"gtid-errant-inject-empty will not operate on {key} because no errant GTID is found")
+    row = instances.cluster_master(env.backend, instances.cluster_of(env.backend, key))
+    if row is None:
+        raise TopologyError(f"gtid-errant-inject-empty: the cluster of {key} has no known master")
+    master = read_live(env, instance_from_row(row).key)
+    missing = errant_to_inject(live, master, errant_set)
+    count = sum(1 for _ in missing.explode())
+    audit = "gtid-errant-inject-empty"
+    with _operation(env, key, audit, lock=False) as notes, maintenance_lock(env, [master.key], audit):
+        env.server(master.key).change(inject_empty_statements(master, missing))
+        notes.append(
+            f"injected {count} empty transactions on cluster master {master.key} for errant GTIDs {errant_set}"
+        )
+    refresh(env, [master.key])
+    return master.key, count
+
+
 def set_semi_sync(env: TopologyEnv, key: InstanceKey, side: str, enabled: bool) -> None:
     live = read_live(env, key)
     statements = semi_sync_statements(live, semi_sync_support(env, live), side, enabled)

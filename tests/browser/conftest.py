@@ -105,7 +105,8 @@ def start_service(sandbox: Sandbox, directory: Path, **settings: Any) -> Service
             stdout=sink,
             stderr=subprocess.STDOUT,
         )
-    service = Service(f"http://127.0.0.1:{port}", config, proc, log)
+    prefix = str(settings.get("URLPrefix", "")).strip("/")
+    service = Service(f"http://127.0.0.1:{port}" + (f"/{prefix}" if prefix else ""), config, proc, log)
     deadline = time.monotonic() + 60
     while True:
         if proc.poll() is not None:

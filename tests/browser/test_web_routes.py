@@ -118,6 +118,10 @@ def test_a_relocate_dry_run_lists_statements_and_changes_nothing(star_client: Te
     assert result["DryRun"] and not result["Refused"]
     assert {s["Key"] for s in result["Statements"]} == {sandbox.key(3)}
     assert any(str(sandbox.ports[2]) in s["Statement"] for s in result["Statements"])
+    changes = [s["Statement"] for s in result["Statements"] if s["Statement"].startswith("CHANGE MASTER")]
+    assert changes == [
+        f"CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT={sandbox.ports[2]}, MASTER_USE_GTID=slave_pos"
+    ]
     assert sandbox.replication_parents() == before
     audit = star_client.get("/api/audit", headers=DBA).json()
     assert not [a for a in audit if a["AuditType"].startswith("relocate")]

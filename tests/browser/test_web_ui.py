@@ -307,3 +307,28 @@ def test_a_killed_master_is_shown_as_a_recovery_without_reload(
     assert "exit 3" in failed_hook.first.inner_text()
     assert details.locator(".hook-ok").count() >= 1
     screenshot(page, "recoveries-after-failover")
+
+
+def test_another_site_cannot_make_a_logged_in_browser_change_things(
+    open_page: PageFactory, service: Service, sandbox: Sandbox
+) -> None:
+    """A link, image or frame on another site reaches a changing GET route with the user's credentials
+    (here the proxy's header); the browser says `Sec-Fetch-Site: cross-site` and the service refuses."""
+    page = open_page(service)  # the power user, as the other tests
+    key = sandbox.key(3)
+    target = f"{service.base}/api/begin-downtime/{key.replace(':', '/')}/mallory/csrf/1h"
+    # the service under another name is another site (sites are told apart by host name)
+    page.goto(service.base.replace("127.0.0.1", "localhost") + "/web/static/favicon.svg")
+    with page.expect_response(lambda r: "/api/begin-downtime/" in r.url) as answered:
+        page.evaluate(
+            "url => { const f = document.createElementNS('http://www.w3.org/1999/xhtml', 'iframe');"
+            " f.src = url; document.documentElement.append(f); }",
+            target,
+        )
+    response = answered.value
+    assert response.request.all_headers().get("x-forwarded-user") == "dba"  # the caller may change things
+    assert response.status == 403 and "cross-site" in response.text()
+    status, inst = service.get(f"/api/instance/{key.replace(':', '/')}")
+    assert status == 200 and inst["IsDowntimed"] is False
+    status, audit = service.get("/api/audit")
+    assert not [a for a in audit if a["AuditType"] == "begin-downtime" and "csrf" in a["Message"]]

@@ -240,3 +240,66 @@ def test_service_refuses_the_readonly_user_on_every_changing_route(tmp_path: Any
             assert client.get("/api/register-candidate/db1/3306/prefer", headers=full).status_code != 403
     finally:
         app.state.backend.close()
+
+
+CROSS_SITE = [
+    {"Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "navigate"},
+    {"Origin": "https://elsewhere.example"},
+    {"Origin": "http://testserver:8080"},
+    {"Origin": "null"},
+]
+
+
+@pytest.mark.parametrize("headers", CROSS_SITE, ids=["fetch-metadata", "origin", "origin-port", "origin-null"])
+def test_cross_site_browser_requests_are_refused_changes_and_keep_reads(headers: dict[str, str]) -> None:
+    app, changes = make_app(**BASIC)
+    client = TestClient(app)
+    full = {**basic("dba", "s3cret"), **headers}
+    response = client.get("/api/begin-downtime/db1", headers=full)
+    assert response.status_code == 403
+    assert response.json()["Code"] == "ERROR" and "cross-site" in response.json()["Message"]
+    assert changes == []
+    assert client.get("/api/clusters", headers=full).json() == ["c1"]  # reads are harmless
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},  # curl, orchestrator-client: no Fetch-Metadata, no Origin
+        {"Sec-Fetch-Site": "same-origin", "Sec-Fetch-Mode": "cors"},
+        {"Sec-Fetch-Site": "none"},  # typed into the address bar
+        {"Origin": "http://testserver", "Sec-Fetch-Site": "same-origin"},
+        {"Origin": "https://orc.example", "X-Forwarded-Host": "orc.example"},  # behind a reverse proxy
+    ],
+    ids=["client", "same-origin", "address-bar", "same-origin-with-origin", "proxied"],
+)
+def test_same_origin_and_client_requests_still_change(headers: dict[str, str]) -> None:
+    app, changes = make_app()
+    assert TestClient(app).get("/api/begin-downtime/db1", headers=headers).json()["Code"] == "OK"
+    assert changes == ["db1 by ''"]
+
+
+def test_service_refuses_cross_site_requests_on_every_changing_route(tmp_path: Any) -> None:
+    from orchestrator_cli.config import load_config
+    from orchestrator_cli.http.app import create_app
+
+    config = load_config(overrides={"SQLite3DataFile": str(tmp_path / "o.sqlite3")})
+    app = create_app(config, metrics=False)
+    try:
+        with TestClient(app) as client:
+            changing = _changing_paths(client.get("/api/openapi.json").json())
+            changing.append("/web/plan/relocate?instance=db1:3306&destination=db2:3306")
+            assert len(changing) > 80
+
+            def audit_rows() -> int:
+                return int(app.state.backend.scalar("SELECT COUNT(*) FROM audit"))
+
+            before = audit_rows()
+            for path in changing:
+                response = client.get(path, headers={"Sec-Fetch-Site": "cross-site"})
+                assert response.status_code == 403, (path, response.status_code, response.text)
+                assert response.json()["Code"] == "ERROR", path
+            assert audit_rows() == before
+            assert client.get("/api/clusters-info", headers={"Sec-Fetch-Site": "cross-site"}).json() == []
+    finally:
+        app.state.backend.close()

@@ -94,10 +94,12 @@ class Service:
 
 
 def start_service(config: Path, *invocation: str) -> Service:
-    port = json.loads(config.read_text())["ListenAddress"].rsplit(":", 1)[1]
+    settings = json.loads(config.read_text())
+    port = settings["ListenAddress"].rsplit(":", 1)[1]
     argv = [sys.executable, "-m", "orchestrator_cli", f"--config={config}", *(invocation or ("http",))]
     proc = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    service = Service(config, proc, f"http://127.0.0.1:{port}")
+    prefix = settings.get("URLPrefix", "").strip("/")
+    service = Service(config, proc, f"http://127.0.0.1:{port}" + (f"/{prefix}" if prefix else ""))
     deadline = time.monotonic() + START_TIMEOUT
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -300,3 +302,40 @@ def test_a_client_that_disconnects_does_not_cut_an_operation_short(api_star: Api
         code, err = running.stop()
     assert code == 0, err
     api_star.sandbox.wait_replicated()
+
+
+def test_everything_is_served_below_url_prefix(api_star: ApiStar, tmp_path: Path) -> None:
+    running = start_service(service_config(api_star, tmp_path, URLPrefix="tools/orc/"))
+    try:
+        base = running.url.removesuffix("/tools/orc")
+        assert running.url == base + "/tools/orc"
+        assert running.get("clusters-info").json()[0]["ClusterName"] == api_star.master
+        assert running.get("downtimed/").json() == []  # the client's trailing slash, below the prefix
+        me = api_star.path(2)
+        assert running.get(f"begin-downtime/{me}/ops/prefix/5m").json()["Code"] == "OK"
+        assert running.get("nothing-here").json()["Code"] == "ERROR"
+        page = httpx.get(f"{running.url}/", timeout=30)
+        assert page.status_code == 200 and 'href="web/static/app.css"' in page.text
+        assert httpx.get(f"{running.url}/web/static/app.css", timeout=30).status_code == 200
+        assert httpx.get(f"{running.url}/web/whoami", timeout=30).json()["CanWrite"] is True
+        bare = httpx.get(running.url, timeout=30)
+        assert bare.status_code == 308 and bare.headers["location"] == "/tools/orc/"
+        metrics = httpx.get(f"{running.url}/metrics", timeout=30)
+        assert metrics.status_code == 200 and "# TYPE" in metrics.text
+        assert "/tools/orc/api/openapi.json" in httpx.get(f"{running.url}/api/docs", timeout=30).text
+        assert httpx.get(f"{running.url}/api/openapi.json", timeout=30).json()["paths"]
+        for outside in (
+            "/api/clusters-info",
+            "/",
+            "/metrics",
+            "/web/static/app.css",
+            "/tools/orchestrator/api/clusters",
+        ):
+            response = httpx.get(base + outside, timeout=30)
+            assert response.status_code == 404, outside
+            assert response.json()["Code"] == "ERROR"
+    finally:
+        code, err = running.stop()
+    assert code == 0, err
+    downtime = backend_rows(running.config, "SELECT owner, reason FROM database_instance_downtime")
+    assert downtime == [{"owner": "ops", "reason": "prefix"}]

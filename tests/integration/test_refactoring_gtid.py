@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -78,13 +79,38 @@ def test_noop_prints_statements_and_changes_nothing(cluster: Cluster) -> None:
     result = cluster.ok("-c", "relocate", "-i", k(1), "-d", k(2), "--noop")
     assert result.lines == [
         f"{k(1)}: STOP SLAVE",
-        f"{k(1)}: CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT={cluster.sandbox.ports[2]}",
+        f"{k(1)}: CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT={cluster.sandbox.ports[2]}, "
+        "MASTER_USE_GTID=slave_pos",
         f"{k(1)}: START SLAVE",
     ]
     assert cluster.audit("topology-statement") == audit_before
     assert cluster.audit("relocate") == []
     assert cluster.maintenance_rows() == []
     cluster.assert_topology(STAR)
+
+
+CHANGING = re.compile(r"^\s*(STOP|START|CHANGE|RESET|SET GLOBAL|FLUSH|PURGE)\b", re.IGNORECASE)
+
+
+def test_noop_prints_the_statements_the_real_run_sends(cluster: Cluster) -> None:
+    """The dry run of a GTID relocate (CLI `--noop`, the web UI's plan) is what the server then receives."""
+    k, sandbox = cluster.key, cluster.sandbox
+    dry = cluster.ok("-c", "relocate", "-i", k(1), "-d", k(2), "--noop").lines
+    quiet = "SET SESSION sql_log_bin = 0"  # the test's own statements must not become errant transactions
+    sandbox.execute(
+        1, quiet, "SET GLOBAL log_output = 'TABLE'", "TRUNCATE mysql.general_log", "SET GLOBAL general_log = 1"
+    )
+    try:
+        cluster.ok("-c", "relocate", "-i", k(1), "-d", k(2))
+    finally:
+        sandbox.execute(1, "SET GLOBAL general_log = 0")
+    logged = sandbox.query(1, "SELECT argument FROM mysql.general_log WHERE command_type = 'Query' ORDER BY event_time")
+    sandbox.execute(1, quiet, "TRUNCATE mysql.general_log", "SET GLOBAL log_output = 'FILE'")
+    texts = [r["argument"].decode() if isinstance(r["argument"], bytes) else str(r["argument"]) for r in logged]
+    sent = [t for t in texts if CHANGING.match(t) and "general_log" not in t]
+    assert dry == [f"{k(1)}: {statement}" for statement in sent]
+    assert any("MASTER_USE_GTID=slave_pos" in line for line in dry), dry
+    cluster.assert_topology({0: None, 1: 2, 2: 0, 3: 0})
 
 
 def test_relocate_replicas_take_siblings_and_move_up_replicas(cluster: Cluster) -> None:

@@ -187,7 +187,8 @@ def test_mysql84_relocate_below_sibling_by_auto_position(topology: Topology) -> 
     assert (str(moved), moved.method) == ("db-84-2.example.net:3306<db-84-3.example.net:3306", "gtid")
     assert statements(env) == [
         "db-84-2: STOP REPLICA",
-        "db-84-2: CHANGE REPLICATION SOURCE TO SOURCE_HOST='db-84-3.example.net', SOURCE_PORT=3306",
+        "db-84-2: CHANGE REPLICATION SOURCE TO SOURCE_HOST='db-84-3.example.net', SOURCE_PORT=3306, "
+        "SOURCE_AUTO_POSITION=1",
         "db-84-2: START REPLICA",
     ]
 
@@ -209,7 +210,8 @@ def test_mysql84_move_up_to_the_master_by_auto_position(topology: Topology) -> N
     assert str(moved.master) == "db-84-1.example.net:3306"
     assert (
         statements(env)[1]
-        == "db-84-3: CHANGE REPLICATION SOURCE TO SOURCE_HOST='db-84-1.example.net', SOURCE_PORT=3306"
+        == "db-84-3: CHANGE REPLICATION SOURCE TO SOURCE_HOST='db-84-1.example.net', SOURCE_PORT=3306, "
+        "SOURCE_AUTO_POSITION=1"
     )
 
 
@@ -254,6 +256,47 @@ def test_mysql57_errant_transactions_refuse_the_move(topology: Topology) -> None
     with pytest.raises(UnsafeOperationError, match="errant GTIDs"):
         relocate.move_gtid(env, key("db-57-2"), key("db-57-3"))
     assert env.access.noop_statements == []
+
+
+@pytest.mark.parametrize(
+    ("fixture", "expected"),
+    [
+        (
+            "mysql_5_7_gtid_replica",
+            [
+                "db-2: STOP SLAVE",
+                "db-2: CHANGE MASTER TO MASTER_HOST='db-3.example.net', MASTER_PORT=3306, MASTER_AUTO_POSITION=1",
+                "db-2: START SLAVE",
+            ],
+        ),
+        (
+            "mysql_8_0_30_gtid_replica",
+            [
+                "db-2: STOP REPLICA",
+                "db-2: CHANGE REPLICATION SOURCE TO SOURCE_HOST='db-3.example.net', SOURCE_PORT=3306, "
+                "SOURCE_AUTO_POSITION=1",
+                "db-2: START REPLICA",
+            ],
+        ),
+    ],
+)
+def test_oracle_gtid_relocate_names_auto_position(topology: Topology, fixture: str, expected: list[str]) -> None:
+    """The recorded (--noop) statements of an auto-position move say so, as the real run sends them."""
+    source = "3e11fa47-71ca-11e1-9e33-c80aa9429562"
+    env = topology(
+        db_1=server(fixture, "db-1.example.net", server_id=1, uuid=source, master="", executed=f"{source}:1-500"),
+        db_2=server(
+            fixture, "db-2.example.net", server_id=2, uuid="00000000-0000-0000-0000-000000000002",
+            master="db-1.example.net", executed=f"{source}:1-500",
+        ),
+        db_3=server(
+            fixture, "db-3.example.net", server_id=3, uuid="00000000-0000-0000-0000-000000000003",
+            master="db-1.example.net", executed=f"{source}:1-500", purged="",
+        ),
+    )  # fmt: skip
+    moved = relocate.relocate(env, key("db-2"), key("db-3"))
+    assert moved.method == "gtid"
+    assert statements(env) == expected
 
 
 # -- Oracle file:pos -------------------------------------------------------------------------------
