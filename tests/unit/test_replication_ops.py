@@ -233,14 +233,16 @@ DETACH_CASES = {
         MYSQL_80_GTID,
         [
             "STOP REPLICA",
-            "CHANGE REPLICATION SOURCE TO SOURCE_HOST='//db-80-1.example.net', SOURCE_PORT=3306, SOURCE_AUTO_POSITION=1",
+            "CHANGE REPLICATION SOURCE TO SOURCE_HOST='//db-80-1.example.net', SOURCE_PORT=3306, "
+            "SOURCE_AUTO_POSITION=1",
         ],
     ),
     "8.4-gtid": (
         MYSQL_84_DELAYED,
         [
             "STOP REPLICA",
-            "CHANGE REPLICATION SOURCE TO SOURCE_HOST='//db-84-1.example.net', SOURCE_PORT=3306, SOURCE_AUTO_POSITION=1",
+            "CHANGE REPLICATION SOURCE TO SOURCE_HOST='//db-84-1.example.net', SOURCE_PORT=3306, "
+            "SOURCE_AUTO_POSITION=1",
         ],
     ),
     "mariadb-gtid": (
