@@ -168,7 +168,7 @@ def test_noop_prints_statements_and_changes_nothing(
     assert ok(orch("-c", "stop-replica", "-i", replica, "--noop")) == [f"{replica}: STOP SLAVE"]
     assert ok(orch("-c", "detach-replica-master-host", "-i", replica, "--noop")) == [
         f"{replica}: STOP SLAVE",
-        f"{replica}: CHANGE MASTER TO MASTER_HOST='//127.0.0.1', MASTER_PORT={master_port}",
+        f"{replica}: CHANGE MASTER TO MASTER_HOST='//127.0.0.1', MASTER_PORT={master_port}, MASTER_USE_GTID=slave_pos",
     ]
     assert ok(orch("-c", "reset-replica", "-i", replica, "--noop")) == [
         f"{replica}: STOP SLAVE",
