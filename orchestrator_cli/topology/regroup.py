@@ -126,8 +126,9 @@ def _stop_and_drain(env: TopologyEnv, live: Live, step: Step | None) -> Live:
     return _refresh_gtid(env, replace(live, status=server.replica_status()))
 
 
-def _gtid_method(sibling: Live, target: Live, *, gtid_only: bool) -> tuple[bool, str | None, str]:
-    """(possible, gtid argument for change_master, why not) for moving `sibling` below `target` by GTID.
+def _gtid_method(sibling: Live, target: Live, *, gtid_only: bool) -> tuple[str | None, str]:
+    """(gtid argument for change_master, why not) for moving `sibling` below `target` by GTID; the
+    argument is None when it cannot move by GTID.
 
     A GTID sibling keeps its mode (MariaDB slave_pos or current_pos), named in the statement; a
     file:pos one is forced to GTID (the argument then differs from `gtid_mode_of` its status).
@@ -135,19 +136,17 @@ def _gtid_method(sibling: Live, target: Live, *, gtid_only: bool) -> tuple[bool,
     s, t = sibling.flavor, target.flavor
     if s.is_mariadb and t.is_mariadb:
         if not (s.supports_gtid and t.supports_gtid):
-            return False, None, "MariaDB without GTID support"
+            return None, "MariaDB without GTID support"
         if sibling.status.uses_mariadb_gtid:
-            return True, gtid_mode_of(s, sibling.status), ""
+            return gtid_mode_of(s, sibling.status), ""
         if gtid_only:
-            return False, None, "it does not use GTID"
-        return True, "slave_pos", ""
+            return None, "it does not use GTID"
+        return "slave_pos", ""
     if s.is_oracle and t.is_oracle and target.gtid.supports_oracle_gtid:
-        if sibling.status.auto_position:
-            return True, "auto", ""
-        if sibling.gtid.supports_oracle_gtid and not gtid_only:
-            return True, "auto", ""
-        return False, None, "it does not use GTID"
-    return False, None, "no common GTID flavor"
+        if sibling.status.auto_position or (sibling.gtid.supports_oracle_gtid and not gtid_only):
+            return "auto", ""
+        return None, "it does not use GTID"
+    return None, "no common GTID flavor"
 
 
 def _gtid_blocker(sibling: Live, target: Live) -> str | None:
@@ -192,15 +191,14 @@ def _catch_up(env: TopologyEnv, candidate: Live, source: Live, step: Step | None
 
     Returns the stopped candidate and the GTID mode it replicates with now (pointing it back names it).
     """
-    possible, gtid, why = _gtid_method(candidate, source, gtid_only=False)
-    if not possible:
+    gtid, why = _gtid_method(candidate, source, gtid_only=False)
+    if gtid is None:
         raise TopologyError(f"{candidate.key} cannot catch up from {source.key}: {why}")
     blocker = _gtid_blocker(candidate, source)
     if blocker:
         raise TopologyError(f"{candidate.key} cannot catch up from {source.key}: {blocker}")
     target = source.self_coordinates
     target_file, target_pos = target.file, target.pos
-    assert gtid is not None  # _gtid_method names the mode of every GTID move
     change_master(env, candidate.key, source.key, gtid=gtid)
     start_replication(env, candidate.key)
     server = env.server(candidate.key)
@@ -227,13 +225,13 @@ def _move_below(
     continues at the candidate's own binlog position (its mode is kept); one that is behind needs
     GTID forced (MariaDB logs a GTID for every transaction, Oracle needs gtid_mode ON on both).
     """
-    possible, gtid, why = _gtid_method(sibling.live, target.live, gtid_only=gtid_only)
+    gtid, why = _gtid_method(sibling.live, target.live, gtid_only=gtid_only)
     uses_gtid = sibling.live.status.uses_gtid
     if equal and not uses_gtid and not gtid_only:
         own = target.live.self_coordinates
         change_master(env, sibling.live.key, target.live.key, coordinates=own)
         how = f"file:pos {own}"
-    elif possible:
+    elif gtid is not None:
         blocker = _gtid_blocker(sibling.live, target.live)
         if blocker:
             raise TopologyError(f"cannot move {sibling.live.key} below {target.live.key}: {blocker}")
