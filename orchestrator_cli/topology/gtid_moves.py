@@ -18,8 +18,8 @@ from orchestrator_cli.errors import TopologyError, UnsafeOperationError
 from orchestrator_cli.model.gtid import MariadbGtidPosition, OracleGtidSet, purged_missing
 from orchestrator_cli.mysql.facts import GtidFacts, ReplicaStatus
 from orchestrator_cli.topology.ancestry import Hop
-from orchestrator_cli.topology.operation import Operation, gtid_mode_of, pause
-from orchestrator_cli.topology.primitives import Live
+from orchestrator_cli.topology.operation import Operation, pause
+from orchestrator_cli.topology.primitives import Live, gtid_mode_of
 
 log = logging.getLogger("orchestrator.topology")
 

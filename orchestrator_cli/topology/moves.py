@@ -25,7 +25,7 @@ from orchestrator_cli.topology.ancestry import Hop, refuse_cycle
 from orchestrator_cli.topology.credentials import replication_credentials
 from orchestrator_cli.topology.env import TopologyEnv
 from orchestrator_cli.topology.operation import Operation
-from orchestrator_cli.topology.primitives import Live
+from orchestrator_cli.topology.primitives import Live, gtid_mode_of, kept_gtid_mode
 from orchestrator_cli.topology.rules import can_replicate_from
 
 UNKNOWN_LOG_FILE = "orchestrator-unknown-log-file"
@@ -273,7 +273,8 @@ def repoint_within(op: Operation, instance: Live, target: Live | None) -> Instan
     if not before.uses_gtid:
         executed = before.exec_coordinates
         coords = BinlogCoordinates(UNKNOWN_LOG_FILE, 4) if executed.is_empty else executed
-    op.change_master(instance.key, master, before=before, coords=coords, record_equivalence=False)
+    gtid = kept_gtid_mode(instance.flavor, before)
+    op.change_master(instance.key, master, before=before, coords=coords, gtid=gtid, record_equivalence=False)
     op.start(instance.key)
     return master
 
@@ -321,7 +322,9 @@ def take_master(env: TopologyEnv, key: InstanceKey) -> Moved:
         op.start_until(key, master_self)
         own_self = self_coordinates(op, key)
         if use_gtid:
-            op.change_master(key, grand.key, before=op.status(key))
+            # both keep their GTID mode, named (the master's may switch to current_pos, see mariadb_plan)
+            stopped = op.status(key)
+            op.change_master(key, grand.key, before=stopped, gtid=gtid_mode_of(instance.flavor, stopped))
             master_server = env.server(master.key)
             before = master_server.replica_status()
             mode: str | None = None
@@ -331,7 +334,7 @@ def take_master(env: TopologyEnv, key: InstanceKey) -> Moved:
                 if chosen.repair:
                     master_server.change(master_server.flavor.set_gtid_slave_pos(chosen.repair))
                 mode = chosen.mode
-            op.change_master(master.key, key, before=before, gtid=mode)
+            op.change_master(master.key, key, before=before, gtid=mode or gtid_mode_of(master.flavor, before))
         else:
             op.change_master(key, grand.key, before=op.status(key), coords=master_exec, gtid=deny_gtid(instance))
             op.change_master(master.key, key, before=op.status(master.key), coords=own_self, gtid=deny_gtid(master))

@@ -27,6 +27,7 @@ from orchestrator_cli.mysql.facts import ReplicaStatus
 from orchestrator_cli.topology import primitives
 from orchestrator_cli.topology.env import STOP_AT_ENV, TopologyEnv
 from orchestrator_cli.topology.locks import Holder
+from orchestrator_cli.topology.primitives import gtid_mode_of
 
 log = logging.getLogger("orchestrator.topology")
 
@@ -59,13 +60,6 @@ START_TIMEOUT_SECONDS = 5.0
 FATAL_IO_ERRNOS = frozenset({1236, 1593, 2003, 2005, 1045})
 # Errors worth catching in clean-up so that one failing server does not stop the others' clean-up.
 CLEANUP_ERRORS = (OrchestratorError, fl.FlavorError, OSError)
-
-
-def gtid_mode_of(flavor: fl.Flavor, status: ReplicaStatus) -> str:
-    """The CHANGE MASTER `gtid` argument that restores the replica's current mode."""
-    if flavor.is_mariadb:
-        return {"slave_pos": "slave_pos", "current_pos": "current_pos"}.get(status.using_mariadb_gtid.lower(), "off")
-    return "auto" if status.auto_position else "off"
 
 
 @dataclass

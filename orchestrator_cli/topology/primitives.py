@@ -277,6 +277,24 @@ def forced_gtid_mode(flavor: fl.Flavor, status: ReplicaStatus) -> str:
     return "slave_pos" if status.io_state != ThreadState.NONE else "current_pos"
 
 
+def gtid_mode_of(flavor: fl.Flavor, status: ReplicaStatus) -> str:
+    """The CHANGE MASTER `gtid` argument that restores the replica's current mode ("off": file:pos)."""
+    if flavor.is_mariadb:
+        return {"slave_pos": "slave_pos", "current_pos": "current_pos"}.get(status.using_mariadb_gtid.lower(), "off")
+    return "auto" if status.auto_position else "off"
+
+
+def kept_gtid_mode(flavor: fl.Flavor, status: ReplicaStatus) -> str | None:
+    """The mode a GTID replica keeps, named in its CHANGE MASTER; None for a file:pos replica.
+
+    Left out, the server keeps the mode anyway (MariaDB its Using_Gtid, Oracle its auto-position),
+    but then the statement, its --noop print and the audit do not tell a GTID move from a file:pos
+    one that forgot its coordinates. A file:pos replica names its coordinates instead (and a server
+    without GTID support would reject the clause).
+    """
+    return gtid_mode_of(flavor, status) if status.uses_gtid else None
+
+
 def reread_status(env: TopologyEnv, live: Live) -> Live:
     """The same Live with a fresh replication status (after STOP, the coordinates stand still).
 

@@ -43,6 +43,7 @@ from orchestrator_cli.topology.parallel import parallel
 from orchestrator_cli.topology.primitives import (
     Live,
     change_master,
+    gtid_mode_of,
     overlay_live,
     read_live,
     refresh,
@@ -125,24 +126,27 @@ def _stop_and_drain(env: TopologyEnv, live: Live, step: Step | None) -> Live:
     return _refresh_gtid(env, replace(live, status=server.replica_status()))
 
 
-def _gtid_method(sibling: Live, target: Live, *, gtid_only: bool) -> tuple[bool, str | None, str]:
-    """(possible, gtid argument for change_master, why not) for moving `sibling` below `target` by GTID."""
+def _gtid_method(sibling: Live, target: Live, *, gtid_only: bool) -> tuple[str | None, str]:
+    """(gtid argument for change_master, why not) for moving `sibling` below `target` by GTID; the
+    argument is None when it cannot move by GTID.
+
+    A GTID sibling keeps its mode (MariaDB slave_pos or current_pos), named in the statement; a
+    file:pos one is forced to GTID (the argument then differs from `gtid_mode_of` its status).
+    """
     s, t = sibling.flavor, target.flavor
     if s.is_mariadb and t.is_mariadb:
         if not (s.supports_gtid and t.supports_gtid):
-            return False, None, "MariaDB without GTID support"
+            return None, "MariaDB without GTID support"
         if sibling.status.uses_mariadb_gtid:
-            return True, None, ""
+            return gtid_mode_of(s, sibling.status), ""
         if gtid_only:
-            return False, None, "it does not use GTID"
-        return True, "slave_pos", ""
+            return None, "it does not use GTID"
+        return "slave_pos", ""
     if s.is_oracle and t.is_oracle and target.gtid.supports_oracle_gtid:
-        if sibling.status.auto_position:
-            return True, None, ""
-        if sibling.gtid.supports_oracle_gtid and not gtid_only:
-            return True, "auto", ""
-        return False, None, "it does not use GTID"
-    return False, None, "no common GTID flavor"
+        if sibling.status.auto_position or (sibling.gtid.supports_oracle_gtid and not gtid_only):
+            return "auto", ""
+        return None, "it does not use GTID"
+    return None, "no common GTID flavor"
 
 
 def _gtid_blocker(sibling: Live, target: Live) -> str | None:
@@ -181,11 +185,14 @@ def _refresh_gtid(env: TopologyEnv, live: Live) -> Live:
     return replace(live, gtid=gtid, row=row)
 
 
-def _catch_up(env: TopologyEnv, candidate: Live, source: Live, step: Step | None) -> Live:
+def _catch_up(env: TopologyEnv, candidate: Live, source: Live, step: Step | None) -> tuple[Live, str]:
     """Replicate the candidate from the more advanced `source` until it executed everything `source`
-    logged, then stop it. GTID only: file:pos coordinates of the dead master mean nothing on `source`."""
-    possible, gtid, why = _gtid_method(candidate, source, gtid_only=False)
-    if not possible:
+    logged, then stop it. GTID only: file:pos coordinates of the dead master mean nothing on `source`.
+
+    Returns the stopped candidate and the GTID mode it replicates with now (pointing it back names it).
+    """
+    gtid, why = _gtid_method(candidate, source, gtid_only=False)
+    if gtid is None:
         raise TopologyError(f"{candidate.key} cannot catch up from {source.key}: {why}")
     blocker = _gtid_blocker(candidate, source)
     if blocker:
@@ -206,7 +213,7 @@ def _catch_up(env: TopologyEnv, candidate: Live, source: Live, step: Step | None
     stop_replication(env, candidate.key)
     _note(step, f"{candidate.key} caught up from {source.key} up to {target_file}:{target_pos}")
     live = replace(candidate, status=server.replica_status()) if not env.noop else candidate
-    return _refresh_gtid(env, live)
+    return _refresh_gtid(env, live), gtid
 
 
 def _move_below(
@@ -218,18 +225,18 @@ def _move_below(
     continues at the candidate's own binlog position (its mode is kept); one that is behind needs
     GTID forced (MariaDB logs a GTID for every transaction, Oracle needs gtid_mode ON on both).
     """
-    possible, gtid, why = _gtid_method(sibling.live, target.live, gtid_only=gtid_only)
+    gtid, why = _gtid_method(sibling.live, target.live, gtid_only=gtid_only)
     uses_gtid = sibling.live.status.uses_gtid
     if equal and not uses_gtid and not gtid_only:
         own = target.live.self_coordinates
         change_master(env, sibling.live.key, target.live.key, coordinates=own)
         how = f"file:pos {own}"
-    elif possible:
+    elif gtid is not None:
         blocker = _gtid_blocker(sibling.live, target.live)
         if blocker:
             raise TopologyError(f"cannot move {sibling.live.key} below {target.live.key}: {blocker}")
         change_master(env, sibling.live.key, target.live.key, gtid=gtid)
-        how = "GTID" if gtid is None else f"GTID ({gtid}, was file:pos)"
+        how = "GTID" if uses_gtid else f"GTID ({gtid}, was file:pos)"
     else:
         raise TopologyError(f"cannot move {sibling.live.key} below {target.live.key}: {why}, and it is behind")
     if start:
@@ -333,7 +340,7 @@ def regroup_replicas(
 
     if not for_failover:
         if chosen.caught_up_from is not None:
-            change_master(env, chosen.live.key, master_key, gtid=None)
+            change_master(env, chosen.live.key, master_key, gtid=chosen.mode)
         try:
             start_replication(env, chosen.live.key)
         except OrchestratorError as e:
@@ -346,7 +353,7 @@ def regroup_replicas(
         # It caught up from a sibling that now replicates from it: a stopped candidate must not stay
         # configured below its own replica (a START SLAVE would close a cycle). It waits for its
         # promotion pointing at the failed master, as one that did not need to catch up.
-        change_master(env, chosen.live.key, master_key, gtid=None)
+        change_master(env, chosen.live.key, master_key, gtid=chosen.mode)
         _note(step, f"{chosen.live.key}: pointed back at {master_key} (stopped) after catching up")
     result.candidate_live = chosen.live
     return result
@@ -358,6 +365,7 @@ class _Chosen:
     facts: ReplicaFacts
     effective_exec: BinlogCoordinates | None
     caught_up_from: InstanceKey | None = None
+    mode: str | None = None  # the GTID mode it caught up with (kept when pointed back at the master)
 
 
 def _choose_and_catch_up(
@@ -389,8 +397,8 @@ def _choose_and_catch_up(
         f" ({picked.effective_exec} < {freshest.effective_exec}): catching it up first",
     )
     try:
-        caught = _catch_up(env, picked.live, freshest.live, step)
-        return _Chosen(caught, picked.facts, freshest.effective_exec, caught_up_from=freshest.live.key)
+        caught, mode = _catch_up(env, picked.live, freshest.live, step)
+        return _Chosen(caught, picked.facts, freshest.effective_exec, caught_up_from=freshest.live.key, mode=mode)
     except OrchestratorError as e:
         _note(step, f"{picked.live.key}: {e}")
         if explicit is None and freshest.facts.key not in choice.refused:

@@ -31,6 +31,7 @@ from orchestrator_cli.topology.env import TopologyEnv
 from orchestrator_cli.topology.primitives import (
     Live,
     forced_gtid_mode,
+    kept_gtid_mode,
     maintenance_lock,
     read_live,
     refresh,
@@ -112,8 +113,9 @@ def reattach_statements(live: Live) -> list[str]:
 
 
 def _point_at(live: Live, host: str) -> list[str]:
-    if live.status.uses_gtid:
-        return live.flavor.change_master(host=host, port=live.status.master_port)
+    mode = kept_gtid_mode(live.flavor, live.status)
+    if mode is not None:
+        return live.flavor.change_master(host=host, port=live.status.master_port, gtid=mode)
     coordinates = _exec_coordinates(live)
     return live.flavor.change_master(
         host=host, port=live.status.master_port, log_file=coordinates.file, log_pos=coordinates.pos

@@ -16,6 +16,7 @@ from orchestrator_cli.backend import kv
 from orchestrator_cli.backend.connection import Backend
 from orchestrator_cli.config import load_config
 from orchestrator_cli.sandbox.topology import REPL_PASSWORD, REPL_USER, Sandbox
+from tests.integration.test_refactoring_helpers import changes_of, general_log, using_gtid
 from tests.support import Result, run_cli
 
 
@@ -141,6 +142,38 @@ def test_prefer_candidate_beats_a_more_advanced_neutral(killed: Sandbox, tmp_pat
     assert result.lines == [sb.key(1)]
     # zero lost transactions: it caught up from the more advanced replicas before promotion
     assert all(sb.count_rows(1, v) == 1 for v in missed)
+    assert_serves_all(sb, 1, [2, 3])
+
+
+def test_failover_names_the_gtid_mode_of_every_repointed_replica(killed: Sandbox, tmp_path: Path) -> None:
+    """The preferred replica catches up from a sibling and is pointed back at the dead master before
+    its promotion; the siblings move below it. Each CHANGE MASTER names the mode the replica had, and
+    the siblings keep it (current_pos stays current_pos)."""
+    sb = killed
+    config = config_for(sb, tmp_path)
+    discover(sb, config)
+    assert cli(config, "-c", "register-candidate", "-i", sb.key(1), "--promotion-rule", "prefer").code == 0
+    sb.execute(3, "STOP SLAVE", "CHANGE MASTER TO MASTER_USE_GTID=current_pos", "START SLAVE")
+    sb.execute(1, "STOP SLAVE")
+    missed = sb.write_row(i=0)
+    position = sb.query(0, "SELECT @@GLOBAL.gtid_binlog_pos AS pos")[0]["pos"]
+    for i in (2, 3):
+        sb.query(i, "SELECT MASTER_GTID_WAIT(%s, 10)", (position,))
+    before = using_gtid(sb, 2, 3)
+    assert before == {2: "Slave_Pos", 3: "Current_Pos"}
+    sb.kill(0)
+    with general_log(sb, 1, 2, 3) as received:
+        result = cli(config, "-c", "recover", "-i", sb.key(0))
+    assert result.code == 0, result.err
+    assert result.lines == [sb.key(1)]
+    assert sb.count_rows(1, missed) == 1
+    assert using_gtid(sb, 2, 3) == before
+    host = "CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT="
+    caught_up, pointed_back = changes_of(received[1])
+    assert caught_up in (f"{host}{sb.ports[i]}, MASTER_USE_GTID=slave_pos" for i in (2, 3))
+    assert pointed_back == f"{host}{sb.ports[0]}, MASTER_USE_GTID=slave_pos"
+    assert changes_of(received[2]) == [f"{host}{sb.ports[1]}, MASTER_USE_GTID=slave_pos"]
+    assert changes_of(received[3]) == [f"{host}{sb.ports[1]}, MASTER_USE_GTID=current_pos"]
     assert_serves_all(sb, 1, [2, 3])
 
 

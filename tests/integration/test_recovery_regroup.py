@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from orchestrator_cli.sandbox.topology import Sandbox
+from tests.integration.test_refactoring_helpers import changes_of, general_log, using_gtid
 from tests.support import run_cli
 
 
@@ -51,3 +52,39 @@ def test_regroup_of_an_unknown_or_leaf_instance_fails(fresh_sandbox: Sandbox, tm
     unknown = run_cli("-c", "regroup-replicas", "-i", "127.0.0.1:1", config=config)
     assert unknown.code == 1 and "not found" in unknown.err
     assert sb.replication_parents() == {0: None, 1: 0, 2: 0, 3: 0}
+
+
+def test_regroup_names_each_gtid_mode_and_keeps_it(reshaped: Sandbox, tmp_path: Path) -> None:
+    """The preferred replica is behind: it catches up from a sibling by GTID, is pointed back at the
+    master, and the siblings move below it. Every CHANGE MASTER names the mode the replica had
+    (current_pos stays current_pos), and Using_Gtid is what it was."""
+    sb = reshaped
+    config = setup(sb, tmp_path)
+    assert run_cli("-c", "register-candidate", "-i", sb.key(2), "--promotion-rule", "prefer", config=config).code == 0
+    sb.execute(3, "STOP SLAVE", "CHANGE MASTER TO MASTER_USE_GTID=current_pos", "START SLAVE")
+    sb.execute(2, "STOP SLAVE")  # the preferred replica falls behind
+    missed = sb.write_row(i=0)
+    position = sb.query(0, "SELECT @@GLOBAL.gtid_binlog_pos AS pos")[0]["pos"]
+    for i in (1, 3):
+        sb.query(i, "SELECT MASTER_GTID_WAIT(%s, 10)", (position,))
+    assert (sb.count_rows(1, missed), sb.count_rows(2, missed), sb.count_rows(3, missed)) == (1, 0, 1)
+    before = using_gtid(sb, 1, 2, 3)
+    assert before == {1: "Slave_Pos", 2: "Slave_Pos", 3: "Current_Pos"}
+    with general_log(sb, 1, 2, 3) as received:
+        result = run_cli("-c", "regroup-slaves-gtid", "-i", sb.key(0), config=config)
+    assert result.code == 0, result.err
+    assert sb.replication_parents() == {0: None, 1: 2, 2: 0, 3: 2}
+    assert using_gtid(sb, 1, 2, 3) == before
+    host = "CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT="
+    caught_up, pointed_back = changes_of(received[2])
+    assert caught_up in (
+        f"{host}{sb.ports[1]}, MASTER_USE_GTID=slave_pos",
+        f"{host}{sb.ports[3]}, MASTER_USE_GTID=slave_pos",
+    )
+    assert pointed_back == f"{host}{sb.ports[0]}, MASTER_USE_GTID=slave_pos"
+    assert changes_of(received[1]) == [f"{host}{sb.ports[2]}, MASTER_USE_GTID=slave_pos"]
+    assert changes_of(received[3]) == [f"{host}{sb.ports[2]}, MASTER_USE_GTID=current_pos"]
+    assert sb.count_rows(2, missed) == 1
+    value = sb.write_row(i=0)
+    sb.wait_replicated()
+    assert all(sb.count_rows(i, value) == 1 for i in (1, 2, 3))

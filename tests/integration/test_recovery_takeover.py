@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from orchestrator_cli.sandbox.topology import REPL_PASSWORD, REPL_USER, Sandbox
+from tests.integration.test_refactoring_helpers import changes_of, general_log, using_gtid
 from tests.support import Result, run_cli
 
 
@@ -108,6 +109,30 @@ def test_graceful_takeover_auto_picks_the_preferred_replica(reshaped: Sandbox, t
     assert result.code == 0, result.err
     assert result.lines[0] == sb.key(2)
     assert_switched(sb, 2, before)
+
+
+def test_graceful_takeover_names_each_gtid_mode(reshaped: Sandbox, tmp_path: Path) -> None:
+    """The siblings move below the successor keeping their mode (current_pos stays current_pos); the
+    demoted master is attached with current_pos (its own writes are in its binary log). Every
+    CHANGE MASTER that points somewhere names its mode."""
+    sb = reshaped
+    config = setup(sb, tmp_path)
+    sb.execute(3, "STOP SLAVE", "CHANGE MASTER TO MASTER_USE_GTID=current_pos", "START SLAVE")
+    before = using_gtid(sb, 1, 3)
+    assert before == {1: "Slave_Pos", 3: "Current_Pos"}
+    rows = [sb.write_row(i=0)]
+    with general_log(sb, 0, 1, 3) as received:
+        result = cli(config, "-c", "graceful-master-takeover-auto", "--alias", sb.key(0), "-d", sb.key(2))
+    assert result.code == 0, result.err
+    assert result.lines[0] == sb.key(2)
+    assert using_gtid(sb, 1, 3) == before
+    assert using_gtid(sb, 0) == {0: "Current_Pos"}
+    host = f"CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT={sb.ports[2]}"
+    assert changes_of(received[1]) == [f"{host}, MASTER_USE_GTID=slave_pos"]
+    assert changes_of(received[3]) == [f"{host}, MASTER_USE_GTID=current_pos"]
+    pointing = [c for c in changes_of(received[0]) if "MASTER_HOST" in c]
+    assert pointing == [f"{host}, MASTER_USE_GTID=current_pos"]
+    assert_switched(sb, 2, rows)
 
 
 def test_force_master_takeover(reshaped: Sandbox, tmp_path: Path) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from orchestrator_cli.sandbox.topology import Sandbox
-from tests.integration.test_refactoring_helpers import Cluster, writes_during
+from tests.integration.test_refactoring_helpers import Cluster, changes_of, general_log, using_gtid, writes_during
 
 STAR = {0: None, 1: 0, 2: 0, 3: 0}
 
@@ -161,6 +161,41 @@ def test_take_master_swaps_an_intermediate_master(cluster: Cluster) -> None:
     assert cluster.ok("-c", "enslave-master", "-i", k(2)).lines == [k(2)]
     cluster.assert_topology({0: None, 1: 2, 2: 0, 3: 0})
     assert cluster.audit("take-master")[0]["message"].endswith("(gtid)")
+
+
+def change_to(port: int, mode: str) -> str:
+    return f"CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT={port}, MASTER_USE_GTID={mode}"
+
+
+def test_repoint_names_the_gtid_mode_each_replica_keeps(cluster: Cluster) -> None:
+    """slave_pos stays slave_pos and current_pos stays current_pos; the statement (and --noop) says which."""
+    sandbox, k, ports = cluster.sandbox, cluster.key, cluster.sandbox.ports
+    sandbox.execute(1, "STOP SLAVE", "CHANGE MASTER TO MASTER_USE_GTID=current_pos", "START SLAVE")
+    before = using_gtid(sandbox, 1, 3)
+    assert before == {1: "Current_Pos", 3: "Slave_Pos"}
+    dry = cluster.ok("-c", "repoint", "-i", k(1), "-d", k(2), "--noop").lines
+    with general_log(sandbox, 1, 3) as received:
+        cluster.ok("-c", "repoint", "-i", k(1), "-d", k(2))
+        cluster.ok("-c", "repoint", "-i", k(3))
+    assert changes_of(received[1]) == [change_to(ports[2], "current_pos")]
+    assert changes_of(dry) == changes_of(received[1])
+    assert changes_of(received[3]) == [change_to(ports[0], "slave_pos")]
+    assert using_gtid(sandbox, 1, 3) == before
+    cluster.assert_topology({0: None, 1: 2, 2: 0, 3: 0})
+
+
+def test_take_master_by_gtid_names_the_mode_both_keep(cluster: Cluster) -> None:
+    sandbox, k, ports = cluster.sandbox, cluster.key, cluster.sandbox.ports
+    cluster.ok("-c", "relocate", "-i", k(2), "-d", k(1))
+    sandbox.execute(2, "STOP SLAVE", "CHANGE MASTER TO MASTER_USE_GTID=current_pos", "START SLAVE")
+    before = using_gtid(sandbox, 1, 2)
+    assert before == {1: "Slave_Pos", 2: "Current_Pos"}
+    with general_log(sandbox, 1, 2) as received:
+        cluster.ok("-c", "take-master", "-i", k(2))
+    assert changes_of(received[2]) == [change_to(ports[0], "current_pos")]
+    assert changes_of(received[1]) == [change_to(ports[2], "slave_pos")]
+    assert using_gtid(sandbox, 1, 2) == before
+    cluster.assert_topology({0: None, 1: 2, 2: 0, 3: 0})
 
 
 def test_make_co_master_then_rows_flow_both_ways(cluster: Cluster, wait_until: Callable[..., object]) -> None:

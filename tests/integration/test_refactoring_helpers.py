@@ -165,3 +165,37 @@ class Frozen:
         """SIGKILL: no clean-up, no lock release, no restart of what it stopped."""
         self.proc.kill()
         self.proc.communicate()
+
+
+@contextlib.contextmanager
+def general_log(sandbox: Sandbox, *servers: int) -> Iterator[dict[int, list[str]]]:
+    """What each of `servers` received from clients while the body ran, in order (its general log).
+
+    The dict yielded is filled when the body ends. The log goes to a table for the time being; the
+    test's own statements run with sql_log_bin off so they do not become errant transactions.
+    """
+    quiet = "SET SESSION sql_log_bin = 0"
+    received: dict[int, list[str]] = {}
+    for i in servers:
+        sandbox.execute(
+            i, quiet, "SET GLOBAL log_output = 'TABLE'", "TRUNCATE mysql.general_log", "SET GLOBAL general_log = 1"
+        )
+    try:
+        yield received
+    finally:
+        for i in servers:
+            sandbox.execute(i, "SET GLOBAL general_log = 0")
+            rows = sandbox.query(i, "SELECT argument FROM mysql.general_log WHERE command_type = 'Query'")
+            sandbox.execute(i, quiet, "TRUNCATE mysql.general_log", "SET GLOBAL log_output = 'FILE'")
+            texts = [r["argument"].decode() if isinstance(r["argument"], bytes) else str(r["argument"]) for r in rows]
+            received[i] = [t for t in texts if "general_log" not in t]
+
+
+def changes_of(statements: list[str]) -> list[str]:
+    """The CHANGE MASTER statements among `statements` (as logged, or as printed by --noop)."""
+    return [s.split(": ", 1)[-1] if ": CHANGE" in s else s for s in statements if "CHANGE MASTER" in s]
+
+
+def using_gtid(sandbox: Sandbox, *servers: int) -> dict[int, str]:
+    """Each server's Using_Gtid ("" when it replicates from nobody)."""
+    return {i: str((sandbox.replica_status(i) or {}).get("Using_Gtid", "")) for i in servers}

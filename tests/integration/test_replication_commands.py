@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from orchestrator_cli.sandbox.topology import SANDBOX_DATABASE, SANDBOX_TABLE, Sandbox
+from tests.integration.test_refactoring_helpers import changes_of, general_log, using_gtid
 from tests.support import Result, run_cli, write_config
 
 MASTER, REPLICA, OTHER = 0, 1, 2
@@ -167,7 +168,7 @@ def test_noop_prints_statements_and_changes_nothing(
     assert ok(orch("-c", "stop-replica", "-i", replica, "--noop")) == [f"{replica}: STOP SLAVE"]
     assert ok(orch("-c", "detach-replica-master-host", "-i", replica, "--noop")) == [
         f"{replica}: STOP SLAVE",
-        f"{replica}: CHANGE MASTER TO MASTER_HOST='//127.0.0.1', MASTER_PORT={master_port}",
+        f"{replica}: CHANGE MASTER TO MASTER_HOST='//127.0.0.1', MASTER_PORT={master_port}, MASTER_USE_GTID=slave_pos",
     ]
     assert ok(orch("-c", "reset-replica", "-i", replica, "--noop")) == [
         f"{replica}: STOP SLAVE",
@@ -227,6 +228,28 @@ def test_detach_reattach_round_trip_with_gtid(
     audits = operation_audits(sandbox_config, replica)
     assert [t for t, _ in audits] == ["detach-replica-master-host", "reattach-replica-master-host"]
     assert "detached from 127.0.0.1:" in audits[0][1]
+
+
+def test_detach_reattach_names_and_keeps_current_pos(fresh_sandbox: Sandbox, orch: Callable[..., Result]) -> None:
+    """A current_pos replica is detached and reattached by GTID: both statements (and --noop) name
+    current_pos, and it is still current_pos afterwards."""
+    sb, replica = fresh_sandbox, fresh_sandbox.key(REPLICA)
+    sb.execute(REPLICA, "STOP SLAVE", "CHANGE MASTER TO MASTER_USE_GTID=current_pos", "START SLAVE")
+    port = sb.ports[MASTER]
+    dry = ok(orch("-c", "detach-replica-master-host", "-i", replica, "--noop"))
+    with general_log(sb, REPLICA) as received:
+        ok(orch("-c", "detach-replica-master-host", "-i", replica))
+        assert using_gtid(sb, REPLICA) == {REPLICA: "Current_Pos"}
+        ok(orch("-c", "reattach-replica-master-host", "-i", replica))
+    detach = f"CHANGE MASTER TO MASTER_HOST='//127.0.0.1', MASTER_PORT={port}, MASTER_USE_GTID=current_pos"
+    reattach = f"CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT={port}, MASTER_USE_GTID=current_pos"
+    assert changes_of(dry) == [detach]
+    assert changes_of(received[REPLICA]) == [detach, reattach]
+    assert using_gtid(sb, REPLICA) == {REPLICA: "Current_Pos"}
+    assert threads(sb, REPLICA) == ("Yes", "Yes")
+    value = sb.write_row()
+    sb.wait_replicated()
+    assert sb.count_rows(REPLICA, value) == 1
 
 
 def test_gtid_off_detach_reattach_and_gtid_on_again(fresh_sandbox: Sandbox, orch: Callable[..., Result]) -> None:

@@ -398,3 +398,101 @@ def test_mariadb_recorded_replica_keeps_slave_pos_and_former_master_needs_curren
     # the old master attached with MASTER_USE_GTID=slave_pos but never started: its writes are only in its binlog
     plan = gtid_moves.mariadb_plan(replica_status, flavor.parse_gtid_facts(master["gtid_facts"]), True)
     assert (plan.mode, plan.position) == ("current_pos", "0-1-9")
+
+
+# -- every GTID repoint names auto-position (the mode it already has) --------------------------------
+
+ORACLE_SOURCE = "3e11fa47-71ca-11e1-9e33-c80aa9429562"
+
+
+def _oracle_chain(topology: Topology, fixture: str, *, db_3_master: str = "db-2.example.net") -> TopologyEnv:
+    """db-1 (master) <- db-2 <- db-3 (or db-3 below `db_3_master`), all on auto-position, all in step."""
+    executed = f"{ORACLE_SOURCE}:1-500"
+    return topology(
+        db_1=server(fixture, "db-1.example.net", server_id=1, uuid=ORACLE_SOURCE, master="", executed=executed),
+        db_2=server(
+            fixture, "db-2.example.net", server_id=2, uuid="00000000-0000-0000-0000-000000000002",
+            master="db-1.example.net", executed=executed, purged="",
+        ),
+        db_3=server(
+            fixture, "db-3.example.net", server_id=3, uuid="00000000-0000-0000-0000-000000000003",
+            master=db_3_master, executed=executed, purged="",
+        ),
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("fixture", "head", "prefix"),
+    [
+        ("mysql_5_7_gtid_replica", "CHANGE MASTER TO", "MASTER"),
+        ("mysql_8_0_30_gtid_replica", "CHANGE REPLICATION SOURCE TO", "SOURCE"),
+    ],
+)
+def test_oracle_take_master_by_gtid_names_auto_position_on_both(
+    topology: Topology, fixture: str, head: str, prefix: str
+) -> None:
+    env = _oracle_chain(topology, fixture)
+    moved = moves.take_master(env, key("db-3"))
+    assert moved.method == "gtid"
+    changes = [s for s in statements(env) if "CHANGE" in s]
+    assert changes == [
+        f"db-3: {head} {prefix}_HOST='db-1.example.net', {prefix}_PORT=3306, {prefix}_AUTO_POSITION=1",
+        f"db-2: {head} {prefix}_HOST='db-3.example.net', {prefix}_PORT=3306, {prefix}_AUTO_POSITION=1",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("fixture", "head", "prefix"),
+    [
+        ("mysql_5_7_gtid_replica", "CHANGE MASTER TO", "MASTER"),
+        ("mysql_8_0_30_gtid_replica", "CHANGE REPLICATION SOURCE TO", "SOURCE"),
+    ],
+)
+def test_oracle_repoint_names_auto_position_and_file_pos_names_coordinates(
+    topology: Topology, fixture: str, head: str, prefix: str
+) -> None:
+    env = _oracle_chain(topology, fixture, db_3_master="db-1.example.net")
+    moves.repoint(env, key("db-3"), key("db-2"))
+    changes = [s for s in statements(env) if "CHANGE" in s]
+    assert changes == [f"db-3: {head} {prefix}_HOST='db-2.example.net', {prefix}_PORT=3306, {prefix}_AUTO_POSITION=1"]
+    # a file:pos replica is repointed (to its own master) at its executed coordinates, no GTID clause
+    env = topology(
+        db_1=server(fixture, "db-1.example.net", server_id=1, master=""),
+        db_2=server(
+            fixture, "db-2.example.net", server_id=2, master="db-1.example.net", auto_position=False,
+            exec_coords=("mysql-bin.000042", 51230011),
+        ),
+    )  # fmt: skip
+    moves.repoint(env, key("db-2"), None)
+    changes = [s for s in statements(env) if "CHANGE" in s]
+    assert changes == [
+        f"db-2: {head} {prefix}_HOST='db-1.example.net', {prefix}_PORT=3306, "
+        f"{prefix}_LOG_FILE='mysql-bin.000042', {prefix}_LOG_POS=51230011"
+    ]
+
+
+def test_oracle_relocate_replicas_below_names_auto_position(topology: Topology) -> None:
+    """The recovery path (intermediate master, graceful takeover's siblings) moves GTID replicas by name."""
+    from orchestrator_cli.topology.regroup import relocate_replicas_below
+
+    env = _oracle_chain(topology, "mysql_8_0_30_gtid_replica", db_3_master="db-1.example.net")
+    result = relocate_replicas_below(env, [key("db-3")], key("db-2"))
+    assert (result.moved, result.lost) == ([key("db-3")], [])
+    changes = [s for s in statements(env) if "CHANGE" in s]
+    assert changes == [
+        "db-3: CHANGE REPLICATION SOURCE TO SOURCE_HOST='db-2.example.net', SOURCE_PORT=3306, SOURCE_AUTO_POSITION=1"
+    ]
+
+
+def test_oracle_regroup_names_auto_position(topology: Topology) -> None:
+    """A regroup (dead-master recovery's engine) moves each auto-position sibling below the candidate by name."""
+    from orchestrator_cli.topology.regroup import regroup_replicas
+
+    env = _oracle_chain(topology, "mysql_8_0_30_gtid_replica", db_3_master="db-1.example.net")
+    rows = [read_live(env, key(name)).row for name in ("db-2", "db-3")]
+    result = regroup_replicas(env, key("db-1"), candidate=key("db-2"), backend_rows=rows, for_failover=True)
+    assert (result.candidate, result.moved) == (key("db-2"), [key("db-3")])
+    changes = [s for s in statements(env) if "CHANGE" in s]
+    assert changes == [
+        "db-3: CHANGE REPLICATION SOURCE TO SOURCE_HOST='db-2.example.net', SOURCE_PORT=3306, SOURCE_AUTO_POSITION=1"
+    ]

@@ -209,7 +209,10 @@ def test_stop_start_restart_reset_statements(make: Callable[..., TopologyEnv], v
 DETACH_CASES = {
     "5.7-gtid": (
         MYSQL_57_GTID,
-        ["STOP SLAVE", "CHANGE MASTER TO MASTER_HOST='//db-57-1.example.net', MASTER_PORT=3306"],
+        [
+            "STOP SLAVE",
+            "CHANGE MASTER TO MASTER_HOST='//db-57-1.example.net', MASTER_PORT=3306, MASTER_AUTO_POSITION=1",
+        ],
     ),
     "5.7-filepos": (
         MYSQL_57_FILEPOS,
@@ -221,19 +224,41 @@ DETACH_CASES = {
     ),
     "8.0.21-gtid": (
         MYSQL_80_LEGACY_GTID,
-        ["STOP SLAVE", "CHANGE MASTER TO MASTER_HOST='//db-57-1.example.net', MASTER_PORT=3306"],
+        [
+            "STOP SLAVE",
+            "CHANGE MASTER TO MASTER_HOST='//db-57-1.example.net', MASTER_PORT=3306, MASTER_AUTO_POSITION=1",
+        ],
     ),
     "8.0.30-gtid": (
         MYSQL_80_GTID,
-        ["STOP REPLICA", "CHANGE REPLICATION SOURCE TO SOURCE_HOST='//db-80-1.example.net', SOURCE_PORT=3306"],
+        [
+            "STOP REPLICA",
+            "CHANGE REPLICATION SOURCE TO SOURCE_HOST='//db-80-1.example.net', SOURCE_PORT=3306, "
+            "SOURCE_AUTO_POSITION=1",
+        ],
     ),
     "8.4-gtid": (
         MYSQL_84_DELAYED,
-        ["STOP REPLICA", "CHANGE REPLICATION SOURCE TO SOURCE_HOST='//db-84-1.example.net', SOURCE_PORT=3306"],
+        [
+            "STOP REPLICA",
+            "CHANGE REPLICATION SOURCE TO SOURCE_HOST='//db-84-1.example.net', SOURCE_PORT=3306, "
+            "SOURCE_AUTO_POSITION=1",
+        ],
     ),
     "mariadb-gtid": (
         MARIADB_GTID,
-        ["STOP SLAVE", "CHANGE MASTER TO MASTER_HOST='//mdb-1.example.net', MASTER_PORT=3306"],
+        [
+            "STOP SLAVE",
+            "CHANGE MASTER TO MASTER_HOST='//mdb-1.example.net', MASTER_PORT=3306, MASTER_USE_GTID=slave_pos",
+        ],
+    ),
+    # a current_pos replica keeps current_pos: naming the mode must not switch it
+    "mariadb-current-pos": (
+        with_status(MARIADB_GTID, Using_Gtid="Current_Pos"),
+        [
+            "STOP SLAVE",
+            "CHANGE MASTER TO MASTER_HOST='//mdb-1.example.net', MASTER_PORT=3306, MASTER_USE_GTID=current_pos",
+        ],
     ),
 }
 
@@ -270,6 +295,20 @@ def test_detach_then_reattach_restores_the_host_and_position(make: Callable[...,
     attached = make({key: MYSQL_57_FILEPOS})
     with pytest.raises(TopologyError, match="does not seem to be detached"):
         ops.reattach_replica_master_host(attached, key)
+
+
+def test_reattach_of_an_auto_position_replica_keeps_auto_position(make: Callable[..., TopologyEnv]) -> None:
+    """The GTID replica goes back by GTID, and the statement says so (no coordinates to forget)."""
+    detached = with_status(
+        MYSQL_80_GTID, Source_Host="//db-80-1.example.net", Replica_IO_Running="No", Replica_SQL_Running="No"
+    )
+    key = key_of(detached)
+    env = make({key: detached})
+    ops.reattach_replica_master_host(env, key)
+    assert statements(env) == [
+        "CHANGE REPLICATION SOURCE TO SOURCE_HOST='db-80-1.example.net', SOURCE_PORT=3306, SOURCE_AUTO_POSITION=1",
+        "START REPLICA",
+    ]
 
 
 def test_skip_query_injects_the_failing_gtid_on_8_0(make: Callable[..., TopologyEnv]) -> None:
