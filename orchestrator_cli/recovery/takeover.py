@@ -33,6 +33,7 @@ from orchestrator_cli.model.coordinates import BinlogCoordinates
 from orchestrator_cli.model.instance import Instance
 from orchestrator_cli.model.keys import InstanceKey
 from orchestrator_cli.mysql import flavor as fl
+from orchestrator_cli.mysql.facts import GtidFacts, ReplicaStatus
 from orchestrator_cli.recovery.dead_master import make_read_only, make_writable
 from orchestrator_cli.recovery.detection import analysis_of
 from orchestrator_cli.recovery.engine import PLANNED, Note, Outcome, Request, execute, run_hook_list
@@ -278,7 +279,14 @@ def graceful_master_takeover(
         say(f"{master}: set writable again after the failed takeover")
         raise
     error = _attach_old_master(
-        env, master, successor, credentials, say, ssl=target.status.master_ssl_allowed, start=auto
+        env,
+        master,
+        successor,
+        credentials,
+        say,
+        ssl=target.status.master_ssl_allowed,
+        start=auto,
+        successor_coordinates=successor_coordinates if successor == target.key else None,
     )
     refresh(env, [lv.key for lv in lives if lv.key != target.key])
     run_hook_list(env, entry, GRACEFUL, "PostGracefulTakeoverProcesses", note, outcome=outcome, fail_fast=False)
@@ -290,6 +298,24 @@ def graceful_master_takeover(
         old_master_replicating=auto and not error,
         old_master_error=error,
     )
+
+
+def old_master_attachment(
+    flavor: fl.Flavor, gtid: GtidFacts, status: ReplicaStatus, successor_coordinates: BinlogCoordinates | None
+) -> tuple[str | None, BinlogCoordinates | None]:
+    """How the demoted master joins its successor: by GTID where the server can (MariaDB always; Oracle
+    when gtid_mode is not OFF, since auto-position is refused under OFF), else by file:pos at the
+    successor's own position taken right before it was promoted (nothing was written there since
+    the old master went read-only). Refused when neither is known: a statement the server would
+    reject after the promotion helps nobody."""
+    if flavor.is_mariadb or gtid.supports_oracle_gtid:
+        return forced_gtid_mode(flavor, status), None
+    if successor_coordinates is None or not successor_coordinates.file:
+        raise TopologyError(
+            "GracefulMasterTakeover: the demoted master has gtid_mode=OFF and the successor's binary log"
+            " position is unknown: point it at the successor with change-master by hand"
+        )
+    return None, successor_coordinates
 
 
 def _downtimed(env: TopologyEnv, key: InstanceKey) -> bool:
@@ -305,14 +331,20 @@ def _attach_old_master(
     *,
     ssl: bool,
     start: bool,
+    successor_coordinates: BinlogCoordinates | None = None,
 ) -> str:
     """Point the old master at the new one (GTID forced when available), with the credentials;
     start it when `start` (the auto variant). Returns why it did not start ("" when it did, or was
     not to be started)."""
     live = read_live(env, master)
-    gtid = forced_gtid_mode(live.flavor, live.status)
+    try:
+        gtid, coordinates = old_master_attachment(live.flavor, live.gtid, live.status, successor_coordinates)
+    except TopologyError as e:  # the successor is promoted already: report, do not undo
+        say(f"{master}: {e}")
+        return str(e)
     server = env.server(master)
-    change_master(env, master, successor, gtid=gtid)
+    change_master(env, master, successor, gtid=gtid, coordinates=coordinates)
+    how = f"gtid {gtid}" if gtid else f"from {coordinates}"
     if credentials is not None and not live.status.master_user:
         server.change(live.flavor.change_master(**credentials.change_master_fields(ssl_allowed=ssl)))
         say(f"{master}: replication user {credentials.user} (from {credentials.source})")
@@ -320,7 +352,7 @@ def _attach_old_master(
         server.change(live.flavor.change_master(ssl=True))
     if not start:
         say(
-            f"{master}: configured to replicate from {successor} (gtid {gtid}), replication not started:"
+            f"{master}: configured to replicate from {successor} ({how}), replication not started:"
             f" check it, then orchestrator -c start-replica -i {master}"
         )
         refresh(env, [master, successor])
@@ -332,6 +364,6 @@ def _attach_old_master(
         refresh(env, [master])
         return str(e)
     downtime.end(env.backend, master)
-    say(f"{master}: now replicates from {successor} (gtid {gtid}); downtime ended")
+    say(f"{master}: now replicates from {successor} ({how}); downtime ended")
     refresh(env, [master, successor])
     return ""
