@@ -4,7 +4,8 @@ Continuous mode (discovery, analysis, leader election on the backend, automated 
 thread exactly as `-c continuous` runs it; several `http` processes on one shared backend all serve
 reads and only the elected one recovers. uvicorn owns the main thread and its signals: SIGTERM or
 SIGINT stops accepting requests and lets the running ones finish, then continuous mode is stopped
-(which gives up the lease), then the backend connection is closed.
+(which gives up the lease), then the backend connections are closed. Requests share a bounded pool
+of backend connections (`BackendPool`), so one slow read does not queue every other request behind it.
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ def serve(options: Options) -> int:
     require_service_packages()
     import uvicorn
 
-    from orchestrator_cli.backend.connection import Backend
+    from orchestrator_cli.backend.connection_pool import BackendPool
     from orchestrator_cli.config import load_config
     from orchestrator_cli.daemon.continuous import ContinuousMode
     from orchestrator_cli.http import tls
@@ -64,7 +65,7 @@ def serve(options: Options) -> int:
         raise UsageError("RaftEnabled is set: raft is not supported; elect the leader on a shared MySQL backend")
     host, port = listen_address(str(config.get("ListenAddress") or ":3000"))
     ssl_options = tls.uvicorn_ssl_options(config)
-    backend = Backend(config)  # deploys or checks the schema before anything serves
+    backend = BackendPool(config)  # its first connection deploys or checks the schema
     continuous = ContinuousMode(config, owner=options.effective_owner(), grab_election=options.grab_election)
     app = create_app(config, backend, continuous, options.config or None)
     worker = threading.Thread(target=_run_continuous, args=(continuous,), name="continuous", daemon=True)
