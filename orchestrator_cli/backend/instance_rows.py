@@ -17,7 +17,8 @@ from orchestrator_cli.model.keys import InstanceKey
 from orchestrator_cli.model.threads import ThreadState
 
 __all__ = [
-    "instance_from_row", "instances_from_rows", "key_of", "keys_of", "probe_over_backend", "set_cluster_facts",
+    "instance_from_row", "instances_from_rows", "key_of", "keys_of", "osc_member_from_row", "probe_over_backend",
+    "set_cluster_facts",
     "set_gtid_errant", "set_neighbours", "set_pseudo_gtid", "set_suggested_alias", "with_self_coordinates",
 ]  # fmt: skip
 
@@ -54,8 +55,11 @@ def _timestamps_valid(row: Mapping[str, Any]) -> bool:
         return to_str(checked) <= to_str(seen)
 
 
-def instance_from_row(row: Mapping[str, Any]) -> Instance:
-    """Build the snapshot of one row; never raises on odd cell values (they read as empty)."""
+def _upstream(
+    row: Mapping[str, Any],
+) -> tuple[str, int, BinlogCoordinates, bool, bool, ThreadState]:
+    """Master host and port, read coordinates, GTID flags, and the thread state a missing cell means
+    (stopped for a replica, none otherwise)."""
     get = row.get
     master_host = to_str(get("master_host")).strip()
     master_port = to_int(get("master_port"))
@@ -68,6 +72,13 @@ def instance_from_row(row: Mapping[str, Any]) -> Instance:
         and bool(read_coordinates.file or oracle_gtid or mariadb_gtid)
     )
     default_state = ThreadState.STOPPED if is_replica else ThreadState.NONE
+    return master_host, master_port, read_coordinates, oracle_gtid, mariadb_gtid, default_state
+
+
+def instance_from_row(row: Mapping[str, Any]) -> Instance:
+    """Build the snapshot of one row; never raises on odd cell values (they read as empty)."""
+    get = row.get
+    master_host, master_port, read_coordinates, oracle_gtid, mariadb_gtid, default_state = _upstream(row)
     check_valid_cell = get("is_last_check_valid")
     check_valid = _timestamps_valid(row) if check_valid_cell is None else to_bool(check_valid_cell)
     analysis_valid_cell = get("is_analysis_valid")
@@ -146,6 +157,30 @@ def instance_from_row(row: Mapping[str, Any]) -> Instance:
         downtime_remaining_seconds=to_int(get("downtime_remaining_seconds")),
         in_maintenance=to_bool(get("in_maintenance")),
         is_stale_binlog_coordinates=to_bool(get("is_stale_binlog_coordinates")),
+    )
+
+
+def osc_member_from_row(row: Mapping[str, Any]) -> Instance:
+    """The snapshot of a row of `cluster_summary.osc_member_rows`: only what `topology.osc` reads of a
+    member (key, master, replication threads, depth, lag, check validity, downtime) is set, the same way
+    `instance_from_row` sets it; every other field is empty. Several times cheaper per row than the full
+    snapshot, which matters when every cluster's `HeuristicLag` is computed at once."""
+    get = row.get
+    master_host, master_port, read_coordinates, oracle_gtid, mariadb_gtid, default_state = _upstream(row)
+    return Instance(
+        key=InstanceKey(to_str(get("hostname")), to_int(get("port"))),
+        cluster_name=to_str(get("cluster_name")),
+        master_host=master_host,
+        master_port=master_port,
+        read_coordinates=read_coordinates,
+        oracle_gtid=oracle_gtid,
+        mariadb_gtid=mariadb_gtid,
+        io_state=ThreadState.from_cell(get("replication_io_thread_state"), default_state),
+        sql_state=ThreadState.from_cell(get("replication_sql_thread_state"), default_state),
+        lag=to_opt_int(get("slave_lag_seconds")),
+        replication_depth=to_int(get("replication_depth")),
+        last_check_valid=to_bool(get("is_last_check_valid")),
+        is_downtimed=to_bool(get("is_downtimed")),
     )
 
 
