@@ -15,6 +15,7 @@ import signal
 import threading
 from typing import TYPE_CHECKING, Any
 
+from orchestrator_cli import logs
 from orchestrator_cli.errors import ConfigError, UsageError
 
 if TYPE_CHECKING:
@@ -61,6 +62,7 @@ def serve(options: Options) -> int:
     from orchestrator_cli.http.app import create_app
 
     config = load_config(options.config or None)
+    level = _log_level(options, config)
     if config.get("RaftEnabled"):
         raise UsageError("RaftEnabled is set: raft is not supported; elect the leader on a shared MySQL backend")
     host, port = listen_address(str(config.get("ListenAddress") or ":3000"))
@@ -74,8 +76,9 @@ def serve(options: Options) -> int:
             app,
             host=host,
             port=port,
-            log_level="debug" if options.debug else "info" if options.verbose else "warning",
-            access_log=options.verbose or options.debug,
+            log_level="debug" if level <= logs.DEBUG else "info" if options.verbose else "warning",
+            access_log=options.verbose or level <= logs.DEBUG,
+            log_config=None,  # uvicorn's records go through orchestrator's handler (`_log_level`)
             lifespan="on",
             timeout_graceful_shutdown=int(CONTINUOUS_STOP_SECONDS),
             **ssl_options,
@@ -86,16 +89,30 @@ def serve(options: Options) -> int:
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: continuous.stop())
     worker.start()
-    log.info("serving on %s:%s (continuous mode running)", host, port)
+    log.info(
+        "serving on %s:%s%s (continuous mode running, up to %d backend connections)",
+        host, port, " with TLS" if ssl_options else "", backend.size,
+    )  # fmt: skip
     try:
         server.run()
     finally:
+        log.info("HTTP server stopped: stopping continuous mode")
         continuous.stop()
         worker.join(timeout=CONTINUOUS_STOP_SECONDS)
         if worker.is_alive():
             log.warning("continuous mode did not stop within %.0fs", CONTINUOUS_STOP_SECONDS)
         backend.close()
+        log.info("stopped")
     return 0 if server.started else 1
+
+
+def _log_level(options: Options, config: Any) -> int:
+    """The service logs at INFO unless told otherwise (`logs.service_level`); uvicorn's own records
+    (errors; with --verbose its start and access lines) go through the same handler and format."""
+    level = logs.service_level(options.debug or bool(config.get("Debug")), options.quiet)
+    logs.set_level(level)
+    logs.share_handler("uvicorn", level)
+    return level
 
 
 def _run_continuous(mode: Any) -> None:
