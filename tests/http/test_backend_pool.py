@@ -7,6 +7,7 @@ statement), which cannot happen when every statement goes through one connection
 
 from __future__ import annotations
 
+import doctest
 import importlib.util
 import inspect
 import sys
@@ -223,3 +224,8 @@ def test_two_requests_run_their_backend_reads_at_the_same_time(config_path: Path
     assert [a.status_code for a in answers] == [200, 200]
     assert [a.json()["Key"]["Hostname"] for a in answers] == ["fleet-00001-m", "fleet-00002-m"]
     assert not meet.barrier.broken
+
+
+def test_docstring_examples() -> None:
+    result = doctest.testmod(connection_pool)
+    assert result.attempted > 0 and result.failed == 0

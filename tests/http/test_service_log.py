@@ -4,6 +4,7 @@ refusals at WARNING, and never a credential."""
 from __future__ import annotations
 
 import base64
+import doctest
 import json
 import logging
 import re
@@ -14,7 +15,9 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+from orchestrator_cli import logs
 from orchestrator_cli.config import load_config
+from orchestrator_cli.http import auth
 from orchestrator_cli.http.app import create_app
 from tests.http.test_service import backend_rows, free_port, start_service, wait_for
 
@@ -106,3 +109,9 @@ def test_the_service_logs_start_leadership_refusals_and_stop(tmp_path: Path) -> 
         "INFO stopped",
     ]
     assert [line for line in expected if line not in lines] == [], err
+
+
+@pytest.mark.parametrize("module", [logs, auth])
+def test_docstring_examples(module: object) -> None:
+    result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)  # type: ignore[arg-type]
+    assert result.attempted > 0 and result.failed == 0
