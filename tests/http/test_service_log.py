@@ -39,10 +39,12 @@ class Records(logging.Handler):
 @pytest.fixture
 def auth_records() -> Iterator[Records]:
     logger = logging.getLogger("orchestrator.http.auth")
-    handler = Records()
+    handler, level = Records(), logger.level
     logger.addHandler(handler)
+    logger.setLevel(logging.INFO)  # the service's level, whatever an earlier in-process CLI run configured
     yield handler
     logger.removeHandler(handler)
+    logger.setLevel(level)
 
 
 def write_config(directory: Path, **settings: object) -> Path:
