@@ -6,7 +6,8 @@ fleet-sized backend and `discover` probes a real server. The service is the app 
 (`create_app`, auth, metrics) under uvicorn in its own process, without continuous mode: the synthetic
 hosts do not exist, and a leader probing 10,000 of them would measure its own discovery instead of the
 API. The load comes from `wrk` (Debian package `wrk`), a fixed number of connections for a fixed time
-per path; the CLI runs the same reads one process after another (what a cron job costs):
+per path, after the service has finished what the previous path left running; the CLI runs the same
+reads one process after another (what a cron job costs):
 
 | API path | CLI command |
 | --- | --- |
@@ -99,6 +100,25 @@ def _ms(text: str) -> float:
     if match is None:
         raise ValueError(f"unexpected wrk latency {text!r}")
     return round(float(match.group(1)) * _UNITS[match.group(2)], 3)
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def wait_until_idle(pid: int, quiet_seconds: float = 0.5, limit: float = 120.0) -> None:
+    """Until the service stops burning CPU: requests wrk gave up on at the end of a run still run in
+    the service, and would otherwise be measured as the next path's latency."""
+    deadline = time.monotonic() + limit
+    last = cpu_seconds(pid)
+    while time.monotonic() < deadline:
+        time.sleep(quiet_seconds)
+        now = cpu_seconds(pid)
+        if now - last < 0.05 * quiet_seconds:
+            return
+        last = now
 
 
 def run_wrk(url: str, seconds: int, connections: int, threads: int) -> Result:
@@ -198,7 +218,10 @@ def main() -> int:
             paths = [f"instance/{probe}", "clusters-info", f"discover/{host}/{port}"]
             for path in paths:  # warm-up: caches, first connections
                 urllib.request.urlopen(f"{url}/api/{path}", timeout=30).read()
-            api = [run_wrk(f"{url}/api/{path}", args.seconds, args.connections, args.threads) for path in paths]
+            api = []
+            for path in paths:
+                wait_until_idle(service.pid)
+                api.append(run_wrk(f"{url}/api/{path}", args.seconds, args.connections, args.threads))
             cluster_count = len(json.loads(urllib.request.urlopen(f"{url}/api/clusters-info", timeout=30).read()))
         finally:
             service.terminate()

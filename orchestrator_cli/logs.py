@@ -96,6 +96,32 @@ def set_level(level: int) -> None:
         logging.getLogger("orchestrator").setLevel(level)
 
 
+def service_level(debug: bool, quiet: bool) -> int:
+    """The level of a long-running process (`orchestrator http`): INFO by default, so that start, stop,
+    leadership, recoveries, audited changes and refusals are in its log; DEBUG with --debug; ERROR with
+    --quiet. A cron command stays at ERROR: it reports through its exit code and one stderr line.
+
+    >>> service_level(False, False) == INFO, service_level(True, False) == DEBUG, service_level(False, True) == ERROR
+    (True, True, True)
+    """
+    if quiet:
+        return ERROR
+    return DEBUG if debug else INFO
+
+
+def share_handler(name: str, level: int) -> None:
+    """Log another package's records (`name`, e.g. uvicorn's) through the same handler and format as
+    orchestrator's own, from `level` up. Installs the handler first if :func:`configure` asked for one."""
+    import logging
+
+    _install()
+    ours = logging.getLogger("orchestrator")
+    other = logging.getLogger(name)
+    other.handlers[:] = list(ours.handlers)
+    other.setLevel(level)
+    other.propagate = not ours.handlers  # without a handler of ours (library use), leave it to the root's
+
+
 def _install() -> None:
     global _pending
     if _pending is None:

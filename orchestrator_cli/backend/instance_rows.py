@@ -14,10 +14,12 @@ from orchestrator_cli.model.coerce import to_bool, to_int, to_opt_int, to_opt_st
 from orchestrator_cli.model.coordinates import BinlogCoordinates, LogType
 from orchestrator_cli.model.instance import Instance, major_version_of
 from orchestrator_cli.model.keys import InstanceKey
+from orchestrator_cli.model.osc_member import OscMember
 from orchestrator_cli.model.threads import ThreadState
 
 __all__ = [
-    "instance_from_row", "instances_from_rows", "key_of", "keys_of", "probe_over_backend", "set_cluster_facts",
+    "instance_from_row", "instances_from_rows", "key_of", "keys_of", "osc_member_from_row", "probe_over_backend",
+    "set_cluster_facts",
     "set_gtid_errant", "set_neighbours", "set_pseudo_gtid", "set_suggested_alias", "with_self_coordinates",
 ]  # fmt: skip
 
@@ -54,8 +56,11 @@ def _timestamps_valid(row: Mapping[str, Any]) -> bool:
         return to_str(checked) <= to_str(seen)
 
 
-def instance_from_row(row: Mapping[str, Any]) -> Instance:
-    """Build the snapshot of one row; never raises on odd cell values (they read as empty)."""
+def _upstream(
+    row: Mapping[str, Any],
+) -> tuple[str, int, BinlogCoordinates, bool, bool, ThreadState]:
+    """Master host and port, read coordinates, GTID flags, and the thread state a missing cell means
+    (stopped for a replica, none otherwise)."""
     get = row.get
     master_host = to_str(get("master_host")).strip()
     master_port = to_int(get("master_port"))
@@ -68,6 +73,13 @@ def instance_from_row(row: Mapping[str, Any]) -> Instance:
         and bool(read_coordinates.file or oracle_gtid or mariadb_gtid)
     )
     default_state = ThreadState.STOPPED if is_replica else ThreadState.NONE
+    return master_host, master_port, read_coordinates, oracle_gtid, mariadb_gtid, default_state
+
+
+def instance_from_row(row: Mapping[str, Any]) -> Instance:
+    """Build the snapshot of one row; never raises on odd cell values (they read as empty)."""
+    get = row.get
+    master_host, master_port, read_coordinates, oracle_gtid, mariadb_gtid, default_state = _upstream(row)
     check_valid_cell = get("is_last_check_valid")
     check_valid = _timestamps_valid(row) if check_valid_cell is None else to_bool(check_valid_cell)
     analysis_valid_cell = get("is_analysis_valid")
@@ -146,6 +158,30 @@ def instance_from_row(row: Mapping[str, Any]) -> Instance:
         downtime_remaining_seconds=to_int(get("downtime_remaining_seconds")),
         in_maintenance=to_bool(get("in_maintenance")),
         is_stale_binlog_coordinates=to_bool(get("is_stale_binlog_coordinates")),
+    )
+
+
+def osc_member_from_row(row: Mapping[str, Any]) -> OscMember:
+    """The `OscMember` of a row of `cluster_summary.osc_member_rows`: each fact derived from the same
+    columns, the same way, as `instance_from_row` and `Instance`'s properties derive it."""
+    get = row.get
+    master_host, master_port, read_coordinates, oracle_gtid, mariadb_gtid, default_state = _upstream(row)
+    has_master = bool(master_host) and master_host != "_" and master_port != 0
+    is_replica = has_master and bool(read_coordinates.file or oracle_gtid or mariadb_gtid)
+    running = (
+        is_replica
+        and ThreadState.from_cell(get("replication_sql_thread_state"), default_state) == ThreadState.RUNNING
+        and ThreadState.from_cell(get("replication_io_thread_state"), default_state) == ThreadState.RUNNING
+    )
+    return OscMember(
+        key=InstanceKey(to_str(get("hostname")), to_int(get("port"))),
+        master_key=InstanceKey(master_host, master_port) if has_master else None,
+        is_replica=is_replica,
+        replication_running=running,
+        last_check_valid=to_bool(get("is_last_check_valid")),
+        is_downtimed=to_bool(get("is_downtimed")),
+        replication_depth=to_int(get("replication_depth")),
+        lag=to_opt_int(get("slave_lag_seconds")),
     )
 
 

@@ -6,7 +6,8 @@ next to continuous mode. Everything lives under `/api/`; `/` is left to the web 
 Names on `app.state` other parts (auth, metrics, health routes, web UI) rely on:
 
 * `app.state.config`: the loaded `Config` (the original's keys);
-* `app.state.backend`: the process-wide `Backend` (thread-safe; shared by all requests);
+* `app.state.backend`: the process-wide backend, shared by all requests: a `BackendPool` (one connection
+  per request worker thread at most, `backend/connection_pool.py`) unless the caller gave a `Backend`;
 * `app.state.continuous`: the running `ContinuousMode`, or None when the app serves without it (tests);
 * `app.state.service`: an `invoke.Service` bundling the three, what route modules take via
   `Depends(invoke.service_of)`.
@@ -91,11 +92,13 @@ def create_app(
 ) -> FastAPI:
     """The service app on `backend` (opened from `config` when not given); `config_path` is what
     `reload-configuration` re-reads (None: the default locations). Auth (`AuthenticationMethod`) is
-    checked on every request; `metrics` adds `/metrics`, whose observer is removed at the app's shutdown."""
+    checked on every request; `metrics` adds `/metrics`, whose observer is removed at the app's shutdown.
+    Without `backend`, requests share a `BackendPool` over `config`'s backend."""
+    owns_backend = backend is None
     if backend is None:
-        from orchestrator_cli.backend.connection import Backend
+        from orchestrator_cli.backend.connection_pool import BackendPool
 
-        backend = Backend(config)
+        backend = BackendPool(config)
     app = FastAPI(
         title="orchestrator",
         version=__version__,
@@ -106,6 +109,7 @@ def create_app(
     )
     app.state.config = config
     app.state.backend = backend
+    app.state.owns_backend = owns_backend  # closed at the app's shutdown; a given backend is the caller's
     app.state.continuous = continuous
     app.state.service = Service(config, backend, continuous, config_path)
     app.include_router(_api_router())
@@ -140,8 +144,11 @@ def create_app(
 
 @contextlib.asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """At shutdown, take the metrics observer out of `observe` (another app may be built later)."""
+    """At shutdown, take the metrics observer out of `observe` (another app may be built later), and
+    close the backend connections the app opened itself."""
     yield
+    if getattr(app.state, "owns_backend", False):
+        app.state.backend.close()
     if getattr(app.state, "metrics_observer", None) is not None:
         from orchestrator_cli.http import metrics as prometheus
 

@@ -255,13 +255,23 @@ def cross_site_reason(headers: Mapping[str, str]) -> str | None:
     return f"Origin {origin.strip()} is not this service ({hosts[0]})"
 
 
+def _loggable(text: str) -> str:
+    r"""Request text (a path, an Origin header) on one log line: control characters escaped, so a
+    client cannot forge log lines.
+
+    >>> print(_loggable("/api/x\nWARNING fake"))
+    /api/x\nWARNING fake
+    """
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 def require_power(request: Request) -> None:
     """FastAPI dependency for every route that changes a topology or the backend: the caller must be
     allowed to change things, and a browser must not be asking on another site's behalf."""
     authenticate(request)
     reason = cross_site_reason(request.headers)
     if reason is not None:
-        log.warning("refused a cross-site request to %s: %s", request.url.path, reason)
+        log.warning("refused a cross-site request to %s: %s", _loggable(request.url.path), _loggable(reason))
         raise CrossSiteRequest(
             f"Forbidden: cross-site request refused ({reason}); changes only from this service's pages or a client"
         )
@@ -269,9 +279,12 @@ def require_power(request: Request) -> None:
     if caller.powerful:
         return
     if _config(request).get("ReadOnly"):
-        raise ReadOnlyCaller("Unauthorized: this orchestrator service is read-only (ReadOnly is set)")
-    who = f'user "{caller.user}"' if caller.user else "an anonymous caller"
-    raise ReadOnlyCaller(f"Unauthorized: {who} has read-only access and cannot make changes")
+        refused = ReadOnlyCaller("Unauthorized: this orchestrator service is read-only (ReadOnly is set)")
+    else:
+        who = f'user "{caller.user}"' if caller.user else "an anonymous caller"
+        refused = ReadOnlyCaller(f"Unauthorized: {who} has read-only access and cannot make changes")
+    log.warning("refused a change to %s: %s", _loggable(request.url.path), _loggable(str(refused)))
+    raise refused
 
 
 def user_name(request: Request) -> str:
@@ -293,7 +306,11 @@ class AuthMiddleware:
         if scope["type"] == "http":
             try:
                 caller = identify(self.config(), Headers(scope=scope))
-            except Unauthenticated:
+            except Unauthenticated as e:
+                client = scope.get("client") or ("?", 0)
+                # what was wrong, never what was sent: no user name, no password, no header value
+                path = _loggable(scope.get("path", ""))
+                log.warning("refused %s %s from %s: %s", scope.get("method", ""), path, client[0], e)
                 await unauthenticated_response()(scope, receive, send)
                 return
             scope.setdefault("state", {})["caller"] = caller

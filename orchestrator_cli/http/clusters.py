@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from orchestrator_cli.errors import NotFoundError
@@ -31,37 +32,43 @@ def _automated(svc: Service, name: str, alias: str) -> tuple[bool, bool]:
     return master, intermediate
 
 
-def clusters_info(svc: Service) -> list[dict[str, Any]]:
-    """Every cluster's ClusterInfo; `HeuristicLag` as `cluster-info` computes it, all from one read of the members."""
-    from orchestrator_cli.backend import clusters
-    from orchestrator_cli.backend.instance_rows import instances_from_rows
+def _heuristic_lags(members: Mapping[str, list[dict[str, Any]]], config: Mapping[str, Any]) -> dict[str, int]:
+    """Cluster name -> `HeuristicLag`, as `cluster-info` computes it (`topology.osc.heuristic_lag`)."""
+    from orchestrator_cli.backend.instance_rows import osc_member_from_row
     from orchestrator_cli.topology import osc
 
-    counts = clusters.instance_counts(svc.backend)
-    members = clusters.members_by_cluster(svc.backend)
-    domains = {name: clusters.cluster_domain(svc.backend, name) for name in counts} if len(counts) <= 200 else {}
+    return {
+        name: int(osc.heuristic_lag([osc_member_from_row(r) for r in rows], config)) for name, rows in members.items()
+    }
+
+
+def _cluster_infos(svc: Service, cluster: str | None) -> list[dict[str, Any]]:
+    """ClusterInfo of every cluster (or of `cluster`) from two backend statements, however many clusters."""
+    from orchestrator_cli.backend import cluster_summary
+
+    summaries = cluster_summary.summaries(svc.backend, cluster)
+    lags = _heuristic_lags(cluster_summary.osc_member_rows(svc.backend, cluster), svc.config)
     result = []
-    for entry in clusters.clusters_info(svc.backend):
-        name, alias = str(entry["cluster_name"]), str(entry["alias"])
-        master, intermediate = _automated(svc, name, alias)
-        lag = osc.heuristic_lag(instances_from_rows(members.get(name, [])), svc.config)
+    for c in summaries:
+        master, intermediate = _automated(svc, c.name, c.alias)
         result.append(
-            shapes.cluster_info_json(
-                name, alias, domains.get(name, ""), counts.get(name, 0), int(lag), master, intermediate
-            )
+            shapes.cluster_info_json(c.name, c.alias, c.domain, c.count, lags.get(c.name, 0), master, intermediate)
         )
     return result
 
 
-def cluster_info(svc: Service, name: str) -> dict[str, Any]:
-    from orchestrator_cli.backend import clusters, instances
-    from orchestrator_cli.backend.instance_rows import instances_from_rows
-    from orchestrator_cli.topology import osc
+def clusters_info(svc: Service) -> list[dict[str, Any]]:
+    """Every cluster's ClusterInfo, in cluster name order."""
+    return _cluster_infos(svc, None)
 
-    rows = instances.cluster_instances(svc.backend, name)
-    alias = clusters.cluster_alias(svc.backend, name)
-    master, intermediate = _automated(svc, name, alias)
-    lag = osc.heuristic_lag(instances_from_rows(rows), svc.config)
-    return shapes.cluster_info_json(
-        name, alias, clusters.cluster_domain(svc.backend, name), len(rows), int(lag), master, intermediate
-    )
+
+def cluster_info(svc: Service, name: str) -> dict[str, Any]:
+    """One cluster's ClusterInfo; a name without members (e.g. known only by an alias override) has none
+    of their figures: its own name as alias, no instances, no lag."""
+    infos = _cluster_infos(svc, name)
+    if infos:
+        return infos[0]
+    from orchestrator_cli.backend import clusters
+
+    master, intermediate = _automated(svc, name, name)
+    return shapes.cluster_info_json(name, name, clusters.cluster_domain(svc.backend, name), 0, 0, master, intermediate)

@@ -1,7 +1,7 @@
 """Run a registered command for one HTTP request: the same function the CLI calls, on the process's backend.
 
 A route names the command and fills the options the CLI would have parsed from flags (`-i`, `-d`,
-`--owner`...); `invoke` builds a `Context` around the service's shared backend connection, calls the
+`--owner`...); `invoke` builds a `Context` on the service's backend (a pool shared by all requests), calls the
 command, and closes what the request opened (its topology connections). Errors stay
 `OrchestratorError`s carrying the CLI's one-line message; `app.py` turns them into `ERROR` envelopes.
 """
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("orchestrator.http")
 T = TypeVar("T")
 
-# Reading a cluster's rows in one query beats one query per key above this many keys.
+# Above this many keys, reading every instance beats a statement that names each key.
 _BULK_READ_THRESHOLD = 40
 
 
@@ -127,8 +127,8 @@ def rows_for_keys(svc: Service, keys: Iterable[InstanceKey | str]) -> list[dict[
     if len(wanted) > _BULK_READ_THRESHOLD:
         by_key = {(r["hostname"], int(r["port"])): r for r in instances.all_instances(svc.backend)}
         return [by_key[(k.hostname, k.port)] for k in wanted if (k.hostname, k.port) in by_key]
-    rows = [instances.read_instance(svc.backend, k) for k in wanted]
-    return [r for r in rows if r is not None]
+    by_key = {(r["hostname"], int(r["port"])): r for r in instances.read_instances(svc.backend, wanted)}
+    return [by_key[(k.hostname, k.port)] for k in wanted if (k.hostname, k.port) in by_key]
 
 
 def keys_of_output(out: Output) -> list[InstanceKey]:

@@ -4,7 +4,8 @@ Continuous mode (discovery, analysis, leader election on the backend, automated 
 thread exactly as `-c continuous` runs it; several `http` processes on one shared backend all serve
 reads and only the elected one recovers. uvicorn owns the main thread and its signals: SIGTERM or
 SIGINT stops accepting requests and lets the running ones finish, then continuous mode is stopped
-(which gives up the lease), then the backend connection is closed.
+(which gives up the lease), then the backend connections are closed. Requests share a bounded pool
+of backend connections (`BackendPool`), so one slow read does not queue every other request behind it.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import signal
 import threading
 from typing import TYPE_CHECKING, Any
 
+from orchestrator_cli import logs
 from orchestrator_cli.errors import ConfigError, UsageError
 
 if TYPE_CHECKING:
@@ -53,18 +55,19 @@ def serve(options: Options) -> int:
     require_service_packages()
     import uvicorn
 
-    from orchestrator_cli.backend.connection import Backend
+    from orchestrator_cli.backend.connection_pool import BackendPool
     from orchestrator_cli.config import load_config
     from orchestrator_cli.daemon.continuous import ContinuousMode
     from orchestrator_cli.http import tls
     from orchestrator_cli.http.app import create_app
 
     config = load_config(options.config or None)
+    level = _log_level(options, config)
     if config.get("RaftEnabled"):
         raise UsageError("RaftEnabled is set: raft is not supported; elect the leader on a shared MySQL backend")
     host, port = listen_address(str(config.get("ListenAddress") or ":3000"))
     ssl_options = tls.uvicorn_ssl_options(config)
-    backend = Backend(config)  # deploys or checks the schema before anything serves
+    backend = BackendPool(config)  # its first connection deploys or checks the schema
     continuous = ContinuousMode(config, owner=options.effective_owner(), grab_election=options.grab_election)
     app = create_app(config, backend, continuous, options.config or None)
     worker = threading.Thread(target=_run_continuous, args=(continuous,), name="continuous", daemon=True)
@@ -73,8 +76,9 @@ def serve(options: Options) -> int:
             app,
             host=host,
             port=port,
-            log_level="debug" if options.debug else "info" if options.verbose else "warning",
-            access_log=options.verbose or options.debug,
+            log_level="debug" if level <= logs.DEBUG else "info" if options.verbose else "warning",
+            access_log=options.verbose or level <= logs.DEBUG,
+            log_config=None,  # uvicorn's records go through orchestrator's handler (`_log_level`)
             lifespan="on",
             timeout_graceful_shutdown=int(CONTINUOUS_STOP_SECONDS),
             **ssl_options,
@@ -85,16 +89,30 @@ def serve(options: Options) -> int:
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: continuous.stop())
     worker.start()
-    log.info("serving on %s:%s (continuous mode running)", host, port)
+    log.info(
+        "serving on %s:%s%s (continuous mode running, up to %d backend connections)",
+        host, port, " with TLS" if ssl_options else "", backend.size,
+    )  # fmt: skip
     try:
         server.run()
     finally:
+        log.info("HTTP server stopped: stopping continuous mode")
         continuous.stop()
         worker.join(timeout=CONTINUOUS_STOP_SECONDS)
         if worker.is_alive():
             log.warning("continuous mode did not stop within %.0fs", CONTINUOUS_STOP_SECONDS)
         backend.close()
+        log.info("stopped")
     return 0 if server.started else 1
+
+
+def _log_level(options: Options, config: Any) -> int:
+    """The service logs at INFO unless told otherwise (`logs.service_level`); uvicorn's own records
+    (errors; with --verbose its start and access lines) go through the same handler and format."""
+    level = logs.service_level(options.debug or bool(config.get("Debug")), options.quiet)
+    logs.set_level(level)
+    logs.share_handler("uvicorn", level)
+    return level
 
 
 def _run_continuous(mode: Any) -> None:

@@ -1,0 +1,215 @@
+"""A bounded set of backend connections for a process that serves many threads at once (the HTTP service).
+
+One `Backend` holds one connection behind a lock, so a service sharing one `Backend` between its
+request threads answers one backend statement at a time, whatever the backend could do in parallel.
+`BackendPool` is a `Backend` that owns up to `size` ordinary `Backend` members (each with its own
+connection, opened on first use) and lends one to a thread for each call:
+
+* a statement (`query`, `execute`, ...) borrows a member for the statement;
+* `transaction()` (and any other context manager or generator of `Backend`, e.g. `query_iter`) keeps
+  its member until it ends, and every call the same thread makes meanwhile goes to that member: a
+  transaction's statements all run on its connection, as they did on the one shared `Backend`;
+* when every member is lent out, a caller waits for one (up to `retry_seconds`, then a BackendError).
+
+A thread only ever holds one member, so a bounded pool cannot deadlock on itself. Everything a
+`Backend` does per connection (deploying or checking the schema, SQLite's busy timeout, retries of lock
+contention and connection limits, what happens when a connection is lost) is the members' own: the pool
+only chooses which member serves a call. Every public method of `Backend` is lent out that way (see
+`_lend`), so a method added to `Backend` later is pooled without a change here.
+
+A pool of a SQLite `:memory:` database has one member: each connection would be a database of its own.
+"""
+
+from __future__ import annotations
+
+import inspect
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager
+from typing import Any
+
+from orchestrator_cli.backend.connection import RETRY_SECONDS, Backend
+from orchestrator_cli.errors import BackendError
+
+DEFAULT_SIZE = 40  # anyio's default worker threadpool, which runs the service's (sync) routes
+
+# Backend members that are not lent out: the pool's own lifecycle, and plain values.
+_NOT_LENT = frozenset({"close", "connection", "description", "mysql_params"})
+
+
+def default_size(config: Mapping[str, Any]) -> int:
+    """One connection per request worker thread, within `MySQLOrchestratorMaxPoolConnections`; one
+    for a SQLite database in memory.
+
+    >>> default_size({"BackendDB": "sqlite", "SQLite3DataFile": ":memory:"})
+    1
+    >>> default_size({"BackendDB": "mysql", "MySQLOrchestratorMaxPoolConnections": 8})
+    8
+    >>> default_size({"BackendDB": "sqlite", "SQLite3DataFile": "/var/lib/orchestrator/orchestrator.db"})
+    40
+    """
+    if "sqlite" in str(config.get("BackendDB", "sqlite")).lower() and str(config.get("SQLite3DataFile")) == ":memory:":
+        return 1
+    cap = int(config.get("MySQLOrchestratorMaxPoolConnections") or DEFAULT_SIZE)
+    return max(1, min(DEFAULT_SIZE, cap))
+
+
+class _Loan:
+    """The member a thread holds, and how many nested calls of that thread hold it."""
+
+    __slots__ = ("member", "depth")
+
+    def __init__(self, member: Backend) -> None:
+        self.member = member
+        self.depth = 1
+
+
+class BackendPool(Backend):
+    """Up to `size` `Backend` members, each lent to one thread at a time (see the module docstring)."""
+
+    def __init__(
+        self,
+        config: Mapping[str, Any],
+        *,
+        size: int | None = None,
+        deploy: bool = True,
+        retry_seconds: float = RETRY_SECONDS,
+    ) -> None:
+        # Not Backend.__init__: the pool has no connection of its own. It answers what callers read
+        # off a Backend (config, dialect, is_sqlite, retry_seconds) as its members do.
+        first = Backend(config, deploy=deploy, retry_seconds=retry_seconds)
+        self.config = config
+        self.retry_seconds = retry_seconds
+        self.is_sqlite = first.is_sqlite
+        self.dialect = first.dialect
+        self.size = max(1, size if size is not None else default_size(config))
+        self._deploy = deploy
+        self._members: list[Backend] = [first]
+        self._idle: list[Backend] = [first]
+        self._loans: dict[int, _Loan] = {}  # thread ident -> the member it holds
+        self._available = threading.Condition(threading.Lock())
+        self._closing: set[int] = set()  # ids of members lent out when `close` ran: closed when returned
+
+    # -- lending -------------------------------------------------------------------------------
+    def _borrow(self) -> tuple[int, Backend]:
+        """The member of the calling thread (the one it already holds, or a free one)."""
+        ident = threading.get_ident()
+        with self._available:
+            loan = self._loans.get(ident)
+            if loan is not None:
+                loan.depth += 1
+                return ident, loan.member
+            member = self._take_idle()
+            self._loans[ident] = _Loan(member)
+            return ident, member
+
+    def _take_idle(self) -> Backend:
+        """A member nobody holds; a new one while fewer than `size` exist; else wait (the condition is held)."""
+        deadline = time.monotonic() + self.retry_seconds
+        while True:
+            if self._idle:
+                return self._idle.pop()
+            if len(self._members) < self.size:
+                member = Backend(self.config, deploy=self._deploy, retry_seconds=self.retry_seconds)
+                self._members.append(member)
+                return member
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise BackendError(
+                    f"all {self.size} connections to backend {self.description} stayed busy"
+                    f" for {self.retry_seconds:.0f}s"
+                )
+            self._available.wait(remaining)
+
+    def _give_back(self, ident: int) -> None:
+        with self._available:
+            loan = self._loans[ident]
+            loan.depth -= 1
+            if loan.depth:
+                return
+            del self._loans[ident]
+            member = loan.member
+            if id(member) in self._closing:
+                self._closing.discard(id(member))
+                member.close()
+            self._idle.append(member)
+            self._available.notify()
+
+    @contextmanager
+    def lease(self) -> Iterator[Backend]:
+        """The calling thread's member for the block: every call of this thread inside it uses it."""
+        ident, member = self._borrow()
+        try:
+            yield member
+        finally:
+            self._give_back(ident)
+
+    def in_use(self) -> int:
+        """How many members are lent out right now (for tests and metrics)."""
+        with self._available:
+            return len(self._loans)
+
+    # -- the pool's own lifecycle --------------------------------------------------------------
+    def connection(self) -> Any:
+        """The connection of the member this thread holds (inside `lease()` or a transaction)."""
+        with self._available:
+            loan = self._loans.get(threading.get_ident())
+        if loan is None:
+            raise BackendError("BackendPool.connection() outside a lease: use `with pool.lease() as backend`")
+        return loan.member.connection()
+
+    def close(self) -> None:
+        """Close every member's connection (a member lent out is closed when it comes back). The pool
+        stays usable: a later call opens connections again, as `Backend.close` allows."""
+        with self._available:  # held: nobody borrows a member while it is being closed
+            self._closing = {id(loan.member) for loan in self._loans.values()}
+            for member in self._idle:
+                member.close()
+
+
+def _lend(name: str, method: Callable[..., Any]) -> Callable[..., Any]:
+    """`Backend.<name>` on the calling thread's member, held for the call, the iteration or the block."""
+    if inspect.isgeneratorfunction(method):
+
+        def iterate(self: BackendPool, *args: Any, **kwargs: Any) -> Iterator[Any]:
+            with self.lease() as member:
+                yield from getattr(member, name)(*args, **kwargs)
+
+        lent: Callable[..., Any] = iterate
+    elif inspect.isgeneratorfunction(getattr(method, "__wrapped__", None)):  # a @contextmanager
+
+        @contextmanager
+        def block(self: BackendPool, *args: Any, **kwargs: Any) -> Iterator[Any]:
+            with self.lease() as member:
+                manager: AbstractContextManager[Any] = getattr(member, name)(*args, **kwargs)
+                with manager as value:
+                    yield value
+
+        lent = block
+    else:
+
+        def call(self: BackendPool, *args: Any, **kwargs: Any) -> Any:
+            ident, member = self._borrow()
+            try:
+                return getattr(member, name)(*args, **kwargs)
+            finally:
+                self._give_back(ident)
+
+        lent = call
+    lent.__name__ = name
+    lent.__qualname__ = f"BackendPool.{name}"
+    lent.__doc__ = method.__doc__
+    return lent
+
+
+def _lent_names() -> list[str]:
+    return [
+        name
+        for name, value in vars(Backend).items()
+        if not name.startswith("_") and name not in _NOT_LENT and inspect.isfunction(value)
+    ]
+
+
+for _name in _lent_names():
+    setattr(BackendPool, _name, _lend(_name, getattr(Backend, _name)))
