@@ -47,6 +47,7 @@ class Meter:
         self.statements = 0
         self.round_trips = 0
         self.backend_conn: Any = None
+        self.by_statement: dict[str, int] = {}
 
     def instrument(self) -> None:
         """Time `crawl.probe` (the server's statements and their parsing: everything else in
@@ -69,15 +70,18 @@ class Meter:
 
         crawl.probe = timed_probe  # type: ignore[assignment]
 
-        def counting(fn: Callable[..., Any], attr: str) -> Callable[..., Any]:
+        def counting(fn: Callable[..., Any], attr: str, sql_at: int = 0) -> Callable[..., Any]:
             def counted(obj: Any, *args: Any, **kwargs: Any) -> Any:
+                if attr == "statements":
+                    sql = " ".join(str(args[sql_at]).split())[:60]
+                    meter.by_statement[sql] = meter.by_statement.get(sql, 0) + 1
                 if attr == "statements" or obj is meter.backend_conn:
                     setattr(meter, attr, getattr(meter, attr) + 1)
                 return fn(obj, *args, **kwargs)
 
             return counted
 
-        Backend._run = counting(Backend._run, "statements")  # type: ignore[method-assign]
+        Backend._run = counting(Backend._run, "statements", sql_at=1)  # type: ignore[method-assign]
         Backend.execute_many = counting(Backend.execute_many, "statements")  # type: ignore[method-assign]
         for name in ("cmd_query", "cmd_ping"):
             setattr(driver.MySQLConnection, name, counting(getattr(driver.MySQLConnection, name), "round_trips"))
@@ -126,6 +130,7 @@ def main() -> None:
         for n in range(args.passes):
             cpu0, wall0 = time.thread_time(), time.monotonic()
             probe_cpu0, statements0, trips0 = meter.probe_cpu, meter.statements, meter.round_trips
+            meter.by_statement.clear()
             failed = 0
             for key in keys_:
                 failed += probe_one(key, access, backend, config).result is None
@@ -149,6 +154,9 @@ def main() -> None:
                 }
             )
             print(json.dumps(results[-1]), flush=True)
+        print("statements of the last pass, per probe:")
+        for sql, n in sorted(meter.by_statement.items(), key=lambda e: -e[1]):
+            print(f"  {n / len(keys_):5.2f}  {sql}")
         steady = results[1:] or results
         cpu = statistics.median(r["cpu_ms_per_probe"] for r in steady)
         print(

@@ -32,6 +32,10 @@ ER_CON_COUNT_ERROR = 1040  # Too many connections (max_connections)
 ER_TOO_MANY_USER_CONNECTIONS = 1203  # the server's max_user_connections
 ER_USER_LIMIT_REACHED = 1226  # an account resource; only its MAX_USER_CONNECTIONS passes soon
 _CONNECTION_LIMIT_ERRORS = (ER_CON_COUNT_ERROR, ER_TOO_MANY_USER_CONNECTIONS)
+# MySQL giving up on a lock: a deadlock rolls the whole transaction back, a lock wait timeout the
+# statement; either way the work is retried whole (see `Backend.run_transaction`), as SQLite's `busy` is.
+ER_LOCK_WAIT_TIMEOUT = 1205
+ER_LOCK_DEADLOCK = 1213
 CR_MIN_CLIENT_ERROR = 2000  # mysql.connector's own errors (lost connection, timeouts) start here
 
 
@@ -288,6 +292,21 @@ class Backend:
             finally:
                 self._release(cur)
 
+    def run_transaction(self, work: Callable[[], _T]) -> _T:
+        """`work()` in one transaction, run again whole when MySQL picks it as a deadlock victim (or
+        gives up waiting for a lock) or SQLite stays busy, for up to `retry_seconds`: `work` must be
+        safe to repeat (upserts, conditional writes). Inside an enclosing transaction it runs once,
+        and a deadlock fails the enclosing one."""
+        if self._in_tx:
+            return work()
+
+        def once() -> _T:
+            with self.transaction():
+                return work()
+
+        with self._lock:
+            return self._retrying(once)
+
     @contextmanager
     def transaction(self) -> Iterator[None]:
         """A write transaction; on SQLite it takes the write lock up front (BEGIN IMMEDIATE)."""
@@ -363,6 +382,8 @@ class Backend:
         if self.is_sqlite and any(s in text for s in _LOCKED):
             return _Locked(text)
         first = " ".join(sql.split())[:80]
+        if not self.is_sqlite and getattr(e, "errno", None) in (ER_LOCK_DEADLOCK, ER_LOCK_WAIT_TIMEOUT):
+            return _LockConflict(f"backend statement failed ({first}...): {text}")
         return BackendError(f"backend statement failed ({first}...): {text}")
 
     def _retrying(self, fn: Callable[[], _T], *, wrap: bool = True) -> _T:
@@ -401,7 +422,7 @@ class Backend:
 
         try:
             return retry(attempt)
-        except _Locked as e:
+        except (_Locked, _LockConflict) as e:
             waited = time.monotonic() - started
             raise BackendError(f"backend stayed locked for {_seconds(waited)}: {e}") from e
         except _ConnectionLimit as e:
@@ -423,6 +444,11 @@ class _GaveUp(BackendError):
 
 class _ConnectionLimit(_Retryable):
     """MySQL's `Too many connections` (1040) or a user's connection limit (1203, 1226)."""
+
+
+class _LockConflict(_Retryable):
+    """MySQL's deadlock (1213) or lock wait timeout (1205): retried by `Backend._retrying` outside a
+    transaction, by `Backend.run_transaction` for a whole transaction."""
 
 
 class _Locked(_Retryable):

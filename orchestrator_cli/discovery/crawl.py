@@ -362,7 +362,9 @@ def _write(
     aliases: Mapping[InstanceKey, str],
     backend: Backend,
 ) -> None:
-    with backend.transaction():
+    """Everything in one transaction, run again whole when MySQL picks it as a deadlock victim."""
+
+    def work() -> None:
         instances.write_instances(backend, list(rows.values()))
         for probed_as, key in result.aliases.items():
             if probed_as != key:
@@ -380,6 +382,8 @@ def _write(
         for key in rows:
             if aliases[key] and placements[key].depth == 0:
                 clusters.register_alias(backend, placements[key].cluster_name, aliases[key])
+
+    backend.run_transaction(work)
 
 
 def _ensure_minimal_row(backend: Backend, key: InstanceKey) -> None:
