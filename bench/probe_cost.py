@@ -103,6 +103,9 @@ def main() -> None:
     parser.add_argument("--backend", choices=("mysql", "sqlite"), default="mysql")
     parser.add_argument("--mysql-host", default="127.0.0.1")
     parser.add_argument("--mysql-port", type=int, default=3306)
+    parser.add_argument(
+        "--scans", type=int, default=0, help="then time this many of the scheduler's per-second scans of the backend"
+    )
     args = parser.parse_args()
 
     from orchestrator_cli.backend.connection import Backend
@@ -166,8 +169,40 @@ def main() -> None:
             f" {statistics.median(r['backend_statements_per_probe'] for r in steady):.1f} statements,"
             f" {statistics.median((r['backend_round_trips_per_probe'] or 0) for r in steady):.1f} round trips"
         )
+        if args.scans:
+            print(json.dumps(scan_cost(backend, args.scans)))
         access.close()
         backend.close()
+
+
+def scan_cost(backend: Any, scans: int) -> dict[str, Any]:
+    """What the discovery scheduler's scan (`DiscoveryScheduler._scan`, once a second) costs at this
+    fleet size: every instance's full row read, then the keys and the keys due picked out of them."""
+    from orchestrator_cli.backend import instances
+
+    cpu0, wall0 = time.thread_time(), time.monotonic()
+    for _ in range(scans):
+        rows = instances.all_instances(backend)
+        instances.keys_of(rows)
+        instances.keys_due(rows)
+    keys_cpu0 = time.thread_time()
+    for _ in range(scans):
+        instances.all_keys(backend)
+    analysis_cpu0 = time.thread_time()
+    from orchestrator_cli.backend import analysis as backend_analysis
+    from orchestrator_cli.recovery.detection import current_analysis
+
+    for _ in range(scans):  # the daemon's analysis pass (once a second, more often on failures)
+        entries = current_analysis(backend, backend.config, include_downtimed=True, unreachable=set())
+        backend_analysis.record_changes(backend, [(e.key, str(e.code)) for e in entries if e.facts.count_replicas > 0])
+    analysis_cpu = time.thread_time() - analysis_cpu0
+    return {
+        "scan_instances": len(rows),
+        "scan_cpu_ms": round(1000 * (keys_cpu0 - cpu0) / scans, 1),
+        "scan_wall_ms": round(1000 * (time.monotonic() - wall0) / scans, 1),
+        "keys_only_cpu_ms": round(1000 * (analysis_cpu0 - keys_cpu0) / scans, 1),
+        "analysis_pass_cpu_ms": round(1000 * analysis_cpu / scans, 1),
+    }
 
 
 if __name__ == "__main__":
