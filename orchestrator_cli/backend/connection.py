@@ -32,9 +32,9 @@ ER_CON_COUNT_ERROR = 1040  # Too many connections (max_connections)
 ER_TOO_MANY_USER_CONNECTIONS = 1203  # the server's max_user_connections
 ER_USER_LIMIT_REACHED = 1226  # an account resource; only its MAX_USER_CONNECTIONS passes soon
 _CONNECTION_LIMIT_ERRORS = (ER_CON_COUNT_ERROR, ER_TOO_MANY_USER_CONNECTIONS)
-# MySQL giving up on a lock: a deadlock rolls the whole transaction back, a lock wait timeout the
-# statement; either way the work is retried whole (see `Backend.run_transaction`), as SQLite's `busy` is.
-ER_LOCK_WAIT_TIMEOUT = 1205
+# MySQL's deadlock victim: its transaction was rolled back, and running it again is what the server
+# asks for (`Backend.run_transaction`; a single statement by `execute`), as SQLite's `busy` is waited
+# out. A lock wait timeout (1205) is not retried: it already waited innodb_lock_wait_timeout.
 ER_LOCK_DEADLOCK = 1213
 CR_MIN_CLIENT_ERROR = 2000  # mysql.connector's own errors (lost connection, timeouts) start here
 
@@ -293,10 +293,10 @@ class Backend:
                 self._release(cur)
 
     def run_transaction(self, work: Callable[[], _T]) -> _T:
-        """`work()` in one transaction, run again whole when MySQL picks it as a deadlock victim (or
-        gives up waiting for a lock) or SQLite stays busy, for up to `retry_seconds`: `work` must be
-        safe to repeat (upserts, conditional writes). Inside an enclosing transaction it runs once,
-        and a deadlock fails the enclosing one."""
+        """`work()` in one transaction, run again whole when MySQL picks it as a deadlock victim or
+        SQLite stays busy, for up to `retry_seconds`: `work` must be safe to repeat (upserts,
+        conditional writes). Inside an enclosing transaction it runs once, and a deadlock fails the
+        enclosing one."""
         if self._in_tx:
             return work()
 
@@ -382,7 +382,7 @@ class Backend:
         if self.is_sqlite and any(s in text for s in _LOCKED):
             return _Locked(text)
         first = " ".join(sql.split())[:80]
-        if not self.is_sqlite and getattr(e, "errno", None) in (ER_LOCK_DEADLOCK, ER_LOCK_WAIT_TIMEOUT):
+        if not self.is_sqlite and getattr(e, "errno", None) == ER_LOCK_DEADLOCK:
             return _LockConflict(f"backend statement failed ({first}...): {text}")
         return BackendError(f"backend statement failed ({first}...): {text}")
 
@@ -447,8 +447,8 @@ class _ConnectionLimit(_Retryable):
 
 
 class _LockConflict(_Retryable):
-    """MySQL's deadlock (1213) or lock wait timeout (1205): retried by `Backend._retrying` outside a
-    transaction, by `Backend.run_transaction` for a whole transaction."""
+    """MySQL's deadlock (1213): a single statement is retried by `Backend.execute`, a whole transaction
+    by `Backend.run_transaction`."""
 
 
 class _Locked(_Retryable):

@@ -138,3 +138,30 @@ def test_a_deadlocked_transaction_is_run_again(config: dict[str, Any]) -> None:
         r["store_key"]: int(r["store_value"]) for r in _query(config, "SELECT store_key, store_value FROM kv_store")
     }
     assert values == {"a": 2, "b": 2}  # the victim's first attempt left nothing behind
+
+
+def test_daemons_registering_together_all_succeed(config: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Daemons started together register their node_health rows at once: each registration's UPDATE
+    of a row not there yet took a gap lock the others' INSERTs then waited for (a deadlock that the
+    heartbeat logged as `backend unavailable`); the registration is now run again instead."""
+    from orchestrator_cli.backend import health
+
+    nodes = 12
+    local = threading.local()
+    monkeypatch.setattr(health, "identity", lambda: local.identity)
+    start = threading.Barrier(nodes, timeout=60)
+
+    def register(n: int) -> None:
+        local.identity = (f"node{n}", f"token{n}")
+        with _closing(Backend(config)) as backend:
+            backend.connection()
+            start.wait()
+            for _ in range(3):
+                health.register(backend, "ContinuousMode", "continuous", "test")
+
+    with ThreadPoolExecutor(max_workers=nodes) as pool:
+        for future in [pool.submit(register, n) for n in range(nodes)]:
+            future.result()
+    rows = _query(config, "SELECT hostname, incrementing_indicator FROM node_health ORDER BY hostname")
+    assert sorted(r["hostname"] for r in rows) == sorted(f"node{n}" for n in range(nodes))
+    assert {int(r["incrementing_indicator"]) for r in rows} == {2}
