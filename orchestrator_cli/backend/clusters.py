@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from orchestrator_cli.backend.connection import Backend, Row
+from orchestrator_cli.backend.probe_context import REFRESH_SECONDS, Registered
 
 
 def cluster_by_name_or_alias(backend: Backend, hint: str) -> str | None:
@@ -87,14 +88,41 @@ def register_domain(backend: Backend, cluster_name: str, domain: str) -> None:
     )
 
 
-def register_alias(backend: Backend, cluster_name: str, alias: str) -> None:
-    """Keep `cluster_alias` current so the original's daemons and readers agree with us."""
+def register_alias(backend: Backend, cluster_name: str, alias: str, registered: Registered | None = None) -> None:
+    """Keep `cluster_alias` current so the original's daemons and readers agree with us.
+
+    Written only when it changes or has not been refreshed for `REFRESH_SECONDS` (`registered`: the row
+    as the caller already read it; else it is read here). Concurrent probes registering new clusters
+    used to deadlock on MySQL: an unconditional `DELETE ... WHERE alias = ?` took gap locks on the
+    unique alias index that the next INSERT then waited for, each transaction on the other's. Now a
+    holder of the alias is deleted by its primary key, and only when there is one.
+    """
+    if registered is None:
+        registered = registered_alias_row(backend, cluster_name)
+    if registered.current(alias):
+        return
     d = backend.dialect
-    backend.execute("DELETE FROM cluster_alias WHERE alias = ? AND cluster_name <> ?", (alias, cluster_name))
+    if registered.value != alias:
+        holders = backend.query_values(
+            "SELECT cluster_name FROM cluster_alias WHERE alias = ? AND cluster_name <> ?", (alias, cluster_name)
+        )
+        for (holder,) in holders:
+            backend.execute("DELETE FROM cluster_alias WHERE cluster_name = ?", (holder,))
     backend.execute(
         d.upsert("cluster_alias", {"cluster_name": "?", "alias": "?", "last_registered": d.now()}, ["cluster_name"]),
         (cluster_name, alias),
     )
+
+
+def registered_alias_row(backend: Backend, cluster_name: str) -> Registered:
+    """A cluster's `cluster_alias` row: its alias (None: no row) and whether it was refreshed recently."""
+    fresh = backend.dialect.seconds_ago(str(REFRESH_SECONDS))
+    row = backend.query_one(
+        f"SELECT alias, CASE WHEN last_registered >= {fresh} THEN 1 ELSE 0 END AS fresh"
+        " FROM cluster_alias WHERE cluster_name = ?",
+        (cluster_name,),
+    )
+    return Registered(None, False) if row is None else Registered(str(row["alias"]), bool(row["fresh"]))
 
 
 def registered_alias(backend: Backend, cluster_name: str) -> str:

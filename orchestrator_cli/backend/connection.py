@@ -32,6 +32,11 @@ ER_CON_COUNT_ERROR = 1040  # Too many connections (max_connections)
 ER_TOO_MANY_USER_CONNECTIONS = 1203  # the server's max_user_connections
 ER_USER_LIMIT_REACHED = 1226  # an account resource; only its MAX_USER_CONNECTIONS passes soon
 _CONNECTION_LIMIT_ERRORS = (ER_CON_COUNT_ERROR, ER_TOO_MANY_USER_CONNECTIONS)
+# MySQL's deadlock victim: its transaction was rolled back, and running it again is what the server
+# asks for (`Backend.run_transaction`; a single statement by `execute`), as SQLite's `busy` is waited
+# out. A lock wait timeout (1205) is not retried: it already waited innodb_lock_wait_timeout.
+ER_LOCK_DEADLOCK = 1213
+CR_MIN_CLIENT_ERROR = 2000  # mysql.connector's own errors (lost connection, timeouts) start here
 
 
 def _is_connection_limit(errno: int | None, message: str) -> bool:
@@ -51,6 +56,7 @@ class Backend:
         self.is_sqlite = "sqlite" in str(config.get("BackendDB", "sqlite")).lower()
         self.dialect: Dialect = SQLiteDialect() if self.is_sqlite else MySQLDialect()
         self._conn: Any = None
+        self._cur: Any = None  # MySQL: the one cursor of `_conn`, reused (see `_cursor`)
         self._deploy = deploy
         self._lock = _thread.RLock()  # threading's RLock, without importing threading
         self._in_tx = 0
@@ -167,11 +173,38 @@ class Backend:
             ) from e
 
     def close(self) -> None:
+        self._cur = None
         if self._conn is not None:
             try:
                 self._conn.close()
             finally:
                 self._conn = None
+
+    def _live_connection(self) -> Any:
+        """The connection, reopened first when the MySQL server has closed it (KILL, wait_timeout,
+        a restart): a long-lived daemon's backend outlives any one connection.
+
+        Nothing has been sent on the dead connection yet, so reopening is safe for writes too; except
+        inside a transaction, whose earlier statements died with the connection: that is an error.
+        """
+        conn = self.connection()
+        if self.is_sqlite or not _closed_by_server(conn):
+            return conn
+        self._drop_lost()
+        if self._in_tx:
+            raise BackendError(f"lost the connection to MySQL backend {self.description} during a transaction")
+        log.info("MySQL backend %s closed the connection: reconnecting", self.description)
+        self._conn = self._open_mysql()  # the schema was checked when the first connection opened
+        return self._conn
+
+    def _drop_lost(self) -> None:
+        """Forget a connection the server no longer answers on, without a QUIT it would not read."""
+        conn, self._conn, self._cur = self._conn, None, None
+        if conn is not None:
+            try:
+                conn.shutdown()
+            except Exception as e:  # already gone: nothing to release
+                log.debug("closing the lost backend connection failed: %s", e)
 
     # -- statements -----------------------------------------------------------------------------
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
@@ -190,7 +223,7 @@ class Backend:
                     return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
                 return [{n: _plain(v) for n, v in zip(names, r, strict=True)} for r in cur.fetchall()]
             finally:
-                cur.close()
+                self._release(cur)
 
     def query_iter(self, sql: str, params: Sequence[Any] = (), batch: int = 500) -> Iterator[Row]:
         """Like `query`, one row at a time: a read of thousands of wide rows never holds them all.
@@ -216,7 +249,7 @@ class Backend:
                     else:
                         yield from (dict(zip(names, r, strict=True)) for r in chunk)
             finally:
-                cur.close()
+                self._release(cur)
 
     def query_values(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         """Rows as plain tuples in the column order of `sql`: for reads of many rows and few columns,
@@ -231,7 +264,7 @@ class Backend:
                     return list(cur.fetchall())
                 return [tuple(_plain(v) for v in r) for r in cur.fetchall()]
             finally:
-                cur.close()
+                self._release(cur)
 
     def query_one(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
         rows = self.query(sql, params)
@@ -254,9 +287,25 @@ class Backend:
             try:
                 cur.executemany(self.dialect.placeholders(sql), rows)
             except Exception as e:
+                self._drop_if_lost(e)
                 raise self._wrap(e, sql) from e
             finally:
-                cur.close()
+                self._release(cur)
+
+    def run_transaction(self, work: Callable[[], _T]) -> _T:
+        """`work()` in one transaction, run again whole when MySQL picks it as a deadlock victim or
+        SQLite stays busy, for up to `retry_seconds`: `work` must be safe to repeat (upserts,
+        conditional writes). Inside an enclosing transaction it runs once, and a deadlock fails the
+        enclosing one."""
+        if self._in_tx:
+            return work()
+
+        def once() -> _T:
+            with self.transaction():
+                return work()
+
+        with self._lock:
+            return self._retrying(once)
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -269,7 +318,7 @@ class Backend:
                 finally:
                     self._in_tx -= 1
                 return
-            conn = self.connection()
+            conn = self._live_connection()
             begin = (lambda: conn.execute("BEGIN IMMEDIATE")) if self.is_sqlite else conn.start_transaction
             self._retrying(begin)
             self._in_tx = 1
@@ -277,20 +326,35 @@ class Backend:
                 yield
             except BaseException:
                 self._in_tx = 0
-                conn.rollback()
+                if conn is self._conn:  # a connection lost meanwhile was dropped: the server rolled back
+                    conn.rollback()
                 raise
             else:
                 self._in_tx = 0
                 self._retrying(conn.commit)
 
     def _cursor(self) -> Any:
-        return self.connection().cursor()
+        """A cursor for one statement. On MySQL the connection's one cursor is reused: the pure-Python
+        driver's `cursor()` pings the server, a round trip per statement that cost a quarter of a
+        continuous-mode probe's wall time; a connection the server closed is noticed without it."""
+        conn = self._live_connection()
+        if self.is_sqlite:
+            return conn.cursor()
+        if self._cur is None:
+            self._cur = conn.cursor()
+        return self._cur
+
+    def _release(self, cur: Any) -> None:
+        """Done with a cursor from `_cursor` (MySQL's reused one stays open with its connection)."""
+        if cur is not self._cur:
+            cur.close()
 
     def _run(self, cur: Any, sql: str, params: Sequence[Any]) -> None:
         started = time.monotonic()
         try:
             cur.execute(self.dialect.placeholders(sql), tuple(params))
         except Exception as e:
+            self._drop_if_lost(e)
             raise self._wrap(e, sql) from e
         finally:
             observe.backend_query(sql, time.monotonic() - started)
@@ -301,7 +365,15 @@ class Backend:
             self._run(cur, sql, params)
             return int(cur.rowcount)
         finally:
-            cur.close()
+            self._release(cur)
+
+    def _drop_if_lost(self, error: Exception) -> None:
+        """A statement that failed on the client's side (lost connection, timeout: mysql.connector's
+        errors from 2000 on) leaves the connection unusable: the next statement opens a new one."""
+        errno = getattr(error, "errno", None)
+        if not self.is_sqlite and isinstance(errno, int) and errno >= CR_MIN_CLIENT_ERROR:
+            log.info("MySQL backend %s: connection dropped after: %s", self.description, driver_message(error))
+            self._drop_lost()
 
     def _wrap(self, e: Exception, sql: str) -> Exception:
         if isinstance(e, BackendError):
@@ -310,6 +382,8 @@ class Backend:
         if self.is_sqlite and any(s in text for s in _LOCKED):
             return _Locked(text)
         first = " ".join(sql.split())[:80]
+        if not self.is_sqlite and getattr(e, "errno", None) == ER_LOCK_DEADLOCK:
+            return _LockConflict(f"backend statement failed ({first}...): {text}")
         return BackendError(f"backend statement failed ({first}...): {text}")
 
     def _retrying(self, fn: Callable[[], _T], *, wrap: bool = True) -> _T:
@@ -348,7 +422,7 @@ class Backend:
 
         try:
             return retry(attempt)
-        except _Locked as e:
+        except (_Locked, _LockConflict) as e:
             waited = time.monotonic() - started
             raise BackendError(f"backend stayed locked for {_seconds(waited)}: {e}") from e
         except _ConnectionLimit as e:
@@ -372,8 +446,31 @@ class _ConnectionLimit(_Retryable):
     """MySQL's `Too many connections` (1040) or a user's connection limit (1203, 1226)."""
 
 
+class _LockConflict(_Retryable):
+    """MySQL's deadlock (1213): a single statement is retried by `Backend.execute`, a whole transaction
+    by `Backend.run_transaction`."""
+
+
 class _Locked(_Retryable):
     """SQLite lock contention: retried by `Backend._retrying`."""
+
+
+def _closed_by_server(conn: Any) -> bool:
+    """True when an idle MySQL connection can no longer be used: its socket is readable (the server
+    closed it, or sent an unsolicited error packet before closing) or in error. One non-blocking poll,
+    not a round trip. A TLS socket may hold protocol records of its own, so it is asked with a ping."""
+    import select
+    import ssl
+
+    sock = getattr(getattr(conn, "_socket", None), "sock", None)
+    if sock is None or isinstance(sock, ssl.SSLSocket):
+        return not conn.is_connected()
+    try:
+        poller = select.poll()
+        poller.register(sock.fileno(), select.POLLIN | select.POLLPRI)
+        return bool(poller.poll(0))
+    except (OSError, ValueError):  # closed locally (fileno -1)
+        return True
 
 
 def driver_message(error: Exception) -> str:

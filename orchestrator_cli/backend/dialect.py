@@ -124,7 +124,26 @@ class MySQLDialect(Dialect):
     def placeholders(self, sql: str) -> str:
         """`?` -> `%s` outside quoted text. mysql-connector substitutes `%s` tokens only and never
         un-doubles `%%`, so a literal `%` (a LIKE pattern, DATE_FORMAT) must be left as it is."""
-        return _outside_quotes(sql, "?", "%s")
+        return _mysql_placeholders(sql)
+
+
+_TRANSLATED: dict[str, str] = {}  # SQL text -> its MySQL placeholders (bounded: cleared when full)
+_TRANSLATED_MAX = 1024
+
+
+def _mysql_placeholders(sql: str) -> str:
+    """Cached: statements come from a few templates, and the scan below goes character by character,
+    which on a probe's 75-column upsert cost more CPU than sending it (bench/probe_cost.py)."""
+    translated = _TRANSLATED.get(sql)
+    if translated is None:
+        if "'" not in sql and '"' not in sql and "`" not in sql:
+            translated = sql.replace("?", "%s")
+        else:
+            translated = _outside_quotes(sql, "?", "%s")
+        if len(_TRANSLATED) >= _TRANSLATED_MAX:
+            _TRANSLATED.clear()
+        _TRANSLATED[sql] = translated
+    return translated
 
 
 def _outside_quotes(sql: str, old: str, new: str) -> str:

@@ -50,9 +50,13 @@ SHARED_DISCOVERY_INFO = "ContinuousMode, sharing discovery"  # `extra_info` of a
 
 
 def register(backend: Backend, extra_info: str, command: str, app_version: str) -> None:
+    """Refresh this node's `node_health` row, inserting it the first time. Run again whole when MySQL
+    resolves a deadlock against it: nodes starting together each UPDATE a row not there yet, taking
+    gap locks that each other's INSERTs wait for."""
     d = backend.dialect
     host, token = identity()
-    with backend.transaction():
+
+    def work() -> None:
         updated = backend.execute(
             f"UPDATE node_health SET last_seen_active = {d.now()}, incrementing_indicator = incrementing_indicator + 1"
             " WHERE hostname = ? AND token = ?",
@@ -90,6 +94,8 @@ def register(backend: Backend, extra_info: str, command: str, app_version: str) 
             ),
             (host, token, extra_info, command, app_version),
         )
+
+    backend.run_transaction(work)
 
 
 def active_nodes(backend: Backend, seconds: int = 5) -> list[Row]:

@@ -168,7 +168,11 @@ def write_instances(backend: Backend, rows: Sequence[Mapping[str, Any]]) -> None
         last_checked=d.now(), last_attempted_check=d.now(), last_seen=d.now(), last_check_partial_success="1"
     )
     sql = d.upsert("database_instance", columns, ["hostname", "port"])
-    backend.execute_many(sql, [[_value(r, c) for c in PROBE_COLUMNS] for r in rows])
+    values = [[_value(r, c) for c in PROBE_COLUMNS] for r in rows]
+    if len(values) == 1:  # a continuous-mode probe: one statement, no transaction around it
+        backend.execute(sql, values[0])
+    else:
+        backend.execute_many(sql, values)
 
 
 def _value(row: Mapping[str, Any], column: str) -> Any:

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from orchestrator_cli.backend import candidates, clusters, hostnames, instances
+from orchestrator_cli.backend import candidates, clusters, hostnames, instances, probe_context
 from orchestrator_cli.backend.connection import Backend
 from orchestrator_cli.backend.instance_rows import (
     instance_from_row,
@@ -168,7 +169,8 @@ def probe_one(
     result.aliases[key] = res.key
     if res.probed_as.hostname != res.key.hostname:
         result.hostnames[res.probed_as.hostname] = res.key.hostname
-    _finish(result, backend, config)
+    master = result.resolved(res.master_key) if res.master_key else None
+    _finish(result, backend, config, probe_context.read(backend, res.key, master))
     ignore_masters = [re.compile(p) for p in config.get("DiscoveryIgnoreMasterHostnameFilters") or []]
     neighbours = list(res.replica_keys)
     if res.master_key and not any(r.search(str(res.master_key)) for r in ignore_masters):
@@ -227,14 +229,26 @@ class _Placement:
     ancestry: str
 
 
-def _finish(result: CrawlResult, backend: Backend, config: Mapping[str, Any]) -> None:
-    """Derive cluster facts over the whole graph, then write everything in one transaction."""
+def _finish(
+    result: CrawlResult,
+    backend: Backend,
+    config: Mapping[str, Any],
+    context: probe_context.ProbeContext | None = None,
+) -> None:
+    """Derive cluster facts over the whole graph, then write everything in one transaction.
+
+    `context`: what the backend knows around a single probed server, read up front in one statement
+    (continuous mode); without it each fact is read on its own.
+    """
     rows = {k: r.row for k, r in result.probed.items()}
     facts = {k: instance_from_row(r) for k, r in rows.items()}  # the probe's own facts, read once
     _resolve_references(result, rows)
     known: dict[InstanceKey, Instance] = {}
     for key in {result.resolved(r.master_key) for r in result.probed.values() if r.master_key} - set(rows):
-        row = instances.read_instance(backend, key)
+        if context is not None and key == context.master_key:
+            row = context.master_row
+        else:
+            row = instances.read_instance(backend, key)
         if row:
             known[key] = instance_from_row(row)
 
@@ -293,10 +307,10 @@ def _finish(result: CrawlResult, backend: Backend, config: Mapping[str, Any]) ->
         for key, row in rows.items():
             set_pseudo_gtid(row, placements[key].cluster_name in fresh)
     _errant_gtids(result, rows, facts, known, placements)
-    aliases = _aliases(result, placements, backend, config)
+    aliases = _aliases(result, placements, backend, config, context)
     for key, row in rows.items():
         set_suggested_alias(row, aliases[key])
-    _write(result, rows, placements, aliases, backend)
+    _write(result, rows, placements, aliases, backend, known, context)
 
 
 def _resolve_references(result: CrawlResult, rows: dict[InstanceKey, dict[str, Any]]) -> None:
@@ -338,7 +352,11 @@ def _errant_gtids(
 
 
 def _aliases(
-    result: CrawlResult, placements: Mapping[InstanceKey, _Placement], backend: Backend, config: Mapping[str, Any]
+    result: CrawlResult,
+    placements: Mapping[InstanceKey, _Placement],
+    backend: Backend,
+    config: Mapping[str, Any],
+    context: probe_context.ProbeContext | None = None,
 ) -> dict[InstanceKey, str]:
     """The suggested cluster alias of every probed instance."""
     by_cluster: dict[str, list[InstanceKey]] = {}
@@ -348,7 +366,8 @@ def _aliases(
     aliases: dict[InstanceKey, str] = {}
     for cluster, members in by_cluster.items():
         members.sort(key=lambda k: (placements[k].depth, k))
-        alias = clusters.alias_override(backend, cluster)
+        read = context if context is not None and context.cluster_name == cluster else None
+        alias = read.alias_override if read is not None else clusters.alias_override(backend, cluster)
         if not alias:
             alias = next((result.probed[k].detected_alias for k in members if result.probed[k].detected_alias), "")
         if not alias:
@@ -356,7 +375,10 @@ def _aliases(
         if not alias and all(placements[k].depth > 0 for k in members):
             # Replicas probed without their master (continuous mode writes each probe on its own):
             # the alias the master's discovery registered stays theirs.
-            alias = clusters.registered_alias(backend, cluster)
+            if read is not None:
+                alias = read.registered_alias.value or ""
+            else:
+                alias = clusters.registered_alias(backend, cluster)
         for k in members:
             aliases[k] = alias
     return aliases
@@ -368,29 +390,51 @@ def _write(
     placements: Mapping[InstanceKey, _Placement],
     aliases: Mapping[InstanceKey, str],
     backend: Backend,
+    known: Collection[InstanceKey] = (),
+    context: probe_context.ProbeContext | None = None,
 ) -> None:
-    with backend.transaction():
-        instances.write_instances(backend, list(rows.values()))
-        for probed_as, key in result.aliases.items():
-            if probed_as != key:
-                hostnames.register_resolve(backend, probed_as.hostname, key.hostname)
-        for key in result.failed:
-            if key not in result.ignored and instances.exists(backend, key):
-                instances.record_failed_check(backend, key, partial=False, timed_out=key in result.timed_out)
-        for res in result.probed.values():
-            if res.master_key and result.resolved(res.master_key) not in rows:
-                _ensure_minimal_row(backend, result.resolved(res.master_key))
-            if res.promotion_rule in CLI_RULES:
-                candidates.register(backend, res.key, res.promotion_rule)
-            if res.detected_domain:
-                clusters.register_domain(backend, str(res.key), res.detected_domain)
-        for key in rows:
-            if aliases[key] and placements[key].depth == 0:
-                clusters.register_alias(backend, placements[key].cluster_name, aliases[key])
+    """Write what the probes found, in one transaction (retried whole when MySQL resolves a deadlock
+    against it); a single statement, the common case of a continuous-mode probe, runs on its own.
 
-
-def _ensure_minimal_row(backend: Backend, key: InstanceKey) -> None:
-    """A master that replicas point at but that could not be probed: known, never seen (so: invalid)."""
-    if instances.exists(backend, key):
-        return
-    instances.insert_unseen(backend, key)
+    `known`: masters whose backend rows were read (they need no placeholder row). Registrations
+    `context` shows as current (same value, refreshed recently) are not written again.
+    """
+    writes: list[tuple[Callable[[], object], bool]] = []  # (write, is one statement)
+    if rows:
+        writes.append((partial(instances.write_instances, backend, list(rows.values())), len(rows) == 1))
+    for probed_as, key in result.aliases.items():
+        if probed_as != key:
+            writes.append((partial(hostnames.register_resolve, backend, probed_as.hostname, key.hostname), True))
+    for key in result.failed:
+        if key not in result.ignored:  # an unknown key updates nothing
+            writes.append(
+                (
+                    partial(
+                        instances.record_failed_check, backend, key, partial=False, timed_out=key in result.timed_out
+                    ),
+                    True,
+                )
+            )
+    unseen: set[InstanceKey] = set()
+    for res in result.probed.values():
+        master = result.resolved(res.master_key) if res.master_key else None
+        if master is not None and master not in rows and master not in known and master not in unseen:
+            # A master that replicas point at but that could not be probed: known, never seen (so: invalid).
+            unseen.add(master)
+            writes.append((partial(instances.insert_unseen, backend, master), True))
+        own = context if context is not None and context.key == res.key else None
+        if res.promotion_rule in CLI_RULES and not (own and own.candidate.current(res.promotion_rule)):
+            writes.append((partial(candidates.register, backend, res.key, res.promotion_rule), True))
+        if res.detected_domain and not (own and own.domain.current(res.detected_domain)):
+            writes.append((partial(clusters.register_domain, backend, str(res.key), res.detected_domain), True))
+    for key in rows:
+        if aliases[key] and placements[key].depth == 0:
+            cluster = placements[key].cluster_name
+            registered = context.registered_alias if context is not None and context.cluster_name == cluster else None
+            if registered is not None and registered.current(aliases[key]):
+                continue
+            writes.append((partial(clusters.register_alias, backend, cluster, aliases[key], registered), False))
+    if len(writes) == 1 and writes[0][1]:
+        writes[0][0]()
+    elif writes:
+        backend.run_transaction(lambda: [write() for write, _ in writes])

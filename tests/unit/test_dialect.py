@@ -81,6 +81,29 @@ def test_placeholders_mysql(sql: str, expected: str) -> None:
     assert MYSQL.placeholders(sql) == expected
 
 
+def test_placeholders_mysql_are_translated_once_per_text(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The character scan runs once per statement text (a probe's upsert is 3 kB of it); the cache
+    stays bounded."""
+    from orchestrator_cli.backend import dialect
+
+    scans: list[str] = []
+    scan = dialect._outside_quotes
+
+    def counted(sql: str, old: str, new: str) -> str:
+        scans.append(sql)
+        return scan(sql, old, new)
+
+    monkeypatch.setattr(dialect, "_outside_quotes", counted)
+    monkeypatch.setattr(dialect, "_TRANSLATED", {})
+    monkeypatch.setattr(dialect, "_TRANSLATED_MAX", 3)
+    sql = "SELECT ? FROM t WHERE c = 'what?'"
+    assert [MYSQL.placeholders(sql) for _ in range(3)] == ["SELECT %s FROM t WHERE c = 'what?'"] * 3
+    assert scans == [sql]
+    for n in range(5):
+        assert MYSQL.placeholders(f"x = {n} AND y = '?' AND z = ?") == f"x = {n} AND y = '?' AND z = %s"
+    assert len(dialect._TRANSLATED) <= 3
+
+
 # -- behaviour on SQLite ------------------------------------------------------------------------------
 
 
