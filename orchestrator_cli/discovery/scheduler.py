@@ -155,7 +155,7 @@ class DiscoveryScheduler:
         from orchestrator_cli.backend import instances
 
         rebalanced = self.share is not None and self.share.refresh(backend)
-        rows = instances.all_instances(backend)
+        rows = instances.scan_rows(backend)
         known = set(instances.keys_of(rows))
         due = set(instances.keys_due(rows))
         if self.share is not None:
