@@ -280,10 +280,10 @@ class ContinuousMode:
 
         res = probed.result
         lease = self._lease
-        if res is None or lease is None:
-            return
+        if res is None or lease is None or res.key not in self._lost_in_recovery:
+            return  # only a failed master downtimed lost-in-recovery is ever fenced: no snapshot to build
         probed_instance = instance_from_row(res.row)
-        if not needs_fencing(probed_instance, res.key in self._lost_in_recovery):
+        if not needs_fencing(probed_instance, True):
             return
         now = time.monotonic()
         with self._lock:
