@@ -125,6 +125,14 @@ def test_dead_master_and_a_dead_replica(killed: Sandbox, tmp_path: Path) -> None
     assert cli(config, "-c", "which-lost-in-recovery").lines == sorted([sb.key(0), sb.key(3)])
 
 
+def wait_applied(sb: Sandbox, replica: int, master: int = 0) -> None:
+    """Wait until `replica` applied everything `master` has written so far (MariaDB GTID positions
+    are kept in file:pos replication too). A wait on the replica's own gtid_slave_pos returns at once."""
+    position = sb.query(master, "SELECT @@GLOBAL.gtid_binlog_pos AS pos")[0]["pos"]
+    row = sb.query(replica, "SELECT MASTER_GTID_WAIT(%s, 20) AS waited", (position,))[0]
+    assert row["waited"] == 0, f"server {replica} did not apply {position} of server {master}"
+
+
 def test_prefer_candidate_beats_a_more_advanced_neutral(killed: Sandbox, tmp_path: Path) -> None:
     sb = killed
     config = config_for(sb, tmp_path)
@@ -132,7 +140,7 @@ def test_prefer_candidate_beats_a_more_advanced_neutral(killed: Sandbox, tmp_pat
     assert cli(config, "-c", "register-candidate", "-i", sb.key(1), "--promotion-rule", "prefer").code == 0
     sb.execute(1, "STOP SLAVE")  # the preferred replica falls behind
     missed = [sb.write_row(i=0) for _ in range(3)]
-    sb.query(2, "SELECT MASTER_GTID_WAIT(@@GLOBAL.gtid_slave_pos, 5)")
+    wait_applied(sb, 2)
     sb.query(3, "SELECT 1")
     assert sb.count_rows(1, missed[-1]) == 0
     sb.kill(0)
@@ -185,7 +193,7 @@ def test_must_not_is_never_promoted_even_when_most_advanced(killed: Sandbox, tmp
     sb.execute(1, "STOP SLAVE")
     sb.execute(2, "STOP SLAVE")
     value = sb.write_row(i=0)  # only 3 (must_not) has it
-    sb.query(3, "SELECT MASTER_GTID_WAIT(@@GLOBAL.gtid_slave_pos, 5)")
+    wait_applied(sb, 3)
     sb.kill(0)
 
     result = cli(config, "-c", "recover", "-i", sb.key(0))
@@ -319,8 +327,8 @@ def test_dead_master_of_file_pos_replicas(sandbox_factory: Any, tmp_path: Path) 
     discover(sb, config)
     sb.execute(3, "STOP SLAVE")
     missed = sb.write_row(i=0)
-    sb.query(1, "SELECT MASTER_GTID_WAIT(@@GLOBAL.gtid_slave_pos, 5)")
-    sb.query(2, "SELECT MASTER_GTID_WAIT(@@GLOBAL.gtid_slave_pos, 5)")
+    wait_applied(sb, 1)
+    wait_applied(sb, 2)
     sb.kill(0)
     result = cli(config, "-c", "recover", "-i", sb.key(0))
     assert result.code == 0, result.err
