@@ -9,7 +9,7 @@ from __future__ import annotations
 import _thread
 import os
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 
 from orchestrator_cli import logs, observe
@@ -207,23 +207,35 @@ class Backend:
                 log.debug("closing the lost backend connection failed: %s", e)
 
     # -- statements -----------------------------------------------------------------------------
-    def query(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+    @contextmanager
+    def _statement(self, sql: str, params: Sequence[Any]) -> Iterator[Any]:
+        """Run one statement under the lock and lend its cursor until the caller has read the result."""
         with self._lock:
             cur = self._cursor()
             try:
                 if self.is_sqlite:
-                    # plain tuples zipped with the column names: `dict(sqlite3.Row)` looks every column up
-                    # by name, which made a wide read of thousands of rows cost more than the query
+                    # plain tuples: `dict(sqlite3.Row)` looks every column up by name, which made a wide
+                    # read of thousands of rows cost more than the query
                     cur.row_factory = None
                 self._run(cur, sql, params)
-                names = [d[0] for d in cur.description or ()]
-                if self.is_sqlite:
-                    if len(set(names)) < len(names):  # a repeated name reads its first column, as Row did
-                        return [{n: r[names.index(n)] for n in names} for r in cur.fetchall()]
-                    return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
-                return [{n: _plain(v) for n, v in zip(names, r, strict=True)} for r in cur.fetchall()]
+                yield cur
             finally:
                 self._release(cur)
+
+    def _dicts(self, cur: Any, rows: Iterable[Sequence[Any]]) -> Iterator[Row]:
+        """`rows` of `cur` as dicts by column name; a repeated name reads its first column (as
+        sqlite3.Row did); MySQL values are made plain (no bytearray/Decimal surprises)."""
+        names = [d[0] for d in cur.description or ()]
+        if not self.is_sqlite:
+            return ({n: _plain(v) for n, v in zip(names, r, strict=True)} for r in rows)
+        first = {n: names.index(n) for n in names}
+        if len(first) < len(names):
+            return ({n: r[i] for n, i in first.items()} for r in rows)
+        return (dict(zip(names, r, strict=True)) for r in rows)
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        with self._statement(sql, params) as cur:
+            return list(self._dicts(cur, cur.fetchall()))
 
     def query_iter(self, sql: str, params: Sequence[Any] = (), batch: int = 500) -> Iterator[Row]:
         """Like `query`, one row at a time: a read of thousands of wide rows never holds them all.
@@ -231,40 +243,20 @@ class Backend:
         The connection is held until the iteration ends (or the iterator is closed). On MySQL the
         result is fetched whole first (the driver cannot run another statement mid-result).
         """
-        with self._lock:
-            cur = self._cursor()
-            try:
-                if self.is_sqlite:
-                    cur.row_factory = None
-                self._run(cur, sql, params)
-                names = [d[0] for d in cur.description or ()]
-                if not self.is_sqlite:
-                    for r in cur.fetchall():
-                        yield {n: _plain(v) for n, v in zip(names, r, strict=True)}
-                    return
-                first = {n: names.index(n) for n in names}  # a repeated name reads its first column
-                while chunk := cur.fetchmany(batch):
-                    if len(first) < len(names):
-                        yield from ({n: r[i] for n, i in first.items()} for r in chunk)
-                    else:
-                        yield from (dict(zip(names, r, strict=True)) for r in chunk)
-            finally:
-                self._release(cur)
+        with self._statement(sql, params) as cur:
+            if not self.is_sqlite:
+                yield from self._dicts(cur, cur.fetchall())
+                return
+            while chunk := cur.fetchmany(batch):
+                yield from self._dicts(cur, chunk)
 
     def query_values(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         """Rows as plain tuples in the column order of `sql`: for reads of many rows and few columns,
         where a dict per row would cost more than the read itself."""
-        with self._lock:
-            cur = self._cursor()
-            try:
-                if self.is_sqlite:
-                    cur.row_factory = None
-                self._run(cur, sql, params)
-                if self.is_sqlite:
-                    return list(cur.fetchall())
-                return [tuple(_plain(v) for v in r) for r in cur.fetchall()]
-            finally:
-                self._release(cur)
+        with self._statement(sql, params) as cur:
+            if self.is_sqlite:
+                return list(cur.fetchall())
+            return [tuple(_plain(v) for v in r) for r in cur.fetchall()]
 
     def query_one(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
         rows = self.query(sql, params)
