@@ -37,6 +37,15 @@ while [ $# -gt 0 ]; do
 done
 case "$BUNDLE" in zipapp|pyinstaller) ;; *) die "--bundle must be zipapp or pyinstaller, not '$BUNDLE'" ;; esac
 [ -n "$OUT" ] || die "--out needs a directory"
+# The .deb's launcher runs, and its postinst byte-compiles with, the interpreter SHEBANG names.
+INTERPRETER="${SHEBANG%% *}"
+if [ "$BUILD_DEB" = 1 ]; then
+  case "$INTERPRETER" in
+    */env) die "SHEBANG for the .deb must name the interpreter itself (its postinst compiles with it), not env" ;;
+    /*) ;;
+    *) die "SHEBANG must start with an absolute interpreter path, not '$INTERPRETER'" ;;
+  esac
+fi
 "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null \
   || die "$PYTHON is missing or older than 3.11"
 "$PYTHON" -m pip --version >/dev/null 2>&1 || die "$PYTHON has no pip"
@@ -124,7 +133,6 @@ command -v dpkg-deb >/dev/null 2>&1 || die "dpkg-deb not found: install dpkg, or
 PKG="$WORK/deb"
 DOC="$PKG/usr/share/doc/orchestrator"
 LIB="$PKG/usr/lib/orchestrator"
-INTERPRETER="${SHEBANG%% *}"
 if [ "$BUNDLE" = zipapp ]; then
   # The zipapp's tree, unpacked, behind a five-line launcher: a directory on sys.path imports faster
   # than the zipapp (no runpy, no zipimport; about 7 ms less per cron run, packaging/README.md).
