@@ -59,14 +59,20 @@ class Backend:
         self._cur: Any = None  # MySQL: the one cursor of `_conn`, reused (see `_cursor`)
         self._deploy = deploy
         self._opened_at = 0.0  # monotonic: when `_conn` was opened (MySQLConnectionLifetimeSeconds)
-        # MySQLConnectionLifetimeSeconds (0: unlimited): an older MySQL connection is closed and replaced
-        # before its next statement, as the original's pool does (a load balancer or a failed-over
-        # backend behind a name is reached again, a server's per-connection memory is given back)
-        self.lifetime_seconds = 0 if self.is_sqlite else max(0, int(config.get("MySQLConnectionLifetimeSeconds") or 0))
         self._lock = _thread.RLock()  # threading's RLock, without importing threading
         self._in_tx = 0
 
     # -- connection lifecycle -------------------------------------------------------------------
+    @property
+    def lifetime_seconds(self) -> int:
+        """MySQLConnectionLifetimeSeconds (0: unlimited): an older MySQL connection is closed and
+        replaced before its next statement, as the original's pool does (a load balancer or a
+        failed-over backend behind a name is reached again). Read from `config` each time: a reload
+        that assigns a new `config` applies it."""
+        if self.is_sqlite:
+            return 0
+        return max(0, int(self.config.get("MySQLConnectionLifetimeSeconds") or 0))
+
     @property
     def description(self) -> str:
         if self.is_sqlite:
