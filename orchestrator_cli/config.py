@@ -222,3 +222,41 @@ def read_credentials_file(path: str) -> tuple[str | None, str | None]:
             value = re.split(r"\s[#;]", value)[0].strip()
         found[key] = value
     return found.get("user"), found.get("password")
+
+
+# Keys a reload (SIGHUP, `reload-configuration`) does not apply: what the process opened or bound at
+# start-up with them stays as it is until a restart (the backend database, the HTTP listener and its
+# routes, the discovery thread pools).
+RESTART_KEYS = frozenset(
+    {
+        "BackendDB", "SQLite3DataFile",
+        "MySQLOrchestratorHost", "MySQLOrchestratorPort", "MySQLOrchestratorDatabase",
+        "MySQLOrchestratorUser", "MySQLOrchestratorPassword", "MySQLOrchestratorCredentialsConfigFile",
+        "MySQLOrchestratorSSLPrivateKeyFile", "MySQLOrchestratorSSLCertFile", "MySQLOrchestratorSSLCAFile",
+        "MySQLOrchestratorSSLSkipVerify", "MySQLOrchestratorUseMutualTLS", "MySQLOrchestratorMaxPoolConnections",
+        "ListenAddress", "URLPrefix", "StatusEndpoint",
+        "UseSSL", "UseMutualTLS", "SSLSkipVerify", "SSLPrivateKeyFile", "SSLCertFile", "SSLCAFile",
+        "RaftEnabled", "RaftBind", "RaftAdvertise", "RaftDataDir", "RaftNodes",
+        "ShareDiscoveryAmongNodes", "DiscoveryMaxConcurrency",
+    }
+)  # fmt: skip
+
+
+def reloaded(current: Mapping[str, Any], fresh: Config) -> tuple[Config, list[str]]:
+    """The configuration a reload applies: `fresh` (the files read again), except `RESTART_KEYS`,
+    which keep their `current` values; and the names of those whose value in the files changed.
+
+    >>> current = Config({"MySQLTopologyPassword": "one", "MySQLOrchestratorHost": "db-a"}, [])
+    >>> fresh = Config({"MySQLTopologyPassword": "two", "MySQLOrchestratorHost": "db-b"}, ["x.json"])
+    >>> effective, ignored = reloaded(current, fresh)
+    >>> dict(effective), ignored
+    ({'MySQLTopologyPassword': 'two', 'MySQLOrchestratorHost': 'db-a'}, ['MySQLOrchestratorHost'])
+    """
+    values = dict(fresh._values)
+    ignored = []
+    for key in sorted(RESTART_KEYS):
+        if key in current and values.get(key) != current[key]:
+            if key in values:
+                ignored.append(key)
+            values[key] = current[key]
+    return Config(values, fresh.sources), ignored

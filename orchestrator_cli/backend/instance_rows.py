@@ -1,4 +1,4 @@
-"""The one mapping from a `database_instance` row (as `instances._select` and `analysis.analysis_rows`
+"""The one mapping from a `database_instance` row (as `instances._select` and `analysis.analysis_instances`
 return it) to the typed `Instance` snapshot: every column name an instance is read by lives here.
 
 Cells are coerced tolerantly (`model/coerce.py`): SQLite and MySQL drivers disagree on types, and test

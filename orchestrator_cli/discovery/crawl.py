@@ -24,6 +24,7 @@ from orchestrator_cli.backend.instance_rows import (
     set_pseudo_gtid,
     set_suggested_alias,
 )
+from orchestrator_cli.discovery import resolve_cache
 from orchestrator_cli.discovery.probe import ProbeResult, probe
 from orchestrator_cli.errors import ConfigError, OrchestratorError, TopologyTimeoutError
 from orchestrator_cli.model.instance import Instance
@@ -74,7 +75,7 @@ def crawl(
     seen: set[InstanceKey] = set()
     pending: dict[Future[ProbeResult], InstanceKey] = {}
     if str(config.get("MySQLHostnameResolveMethod", "")).lower() != "none":
-        result.hostnames.update(hostnames.resolve_map(backend))
+        result.hostnames.update(hostnames.resolve_map(backend))  # once per crawl: a CLI run is short
 
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="probe") as pool:
 
@@ -151,7 +152,8 @@ def probe_one(
     """
     result = CrawlResult()
     if str(config.get("MySQLHostnameResolveMethod", "")).lower() != "none":
-        result.hostnames.update(hostnames.resolve_map(backend))
+        # the process's cache: the table is read once per ExpiryHostnameResolvesMinutes, not per probe
+        result.hostnames.update(resolve_cache.for_backend(backend).mapping(backend, config))
     try:
         res = probe(access.server(key, discovery=True), config)
     except (OrchestratorError, FlavorError) as e:
@@ -163,7 +165,7 @@ def probe_one(
         if record_failure is not None and not record_failure():
             return Probed(key, None, error, timed_out=timed_out)
         log.info("%s: probe failed: %s", key, error)
-        _write(result, {}, {}, {}, backend)
+        _write(result, {}, {}, {}, backend, config)
         return Probed(key, None, error, timed_out=timed_out)
     result.probed[res.key] = res
     result.aliases[key] = res.key
@@ -178,7 +180,7 @@ def probe_one(
     return Probed(key, res, neighbours=neighbours)
 
 
-_PATTERN_KEYS = ("DataCenterPattern", "RegionPattern", "PhysicalEnvironmentPattern")
+_PATTERN_KEYS = ("DataCenterPattern", "RegionPattern", "PhysicalEnvironmentPattern", "RejectHostnameResolvePattern")
 _FILTER_KEYS = (
     "DiscoveryIgnoreHostnameFilters",
     "DiscoveryIgnoreMasterHostnameFilters",
@@ -310,7 +312,7 @@ def _finish(
     aliases = _aliases(result, placements, backend, config, context)
     for key, row in rows.items():
         set_suggested_alias(row, aliases[key])
-    _write(result, rows, placements, aliases, backend, known, context)
+    _write(result, rows, placements, aliases, backend, config, known, context)
 
 
 def _resolve_references(result: CrawlResult, rows: dict[InstanceKey, dict[str, Any]]) -> None:
@@ -390,6 +392,7 @@ def _write(
     placements: Mapping[InstanceKey, _Placement],
     aliases: Mapping[InstanceKey, str],
     backend: Backend,
+    config: Mapping[str, Any],
     known: Collection[InstanceKey] = (),
     context: probe_context.ProbeContext | None = None,
 ) -> None:
@@ -397,14 +400,20 @@ def _write(
     against it); a single statement, the common case of a continuous-mode probe, runs on its own.
 
     `known`: masters whose backend rows were read (they need no placeholder row). Registrations
-    `context` shows as current (same value, refreshed recently) are not written again.
+    `context` shows as current (same value, refreshed recently) are not written again; nor are host
+    name resolves the process's resolve cache holds as fresh (`resolve_cache.ResolveCache.should_write`).
     """
     writes: list[tuple[Callable[[], object], bool]] = []  # (write, is one statement)
     if rows:
         writes.append((partial(instances.write_instances, backend, list(rows.values())), len(rows) == 1))
-    for probed_as, key in result.aliases.items():
-        if probed_as != key:
-            writes.append((partial(hostnames.register_resolve, backend, probed_as.hostname, key.hostname), True))
+    cache = resolve_cache.for_backend(backend)
+    resolves = {
+        probed_as.hostname: key.hostname
+        for probed_as, key in result.aliases.items()
+        if probed_as.hostname != key.hostname and cache.should_write(probed_as.hostname, key.hostname, config)
+    }
+    for hostname, resolved in resolves.items():
+        writes.append((partial(hostnames.register_resolve, backend, hostname, resolved), True))
     for key in result.failed:
         if key not in result.ignored:  # an unknown key updates nothing
             writes.append(
@@ -438,3 +447,5 @@ def _write(
         writes[0][0]()
     elif writes:
         backend.run_transaction(lambda: [write() for write, _ in writes])
+    for hostname, resolved in resolves.items():
+        cache.learned(hostname, resolved, config)

@@ -168,6 +168,18 @@ def probe(server: TopologyServer, config: Mapping[str, Any]) -> ProbeResult:
     )  # fmt: skip
 
 
+def rejected(config: Mapping[str, Any], resolved: str) -> bool:
+    """Whether `RejectHostnameResolvePattern` vetoes a resolved name (an empty pattern vetoes nothing).
+
+    >>> rejected({"RejectHostnameResolvePattern": "^localhost"}, "localhost.localdomain")
+    True
+    >>> rejected({}, "localhost")
+    False
+    """
+    pattern = str(config.get("RejectHostnameResolvePattern") or "")
+    return bool(pattern) and re.search(pattern, resolved) is not None
+
+
 def _resolve_hostname(key: InstanceKey, core: CoreVariables, config: Mapping[str, Any]) -> InstanceKey:
     method = str(config.get("MySQLHostnameResolveMethod", "@@hostname")).lower()
     if method in ("default", "hostname", "@@hostname"):
@@ -178,6 +190,8 @@ def _resolve_hostname(key: InstanceKey, core: CoreVariables, config: Mapping[str
         name = core.report_host
     else:
         name = key.hostname
+    if name and name != key.hostname and rejected(config, name):
+        return key  # RejectHostnameResolvePattern: the name as probed, as for any vetoed resolve
     return InstanceKey(name or key.hostname, key.port)
 
 

@@ -74,7 +74,9 @@ class _Change:
 
 
 def start_and_verify(env: TopologyEnv, key: InstanceKey, timeout: float = START_TIMEOUT_SECONDS) -> None:
-    """START SLAVE and wait until both threads run; fail fast on errors that waiting cannot fix."""
+    """START SLAVE and wait until both threads run and the master accepted the position asked for
+    (`Master_Log_File` set by its first answer, see `primitives.start_replication`); fail fast on
+    errors that waiting cannot fix."""
     server = env.server(key)
     server.change(server.flavor.start_replica())
     if env.noop:
@@ -83,7 +85,7 @@ def start_and_verify(env: TopologyEnv, key: InstanceKey, timeout: float = START_
     deadline = started + timeout
     while True:
         status = server.replica_status()
-        if status.replication_running:
+        if status.replication_running and status.master_log_file:
             return
         if status.last_sql_errno:
             raise TopologyError(f"{key}: replication SQL thread failed: {status.last_sql_error}")

@@ -186,6 +186,12 @@ def stop_replication(env: TopologyEnv, key: InstanceKey) -> None:
 def start_replication(env: TopologyEnv, key: InstanceKey, timeout: float = 5.0) -> ReplicaStatus:
     """START and wait (bounded) for both threads; a replica that does not come up is an error.
 
+    Running threads are not enough: the IO thread shows `Yes` once it has logged in, before the master
+    has accepted the position it asked for (a GTID position the master purged is refused a moment
+    later, error 1236). The master's first answer to an accepted request is a rotate event naming its
+    binary log, which sets `Master_Log_File` (a CHANGE MASTER to another master empties it): until
+    then the start is not confirmed, however the threads look.
+
     Semi-sync is adjusted first for replicas with a semi-sync priority (see semi_sync_before_start).
     """
     server = env.server(key)
@@ -196,7 +202,7 @@ def start_replication(env: TopologyEnv, key: InstanceKey, timeout: float = 5.0) 
     deadline = time.monotonic() + timeout
     while True:
         status = server.replica_status()
-        if status.replication_running:
+        if status.replication_running and status.master_log_file:
             return status
         if status.last_sql_error:
             raise TopologyError(f"{key}: replication did not start: {status.last_sql_error}")

@@ -1,13 +1,14 @@
 """The backend-side analysis aggregation gives exactly the facts the pure-Python grouping gives
 (and the narrow `clusters`/`all-instances` reads the lists the full reads give).
 
-`backend.analysis.analysis_aggregates` (one SQL aggregation, what `replication-analysis` and the
-recovery loop read) is compared with `analysis.build_facts` over every instance row
-(`backend.analysis.analysis_rows`) on random fleets: replicas valid or not, failing to connect,
-lagging, delayed, downtimed (active, expired), in maintenance, behind a resolved master name, with
-stale binlog coordinates, co-masters, group members, mixed binlog formats and versions, GTID modes
-and errant sets, aliases and domains, "unreachable" keys. On SQLite always; on the MySQL backend too
-(the shared 127.0.0.1:3306 server, or a standalone one).
+`backend.analysis.analysis_aggregates` (one SQL aggregation mapped to facts in the backend, completed
+by `analysis.analysable`: what `replication-analysis` and the recovery loop read) is compared with
+`analysis.build_facts` over every instance (`backend.analysis.analysis_instances`) on random fleets:
+replicas valid or not, failing to connect, lagging, delayed, downtimed (active, expired), in
+maintenance, behind a resolved master name, with stale binlog coordinates, co-masters, group members,
+mixed binlog formats and versions, GTID modes and errant sets, aliases and domains, "unreachable"
+keys. On SQLite always; on the MySQL backend too (the shared 127.0.0.1:3306 server, or a standalone
+one).
 """
 
 from __future__ import annotations
@@ -25,8 +26,8 @@ from hypothesis import strategies as st
 
 from orchestrator_cli.analysis import (
     AnalysisFacts,
+    analysable,
     build_facts,
-    facts_from_aggregates,
     listed_analysis,
     replication_analysis,
 )
@@ -214,10 +215,10 @@ def _without_clock(facts: AnalysisFacts) -> AnalysisFacts:
 
 
 def assert_same_facts(backend: Backend, config: dict[str, Any], unreachable: list[str]) -> None:
-    python = build_facts(backend_analysis.analysis_rows(backend, unreachable), config)
+    python = build_facts(backend_analysis.analysis_instances(backend, unreachable), config)
     reduce = bool(config.get("ReduceReplicationAnalysisCount", True))
     aggregates = backend_analysis.analysis_aggregates(backend, unreachable, reduce=reduce)
-    aggregated = list(facts_from_aggregates(aggregates, config))
+    aggregated = list(analysable(aggregates, config))
     # the two reads ask the clock separately: a second may tick between them
     remaining = [(f.key, f.downtime_remaining_seconds) for f in sorted(python, key=lambda f: f.key)]
     assert [k for k, _ in remaining] == sorted(f.key for f in aggregated)
@@ -228,7 +229,10 @@ def assert_same_facts(backend: Backend, config: dict[str, Any], unreachable: lis
     )
     listed = listed_analysis(aggregated, config, include_noproblem=True, include_downtimed=True)
     expected = replication_analysis(
-        backend_analysis.analysis_rows(backend, unreachable), config, include_noproblem=True, include_downtimed=True
+        backend_analysis.analysis_instances(backend, unreachable),
+        config,
+        include_noproblem=True,
+        include_downtimed=True,
     )
     assert [(a.key, a.code, a.structure_warnings) for a in listed] == [
         (a.key, a.code, a.structure_warnings) for a in expected
@@ -308,7 +312,7 @@ def test_aggregates_match_on_the_bench_fleet(sqlite_path: Path) -> None:
         assert len(fleet.dead_masters) == 2
         assert_same_facts(backend, backend.config, [])  # type: ignore[arg-type]
         assert_same_listings(backend)
-        dead = [a.key for a in listed_analysis(facts_from_aggregates(backend_analysis.analysis_aggregates(backend)))]
+        dead = [a.key for a in listed_analysis(analysable(backend_analysis.analysis_aggregates(backend)))]
         assert {str(k) for k in fleet.dead_masters} <= set(dead)
     finally:
         backend.close()
