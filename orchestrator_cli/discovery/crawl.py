@@ -330,9 +330,8 @@ def _errant_gtids(
     known: Mapping[InstanceKey, Instance],
     placements: Mapping[InstanceKey, _Placement],
 ) -> None:
-    """Oracle GTID only; the master's set comes from this crawl or, when it was not probed, the backend."""
-    from orchestrator_cli.model.gtid import errant
-
+    """Oracle GTID only; the master's set comes from this crawl or, when it was not probed, the backend.
+    The GTID module is imported only when a pair of sets is compared (never for MariaDB topologies)."""
     masters = {**known, **facts}
     for key, row in rows.items():
         master = result.probed[key].master_key
@@ -341,6 +340,8 @@ def _errant_gtids(
         if master_facts is None or not own.executed_gtid_set or not master_facts.executed_gtid_set:
             continue
         placement = placements[key]
+        from orchestrator_cli.model.gtid import errant
+
         try:
             set_gtid_errant(row, str(errant(
                 own.executed_gtid_set, master_facts.executed_gtid_set, replica_uuid=own.server_uuid,
