@@ -76,13 +76,21 @@ def crawl(
     if str(config.get("MySQLHostnameResolveMethod", "")).lower() != "none":
         result.hostnames.update(hostnames.resolve_map(backend))
 
+    seeds = list(seeds)
+    # Probes started before the crawl reaches their key (see below); a key's result is used only once
+    # the crawl reaches it, as it would have without them.
+    early: dict[InstanceKey, Future[ProbeResult]] = {}
+
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="probe") as pool:
+
+        def start(key: InstanceKey) -> Future[ProbeResult]:
+            return pool.submit(probe, access.server(key, discovery=True), config)
 
         def submit(key: InstanceKey) -> None:
             if key in seen or any(r.search(str(key)) for r in ignore):
                 return
             seen.add(key)
-            pending[pool.submit(probe, access.server(key, discovery=True), config)] = key
+            pending[early.pop(key, None) or start(key)] = key
 
         for seed in seeds:
             if any(r.search(str(seed)) for r in ignore):
@@ -90,6 +98,15 @@ def crawl(
                 result.ignored.add(seed)
                 result.failed[seed] = f"{seed}: ignored, matches DiscoveryIgnoreHostnameFilters"
             submit(seed)
+        if follow:
+            # The members the backend already knows around the seeds are probed now, beside the seeds,
+            # instead of level by level as the live graph reaches them (seed, its master, the master's
+            # replicas): a known topology is crawled in the time of its slowest probe. Keys no filter
+            # lets the crawl reach are left alone.
+            for key in _known_members(backend, seeds, seen):
+                text = str(key)
+                if not any(r.search(text) for r in ignore) and not any(r.search(text) for r in ignore_masters):
+                    early[key] = start(key)
         while pending:
             while pending:
                 done, _ = wait(list(pending), return_when=FIRST_COMPLETED)
@@ -118,10 +135,20 @@ def crawl(
                     if progress:
                         progress(len(result.probed) + len(result.failed), len(seen), str(key))
             if follow:
-                for known in _known_members(backend, result, seen):
+                for known in _known_members(backend, list(result.probed), seen):
                     submit(known)
+        _drop_unreached(early, access)
     _finish(result, backend, config)
     return result
+
+
+def _drop_unreached(early: Mapping[InstanceKey, Future[ProbeResult]], access: TopologyAccess) -> None:
+    """Early probes the crawl never reached (the seed failed, or a known member left the topology):
+    their results are not used, so they are cancelled, or cut short when running, instead of making
+    the crawl wait out a slow server it had no reason to contact."""
+    for key, fut in early.items():
+        if not fut.cancel():
+            access.abort_server(key)
 
 
 @dataclass
@@ -199,23 +226,26 @@ def check_patterns(config: Mapping[str, Any]) -> None:
             raise ConfigError(f"{key}: invalid regular expression {pattern!r}: {e}") from e
 
 
-def _known_members(backend: Backend, result: CrawlResult, seen: set[InstanceKey]) -> list[InstanceKey]:
-    """Backend members of the crawled clusters that the live graph did not reach.
+def _known_members(backend: Backend, probed: list[InstanceKey], seen: set[InstanceKey]) -> list[InstanceKey]:
+    """Backend members of the clusters of `probed`, and backend replicas of `probed`, not yet `seen`.
 
     A replica that died or stopped being listed by its master (SHOW SLAVE HOSTS forgets it) must be
     probed too, so that its row turns invalid instead of keeping its last good state forever; the
-    original's poller does the same for every known row.
+    original's poller does the same for every known row. Cluster by cluster (by name), then the
+    replicas of each probed key, each by host name and port.
     """
-    clusters = {instances.cluster_of(backend, key) for key in result.probed} - {""}
+    known = instances.neighbourhood(backend, probed)
+    wanted = set(probed)
+    clusters = {cluster for key, cluster, _ in known if key in wanted} - {""}
     missing: list[InstanceKey] = []
-    for cluster in sorted(clusters):
-        for key in instances.keys_of(instances.cluster_instances(backend, cluster)):
-            if key not in seen:
-                missing.append(key)
-    for key in result.probed:
-        for replica in instances.keys_of(instances.replicas_of(backend, key)):
-            if replica not in seen and replica not in missing:
+    for name in sorted(clusters):
+        missing += [key for key, cluster, _ in known if cluster == name and key not in seen]
+    listed = set(missing)
+    for key in probed:
+        for replica, _, master in known:
+            if master == key and replica not in seen and replica not in listed:
                 missing.append(replica)
+                listed.add(replica)
     return missing
 
 

@@ -143,6 +143,13 @@ class TopologyAccess:
         for srv in servers:
             srv.abort()
 
+    def abort_server(self, key: InstanceKey) -> None:
+        """`abort` for one server: a statement waiting on it fails now (nothing when it has no handle)."""
+        with self._lock:
+            srv = self._servers.get(key)
+        if srv is not None:
+            srv.abort()
+
     def close(self) -> None:
         with self._lock:
             servers, self._servers = list(self._servers.values()), {}
