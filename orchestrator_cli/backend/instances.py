@@ -154,17 +154,22 @@ def replicas_of(backend: Backend, key: InstanceKey) -> list[Row]:
     )
 
 
-def neighbourhood(
-    backend: Backend, keys: Sequence[InstanceKey]
-) -> list[tuple[InstanceKey, str, InstanceKey]]:
+_KEYS_PER_STATEMENT = 200
+
+
+def neighbourhood(backend: Backend, keys: Sequence[InstanceKey]) -> list[tuple[InstanceKey, str, InstanceKey]]:
     """(key, cluster name, master key) of every instance in the clusters of `keys` (a cluster name
     of "" is no cluster) and of every instance whose master is one of `keys`, ordered by host name and
-    port: what a crawl must also probe, read in one statement per 1,000 keys instead of three full-row
-    reads per key. A master key is ("", 0) when the row names none."""
+    port: what a crawl must also probe, in one keys-only statement instead of three full-row reads per
+    key. A master key is ("", 0) when the row names none.
+
+    Past `_KEYS_PER_STATEMENT` keys (SQLite refuses an expression tree deeper than 1,000, and each key
+    deepens the OR chains) it takes a statement per chunk, and the rows come chunk by chunk.
+    """
     out: list[tuple[InstanceKey, str, InstanceKey]] = []
     seen: set[InstanceKey] = set()
-    for start in range(0, len(keys), 1000):
-        chunk = keys[start : start + 1000]
+    for start in range(0, len(keys), _KEYS_PER_STATEMENT):
+        chunk = keys[start : start + _KEYS_PER_STATEMENT]
         own = " OR ".join(["(o.hostname = ? AND o.port = ?)"] * len(chunk))
         replicas = " OR ".join(["(di.master_host = ? AND di.master_port = ?)"] * len(chunk))
         pairs = [v for k in chunk for v in (k.hostname, k.port)]

@@ -90,7 +90,8 @@ def crawl(
             if key in seen or any(r.search(str(key)) for r in ignore):
                 return
             seen.add(key)
-            pending[early.pop(key, None) or start(key)] = key
+            fut = early.pop(key, None)
+            pending[fut if fut is not None else start(key)] = key
 
         for seed in seeds:
             if any(r.search(str(seed)) for r in ignore):
@@ -147,7 +148,7 @@ def _drop_unreached(early: Mapping[InstanceKey, Future[ProbeResult]], access: To
     their results are not used, so they are cancelled, or cut short when running, instead of making
     the crawl wait out a slow server it had no reason to contact."""
     for key, fut in early.items():
-        if not fut.cancel():
+        if not fut.cancel() and not fut.done():
             access.abort_server(key)
 
 
