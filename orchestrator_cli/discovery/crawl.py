@@ -41,6 +41,9 @@ Progress = Callable[[int, int, str], None]  # probed, known, current key
 
 @dataclass
 class CrawlResult:
+    """What a crawl found: the servers probed, those that failed, and the names learned on the way.
+    (A docstring spares `dataclass` building one from the signature at import.)"""
+
     probed: dict[InstanceKey, ProbeResult] = field(default_factory=dict)
     failed: dict[InstanceKey, str] = field(default_factory=dict)
     aliases: dict[InstanceKey, InstanceKey] = field(default_factory=dict)  # probed-as -> resolved key

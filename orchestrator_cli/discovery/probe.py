@@ -21,6 +21,9 @@ log = logging.getLogger("orchestrator.discovery")
 
 @dataclass
 class ProbeResult:
+    """One server as a probe read it: its `database_instance` row and whom it follows and is followed by.
+    (A docstring spares `dataclass` building one from the signature at import.)"""
+
     key: InstanceKey  # the key after MySQLHostnameResolveMethod
     probed_as: InstanceKey  # the key we connected to
     row: dict[str, Any]
