@@ -10,9 +10,8 @@ import logging
 import re
 from collections.abc import Callable, Collection, Iterable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from orchestrator_cli.backend import candidates, clusters, hostnames, instances, probe_context
 from orchestrator_cli.backend.connection import Backend
@@ -39,17 +38,21 @@ log = logging.getLogger("orchestrator.discovery")
 Progress = Callable[[int, int, str], None]  # probed, known, current key
 
 
-@dataclass
 class CrawlResult:
     """What a crawl found: the servers probed, those that failed, and the names learned on the way.
-    (A docstring spares `dataclass` building one from the signature at import.)"""
 
-    probed: dict[InstanceKey, ProbeResult] = field(default_factory=dict)
-    failed: dict[InstanceKey, str] = field(default_factory=dict)
-    aliases: dict[InstanceKey, InstanceKey] = field(default_factory=dict)  # probed-as -> resolved key
-    hostnames: dict[str, str] = field(default_factory=dict)  # host name as reached -> MySQLHostnameResolveMethod's
-    ignored: set[InstanceKey] = field(default_factory=set)  # seeds DiscoveryIgnoreHostnameFilters kept from probing
-    timed_out: set[InstanceKey] = field(default_factory=set)  # failed keys that did not answer in time
+    Like `ProbeResult` and `Probed`, a plain class: the three dataclasses cost every discover's
+    process ~1 ms to generate at import."""
+
+    __slots__ = ("probed", "failed", "aliases", "hostnames", "ignored", "timed_out")
+
+    def __init__(self) -> None:
+        self.probed: dict[InstanceKey, ProbeResult] = {}
+        self.failed: dict[InstanceKey, str] = {}
+        self.aliases: dict[InstanceKey, InstanceKey] = {}  # probed-as -> resolved key
+        self.hostnames: dict[str, str] = {}  # host name as reached -> MySQLHostnameResolveMethod's
+        self.ignored: set[InstanceKey] = set()  # seeds DiscoveryIgnoreHostnameFilters kept from probing
+        self.timed_out: set[InstanceKey] = set()  # failed keys that did not answer in time
 
     def resolved(self, key: InstanceKey) -> InstanceKey:
         """The key a server is known by: probed keys by what the probe found, other keys (a replica's
@@ -155,15 +158,24 @@ def _drop_unreached(early: Mapping[InstanceKey, Future[ProbeResult]], access: To
             access.abort_server(key)
 
 
-@dataclass
 class Probed:
     """One server probed and written on its own (continuous mode): what it told us."""
 
-    key: InstanceKey  # the key probed
-    result: ProbeResult | None  # None: the probe failed
-    error: str = ""
-    neighbours: list[InstanceKey] = field(default_factory=list)  # its replicas and master, to follow
-    timed_out: bool = False  # the probe failed because the server did not answer (it may be hung)
+    __slots__ = ("key", "result", "error", "neighbours", "timed_out")
+
+    def __init__(
+        self,
+        key: InstanceKey,
+        result: ProbeResult | None,
+        error: str = "",
+        neighbours: list[InstanceKey] | None = None,
+        timed_out: bool = False,
+    ) -> None:
+        self.key = key  # the key probed
+        self.result = result  # None: the probe failed
+        self.error = error
+        self.neighbours: list[InstanceKey] = neighbours if neighbours is not None else []  # replicas, master
+        self.timed_out = timed_out  # the probe failed because the server did not answer (it may be hung)
 
 
 def probe_one(
@@ -253,8 +265,7 @@ def _known_members(backend: Backend, probed: list[InstanceKey], seen: set[Instan
     return missing
 
 
-@dataclass(frozen=True, slots=True)
-class _Placement:
+class _Placement(NamedTuple):
     """What a crawl derives for one probed instance over the whole graph (written into its row)."""
 
     cluster_name: str
