@@ -108,9 +108,9 @@ def crawl(
         if follow:
             # The members the backend already knows around the seeds are probed now, beside the seeds,
             # instead of level by level as the live graph reaches them (seed, its master, the master's
-            # replicas): a known topology is crawled in the time of its slowest probe. Keys no filter
-            # lets the crawl reach are left alone.
-            for key in _known_members(backend, seeds, seen):
+            # replicas): a known topology is crawled in the time of its slowest probe. Ignored seeds
+            # and keys a filter keeps the crawl from are left alone.
+            for key in _known_members(backend, [seed for seed in seeds if seed in seen], seen):
                 text = str(key)
                 if not any(r.search(text) for r in ignore) and not any(r.search(text) for r in ignore_masters):
                     early[key] = start(key)

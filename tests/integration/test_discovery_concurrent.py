@@ -171,3 +171,16 @@ def test_a_failed_seed_leaves_what_was_probed_beside_it_unwritten(known_star: tu
             before[key]["last_checked"],
             before[key]["last_seen"],
         )
+
+
+def test_an_ignored_seed_starts_no_probe_around_it(known_star: tuple[Sandbox, Path]) -> None:
+    """DiscoveryIgnoreHostnameFilters keeps the seed from being probed: nor are the members the backend
+    knows around it."""
+    sandbox, config = known_star
+    settings = json.loads(config.read_text())
+    config.write_text(json.dumps({**settings, "DiscoveryIgnoreHostnameFilters": [f":{sandbox.ports[1]}$"]}))
+    result, access, handled = _crawl(config, sandbox.key(1))
+    assert access.requested == []
+    assert handled == []
+    assert result.probed == {}
+    assert result.ignored == {InstanceKey("127.0.0.1", sandbox.ports[1])}
