@@ -122,6 +122,9 @@ class Backend:
             "autocommit": True,
             "use_pure": True,
             "charset": "utf8mb4",
+            # CLIENT_CONNECT_ATTRS cleared: the driver's default attributes cost an `lsb_release -a`
+            # child process on the first connection (see mysql/access.py's NO_CONNECT_ATTRS).
+            "client_flags": [-(1 << 20)],
         }
         if with_database:
             params["database"] = c["MySQLOrchestratorDatabase"]

@@ -8,14 +8,16 @@ fixtures hand over partial rows, so a missing column reads as its type's empty v
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from orchestrator_cli.model.coerce import to_bool, to_int, to_opt_int, to_opt_str, to_str
 from orchestrator_cli.model.coordinates import BinlogCoordinates, LogType
 from orchestrator_cli.model.instance import Instance, major_version_of
 from orchestrator_cli.model.keys import InstanceKey
-from orchestrator_cli.model.osc_member import OscMember
 from orchestrator_cli.model.threads import ThreadState
+
+if TYPE_CHECKING:  # imported where it is built: only the service's cluster views read it, never discovery
+    from orchestrator_cli.model.osc_member import OscMember
 
 __all__ = [
     "instance_from_row", "instances_from_rows", "key_of", "keys_of", "osc_member_from_row", "probe_over_backend",
@@ -164,6 +166,8 @@ def instance_from_row(row: Mapping[str, Any]) -> Instance:
 def osc_member_from_row(row: Mapping[str, Any]) -> OscMember:
     """The `OscMember` of a row of `cluster_summary.osc_member_rows`: each fact derived from the same
     columns, the same way, as `instance_from_row` and `Instance`'s properties derive it."""
+    from orchestrator_cli.model.osc_member import OscMember
+
     get = row.get
     master_host, master_port, read_coordinates, oracle_gtid, mariadb_gtid, default_state = _upstream(row)
     has_master = bool(master_host) and master_host != "_" and master_port != 0

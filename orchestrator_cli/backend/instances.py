@@ -154,6 +154,42 @@ def replicas_of(backend: Backend, key: InstanceKey) -> list[Row]:
     )
 
 
+_KEYS_PER_STATEMENT = 200
+
+
+def neighbourhood(backend: Backend, keys: Sequence[InstanceKey]) -> list[tuple[InstanceKey, str, InstanceKey]]:
+    """(key, cluster name, master key) of every instance in the clusters of `keys` (a cluster name
+    of "" is no cluster) and of every instance whose master is one of `keys`, ordered by host name and
+    port: what a crawl must also probe, in one keys-only statement instead of three full-row reads per
+    key. A master key is ("", 0) when the row names none.
+
+    Past `_KEYS_PER_STATEMENT` keys (SQLite refuses an expression tree deeper than 1,000, and each key
+    deepens the OR chains) it takes a statement per chunk, and the rows come chunk by chunk.
+    """
+    out: list[tuple[InstanceKey, str, InstanceKey]] = []
+    seen: set[InstanceKey] = set()
+    for start in range(0, len(keys), _KEYS_PER_STATEMENT):
+        chunk = keys[start : start + _KEYS_PER_STATEMENT]
+        own = " OR ".join(["(o.hostname = ? AND o.port = ?)"] * len(chunk))
+        replicas = " OR ".join(["(di.master_host = ? AND di.master_port = ?)"] * len(chunk))
+        pairs = [v for k in chunk for v in (k.hostname, k.port)]
+        rows = backend.query_values(
+            f"""SELECT di.hostname, di.port, di.cluster_name, di.master_host, di.master_port
+                FROM database_instance di
+                WHERE di.cluster_name IN (SELECT o.cluster_name FROM database_instance o
+                                          WHERE ({own}) AND o.cluster_name <> '')
+                   OR {replicas}
+                ORDER BY di.hostname, di.port""",
+            pairs + pairs,
+        )
+        for hostname, port, cluster, master_host, master_port in rows:
+            key = InstanceKey(str(hostname), int(port))
+            if key not in seen:
+                seen.add(key)
+                out.append((key, str(cluster or ""), InstanceKey(str(master_host or ""), int(master_port or 0))))
+    return out
+
+
 def search(backend: Backend, text: str) -> list[Row]:
     """Substring of host, cluster, version, version comment, host:port or suggested alias; exact id or port."""
     text = text.strip()

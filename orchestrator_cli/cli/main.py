@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import sys
 import time
 
@@ -12,8 +13,16 @@ from orchestrator_cli.errors import OrchestratorError, UsageError
 
 log = logs.getLogger("orchestrator")
 
+# Commands that run until stopped: the cyclic garbage collector stays on for them (see entry()).
+LONG_RUNNING = frozenset({"continuous"})
+
 
 def entry() -> None:
+    # A one-shot run allocates mostly what lives until exit (modules, classes, functions, its rows),
+    # so the cyclic garbage collector's passes over them find nothing to free: they cost ~4% of a
+    # discover's CPU (3.5 ms). Reference counting still frees everything else. Runs that last until
+    # stopped (the service, `continuous`) turn the collector back on in `_dispatch`.
+    gc.disable()
     sys.exit(main(sys.argv[1:]))
 
 
@@ -59,6 +68,7 @@ def _dispatch(positional: list[str], options: Options) -> int:
             raise UsageError(f"unexpected argument {positional[1]!r} after http")
         from orchestrator_cli.http.service import serve  # the service's packages load only here
 
+        gc.enable()  # a long run: see entry()
         return serve(options)
     if positional and positional[0] != "cli":
         raise UsageError(f"unexpected argument {positional[0]!r} (flags must come before it; see orchestrator -h)")
@@ -89,6 +99,8 @@ def _dispatch(positional: list[str], options: Options) -> int:
         )
     from orchestrator_cli.cli.run import run_command
 
+    if cmd.name in LONG_RUNNING:
+        gc.enable()  # see entry()
     started = time.monotonic()
     code = run_command(cmd, options)
     log.debug("%s done in %.1f ms", cmd.name, (time.monotonic() - started) * 1000)
