@@ -99,16 +99,16 @@ def all_clusters_masters(ctx: Context) -> Output:
 
 
 def _topology(ctx: Context, style: str) -> Output:
-    from orchestrator_cli.backend import instances
+    from orchestrator_cli.backend import tree_rows
     from orchestrator_cli.commands import topology_view as tv
 
     if ctx.options.pattern:
         raise UsageError("--pattern (history snapshots) is not supported by topology; omit it")
     cluster = ctx.cluster_name()
-    rows = instances.cluster_instances(ctx.backend, cluster)
-    if not rows:
+    members = tree_rows.cluster_members(ctx.backend, cluster)
+    if not members:
         raise NotFoundError(f"no instances found for cluster {cluster}")
-    nodes = tv.build_tree(rows)
+    nodes = tv.build_tree(members)
     lag = _reasonable_lag(ctx)
     if style == "tabulated":
         text = tv.render_tabulated(nodes, lag)
