@@ -115,7 +115,7 @@ def _topology(ctx: Context, style: str) -> Output:
     elif style == "tags":
         from orchestrator_cli.backend import tags as tag_store
 
-        all_tags = {k: [t.display() for t in v] for k, v in tag_store.read_all(ctx.backend).items()}
+        all_tags = {k: [t.display() for t in v] for k, v in tag_store.read_cluster(ctx.backend, cluster).items()}
         text = tv.render_plain(nodes, lag, all_tags)
     else:
         all_tags = None

@@ -28,7 +28,9 @@ startup = ("logging", "dataclasses", "inspect", "typing", "threading", "decimal"
 print(json.dumps({"code": code, "out": out.getvalue(), "err": err.getvalue(),
                   "loaded": sorted(m for m in heavy if m in sys.modules),
                   "startup": sorted(m for m in startup if m in sys.modules),
-                  "commands": sorted(m for m in sys.modules if m.startswith("orchestrator_cli.commands."))}))
+                  "commands": sorted(m for m in sys.modules if m.startswith("orchestrator_cli.commands.")),
+                  "model": sorted(m for m in sys.modules if m.startswith(("orchestrator_cli.model.",
+                                                                         "orchestrator_cli.backend.")))}))
 """
 
 
@@ -126,6 +128,65 @@ def test_cron_writes_import_only_what_they_use(tmp_path: Path) -> None:
             "orchestrator_cli.commands.output",
             "orchestrator_cli.commands.registry",
         ], args
+
+
+# The full instance snapshot and what it is built from: `topology*` reads `backend.tree_rows` instead.
+SNAPSHOT_MODULES = (
+    "orchestrator_cli.backend.instance_rows",
+    "orchestrator_cli.model.instance",
+    "orchestrator_cli.model.coordinates",
+    "orchestrator_cli.model.threads",
+    "orchestrator_cli.model.gtid",
+)
+
+
+def test_topology_reads_import_no_snapshot_model(tmp_path: Path) -> None:
+    """`topology`, `topology-tabulated`, `topology-tags` and their JSON form build no `Instance`: no
+    dataclasses, inspect, typing or decimal (about 12 ms of imports), no snapshot model modules."""
+    from orchestrator_cli.backend import instances, tags
+    from orchestrator_cli.backend.connection import Backend
+    from orchestrator_cli.config import load_config
+    from orchestrator_cli.model.keys import InstanceKey
+    from orchestrator_cli.model.tags import Tag
+
+    config = sqlite_config(tmp_path, InstancePollSeconds=3600)  # "recently checked" for an hour
+    backend = Backend(load_config(str(config)))
+    replica = {"master_host": "db1", "master_port": 3306, "master_log_file": "mysql-bin.000001",
+               "replication_sql_thread_state": 1, "replication_io_thread_state": 1,
+               "seconds_behind_master": 0, "slave_lag_seconds": 0, "read_only": 1}  # fmt: skip
+    common = {"cluster_name": "db1:3306", "version": "10.11.6-MariaDB-log", "log_bin": 1, "binlog_format": "ROW"}
+    instances.write_instances(
+        backend,
+        [
+            {"hostname": "db1", "port": 3306, "replication_depth": 0, **common},
+            {"hostname": "db2", "port": 3306, "replication_depth": 1, **common, **replica},
+            {"hostname": "other", "port": 3306, **common, "cluster_name": "other:3306"},
+        ],
+    )
+    tags.put(backend, InstanceKey("db2", 3306), Tag("role", "backup", has_value=True))
+    tags.put(backend, InstanceKey("other", 3306), Tag("elsewhere"))
+    backend.close()
+    expected = {
+        "topology": "db1:3306   [0s,ok,10.11.6-MariaDB-log,rw,ROW]\n+ db2:3306 [0s,ok,10.11.6-MariaDB-log,ro,ROW]\n",
+        "topology-tabulated": "db1:3306  |0s|ok|10.11.6-MariaDB-log|rw|ROW|\n"
+        "+ db2:3306|0s|ok|10.11.6-MariaDB-log|ro|ROW|\n",
+        "topology-tags": "db1:3306   [0s,ok,10.11.6-MariaDB-log,rw,ROW] []\n"
+        "+ db2:3306 [0s,ok,10.11.6-MariaDB-log,ro,ROW] [role=backup]\n",
+    }
+    for command, out in expected.items():
+        report = _fresh_process(f"--config={config}", "-c", command, "-i", "db2:3306")
+        assert (report["code"], report["out"], report["err"]) == (0, out, ""), command
+        assert (report["loaded"], report["startup"]) == ([], []), command
+        assert not set(SNAPSHOT_MODULES) & set(report["model"]), command
+    report = _fresh_process(f"--config={config}", "--format=json", "-c", "topology", "-i", "db1:3306")
+    assert report["code"] == 0 and (report["loaded"], report["startup"]) == ([], [])
+    assert not set(SNAPSHOT_MODULES) & set(report["model"])
+    data = json.loads(report["out"])
+    assert [(d["Key"], d["MasterKey"], d["Depth"], d["ReplicationRunning"]) for d in data] == [
+        ("db1:3306", "", 0, False),
+        ("db2:3306", "db1:3306", 1, True),
+    ]
+    assert data[1]["Description"] == ["0s", "ok", "10.11.6-MariaDB-log", "ro", "ROW"]
 
 
 def test_help_and_version_need_no_config_or_backend(tmp_path: Path) -> None:
