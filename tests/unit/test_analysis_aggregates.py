@@ -1,5 +1,5 @@
 """The backend-side analysis aggregation gives exactly the facts the pure-Python grouping gives
-(and the narrow `clusters`/`all-instances`/`topology` reads what the full reads give).
+(and the narrow `clusters`/`all-instances` reads the lists the full reads give).
 
 `backend.analysis.analysis_aggregates` (one SQL aggregation, what `replication-analysis` and the
 recovery loop read) is compared with `analysis.build_facts` over every instance row
