@@ -142,7 +142,8 @@ SNAPSHOT_MODULES = (
 
 def test_topology_reads_import_no_snapshot_model(tmp_path: Path) -> None:
     """`topology`, `topology-tabulated`, `topology-tags` and their JSON form build no `Instance`: no
-    dataclasses, inspect, typing or decimal (about 12 ms of imports), no snapshot model modules."""
+    dataclasses, inspect, typing or decimal (about 12 ms of imports), no snapshot model modules; nor
+    does `clusters`."""
     from orchestrator_cli.backend import instances, tags
     from orchestrator_cli.backend.connection import Backend
     from orchestrator_cli.config import load_config
@@ -187,6 +188,12 @@ def test_topology_reads_import_no_snapshot_model(tmp_path: Path) -> None:
         ("db2:3306", "db1:3306", 1, True),
     ]
     assert data[1]["Description"] == ["0s", "ok", "10.11.6-MariaDB-log", "ro", "ROW"]
+    listing = _fresh_process(f"--config={config}", "-c", "clusters")
+    assert (listing["code"], listing["out"], listing["err"]) == (0, "db1:3306\nother:3306\n", "")
+    assert (listing["loaded"], listing["startup"]) == ([], [])
+    names_only = {"orchestrator_cli.backend.instances", "orchestrator_cli.backend.tree_rows",
+                  "orchestrator_cli.backend.probe_context", *SNAPSHOT_MODULES}  # fmt: skip
+    assert not names_only & set(listing["model"])  # names only: no instance, tree or probe modules
 
 
 def test_help_and_version_need_no_config_or_backend(tmp_path: Path) -> None:
