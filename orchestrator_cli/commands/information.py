@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 from orchestrator_cli.commands.context import Context
 from orchestrator_cli.commands.output import Output, line, lines, nothing
 from orchestrator_cli.commands.registry import CLUSTER, NO_INSTANCE, command
@@ -46,6 +44,8 @@ def _reasonable_lag(ctx: Context) -> int:
     flags=("--pattern <regex> (required)",),
 )
 def find(ctx: Context) -> Output:
+    import re
+
     from orchestrator_cli.backend import instances
 
     pattern = ctx.require(ctx.options.pattern, "--pattern", "a regular expression on host:port")

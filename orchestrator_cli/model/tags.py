@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import re
-
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at start-up (mypy reads the name)
 if TYPE_CHECKING:
     from typing import Any
 
-_NAME = re.compile(r"^[^=~!,\s][^=,]*$")
+_NAME = r"^[^=~!,\s][^=,]*$"  # compiled on first use (`re` caches it): `topology-tags` needs no `re`
 
 
 class Tag:
@@ -74,7 +72,9 @@ def parse_tag(text: str, allow_negation: bool = True) -> Tag:
         raw = raw[1:]
     name, sep, value = raw.partition("=")
     name = name.strip()
-    if not name or not _NAME.match(name):
+    import re
+
+    if not name or not re.match(_NAME, name):
         raise ValueError(f"cannot parse tag {text!r}")
     return Tag(name=name, value=value.strip(), has_value=bool(sep), negate=negate)
 
