@@ -4,6 +4,7 @@ cheap commands never load SQLAlchemy, rich or the MySQL driver they do not need.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import subprocess
 import sys
@@ -231,3 +232,40 @@ def test_live_commands_register_the_process_unless_told_not_to(fresh_sandbox: Sa
     # Backend-only commands from cron leave no trace in node_health.
     assert run_cli_process("-c", "register-candidate", "-i", sandbox.key(1), config=config).code == 0
     assert health_rows() == [("discover", "CLIMode")]
+
+
+def test_entry_exits_with_the_command_s_code_and_all_its_output(tmp_path: Path) -> None:
+    """`entry` skips the interpreter's teardown: every line still arrives, through a pipe or into a
+    file, exit codes are the command's, and a run that loaded `logging` (--debug) exits as usual."""
+    from orchestrator_cli import __version__
+    from orchestrator_cli.backend import instances
+    from orchestrator_cli.backend.connection import Backend
+    from orchestrator_cli.config import load_config
+
+    config = sqlite_config(tmp_path)
+    backend = Backend(load_config(str(config)))
+    count = 3000  # far more output than a pipe's buffer holds
+    instances.write_instances(
+        backend, [{"hostname": f"db{i:04d}", "port": 3306, "cluster_name": f"db{i:04d}:3306"} for i in range(count)]
+    )
+    backend.close()
+    expected = "".join(f"db{i:04d}:3306\n" for i in range(count))
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}  # block-buffered, as under cron
+
+    def run(*args: str, **kwargs: Any) -> subprocess.CompletedProcess[str]:
+        entry = "from orchestrator_cli.cli.main import entry; entry()"
+        argv = [sys.executable, "-S", "-c", entry, f"--config={config}", *args]
+        return subprocess.run(argv, text=True, timeout=120, cwd=ROOT, env=env, **kwargs)
+
+    piped = run("-c", "clusters", capture_output=True)
+    assert (piped.returncode, piped.stdout, piped.stderr) == (0, expected, "")
+    with open(tmp_path / "out.txt", "w") as out:
+        assert run("-c", "all-instances", stdout=out).returncode == 0
+    assert (tmp_path / "out.txt").read_text() == expected
+    unknown = run("-c", "topology", "-i", "nosuch:3306", capture_output=True)
+    assert (unknown.returncode, unknown.stdout) == (1, "")
+    assert unknown.stderr == "orchestrator: topology: cannot determine cluster: instance nosuch:3306 is unknown\n"
+    version = run("--version", capture_output=True)  # print(): flushed by nobody but the exit
+    assert version.returncode == 0 and version.stdout.startswith(__version__ + "\n")
+    debug = run("--debug", "-c", "clusters", capture_output=True)
+    assert debug.returncode == 0 and debug.stdout == expected and "clusters done in" in debug.stderr
