@@ -90,8 +90,7 @@ class Backend:
         return self._conn
 
     def _open_sqlite(self) -> Any:
-        import sqlite3
-
+        sqlite3 = _sqlite_driver()
         path = str(self.config["SQLite3DataFile"])
         if path != ":memory:":
             directory = os.path.dirname(os.path.abspath(path))
@@ -505,6 +504,22 @@ def driver_message(error: Exception) -> str:
 
 def _seconds(value: float) -> str:
     return f"{value:.1f}s" if value < 10 else f"{value:.0f}s"
+
+
+def _sqlite_driver() -> Any:
+    """The `sqlite3` driver's C module, which `connect`, `Row` and the error classes come from.
+
+    The `sqlite3` package around it (`sqlite3.dbapi2`) adds the DB-API constructors and registers the
+    default `datetime` adapters and converters; importing it costs every CLI run ~1 ms more, `datetime`
+    mostly. The backend binds no date objects (timestamps are SQL text, see `dialect.now()`) and reads
+    no declared types, so it needs neither. Another Python without `_sqlite3` gets the package."""
+    try:
+        import _sqlite3
+    except ImportError:  # pragma: no cover - CPython has it
+        import sqlite3
+
+        return sqlite3
+    return _sqlite3
 
 
 def _plain(value: Any) -> Any:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from orchestrator_cli.backend.tree_rows import check_valid_by_timestamps
 from orchestrator_cli.model.coerce import to_bool, to_int, to_opt_int, to_opt_str, to_str
 from orchestrator_cli.model.coordinates import BinlogCoordinates, LogType
 from orchestrator_cli.model.instance import Instance, major_version_of
@@ -47,17 +48,6 @@ def _coordinates(file: Any, pos: Any, log_type: LogType = LogType.BINARY) -> Bin
     return BinlogCoordinates(name, position, log_type)
 
 
-def _timestamps_valid(row: Mapping[str, Any]) -> bool:
-    """Fallback validity (``last_checked <= last_seen``) when the read computed no flag."""
-    checked, seen = row.get("last_checked"), row.get("last_seen")
-    if checked is None or seen is None:
-        return False
-    try:
-        return bool(checked <= seen)
-    except TypeError:
-        return to_str(checked) <= to_str(seen)
-
-
 def _upstream(
     row: Mapping[str, Any],
 ) -> tuple[str, int, BinlogCoordinates, bool, bool, ThreadState]:
@@ -83,7 +73,7 @@ def instance_from_row(row: Mapping[str, Any]) -> Instance:
     get = row.get
     master_host, master_port, read_coordinates, oracle_gtid, mariadb_gtid, default_state = _upstream(row)
     check_valid_cell = get("is_last_check_valid")
-    check_valid = _timestamps_valid(row) if check_valid_cell is None else to_bool(check_valid_cell)
+    check_valid = check_valid_by_timestamps(row) if check_valid_cell is None else to_bool(check_valid_cell)
     analysis_valid_cell = get("is_analysis_valid")
     version = to_str(get("version"))
     major = to_str(get("major_version")).strip()

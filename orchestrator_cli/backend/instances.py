@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 
 from orchestrator_cli.backend.connection import Backend, Row
@@ -245,6 +244,8 @@ def _value(row: Mapping[str, Any], column: str) -> Any:
     if isinstance(value, bool):
         return int(value)
     if isinstance(value, list | dict):
+        import json  # off the start-up of commands that only read
+
         return json.dumps(value, separators=(",", ":"))
     return value
 
@@ -398,6 +399,8 @@ def parse_hosts_list(text: str | None) -> list[InstanceKey]:
     """`slave_hosts` JSON; tolerate the backslash-escaped form SQLite fixtures store, and garbage."""
     if not text:
         return []
+    import json
+
     for candidate in (text, text.replace('\\"', '"')):
         try:
             data = json.loads(candidate)

@@ -47,6 +47,7 @@ SIDE_TABLES = (
     "cluster_alias",
     "cluster_alias_override",
     "cluster_domain_name",
+    "database_instance_tags",
 )
 ERRORS = (
     "",
@@ -187,7 +188,15 @@ def write_random_fleet(backend: Backend, seed: int) -> list[str]:
                 f" VALUES (?, ?, {d.now()})",
                 (cluster, f"{cluster}.example"),
             )
-    return [str(k) for k in rng.sample(keys, k=min(len(keys), rng.randint(0, 3)))]
+    unreachable = [str(k) for k in rng.sample(keys, k=min(len(keys), rng.randint(0, 3)))]
+    for key in keys:  # tags, read by `topology-tags`
+        for name in rng.sample(("role", "dc", "in_service"), k=rng.choice((0, 0, 1, 2))):
+            backend.execute(
+                "INSERT INTO database_instance_tags (hostname, port, tag_name, tag_value, last_updated)"
+                f" VALUES (?, 3306, ?, ?, {d.now()})",
+                (key.hostname, name, rng.choice(("", "backup", "x"))),
+            )
+    return unreachable
 
 
 def assert_same_listings(backend: Backend) -> None:
@@ -197,6 +206,27 @@ def assert_same_listings(backend: Backend) -> None:
     assert clusters.cluster_names(backend) == [str(c["cluster_name"]) for c in clusters.clusters_info(backend)]
     assert instances.all_keys(backend) == [str(k) for k in instances.keys_of(instances.all_instances(backend))]
     assert_scan_is_the_full_read_narrowed(backend)
+    assert_tree_is_the_full_read_narrowed(backend)
+
+
+def assert_tree_is_the_full_read_narrowed(backend: Backend) -> None:
+    """`topology*` reads `tree_rows.cluster_members` (and a cluster's tags): each member is what the full
+    cluster read says, and so is each line's description. `is_recently_checked` and `is_downtimed`
+    depend on the clock: a pair of reads that straddles a second is read again."""
+    from orchestrator_cli.backend import clusters, tags, tree_rows
+    from orchestrator_cli.backend.instance_rows import instance_from_row
+
+    all_tags = tags.read_all(backend)
+    for name in clusters.cluster_names(backend):
+        for attempt in range(3):
+            full = instances.cluster_instances(backend, name)
+            narrow = tree_rows.cluster_members(backend, name)
+            if narrow == [tree_rows.tree_member_from_row(r) for r in full] or attempt == 2:
+                break
+        assert narrow == [tree_rows.tree_member_from_row(r) for r in full]
+        assert [m.description_tokens(10) for m in narrow] == [instance_from_row(r).description_tokens(10) for r in full]
+        members = {m.key for m in narrow}
+        assert tags.read_cluster(backend, name) == {k: v for k, v in all_tags.items() if k in members}
 
 
 def assert_scan_is_the_full_read_narrowed(backend: Backend) -> None:
