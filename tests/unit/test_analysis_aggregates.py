@@ -258,14 +258,14 @@ def assert_same_facts(backend: Backend, config: dict[str, Any], unreachable: lis
         map(_without_clock, python), key=lambda f: f.key
     )
     listed = listed_analysis(aggregated, config, include_noproblem=True, include_downtimed=True)
-    expected = replication_analysis(
+    from_snapshots = replication_analysis(
         backend_analysis.analysis_instances(backend, unreachable),
         config,
         include_noproblem=True,
         include_downtimed=True,
     )
     assert [(a.key, a.code, a.structure_warnings) for a in listed] == [
-        (a.key, a.code, a.structure_warnings) for a in expected
+        (a.key, a.code, a.structure_warnings) for a in from_snapshots
     ]
 
 
