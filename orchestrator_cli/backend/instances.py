@@ -444,9 +444,9 @@ def insert_unseen(backend: Backend, key: InstanceKey) -> None:
 
 
 def read_instances(backend: Backend, keys: Sequence[InstanceKey]) -> list[Row]:
-    """The rows of `keys` (those the backend knows), in one statement: a page of keys read one by one
-    costs a round trip per key."""
+    """The rows of `keys` (those the backend knows), in one statement of a fixed depth whatever their
+    number (`Dialect.in_values`): a page of keys read one by one costs a round trip per key."""
     if not keys:
         return []
-    where = " OR ".join(["(di.hostname = ? AND di.port = ?)"] * len(keys))
-    return read_where(backend, where, [v for k in keys for v in (k.hostname, k.port)])
+    where, params = backend.dialect.in_values(("di.hostname", "di.port"), [(k.hostname, k.port) for k in keys])
+    return read_where(backend, where, params)

@@ -112,7 +112,9 @@ class ContinuousMode:
         self._detected: dict[str, str] = {}  # key -> detection-only code already recorded
         self._lock = threading.Lock()
         self.recoveries: list[Any] = []
-        self._injection_access = TopologyAccess(config)  # its statements are recorded per cluster, not audited
+        # AutoPseudoGTID's access: its statements are recorded per cluster, not audited. The main loop's
+        # alone (it injects; `_renewed` and the end of `run` close it), never a recovery's to close.
+        self._injection_access = TopologyAccess(config)
         self._generation = 0  # counts reloads: the main loop renews its topology access when it changes
         self._long_lived: list[Backend] = []  # the loops' own backends, handed a reloaded config
 
@@ -476,7 +478,6 @@ class ContinuousMode:
             log.error("%s: recovery of %s failed: %s", key, entry.code, e)
         finally:
             env.access.close()
-            self._injection_access.close()
             env.backend.close()
 
     # -- caretaking ------------------------------------------------------------------------------------

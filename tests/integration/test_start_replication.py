@@ -68,3 +68,49 @@ def test_a_refused_gtid_position_is_never_reported_as_started(sandbox_factory: A
     finally:
         access.close()
         backend.close()
+
+
+def test_fatal_io_errors_fail_the_start_at_once(sandbox_factory: Any, tmp_path: Path) -> None:
+    """A start the master refuses for good (1236: a purged GTID position, a binary log file it does
+    not have) stops the IO thread with Last_IO_Errno set: `start_replication` and `start_and_verify`
+    fail at once with the server's error, not after their timeout (whose message says "within")."""
+    from orchestrator_cli.topology.operation import start_and_verify
+
+    sb = sandbox_factory(servers=2, layout="star")
+    sb.write_row()
+    sb.wait_replicated()
+    sb.execute(1, "STOP SLAVE")  # the replica misses the next write; the master then purges it
+    sb.write_row()
+    _purge_binary_logs(sb, 0)
+
+    config = load_config(str(sb.write_config(tmp_path / "orchestrator.conf.json", tmp_path / "orchestrator.sqlite3")))
+    backend, access = Backend(config), TopologyAccess(config)
+    replica = InstanceKey("127.0.0.1", sb.ports[1])
+    long = 60.0  # waiting it out is the bug: its message would say "did not start within 60s"
+    try:
+        env = make_env(backend, access, config, "test")
+        for start in (start_replication, start_and_verify):
+            with pytest.raises(TopologyError) as failed:
+                start(env, replica, timeout=long)
+            message = str(failed.value)
+            assert message.startswith(f"{replica}: replication did not start: "), message  # not "within"
+            assert "Could not find GTID state requested by slave" in message and "\n" not in message
+            sb.execute(1, "STOP SLAVE")
+
+        sb.execute(
+            1,
+            f"CHANGE MASTER TO master_host='127.0.0.1', master_port={sb.ports[0]}, master_use_gtid=no,"
+            " master_log_file='mysql-bin.999999', master_log_pos=4",
+        )
+        for start in (start_replication, start_and_verify):
+            with pytest.raises(TopologyError) as failed:
+                start(env, replica, timeout=long)
+            message = str(failed.value)
+            assert message.startswith(f"{replica}: replication did not start: "), message
+            assert "Could not find first log file name in binary log index file" in message
+            sb.execute(1, "STOP SLAVE")
+        status = sb.query(1, "SHOW SLAVE STATUS")[0]
+        assert (status["Slave_IO_Running"], status["Last_IO_Errno"]) == ("No", 1236)
+    finally:
+        access.close()
+        backend.close()
