@@ -129,7 +129,9 @@ def start_daemons(args: argparse.Namespace, config: Path, work: Path) -> list[su
             argv = [sys.executable, "-m", "orchestrator_cli", f"--config={config}", "-c", "continuous"]
             argv += ["--verbose"] if args.verbose else []
         log = open(work / f"daemon{n}.log", "w")  # noqa: SIM115  (closed with the process)
-        daemons.append(subprocess.Popen(argv, cwd=ROOT, stdout=log, stderr=log, text=True, preexec_fn=_raise_nofile))
+        daemons.append(
+            subprocess.Popen(argv, cwd=args.daemon_root, stdout=log, stderr=log, text=True, preexec_fn=_raise_nofile)
+        )
     return daemons
 
 
@@ -440,6 +442,9 @@ def main() -> None:
     parser.add_argument("--discovery-timeout", type=float, default=120.0)
     parser.add_argument("--slave-net-timeout", type=float, default=4.0)
     parser.add_argument("--rtt-ms", type=float, default=0.0, help="simulated latency per statement and connection")
+    parser.add_argument(
+        "--daemon-root", default=str(ROOT), help="run the daemons from this checkout (an A/B comparison of commits)"
+    )
     parser.add_argument("--db-prefix", default="orch_fleet", help="name prefix of the throw-away MySQL database")
     parser.add_argument("--kill", type=int, default=0, help="non-master servers killed before the window")
     parser.add_argument("--hang", type=int, default=0, help="non-master servers hung before the window")

@@ -2,10 +2,15 @@
 completes, so that one slow or hung server costs its own freshness and nobody else's.
 
 * Every second the backend's rows are read; a server is due InstancePollSeconds after this process
-  last probed it, or, when it has not, when the backend says its last check is older than that
-  (spec §1.1); each DiscoverySeeds entry not known yet is due. A key is never probed twice at once.
-  After its first probe each server gets its own phase in the poll cycle (its second probe comes
-  a random part of InstancePollSeconds later), so that a failure seen by any of them is seen soon.
+  last probed it, or, when it has not, InstancePollSeconds after the backend's last check of it
+  (spec §1.1); each DiscoverySeeds entry not known yet is due. After its first probe each server
+  gets its own phase in the poll cycle (its second probe comes a random part of InstancePollSeconds
+  later), so that a failure seen by any of them is seen soon.
+* A worker that is free takes the server due the longest (`probe_queue.ProbeQueue`): when the
+  workers cannot keep up, every server is probed again about every N / (probes per second)
+  seconds, the stalest first, none early; a server waits in the queue, not in a pool's queue, so
+  only a probe that really runs counts as in flight (and can look hung). A key is never probed
+  twice at once.
 * A probe writes its own row the moment it completes (`crawl.probe_one`); the replicas and the master
   it names are probed next when the backend does not know them yet.
 * A probe running longer than InstancePollSeconds + ReasonableInstanceCheckSeconds marks its server
@@ -111,10 +116,11 @@ class DiscoveryScheduler:
         self.on_probed = on_probed
         self.on_change = on_change  # something the analysis should look at now (a failure, a broken replica)
         workers = max(1, min(int(config.get("DiscoveryMaxConcurrency", 300)), 32))
-        self._healthy = _Pool("probe", workers, ThreadPoolExecutor(workers, thread_name_prefix="probe"))
-        self._suspect = _Pool(
-            "suspect", SUSPECT_WORKERS, ThreadPoolExecutor(SUSPECT_WORKERS, thread_name_prefix="probe-suspect")
-        )
+        self._healthy = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="probe")
+        self._suspect = ThreadPoolExecutor(max_workers=SUSPECT_WORKERS, thread_name_prefix="probe-suspect")
+        # servers whose last probe was answered, and suspects (failed last), each with its workers
+        self._probes = _Pool("probe", workers, self._healthy)
+        self._suspects = _Pool("suspect", SUSPECT_WORKERS, self._suspect)
         self._access = TopologyAccess(config)  # probes always try: they are how a server's return is seen
         self._lock = threading.Lock()
         self._in_flight: dict[InstanceKey, float] = {}  # key -> its probe started (monotonic): running only
@@ -168,7 +174,7 @@ class DiscoveryScheduler:
         waiting are dropped, with this process's schedule; probes running end on their own. The next
         `tick` starts again from the backend's last checks."""
         with self._lock:
-            for pool in (self._healthy, self._suspect):
+            for pool in (self._probes, self._suspects):
                 for key in pool.queue:
                     pool.queue.remove(key)
             self._next_due.clear()
@@ -218,7 +224,7 @@ class DiscoveryScheduler:
             for key, age in ages.items():
                 checked = None if age is None else now - age  # the backend's last check, on this clock
                 if not (self._wanted(key) or (everything and (checked is None or checked + self.poll <= now))):
-                    for pool in (self._healthy, self._suspect):
+                    for pool in (self._probes, self._suspects):
                         if not pool.queue.requested(key):
                             pool.queue.remove(key)
                     self._next_due.pop(key, None)
@@ -240,7 +246,7 @@ class DiscoveryScheduler:
                 if due <= now:
                     due_now.add(key)
             # a server a probe named but that is not in the backend (its probe failed): named again, followed again
-            for pool in (self._healthy, self._suspect):
+            for pool in (self._probes, self._suspects):
                 for key in pool.queue:
                     if key not in ages and not pool.queue.requested(key):
                         pool.queue.remove(key)
@@ -266,10 +272,10 @@ class DiscoveryScheduler:
         return self._leading and (key in self.leader_keys or key in self._overdue)
 
     def _pool_of(self, key: InstanceKey) -> _Pool:
-        return self._suspect if self._failures.get(key) else self._healthy
+        return self._suspects if self._failures.get(key) else self._probes
 
     def _other(self, pool: _Pool) -> _Pool:
-        return self._healthy if pool is self._suspect else self._suspect
+        return self._probes if pool is self._suspects else self._suspects
 
     def _learn_from_others(self, rows: list[Any], now: float) -> None:
         """Shared discovery: other nodes probe most instances, so the backend is where this node
@@ -380,7 +386,7 @@ class DiscoveryScheduler:
     def queued(self) -> int:
         """How many servers wait for a free worker or for their due time."""
         with self._lock:
-            return len(self._healthy.queue) + len(self._suspect.queue)
+            return len(self._probes.queue) + len(self._suspects.queue)
 
     def _fill(self) -> None:
         """Start probes while a pool has a free worker and a server that is due: requested ones
@@ -390,7 +396,7 @@ class DiscoveryScheduler:
             if not self._open.is_set():
                 return
             now = time.monotonic()
-            for pool in (self._healthy, self._suspect):
+            for pool in (self._probes, self._suspects):
                 while pool.running < pool.size:
                     key = pool.queue.take(now)
                     if key is None:
@@ -425,10 +431,10 @@ class DiscoveryScheduler:
         with self._lock:
             if key in self._known or key in self._in_flight or key in self._next_due:
                 return
-            if key in self._healthy.queue or key in self._suspect.queue:
+            if key in self._probes.queue or key in self._suspects.queue:
                 return
             self._known.add(key)
-            self._healthy.queue.urge(key)
+            self._probes.queue.urge(key)
 
     def _backend(self) -> Backend:
         backend = getattr(self._local, "backend", None)
@@ -527,14 +533,14 @@ class DiscoveryScheduler:
         """Stop probing: queued probes are dropped, running ones are cut short (a hung server would
         otherwise hold the process for its read timeout)."""
         self._open.clear()
-        for pool in (self._healthy, self._suspect):
-            pool.executor.shutdown(wait=False, cancel_futures=True)
+        self._healthy.shutdown(wait=False, cancel_futures=True)
+        self._suspect.shutdown(wait=False, cancel_futures=True)
         self._access.abort()
 
     def join(self) -> None:
         """Wait for the probes still running, then close their connections and backends."""
-        for pool in (self._healthy, self._suspect):
-            pool.executor.shutdown(wait=True, cancel_futures=True)
+        self._healthy.shutdown(wait=True, cancel_futures=True)
+        self._suspect.shutdown(wait=True, cancel_futures=True)
         self._access.close()
         with self._lock:
             backends, self._backends = list(self._backends), []
