@@ -49,6 +49,7 @@ class ThreadProfiles:
 
     def __init__(self) -> None:
         self.profiles: list[cProfile.Profile] = []
+        self.names: list[str] = []  # the thread of each profile
         self.lock = threading.Lock()
 
     def install(self) -> None:
@@ -56,7 +57,7 @@ class ThreadProfiles:
         original = threading.Thread.run
 
         def run(thread: threading.Thread) -> None:
-            profile = owner.new()
+            profile = owner.new(thread.name)
             profile.enable()
             try:
                 original(thread)
@@ -64,14 +65,27 @@ class ThreadProfiles:
                 profile.disable()
 
         threading.Thread.run = run  # type: ignore[method-assign]
-        main = self.new()
+        main = self.new("main")
         main.enable()
 
-    def new(self) -> cProfile.Profile:
+    def new(self, name: str) -> cProfile.Profile:
         profile = cProfile.Profile(time.thread_time)  # CPU, not wall time
         with self.lock:
             self.profiles.append(profile)
+            self.names.append(name)
         return profile
+
+    def by_thread(self) -> dict[str, float]:
+        """CPU seconds measured per kind of thread (the name without its number: probe, discovery...)."""
+        out: dict[str, float] = {}
+        with self.lock:
+            pairs = list(zip(self.names, self.profiles, strict=True))
+        for name, profile in pairs:
+            with contextlib.suppress(TypeError):
+                profile.create_stats()
+                kind = name.rstrip("0123456789_").removesuffix("_")
+                out[kind] = out.get(kind, 0.0) + sum(v[2] for v in pstats.Stats(profile).stats.values())  # type: ignore[attr-defined]
+        return {k: round(v, 2) for k, v in sorted(out.items(), key=lambda e: -e[1])}
 
     def reset(self) -> None:
         """Forget what was measured so far (each profile keeps running)."""
@@ -198,6 +212,7 @@ def main() -> None:
         }
         print(json.dumps(result), flush=True)
         if args.profile:
+            print(json.dumps({"profiled_cpu_seconds_by_thread": profiles.by_thread()}))
             print(profiles.report(args.top, args.dump))
 
 

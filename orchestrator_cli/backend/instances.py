@@ -137,6 +137,18 @@ def scan_rows(backend: Backend) -> list[Row]:
     )
 
 
+def check_ages(backend: Backend) -> list[tuple[str, int, int | None]]:
+    """(hostname, port, seconds since the last check by the backend's clock, None when never checked)
+    of every instance, unordered: the scan of a continuous-mode daemon that probes every instance
+    itself (no shared discovery), once a second; three columns as tuples instead of `scan_rows`'
+    thirteen as dicts (a quarter of the driver's work at 2,000 instances)."""
+    d = backend.dialect
+    rows = backend.query_values(
+        f"SELECT hostname, port, {d.unix_timestamp()} - {d.unix_timestamp('last_checked')} FROM database_instance"
+    )
+    return [(str(h), int(p), None if age is None else int(age)) for h, p, age in rows]
+
+
 def all_keys(backend: Backend) -> list[str]:
     """Every instance's "host:port", in the order `all_instances` lists them; reads two columns only."""
     rows = backend.query_values("SELECT di.hostname, di.port FROM database_instance di " + TOPOLOGY_ORDER)

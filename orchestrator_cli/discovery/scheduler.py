@@ -187,18 +187,21 @@ class DiscoveryScheduler:
         from orchestrator_cli.backend.instance_rows import key_of
         from orchestrator_cli.model.coerce import to_opt_int
 
-        rebalanced = self.share is not None and self.share.refresh(backend)
-        rows = instances.scan_rows(backend)
         # seconds since each key's last check, by the backend's clock (None: never checked)
-        ages = {key_of(r): to_opt_int(r.get("seconds_since_check")) for r in rows}
-        known = set(ages)
-        if self.share is not None:
+        ages: dict[InstanceKey, int | None]
+        if self.share is None:  # this process probes every instance: the ages are all it needs
+            ages = {InstanceKey(h, p): age for h, p, age in instances.check_ages(backend)}
+        else:
+            rebalanced = self.share.refresh(backend)
+            rows = instances.scan_rows(backend)
+            ages = {key_of(r): to_opt_int(r.get("seconds_since_check")) for r in rows}
             self._learn_from_others(rows, now)
-            if rebalanced or len(known) != len(self._known):
+            if rebalanced or len(ages) != len(self._known):
                 log.info(
                     "discovery shared by %d node(s): this node probes %d of %d instances",
-                    len(self.share.nodes), sum(map(self.share.owns, known)), len(known),
+                    len(self.share.nodes), sum(map(self.share.owns, ages)), len(ages),
                 )  # fmt: skip
+        known = set(ages)
         for seed in self.config.get("DiscoverySeeds") or []:
             try:
                 key = InstanceKey.parse(str(seed), int(self.config.get("DefaultInstancePort", 3306)))
