@@ -144,6 +144,7 @@ class DiscoveryScheduler:
         # master downtimed lost-in-recovery, fenced the moment a probe sees it writable again).
         self.leader_keys: frozenset[InstanceKey] = frozenset()
         self._leading = True
+        self._paused = False  # set by pause(), cleared by tick()
         self._first_wave: set[InstanceKey] | None = None
         self.first_pass = threading.Event()
         self._open = threading.Event()  # cleared at shutdown: probes cut short are not failures
@@ -156,6 +157,7 @@ class DiscoveryScheduler:
         discovery is shared, on every node (`lead` False: only this node's share)."""
         now = time.monotonic()
         self._leading = lead
+        self._paused = False
         if now - self._last_scan >= SCAN_SECONDS:
             self._last_scan = now
             # A leader's first pass covers every instance due, shared or not: analysis must not start on
@@ -174,6 +176,7 @@ class DiscoveryScheduler:
         waiting are dropped, with this process's schedule; probes running end on their own. The next
         `tick` starts again from the backend's last checks."""
         with self._lock:
+            self._paused = True  # a probe still running does not start the next one
             for pool in (self._probes, self._suspects):
                 for key in pool.queue:
                     pool.queue.remove(key)
@@ -364,7 +367,8 @@ class DiscoveryScheduler:
 
     def request(self, keys: Iterable[InstanceKey]) -> None:
         """Probe these now (observers of a failure), before every server merely due, back-off or
-        not; at most every REQUEST_THROTTLE_SECONDS per key, and not while a probe of it runs."""
+        not; at most every REQUEST_THROTTLE_SECONDS per key, and not while a probe of it runs (nor
+        while paused: they wait for the next tick)."""
         now = time.monotonic()
         with self._lock:
             for key in keys:
@@ -396,7 +400,7 @@ class DiscoveryScheduler:
         first, then the stalest (`ProbeQueue.take`). Called by the discovery thread's tick, by
         `request`, and by each worker as its probe ends, so that a busy pool never waits for a tick."""
         with self._lock:
-            if not self._open.is_set():
+            if self._paused or not self._open.is_set():
                 return
             now = time.monotonic()
             for pool in (self._probes, self._suspects):

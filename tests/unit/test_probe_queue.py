@@ -248,3 +248,5 @@ def test_a_paused_scheduler_forgets_its_queue(scheduler: DiscoveryScheduler) -> 
     assert s.queued() == 2
     s.pause()
     assert s.queued() == 0
+    s.request([key(3)])  # waits for the next tick: nothing starts while paused
+    assert s.queued() == 1 and not s.in_flight(key(3))
