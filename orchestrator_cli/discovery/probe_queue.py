@@ -106,10 +106,19 @@ class ProbeQueue(Generic[K]):
         """The earliest due time of a waiting key (requested keys: minus infinity); None when empty."""
         if self._urgent:
             return float("-inf")
+        return self.stalest_due()
+
+    def stalest_due(self) -> float | None:
+        """The earliest due time of a waiting key that was not requested; None when there is none."""
         heap = self._heap
         while heap and self._due.get(heap[0][2]) != heap[0][0]:
             heapq.heappop(heap)
-        return heap[0][0] if heap else None
+        if not heap:
+            return None
+        if heap[0][2] not in self._urgent:
+            return heap[0][0]
+        # rare: a requested key heads the heap (requests are few, and taken first)
+        return min((d for k, d in self._due.items() if k not in self._urgent), default=None)
 
     def _compact(self) -> None:
         """Drop the stale entries (keeping the order of equal due times)."""

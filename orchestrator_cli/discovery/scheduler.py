@@ -145,6 +145,7 @@ class DiscoveryScheduler:
         self.leader_keys: frozenset[InstanceKey] = frozenset()
         self._leading = True
         self._paused = False  # set by pause(), cleared by tick()
+        self._backlogged = False  # this node's own probes are overdue by more than a poll (at the last scan)
         self._first_wave: set[InstanceKey] | None = None
         self.first_pass = threading.Event()
         self._open = threading.Event()  # cleared at shutdown: probes cut short are not failures
@@ -227,6 +228,9 @@ class DiscoveryScheduler:
         (a leader's first pass or take-over, a shared node joining)."""
         due_now: set[InstanceKey] = set()
         with self._lock:
+            stalest = self._probes.queue.stalest_due()
+            # the leader's own share waits more than a poll: it cannot take over anybody's overdue servers
+            self._backlogged = stalest is not None and stalest < now - self.poll
             for key, age in ages.items():
                 checked = None if age is None else now - age  # the backend's last check, on this clock
                 if not (self._wanted(key) or (everything and (checked is None or checked + self.poll <= now))):
@@ -275,7 +279,12 @@ class DiscoveryScheduler:
             return True
         if self._first_wave is not None and key in self._first_wave:
             return True  # the first pass probes it once, whoever owns it
-        return self._leading and (key in self.leader_keys or key in self._overdue)
+        if not self._leading:
+            return False
+        # An owner's server nobody refreshed for 5 x InstancePollSeconds: the owner is stuck, unless
+        # this node cannot keep up with its own share either (then the whole fleet is overloaded, and
+        # probing the other's servers too would only probe them twice: the owner probes them next).
+        return key in self.leader_keys or (key in self._overdue and not self._backlogged)
 
     def _pool_of(self, key: InstanceKey) -> _Pool:
         return self._suspects if self._failures.get(key) else self._probes

@@ -49,6 +49,7 @@ def test_requested_keys_go_first_in_the_order_asked_and_leave_the_schedule() -> 
     queue.urge("new")
     queue.urge("later")  # asked again: keeps its place
     assert queue.requested("later") and queue.next_due() == float("-inf")
+    assert queue.stalest_due() == 0.0  # of the keys merely due
     assert drain(queue, now=1.0) == ["later", "new", "due"]
     assert len(queue) == 0 and queue.next_due() is None
 
@@ -227,6 +228,12 @@ def test_shared_discovery_queues_this_nodes_share_and_the_leaders_extras(schedul
     s._overdue = {theirs[1]}  # noqa: SLF001
     s._queue_known(ages, now=102.0, everything=False)  # noqa: SLF001
     assert set(queued_order(s, now=102.0)) == mine | {theirs[0], theirs[1]}
+    # a leader whose own share waits more than a poll takes over nobody's overdue servers
+    s._queue_known(ages, now=103.0, everything=False)  # noqa: SLF001  (its share queued again, due at 78)
+    assert not s._backlogged  # noqa: SLF001  (its queue was empty when it looked)
+    s._queue_known(ages, now=104.0, everything=False)  # noqa: SLF001
+    assert s._backlogged  # noqa: SLF001
+    assert set(queued_order(s, now=104.0)) == mine | {theirs[0]}  # leader_keys still
 
 
 def test_requested_keys_are_not_dropped_by_a_scan(scheduler: DiscoveryScheduler) -> None:
