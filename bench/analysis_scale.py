@@ -123,7 +123,7 @@ def main() -> int:
                 "UPDATE database_instance SET last_seen = NULL WHERE hostname = ? AND port = 3306",
                 (name.split(":")[0],),
             )
-        read = backend_analysis.analysis_rows(backend)
+        read = backend_analysis.analysis_instances(backend)
         found = len(replication_analysis(read, config))
         print(f"{args.instances} instances, {len(clusters)} clusters, {found} analysis entries")
 

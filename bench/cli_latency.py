@@ -120,13 +120,20 @@ def default_executables() -> dict[str, str]:
 
 
 # What a cron run does not need; printed when loaded (see tests/integration/test_startup.py).
-AVOIDABLE = ("logging", "dataclasses", "inspect", "typing", "threading", "decimal", "sqlalchemy", "mysql.connector")
+AVOIDABLE = (
+    "logging", "dataclasses", "inspect", "typing", "threading", "decimal", "re", "json", "enum", "datetime",
+    "sqlalchemy", "mysql.connector",
+)  # fmt: skip
 
+# The modules the command imported (not those the interpreter's `site` had loaded before it ran).
 _LOADED_PROBE = """
-import json, sys
+import sys
+before = set(sys.modules)
 from orchestrator_cli.cli.main import main
 code = main(sys.argv[1:])
-print(json.dumps(sorted(sys.modules)), file=sys.stderr)
+loaded = sorted(set(sys.modules) - before)
+import json
+print(json.dumps(loaded), file=sys.stderr)
 """
 
 

@@ -68,7 +68,7 @@ class Meter:
             finally:
                 meter.probe_cpu += time.thread_time() - started
 
-        crawl.probe = timed_probe  # type: ignore[assignment]
+        crawl.probe = timed_probe
 
         def counting(fn: Callable[..., Any], attr: str, sql_at: int = 0) -> Callable[..., Any]:
             def counted(obj: Any, *args: Any, **kwargs: Any) -> Any:
@@ -201,11 +201,14 @@ def scan_cost(backend: Any, scans: int) -> dict[str, Any]:
         instances.check_ages(backend)
     analysis_cpu0 = time.thread_time()
     from orchestrator_cli.backend import analysis as backend_analysis
+    from orchestrator_cli.model.keys import InstanceKey
     from orchestrator_cli.recovery.detection import current_analysis
 
     for _ in range(scans):  # the daemon's analysis pass (once a second, more often on failures)
         entries = current_analysis(backend, backend.config, include_downtimed=True, unreachable=set())
-        backend_analysis.record_changes(backend, [(e.key, str(e.code)) for e in entries if e.facts.count_replicas > 0])
+        backend_analysis.record_changes(
+            backend, [(InstanceKey(e.hostname, e.port), str(e.code)) for e in entries if e.facts.count_replicas > 0]
+        )
     analysis_cpu = time.thread_time() - analysis_cpu0
     return {
         "scan_instances": len(rows),

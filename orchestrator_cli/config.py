@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 import os
-import re
 from collections.abc import Iterator, Mapping
 
 from orchestrator_cli.config_keys import KEYS
@@ -83,17 +81,62 @@ def _copy(v: Any) -> Any:
 def _read_json(file: str) -> dict[str, Any]:
     try:
         with open(file, encoding="utf-8-sig") as fh:  # -sig: tolerate a BOM left by Windows editors
-            data = json.load(fh)
+            data = parse_json(fh.read())
     except OSError as e:
         raise ConfigError(f"cannot read config file {file}: {e.strerror}") from e
     except UnicodeDecodeError as e:
         raise ConfigError(f"cannot parse config file {file}: not UTF-8 text (byte {e.start})") from e
-    except json.JSONDecodeError as e:
+    except ValueError as e:
+        import json  # already loaded: `parse_json` raises through `json.loads`
+
+        if not isinstance(e, json.JSONDecodeError):
+            raise
         where = f"line {e.lineno} column {e.colno}"
         raise ConfigError(f"cannot parse config file {file}: {e.msg} at {where}") from e
     if not isinstance(data, dict):
         raise ConfigError(f"cannot parse config file {file}: expected a JSON object")
     return data
+
+
+class _DefaultDecoder:
+    """The settings `json.loads` decodes with (a default `json.JSONDecoder`), as its C scanner reads them."""
+
+    strict = True
+    object_hook = None
+    array_hook = None  # read from Python 3.15 on
+    object_pairs_hook = None
+    parse_float = float
+    parse_int = int
+    parse_constant = {"-Infinity": float("-inf"), "Infinity": float("inf"), "NaN": float("nan")}.__getitem__
+
+
+_WHITESPACE = " \t\n\r"  # what JSON allows around a value (json.decoder's WHITESPACE)
+
+
+def parse_json(text: str) -> Any:
+    """`json.loads(text)`, without importing `json` when the text is well-formed.
+
+    `json` imports `re` (and `enum`, `functools`) and compiles its patterns at import: about 3 ms of
+    every CLI run, more than a cron command's own work, only to read a config file. The scanner `json`
+    itself uses (CPython's `_json`) reads the value with the settings of `json.loads`; anything it does
+    not read cleanly (bad JSON, a BOM, trailing data, another Python) is handed to `json.loads`, so
+    results and error messages are exactly `json.loads`'.
+    """
+    try:
+        from _json import make_scanner
+    except ImportError:  # not CPython
+        pass
+    else:
+        start = len(text) - len(text.lstrip(_WHITESPACE))
+        try:
+            value, end = make_scanner(_DefaultDecoder)(text, start)  # type: ignore[arg-type]
+        except Exception:  # StopIteration or a decode error: json.loads says what is wrong
+            end = -1
+        if end >= 0 and not text[end:].strip(_WHITESPACE):
+            return value
+    import json
+
+    return json.loads(text)
 
 
 def _overlay(values: dict[str, Any], data: dict[str, Any], source: str) -> set[str]:
@@ -113,6 +156,8 @@ def _overlay(values: dict[str, Any], data: dict[str, Any], source: str) -> set[s
 
 def _checked(key: str, value: Any, default: Any, source: str) -> Any:
     def bad(expected: str) -> ConfigError:
+        import json
+
         return ConfigError(f"config {source}: {key} must be {expected}, got {json.dumps(value)}")
 
     if isinstance(default, bool):
@@ -145,7 +190,11 @@ def _adjust(v: dict[str, Any], given: set[str]) -> None:
             if password is not None:
                 v[f"{prefix}Password"] = password
         pw = v.get(f"{prefix}Password") or ""
-        m = re.search(_ENV_REF, pw) if "${" in pw else None
+        m = None
+        if "${" in pw:
+            import re
+
+            m = re.search(_ENV_REF, pw)
         if m:
             v[f"{prefix}Password"] = os.environ.get(m.group(1), "")
     # The original converts only when the seconds value is 0, so a file setting just the legacy minutes
@@ -219,6 +268,46 @@ def read_credentials_file(path: str) -> tuple[str | None, str | None]:
         if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
             value = value[1:-1]
         else:
+            import re
+
             value = re.split(r"\s[#;]", value)[0].strip()
         found[key] = value
     return found.get("user"), found.get("password")
+
+
+# Keys a reload (SIGHUP, `reload-configuration`) does not apply: what the process opened or bound at
+# start-up with them stays as it is until a restart (the backend database, the HTTP listener and its
+# routes, the discovery thread pools).
+RESTART_KEYS = frozenset(
+    {
+        "BackendDB", "SQLite3DataFile",
+        "MySQLOrchestratorHost", "MySQLOrchestratorPort", "MySQLOrchestratorDatabase",
+        "MySQLOrchestratorUser", "MySQLOrchestratorPassword", "MySQLOrchestratorCredentialsConfigFile",
+        "MySQLOrchestratorSSLPrivateKeyFile", "MySQLOrchestratorSSLCertFile", "MySQLOrchestratorSSLCAFile",
+        "MySQLOrchestratorSSLSkipVerify", "MySQLOrchestratorUseMutualTLS", "MySQLOrchestratorMaxPoolConnections",
+        "ListenAddress", "URLPrefix", "StatusEndpoint",
+        "UseSSL", "UseMutualTLS", "SSLSkipVerify", "SSLPrivateKeyFile", "SSLCertFile", "SSLCAFile",
+        "RaftEnabled", "RaftBind", "RaftAdvertise", "RaftDataDir", "RaftNodes",
+        "ShareDiscoveryAmongNodes", "DiscoveryMaxConcurrency",
+    }
+)  # fmt: skip
+
+
+def reloaded(current: Mapping[str, Any], fresh: Config) -> tuple[Config, list[str]]:
+    """The configuration a reload applies: `fresh` (the files read again), except `RESTART_KEYS`,
+    which keep their `current` values; and the names of those whose value in the files changed.
+
+    >>> current = Config({"MySQLTopologyPassword": "one", "MySQLOrchestratorHost": "db-a"}, [])
+    >>> fresh = Config({"MySQLTopologyPassword": "two", "MySQLOrchestratorHost": "db-b"}, ["x.json"])
+    >>> effective, ignored = reloaded(current, fresh)
+    >>> dict(effective), ignored
+    ({'MySQLTopologyPassword': 'two', 'MySQLOrchestratorHost': 'db-a'}, ['MySQLOrchestratorHost'])
+    """
+    values = dict(fresh._values)
+    ignored = []
+    for key in sorted(RESTART_KEYS):
+        if key in current and values.get(key) != current[key]:
+            if key in values:
+                ignored.append(key)
+            values[key] = current[key]
+    return Config(values, fresh.sources), ignored

@@ -7,9 +7,9 @@
 #   packaging/build.sh --with-service        # the .deb also carries `orchestrator http`'s libraries
 #
 # Environment: PYTHON (default python3; needs pip, and 3.11 to match Debian 12's /usr/bin/python3),
-# SHEBANG (zipapp interpreter line, default "/usr/bin/python3 -IS": isolated from PYTHON* variables
-# and user site-packages, no site import; the bundle needs neither), SOURCE_DATE_EPOCH (dated man page).
-# See packaging/README.md for why the zipapp is the default.
+# SHEBANG (interpreter line of the zipapp and of the .deb's launcher, default "/usr/bin/python3 -IS":
+# isolated from PYTHON* variables and user site-packages, no site import), SOURCE_DATE_EPOCH (dated
+# man page). The .deb installs the zipapp's tree unpacked; see packaging/README.md for both choices.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -37,6 +37,15 @@ while [ $# -gt 0 ]; do
 done
 case "$BUNDLE" in zipapp|pyinstaller) ;; *) die "--bundle must be zipapp or pyinstaller, not '$BUNDLE'" ;; esac
 [ -n "$OUT" ] || die "--out needs a directory"
+# The .deb's launcher runs, and its postinst byte-compiles with, the interpreter SHEBANG names.
+INTERPRETER="${SHEBANG%% *}"
+if [ "$BUILD_DEB" = 1 ]; then
+  case "$INTERPRETER" in
+    */env) die "SHEBANG for the .deb must name the interpreter itself (its postinst compiles with it), not env" ;;
+    /*) ;;
+    *) die "SHEBANG must start with an absolute interpreter path, not '$INTERPRETER'" ;;
+  esac
+fi
 "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null \
   || die "$PYTHON is missing or older than 3.11"
 "$PYTHON" -m pip --version >/dev/null 2>&1 || die "$PYTHON has no pip"
@@ -69,6 +78,9 @@ fi
 # schema, whose Cython speed-ups have pure-Python twins: no compiled code is needed, so the bundle
 # runs on any architecture and zipimport can load all of it without extracting anything.
 rm -rf "$APP/bin" "$APP/mysql/vendor" "$APP/mysqlx" "$APP/orchestrator_cli/sandbox"
+# mysql-connector's asyncio driver, its Django backend and its `mysql.ai` helpers are separate
+# packages that `mysql.connector` never imports and neither do we: 1.5 MiB and ~90 archive entries.
+rm -rf "$APP/mysql/ai" "$APP/mysql/connector/aio" "$APP/mysql/connector/django"
 # SQLAlchemy's test harness and the dialects of other databases are loaded only when asked for by
 # name; leaving them out makes the archive's directory (read by zipimport at every start) smaller.
 rm -rf "$APP/sqlalchemy/testing" "$APP/sqlalchemy/dialects/postgresql" "$APP/sqlalchemy/dialects/mssql" \
@@ -93,15 +105,18 @@ if [ "$OUT" = "$ROOT/dist" ]; then
 fi
 
 EXE="$OUT/orchestrator"
-cp "$ROOT/packaging/zipapp_main.py" "$APP/__main__.py"
+# $APP stays as vendored (sources only: the .deb installs it unpacked); the one-file builds work on a copy.
+STAGE="$WORK/stage"
+cp -a "$APP" "$STAGE"
+cp "$ROOT/packaging/zipapp_main.py" "$STAGE/__main__.py"
 if [ "$BUNDLE" = zipapp ]; then
   ARCH=all
   DEPENDS="python3 (>= 3.11)"
   # Legacy-layout, unchecked-hash .pyc next to each .py: zipimport uses them without stat-ing
   # sources, so nothing is compiled at run time on the matching Python (other versions fall
-  # back to the .py files).
-  "$PYTHON" -m compileall -q -b --invalidation-mode unchecked-hash "$APP"
-  "$PYTHON" -m zipapp "$APP" --compress --python "$SHEBANG" --output "$WORK/orchestrator.pyz"
+  # back to the .py files). Fails the build on any source this Python cannot compile.
+  "$PYTHON" -m compileall -q -b --invalidation-mode unchecked-hash "$STAGE"
+  "$PYTHON" -m zipapp "$STAGE" --compress --python "$SHEBANG" --output "$WORK/orchestrator.pyz"
   install -m 0755 "$WORK/orchestrator.pyz" "$EXE"
 else
   ARCH="$(dpkg --print-architecture 2>/dev/null || uname -m)"
@@ -109,7 +124,7 @@ else
   VENV="$WORK/pyinstaller-venv"
   "$PYTHON" -m venv "$VENV"
   "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check pyinstaller
-  (cd "$WORK" && APP_DIR="$APP" "$VENV/bin/pyinstaller" --noconfirm --log-level WARN \
+  (cd "$WORK" && APP_DIR="$STAGE" "$VENV/bin/pyinstaller" --noconfirm --log-level WARN \
      --distpath "$WORK/pyinstaller-dist" --workpath "$WORK/pyinstaller-work" "$ROOT/packaging/orchestrator.spec")
   install -m 0755 "$WORK/pyinstaller-dist/orchestrator" "$EXE"
 fi
@@ -120,7 +135,18 @@ command -v dpkg-deb >/dev/null 2>&1 || die "dpkg-deb not found: install dpkg, or
 
 PKG="$WORK/deb"
 DOC="$PKG/usr/share/doc/orchestrator"
-install -D -m 0755 "$EXE" "$PKG/usr/bin/orchestrator"
+LIB="$PKG/usr/lib/orchestrator"
+if [ "$BUNDLE" = zipapp ]; then
+  # The zipapp's tree, unpacked, behind a five-line launcher: a directory on sys.path imports faster
+  # than the zipapp (no runpy, no zipimport; about 7 ms less per cron run, packaging/README.md).
+  # No .pyc is shipped: the postinst compiles the tree for the host's interpreter.
+  install -d -m 0755 "$LIB"
+  cp -a "$APP"/. "$LIB"/
+  { echo "#!$SHEBANG"; tail -n +2 "$ROOT/packaging/deb_launcher.py"; } > "$WORK/launcher"
+  install -D -m 0755 "$WORK/launcher" "$PKG/usr/bin/orchestrator"
+else
+  install -D -m 0755 "$EXE" "$PKG/usr/bin/orchestrator"
+fi
 install -D -m 0644 "$ROOT/packaging/orchestrator.conf.json" "$PKG/etc/orchestrator.conf.json"
 install -d -m 0755 "$PKG/var/lib/orchestrator"
 install -D -m 0644 "$GEN/orchestrator.bash" "$PKG/usr/share/bash-completion/completions/orchestrator"
@@ -128,34 +154,41 @@ install -D -m 0644 "$GEN/_orchestrator" "$PKG/usr/share/zsh/vendor-completions/_
 install -d -m 0755 "$PKG/usr/share/man/man1"
 gzip -9n < "$GEN/orchestrator.1" > "$PKG/usr/share/man/man1/orchestrator.1.gz"
 install -D -m 0644 "$ROOT/docs/deployment.md" "$DOC/deployment.md"
-# The service's unit, disabled: nothing enables or starts it (no maintainer scripts).
+# The service's unit, disabled: nothing enables or starts it (the maintainer scripts only byte-compile).
 install -D -m 0644 "$ROOT/packaging/orchestrator.service" "$PKG/lib/systemd/system/orchestrator.service"
 if [ "$WITH_SERVICE" = 1 ]; then
   # fastapi, uvicorn and prometheus_client for `orchestrator http`, outside the one-file executable
   # (pydantic-core is compiled): the package becomes specific to this architecture and Python.
   "$PYTHON" -c 'import sys, tomllib; print("\n".join(tomllib.load(open(sys.argv[1], "rb"))["project"]["optional-dependencies"]["service"]))' \
     "$ROOT/pyproject.toml" > "$WORK/service-requirements.txt"
-  "${PIP[@]}" --target "$PKG/usr/lib/orchestrator/service" -r "$WORK/service-requirements.txt"
-  rm -rf "$PKG/usr/lib/orchestrator/service/bin"
-  find "$PKG/usr/lib/orchestrator/service" -name __pycache__ -prune -exec rm -rf {} +
-  # compiled now, so the service never writes __pycache__ under /usr (which dpkg --purge would leave)
-  "$PYTHON" -m compileall -q --invalidation-mode unchecked-hash "$PKG/usr/lib/orchestrator/service"
+  # (byte-compiled by the postinst with the rest of /usr/lib/orchestrator, removed by the prerm)
+  "${PIP[@]}" --target "$LIB/service" -r "$WORK/service-requirements.txt"
+  rm -rf "$LIB/service/bin"
+  find "$LIB/service" -name __pycache__ -prune -exec rm -rf {} +
   ARCH="$(dpkg --print-architecture 2>/dev/null || uname -m)"
   PYVER="$("$PYTHON" -c 'import sys; print(sys.version_info[0], sys.version_info[1])')"
   DEPENDS="python3 (>= ${PYVER% *}.${PYVER#* }), python3 (<< ${PYVER% *}.$((${PYVER#* } + 1)))"
 fi
 install -d -m 0755 "$DOC"
 "$PYTHON" "$ROOT/packaging/copyright.py" "$APP" > "$DOC/copyright"
-for info in "$APP"/*.dist-info "$PKG/usr/lib/orchestrator/service"/*.dist-info; do
+for info in "$APP"/*.dist-info "$LIB/service"/*.dist-info; do
   [ -d "$info" ] || continue
   dest="$DOC/licenses/$(basename "$info" .dist-info)"
   find "$info" -type f \( -iname 'licen[cs]e*' -o -iname 'copying*' -o -iname 'notice*' -o -iname 'authors*' \) \
     -exec install -D -m 0644 -t "$dest" {} +
 done
 find "$PKG" -type d -exec chmod 0755 {} +
+[ ! -d "$LIB" ] || find "$LIB" -type f -exec chmod 0644 {} +
 
 install -d -m 0755 "$PKG/DEBIAN"
 echo "/etc/orchestrator.conf.json" > "$PKG/DEBIAN/conffiles"
+if [ -d "$LIB" ]; then
+  # postinst byte-compiles /usr/lib/orchestrator with the interpreter the launcher runs; prerm removes
+  # the __pycache__ directories again, so upgrades leave no stale .pyc and purge leaves nothing.
+  sed "s|@PYTHON@|$INTERPRETER|g" "$ROOT/packaging/deb/postinst" > "$PKG/DEBIAN/postinst"
+  cp "$ROOT/packaging/deb/prerm" "$ROOT/packaging/deb/postrm" "$PKG/DEBIAN/"
+  chmod 0755 "$PKG/DEBIAN/postinst" "$PKG/DEBIAN/prerm" "$PKG/DEBIAN/postrm"
+fi
 {
   echo "Package: orchestrator"
   echo "Version: $VERSION"
@@ -170,7 +203,7 @@ echo "/etc/orchestrator.conf.json" > "$PKG/DEBIAN/conffiles"
   echo " promotion rules, downtime, maintenance locks, tags and pools, and analyses failures."
   echo " Command names, flags, output formats, configuration keys and backend schema follow"
   echo " the original orchestrator, so crontab entries and Puppet or Chef resources keep"
-  echo " working. Ships a one-file executable, a man page, bash and zsh completion and a"
+  echo " working. Ships the command, a man page, bash and zsh completion and a"
   echo " sample /etc/orchestrator.conf.json using an embedded SQLite backend, and a systemd unit"
   echo " (disabled) for 'orchestrator http', the API that orchestrator-client speaks."
 } > "$PKG/DEBIAN/control"

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # CI packaging step: build the release artefacts with packaging/build.sh, install the Debian package
-# with dpkg, use it as an operator would (version, help, man page, completion, discover + topology on
-# a sandbox, from an empty directory with a minimal PATH), then purge it again.
+# with dpkg (first the previous, zipapp layout built from the same artefacts, then this one over it as
+# an upgrade), use it as an operator would (version, help, man page, completion, discover + topology
+# on a sandbox, from an empty directory with a minimal PATH), then purge it again.
 #
-# Installing touches /usr/bin, /etc and /usr/share, so that part runs only as root, with dpkg, and
-# when nothing named orchestrator is installed or configured yet; the package is purged on any exit,
-# so the machine is never left with a stale /usr/bin/orchestrator. Ends with a "N passed, N failed"
-# line.
+# Installing touches /usr/bin, /usr/lib, /etc and /usr/share, so that part runs only as root, with
+# dpkg, and when nothing named orchestrator is installed or configured yet; the package is purged on
+# any exit, so the machine is never left with a stale /usr/bin/orchestrator. Ends with a
+# "N passed, N failed" line.
 set -uo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -61,16 +62,54 @@ DEB="$ROOT/dist/orchestrator_${VERSION}_all.deb"
 check "dist/orchestrator --version" in_clean_dir "$ROOT/dist/orchestrator" --version
 check "the .deb was built" test -s "$DEB"
 check "the .deb carries the systemd unit" bash -c "dpkg-deb -c '$DEB' | grep -q ' ./lib/systemd/system/orchestrator.service$'"
+check "the .deb carries the unpacked tree and no .pyc" bash -c \
+  "dpkg-deb -c '$DEB' > '$WORK/contents' && grep -q ' ./usr/lib/orchestrator/orchestrator_cli/cli/main.py$' '$WORK/contents' &&
+   grep -q ' ./usr/lib/orchestrator/orchestrator_cli/http/web/static/index.html$' '$WORK/contents' &&
+   ! grep -E '__pycache__|[.]pyc$' '$WORK/contents'"
+check "/usr/bin/orchestrator in the .deb is the launcher" bash -c \
+  "dpkg-deb --fsys-tarfile '$DEB' | tar -xO ./usr/bin/orchestrator > '$WORK/launcher' &&
+   test \"\$(head -1 '$WORK/launcher')\" = '#!/usr/bin/python3 -IS' && grep -q '^sys.path.insert(0, \"/usr/lib/orchestrator\")$' '$WORK/launcher'"
+
+# The package as the previous releases built it (the zipapp at /usr/bin/orchestrator, no
+# /usr/lib/orchestrator, no maintainer scripts), made from this build's artefacts with a lower
+# version, to check that installing this package over it is a clean upgrade.
+OLD_DEB="$WORK/orchestrator_${VERSION}~zipapp_all.deb"
+make_zipapp_deb() {
+  local tree="$WORK/zipapp-deb"
+  rm -rf "$tree" && dpkg-deb -R "$DEB" "$tree" &&
+    install -m 0755 "$ROOT/dist/orchestrator" "$tree/usr/bin/orchestrator" &&
+    rm -rf "$tree/usr/lib/orchestrator" "$tree/DEBIAN/postinst" "$tree/DEBIAN/prerm" "$tree/DEBIAN/postrm" &&
+    sed -i "s/^Version: .*/Version: ${VERSION}~zipapp/" "$tree/DEBIAN/control" &&
+    (cd "$tree" && find . \( -path ./DEBIAN -o -path ./etc \) -prune -o -type f -printf '%P\0' | sort -z |
+       xargs -0 md5sum) > "$tree/DEBIAN/md5sums" &&
+    dpkg-deb --root-owner-group -Zxz --build "$tree" "$OLD_DEB" >/dev/null
+}
+check "a zipapp-layout .deb of the same build (the previous layout)" make_zipapp_deb
 
 echo "== packaging: dpkg -i"
 if [ "$(id -u)" != 0 ] || ! command -v dpkg >/dev/null 2>&1; then
   skip "dpkg -i (needs root and dpkg)"
 elif dpkg-query -W orchestrator >/dev/null 2>&1 || [ -e /usr/bin/orchestrator ] || [ -e /etc/orchestrator.conf.json ] \
-    || [ -e /var/lib/orchestrator ]; then
-  skip "dpkg -i (an orchestrator install, config or /var/lib/orchestrator already exists here; left untouched)"
+    || [ -e /var/lib/orchestrator ] || [ -e /usr/lib/orchestrator ]; then
+  skip "dpkg -i (an orchestrator install, config, /usr/lib or /var/lib/orchestrator already exists here; left untouched)"
 else
   INSTALLED=1
+  if [ -s "$OLD_DEB" ]; then
+    check "dpkg -i $(basename "$OLD_DEB") (zipapp layout)" dpkg --force-confdef --force-confold -i "$OLD_DEB"
+    check "the zipapp layout runs" bash -c \
+      'cd / && env -i PATH=/usr/bin:/bin orchestrator --version >/dev/null && /usr/bin/python3 -m zipfile -l /usr/bin/orchestrator >/dev/null'
+  else
+    skip "upgrade from the zipapp layout (its .deb was not built)"
+  fi
   check "dpkg -i $(basename "$DEB")" dpkg --force-confdef --force-confold -i "$DEB"
+  check "the launcher replaced the zipapp, dpkg's checksums match" bash -c \
+    'cmp -s /usr/bin/orchestrator "$1" && dpkg -S /usr/bin/orchestrator | grep -qx "orchestrator: /usr/bin/orchestrator" &&
+     test -z "$(dpkg --verify orchestrator)"' _ "$WORK/launcher"
+  check "postinst byte-compiled the tree for /usr/bin/python3" bash -c \
+    'tag="$(/usr/bin/python3 -c "import sys; print(sys.implementation.cache_tag)")" &&
+     test -f "/usr/lib/orchestrator/orchestrator_cli/cli/__pycache__/main.$tag.pyc" &&
+     test -f "/usr/lib/orchestrator/sqlalchemy/__pycache__/__init__.$tag.pyc"'
+  find /usr/lib/orchestrator 2>/dev/null | sort > "$WORK/tree-after-install"
   check "orchestrator --version" in_clean_dir orchestrator --version
   check "orchestrator help lists relocate" bash -c 'cd / && env -i PATH=/usr/bin:/bin orchestrator help | grep -q "relocate"'
   if command -v man >/dev/null 2>&1; then
@@ -99,12 +138,15 @@ else
   else
     skip "discover + topology (no MariaDB sandbox: $(tail -1 "$WORK/sandbox.out"))"
   fi
+  # As root nothing would stop a run from writing __pycache__ for a module the postinst missed.
+  check "the runs wrote nothing under /usr/lib/orchestrator" bash -c \
+    'find /usr/lib/orchestrator | sort | diff "$1" -' _ "$WORK/tree-after-install"
   check "dpkg --purge" dpkg --purge orchestrator
   INSTALLED=0
   remove_backend_files
-  check "nothing left in /usr/bin, /etc, /var/lib" bash -c \
-    'test ! -e /usr/bin/orchestrator && test ! -e /etc/orchestrator.conf.json && test ! -e /var/lib/orchestrator &&
-     test ! -e /lib/systemd/system/orchestrator.service'
+  check "nothing left in /usr/bin, /usr/lib, /etc, /var/lib" bash -c \
+    'test ! -e /usr/bin/orchestrator && test ! -e /usr/lib/orchestrator && test ! -e /etc/orchestrator.conf.json &&
+     test ! -e /var/lib/orchestrator && test ! -e /lib/systemd/system/orchestrator.service'
 fi
 
 echo "packaging: $PASSED passed, $FAILED failed, $SKIPPED skipped"

@@ -13,6 +13,12 @@ if sys.version_info < (3, 11):  # noqa: UP036  (the point: run on older interpre
     )
     sys.exit(1)
 
+import gc  # noqa: E402
+
+# The cyclic collector is off for a one-shot run, from before the CLI's own imports on (entry() in
+# cli/main.py says why, and turns it back on for the service and `continuous`).
+gc.disable()
+
 from orchestrator_cli.cli.main import entry  # noqa: E402  (after the version check, on purpose)
 
 entry()

@@ -12,8 +12,9 @@ from collections.abc import Iterable
 from typing import Any
 
 from orchestrator_cli.analysis.codes import AnalysisCode
-from orchestrator_cli.analysis.facts import AnalysisFacts, Config, Row, build_facts, config_list
+from orchestrator_cli.analysis.facts import Config, build_facts, config_list
 from orchestrator_cli.analysis.rules import Analysis, analyze
+from orchestrator_cli.model.analysis_facts import AnalysisFacts
 from orchestrator_cli.model.instance import Instance
 from orchestrator_cli.model.keys import InstanceKey
 
@@ -34,13 +35,13 @@ def _sort_key(a: Analysis) -> tuple[str, str, int]:
 
 
 def replication_analysis(
-    rows: Iterable[Row | Instance],
+    instances: Iterable[Instance],
     config: Config = None,
     include_noproblem: bool = False,
     include_downtimed: bool = False,
     cluster_name: str | None = None,
 ) -> list[Analysis]:
-    """Analyse instance snapshots (or backend rows) and return the entries a listing should show.
+    """Analyse instance snapshots and return the entries a listing should show.
 
     Dropped (spec §2.5): NoProblem entries without structure warnings (unless
     ``include_noproblem``), hosts matching RecoveryIgnoreHostnameFilters, and entries
@@ -49,7 +50,7 @@ def replication_analysis(
     like the API's per-cluster route.  Ordered by cluster name, then hostname and port.
     """
     return listed_analysis(
-        build_facts(rows, config),
+        build_facts(instances, config),
         config,
         include_noproblem=include_noproblem,
         include_downtimed=include_downtimed,

@@ -16,7 +16,8 @@ from orchestrator_cli.analysis.codes import (
     AnalysisCode,
     StructureWarning,
 )
-from orchestrator_cli.analysis.facts import AnalysisFacts, Config, config_bool
+from orchestrator_cli.analysis.facts import Config, config_bool
+from orchestrator_cli.model.analysis_facts import AnalysisFacts
 
 C = AnalysisCode
 W = StructureWarning

@@ -1,9 +1,9 @@
 """Backend facts for failure analysis: instance rows plus maintenance, stale coordinates, aliases, domains.
 
-The original computes analysis in one large SQL aggregation. Here the backend hands the pure
-`analysis` package plain rows (one per `database_instance`, with the derived validity and downtime
-flags of `instances._select`) annotated with the few facts that live in other tables, so the
-decision rules stay testable without a database and the SQL stays small and portable.
+The original computes analysis in one large SQL aggregation; so does `analysis_aggregates`, and hands
+the pure `analysis` package typed `AnalysisFacts` (its columns mapped in `analysis_rows.py`, where the
+rows are read). `analysis_instances` reads the same facts as `Instance` snapshots, one per instance
+(what `analysis.build_facts` groups in Python; the property tests compare the two).
 
 Also owns the analysis history tables (`database_instance_last_analysis`,
 `database_instance_analysis_changelog`) and the stale-binlog-coordinates record that turns a
@@ -16,9 +16,13 @@ from collections.abc import Collection, Iterable, Iterator, Mapping
 from typing import Any
 
 from orchestrator_cli.backend import clusters, instances
+from orchestrator_cli.backend.analysis_rows import facts_from_aggregate
 from orchestrator_cli.backend.connection import Backend, Row
+from orchestrator_cli.backend.instance_rows import instances_from_rows
+from orchestrator_cli.model.analysis_facts import AnalysisFacts
 from orchestrator_cli.model.coerce import to_int, to_str
 from orchestrator_cli.model.coordinates import BinlogCoordinates
+from orchestrator_cli.model.instance import Instance
 from orchestrator_cli.model.keys import InstanceKey
 
 _STALE_COORDINATES_MIN_EXPIRY_SECONDS = 60
@@ -84,19 +88,19 @@ def _domains(backend: Backend) -> dict[str, str]:
     return {str(r["cluster_name"]): str(r["domain_name"]) for r in rows}
 
 
-def analysis_rows(backend: Backend, unreachable: Collection[str] = ()) -> list[Row]:
-    """Every instance row, annotated with what `analysis.build_facts` reads beyond `database_instance`.
+def analysis_instances(backend: Backend, unreachable: Collection[str] = ()) -> list[Instance]:
+    """Every instance, with what `analysis.build_facts` reads beyond `database_instance`.
 
-    Added keys: `in_maintenance`, `is_stale_binlog_coordinates`, `cluster_alias`, `cluster_domain`,
-    `resolved_hostname`, `downtime_remaining_seconds`. All clusters are read: a replica whose row
-    already names a new cluster still counts as a replica of its (dead) old master.
+    Added to each row before it is mapped: `in_maintenance`, `is_stale_binlog_coordinates`,
+    `cluster_alias`, `cluster_domain`, `resolved_hostname`, `downtime_remaining_seconds`. All clusters
+    are read: a replica whose row already names a new cluster still counts as a replica of its (dead) old master.
 
     `unreachable`: "host:port" keys whose last check (and analysis) count as invalid whatever the
     timestamps say.
     """
     rows = instances.read_where(backend, "1 = 1", order="ORDER BY di.hostname, di.port")
     if not rows:
-        return rows
+        return []
     maintenance = _in_maintenance(backend)
     stale = _stale_coordinates(backend)
     remaining = _downtime_remaining(backend)
@@ -116,16 +120,14 @@ def analysis_rows(backend: Backend, unreachable: Collection[str] = ()) -> list[R
         if unreachable and str(key) in unreachable:
             row["is_last_check_valid"] = 0
             row["is_analysis_valid"] = 0
-    return rows
+    return instances_from_rows(rows)
 
 
-def _unreachable_test(alias: str, unreachable: Collection[str]) -> tuple[str, list[Any]]:
-    """`(alias.hostname = ? AND alias.port = ?) OR ...` for the "host:port" keys, and its parameters."""
+def _unreachable_test(backend: Backend, alias: str, unreachable: Collection[str]) -> tuple[str, list[Any]]:
+    """`(alias.hostname, alias.port) IN <the "host:port" keys>` and its parameters: a data-centre
+    outage passes thousands of keys, and the test stays one fixed-depth expression (`Dialect.in_values`)."""
     keys = [InstanceKey.parse(k) for k in sorted(unreachable)] if unreachable else []
-    if not keys:
-        return "0 = 1", []
-    test = " OR ".join(f"({alias}.hostname = ? AND {alias}.port = ?)" for _ in keys)
-    return f"({test})", [v for k in keys for v in (k.hostname, k.port)]
+    return backend.dialect.in_values((f"{alias}.hostname", f"{alias}.port"), [(k.hostname, k.port) for k in keys])
 
 
 def _downtimed(alias: str, now: str) -> str:
@@ -146,12 +148,15 @@ def _failing_to_connect(alias: str) -> str:
     )
 
 
-def analysis_aggregates(backend: Backend, unreachable: Collection[str] = (), *, reduce: bool = True) -> Iterator[Row]:
-    """One row per potential master with its replicas aggregated by the backend (the original's shape),
-    streamed: the caller holds one row at a time.
+def analysis_aggregates(
+    backend: Backend, unreachable: Collection[str] = (), *, reduce: bool = True
+) -> Iterator[AnalysisFacts]:
+    """The facts of each potential master with its replicas aggregated by the backend (the original's
+    shape), streamed: the caller holds one at a time. `analysis.analysable` completes them with what
+    the configuration decides (`Recover*ClusterFilters`).
 
-    Each row holds the master's own columns (as `analysis.facts.facts_from_aggregate` names them)
-    and counts over its direct replicas: rows whose `master_host`/`master_port` name the master (under
+    Each row holds the master's own columns and counts over its direct replicas (mapped by
+    `analysis_rows.facts_from_aggregate`): rows whose `master_host`/`master_port` name the master (under
     its resolved name when `hostname_resolve` has one). Instances in maintenance are not analysed but
     still count as replicas. With `reduce` (ReduceReplicationAnalysisCount) leaves that cannot have a
     problem (no replicas, a valid check, not failing to connect) are left out by the backend.
@@ -165,8 +170,8 @@ def analysis_aggregates(backend: Backend, unreachable: Collection[str] = (), *, 
     lag = int(config.get("ReasonableReplicationLagSeconds", 10))
     stale_seconds = _locked_semi_sync_seconds(config)
     now = d.now()
-    m_unreachable, m_params = _unreachable_test("m", unreachable)
-    r_unreachable, r_params = _unreachable_test("r", unreachable)
+    m_unreachable, m_params = _unreachable_test(backend, "m", unreachable)
+    r_unreachable, r_params = _unreachable_test(backend, "r", unreachable)
     r_valid = "r.is_valid = 1"
     r_downtimed = "r.is_downtimed = 1"
     logging = f"({_flag('r.log_bin')} AND {_flag('r.log_slave_updates')})"
@@ -278,7 +283,7 @@ def analysis_aggregates(backend: Backend, unreachable: Collection[str] = (), *, 
     if not backend.is_sqlite:
         # replica_keys lists every replica of a master: MySQL cuts GROUP_CONCAT at 1024 bytes by default
         backend.execute("SET SESSION group_concat_max_len = 16777216")
-    return backend.query_iter(sql, [*m_params, *r_params])
+    return map(facts_from_aggregate, backend.query_iter(sql, [*m_params, *r_params]))
 
 
 # -- analysis history ---------------------------------------------------------------------------------

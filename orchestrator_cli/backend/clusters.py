@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from orchestrator_cli.backend.connection import Backend, Row
-from orchestrator_cli.backend.probe_context import REFRESH_SECONDS, Registered
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at start-up (mypy reads the name)
+if TYPE_CHECKING:
+    from orchestrator_cli.backend.probe_context import Registered
 
 
 def cluster_by_name_or_alias(backend: Backend, hint: str) -> str | None:
@@ -116,6 +119,8 @@ def register_alias(backend: Backend, cluster_name: str, alias: str, registered: 
 
 def registered_alias_row(backend: Backend, cluster_name: str) -> Registered:
     """A cluster's `cluster_alias` row: its alias (None: no row) and whether it was refreshed recently."""
+    from orchestrator_cli.backend.probe_context import REFRESH_SECONDS, Registered  # off `clusters`' start-up
+
     fresh = backend.dialect.seconds_ago(str(REFRESH_SECONDS))
     row = backend.query_one(
         f"SELECT alias, CASE WHEN last_registered >= {fresh} THEN 1 ELSE 0 END AS fresh"

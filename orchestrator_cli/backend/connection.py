@@ -58,10 +58,21 @@ class Backend:
         self._conn: Any = None
         self._cur: Any = None  # MySQL: the one cursor of `_conn`, reused (see `_cursor`)
         self._deploy = deploy
+        self._opened_at = 0.0  # monotonic: when `_conn` was opened (MySQLConnectionLifetimeSeconds)
         self._lock = _thread.RLock()  # threading's RLock, without importing threading
         self._in_tx = 0
 
     # -- connection lifecycle -------------------------------------------------------------------
+    @property
+    def lifetime_seconds(self) -> int:
+        """MySQLConnectionLifetimeSeconds (0: unlimited): an older MySQL connection is closed and
+        replaced before its next statement, as the original's pool does (a load balancer or a
+        failed-over backend behind a name is reached again). Read from `config` each time: a reload
+        that assigns a new `config` applies it."""
+        if self.is_sqlite:
+            return 0
+        return max(0, int(self.config.get("MySQLConnectionLifetimeSeconds") or 0))
+
     @property
     def description(self) -> str:
         if self.is_sqlite:
@@ -71,6 +82,7 @@ class Backend:
     def connection(self) -> Any:
         if self._conn is None:
             self._conn = self._open_sqlite() if self.is_sqlite else self._open_mysql()
+            self._opened_at = time.monotonic()
             if self._deploy:
                 from orchestrator_cli.backend.deploy import ensure_schema
 
@@ -78,8 +90,7 @@ class Backend:
         return self._conn
 
     def _open_sqlite(self) -> Any:
-        import sqlite3
-
+        sqlite3 = _sqlite_driver()
         path = str(self.config["SQLite3DataFile"])
         if path != ":memory:":
             directory = os.path.dirname(os.path.abspath(path))
@@ -110,6 +121,9 @@ class Backend:
             "autocommit": True,
             "use_pure": True,
             "charset": "utf8mb4",
+            # CLIENT_CONNECT_ATTRS cleared: the driver's default attributes cost an `lsb_release -a`
+            # child process on the first connection (see mysql/access.py's NO_CONNECT_ATTRS).
+            "client_flags": [-(1 << 20)],
         }
         if with_database:
             params["database"] = c["MySQLOrchestratorDatabase"]
@@ -188,13 +202,22 @@ class Backend:
         inside a transaction, whose earlier statements died with the connection: that is an error.
         """
         conn = self.connection()
-        if self.is_sqlite or not _closed_by_server(conn):
+        if self.is_sqlite:
             return conn
-        self._drop_lost()
-        if self._in_tx:
-            raise BackendError(f"lost the connection to MySQL backend {self.description} during a transaction")
-        log.info("MySQL backend %s closed the connection: reconnecting", self.description)
+        if not _closed_by_server(conn):
+            if not self.lifetime_seconds or self._in_tx or time.monotonic() - self._opened_at < self.lifetime_seconds:
+                return conn
+            log.debug(
+                "MySQL backend %s: connection older than MySQLConnectionLifetimeSeconds, replaced", self.description
+            )
+            self.close()  # a transaction never spans the replacement: its statements share one connection
+        else:
+            self._drop_lost()
+            if self._in_tx:
+                raise BackendError(f"lost the connection to MySQL backend {self.description} during a transaction")
+            log.info("MySQL backend %s closed the connection: reconnecting", self.description)
         self._conn = self._open_mysql()  # the schema was checked when the first connection opened
+        self._opened_at = time.monotonic()
         return self._conn
 
     def _drop_lost(self) -> None:
@@ -450,19 +473,24 @@ class _Locked(_Retryable):
 def _closed_by_server(conn: Any) -> bool:
     """True when an idle MySQL connection can no longer be used: its socket is readable (the server
     closed it, or sent an unsolicited error packet before closing) or in error. One non-blocking poll,
-    not a round trip. A TLS socket may hold protocol records of its own, so it is asked with a ping."""
+    not a round trip, with or without TLS. A readable TLS socket may only hold TLS records of its own
+    (a session ticket sent after the handshake), so that one is asked with a ping: the ping's reply
+    tells, and reading it consumes those records, so the next polls are quiet again."""
     import select
     import ssl
 
     sock = getattr(getattr(conn, "_socket", None), "sock", None)
-    if sock is None or isinstance(sock, ssl.SSLSocket):
+    if sock is None:
         return not conn.is_connected()
     try:
         poller = select.poll()
         poller.register(sock.fileno(), select.POLLIN | select.POLLPRI)
-        return bool(poller.poll(0))
+        readable = bool(poller.poll(0))
     except (OSError, ValueError):  # closed locally (fileno -1)
         return True
+    if readable and isinstance(sock, ssl.SSLSocket):
+        return not conn.is_connected()
+    return readable
 
 
 def driver_message(error: Exception) -> str:
@@ -476,6 +504,22 @@ def driver_message(error: Exception) -> str:
 
 def _seconds(value: float) -> str:
     return f"{value:.1f}s" if value < 10 else f"{value:.0f}s"
+
+
+def _sqlite_driver() -> Any:
+    """The `sqlite3` driver's C module, which `connect`, `Row` and the error classes come from.
+
+    The `sqlite3` package around it (`sqlite3.dbapi2`) adds the DB-API constructors and registers the
+    default `datetime` adapters and converters; importing it costs every CLI run ~1 ms more, `datetime`
+    mostly. The backend binds no date objects (timestamps are SQL text, see `dialect.now()`) and reads
+    no declared types, so it needs neither. Another Python without `_sqlite3` gets the package."""
+    try:
+        import _sqlite3
+    except ImportError:  # pragma: no cover - CPython has it
+        import sqlite3
+
+        return sqlite3
+    return _sqlite3
 
 
 def _plain(value: Any) -> Any:

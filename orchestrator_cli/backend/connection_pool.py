@@ -151,6 +151,15 @@ class BackendPool(Backend):
             return len(self._loans)
 
     # -- the pool's own lifecycle --------------------------------------------------------------
+    def use_config(self, config: Mapping[str, Any]) -> None:
+        """A reloaded configuration for every member, present and future. The database it names must
+        be the one the pool opened (a reload keeps the backend keys: `config.RESTART_KEYS`)."""
+        with self._available:
+            self.config = config
+            members = list(self._members)
+        for member in members:
+            member.config = config
+
     def connection(self) -> Any:
         """The connection of the member this thread holds (inside `lease()` or a transaction)."""
         with self._available:

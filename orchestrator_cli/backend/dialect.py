@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at start-up (mypy reads the name)
+if TYPE_CHECKING:
+    from typing import Any
+
 
 class Dialect:
     """SQL text helpers; statements elsewhere in `backend/` are written once and use these."""
@@ -50,6 +54,13 @@ class Dialect:
         """`expr REGEXP ?` (SQLite gets a Python function registered under the same name)."""
         return f"{expr} REGEXP ?"
 
+    def in_values(self, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> tuple[str, list[Any]]:
+        """`(columns) IN rows` as a parenthesized test and its parameters, for a caller-supplied
+        collection of any size (the keys of a data-centre outage): a fixed-depth expression whatever
+        the number of rows, where an `OR` chain of `(a = ? AND b = ?)` makes SQLite refuse a tree
+        deeper than 1,000 past ~900 keys. No rows: a test that is false."""
+        raise NotImplementedError
+
 
 def _columns_values(columns: Sequence[str] | Mapping[str, str]) -> tuple[str, str, list[str]]:
     mapping = columns if isinstance(columns, Mapping) else {c: "?" for c in columns}
@@ -87,6 +98,20 @@ class SQLiteDialect(Dialect):
         action = f"DO UPDATE SET {sets}" if sets else "DO NOTHING"
         return f"INSERT INTO {table} ({cols}) VALUES ({vals}) ON CONFLICT({', '.join(keys)}) {action}"
 
+    def in_values(self, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> tuple[str, list[Any]]:
+        """The rows travel as one JSON parameter read back by `json_each`: the statement text is the
+        same for any number (SQLite's limit of 32,766 parameters never applies) and the subquery is
+        materialized once (a key lookup per row)."""
+        if not rows:
+            return "(0 = 1)", []
+        import json
+
+        if len(columns) == 1:
+            return f"({columns[0]} IN (SELECT value FROM json_each(?)))", [json.dumps([r[0] for r in rows])]
+        fields = ", ".join(f"json_extract(value, '$[{i}]')" for i in range(len(columns)))
+        test = f"(({', '.join(columns)}) IN (SELECT {fields} FROM json_each(?)))"
+        return test, [json.dumps([list(r) for r in rows])]
+
 
 class MySQLDialect(Dialect):
     name = "mysql"
@@ -120,6 +145,21 @@ class MySQLDialect(Dialect):
 
     def concat(self, *parts: str) -> str:
         return f"CONCAT({', '.join(parts)})"
+
+    def in_values(self, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> tuple[str, list[Any]]:
+        """A flat `IN` list of row constructors (MySQL 5.7 has no JSON_TABLE; a list is one node, and
+        the driver interpolates the parameters, so their number is not limited by the protocol). The
+        list is padded to a power of two with its last row repeated (a duplicate changes nothing):
+        the statement text takes a few shapes, not one per count, which `placeholders` caches."""
+        if not rows:
+            return "(0 = 1)", []
+        width = 1 << (len(rows) - 1).bit_length()
+        padded = [*rows, *[rows[-1]] * (width - len(rows))]
+        if len(columns) == 1:
+            return f"({columns[0]} IN ({', '.join('?' * width)}))", [r[0] for r in padded]
+        row = f"({', '.join('?' * len(columns))})"
+        test = f"(({', '.join(columns)}) IN ({', '.join([row] * width)}))"
+        return test, [v for r in padded for v in r]
 
     def placeholders(self, sql: str) -> str:
         """`?` -> `%s` outside quoted text. mysql-connector substitutes `%s` tokens only and never

@@ -51,6 +51,17 @@ def resolve_map(backend: Backend) -> dict[str, str]:
     return {str(r["hostname"]): str(r["resolved_hostname"]) for r in resolves(backend)}
 
 
+def resolves_with_age(backend: Backend) -> list[tuple[str, str, int]]:
+    """Every recorded resolve as (hostname, resolved hostname, seconds since it was written), by the
+    backend's clock (what discovery's resolve cache loads)."""
+    d = backend.dialect
+    rows = backend.query_values(
+        f"SELECT hostname, resolved_hostname, {d.unix_timestamp()} - {d.unix_timestamp('resolved_timestamp')}"
+        " FROM hostname_resolve"
+    )
+    return [(str(host), str(name or ""), int(age or 0)) for host, name, age in rows]
+
+
 def unresolves(backend: Backend) -> list[Row]:
     return backend.query("SELECT hostname, unresolved_hostname FROM hostname_unresolve ORDER BY hostname")
 

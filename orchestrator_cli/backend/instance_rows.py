@@ -1,4 +1,4 @@
-"""The one mapping from a `database_instance` row (as `instances._select` and `analysis.analysis_rows`
+"""The one mapping from a `database_instance` row (as `instances._select` and `analysis.analysis_instances`
 return it) to the typed `Instance` snapshot: every column name an instance is read by lives here.
 
 Cells are coerced tolerantly (`model/coerce.py`): SQLite and MySQL drivers disagree on types, and test
@@ -8,14 +8,17 @@ fixtures hand over partial rows, so a missing column reads as its type's empty v
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from orchestrator_cli.backend.tree_rows import check_valid_by_timestamps
 from orchestrator_cli.model.coerce import to_bool, to_int, to_opt_int, to_opt_str, to_str
 from orchestrator_cli.model.coordinates import BinlogCoordinates, LogType
 from orchestrator_cli.model.instance import Instance, major_version_of
 from orchestrator_cli.model.keys import InstanceKey
-from orchestrator_cli.model.osc_member import OscMember
 from orchestrator_cli.model.threads import ThreadState
+
+if TYPE_CHECKING:  # imported where it is built: only the service's cluster views read it, never discovery
+    from orchestrator_cli.model.osc_member import OscMember
 
 __all__ = [
     "instance_from_row", "instances_from_rows", "key_of", "keys_of", "osc_member_from_row", "probe_over_backend",
@@ -45,17 +48,6 @@ def _coordinates(file: Any, pos: Any, log_type: LogType = LogType.BINARY) -> Bin
     return BinlogCoordinates(name, position, log_type)
 
 
-def _timestamps_valid(row: Mapping[str, Any]) -> bool:
-    """Fallback validity (``last_checked <= last_seen``) when the read computed no flag."""
-    checked, seen = row.get("last_checked"), row.get("last_seen")
-    if checked is None or seen is None:
-        return False
-    try:
-        return bool(checked <= seen)
-    except TypeError:
-        return to_str(checked) <= to_str(seen)
-
-
 def _upstream(
     row: Mapping[str, Any],
 ) -> tuple[str, int, BinlogCoordinates, bool, bool, ThreadState]:
@@ -81,7 +73,7 @@ def instance_from_row(row: Mapping[str, Any]) -> Instance:
     get = row.get
     master_host, master_port, read_coordinates, oracle_gtid, mariadb_gtid, default_state = _upstream(row)
     check_valid_cell = get("is_last_check_valid")
-    check_valid = _timestamps_valid(row) if check_valid_cell is None else to_bool(check_valid_cell)
+    check_valid = check_valid_by_timestamps(row) if check_valid_cell is None else to_bool(check_valid_cell)
     analysis_valid_cell = get("is_analysis_valid")
     version = to_str(get("version"))
     major = to_str(get("major_version")).strip()
@@ -164,6 +156,8 @@ def instance_from_row(row: Mapping[str, Any]) -> Instance:
 def osc_member_from_row(row: Mapping[str, Any]) -> OscMember:
     """The `OscMember` of a row of `cluster_summary.osc_member_rows`: each fact derived from the same
     columns, the same way, as `instance_from_row` and `Instance`'s properties derive it."""
+    from orchestrator_cli.model.osc_member import OscMember
+
     get = row.get
     master_host, master_port, read_coordinates, oracle_gtid, mariadb_gtid, default_state = _upstream(row)
     has_master = bool(master_host) and master_host != "_" and master_port != 0

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 
 from orchestrator_cli.backend.connection import Backend, Row
@@ -168,6 +167,42 @@ def replicas_of(backend: Backend, key: InstanceKey) -> list[Row]:
     )
 
 
+_KEYS_PER_STATEMENT = 200
+
+
+def neighbourhood(backend: Backend, keys: Sequence[InstanceKey]) -> list[tuple[InstanceKey, str, InstanceKey]]:
+    """(key, cluster name, master key) of every instance in the clusters of `keys` (a cluster name
+    of "" is no cluster) and of every instance whose master is one of `keys`, ordered by host name and
+    port: what a crawl must also probe, in one keys-only statement instead of three full-row reads per
+    key. A master key is ("", 0) when the row names none.
+
+    Past `_KEYS_PER_STATEMENT` keys (SQLite refuses an expression tree deeper than 1,000, and each key
+    deepens the OR chains) it takes a statement per chunk, and the rows come chunk by chunk.
+    """
+    out: list[tuple[InstanceKey, str, InstanceKey]] = []
+    seen: set[InstanceKey] = set()
+    for start in range(0, len(keys), _KEYS_PER_STATEMENT):
+        chunk = keys[start : start + _KEYS_PER_STATEMENT]
+        own = " OR ".join(["(o.hostname = ? AND o.port = ?)"] * len(chunk))
+        replicas = " OR ".join(["(di.master_host = ? AND di.master_port = ?)"] * len(chunk))
+        pairs = [v for k in chunk for v in (k.hostname, k.port)]
+        rows = backend.query_values(
+            f"""SELECT di.hostname, di.port, di.cluster_name, di.master_host, di.master_port
+                FROM database_instance di
+                WHERE di.cluster_name IN (SELECT o.cluster_name FROM database_instance o
+                                          WHERE ({own}) AND o.cluster_name <> '')
+                   OR {replicas}
+                ORDER BY di.hostname, di.port""",
+            pairs + pairs,
+        )
+        for hostname, port, cluster, master_host, master_port in rows:
+            key = InstanceKey(str(hostname), int(port))
+            if key not in seen:
+                seen.add(key)
+                out.append((key, str(cluster or ""), InstanceKey(str(master_host or ""), int(master_port or 0))))
+    return out
+
+
 def search(backend: Backend, text: str) -> list[Row]:
     """Substring of host, cluster, version, version comment, host:port or suggested alias; exact id or port."""
     text = text.strip()
@@ -223,6 +258,8 @@ def _value(row: Mapping[str, Any], column: str) -> Any:
     if isinstance(value, bool):
         return int(value)
     if isinstance(value, list | dict):
+        import json  # off the start-up of commands that only read
+
         return json.dumps(value, separators=(",", ":"))
     return value
 
@@ -376,6 +413,8 @@ def parse_hosts_list(text: str | None) -> list[InstanceKey]:
     """`slave_hosts` JSON; tolerate the backslash-escaped form SQLite fixtures store, and garbage."""
     if not text:
         return []
+    import json
+
     for candidate in (text, text.replace('\\"', '"')):
         try:
             data = json.loads(candidate)
@@ -419,9 +458,9 @@ def insert_unseen(backend: Backend, key: InstanceKey) -> None:
 
 
 def read_instances(backend: Backend, keys: Sequence[InstanceKey]) -> list[Row]:
-    """The rows of `keys` (those the backend knows), in one statement: a page of keys read one by one
-    costs a round trip per key."""
+    """The rows of `keys` (those the backend knows), in one statement of a fixed depth whatever their
+    number (`Dialect.in_values`): a page of keys read one by one costs a round trip per key."""
     if not keys:
         return []
-    where = " OR ".join(["(di.hostname = ? AND di.port = ?)"] * len(keys))
-    return read_where(backend, where, [v for k in keys for v in (k.hostname, k.port)])
+    where, params = backend.dialect.in_values(("di.hostname", "di.port"), [(k.hostname, k.port) for k in keys])
+    return read_where(backend, where, params)

@@ -131,8 +131,8 @@ def acknowledge_crashed(backend: Backend) -> int:
     ids = [int(r["recovery_id"]) for r in rows]
     if not ids:
         return 0
-    marks = ", ".join("?" for _ in ids)
-    backend.execute(f"UPDATE topology_recovery SET end_recovery = {d.now()} WHERE recovery_id IN ({marks})", ids)
+    among, params = d.in_values(("recovery_id",), [(i,) for i in ids])
+    backend.execute(f"UPDATE topology_recovery SET end_recovery = {d.now()} WHERE {among}", params)
     return _acknowledge_ids(backend, ids, "orchestrator", "crashed recovery: its process is gone")
 
 
@@ -551,14 +551,14 @@ def _acknowledge_ids(backend: Backend, ids: Sequence[int], owner: str, comment: 
     if not ids:
         return 0
     d = backend.dialect
-    marks = ", ".join("?" for _ in ids)
+    among, params = d.in_values(("recovery_id",), [(i,) for i in ids])  # every unacknowledged one: no bound
     with backend.transaction():
-        _end_active(backend, "topology_recovery", f"recovery_id IN ({marks})", ids)
+        _end_active(backend, "topology_recovery", among, params)
         return backend.execute(
             f"""UPDATE topology_recovery SET acknowledged = 1, acknowledged_at = {d.now()}, acknowledged_by = ?,
                     acknowledge_comment = ?
-                WHERE acknowledged = 0 AND recovery_id IN ({marks})""",
-            (owner, comment, *ids),
+                WHERE acknowledged = 0 AND {among}""",
+            (owner, comment, *params),
         )
 
 

@@ -86,3 +86,20 @@ def remove(backend: Backend, tag: Tag, key: InstanceKey | None = None) -> list[I
         )
         backend.execute(f"DELETE FROM database_instance_tags WHERE {where}", params)
     return [InstanceKey(r["hostname"], int(r["port"])) for r in rows]
+
+
+def read_cluster(backend: Backend, cluster_name: str) -> dict[InstanceKey, list[Tag]]:
+    """The tags of the members of `cluster_name`, by name: what `topology-tags` shows of `read_all`,
+    without reading the tags of every other cluster."""
+    out: dict[InstanceKey, list[Tag]] = {}
+    rows = backend.query(
+        """SELECT t.hostname, t.port, t.tag_name, t.tag_value
+           FROM database_instance_tags t
+             JOIN database_instance di ON (di.hostname = t.hostname AND di.port = t.port)
+           WHERE di.cluster_name = ?
+           ORDER BY t.tag_name""",
+        (cluster_name,),
+    )
+    for r in rows:
+        out.setdefault(InstanceKey(r["hostname"], int(r["port"])), []).append(_stored(r))
+    return out

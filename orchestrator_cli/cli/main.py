@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+import os
 import sys
 import time
 
@@ -10,11 +12,43 @@ from orchestrator_cli.cli.flags import flags_usage, parse_args
 from orchestrator_cli.commands.context import Options
 from orchestrator_cli.errors import OrchestratorError, UsageError
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at start-up (mypy reads the name)
+if TYPE_CHECKING:
+    from typing import NoReturn
+
 log = logs.getLogger("orchestrator")
+# Commands that run until stopped: the cyclic garbage collector stays on for them (see entry()).
+LONG_RUNNING = frozenset({"continuous"})
 
 
 def entry() -> None:
-    sys.exit(main(sys.argv[1:]))
+    """The `orchestrator` command: a one-shot process, run without cyclic garbage collection and left
+    without the interpreter's teardown (see `_exit`).
+
+    A `topology` or cron command allocates little and exits within milliseconds, but its imports alone
+    set off several collections (~1 ms), and tearing the interpreter down costs ~2 ms more: together a
+    fifth of such a run. Reference counting still frees what the command drops; the long-running modes
+    (`LONG_RUNNING` commands, `http`) turn collection back on when they start.
+    """
+    gc.disable()
+    _exit(main(sys.argv[1:]))
+
+
+def _exit(code: int) -> NoReturn:
+    """Exit now with `code` (`os._exit`) when the teardown has nothing left to do: output flushed, no
+    `threading` (whose shutdown joins threads) and no `atexit` hook (`logging` registers one, for
+    instance); otherwise the ordinary `sys.exit`."""
+    import atexit
+
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except BaseException:  # e.g. a closed pipe: the ordinary exit reports it as it always did
+        sys.exit(code)
+    ncallbacks = getattr(atexit, "_ncallbacks", None)  # CPython's count of registered hooks
+    if "threading" in sys.modules or ncallbacks is None or ncallbacks() != 0:
+        sys.exit(code)
+    os._exit(code)
 
 
 def main(argv: list[str]) -> int:
@@ -59,6 +93,7 @@ def _dispatch(positional: list[str], options: Options) -> int:
             raise UsageError(f"unexpected argument {positional[1]!r} after http")
         from orchestrator_cli.http.service import serve  # the service's packages load only here
 
+        gc.enable()  # a long-running process (see `entry`)
         return serve(options)
     if positional and positional[0] != "cli":
         raise UsageError(f"unexpected argument {positional[0]!r} (flags must come before it; see orchestrator -h)")
@@ -89,6 +124,8 @@ def _dispatch(positional: list[str], options: Options) -> int:
         )
     from orchestrator_cli.cli.run import run_command
 
+    if cmd.name in LONG_RUNNING:
+        gc.enable()
     started = time.monotonic()
     code = run_command(cmd, options)
     log.debug("%s done in %.1f ms", cmd.name, (time.monotonic() - started) * 1000)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 
 from orchestrator_cli.commands.output import Output
@@ -15,6 +14,8 @@ if TYPE_CHECKING:
 def render(output: Output, fmt: str, stream: TextIO | None = None) -> None:
     stream = stream or sys.stdout
     if fmt == "json":
+        import json  # `json` imports `re`: only the JSON form pays for it
+
         stream.write(json.dumps(output.json_data(), indent=2, default=str) + "\n")
         return
     if output.rich is not None and stream.isatty():

@@ -251,19 +251,26 @@ class Context:
 
     def cluster_name(self) -> str:
         """`--alias` (name, then alias), then `-i` (exact, then fuzzy), then the local host's cluster."""
-        from orchestrator_cli.backend import clusters, instances
+        from orchestrator_cli.backend import instances
 
         hint = self.options.alias
         if hint:
+            from orchestrator_cli.backend import clusters
+
             name = clusters.cluster_by_name_or_alias(self.backend, hint)
             if name:
                 return name
             if not self.instance_text:  # as in the original, -i is still tried after an unknown --alias
                 raise NotFoundError(f"unknown cluster: {hint}")
         if self.instance_text:
-            key = self.fuzzy(self.parse_key(self.instance_text))
-            cluster = instances.known_cluster_of(self.backend, key)
+            key = self.parse_key(self.instance_text)
+            cluster = instances.known_cluster_of(self.backend, key)  # a known key needs no fuzzy match
+            if cluster is None and (matched := self.fuzzy(key)) != key:
+                key = matched
+                cluster = instances.known_cluster_of(self.backend, key)
             if cluster is None:
+                from orchestrator_cli.backend import clusters
+
                 name = clusters.cluster_by_name_or_alias(self.backend, self.instance_text)
                 if name:
                     return name

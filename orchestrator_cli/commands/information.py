@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 from orchestrator_cli.commands.context import Context
 from orchestrator_cli.commands.output import Output, line, lines, nothing
 from orchestrator_cli.commands.registry import CLUSTER, NO_INSTANCE, command
@@ -46,6 +44,8 @@ def _reasonable_lag(ctx: Context) -> int:
     flags=("--pattern <regex> (required)",),
 )
 def find(ctx: Context) -> Output:
+    import re
+
     from orchestrator_cli.backend import instances
 
     pattern = ctx.require(ctx.options.pattern, "--pattern", "a regular expression on host:port")
@@ -99,23 +99,23 @@ def all_clusters_masters(ctx: Context) -> Output:
 
 
 def _topology(ctx: Context, style: str) -> Output:
-    from orchestrator_cli.backend import instances
+    from orchestrator_cli.backend import tree_rows
     from orchestrator_cli.commands import topology_view as tv
 
     if ctx.options.pattern:
         raise UsageError("--pattern (history snapshots) is not supported by topology; omit it")
     cluster = ctx.cluster_name()
-    rows = instances.cluster_instances(ctx.backend, cluster)
-    if not rows:
+    members = tree_rows.cluster_members(ctx.backend, cluster)
+    if not members:
         raise NotFoundError(f"no instances found for cluster {cluster}")
-    nodes = tv.build_tree(rows)
+    nodes = tv.build_tree(members)
     lag = _reasonable_lag(ctx)
     if style == "tabulated":
         text = tv.render_tabulated(nodes, lag)
     elif style == "tags":
         from orchestrator_cli.backend import tags as tag_store
 
-        all_tags = {k: [t.display() for t in v] for k, v in tag_store.read_all(ctx.backend).items()}
+        all_tags = {k: [t.display() for t in v] for k, v in tag_store.read_cluster(ctx.backend, cluster).items()}
         text = tv.render_plain(nodes, lag, all_tags)
     else:
         all_tags = None

@@ -447,7 +447,9 @@ def graceful_master_takeover_auto(ctx: Context) -> Output:
         "Automated recovery acts on clusters selected by RecoverMasterClusterFilters /\n"
         "RecoverIntermediateMasterClusterFilters, never on downtimed instances, not while recoveries are\n"
         "disabled globally, and not within RecoveryPeriodBlockSeconds of a previous recovery of the\n"
-        "cluster unless acknowledged. SIGTERM or SIGINT stops it cleanly."
+        "cluster unless acknowledged. SIGTERM or SIGINT stops it cleanly. SIGHUP re-reads the config\n"
+        "files: topology credentials, discovery, analysis and recovery settings apply at once; the\n"
+        "backend database's location and credentials need a restart (logged when changed)."
     ),
 )
 def continuous(ctx: Context) -> Output:
@@ -471,7 +473,9 @@ def continuous(ctx: Context) -> Output:
         duration=duration,
         note=lambda text: note(ctx, text),
     )
-    mode.run()
+    from orchestrator_cli.config import load_config
+
+    mode.run(reload_config=lambda: load_config(ctx.options.config or None))
     return nothing(data={"Recoveries": [outcome_json(o) for o in mode.recoveries]})
 
 

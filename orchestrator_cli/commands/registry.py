@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
-
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at start-up (mypy reads the name)
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -173,18 +171,24 @@ def command(
     return register
 
 
+def _import(module: str) -> None:
+    """`importlib.import_module` without importing `importlib` (and `warnings`, which it imports):
+    a command module registers its commands when it runs, nothing is needed back."""
+    __import__(module)
+
+
 def load_all() -> None:
     global _loaded
     if not _loaded:
         for module in COMMAND_MODULES:
-            importlib.import_module(module)
+            _import(module)
         _loaded = True
 
 
 def lookup(name: str) -> Command | None:
     module = _MODULE_OF.get(name)
     if module is not None and not _loaded:
-        importlib.import_module(f"orchestrator_cli.commands.{module}")
+        _import(f"orchestrator_cli.commands.{module}")
         found = _REGISTRY.get(_SYNONYMS.get(name, name))
         if found is not None:
             return found

@@ -1,20 +1,32 @@
-"""The `topology*` tree: built from backend instance snapshots only, printed in the original's exact layout."""
+"""The `topology*` tree: built from the backend's tree rows only, printed in the original's exact layout.
+
+Every form (plain, tabulated, tags, JSON, terminal) reads `TreeMember`s, never full `Instance`
+snapshots: this module and what it imports stay off `dataclasses` and `typing` at run time, which
+cost a `topology -i` run more than its reading and rendering (see `backend/tree_rows.py`).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at start-up (mypy reads the name)
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+    from typing import Any
 
-from orchestrator_cli.model.instance import Instance
-from orchestrator_cli.model.keys import InstanceKey
+    from orchestrator_cli.model.keys import InstanceKey
+    from orchestrator_cli.model.tree_member import TreeMember
 
 
-@dataclass
 class Node:
-    view: Instance
-    depth: int
-    children: list[Node] = field(default_factory=list)
+    """One line of the tree: a member at its depth (written out: a dataclass costs the import)."""
+
+    __slots__ = ("view", "depth")
+
+    def __init__(self, view: TreeMember, depth: int) -> None:
+        self.view = view
+        self.depth = depth
+
+    def __repr__(self) -> str:
+        return f"Node({self.view!r}, depth={self.depth})"
 
     @property
     def marker(self) -> str:
@@ -29,16 +41,17 @@ class Node:
         return "" if self.depth == 0 else "  " * (self.depth - 1) + self.marker + " "
 
 
-def build_tree(rows: Sequence[Mapping[str, Any] | Instance]) -> list[Node]:
+def build_tree(rows: Sequence[Mapping[str, Any] | TreeMember]) -> list[Node]:
     """Flattened depth-first order; co-masters (no single root) each start their own branch at depth 1.
 
-    `rows` are snapshots, or backend rows (mapped by `backend.instance_rows`).
+    `rows` are tree members, or instance rows (mapped by `backend.tree_rows`).
     """
-    from orchestrator_cli.backend.instance_rows import instance_from_row
+    from orchestrator_cli.backend.tree_rows import tree_member_from_row
+    from orchestrator_cli.model.tree_member import TreeMember
 
-    views = [r if isinstance(r, Instance) else instance_from_row(r) for r in rows]
+    views = [r if isinstance(r, TreeMember) else tree_member_from_row(r) for r in rows]
     by_key = {v.key: v for v in views}
-    children: dict[InstanceKey, list[Instance]] = {}
+    children: dict[InstanceKey, list[TreeMember]] = {}
     roots = []
     for v in views:
         mk = v.master_key
@@ -54,9 +67,8 @@ def build_tree(rows: Sequence[Mapping[str, Any] | Instance]) -> list[Node]:
     ordered: list[Node] = []
     visited: set[InstanceKey] = {r.key for r in roots}
 
-    def walk(v: Instance, depth: int) -> None:
-        node = Node(v, depth)
-        ordered.append(node)
+    def walk(v: TreeMember, depth: int) -> None:
+        ordered.append(Node(v, depth))
         for child in sorted(children.get(v.key, []), key=lambda c: (c.key.hostname, c.key.port)):
             if child.key in visited:
                 continue

@@ -112,7 +112,66 @@ class ContinuousMode:
         self._detected: dict[str, str] = {}  # key -> detection-only code already recorded
         self._lock = threading.Lock()
         self.recoveries: list[Any] = []
-        self._injection_access = TopologyAccess(config)  # its statements are recorded per cluster, not audited
+        # AutoPseudoGTID's access: its statements are recorded per cluster, not audited. The main loop's
+        # alone (it injects; `_renewed` and the end of `run` close it), never a recovery's to close.
+        self._injection_access = TopologyAccess(config)
+        self._generation = 0  # counts reloads: the main loop renews its topology access when it changes
+        self._long_lived: list[Backend] = []  # the loops' own backends, handed a reloaded config
+
+    # -- reload --------------------------------------------------------------------------------------
+
+    def reload(self, fresh: Mapping[str, Any]) -> list[str]:
+        """Apply a configuration read again (SIGHUP, the API's `reload-configuration`).
+
+        What takes effect: topology credentials, timeouts and TLS (every connection to a server opened
+        from now on: discovery's next probes, the next recovery, the main loop's next pass; connections
+        opened under the old values are closed, not reused), discovery settings (poll interval,
+        filters, patterns, seeds), analysis and recovery settings, hooks. What does not: the backend
+        database and the HTTP listener (`config.RESTART_KEYS`); their names are returned, and logged,
+        when the files changed them: they need a restart.
+        """
+        from orchestrator_cli.config import Config, reloaded
+
+        current = self.config
+        effective, ignored = reloaded(current, fresh if isinstance(fresh, Config) else Config(dict(fresh), []))
+        with self._lock:
+            self.config = effective
+            self.poll = max(1, int(effective.get("InstancePollSeconds", 5)))
+            self._generation += 1
+            backends = list(self._long_lived)
+        for backend in backends:
+            backend.config = effective
+        scheduler = self._scheduler
+        if scheduler is not None:
+            scheduler.reload(effective)
+        self._wake.set()  # the main loop renews its access now, not at the next tick
+        if ignored:
+            log.warning("configuration reloaded; these changes need a restart to take effect: %s", ", ".join(ignored))
+        else:
+            log.info("configuration reloaded")
+        return ignored
+
+    def _own(self, backend: Backend) -> Backend:
+        with self._lock:
+            self._long_lived.append(backend)
+        return backend
+
+    def _disown(self, backend: Backend) -> None:
+        with self._lock:
+            if backend in self._long_lived:
+                self._long_lived.remove(backend)
+        backend.close()
+
+    def _renewed(self, env: TopologyEnv) -> TopologyEnv:
+        """The main loop's environment under the reloaded configuration (same backend, new access)."""
+        with self._lock:
+            config = self.config
+            injection, self._injection_access = self._injection_access, TopologyAccess(config)
+        access = TopologyAccess(config, unresponsive=self._unresponsive)
+        renewed = make_env(env.backend, access, config, self.owner)
+        env.access.close()
+        injection.close()
+        return renewed
 
     # -- life cycle ----------------------------------------------------------------------------------
 
@@ -133,11 +192,16 @@ class ContinuousMode:
         access = TopologyAccess(self.config, unresponsive=self._unresponsive)
         return make_env(Backend(self.config), access, self.config, self.owner)
 
-    def run(self) -> int:
+    def run(self, reload_config: Callable[[], Mapping[str, Any]] | None = None) -> int:
+        """`reload_config`: reads the configuration files again; given, SIGHUP reloads (`reload`)."""
         if threading.current_thread() is threading.main_thread():
             for signum in (signal.SIGTERM, signal.SIGINT):
                 signal.signal(signum, lambda *_: self.stop())
+            if reload_config is not None:
+                signal.signal(signal.SIGHUP, lambda *_: self.reload_in_background(reload_config))
         env = self._env()
+        self._own(env.backend)
+        generation = self._generation
         started = time.monotonic()
         workers = ThreadPoolExecutor(max_workers=8, thread_name_prefix="recovery")
         discovery = threading.Thread(target=self._discovery_loop, name="discovery", daemon=True)
@@ -153,6 +217,9 @@ class ContinuousMode:
                 tick = time.monotonic()
                 if self.duration is not None and tick - started >= self.duration:
                     break
+                if generation != self._generation:
+                    generation = self._generation
+                    env = self._renewed(env)
                 if tick - last_beat >= TICK_SECONDS:
                     # The analysis rhythm: once a second, plus wake-ups (the lease has its own thread).
                     last_beat = tick
@@ -180,13 +247,26 @@ class ContinuousMode:
             self._step_down(env)
             env.access.close()
             self._injection_access.close()
-            env.backend.close()
+            self._disown(env.backend)
         return 0
+
+    def reload_in_background(self, reload_config: Callable[[], Mapping[str, Any]]) -> None:
+        """SIGHUP: read the files and apply them on a thread of their own (not inside the handler)."""
+
+        def work() -> None:
+            try:
+                fresh = reload_config()
+            except OrchestratorError as e:
+                log.error("configuration not reloaded: %s", e)
+                return
+            self.reload(fresh)
+
+        threading.Thread(target=work, name="reload", daemon=True).start()
 
     def _lease_loop(self) -> None:
         """Registration and the lease, every second on a connection of their own, so that neither a
         slow analysis pass nor a probe that wakes the main loop early changes the lease's rhythm."""
-        backend = Backend(self.config)
+        backend = self._own(Backend(self.config))
         registered = 0.0
         try:
             while not self._stop.is_set():
@@ -198,7 +278,7 @@ class ContinuousMode:
                 interval = TICK_SECONDS if self._leader else FOLLOWER_TICK_SECONDS
                 self._stop.wait(max(0.0, interval - (time.monotonic() - tick)))
         finally:
-            backend.close()
+            self._disown(backend)
 
     def _heartbeat(self, backend: Backend, *, register: bool = True) -> None:
         """One registration and election attempt. Losing the lease keeps what discovery learned: the
@@ -237,7 +317,7 @@ class ContinuousMode:
         from orchestrator_cli.discovery.scheduler import DiscoveryScheduler
         from orchestrator_cli.discovery.sharing import DiscoveryShare
 
-        backend = Backend(self.config)
+        backend = self._own(Backend(self.config))
         scheduler = self._scheduler = DiscoveryScheduler(
             self.config,
             self._unresponsive,
@@ -269,7 +349,7 @@ class ContinuousMode:
         finally:
             scheduler.close()
             scheduler.join()
-            backend.close()
+            self._disown(backend)
 
     def _on_probed(self, probed: Any, backend: Backend) -> None:
         """After each probe: fence a failed master that came back writable (recovery.returning_master).
@@ -400,7 +480,6 @@ class ContinuousMode:
             log.error("%s: recovery of %s failed: %s", key, entry.code, e)
         finally:
             env.access.close()
-            self._injection_access.close()
             env.backend.close()
 
     # -- caretaking ------------------------------------------------------------------------------------

@@ -10,9 +10,8 @@ import logging
 import re
 from collections.abc import Callable, Collection, Iterable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from orchestrator_cli.backend import candidates, clusters, hostnames, instances, probe_context
 from orchestrator_cli.backend.connection import Backend
@@ -24,6 +23,7 @@ from orchestrator_cli.backend.instance_rows import (
     set_pseudo_gtid,
     set_suggested_alias,
 )
+from orchestrator_cli.discovery import resolve_cache
 from orchestrator_cli.discovery.probe import ProbeResult, probe
 from orchestrator_cli.errors import ConfigError, OrchestratorError, TopologyTimeoutError
 from orchestrator_cli.model.instance import Instance
@@ -39,14 +39,21 @@ log = logging.getLogger("orchestrator.discovery")
 Progress = Callable[[int, int, str], None]  # probed, known, current key
 
 
-@dataclass
 class CrawlResult:
-    probed: dict[InstanceKey, ProbeResult] = field(default_factory=dict)
-    failed: dict[InstanceKey, str] = field(default_factory=dict)
-    aliases: dict[InstanceKey, InstanceKey] = field(default_factory=dict)  # probed-as -> resolved key
-    hostnames: dict[str, str] = field(default_factory=dict)  # host name as reached -> MySQLHostnameResolveMethod's
-    ignored: set[InstanceKey] = field(default_factory=set)  # seeds DiscoveryIgnoreHostnameFilters kept from probing
-    timed_out: set[InstanceKey] = field(default_factory=set)  # failed keys that did not answer in time
+    """What a crawl found: the servers probed, those that failed, and the names learned on the way.
+
+    Like `ProbeResult` and `Probed`, a plain class: the three dataclasses cost every discover's
+    process ~1 ms to generate at import."""
+
+    __slots__ = ("probed", "failed", "aliases", "hostnames", "ignored", "timed_out")
+
+    def __init__(self) -> None:
+        self.probed: dict[InstanceKey, ProbeResult] = {}
+        self.failed: dict[InstanceKey, str] = {}
+        self.aliases: dict[InstanceKey, InstanceKey] = {}  # probed-as -> resolved key
+        self.hostnames: dict[str, str] = {}  # host name as reached -> MySQLHostnameResolveMethod's
+        self.ignored: set[InstanceKey] = set()  # seeds DiscoveryIgnoreHostnameFilters kept from probing
+        self.timed_out: set[InstanceKey] = set()  # failed keys that did not answer in time
 
     def resolved(self, key: InstanceKey) -> InstanceKey:
         """The key a server is known by: probed keys by what the probe found, other keys (a replica's
@@ -74,15 +81,24 @@ def crawl(
     seen: set[InstanceKey] = set()
     pending: dict[Future[ProbeResult], InstanceKey] = {}
     if str(config.get("MySQLHostnameResolveMethod", "")).lower() != "none":
-        result.hostnames.update(hostnames.resolve_map(backend))
+        result.hostnames.update(hostnames.resolve_map(backend))  # once per crawl: a CLI run is short
+
+    seeds = list(seeds)
+    # Probes started before the crawl reaches their key (see below); a key's result is used only once
+    # the crawl reaches it, as it would have without them.
+    early: dict[InstanceKey, Future[ProbeResult]] = {}
 
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="probe") as pool:
+
+        def start(key: InstanceKey) -> Future[ProbeResult]:
+            return pool.submit(probe, access.server(key, discovery=True), config)
 
         def submit(key: InstanceKey) -> None:
             if key in seen or any(r.search(str(key)) for r in ignore):
                 return
             seen.add(key)
-            pending[pool.submit(probe, access.server(key, discovery=True), config)] = key
+            fut = early.pop(key, None)
+            pending[fut if fut is not None else start(key)] = key
 
         for seed in seeds:
             if any(r.search(str(seed)) for r in ignore):
@@ -90,6 +106,15 @@ def crawl(
                 result.ignored.add(seed)
                 result.failed[seed] = f"{seed}: ignored, matches DiscoveryIgnoreHostnameFilters"
             submit(seed)
+        if follow:
+            # The members the backend already knows around the seeds are probed now, beside the seeds,
+            # instead of level by level as the live graph reaches them (seed, its master, the master's
+            # replicas): a known topology is crawled in the time of its slowest probe. Ignored seeds
+            # and keys a filter keeps the crawl from are left alone.
+            for key in _known_members(backend, [seed for seed in seeds if seed in seen], seen):
+                text = str(key)
+                if not any(r.search(text) for r in ignore) and not any(r.search(text) for r in ignore_masters):
+                    early[key] = start(key)
         while pending:
             while pending:
                 done, _ = wait(list(pending), return_when=FIRST_COMPLETED)
@@ -118,21 +143,40 @@ def crawl(
                     if progress:
                         progress(len(result.probed) + len(result.failed), len(seen), str(key))
             if follow:
-                for known in _known_members(backend, result, seen):
+                for known in _known_members(backend, list(result.probed), seen):
                     submit(known)
+        _drop_unreached(early, access)
     _finish(result, backend, config)
     return result
 
 
-@dataclass
+def _drop_unreached(early: Mapping[InstanceKey, Future[ProbeResult]], access: TopologyAccess) -> None:
+    """Early probes the crawl never reached (the seed failed, or a known member left the topology):
+    their results are not used, so they are cancelled, or cut short when running, instead of making
+    the crawl wait out a slow server it had no reason to contact."""
+    for key, fut in early.items():
+        if not fut.cancel() and not fut.done():
+            access.abort_server(key)
+
+
 class Probed:
     """One server probed and written on its own (continuous mode): what it told us."""
 
-    key: InstanceKey  # the key probed
-    result: ProbeResult | None  # None: the probe failed
-    error: str = ""
-    neighbours: list[InstanceKey] = field(default_factory=list)  # its replicas and master, to follow
-    timed_out: bool = False  # the probe failed because the server did not answer (it may be hung)
+    __slots__ = ("key", "result", "error", "neighbours", "timed_out")
+
+    def __init__(
+        self,
+        key: InstanceKey,
+        result: ProbeResult | None,
+        error: str = "",
+        neighbours: list[InstanceKey] | None = None,
+        timed_out: bool = False,
+    ) -> None:
+        self.key = key  # the key probed
+        self.result = result  # None: the probe failed
+        self.error = error
+        self.neighbours: list[InstanceKey] = neighbours if neighbours is not None else []  # replicas, master
+        self.timed_out = timed_out  # the probe failed because the server did not answer (it may be hung)
 
 
 def probe_one(
@@ -151,7 +195,8 @@ def probe_one(
     """
     result = CrawlResult()
     if str(config.get("MySQLHostnameResolveMethod", "")).lower() != "none":
-        result.hostnames.update(hostnames.resolve_map(backend))
+        # the process's cache: the table is read once per ExpiryHostnameResolvesMinutes, not per probe
+        result.hostnames.update(resolve_cache.for_backend(backend).mapping(backend, config))
     try:
         res = probe(access.server(key, discovery=True), config)
     except (OrchestratorError, FlavorError) as e:
@@ -163,7 +208,7 @@ def probe_one(
         if record_failure is not None and not record_failure():
             return Probed(key, None, error, timed_out=timed_out)
         log.info("%s: probe failed: %s", key, error)
-        _write(result, {}, {}, {}, backend)
+        _write(result, {}, {}, {}, backend, config)
         return Probed(key, None, error, timed_out=timed_out)
     result.probed[res.key] = res
     result.aliases[key] = res.key
@@ -178,7 +223,7 @@ def probe_one(
     return Probed(key, res, neighbours=neighbours)
 
 
-_PATTERN_KEYS = ("DataCenterPattern", "RegionPattern", "PhysicalEnvironmentPattern")
+_PATTERN_KEYS = ("DataCenterPattern", "RegionPattern", "PhysicalEnvironmentPattern", "RejectHostnameResolvePattern")
 _FILTER_KEYS = (
     "DiscoveryIgnoreHostnameFilters",
     "DiscoveryIgnoreMasterHostnameFilters",
@@ -199,28 +244,30 @@ def check_patterns(config: Mapping[str, Any]) -> None:
             raise ConfigError(f"{key}: invalid regular expression {pattern!r}: {e}") from e
 
 
-def _known_members(backend: Backend, result: CrawlResult, seen: set[InstanceKey]) -> list[InstanceKey]:
-    """Backend members of the crawled clusters that the live graph did not reach.
+def _known_members(backend: Backend, probed: list[InstanceKey], seen: set[InstanceKey]) -> list[InstanceKey]:
+    """Backend members of the clusters of `probed`, and backend replicas of `probed`, not yet `seen`.
 
     A replica that died or stopped being listed by its master (SHOW SLAVE HOSTS forgets it) must be
     probed too, so that its row turns invalid instead of keeping its last good state forever; the
-    original's poller does the same for every known row.
+    original's poller does the same for every known row. Cluster by cluster (by name), then the
+    replicas of each probed key, each by host name and port.
     """
-    clusters = {instances.cluster_of(backend, key) for key in result.probed} - {""}
+    known = instances.neighbourhood(backend, probed)
+    wanted = set(probed)
+    clusters = {cluster for key, cluster, _ in known if key in wanted} - {""}
     missing: list[InstanceKey] = []
-    for cluster in sorted(clusters):
-        for key in instances.keys_of(instances.cluster_instances(backend, cluster)):
-            if key not in seen:
-                missing.append(key)
-    for key in result.probed:
-        for replica in instances.keys_of(instances.replicas_of(backend, key)):
-            if replica not in seen and replica not in missing:
+    for name in sorted(clusters):
+        missing += [key for key, cluster, _ in known if cluster == name and key not in seen]
+    listed = set(missing)
+    for key in probed:
+        for replica, _, master in known:
+            if master == key and replica not in seen and replica not in listed:
                 missing.append(replica)
+                listed.add(replica)
     return missing
 
 
-@dataclass(frozen=True, slots=True)
-class _Placement:
+class _Placement(NamedTuple):
     """What a crawl derives for one probed instance over the whole graph (written into its row)."""
 
     cluster_name: str
@@ -310,7 +357,7 @@ def _finish(
     aliases = _aliases(result, placements, backend, config, context)
     for key, row in rows.items():
         set_suggested_alias(row, aliases[key])
-    _write(result, rows, placements, aliases, backend, known, context)
+    _write(result, rows, placements, aliases, backend, config, known, context)
 
 
 def _resolve_references(result: CrawlResult, rows: dict[InstanceKey, dict[str, Any]]) -> None:
@@ -330,9 +377,8 @@ def _errant_gtids(
     known: Mapping[InstanceKey, Instance],
     placements: Mapping[InstanceKey, _Placement],
 ) -> None:
-    """Oracle GTID only; the master's set comes from this crawl or, when it was not probed, the backend."""
-    from orchestrator_cli.model.gtid import errant
-
+    """Oracle GTID only; the master's set comes from this crawl or, when it was not probed, the backend.
+    The GTID module is imported only when a pair of sets is compared (never for MariaDB topologies)."""
     masters = {**known, **facts}
     for key, row in rows.items():
         master = result.probed[key].master_key
@@ -341,6 +387,8 @@ def _errant_gtids(
         if master_facts is None or not own.executed_gtid_set or not master_facts.executed_gtid_set:
             continue
         placement = placements[key]
+        from orchestrator_cli.model.gtid import errant
+
         try:
             set_gtid_errant(row, str(errant(
                 own.executed_gtid_set, master_facts.executed_gtid_set, replica_uuid=own.server_uuid,
@@ -390,6 +438,7 @@ def _write(
     placements: Mapping[InstanceKey, _Placement],
     aliases: Mapping[InstanceKey, str],
     backend: Backend,
+    config: Mapping[str, Any],
     known: Collection[InstanceKey] = (),
     context: probe_context.ProbeContext | None = None,
 ) -> None:
@@ -397,14 +446,20 @@ def _write(
     against it); a single statement, the common case of a continuous-mode probe, runs on its own.
 
     `known`: masters whose backend rows were read (they need no placeholder row). Registrations
-    `context` shows as current (same value, refreshed recently) are not written again.
+    `context` shows as current (same value, refreshed recently) are not written again; nor are host
+    name resolves the process's resolve cache holds as fresh (`resolve_cache.ResolveCache.should_write`).
     """
     writes: list[tuple[Callable[[], object], bool]] = []  # (write, is one statement)
     if rows:
         writes.append((partial(instances.write_instances, backend, list(rows.values())), len(rows) == 1))
-    for probed_as, key in result.aliases.items():
-        if probed_as != key:
-            writes.append((partial(hostnames.register_resolve, backend, probed_as.hostname, key.hostname), True))
+    cache = resolve_cache.for_backend(backend)
+    resolves = {
+        probed_as.hostname: key.hostname
+        for probed_as, key in result.aliases.items()
+        if probed_as.hostname != key.hostname and cache.should_write(probed_as.hostname, key.hostname, config)
+    }
+    for hostname, resolved in resolves.items():
+        writes.append((partial(hostnames.register_resolve, backend, hostname, resolved), True))
     for key in result.failed:
         if key not in result.ignored:  # an unknown key updates nothing
             writes.append(
@@ -438,3 +493,5 @@ def _write(
         writes[0][0]()
     elif writes:
         backend.run_transaction(lambda: [write() for write, _ in writes])
+    for hostname, resolved in resolves.items():
+        cache.learned(hostname, resolved, config)

@@ -122,6 +122,9 @@ class DiscoveryScheduler:
         self._probes = _Pool("probe", workers, self._healthy)
         self._suspects = _Pool("suspect", SUSPECT_WORKERS, self._suspect)
         self._access = TopologyAccess(config)  # probes always try: they are how a server's return is seen
+        # A reload replaces `_access`; the one it replaced is closed once no probe uses it any more.
+        self._access_users: dict[int, int] = {}  # id(access) -> probes running on it
+        self._retired: list[TopologyAccess] = []
         self._lock = threading.Lock()
         self._in_flight: dict[InstanceKey, float] = {}  # key -> its probe started (monotonic): running only
         self._failures: dict[InstanceKey, int] = {}
@@ -464,7 +467,11 @@ class DiscoveryScheduler:
         started = time.monotonic()
         try:
             backend = self._backend()
-            probed = probe_one(key, self._access, backend, self.config, record_failure=self._open.is_set)
+            access, config = self._take_access()
+            try:
+                probed = probe_one(key, access, backend, config, record_failure=self._open.is_set)
+            finally:
+                self._give_back_access(access)
         except OrchestratorError as e:  # the backend failed; the server is probed again next scan
             log.error("%s: discovery failed: %s", key, e)
             self._forget_flight(key)
@@ -545,19 +552,63 @@ class DiscoveryScheduler:
         if self.on_change is not None:
             self.on_change()
 
+    # -- reload ---------------------------------------------------------------------------------------
+    def reload(self, config: Mapping[str, Any]) -> None:
+        """Apply a reloaded configuration: probes started from now on connect with its credentials and
+        timeouts (a new `TopologyAccess`: no connection opened under the old one is reused) and read its
+        discovery settings; the backends of the probe threads see it too. The pools' sizes stay."""
+        with self._lock:
+            self.config = config
+            self.poll = max(1, int(config.get("InstancePollSeconds", 5)))
+            self.hung_after = self.poll + int(config.get("ReasonableInstanceCheckSeconds", 1))
+            old, self._access = self._access, TopologyAccess(config)
+            unused = not self._access_users.get(id(old))
+            if not unused:
+                self._retired.append(old)
+            backends = list(self._backends)
+        for backend in backends:
+            backend.config = config
+        if unused:
+            old.close()
+
+    def _take_access(self) -> tuple[TopologyAccess, Mapping[str, Any]]:
+        with self._lock:
+            access = self._access
+            self._access_users[id(access)] = self._access_users.get(id(access), 0) + 1
+            return access, self.config
+
+    def _give_back_access(self, access: TopologyAccess) -> None:
+        with self._lock:
+            left = self._access_users[id(access)] - 1
+            if left:
+                self._access_users[id(access)] = left
+                return
+            del self._access_users[id(access)]
+            retired = access in self._retired
+            if retired:
+                self._retired.remove(access)
+        if retired:
+            access.close()
+
     def close(self) -> None:
         """Stop probing: queued probes are dropped, running ones are cut short (a hung server would
         otherwise hold the process for its read timeout)."""
         self._open.clear()
         self._healthy.shutdown(wait=False, cancel_futures=True)
         self._suspect.shutdown(wait=False, cancel_futures=True)
-        self._access.abort()
+        with self._lock:
+            accesses = [self._access, *self._retired]
+        for access in accesses:
+            access.abort()
 
     def join(self) -> None:
         """Wait for the probes still running, then close their connections and backends."""
         self._healthy.shutdown(wait=True, cancel_futures=True)
         self._suspect.shutdown(wait=True, cancel_futures=True)
-        self._access.close()
+        with self._lock:
+            accesses, self._retired = [self._access, *self._retired], []
+        for access in accesses:
+            access.close()
         with self._lock:
             backends, self._backends = list(self._backends), []
         for backend in backends:

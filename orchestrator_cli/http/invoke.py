@@ -48,6 +48,32 @@ class Service:
         view.user = user
         return view
 
+    def reload(self, fresh: Config) -> list[str]:
+        """Apply the configuration files read again (the API's `reload-configuration`, SIGHUP): routes
+        see it at once, the backend connections get its settings, continuous mode applies it
+        (`ContinuousMode.reload`). Keys that need a restart (`config.RESTART_KEYS`) keep their values;
+        the names of those the files changed are returned (and logged)."""
+        from orchestrator_cli.config import reloaded
+
+        if self.continuous is not None:
+            ignored: list[str] = self.continuous.reload(fresh)
+            effective = self.continuous.config
+        else:
+            effective, ignored = reloaded(self.config, fresh)
+            if ignored:
+                log.warning(
+                    "configuration reloaded; these changes need a restart to take effect: %s", ", ".join(ignored)
+                )
+            else:
+                log.info("configuration reloaded")
+        self.config = effective
+        configure = getattr(self.backend, "use_config", None)
+        if callable(configure):
+            configure(effective)
+        else:
+            self.backend.config = effective
+        return ignored
+
     @property
     def reasonable_lag(self) -> int:
         return int(self.config.get("ReasonableReplicationLagSeconds", 10))

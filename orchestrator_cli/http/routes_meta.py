@@ -71,17 +71,21 @@ def audit_instance_page(hostname: str, port: str, page: str, svc: Service = SVC)
 
 
 def reload_configuration(request: Request, svc: Service = SVC) -> JSONResponse:
-    """Re-read the config file the service started with; routes see it at once. Continuous mode keeps
-    the connections it opened (a changed backend or listen address needs a restart)."""
+    """Re-read the config file the service started with: routes see it at once, continuous mode opens
+    its next topology connections with it (`Service.reload`). A changed backend database or listen
+    address needs a restart: the message and the log name the keys."""
+    from orchestrator_cli.backend import audit as audit_log
     from orchestrator_cli.config import load_config
 
-    config = load_config(svc.config_path)
-    svc.config = config
-    request.app.state.config = config
-    from orchestrator_cli.backend import audit as audit_log
-
-    audit_log.audit(svc.backend, "reload-configuration", None, f"from {svc.config_path or 'default locations'}")
-    return ok("Config reloaded", None)
+    fresh = load_config(svc.config_path)
+    shared: Service = request.app.state.service  # `svc` is this request's view of it
+    ignored = shared.reload(fresh)
+    request.app.state.config = shared.config
+    source = f"from {svc.config_path or 'default locations'}"
+    details = f"{source}; needs a restart: {', '.join(ignored)}" if ignored else source
+    audit_log.audit(svc.backend, "reload-configuration", None, details)
+    message = f"Config reloaded; needs a restart to take effect: {', '.join(ignored)}" if ignored else "Config reloaded"
+    return ok(message, None)
 
 
 def snapshot_topologies(svc: Service = SVC) -> JSONResponse:

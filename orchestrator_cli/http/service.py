@@ -88,6 +88,8 @@ def serve(options: Options) -> int:
     # handler is what it finds then, so the process goes on to stop continuous mode instead of dying.
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: continuous.stop())
+    # SIGHUP: the config files read again, as the API's reload-configuration (uvicorn leaves SIGHUP alone)
+    signal.signal(signal.SIGHUP, lambda *_: _reload_in_background(app, options.config or None))
     worker.start()
     log.info(
         "serving on %s:%s%s (continuous mode running, up to %d backend connections)",
@@ -113,6 +115,33 @@ def _log_level(options: Options, config: Any) -> int:
     logs.set_level(level)
     logs.share_handler("uvicorn", level)
     return level
+
+
+def _reload_in_background(app: Any, path: str | None) -> None:
+    """SIGHUP: reload on a thread of its own (reading files and writing the audit row is no work for a
+    signal handler); an unreadable file is logged and changes nothing."""
+
+    def work() -> None:
+        from orchestrator_cli.backend import audit
+        from orchestrator_cli.config import load_config
+        from orchestrator_cli.errors import OrchestratorError
+
+        service = app.state.service
+        try:
+            fresh = load_config(path)
+            ignored = service.reload(fresh)
+            app.state.config = service.config
+            note = f"SIGHUP, from {path or 'default locations'}"
+            audit.audit(
+                service.backend,
+                "reload-configuration",
+                None,
+                f"{note}; needs a restart: {', '.join(ignored)}" if ignored else note,
+            )
+        except OrchestratorError as e:
+            log.error("configuration not reloaded: %s", e)
+
+    threading.Thread(target=work, name="reload", daemon=True).start()
 
 
 def _run_continuous(mode: Any) -> None:

@@ -3,6 +3,7 @@
 Drivers disagree on types (``1`` vs ``'1'`` vs ``Decimal('1')`` vs ``b'1'``; ``None`` for SQL NULL), so
 every reader of a backend row goes through these functions instead of its own ``int()``/``bool()``.
 
+>>> from decimal import Decimal
 >>> to_int("12"), to_int(None), to_int("", default=-1), to_int(Decimal("3.0")), to_int(b"7")
 (12, 0, -1, 3, 7)
 >>> to_opt_int(None) is None, to_opt_int("NULL") is None, to_opt_int("4.9")
@@ -19,14 +20,26 @@ every reader of a backend row goes through these functions instead of its own ``
 
 from __future__ import annotations
 
-from decimal import Decimal
-from typing import Any
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at start-up (mypy reads the name)
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["to_bool", "to_int", "to_opt_int", "to_opt_str", "to_server_flag", "to_str"]
 
 _TRUE_WORDS = frozenset({"1", "true", "t", "yes", "y", "on"})
 _FALSE_WORDS = frozenset({"", "0", "false", "f", "no", "n", "off", "null", "none"})
 _SERVER_OFF_WORDS = frozenset({"", "0", "OFF", "NO", "FALSE"})
+
+
+def _is_decimal(value: Any) -> bool:
+    """A `decimal.Decimal` (a MySQL driver's DECIMAL cell). `decimal` is imported here, only once a
+    cell of a type other than int, float, str or bytes is met: at start-up it costs every CLI run ~1 ms,
+    and the backend's reads never return one (`connection._plain`)."""
+    if type(value) in (str, bytes, bytearray):
+        return False
+    from decimal import Decimal
+
+    return isinstance(value, Decimal)
 
 
 def to_bool(value: Any) -> bool:
@@ -41,7 +54,7 @@ def to_bool(value: Any) -> bool:
         return False
     if isinstance(value, bool):
         return value
-    if isinstance(value, int | float | Decimal):
+    if isinstance(value, int | float):
         return value != 0
     if isinstance(value, bytes | bytearray):
         value = value.decode("utf-8", errors="replace")
@@ -55,6 +68,8 @@ def to_bool(value: Any) -> bool:
             return float(text) != 0
         except ValueError:
             return False
+    if _is_decimal(value):
+        return bool(value != 0)
     return bool(value)
 
 
@@ -89,7 +104,7 @@ def to_opt_int(value: Any) -> int | None:
         return int(value)
     if isinstance(value, int):
         return value
-    if isinstance(value, float | Decimal):
+    if isinstance(value, float) or _is_decimal(value):
         try:
             return int(value)
         except (ValueError, OverflowError):

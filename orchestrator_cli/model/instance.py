@@ -23,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import MISSING, dataclass, fields
 from typing import TYPE_CHECKING, Any, TypeVar, dataclass_transform
 
+from orchestrator_cli.model import description
 from orchestrator_cli.model.coordinates import BinlogCoordinates, LogType
 from orchestrator_cli.model.keys import InstanceKey
 from orchestrator_cli.model.threads import ThreadState
@@ -279,47 +280,11 @@ class Instance:
 
     def lag_token(self) -> str:
         """`null` when Seconds_Behind_Master is unknown; otherwise the measured lag (as the original does)."""
-        if self.is_detached:
-            return "detached"
-        if not self.last_check_valid or not self.recently_checked:
-            return "unknown"
-        if self.is_replica and (not self.replication_running or self.seconds_behind_master is None):
-            return "null"
-        return f"{self.lag or 0}s"
+        return description.lag_token(self)
 
     def status_token(self, reasonable_lag: int) -> str:
-        if not self.last_check_valid:
-            return "invalid"
-        if not self.recently_checked:
-            return "unchecked"
-        if self.is_replica and not self.replication_running:
-            return "nonreplicating"
-        if self.is_replica:
-            sbm = self.seconds_behind_master
-            if sbm is not None and abs(sbm - self.sql_delay) > reasonable_lag:
-                return "lag"
-        return "ok"
+        return description.status_token(self, reasonable_lag)
 
     def description_tokens(self, reasonable_lag: int) -> list[str]:
         """`[lag,status,version,ro|rw,binlog,extras…]` as `instance-status` and `topology` print it."""
-        tokens = [
-            self.lag_token(),
-            self.status_token(reasonable_lag),
-            self.version,
-            "ro" if self.read_only else "rw",
-            self.binlog_format if self.log_bin else "nobinlog",
-        ]
-        if self.log_bin and self.log_slave_updates:
-            tokens.append(">>")
-        if self.uses_gtid or self.supports_oracle_gtid:
-            tokens.append("GTID:errant" if self.gtid_errant else "GTID")
-        if self.pseudo_gtid:
-            tokens.append("P-GTID")
-        # the runtime status, not the *_enabled setting: enabled but not (yet) active shows nothing
-        if self.semi_sync_master_status:
-            tokens.append("semi:master")
-        if self.semi_sync_replica_status:
-            tokens.append("semi:replica")
-        if self.is_downtimed:
-            tokens.append("downtimed")
-        return [t for t in tokens if t]
+        return description.description_tokens(self, reasonable_lag)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at start-up (mypy reads the name)
 if TYPE_CHECKING:
     from typing import Any
@@ -108,6 +106,8 @@ class InstanceKey:
         if not raw:
             raise ValueError("empty instance key")
         if raw.startswith("["):
+            import re  # IPv6 only: `re` stays off the start-up of every other command
+
             m = re.fullmatch(_BRACKETED_V6, raw, re.ASCII)
             if m:
                 return cls(m.group(1), _port(m.group(2), raw))
@@ -120,6 +120,8 @@ class InstanceKey:
             if not _valid_host(raw):
                 raise ValueError(f"cannot parse instance key {raw!r}: invalid host name")
             return cls(raw, _port(str(default_port), raw))
+        import re
+
         if re.fullmatch(_BARE_V6, raw, re.ASCII) and raw.count(":") >= 2:
             return cls(raw, _port(str(default_port), raw))
         raise ValueError(f"cannot parse instance key {raw!r}: expected host:port")

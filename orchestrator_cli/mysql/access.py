@@ -25,6 +25,12 @@ log = logging.getLogger("orchestrator.mysql")
 
 ChangeHook = Callable[[InstanceKey, str], None]
 
+# mysql.connector's CLIENT_CONNECT_ATTRS (1 << 20), cleared: without it the driver does not build its
+# default connection attributes, whose `_os` value it finds by running `lsb_release -a` in a child
+# process on the first connection (~10 ms of a cron run's CPU where /etc/lsb-release is absent, as on
+# Debian). The original's Go driver sent no connection attributes either.
+NO_CONNECT_ATTRS = [-(1 << 20)]
+
 
 class Unresponsive:
     """A thread-safe record of servers whose probe has been hanging: key -> since (monotonic).
@@ -108,6 +114,7 @@ class TopologyAccess:
             "autocommit": True,
             "use_pure": True,
             "charset": "utf8mb4",
+            "client_flags": NO_CONNECT_ATTRS,
         }
         if c.get("MySQLTopologyUseMutualTLS"):
             params.update(
@@ -134,6 +141,13 @@ class TopologyAccess:
         with self._lock:
             servers = list(self._servers.values())
         for srv in servers:
+            srv.abort()
+
+    def abort_server(self, key: InstanceKey) -> None:
+        """`abort` for one server: a statement waiting on it fails now (nothing when it has no handle)."""
+        with self._lock:
+            srv = self._servers.get(key)
+        if srv is not None:
             srv.abort()
 
     def close(self) -> None:

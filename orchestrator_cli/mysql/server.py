@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from typing import TYPE_CHECKING, Any
 
 from orchestrator_cli.errors import TopologyError
@@ -23,7 +24,8 @@ log = logging.getLogger("orchestrator.mysql")
 
 
 class ConnectedServer:
-    """A `TopologyServer`: one connection, opened on first use, reopened after it was lost."""
+    """A `TopologyServer`: one connection, opened on first use, reopened after it was lost, and
+    replaced before a statement once older than MySQLConnectionLifetimeSeconds (`_connection`)."""
 
     def __init__(self, key: InstanceKey, access: TopologyAccess, *, discovery: bool = False) -> None:
         self.key = key
@@ -33,9 +35,31 @@ class ConnectedServer:
         self._flavor: fl.Flavor | None = None
         self._cursors: dict[bool, Any] = {}  # reused: creating a cursor costs a ping
         self._lock = threading.RLock()
+        self._opened_at = 0.0  # monotonic: when `_conn` was opened (MySQLConnectionLifetimeSeconds)
+        self._one_session = 0  # > 0 while `change` runs statements that must share one session
 
     # -- connection -----------------------------------------------------------------------------
+    @property
+    def lifetime_seconds(self) -> int:
+        """MySQLConnectionLifetimeSeconds (0: unlimited), which the original applies to its topology
+        pools as to the backend's (`backend.connection.Backend.lifetime_seconds`): continuous mode's
+        long-lived connections then reach again a server behind a name or a proxy that moved."""
+        return max(0, int(self.access.config.get("MySQLConnectionLifetimeSeconds") or 0))
+
+    def _retire_if_old(self) -> None:
+        """Close a connection older than the lifetime (the caller holds `_lock`): the next statement
+        opens a new one. Between statements only: never inside `change`'s list of statements, which
+        may share session state (`SET GTID_NEXT`, `BEGIN`, `COMMIT`)."""
+        if self._conn is None or self._one_session:
+            return
+        lifetime = self.lifetime_seconds
+        if lifetime and time.monotonic() - self._opened_at >= lifetime:
+            log.debug("%s: connection older than MySQLConnectionLifetimeSeconds, replaced", self.key)
+            self.close()
+
     def _connection(self) -> Any:
+        """The open connection (the caller holds `_lock`), opened or replaced as needed."""
+        self._retire_if_old()
         if self._conn is None:
             import mysql.connector
 
@@ -44,6 +68,7 @@ class ConnectedServer:
                 raise TopologyError(f"{self.key}: not answering (a probe has been waiting for it)")
             try:
                 self._conn = mysql.connector.connect(**self.access.connect_params(self.key, discovery=self._discovery))
+                self._opened_at = time.monotonic()
             except mysql.connector.Error as e:
                 raise topology_error(self.key, e) from e
             except OSError as e:
@@ -187,14 +212,22 @@ class ConnectedServer:
 
     # -- changes --------------------------------------------------------------------------------
     def change(self, statements: list[str], *, wait_result: bool = False) -> list[Row]:
-        """Run statements that change the server: each is logged and audited, or only recorded under --noop."""
+        """Run statements that change the server: each is logged and audited, or only recorded under --noop.
+
+        The statements run on one session, in order, without another thread's statement in between."""
         out: list[Row] = []
-        for sql in statements:
-            if self.access.noop:
-                self.access.noop_statements.append((self.key, sql))
-                continue
-            self.access.report_change(self.key, redact_statement(sql))
-            out = self.query(sql)
+        with self._lock:
+            self._retire_if_old()  # before the first statement: all of them then share one connection
+            self._one_session += 1
+            try:
+                for sql in statements:
+                    if self.access.noop:
+                        self.access.noop_statements.append((self.key, sql))
+                        continue
+                    self.access.report_change(self.key, redact_statement(sql))
+                    out = self.query(sql)
+            finally:
+                self._one_session -= 1
         return out
 
     def wait(self, sql: str) -> Any:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from typing import Any
 
-from orchestrator_cli.analysis import Analysis, facts_from_aggregates, listed_analysis
+from orchestrator_cli.analysis import Analysis, analysable, listed_analysis
 from orchestrator_cli.analysis.facts import config_bool
 from orchestrator_cli.backend import analysis as backend_analysis
 from orchestrator_cli.backend.connection import Backend
@@ -27,9 +27,9 @@ def current_analysis(
     server killed within the second of its last successful probe).
     """
     reduce = config_bool(config, "ReduceReplicationAnalysisCount", True)
-    rows = backend_analysis.analysis_aggregates(backend, unreachable, reduce=reduce)
+    facts = backend_analysis.analysis_aggregates(backend, unreachable, reduce=reduce)
     return listed_analysis(
-        facts_from_aggregates(rows, config),
+        analysable(facts, config),
         config,
         include_noproblem=include_noproblem,
         include_downtimed=include_downtimed,

@@ -275,6 +275,13 @@ class Sandbox:
         """``SHOW SLAVE STATUS`` of server ``i`` as a dict, or None when it replicates from nobody."""
         return replication.replica_status(self.servers[i])
 
+    def replicating(self, i: int) -> Row:
+        """``SHOW SLAVE STATUS`` of server ``i``, which must be a replica (AssertionError otherwise):
+        for tests that read a field of it."""
+        status = replication.replica_status(self.servers[i])
+        assert status is not None, f"server {i} replicates from nobody"
+        return status
+
     def replication_parents(self) -> dict[int, int | None]:
         """The live topology: for each reachable server, the sandbox server it replicates from.
 

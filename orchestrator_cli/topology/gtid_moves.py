@@ -18,8 +18,8 @@ from orchestrator_cli.errors import TopologyError, UnsafeOperationError
 from orchestrator_cli.model.gtid import MariadbGtidPosition, OracleGtidSet, purged_missing
 from orchestrator_cli.mysql.facts import GtidFacts, ReplicaStatus
 from orchestrator_cli.topology.ancestry import Hop
-from orchestrator_cli.topology.operation import Operation, pause
-from orchestrator_cli.topology.primitives import Live, gtid_mode_of
+from orchestrator_cli.topology.operation import Operation
+from orchestrator_cli.topology.primitives import Live, gtid_mode_of, poll_pause
 
 log = logging.getLogger("orchestrator.topology")
 
@@ -181,4 +181,4 @@ def _wait_source_holds(op: Operation, source: Live, position: str, own_server_id
             raise UnsafeOperationError(f"{source.key} cannot serve {op.subject}: {'; '.join(blockers)}")
         if time.monotonic() > deadline:
             raise TopologyError(f"{source.key} did not catch up with {op.subject} within {timeout:g}s: {blockers[0]}")
-        pause(started)
+        poll_pause(started)

@@ -31,7 +31,6 @@ from orchestrator_cli.topology.primitives import gtid_mode_of
 
 log = logging.getLogger("orchestrator.topology")
 
-POLL_SECONDS = 0.01
 STALL_SECONDS = 0.3
 
 
@@ -49,15 +48,7 @@ def is_operation_lock(reason: str) -> bool:
     return re.fullmatch(r"[a-z][a-z0-9-]* \S+:\d+", reason) is not None
 
 
-def pause(started: float) -> None:
-    """Poll interval: 2 ms while a local server usually answers, 10 ms once it takes longer."""
-    time.sleep(0.002 if time.monotonic() - started < 0.05 else POLL_SECONDS)
-
-
 START_TIMEOUT_SECONDS = 5.0
-# IO-thread errors that will not go away by waiting: binlog position unavailable, fatal replication
-# error (e.g. equal server ids), cannot connect, unknown host, access denied.
-FATAL_IO_ERRNOS = frozenset({1236, 1593, 2003, 2005, 1045})
 # Errors worth catching in clean-up so that one failing server does not stop the others' clean-up.
 CLEANUP_ERRORS = (OrchestratorError, fl.FlavorError, OSError)
 
@@ -74,25 +65,13 @@ class _Change:
 
 
 def start_and_verify(env: TopologyEnv, key: InstanceKey, timeout: float = START_TIMEOUT_SECONDS) -> None:
-    """START SLAVE and wait until both threads run; fail fast on errors that waiting cannot fix."""
+    """START SLAVE and wait until the start is confirmed (`primitives.await_started`: failing at once
+    on errors that waiting cannot fix); without `primitives.start_replication`'s semi-sync adjustment."""
     server = env.server(key)
     server.change(server.flavor.start_replica())
     if env.noop:
         return
-    started = time.monotonic()
-    deadline = started + timeout
-    while True:
-        status = server.replica_status()
-        if status.replication_running:
-            return
-        if status.last_sql_errno:
-            raise TopologyError(f"{key}: replication SQL thread failed: {status.last_sql_error}")
-        if status.last_io_errno in FATAL_IO_ERRNOS:
-            raise TopologyError(f"{key}: replication IO thread failed: {status.last_io_error}")
-        if time.monotonic() > deadline:
-            why = status.last_io_error or status.last_sql_error or "threads not running"
-            raise TopologyError(f"{key}: replication did not start within {timeout:g}s: {why}")
-        pause(started)
+    primitives.await_started(env, key, timeout)
 
 
 class Operation:
@@ -229,7 +208,7 @@ class Operation:
             if now - progressed > STALL_SECONDS or now - started > timeout:
                 log.info("%s: SQL thread stopped short of its relay log end at %s", key, last)
                 return
-            pause(started)
+            primitives.poll_pause(started)
 
     def start_until(self, key: InstanceKey, target: BinlogCoordinates) -> None:
         """Roll a stopped replica forward to exactly `target` (its master's coordinates), then stop it."""
@@ -262,7 +241,7 @@ class Operation:
                 raise TopologyError(f"{key}: SQL thread stopped at {now} before reaching {goal}")
             if elapsed > timeout:
                 raise TopologyError(f"{key}: did not reach {goal} within {timeout:g}s (at {now})")
-            pause(started)
+            primitives.poll_pause(started)
 
     def change_master(
         self,

@@ -184,7 +184,8 @@ def stop_replication(env: TopologyEnv, key: InstanceKey) -> None:
 
 
 def start_replication(env: TopologyEnv, key: InstanceKey, timeout: float = 5.0) -> ReplicaStatus:
-    """START and wait (bounded) for both threads; a replica that does not come up is an error.
+    """START and wait (bounded) until the start is confirmed (`await_started`); a replica that does
+    not come up is an error, at once when the server names an error that waiting cannot fix.
 
     Semi-sync is adjusted first for replicas with a semi-sync priority (see semi_sync_before_start).
     """
@@ -193,16 +194,59 @@ def start_replication(env: TopologyEnv, key: InstanceKey, timeout: float = 5.0) 
     server.change(server.flavor.start_replica())
     if env.noop:
         return ReplicaStatus.none()
-    deadline = time.monotonic() + timeout
+    return await_started(env, key, timeout)
+
+
+# IO-thread errors that waiting will not fix within a start's timeout even while the thread retries
+# ("Connecting"): binlog position unavailable, fatal replication error (e.g. equal server ids), cannot
+# connect, unknown host, access denied. A retry comes MASTER_CONNECT_RETRY later (60 s by default).
+FATAL_IO_ERRNOS = frozenset({1236, 1593, 2003, 2005, 1045})
+
+
+def start_failure(status: ReplicaStatus) -> str:
+    """The server's error that a just-started replica will not get past by waiting, "" while it may
+    still come up: the SQL thread failed; the IO thread stopped on an error (nothing restarts it: a
+    purged GTID position or a missing binary log file, 1236); or an IO error of `FATAL_IO_ERRNOS`.
+
+    START clears the previous errors of the threads it starts, so an error seen after it is its own.
+    """
+    if status.last_sql_errno or status.last_sql_error:
+        return status.last_sql_error or f"SQL thread error {status.last_sql_errno}"
+    stopped = status.io_state == ThreadState.STOPPED and status.last_io_errno
+    if stopped or status.last_io_errno in FATAL_IO_ERRNOS:
+        return status.last_io_error or f"IO thread error {status.last_io_errno}"
+    return ""
+
+
+def poll_pause(started: float) -> None:
+    """Poll interval: 2 ms while a local server usually answers, 10 ms once it takes longer."""
+    time.sleep(0.002 if time.monotonic() - started < 0.05 else 0.01)
+
+
+def await_started(env: TopologyEnv, key: InstanceKey, timeout: float) -> ReplicaStatus:
+    """Wait after a START until both threads run and the master accepted the position asked for;
+    returns that status. Fails at once on `start_failure`, else after `timeout` seconds.
+
+    Running threads are not enough: the IO thread shows `Yes` once it has logged in to the master,
+    before the master has accepted the position it asked for (a GTID position the master purged is
+    refused a moment later, error 1236). The master's first answer to an accepted request is a rotate
+    event naming its binary log, which sets `Master_Log_File` (a CHANGE MASTER to another master
+    empties it): until then the start is not confirmed, however the threads look.
+    """
+    server = env.server(key)
+    started = time.monotonic()
+    deadline = started + timeout
     while True:
         status = server.replica_status()
-        if status.replication_running:
+        if status.replication_running and status.master_log_file:
             return status
-        if status.last_sql_error:
-            raise TopologyError(f"{key}: replication did not start: {status.last_sql_error}")
+        failure = start_failure(status)
+        if failure:
+            raise TopologyError(f"{key}: replication did not start: {failure}")
         if time.monotonic() > deadline:
-            raise TopologyError(f"{key}: replication did not start: {status.last_io_error or 'threads not running'}")
-        time.sleep(0.1)
+            why = status.last_io_error or status.last_sql_error or "threads not running"
+            raise TopologyError(f"{key}: replication did not start within {timeout:g}s: {why}")
+        poll_pause(started)
 
 
 def change_master(

@@ -185,7 +185,9 @@ def test_raft_paths_answer_error_in_the_service_app(config: Any, name: str) -> N
 def test_service_app_serves_the_health_routes(config: Any) -> None:
     from orchestrator_cli.http.app import create_app
 
-    with TestClient(create_app({**config, "StatusEndpoint": "/my/status"}, metrics=False)) as client:
+    with TestClient(
+        create_app(load_config(overrides={**config, "StatusEndpoint": "/my/status"}), metrics=False)
+    ) as client:
         assert client.get("/api/lb-check").json() == "OK"
         assert client.get("/api/leader-check").status_code == 404
         assert client.get("/api/health").json()["Details"]["Healthy"] is True

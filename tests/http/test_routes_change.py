@@ -210,7 +210,7 @@ def test_replication_rows_on_a_replica(api_star: ApiStar, copy_config: Path, cha
     stopped = ok(changing_client, f"stop-replica/{r1}")
     assert text(stopped["Key"]) == api_star.sandbox.key(1)
     assert stopped["ReplicationSQLThreadState"] == 0 and stopped["ReplicationIOThreadState"] == 0
-    assert api_star.sandbox.replica_status(1)["Slave_SQL_Running"] == "No"
+    assert api_star.sandbox.replicating(1)["Slave_SQL_Running"] == "No"
     started = ok(changing_client, f"start-slave/{r1}")  # the legacy name
     assert started["ReplicationSQLThreadState"] == 1 and started["ReplicationIOThreadState"] == 1
     assert ok(changing_client, f"restart-replica/{r1}")["ReplicationSQLThreadRuning"] is True
@@ -226,7 +226,7 @@ def test_replication_rows_on_a_replica(api_star: ApiStar, copy_config: Path, cha
     assert statements == cli.lines and "SET GLOBAL x=1;" in statements
     delayed = ok(changing_client, f"delay-replication/{r1}/7")
     assert delayed["SQLDelay"] == 7 and delayed["ReplicationSQLThreadRuning"] is True  # threads as they were
-    assert api_star.sandbox.replica_status(1)["SQL_Delay"] == 7
+    assert api_star.sandbox.replicating(1)["SQL_Delay"] == 7
     assert ok(changing_client, f"delay-replication/{r1}/0")["SQLDelay"] == 0
     assert refused(changing_client, f"delay-replication/{r1}/soon").startswith("invalid delay 'soon'")
     api_star.sandbox.write_row("before the nice stop")

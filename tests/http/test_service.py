@@ -285,8 +285,8 @@ def test_a_client_that_disconnects_does_not_cut_an_operation_short(api_star: Api
     try:
         assert running.get(f"delay-replication/{r3}/600").json()["Code"] == "OK"
         api_star.sandbox.write_row("held back by the delay")
-        wait_for(lambda: api_star.sandbox.replica_status(3)["Read_Master_Log_Pos"]
-                 != api_star.sandbox.replica_status(3)["Exec_Master_Log_Pos"])  # fmt: skip
+        wait_for(lambda: api_star.sandbox.replicating(3)["Read_Master_Log_Pos"]
+                 != api_star.sandbox.replicating(3)["Exec_Master_Log_Pos"])  # fmt: skip
         with pytest.raises(httpx.ReadTimeout):
             httpx.get(f"{running.url}/api/stop-replica-nice/{r3}", timeout=0.5)
 
@@ -295,7 +295,7 @@ def test_a_client_that_disconnects_does_not_cut_an_operation_short(api_star: Api
 
         rows = wait_for(audited, timeout=20)
         assert "had not caught up" in rows[0]["message"]
-        assert api_star.sandbox.replica_status(3)["Slave_SQL_Running"] == "No"
+        assert api_star.sandbox.replicating(3)["Slave_SQL_Running"] == "No"
     finally:
         running.get(f"delay-replication/{r3}/0")
         running.get(f"start-replica/{r3}")

@@ -37,7 +37,9 @@ def _kill(backend: Backend, connection_id: int) -> None:
         for _ in range(50):
             cur = admin.cursor()
             cur.execute("SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE ID = %s", (connection_id,))
-            (count,) = cur.fetchone()
+            row = cur.fetchone()
+            assert row is not None
+            (count,) = row
             cur.close()
             if not count:
                 break

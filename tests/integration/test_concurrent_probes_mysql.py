@@ -21,7 +21,7 @@ from bench.fleet_sim.config import fleet_config  # noqa: E402
 from bench.fleet_sim.model import Fleet, free_port_range  # noqa: E402
 from bench.fleet_sim.server import FleetSimulator  # noqa: E402
 from orchestrator_cli.backend.connection import Backend  # noqa: E402
-from orchestrator_cli.config import load_config  # noqa: E402
+from orchestrator_cli.config import Config, load_config  # noqa: E402
 from orchestrator_cli.discovery.crawl import Probed, probe_one  # noqa: E402
 from orchestrator_cli.model.keys import InstanceKey  # noqa: E402
 from orchestrator_cli.mysql.access import TopologyAccess  # noqa: E402
@@ -31,7 +31,7 @@ THREADS = 12
 
 
 @pytest.fixture
-def config(mysql_backend_db: dict[str, Any]) -> dict[str, Any]:
+def config(mysql_backend_db: dict[str, Any]) -> Config:
     values = load_config(overrides={**fleet_config(), **mysql_backend_db})
     with _closing(Backend(values)) as backend:
         backend.connection()  # deploys the schema before the threads start
@@ -58,7 +58,7 @@ def fleet() -> Iterator[Fleet]:
         yield sim.fleet
 
 
-def _probe_all(keys: list[InstanceKey], config: dict[str, Any]) -> list[Probed]:
+def _probe_all(keys: list[InstanceKey], config: Config) -> list[Probed]:
     """Probe `keys` from THREADS threads, each with its own backend (as the scheduler's workers are),
     all starting together; a backend failure is raised, not swallowed."""
     access = TopologyAccess(config)
@@ -87,12 +87,12 @@ def _probe_all(keys: list[InstanceKey], config: dict[str, Any]) -> list[Probed]:
             b.close()
 
 
-def _query(config: dict[str, Any], sql: str) -> list[dict[str, Any]]:
+def _query(config: Config, sql: str) -> list[dict[str, Any]]:
     with _closing(Backend(config)) as backend:
         return backend.query(sql)
 
 
-def test_concurrent_first_probes_of_new_clusters_all_succeed(config: dict[str, Any], fleet: Fleet) -> None:
+def test_concurrent_first_probes_of_new_clusters_all_succeed(config: Config, fleet: Fleet) -> None:
     masters = [InstanceKey("127.0.0.1", s.port) for s in fleet.masters()]
     others = [InstanceKey("127.0.0.1", p) for p in sorted(fleet.servers) if p not in {k.port for k in masters}]
     for keys in (masters, others, masters + others):  # the first pass, then steady state
@@ -106,7 +106,7 @@ def test_concurrent_first_probes_of_new_clusters_all_succeed(config: dict[str, A
     assert all(registered[r["cluster_name"]] == r["suggested_cluster_alias"] for r in instances)
 
 
-def test_a_deadlocked_transaction_is_run_again(config: dict[str, Any]) -> None:
+def test_a_deadlocked_transaction_is_run_again(config: Config) -> None:
     """Two transactions taking the same two row locks in opposite orders: MySQL rolls one back as the
     deadlock victim, and `run_transaction` runs that one again, so both complete."""
     with _closing(Backend(config)) as setup:
@@ -140,7 +140,7 @@ def test_a_deadlocked_transaction_is_run_again(config: dict[str, Any]) -> None:
     assert values == {"a": 2, "b": 2}  # the victim's first attempt left nothing behind
 
 
-def test_daemons_registering_together_all_succeed(config: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_daemons_registering_together_all_succeed(config: Config, monkeypatch: pytest.MonkeyPatch) -> None:
     """Daemons started together register their node_health rows at once: each registration's UPDATE
     of a row not there yet took a gap lock the others' INSERTs then waited for (a deadlock that the
     heartbeat logged as `backend unavailable`); the registration is now run again instead."""

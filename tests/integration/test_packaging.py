@@ -181,6 +181,10 @@ def test_debian_package_layout(build: Build, tmp_path: Path) -> None:
     assert (control / "conffiles").read_text().split() == ["/etc/orchestrator.conf.json"]
     for path in (
         "usr/bin/orchestrator",
+        "usr/lib/orchestrator/orchestrator_cli/cli/main.py",
+        "usr/lib/orchestrator/orchestrator_cli/http/web/static/index.html",
+        "usr/lib/orchestrator/sqlalchemy/__init__.py",
+        "usr/lib/orchestrator/mysql/connector/__init__.py",
         "usr/share/man/man1/orchestrator.1.gz",
         "etc/orchestrator.conf.json",
         "usr/share/bash-completion/completions/orchestrator",
@@ -190,6 +194,19 @@ def test_debian_package_layout(build: Build, tmp_path: Path) -> None:
     ):
         assert (root / path).is_file(), path
     assert os.access(root / "usr/bin/orchestrator", os.X_OK)
+
+    # The zipapp's tree, unpacked: sources only (the postinst compiles them for the host's python3 and
+    # the prerm removes the caches again), the same pure-Python pruning, no sandbox CLI.
+    launcher = (root / "usr/bin/orchestrator").read_text()
+    assert launcher.startswith("#!/usr/bin/python3 -IS\n")
+    assert 'sys.path.insert(0, "/usr/lib/orchestrator")' in launcher
+    tree = root / "usr/lib/orchestrator"
+    shipped = [p.relative_to(tree).as_posix() for p in tree.rglob("*")]
+    assert not [n for n in shipped if n.endswith(".pyc") or "__pycache__" in n or re.search(r"\.so(\.|$)", n)]
+    assert not [n for n in shipped if n.startswith(("typer", "click", "orchestrator_cli/sandbox", "__main__"))]
+    postinst = (control / "postinst").read_text()
+    assert "/usr/bin/python3 -I -m compileall" in postinst and "/usr/lib/orchestrator" in postinst
+    assert "__pycache__" in (control / "prerm").read_text()
 
     # The packaged sample configuration loads, and selects SQLite.
     from orchestrator_cli.config import load_config

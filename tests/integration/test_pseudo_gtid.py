@@ -89,7 +89,11 @@ def test_refusals_change_nothing(star: Cluster, sandbox_factory: Callable[..., S
 
 def test_matching_under_writes_loses_and_repeats_nothing(star: Cluster) -> None:
     sandbox, k = star.sandbox, star.key
-    with writes_during(sandbox, lambda: inject_pseudo_gtid(sandbox)) as written:
+
+    def inject() -> None:
+        inject_pseudo_gtid(sandbox)
+
+    with writes_during(sandbox, inject) as written:
         star.ok("-c", "match", "-i", k(3), "-d", k(1))
         star.ok("-c", "match", "-i", k(2), "-d", k(3))
         star.ok("-c", "match-up", "-i", k(2))

@@ -141,3 +141,63 @@ def test_only_one_continuous_node_is_elected(tmp_path: Path, wait_until: Callabl
 def stop_when_done(proc: subprocess.Popen[str]) -> tuple[int, str, str]:
     out, err = proc.communicate(timeout=60)
     return proc.returncode, out, err
+
+
+def test_two_recoveries_in_one_run_leave_the_injection_access_alone(
+    sandbox_factory: Callable[..., Sandbox], tmp_path: Path, wait_until: Callable[..., object]
+) -> None:
+    """Two dead masters, one after the other, are both recovered by one daemon run; AutoPseudoGTID
+    keeps injecting meanwhile, over the main loop's own topology access: a recovery (on a worker
+    thread) once closed that access after each run, dropping the main loop's connection to every
+    master in the middle of whatever it was doing. Seen from a third cluster's master: the daemon's
+    connections there (discovery's and the injection's) outlive both recoveries."""
+    import threading
+
+    from orchestrator_cli.config import load_config
+    from orchestrator_cli.daemon.continuous import ContinuousMode
+    from orchestrator_cli.sandbox.settings import TOPOLOGY_USER
+
+    sb = sandbox_factory(servers=6, layout=[None, 0, None, 2, None, 4])  # three clusters of two
+    backend = tmp_path / "orchestrator.sqlite3"
+    config = sb.write_config(
+        tmp_path / "orchestrator.conf.json",
+        backend,
+        InstancePollSeconds=1,
+        RecoverMasterClusterFilters=[".*"],
+        AutoPseudoGTID=True,
+    )
+    for master in (0, 2, 4):
+        assert run_cli("-c", "discover", "-i", sb.key(master), config=config).code == 0
+
+    def entries(i: int) -> int:
+        return sum("_pseudo_gtid_" in str(e["Info"]) for e in sb.query(i, "SHOW BINLOG EVENTS"))
+
+    def daemon_connections(i: int) -> set[int]:
+        rows = sb.query(i, "SELECT ID FROM information_schema.PROCESSLIST WHERE USER = %s", (TOPOLOGY_USER,))
+        return {int(r["ID"]) for r in rows}
+
+    mode = ContinuousMode(load_config(str(config)), duration=600)
+    runner = threading.Thread(target=mode.run, name="continuous-under-test")
+    runner.start()
+    try:
+        wait_until(lambda: entries(4) > 0, timeout=60, message="Pseudo-GTID injected on the third master")
+        # discovery's and the injection's (the first pass may have found the CLI's rows fresh)
+        held = wait_until(lambda: len(c := daemon_connections(4)) >= 2 and c, timeout=60, message="both connected")
+        assert isinstance(held, set)
+        for dead, replica in ((0, 1), (2, 3)):
+            sb.kill(dead)
+            wait_until(
+                lambda replica=replica: sb.replica_status(replica) is None, timeout=90, message=f"failover of {dead}"
+            )
+        wait_until(lambda: len(mode.recoveries) == 2, timeout=30, message="both recoveries recorded")
+        injected = entries(4)
+        wait_until(lambda: entries(4) > injected, timeout=60, message="injection after both recoveries")
+        assert held <= daemon_connections(4), "a recovery closed connections the main loop holds"
+    finally:
+        mode.stop()
+        runner.join(timeout=120)
+    assert not runner.is_alive()
+    assert {(str(o.failed), o.successful, str(o.successor)) for o in mode.recoveries} == {
+        (sb.key(0), True, sb.key(1)),
+        (sb.key(2), True, sb.key(3)),
+    }

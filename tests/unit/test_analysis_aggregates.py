@@ -1,13 +1,14 @@
 """The backend-side analysis aggregation gives exactly the facts the pure-Python grouping gives
 (and the narrow `clusters`/`all-instances` reads the lists the full reads give).
 
-`backend.analysis.analysis_aggregates` (one SQL aggregation, what `replication-analysis` and the
-recovery loop read) is compared with `analysis.build_facts` over every instance row
-(`backend.analysis.analysis_rows`) on random fleets: replicas valid or not, failing to connect,
-lagging, delayed, downtimed (active, expired), in maintenance, behind a resolved master name, with
-stale binlog coordinates, co-masters, group members, mixed binlog formats and versions, GTID modes
-and errant sets, aliases and domains, "unreachable" keys. On SQLite always; on the MySQL backend too
-(the shared 127.0.0.1:3306 server, or a standalone one).
+`backend.analysis.analysis_aggregates` (one SQL aggregation mapped to facts in the backend, completed
+by `analysis.analysable`: what `replication-analysis` and the recovery loop read) is compared with
+`analysis.build_facts` over every instance (`backend.analysis.analysis_instances`) on random fleets:
+replicas valid or not, failing to connect, lagging, delayed, downtimed (active, expired), in
+maintenance, behind a resolved master name, with stale binlog coordinates, co-masters, group members,
+mixed binlog formats and versions, GTID modes and errant sets, aliases and domains, "unreachable"
+keys. On SQLite always; on the MySQL backend too (the shared 127.0.0.1:3306 server, or a standalone
+one).
 """
 
 from __future__ import annotations
@@ -25,8 +26,8 @@ from hypothesis import strategies as st
 
 from orchestrator_cli.analysis import (
     AnalysisFacts,
+    analysable,
     build_facts,
-    facts_from_aggregates,
     listed_analysis,
     replication_analysis,
 )
@@ -46,6 +47,7 @@ SIDE_TABLES = (
     "cluster_alias",
     "cluster_alias_override",
     "cluster_domain_name",
+    "database_instance_tags",
 )
 ERRORS = (
     "",
@@ -186,7 +188,15 @@ def write_random_fleet(backend: Backend, seed: int) -> list[str]:
                 f" VALUES (?, ?, {d.now()})",
                 (cluster, f"{cluster}.example"),
             )
-    return [str(k) for k in rng.sample(keys, k=min(len(keys), rng.randint(0, 3)))]
+    unreachable = [str(k) for k in rng.sample(keys, k=min(len(keys), rng.randint(0, 3)))]
+    for key in keys:  # tags, read by `topology-tags`
+        for name in rng.sample(("role", "dc", "in_service"), k=rng.choice((0, 0, 1, 2))):
+            backend.execute(
+                "INSERT INTO database_instance_tags (hostname, port, tag_name, tag_value, last_updated)"
+                f" VALUES (?, 3306, ?, ?, {d.now()})",
+                (key.hostname, name, rng.choice(("", "backup", "x"))),
+            )
+    return unreachable
 
 
 def assert_same_listings(backend: Backend) -> None:
@@ -196,6 +206,27 @@ def assert_same_listings(backend: Backend) -> None:
     assert clusters.cluster_names(backend) == [str(c["cluster_name"]) for c in clusters.clusters_info(backend)]
     assert instances.all_keys(backend) == [str(k) for k in instances.keys_of(instances.all_instances(backend))]
     assert_scan_is_the_full_read_narrowed(backend)
+    assert_tree_is_the_full_read_narrowed(backend)
+
+
+def assert_tree_is_the_full_read_narrowed(backend: Backend) -> None:
+    """`topology*` reads `tree_rows.cluster_members` (and a cluster's tags): each member is what the full
+    cluster read says, and so is each line's description. `is_recently_checked` and `is_downtimed`
+    depend on the clock: a pair of reads that straddles a second is read again."""
+    from orchestrator_cli.backend import clusters, tags, tree_rows
+    from orchestrator_cli.backend.instance_rows import instance_from_row
+
+    all_tags = tags.read_all(backend)
+    for name in clusters.cluster_names(backend):
+        for attempt in range(3):
+            full = instances.cluster_instances(backend, name)
+            narrow = tree_rows.cluster_members(backend, name)
+            if narrow == [tree_rows.tree_member_from_row(r) for r in full] or attempt == 2:
+                break
+        assert narrow == [tree_rows.tree_member_from_row(r) for r in full]
+        assert [m.description_tokens(10) for m in narrow] == [instance_from_row(r).description_tokens(10) for r in full]
+        members = {m.key for m in narrow}
+        assert tags.read_cluster(backend, name) == {k: v for k, v in all_tags.items() if k in members}
 
 
 def assert_scan_is_the_full_read_narrowed(backend: Backend) -> None:
@@ -224,10 +255,10 @@ def _without_clock(facts: AnalysisFacts) -> AnalysisFacts:
 
 
 def assert_same_facts(backend: Backend, config: dict[str, Any], unreachable: list[str]) -> None:
-    python = build_facts(backend_analysis.analysis_rows(backend, unreachable), config)
+    python = build_facts(backend_analysis.analysis_instances(backend, unreachable), config)
     reduce = bool(config.get("ReduceReplicationAnalysisCount", True))
     aggregates = backend_analysis.analysis_aggregates(backend, unreachable, reduce=reduce)
-    aggregated = list(facts_from_aggregates(aggregates, config))
+    aggregated = list(analysable(aggregates, config))
     # the two reads ask the clock separately: a second may tick between them
     remaining = [(f.key, f.downtime_remaining_seconds) for f in sorted(python, key=lambda f: f.key)]
     assert [k for k, _ in remaining] == sorted(f.key for f in aggregated)
@@ -237,11 +268,14 @@ def assert_same_facts(backend: Backend, config: dict[str, Any], unreachable: lis
         map(_without_clock, python), key=lambda f: f.key
     )
     listed = listed_analysis(aggregated, config, include_noproblem=True, include_downtimed=True)
-    expected = replication_analysis(
-        backend_analysis.analysis_rows(backend, unreachable), config, include_noproblem=True, include_downtimed=True
+    from_snapshots = replication_analysis(
+        backend_analysis.analysis_instances(backend, unreachable),
+        config,
+        include_noproblem=True,
+        include_downtimed=True,
     )
     assert [(a.key, a.code, a.structure_warnings) for a in listed] == [
-        (a.key, a.code, a.structure_warnings) for a in expected
+        (a.key, a.code, a.structure_warnings) for a in from_snapshots
     ]
 
 
@@ -318,7 +352,7 @@ def test_aggregates_match_on_the_bench_fleet(sqlite_path: Path) -> None:
         assert len(fleet.dead_masters) == 2
         assert_same_facts(backend, backend.config, [])  # type: ignore[arg-type]
         assert_same_listings(backend)
-        dead = [a.key for a in listed_analysis(facts_from_aggregates(backend_analysis.analysis_aggregates(backend)))]
+        dead = [a.key for a in listed_analysis(analysable(backend_analysis.analysis_aggregates(backend)))]
         assert {str(k) for k in fleet.dead_masters} <= set(dead)
     finally:
         backend.close()

@@ -9,7 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from orchestrator_cli.analysis.facts import AnalysisFacts, build_facts, cluster_matches_filters
+from orchestrator_cli.analysis.facts import build_facts, cluster_matches_filters
+from orchestrator_cli.backend.instance_rows import instances_from_rows
+from orchestrator_cli.model.analysis_facts import AnalysisFacts
 from orchestrator_cli.model.coerce import to_bool, to_int, to_opt_int
 from orchestrator_cli.model.instance import is_failing_to_connect_error, major_version_of
 from orchestrator_cli.model.keys import InstanceKey
@@ -141,8 +143,13 @@ def topology(
     return rows + list(extra)
 
 
+def facts_of_rows(rows: list[dict[str, Any]], config: dict[str, Any] | None = None) -> list[AnalysisFacts]:
+    """`build_facts` over fixture rows, mapped to snapshots as the backend maps what it reads."""
+    return build_facts(instances_from_rows(rows), config)
+
+
 def facts_by_port(rows: list[dict[str, Any]], config: dict[str, Any] | None = None) -> dict[int, AnalysisFacts]:
-    return {f.port: f for f in build_facts(rows, config)}
+    return {f.port: f for f in facts_of_rows(rows, config)}
 
 
 # ---------------------------------------------------------------------------------------
@@ -417,7 +424,7 @@ def test_cluster_alias_and_domain_default_to_cluster_name() -> None:
 
 def test_duplicate_rows_keep_first() -> None:
     rows = [make_row(MASTER), make_row(MASTER, **DEAD), make_row(22294)]
-    facts = build_facts(rows)
+    facts = facts_of_rows(rows)
     assert len(facts) == 1 and facts[0].last_check_valid
 
 
@@ -506,7 +513,7 @@ _row = st.fixed_dictionaries(
 @settings(max_examples=200, deadline=None)
 @given(rows=st.lists(_row, max_size=6), reduce=st.booleans())
 def test_build_facts_never_raises(rows: list[dict[str, Any]], reduce: bool) -> None:
-    facts = build_facts(rows, {"ReduceReplicationAnalysisCount": reduce})
+    facts = facts_of_rows(rows, {"ReduceReplicationAnalysisCount": reduce})
     for f in facts:
         assert f.count_valid_replicas <= f.count_replicas
         assert f.count_valid_replicating_replicas <= f.count_valid_replicas

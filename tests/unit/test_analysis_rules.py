@@ -21,9 +21,10 @@ from orchestrator_cli.analysis.codes import (
     AnalysisCode,
     StructureWarning,
 )
-from orchestrator_cli.analysis.facts import AnalysisFacts
 from orchestrator_cli.analysis.report import format_line, format_lines, replication_analysis, to_json
 from orchestrator_cli.analysis.rules import Analysis, analyze, is_skippable_due_to_downtime
+from orchestrator_cli.backend.instance_rows import instances_from_rows
+from orchestrator_cli.model.analysis_facts import AnalysisFacts
 from tests.unit.test_analysis_facts import (
     CLUSTER,
     DEAD,
@@ -41,11 +42,14 @@ C = AnalysisCode
 W = StructureWarning
 
 
+def analyse_rows(rows: list[dict[str, Any]], *args: Any, **kwargs: Any) -> list[Analysis]:
+    """`replication_analysis` over fixture rows, mapped to snapshots as the backend maps what it reads."""
+    return replication_analysis(instances_from_rows(rows), *args, **kwargs)
+
+
 def analysis_of(rows: list[dict[str, Any]], port: int, config: dict[str, Any] | None = None) -> Analysis:
     """The (unfiltered) analysis entry of testhost:<port>."""
-    found = [
-        a for a in replication_analysis(rows, config, include_noproblem=True, include_downtimed=True) if a.port == port
-    ]
+    found = [a for a in analyse_rows(rows, config, include_noproblem=True, include_downtimed=True) if a.port == port]
     assert found, f"no analysis row for port {port}"
     return found[0]
 
@@ -55,7 +59,7 @@ def code_of(rows: list[dict[str, Any]], port: int, config: dict[str, Any] | None
 
 
 def lines(rows: list[dict[str, Any]], config: dict[str, Any] | None = None) -> list[str]:
-    return format_lines(replication_analysis(rows, config))
+    return format_lines(analyse_rows(rows, config))
 
 
 def below_22294(port: int, **overrides: Any) -> dict[str, Any]:
@@ -85,7 +89,7 @@ def test_codes_print_bare_names() -> None:
 
 def test_healthy_topology_has_no_output() -> None:
     assert lines(topology()) == []
-    entries = replication_analysis(topology(), include_noproblem=True)
+    entries = analyse_rows(topology(), include_noproblem=True)
     assert [(a.port, a.code) for a in entries] == [(22293, C.NO_PROBLEM), (22294, C.NO_PROBLEM)]
 
 
@@ -458,7 +462,7 @@ def test_code_and_several_warnings_line() -> None:
 def test_downtimed_master_is_dropped() -> None:
     rows = topology({MASTER: DEAD | DOWNTIMED} | all_replicas(IO_STOPPED))
     assert lines(rows) == []
-    entries = replication_analysis(rows, include_downtimed=True)
+    entries = analyse_rows(rows, include_downtimed=True)
     assert [(a.key, a.code) for a in entries] == [("testhost:22293", C.DEAD_MASTER)]
     assert entries[0].is_downtimed and entries[0].skippable_due_to_downtime
     assert not entries[0].is_replicas_downtimed
@@ -493,7 +497,7 @@ def test_all_replicas_downtimed_does_not_hide_dead_master() -> None:
 def test_maintenance_excludes_instance() -> None:
     rows = topology({MASTER: DEAD | {"in_maintenance": 1}} | all_replicas(IO_STOPPED))
     assert lines(rows) == []
-    assert all(a.port != MASTER for a in replication_analysis(rows, include_noproblem=True, include_downtimed=True))
+    assert all(a.port != MASTER for a in analyse_rows(rows, include_noproblem=True, include_downtimed=True))
 
 
 def test_replica_in_maintenance_still_counts() -> None:
@@ -503,10 +507,10 @@ def test_replica_in_maintenance_still_counts() -> None:
 
 
 def test_reduce_replication_analysis_count() -> None:
-    keys = [a.port for a in replication_analysis(topology(), include_noproblem=True)]
+    keys = [a.port for a in analyse_rows(topology(), include_noproblem=True)]
     assert keys == [22293, 22294]
     config = {"ReduceReplicationAnalysisCount": False}
-    keys = [a.port for a in replication_analysis(topology(), config, include_noproblem=True)]
+    keys = [a.port for a in analyse_rows(topology(), config, include_noproblem=True)]
     assert keys == [22293, 22294, 22295, 22296, 22297]
     assert lines(topology(), config) == []
 
@@ -525,8 +529,8 @@ def test_cluster_name_filter_and_ordering() -> None:
         | {"master_host": "", "master_port": 0, "replication_depth": 0}
     ]
     rows = topology({MASTER: DEAD} | all_replicas(IO_STOPPED)) + other
-    assert [a.key for a in replication_analysis(rows)] == ["a-host:3306", "testhost:22293"]
-    assert [a.key for a in replication_analysis(rows, cluster_name=CLUSTER)] == ["testhost:22293"]
+    assert [a.key for a in analyse_rows(rows)] == ["a-host:3306", "testhost:22293"]
+    assert [a.key for a in analyse_rows(rows, cluster_name=CLUSTER)] == ["testhost:22293"]
 
 
 # ---------------------------------------------------------------------------------------

@@ -8,9 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from orchestrator_cli import config as config_module
-from orchestrator_cli.config import SEARCH_PATH, load_config, read_credentials_file
+from orchestrator_cli.config import SEARCH_PATH, load_config, parse_json, read_credentials_file
 from orchestrator_cli.config_keys import KEYS
 from orchestrator_cli.errors import ConfigError
 
@@ -366,3 +368,63 @@ def test_dump_config_prints_one_line_without_secrets(tmp_path: Path) -> None:
     assert dumped["Custom"] == 1
     assert "s3cret-dump" not in result.out
     assert not (tmp_path / "o.sqlite3").exists()  # needs no backend
+
+
+# -- parse_json: json.loads without importing json ---------------------------------------------------
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),
+    max_leaves=12,
+)
+JSON_SNIPPETS = st.sampled_from(
+    ["{", "}", "[", "]", ",", ":", '"', "\\", "\\u00e9", "\\ud800", "NaN", "-Infinity", "1e400", "01", "-", "\ufeff",
+     " ", "\t", "\n", "\r", "\x0b", "\x00", "true", "nul", '"a"', "//", "1" * 5000]
+)  # fmt: skip
+
+
+def outcome(parse: Any, text: str) -> tuple[str, str]:
+    """What parsing `text` gives: the value (repr, so that NaN equals NaN) or the error's type and text."""
+    try:
+        return "value", repr(parse(text))
+    except Exception as e:  # the point: the same error, said the same way
+        return type(e).__name__, str(e)
+
+
+@given(JSON_VALUES, st.sampled_from([None, 0, 2]), st.sampled_from(["", " ", "\n", " \t\r\n "]))
+def test_parse_json_reads_what_json_loads_reads(value: Any, indent: int | None, padding: str) -> None:
+    text = padding + json.dumps(value, indent=indent) + padding
+    assert outcome(parse_json, text) == outcome(json.loads, text)
+
+
+@given(JSON_VALUES, st.lists(st.tuples(st.integers(0, 10_000), JSON_SNIPPETS), max_size=3))
+def test_parse_json_fails_as_json_loads_fails(value: Any, edits: list[tuple[int, str]]) -> None:
+    """Broken, truncated or padded text: the same value or the same error as `json.loads`."""
+    text = json.dumps(value)
+    for at, snippet in edits:
+        at %= len(text) + 1
+        text = text[:at] + snippet + text[at:]
+    assert outcome(parse_json, text) == outcome(json.loads, text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "  ",
+        "\x0b{}",
+        "\xa0[]",
+        "{}\x0c",
+        "\u2028 1",
+        '{"a": 1} x',
+        '{"a": 1}{}',
+        "\ufeff{}",
+        '{"a": NaN, "b": -Infinity}',
+        "[1, 2",
+        '"\\x"',
+        "1" * 5000,
+    ],
+)
+def test_parse_json_edge_cases(text: str) -> None:
+    assert outcome(parse_json, text) == outcome(json.loads, text)

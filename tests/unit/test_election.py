@@ -149,7 +149,7 @@ def dead_master() -> Any:
     facts = AnalysisFacts(
         hostname=FAILED.hostname, port=FAILED.port, cluster_name=str(FAILED), cluster_alias="main",
         is_master=True, last_check_valid=False, count_replicas=2, count_valid_replicas=2,
-        replica_keys=(InstanceKey("127.0.0.1", 2), InstanceKey("127.0.0.1", 3)),  # type: ignore[arg-type]
+        replica_keys=(InstanceKey("127.0.0.1", 2), InstanceKey("127.0.0.1", 3)),
         has_automated_master_recovery=True,
     )  # fmt: skip
     return analyze(facts, {"RecoverMasterClusterFilters": [".*"]})

@@ -106,18 +106,25 @@ def test_problems_follow_the_original_order() -> None:
     assert instance_from_row(replica(is_recently_checked=0)).problems(10) == ("not_recently_checked",)
 
 
-def test_analysis_reads_snapshots_and_rows_alike() -> None:
+def test_analysis_groups_snapshots() -> None:
     rows = [
         master(),
         replica(),
         replica(hostname="db3", slave_io_running=0, last_io_error="error connecting to master"),
     ]
-    from_rows = build_facts(rows)
-    from_snapshots = build_facts([instance_from_row(r) for r in rows])
-    assert from_rows == from_snapshots and from_rows[0].replica_keys == (
-        InstanceKey("db2", 3306),
-        InstanceKey("db3", 3306),
-    )
+    facts = {f.key: f for f in build_facts([instance_from_row(r) for r in rows])}
+    # the healthy leaf is left out (ReduceReplicationAnalysisCount), the one failing to connect kept
+    assert sorted(facts) == [InstanceKey("db1", 3306), InstanceKey("db3", 3306)]
+    master_facts = facts[InstanceKey("db1", 3306)]
+    assert master_facts.replica_keys == (InstanceKey("db2", 3306), InstanceKey("db3", 3306))
+    assert master_facts.count_replicas_failing_to_connect_to_master == 1
+    assert facts[InstanceKey("db3", 3306)].is_failing_to_connect_to_master
+
+
+def test_analysis_imports_nothing_of_backend_or_mysql() -> None:
+    """analysis/ decides over typed values: the backend maps its rows (instance_rows.py, analysis_rows.py)."""
+    for path in (ROOT / "analysis").glob("*.py"):
+        assert not re.search(r"orchestrator_cli\.(backend|mysql)", path.read_text(encoding="utf-8")), path
 
 
 def test_model_imports_nothing_of_backend() -> None:
@@ -127,8 +134,10 @@ def test_model_imports_nothing_of_backend() -> None:
         ), path
 
 
-@pytest.mark.parametrize("module", ["analysis/facts.py", "commands/topology_view.py"])
+@pytest.mark.parametrize(
+    "module", [*(f"analysis/{p.name}" for p in sorted((ROOT / "analysis").glob("*.py"))), "commands/topology_view.py"]
+)
 def test_no_row_field_read_by_name_in_analysis_and_views(module: str) -> None:
-    """Column names live in backend/instance_rows.py; these read the typed snapshot."""
+    """Column names live in backend/instance_rows.py and backend/analysis_rows.py; these read typed values."""
     text = (ROOT / module).read_text(encoding="utf-8")
-    assert not re.findall(r'\["[a-z_]+"\]|\.get\("[a-z_]+"', text)
+    assert not re.findall(r'\["[a-z_]+"\]|\bget\("[a-z_]+"', text)

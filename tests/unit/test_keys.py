@@ -157,7 +157,7 @@ def test_one_instance_key_class_in_the_package() -> None:
 
 
 def test_analysis_keys_are_model_keys() -> None:
-    from orchestrator_cli.analysis.facts import AnalysisFacts
+    from orchestrator_cli.model.analysis_facts import AnalysisFacts
 
     facts = AnalysisFacts(hostname="db1", port=3306, master_hostname="db0", master_port=3306)
     assert facts.key == InstanceKey("db1", 3306)

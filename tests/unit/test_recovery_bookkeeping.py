@@ -189,7 +189,8 @@ def test_election(backend: Backend) -> None:
     assert election.attempt_election(backend, other)
     assert not election.attempt_election(backend, NODE)
     election.grab_election(backend, NODE)
-    assert election.active_node(backend)["token"] == NODE[1]
+    active = election.active_node(backend)
+    assert active is not None and active["token"] == NODE[1]
     election.step_down(backend, NODE)
     assert election.active_node(backend) is None
     assert election.attempt_election(backend, other)

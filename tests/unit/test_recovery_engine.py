@@ -77,7 +77,7 @@ def dead_master(**facts: Any) -> Any:
         "last_check_valid": False,
         "count_replicas": 2,
         "count_valid_replicas": 2,
-        "replica_keys": (InstanceKey("db-b", 3306), InstanceKey("db-c", 3306)),  # type: ignore[arg-type]
+        "replica_keys": (InstanceKey("db-b", 3306), InstanceKey("db-c", 3306)),
     }
     values.update(facts)
     config = {"RecoverMasterClusterFilters": ["^db-a"]}

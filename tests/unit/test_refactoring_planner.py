@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from orchestrator_cli.errors import UnsafeOperationError
+from orchestrator_cli.model.coordinates import BinlogCoordinates
 from orchestrator_cli.model.keys import InstanceKey
 from orchestrator_cli.mysql import flavor as fl
 from orchestrator_cli.mysql.facts import GtidFacts, ReplicaStatus
@@ -134,12 +135,15 @@ def test_siblings_by_server_id_need_connected_io_threads() -> None:
     assert not same_master(sibling, stale)
 
 
+AT_9_4 = BinlogCoordinates("mysql-bin.000009", 4)
+
+
 def test_gtid_is_preferred_then_equivalence_then_file_pos() -> None:
     chain = [hop("m"), hop("g")]
     gtid_replica = live("i", "m", gtid="Slave_Pos")
-    assert plan_relocation(gtid_replica, live("s", "g"), chain, [hop("g")], ("mysql-bin.000009", 4)).method == "gtid"
-    equivalent = plan_relocation(live("i", "m"), live("s", "g"), chain, [hop("g")], ("mysql-bin.000009", 4))
-    assert equivalent == RelocationPlan("equivalence", coords=("mysql-bin.000009", 4))
+    assert plan_relocation(gtid_replica, live("s", "g"), chain, [hop("g")], AT_9_4).method == "gtid"
+    equivalent = plan_relocation(live("i", "m"), live("s", "g"), chain, [hop("g")], AT_9_4)
+    assert equivalent == RelocationPlan("equivalence", coords=AT_9_4)
 
 
 def test_unrelated_target_is_too_complex_without_gtid() -> None:

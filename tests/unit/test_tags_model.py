@@ -69,3 +69,20 @@ def test_round_trip(name: str, value: str, negate: bool) -> None:
     tag = parse_tag(text)
     assert (tag.name, tag.value, tag.has_value, tag.negate) == (name, value, True, negate)
     assert parse_tag(tag.display()).name == name
+
+
+def test_tag_is_an_immutable_value() -> None:
+    """A written-out class (no dataclass import on the `topology-tags` path) keeps the value semantics."""
+    import copy
+    import pickle
+
+    tag = Tag("role", "backup", has_value=True)
+    assert tag == Tag("role", "backup", True, False) and hash(tag) == hash(Tag("role", "backup", has_value=True))
+    assert tag != Tag("role", "backup") and tag != Tag("role", "backup", has_value=True, negate=True)
+    assert repr(tag) == "Tag(name='role', value='backup', has_value=True, negate=False)"
+    assert pickle.loads(pickle.dumps(tag)) == tag and copy.deepcopy(tag) == tag
+    with pytest.raises(AttributeError, match="immutable"):
+        tag.name = "other"
+    match tag:
+        case Tag(name, value):
+            assert (name, value) == ("role", "backup")
