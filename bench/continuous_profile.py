@@ -64,7 +64,7 @@ class ThreadProfiles:
             finally:
                 profile.disable()
 
-        threading.Thread.run = run  # type: ignore[method-assign]
+        threading.Thread.run = run  # type: ignore[method-assign,assignment]
         main = self.new("main")
         main.enable()
 
