@@ -9,19 +9,28 @@ production-style config of bench/fleet_sim/config.py (every Detect*Query, a lag 
 query), InstancePollSeconds=--poll. Then:
 
 * discovery: seconds until the backend holds all N instances;
-* freshness: over --window seconds the backend is sampled every second; an instance is *fresh* when
-  its `last_seen` never grew older than 2 x InstancePollSeconds (timestamps have 1 s resolution);
-  also the probes per second it achieved (distinct `last_seen` values seen);
+* freshness: over --window seconds the backend is sampled every second; an instance is *fresh* at a
+  sample when its `last_seen` is at most 2 x InstancePollSeconds old (timestamps have 1 s
+  resolution): `fresh_median` (and min, max) over the samples is what the daemons keep fresh at any
+  moment; `fresh` counts the instances that stayed fresh over the whole window (stricter: one late
+  probe of an instance drops it). Also the probes per second achieved (distinct `last_seen` values
+  seen) and the intervals between an instance's successive probes (p10/p50/p90: a fair schedule
+  under overload re-probes every instance about every N / probes-per-second seconds, none early);
 * cost: CPU (percent of one core over the window) and RSS (current and peak) of each daemon, and of
   the simulator separately, with the simulator's statements per second and any statement it did
   not know;
 * faults (--kill K, --hang H): K non-master servers are killed and H hung (accept, never answer)
   before the window; freshness is then judged over the healthy rest;
+* latency (--rtt-ms): the simulator delays every answer and greeting by that much (an asyncio sleep,
+  no CPU): production servers are on other hosts, while here the simulator shares the daemons'
+  cores; with it a daemon is bound by latency and its probe concurrency rather than by CPU;
 * failover: a master is killed (port closed, its replicas' IO threads fail after slave_net_timeout);
   seconds until a `topology_recovery` row for it is registered, and until it has `end_recovery`.
 
     .venv/bin/python bench/continuous_fleet.py --sizes 250,500,1000,2000
     .venv/bin/python bench/continuous_fleet.py --sizes 1000 --daemons 2 --extra-config '{"SomeKey": 1}'
+    .venv/bin/python bench/continuous_fleet.py --sizes 4000 --daemons 2 --rtt-ms 3 --no-failover \
+        --extra-config '{"ShareDiscoveryAmongNodes": true}'
     ORCHESTRATOR_ORIGINAL_BIN=/path/to/orchestrator .venv/bin/python bench/continuous_fleet.py --original
 
 `--original` runs the original binary's `continuous` on the same simulator (skipped, with a note,
@@ -83,12 +92,12 @@ def _raise_nofile() -> None:
 
 @contextlib.contextmanager
 def simulator(
-    clusters: int, slave_net_timeout: float
+    clusters: int, slave_net_timeout: float, rtt_ms: float = 0.0
 ) -> Iterator[tuple[subprocess.Popen[str], SimClient, dict[str, Any]]]:
     base = free_port_range(clusters * 5 + 1)
     proc = subprocess.Popen(
         [sys.executable, "-m", "bench.fleet_sim", "--clusters", str(clusters), "--base-port", str(base + 1),
-         "--control-port", str(base), "--slave-net-timeout", str(slave_net_timeout)],
+         "--control-port", str(base), "--slave-net-timeout", str(slave_net_timeout), "--rtt-ms", str(rtt_ms)],
         cwd=ROOT, stdout=subprocess.PIPE, text=True, preexec_fn=_raise_nofile,
     )  # fmt: skip
     try:
@@ -120,7 +129,9 @@ def start_daemons(args: argparse.Namespace, config: Path, work: Path) -> list[su
             argv = [sys.executable, "-m", "orchestrator_cli", f"--config={config}", "-c", "continuous"]
             argv += ["--verbose"] if args.verbose else []
         log = open(work / f"daemon{n}.log", "w")  # noqa: SIM115  (closed with the process)
-        daemons.append(subprocess.Popen(argv, cwd=ROOT, stdout=log, stderr=log, text=True, preexec_fn=_raise_nofile))
+        daemons.append(
+            subprocess.Popen(argv, cwd=args.daemon_root, stdout=log, stderr=log, text=True, preexec_fn=_raise_nofile)
+        )
     return daemons
 
 
@@ -213,7 +224,7 @@ def backend(args: argparse.Namespace, work: Path) -> Iterator[dict[str, Any]]:
     if args.backend == "sqlite":
         yield {"BackendDB": "sqlite", "SQLite3DataFile": str(work / "orchestrator.sqlite3")}
         return
-    with throwaway_mysql_database(args.mysql_host, args.mysql_port, prefix="orch_fleet") as keys:
+    with throwaway_mysql_database(args.mysql_host, args.mysql_port, prefix=args.db_prefix) as keys:
         yield keys
 
 
@@ -231,11 +242,12 @@ def run_size(size: int, args: argparse.Namespace) -> dict[str, Any]:
         "daemons": args.daemons,
         "poll": args.poll,
         "backend": args.backend,
+        "rtt_ms": args.rtt_ms,
         "loadavg_before": os.getloadavg()[0],
     }
     with (
         tempfile.TemporaryDirectory(prefix="fleet_bench_") as tmp,
-        simulator(clusters, args.slave_net_timeout) as (sim_proc, sim, ready),
+        simulator(clusters, args.slave_net_timeout, args.rtt_ms) as (sim_proc, sim, ready),
     ):
         work = Path(tmp)
         with backend(args, work) as keys:
@@ -312,15 +324,19 @@ def _freshness(
     wall0 = time.monotonic()
     worst: dict[int, int] = {}
     seen: dict[int, set[str]] = {}
+    fresh_now: list[int] = []
     samples = 0
     while time.monotonic() - wall0 < args.window:
         tick = time.monotonic()
+        fresh_here = 0
         for port, age, last_seen in reader.ages():
             if port in faulted:
                 continue
             value = 10**6 if age is None else age
             worst[port] = max(worst.get(port, 0), value)
             seen.setdefault(port, set()).add(last_seen)
+            fresh_here += value <= limit
+        fresh_now.append(fresh_here)
         samples += 1
         time.sleep(max(0.0, 1.0 - (time.monotonic() - tick)))
     wall = time.monotonic() - wall0
@@ -329,14 +345,21 @@ def _freshness(
     fresh = sum(1 for age in worst.values() if age <= limit)
     probes = sum(len(values) - 1 for values in seen.values())
     ages = sorted(worst.values())
+    intervals = sorted(reprobe_intervals(seen))
+    fresh_now.sort()
     out: dict[str, Any] = {
         "window_seconds": round(wall, 1),
         "samples": samples,
+        "fresh_median": fresh_now[len(fresh_now) // 2] if fresh_now else None,
+        "fresh_min_max": (fresh_now[0], fresh_now[-1]) if fresh_now else None,
         "fresh": fresh,
         "fresh_fraction": round(fresh / (n - len(faulted)), 3),
         "worst_age_p50": ages[len(ages) // 2] if ages else None,
         "worst_age_max": ages[-1] if ages else None,
         "probes_per_second": round(probes / wall, 1),
+        "reprobe_seconds_p10_p50_p90": tuple(intervals[int(len(intervals) * q)] for q in (0.1, 0.5, 0.9))
+        if intervals
+        else None,
         "needed_probes_per_second": round((n - len(faulted)) / args.poll, 1),
         "probe_ms_p50_p90": (round(latency[0], 1), round(latency[1], 1)),
         "daemons_cpu_percent": [round(100 * (cpu_seconds(p) - cpu0[p]) / wall, 1) for p in pids if _alive(p)],
@@ -348,6 +371,18 @@ def _freshness(
         "sim_unknown_statements": stats["unknown_statements"],
         "loadavg_during": os.getloadavg()[0],
     }
+    return out
+
+
+def reprobe_intervals(seen: dict[int, set[str]]) -> list[float]:
+    """Seconds between successive probes of each instance, from the distinct `last_seen` values
+    sampled (one-second resolution; a probe overwritten before the next sample is not seen)."""
+    from datetime import datetime
+
+    out: list[float] = []
+    for values in seen.values():
+        stamps = sorted(datetime.fromisoformat(v) for v in values if v and v != "None")
+        out += [(b - a).total_seconds() for a, b in zip(stamps, stamps[1:], strict=False)]
     return out
 
 
@@ -406,6 +441,11 @@ def main() -> None:
     parser.add_argument("--window", type=float, default=40.0, help="seconds of freshness sampling")
     parser.add_argument("--discovery-timeout", type=float, default=120.0)
     parser.add_argument("--slave-net-timeout", type=float, default=4.0)
+    parser.add_argument("--rtt-ms", type=float, default=0.0, help="simulated latency per statement and connection")
+    parser.add_argument(
+        "--daemon-root", default=str(ROOT), help="run the daemons from this checkout (an A/B comparison of commits)"
+    )
+    parser.add_argument("--db-prefix", default="orch_fleet", help="name prefix of the throw-away MySQL database")
     parser.add_argument("--kill", type=int, default=0, help="non-master servers killed before the window")
     parser.add_argument("--hang", type=int, default=0, help="non-master servers hung before the window")
     parser.add_argument("--no-failover", dest="failover", action="store_false")
@@ -414,6 +454,8 @@ def main() -> None:
     parser.add_argument("--verbose", action="store_true", help="daemons log at debug level")
     parser.add_argument("--keep-logs", default="", help="copy daemon logs into this directory")
     args = parser.parse_args()
+    if args.rtt_ms < 0:
+        parser.error("--rtt-ms must not be negative")
     if args.original and not os.environ.get(ORIGINAL_ENV):
         print(json.dumps({"skipped": f"--original: ${ORIGINAL_ENV} is not set"}))
         return
@@ -423,13 +465,14 @@ def main() -> None:
         results.append(result)
         print(json.dumps(result), flush=True)
     print()
-    heads = ("N", "fresh", "probes/s", "need/s", "daemon cpu%", "daemon MiB", "sim cpu%", "sim MiB", "stmts/s",
-             "discover s", "recov reg s", "recov end s")  # fmt: skip
-    widths = (6, 6, 9, 7, 12, 11, 9, 8, 8, 10, 11, 11)
+    heads = ("N", "fresh p50", "fresh all", "probes/s", "need/s", "daemon cpu%", "daemon MiB", "sim cpu%", "sim MiB",
+             "stmts/s", "discover s", "recov reg s", "recov end s")  # fmt: skip
+    widths = (6, 9, 9, 9, 7, 12, 11, 9, 8, 8, 10, 11, 11)
     print(" ".join(f"{h:>{w}}" for h, w in zip(heads, widths, strict=True)))
     for r in results:
         print(
-            f"{r['instances']:>6} {r.get('fresh', '-'):>6} {r.get('probes_per_second', '-'):>9} "
+            f"{r['instances']:>6} {r.get('fresh_median', '-'):>9} {r.get('fresh', '-'):>9} "
+            f"{r.get('probes_per_second', '-'):>9} "
             f"{r.get('needed_probes_per_second', '-'):>7} {'+'.join(map(str, r.get('daemons_cpu_percent', []))):>12} "
             f"{'+'.join(str(m[0]) for m in r.get('daemons_rss_mib', [])):>11} {r.get('sim_cpu_percent', '-'):>9} "
             f"{r.get('sim_rss_mib', ['-'])[0]:>8} {r.get('sim_statements_per_second', '-'):>8} "

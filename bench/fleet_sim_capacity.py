@@ -9,6 +9,7 @@ probes per second that corresponds to, i.e. how many servers it could keep answe
 InstancePollSeconds: where it saturates.
 
     .venv/bin/python bench/fleet_sim_capacity.py --servers 2000 --clients 2 --threads 8 --seconds 20
+    .venv/bin/python bench/fleet_sim_capacity.py --servers 2000 --threads 32 --rtt-ms 5   # latency-bound
 """
 
 from __future__ import annotations
@@ -97,8 +98,11 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--poll", type=int, default=5, help="InstancePollSeconds the capacity is expressed in")
+    parser.add_argument("--rtt-ms", type=float, default=0.0, help="the simulator's latency per statement")
     args = parser.parse_args()
-    with simulator(max(1, args.servers // 5), 4.0) as (proc, sim, ready):
+    if args.rtt_ms < 0:
+        parser.error("--rtt-ms must not be negative")
+    with simulator(max(1, args.servers // 5), 4.0, args.rtt_ms) as (proc, sim, ready):
         ports: list[int] = ready["ports"]
         queue: Any = multiprocessing.Queue()
         cpu0, queries0, wall0 = cpu_seconds(proc.pid), sim.stats()["queries"], time.monotonic()
@@ -117,6 +121,7 @@ def main() -> None:
         per_probe = len(probe_statements())
         result = {
             "servers": len(ports),
+            "rtt_ms": args.rtt_ms,
             "clients": args.clients,
             "threads": args.threads,
             "seconds": round(wall, 1),

@@ -1,6 +1,6 @@
 """Run a simulated fleet as its own process (so a benchmark measures its CPU apart from the daemon's).
 
-    .venv/bin/python -m bench.fleet_sim --clusters 200 --base-port 21000 --control-port 20999
+    .venv/bin/python -m bench.fleet_sim --clusters 200 --base-port 21000 --control-port 20999 [--rtt-ms 3]
 
 Prints one JSON line once every server listens: ``{"ready": true, "ports": [...], "masters": [...],
 "control": 20999}``; then serves until a ``shutdown`` request on the control port or SIGTERM.
@@ -25,9 +25,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--base-port", type=int, required=True, help="first server's port (then consecutive)")
     parser.add_argument("--control-port", type=int, required=True)
     parser.add_argument("--slave-net-timeout", type=float, default=4.0)
+    parser.add_argument(
+        "--rtt-ms", type=float, default=0.0, help="latency added to every answer and greeting (asyncio sleep, no CPU)"
+    )
     args = parser.parse_args(argv)
+    if args.rtt_ms < 0:
+        parser.error("--rtt-ms must not be negative")
     raise_open_files_limit()
-    sim = FleetSimulator(Fleet.of_clusters(args.clusters, args.base_port, slave_net_timeout=args.slave_net_timeout))
+    fleet = Fleet.of_clusters(args.clusters, args.base_port, slave_net_timeout=args.slave_net_timeout)
+    sim = FleetSimulator(fleet, rtt=args.rtt_ms / 1000)
 
     async def announce() -> None:
         await serve_control(sim, args.control_port)

@@ -8,6 +8,11 @@ real failure would:
 * hang: new connections are accepted but never greeted, statements on open ones never answered;
 * lag, stop IO/SQL thread: the model changes, and the replica reports it in SHOW SLAVE STATUS.
 
+`rtt` (seconds) delays every answer, and the greeting of every new connection, by that much: the
+network round trip and server time of a production fleet, on other hosts. It is an asyncio sleep,
+so it costs this process no CPU: a benchmark can then tell a daemon that is CPU-bound because the
+simulator shares its cores from one that is bound by latency and its own concurrency.
+
 `FleetSimulator` runs the loop in a thread of the calling process (tests); `bench/fleet_sim/__main__`
 runs it as its own process with a control port (benchmarks: its CPU is then measured apart).
 """
@@ -72,6 +77,8 @@ class SimSession(Session):
     async def handle_query(self, sql: str, attrs: dict[str, str]) -> Any:
         await self.sim.unhung(self.port)
         sim = self.sim
+        if sim.rtt > 0:
+            await asyncio.sleep(sim.rtt)
         started = time.perf_counter()
         try:
             with sim.fleet.lock:
@@ -88,8 +95,11 @@ class SimSession(Session):
 class FleetSimulator:
     """N simulated servers on 127.0.0.1, served by one event loop in a background thread."""
 
-    def __init__(self, fleet: Fleet) -> None:
+    def __init__(self, fleet: Fleet, *, rtt: float = 0.0) -> None:
+        if rtt < 0:
+            raise ValueError(f"rtt must not be negative: {rtt}")
         self.fleet = fleet
+        self.rtt = rtt  # seconds added to every answer and greeting (network + server time)
         self.loop: asyncio.AbstractEventLoop | None = None
         self.listeners: dict[int, MysqlServer] = {}
         self.connections: dict[int, set[Any]] = {}
@@ -179,6 +189,8 @@ class FleetSimulator:
         async def session_factory() -> SimSession:
             self.accepted += 1
             await self.unhung(port)  # a hung server accepts the connection and never greets
+            if self.rtt > 0:
+                await asyncio.sleep(self.rtt)
             return SimSession(self, port, variables)
 
         server = MysqlServer(session_factory=session_factory, identity_provider=OpenDoor())

@@ -120,7 +120,8 @@ SCAN_COLUMNS = (
 def scan_rows(backend: Backend) -> list[Row]:
     """`all_instances` narrowed to `SCAN_COLUMNS`, without the candidate, unresolve and downtime joins:
     the scheduler reads this every second, and the whole row of a 1,000-instance fleet cost it ~56 ms
-    of CPU per scan on MySQL (`bench/probe_cost.py`)."""
+    of CPU per scan on MySQL (`bench/probe_cost.py`). Plus `seconds_since_check` (by the backend's
+    clock; NULL when never checked): the scheduler probes the stalest instances first."""
     d = backend.dialect
     poll = int(backend.config.get("InstancePollSeconds", 5))
     return backend.query(
@@ -129,9 +130,22 @@ def scan_rows(backend: Backend) -> list[Row]:
               CASE WHEN di.last_seen IS NOT NULL AND di.last_checked <= di.last_seen THEN 1 ELSE 0 END
                 AS is_last_check_valid,
               CASE WHEN di.last_checked >= {d.seconds_ago(str(5 * poll))} THEN 1 ELSE 0 END AS is_recently_checked,
-              CASE WHEN di.last_checked >= {d.seconds_ago(str(poll))} THEN 1 ELSE 0 END AS is_up_to_date
+              CASE WHEN di.last_checked >= {d.seconds_ago(str(poll))} THEN 1 ELSE 0 END AS is_up_to_date,
+              {d.unix_timestamp()} - {d.unix_timestamp("di.last_checked")} AS seconds_since_check
             FROM database_instance di {TOPOLOGY_ORDER}"""
     )
+
+
+def check_ages(backend: Backend) -> list[tuple[str, int, int | None]]:
+    """(hostname, port, seconds since the last check by the backend's clock, None when never checked)
+    of every instance, unordered: the scan of a continuous-mode daemon that probes every instance
+    itself (no shared discovery), once a second; three columns as tuples instead of `scan_rows`'
+    thirteen as dicts (a quarter of the driver's work at 2,000 instances)."""
+    d = backend.dialect
+    rows = backend.query_values(
+        f"SELECT hostname, port, {d.unix_timestamp()} - {d.unix_timestamp('last_checked')} FROM database_instance"
+    )
+    return [(str(h), int(p), None if age is None else int(age)) for h, p, age in rows]
 
 
 def all_keys(backend: Backend) -> list[str]:

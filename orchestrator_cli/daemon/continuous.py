@@ -343,6 +343,8 @@ class ContinuousMode:
                     if scheduler.first_pass.is_set() and not self._discovered.is_set():
                         self._discovered.set()
                         self._wake.set()
+                else:
+                    scheduler.pause()  # a follower probes nothing (the original's way)
                 self._stop.wait(DISCOVERY_TICK_SECONDS)
         finally:
             scheduler.close()

@@ -2,10 +2,15 @@
 completes, so that one slow or hung server costs its own freshness and nobody else's.
 
 * Every second the backend's rows are read; a server is due InstancePollSeconds after this process
-  last probed it, or, when it has not, when the backend says its last check is older than that
-  (spec §1.1); each DiscoverySeeds entry not known yet is due. A key is never probed twice at once.
-  After its first probe each server gets its own phase in the poll cycle (its second probe comes
-  a random part of InstancePollSeconds later), so that a failure seen by any of them is seen soon.
+  last probed it, or, when it has not, InstancePollSeconds after the backend's last check of it
+  (spec §1.1); each DiscoverySeeds entry not known yet is due. After its first probe each server
+  gets its own phase in the poll cycle (its second probe comes a random part of InstancePollSeconds
+  later), so that a failure seen by any of them is seen soon.
+* A worker that is free takes the server due the longest (`probe_queue.ProbeQueue`): when the
+  workers cannot keep up, every server is probed again about every N / (probes per second)
+  seconds, the stalest first, none early; a server waits in the queue, not in a pool's queue, so
+  only a probe that really runs counts as in flight (and can look hung). A key is never probed
+  twice at once.
 * A probe writes its own row the moment it completes (`crawl.probe_one`); the replicas and the master
   it names are probed next when the backend does not know them yet.
 * A probe running longer than InstancePollSeconds + ReasonableInstanceCheckSeconds marks its server
@@ -29,12 +34,14 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from typing import Any
 
 from orchestrator_cli import observe
 from orchestrator_cli.backend.connection import Backend
 from orchestrator_cli.backend.instance_rows import instance_from_row
 from orchestrator_cli.discovery.crawl import Probed, probe_one
+from orchestrator_cli.discovery.probe_queue import ProbeQueue
 from orchestrator_cli.discovery.sharing import DiscoveryShare
 from orchestrator_cli.errors import OrchestratorError
 from orchestrator_cli.model.instance import Instance
@@ -80,6 +87,17 @@ def io_broken(instance: Instance) -> bool:
     return not instance.io_running or bool(instance.last_io_error)
 
 
+@dataclass
+class _Pool:
+    """Workers and the servers waiting for them: the healthy servers' pool, or the suspects'."""
+
+    name: str
+    size: int
+    executor: ThreadPoolExecutor
+    queue: ProbeQueue[InstanceKey] = field(default_factory=ProbeQueue)
+    running: int = 0
+
+
 class DiscoveryScheduler:
     def __init__(
         self,
@@ -100,22 +118,23 @@ class DiscoveryScheduler:
         workers = max(1, min(int(config.get("DiscoveryMaxConcurrency", 300)), 32))
         self._healthy = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="probe")
         self._suspect = ThreadPoolExecutor(max_workers=SUSPECT_WORKERS, thread_name_prefix="probe-suspect")
+        # servers whose last probe was answered, and suspects (failed last), each with its workers
+        self._probes = _Pool("probe", workers, self._healthy)
+        self._suspects = _Pool("suspect", SUSPECT_WORKERS, self._suspect)
         self._access = TopologyAccess(config)  # probes always try: they are how a server's return is seen
         # A reload replaces `_access`; the one it replaced is closed once no probe uses it any more.
         self._access_users: dict[int, int] = {}  # id(access) -> probes running on it
         self._retired: list[TopologyAccess] = []
         self._lock = threading.Lock()
-        self._in_flight: dict[InstanceKey, float] = {}  # key -> started (monotonic)
+        self._in_flight: dict[InstanceKey, float] = {}  # key -> its probe started (monotonic): running only
         self._failures: dict[InstanceKey, int] = {}
-        self._not_before: dict[InstanceKey, float] = {}
         self._requested: dict[InstanceKey, float] = {}
         self._attempt_recorded: dict[InstanceKey, float] = {}
         self._local = threading.local()
         self._backends: list[Backend] = []
         self._last_scan = 0.0
         self._known: set[InstanceKey] = set()
-        self._backend_due: set[InstanceKey] = set()
-        self._next_due: dict[InstanceKey, float] = {}  # monotonic; set when a probe starts
+        self._next_due: dict[InstanceKey, float] = {}  # this process's schedule: set when a probe starts
         self._master_of: dict[InstanceKey, InstanceKey] = {}  # replica -> master, as last probed
         # Shared discovery: what the backend says about the instances other nodes probe.
         self._backend_master_of: dict[InstanceKey, InstanceKey] = {}
@@ -128,6 +147,8 @@ class DiscoveryScheduler:
         # master downtimed lost-in-recovery, fenced the moment a probe sees it writable again).
         self.leader_keys: frozenset[InstanceKey] = frozenset()
         self._leading = True
+        self._paused = False  # set by pause(), cleared by tick()
+        self._backlogged = False  # this node's own probes are overdue by more than a poll (at the last scan)
         self._first_wave: set[InstanceKey] | None = None
         self.first_pass = threading.Event()
         self._open = threading.Event()  # cleared at shutdown: probes cut short are not failures
@@ -140,34 +161,54 @@ class DiscoveryScheduler:
         discovery is shared, on every node (`lead` False: only this node's share)."""
         now = time.monotonic()
         self._leading = lead
+        self._paused = False
         if now - self._last_scan >= SCAN_SECONDS:
             self._last_scan = now
-            self._scan(backend, now)
-        # A leader's first pass covers every instance due, shared or not: analysis must not start on
-        # what another node (maybe the dead ex-leader) left stale.
-        submitted = self._submit_due(now, everything=lead and self._first_wave is None)
-        if self._first_wave is None and self._last_scan:
-            self._first_wave = submitted | {k for k in self._backend_due if self.in_flight(k)}
+            # A leader's first pass covers every instance due, shared or not: analysis must not start on
+            # what another node (maybe the dead ex-leader) left stale.
+            due_now = self._scan(backend, now, everything=lead and self._first_wave is None)
+            if self._first_wave is None:
+                with self._lock:
+                    self._first_wave = due_now | set(self._in_flight)
         self._watch_hung(backend, now)
         self._watch_observers()
+        self._fill()
         self._check_first_pass(now)
 
-    def _scan(self, backend: Backend, now: float) -> None:
-        """The backend's keys, and which of them are due by the backend's clock (for keys this
-        process has not probed yet, e.g. right after it was elected)."""
-        from orchestrator_cli.backend import instances
+    def pause(self) -> None:
+        """This process stops probing (it no longer leads, and discovery is not shared): the servers
+        waiting are dropped, with this process's schedule; probes running end on their own. The next
+        `tick` starts again from the backend's last checks."""
+        with self._lock:
+            self._paused = True  # a probe still running does not start the next one
+            for pool in (self._probes, self._suspects):
+                for key in pool.queue:
+                    pool.queue.remove(key)
+            self._next_due.clear()
 
-        rebalanced = self.share is not None and self.share.refresh(backend)
-        rows = instances.scan_rows(backend)
-        known = set(instances.keys_of(rows))
-        due = set(instances.keys_due(rows))
-        if self.share is not None:
+    def _scan(self, backend: Backend, now: float, *, everything: bool = False) -> set[InstanceKey]:
+        """The backend's keys, each queued for its next probe; returns those due at once. A key this
+        process has not probed yet (e.g. right after it was elected) is due by the backend's clock:
+        InstancePollSeconds after its last check (spec §1.1)."""
+        from orchestrator_cli.backend import instances
+        from orchestrator_cli.backend.instance_rows import key_of
+        from orchestrator_cli.model.coerce import to_opt_int
+
+        # seconds since each key's last check, by the backend's clock (None: never checked)
+        ages: dict[InstanceKey, int | None]
+        if self.share is None:  # this process probes every instance: the ages are all it needs
+            ages = {InstanceKey(h, p): age for h, p, age in instances.check_ages(backend)}
+        else:
+            rebalanced = self.share.refresh(backend)
+            rows = instances.scan_rows(backend)
+            ages = {key_of(r): to_opt_int(r.get("seconds_since_check")) for r in rows}
             self._learn_from_others(rows, now)
-            if rebalanced or len(known) != len(self._known):
+            if rebalanced or len(ages) != len(self._known):
                 log.info(
                     "discovery shared by %d node(s): this node probes %d of %d instances",
-                    len(self.share.nodes), sum(map(self.share.owns, known)), len(known),
+                    len(self.share.nodes), sum(map(self.share.owns, ages)), len(ages),
                 )  # fmt: skip
+        known = set(ages)
         for seed in self.config.get("DiscoverySeeds") or []:
             try:
                 key = InstanceKey.parse(str(seed), int(self.config.get("DefaultInstancePort", 3306)))
@@ -176,8 +217,83 @@ class DiscoveryScheduler:
                 continue
             if key not in known:
                 known.add(key)
-                due.add(key)
-        self._known, self._backend_due = known, due
+                ages[key] = None
+        self._known = known
+        return self._queue_known(ages, now, everything=everything)
+
+    def _queue_known(self, ages: Mapping[InstanceKey, int | None], now: float, *, everything: bool) -> set[InstanceKey]:
+        """Every key this process probes is queued (or running); the others are dropped, with their
+        schedule here (when one comes back, the backend says when it is due). With shared discovery
+        that is this node's share (all due keys when `everything`), and, on the leader,
+        `leader_keys` and what nobody refreshed for 5 x InstancePollSeconds (an owner registered but
+        stuck). A queued key that another process probed since this one did is put back to
+        InstancePollSeconds after that probe: the same server is not probed twice in one cycle
+        (a leader's first pass or take-over, a shared node joining)."""
+        due_now: set[InstanceKey] = set()
+        with self._lock:
+            stalest = self._probes.queue.stalest_due()
+            # the leader's own share waits more than a poll: it cannot take over anybody's overdue servers
+            self._backlogged = stalest is not None and stalest < now - self.poll
+            for key, age in ages.items():
+                checked = None if age is None else now - age  # the backend's last check, on this clock
+                if not (self._wanted(key) or (everything and (checked is None or checked + self.poll <= now))):
+                    for pool in (self._probes, self._suspects):
+                        if not pool.queue.requested(key):
+                            pool.queue.remove(key)
+                    self._next_due.pop(key, None)
+                    continue
+                if key in self._in_flight:
+                    continue
+                pool = self._pool_of(key)
+                queued = pool.queue.due(key)
+                if queued is not None:
+                    if checked is not None and self._checked_elsewhere(key, checked, queued):
+                        pool.queue.put(key, checked + self.poll)
+                    continue
+                if self._other(pool).queue.due(key) is not None:
+                    continue  # moved between pools by a probe's outcome: already queued there
+                due = self._next_due.get(key)
+                if due is None:
+                    due = now if checked is None else checked + self.poll
+                pool.queue.put(key, due)
+                if due <= now:
+                    due_now.add(key)
+            # a server a probe named but that is not in the backend (its probe failed): named again, followed again
+            for pool in (self._probes, self._suspects):
+                for key in pool.queue:
+                    if key not in ages and not pool.queue.requested(key):
+                        pool.queue.remove(key)
+            for key in [k for k in self._next_due if k not in ages and k not in self._in_flight]:
+                del self._next_due[key]
+        return due_now
+
+    def _checked_elsewhere(self, key: InstanceKey, checked: float, queued: float) -> bool:
+        """Whether the backend's last check of a queued key is another process's probe, newer than
+        this process's last one and than its queued due time allows (the backend's timestamps have
+        one-second resolution: a second either way is noise)."""
+        if queued == float("-inf"):
+            return False  # requested: probed now whoever checked it
+        ours = self._verdict_at.get(key)
+        return (ours is None or checked > ours + 2) and checked + self.poll > queued + 1
+
+    def _wanted(self, key: InstanceKey) -> bool:
+        """Whether this process probes `key` on its schedule (the lock is held)."""
+        if self.share is None or self.share.owns(key):
+            return True
+        if self._first_wave is not None and key in self._first_wave:
+            return True  # the first pass probes it once, whoever owns it
+        if not self._leading:
+            return False
+        # An owner's server nobody refreshed for 5 x InstancePollSeconds: the owner is stuck, unless
+        # this node cannot keep up with its own share either (then the whole fleet is overloaded, and
+        # probing the other's servers too would only probe them twice: the owner probes them next).
+        return key in self.leader_keys or (key in self._overdue and not self._backlogged)
+
+    def _pool_of(self, key: InstanceKey) -> _Pool:
+        return self._suspects if self._failures.get(key) else self._probes
+
+    def _other(self, pool: _Pool) -> _Pool:
+        return self._probes if pool is self._suspects else self._suspects
 
     def _learn_from_others(self, rows: list[Any], now: float) -> None:
         """Shared discovery: other nodes probe most instances, so the backend is where this node
@@ -216,29 +332,6 @@ class DiscoveryScheduler:
             self._backend_failing, self._overdue, self._backend_master_of = failing, overdue, masters
             self._backend_noticed = noticed
 
-    def _submit_due(self, now: float, *, everything: bool = False) -> set[InstanceKey]:
-        """Keys due: by this process's schedule (its clock is finer than the backend's one-second
-        timestamps), or by the backend for keys it never probed; none before its back-off ends.
-        With shared discovery, only this node's share (unless `everything`), and, on the leader,
-        `leader_keys` and what nobody refreshed for 5 x InstancePollSeconds (an owner registered
-        but stuck), both on the leader's own schedule."""
-        submitted: set[InstanceKey] = set()
-        for key in self._known:
-            if now < self._not_before.get(key, 0.0):
-                continue
-            next_due = self._next_due.get(key)
-            if everything or self.share is None or self.share.owns(key):
-                due = now >= next_due if next_due is not None else key in self._backend_due
-            elif self._leading and (key in self.leader_keys or key in self._overdue):
-                due = next_due is None or now >= next_due  # on the leader's own clock, from now on
-            else:
-                # another node's: when it comes back to this one, the backend says when it is due
-                self._next_due.pop(key, None)
-                continue
-            if due and self._submit(key):
-                submitted.add(key)
-        return submitted
-
     def _watch_hung(self, backend: Backend, now: float) -> None:
         from orchestrator_cli.backend import instances
 
@@ -274,25 +367,30 @@ class DiscoveryScheduler:
             self.request(observers)
 
     def _check_first_pass(self, now: float) -> None:
+        """The first pass is over when every key of the first wave was probed once, or hangs."""
         if self.first_pass.is_set() or self._first_wave is None:
             return
         with self._lock:
-            running = {k: started for k, started in self._in_flight.items() if k in self._first_wave}
-        waiting = [k for k, started in running.items() if now - started <= self.hung_after]
+            waiting = [k for k in self._first_wave if now - self._in_flight.get(k, now) <= self.hung_after]
         if not waiting:
             self.first_pass.set()
 
     # -- probes --------------------------------------------------------------------------------------
 
     def request(self, keys: Iterable[InstanceKey]) -> None:
-        """Probe these now (observers of a failure), back-off or not; at most every
-        REQUEST_THROTTLE_SECONDS per key."""
+        """Probe these now (observers of a failure), before every server merely due, back-off or
+        not; at most every REQUEST_THROTTLE_SECONDS per key, and not while a probe of it runs (nor
+        while paused: they wait for the next tick)."""
         now = time.monotonic()
-        for key in keys:
-            if now - self._requested.get(key, 0.0) < REQUEST_THROTTLE_SECONDS:
-                continue
-            if self._submit(key):
+        with self._lock:
+            for key in keys:
+                if now - self._requested.get(key, 0.0) < REQUEST_THROTTLE_SECONDS or key in self._in_flight:
+                    continue
+                pool = self._pool_of(key)
+                self._other(pool).queue.remove(key)
+                pool.queue.urge(key)
                 self._requested[key] = now
+        self._fill()
 
     def failing(self) -> dict[InstanceKey, int]:
         """Servers whose last probes failed, with how many failed in a row."""
@@ -300,26 +398,62 @@ class DiscoveryScheduler:
             return dict(self._failures)
 
     def in_flight(self, key: InstanceKey) -> bool:
+        """Whether a probe of `key` is running (not merely queued)."""
         with self._lock:
             return key in self._in_flight
 
-    def _submit(self, key: InstanceKey) -> bool:
+    def queued(self) -> int:
+        """How many servers wait for a free worker or for their due time."""
         with self._lock:
-            if key in self._in_flight:
-                return False
-            now = self._in_flight[key] = time.monotonic()
-            first = key not in self._next_due
-            # After its first probe each server gets its own phase in the poll cycle: servers probed
-            # at different moments notice a failure sooner than servers probed all at once.
-            self._next_due[key] = now + (self.poll * random.uniform(0.2, 1.0) if first else self.poll)
-            pool = self._suspect if self._failures.get(key) else self._healthy
+            return len(self._probes.queue) + len(self._suspects.queue)
+
+    def _fill(self) -> None:
+        """Start probes while a pool has a free worker and a server that is due: requested ones
+        first, then the stalest (`ProbeQueue.take`). Called by the discovery thread's tick, by
+        `request`, and by each worker as its probe ends, so that a busy pool never waits for a tick."""
+        with self._lock:
+            if self._paused or not self._open.is_set():
+                return
+            now = time.monotonic()
+            for pool in (self._probes, self._suspects):
+                while pool.running < pool.size:
+                    key = pool.queue.take(now)
+                    if key is None:
+                        break
+                    self._start(key, pool, now)
+
+    def _start(self, key: InstanceKey, pool: _Pool, now: float) -> None:
+        """Run a probe of `key` on `pool` (the lock is held)."""
+        self._in_flight[key] = now
+        first = key not in self._next_due
+        # After its first probe each server gets its own phase in the poll cycle: servers probed at
+        # different moments notice a failure sooner than servers probed all at once.
+        self._next_due[key] = now + (self.poll * random.uniform(0.2, 1.0) if first else self.poll)
+        pool.running += 1
         try:
-            pool.submit(self._probe, key)
+            pool.executor.submit(self._run, key, pool)
         except RuntimeError:  # shut down
+            pool.running -= 1
+            self._in_flight.pop(key, None)
+
+    def _run(self, key: InstanceKey, pool: _Pool) -> None:
+        try:
+            self._probe(key)
+        finally:
             with self._lock:
-                self._in_flight.pop(key, None)
-            return False
-        return True
+                pool.running -= 1
+            self._fill()
+
+    def _follow(self, key: InstanceKey) -> None:
+        """A server a probe named (a replica, a master) that the backend did not know: probed soon,
+        before the servers merely due."""
+        with self._lock:
+            if key in self._known or key in self._in_flight or key in self._next_due:
+                return
+            if key in self._probes.queue or key in self._suspects.queue:
+                return
+            self._known.add(key)
+            self._probes.queue.urge(key)
 
     def _backend(self) -> Backend:
         backend = getattr(self._local, "backend", None)
@@ -356,10 +490,15 @@ class DiscoveryScheduler:
                 self._first_wave.discard(key)
             if probed.result is None:
                 failures = self._failures[key] = self._failures.get(key, 0) + 1
-                self._not_before[key] = now + backoff_seconds(failures, self.poll)
+                due = now + backoff_seconds(failures, self.poll)
             else:
                 self._failures.pop(key, None)
-                self._not_before.pop(key, None)
+                due = self._next_due.get(key, started + self.poll)
+            if self._wanted(key) and self._open.is_set():
+                pool = self._pool_of(key)  # a failed server waits out its back-off among the suspects
+                self._other(pool).queue.remove(key)
+                if not pool.queue.requested(key):
+                    pool.queue.put(key, due)
         log.debug(
             "%s: probe %s in %.0f ms", key, "failed" if probed.result is None else "answered", (now - started) * 1000
         )
@@ -396,8 +535,7 @@ class DiscoveryScheduler:
                 self.request([master_as_written])
                 self._changed()
             for neighbour in probed.neighbours:
-                if neighbour not in self._known:  # new to the backend: follow it now
-                    self._submit(neighbour)
+                self._follow(neighbour)  # new to the backend: probed soon
         if self.on_probed is not None:
             try:
                 self.on_probed(probed, backend)

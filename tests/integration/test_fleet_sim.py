@@ -154,3 +154,18 @@ def test_a_simulator_process_is_driven_through_its_control_port():
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_a_simulated_fleet_with_latency_answers_the_same(tmp_path: Path) -> None:
+    """--rtt-ms delays answers (an asyncio sleep) without changing them: discover crawls the same
+    topology, with every statement answered; a negative latency is refused."""
+    with pytest.raises(ValueError, match="rtt"):
+        FleetSimulator(Fleet.of_clusters(1, 1), rtt=-0.001)
+    base = free_port_range(5)
+    with FleetSimulator(Fleet.of_clusters(1, base, slave_net_timeout=SLAVE_NET_TIMEOUT), rtt=0.003) as sim:
+        config = _config(tmp_path)
+        assert run_cli("-c", "discover", "-i", _key(base), config=config).code == 0
+        assert _topology_lines(config, base)[-1] == f"  + {_key(base + 4)}"
+        assert len(_topology_lines(config, base)) == 5
+        stats = sim.stats()
+        assert stats["unknown_statements"] == {} and stats["queries"] > 5 * 10

@@ -234,7 +234,17 @@ def assert_scan_is_the_full_read_narrowed(backend: Backend) -> None:
     them depend on the backend's clock, so a pair of reads that straddles a second is read again."""
     for attempt in range(3):
         full = [{c: r[c] for c in instances.SCAN_COLUMNS} for r in instances.all_instances(backend)]
-        narrow = instances.scan_rows(backend)
+        scanned = instances.scan_rows(backend)
+        narrow = [{c: r[c] for c in instances.SCAN_COLUMNS} for r in scanned]
+        for row in scanned:  # the one column the scan adds: the age of the last check
+            assert (row["seconds_since_check"] is None) == (row["last_checked"] is None)
+            assert row["seconds_since_check"] is None or int(row["seconds_since_check"]) >= 0
+        ages = {(h, p): age for h, p, age in instances.check_ages(backend)}  # the unshared scan
+        assert set(ages) == {(r["hostname"], int(r["port"])) for r in scanned}
+        for row in scanned:
+            age, scanned_age = ages[(row["hostname"], int(row["port"]))], row["seconds_since_check"]
+            assert (age is None) == (scanned_age is None)
+            assert age is None or abs(age - int(scanned_age)) <= 1  # read a moment apart
         if narrow == full or attempt == 2:
             assert narrow == full
             return
