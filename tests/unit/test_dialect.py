@@ -6,6 +6,8 @@ import sqlite3
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from orchestrator_cli.backend.dialect import MySQLDialect, SQLiteDialect
 
@@ -79,6 +81,42 @@ def test_placeholders_sqlite_untouched() -> None:
 )
 def test_placeholders_mysql(sql: str, expected: str) -> None:
     assert MYSQL.placeholders(sql) == expected
+
+
+def _scan_reference(sql: str) -> str:
+    """`?` -> `%s` outside quotes, character by character: the specification the one-pass
+    regular expression in `dialect._outside_quotes` must agree with."""
+    out: list[str] = []
+    quote = ""
+    i = 0
+    while i < len(sql):
+        ch = sql[i]
+        if quote:
+            out.append(ch)
+            if ch == "\\" and quote != "`" and i + 1 < len(sql):
+                out.append(sql[i + 1])
+                i += 1
+            elif ch == quote:
+                if sql[i + 1 : i + 2] == quote:
+                    out.append(quote)
+                    i += 1
+                else:
+                    quote = ""
+        elif ch in "'\"`":
+            quote = ch
+            out.append(ch)
+        else:
+            out.append("%s" if ch == "?" else ch)
+        i += 1
+    return "".join(out)
+
+
+@given(st.text(alphabet="?'\"`\\ a%\n", max_size=40))
+def test_placeholders_mysql_agree_with_the_character_scan(sql: str) -> None:
+    """Quotes, doubled quotes, backslashes, unterminated quotes and newlines in any mix."""
+    from orchestrator_cli.backend import dialect
+
+    assert dialect._outside_quotes(sql, "?", "%s") == _scan_reference(sql)
 
 
 def test_placeholders_mysql_are_translated_once_per_text(monkeypatch: pytest.MonkeyPatch) -> None:
