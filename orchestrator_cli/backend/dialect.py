@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at start-up (mypy reads the name)
 if TYPE_CHECKING:
+    import re
     from typing import Any
 
 
@@ -186,7 +187,7 @@ def _mysql_placeholders(sql: str) -> str:
     return translated
 
 
-_QUOTED_OR_MARK: list[Any] = []  # the compiled pattern, made on first use (`re` stays off the cron path)
+_QUOTED_OR_MARK: list[re.Pattern[str]] = []  # the compiled pattern, made on first use (`re` stays off the cron path)
 
 
 def _outside_quotes(sql: str, old: str, new: str) -> str:
