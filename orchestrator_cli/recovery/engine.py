@@ -16,8 +16,9 @@ Every recovery gets a `topology_recovery` row (unique per instance while active)
 `topology_recovery_steps` (hooks with exit codes and output included), and its outcome.
 
 An automated recovery carries the leader's lease term (`Request.lease`) and is fenced by it
-(recovery/fencing.py): every change to a server, and the hook lists that run before any change
-(FENCED_HOOKS), first confirm the term on the backend; a lost term aborts the recovery with an audit
+(recovery/fencing.py): every change to a server, the hook lists that run before any change
+(FENCED_HOOKS, before and after they run), and recording a failed outcome first confirm the term on
+the backend; a lost term aborts the recovery with an audit
 line and a step. Once a successor is promoted, the rest is skipped but the promotion is recorded and
 the post-failover hooks announce it.
 
@@ -217,9 +218,16 @@ class RecoveryRun:
             if self.config.get(hook_list):
                 self.step(f"{hook_list}: skipped ({'recover-lite' if self.request.skip_hooks else '--noop'})")
             return HookOutcome([])
-        if self.fence is not None and hook_list in FENCED_HOOKS and self.config.get(hook_list):
+        fenced = self.fence is not None and hook_list in FENCED_HOOKS and bool(self.config.get(hook_list))
+        if fenced and self.fence is not None:
             self.fence.check(f"hook list {hook_list}")
-        return run_hooks(self.config, hook_list, self.hook_context(), self.step, fail_fast=fail_fast)
+        outcome = run_hooks(self.config, hook_list, self.hook_context(), self.step, fail_fast=fail_fast)
+        if fenced and self.fence is not None:
+            # A hook may run for minutes, or this process be frozen while it runs: the term may have
+            # passed to another node, which may have finished the recovery meanwhile. Confirm it again
+            # before acting on anything read before the hooks.
+            self.fence.check(f"going on after hook list {hook_list}")
+        return outcome
 
     def resolve(self) -> None:
         o = self.outcome
@@ -241,6 +249,9 @@ class RecoveryRun:
 
     def fail(self, reason: str) -> Outcome:
         """The recovery was attempted and produced no successor."""
+        if self.fence is not None:
+            # an ex-leader does not record a failure over a recovery the new leader took over
+            self.fence.check(f"recording the recovery as failed ({reason})")
         self.outcome.attempted = True
         self.outcome.successful = False
         self.outcome.successor = None

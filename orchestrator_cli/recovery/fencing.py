@@ -1,8 +1,9 @@
 """Fencing of automated recoveries by the leader's lease term.
 
 An automated recovery is decided by the leader under one lease term (`election.Lease`). Before
-every statement that changes a topology server (the access layer's `guard`), and before the hook
-lists that run before any change (`engine.FENCED_HOOKS`), the executor confirms
+every statement that changes a topology server (the access layer's `guard`), before and after the
+hook lists that run before any change (`engine.FENCED_HOOKS`), and before a failed outcome is
+recorded, the executor confirms
 on the backend (one indexed row read) that the term is still current and was renewed within
 `election.FENCE_SECONDS`; otherwise it raises `LeaseLost` and the recovery is aborted with an audit
 line and a recovery step. Once lost, a fence stays lost: nothing more is sent.

@@ -236,3 +236,29 @@ def test_a_node_without_the_lease_takes_nothing_over_and_registers_nothing(env: 
     [old] = rec.recoveries(env.backend, ident="orphan")
     assert old.end_recovery == ""
     assert "recovery-lease-lost" in audit_types(env)
+
+
+def test_a_term_lost_while_pre_failover_hooks_run_aborts_before_anything_else(
+    env: TopologyEnv, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A hook can run for minutes, or the process be frozen inside it: the term is confirmed again
+    after the list, so an ex-leader neither acts on what it read before nor records a failure over a
+    recovery the new leader took over."""
+    from orchestrator_cli.recovery import engine
+
+    lease = election.attempt_election(env.backend, health.identity())
+    assert lease is not None
+    real_run_hooks = engine.run_hooks
+
+    def hooks_outlived_by_the_term(config: Any, hook_list: str, *args: Any, **kwargs: Any) -> Any:
+        result = real_run_hooks(config, "OnFailureDetectionProcesses", *args, **kwargs)  # none configured
+        if hook_list == "PreFailoverProcesses":
+            election.grab_election(env.backend, B)  # another node took the seat meanwhile
+        return result
+
+    monkeypatch.setattr(engine, "run_hooks", hooks_outlived_by_the_term)
+    outcome = execute(env, Request(dead_master(), AUTOMATED, lease=lease))
+    assert not outcome.successful and "recovery aborted" in outcome.reason
+    assert "going on after hook list PreFailoverProcesses" in outcome.reason
+    assert "recovery-lease-lost" in audit_types(env)
+    assert not any(s.startswith("recovery failed") for s in outcome.steps)
