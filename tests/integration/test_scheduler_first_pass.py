@@ -45,16 +45,28 @@ def test_first_pass_ends_while_a_failed_hung_master_is_probed_again(
         sb.pause(0)
         scheduler.tick(backend)  # the first wave: every server the backend knows
         assert scheduler.in_flight(master)
-        # every first probe completes: the master's with a read timeout
-        wait_until(
-            lambda: not any(scheduler.in_flight(InstanceKey("127.0.0.1", p)) for p in sb.ports),
-            timeout=60,
-            message="the first probes complete",
-        )
+        replicas = [InstanceKey("127.0.0.1", p) for p in sb.ports[1:]]
+
+        def first_probes_done() -> bool:
+            """Every first probe has ended: the replicas' written, the master's failed on its read
+            timeout. (Not "nothing in flight": with InstancePollSeconds=1 on a loaded machine, probes
+            ending start the next due ones, so that moment may never come.)"""
+            fresh = {(r["hostname"], int(r["port"])) for r in instances.all_instances(backend) if r["is_up_to_date"]}
+            return master in scheduler.failing() and all((k.hostname, k.port) in fresh for k in replicas)
+
+        wait_until(first_probes_done, timeout=60, message="the first probes complete")
         scheduler.request([master])  # asked for again at once, as the observers of a hung master do
         assert scheduler.in_flight(master)
-        scheduler.tick(backend)
-        assert scheduler.first_pass.is_set()
+
+        def first_pass_after_a_tick() -> bool:
+            scheduler.tick(backend)
+            return scheduler.first_pass.is_set()
+
+        wait_until(
+            first_pass_after_a_tick,
+            timeout=10,
+            message="the first pass ends while the master is probed again",
+        )
     finally:
         scheduler.close()
         sb.resume(0)
