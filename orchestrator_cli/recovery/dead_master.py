@@ -276,7 +276,13 @@ def failover(run: RecoveryRun, *, candidate: InstanceKey | None) -> Outcome:
 
 def _let_replicas_receive(env: TopologyEnv, master: InstanceKey, step: Callable[[str], None]) -> None:
     """A master that still runs was just made read-only: give its replicas (bounded by
-    ReasonableMaintenanceReplicationLagSeconds) the chance to execute everything it wrote."""
+    ReasonableMaintenanceReplicationLagSeconds) the chance to execute everything it wrote.
+
+    The backend's list of replicas may be older than the servers: a graceful takeover has just moved
+    the siblings below the designated replica. Those are asked first whom they replicate from, and
+    one that no longer replicates from `master` is not waited for: the master's binlog coordinates
+    mean nothing on another master's binlogs, so the wait could only time out, with the cluster
+    read-only all that time."""
     from orchestrator_cli.topology.parallel import parallel
 
     if env.noop:
@@ -286,11 +292,15 @@ def _let_replicas_receive(env: TopologyEnv, master: InstanceKey, step: Callable[
     timeout = int(env.config.get("ReasonableMaintenanceReplicationLagSeconds", 20))
     keys = instances.keys_of(instances.replicas_of(env.backend, master))
 
-    def wait(key: InstanceKey) -> bool:
+    def wait(key: InstanceKey) -> bool | None:
         live = read_live(env, key)
+        if live.master_key != master:
+            return None
         return live.flavor.parse_pos_wait(env.server(key).query_one(live.flavor.master_pos_wait(file, pos, timeout)))
 
     for key, reached, error in parallel(keys, wait, len(keys) or 1):
+        if error is None and reached is None:
+            continue
         if error is not None or not reached:
             step(f"{key}: did not execute up to {file}:{pos} of {master}: {error or f'{timeout}s timeout'}")
 

@@ -106,6 +106,38 @@ def test_graceful_takeover_auto_there_and_back_twice(scenario: Scenario) -> None
         _takeover_step(scenario, old, new, auto=True)
 
 
+def _recovery_steps(scenario: Scenario, uid: str) -> list[str]:
+    from orchestrator_cli.backend import recovery
+    from orchestrator_cli.backend.connection import Backend
+    from orchestrator_cli.config import load_config
+
+    backend = Backend(load_config(str(scenario.config)))
+    try:
+        return [step.message for step in recovery.steps(backend, uid)]
+    finally:
+        backend.close()
+
+
+def test_graceful_takeover_does_not_wait_for_siblings_it_already_moved(scenario: Scenario) -> None:
+    """The takeover moves the siblings below the designated replica before it runs the failover on a
+    forced DeadMaster entry; the failover must not then wait for them to reach the old master's
+    coordinates on another master's binlogs (it could only time out, the cluster read-only all the
+    while). The old master's binlog is flushed ahead, so that its coordinates are never reached by
+    accident on the designated replica's binlogs, which have a lower file number."""
+    sb = scenario.sandbox
+    scenario.discover_all()
+    scenario.reconfigure(ReasonableMaintenanceReplicationLagSeconds=3)
+    sb.execute(0, "FLUSH BINARY LOGS", "FLUSH BINARY LOGS", "FLUSH BINARY LOGS")
+    sb.write_row(i=0)
+    sb.wait_replicated()
+    scenario.ok("-c", "graceful-master-takeover", "-i", sb.key(0), "-d", sb.key(1))
+    assert scenario.tree() == {0: 1, 1: None, 2: 1, 3: 1}
+    uid = scenario.recoveries()[0]["UID"]
+    steps = _recovery_steps(scenario, uid)
+    assert any(f"promoted {sb.key(1)}" in step for step in steps), steps
+    assert not [step for step in steps if "did not execute up to" in step], steps
+
+
 def _unchanged(scenario: Scenario) -> None:
     assert scenario.tree() == {0: None, 1: 0, 2: 0, 3: 0}
     assert scenario.read_only() == {0: 0, 1: 1, 2: 1, 3: 1}
