@@ -30,8 +30,9 @@ COMMAND_MODULES = (
 _INDEX = {
     "refactoring": (
         "enslave-master enslave-siblings make-co-master move-below move-equivalent move-gtid "
-        "move-replicas-gtid move-slaves-gtid move-up move-up-replicas move-up-slaves relocate relocate-below "
-        "relocate-replicas relocate-slaves repoint repoint-replicas repoint-slaves take-master take-siblings"
+        "move-replicas-gtid move-slaves-gtid move-up move-up-replicas move-up-slaves regroup-replicas-bls relocate "
+        "relocate-below relocate-replicas relocate-slaves repoint repoint-replicas repoint-slaves take-master "
+        "take-siblings"
     ),
     "pseudo_gtid": (
         "match match-replicas match-slaves match-up match-up-replicas match-up-slaves regroup-replicas-pgtid "
