@@ -64,6 +64,33 @@ def active_nodes(ctx: Context) -> Output:
     )
 
 
+@command(
+    "access-token",
+    SECTION,
+    "Generate a one-time HTTP access token (AuthenticationMethod: token); prints its public half",
+    target=NO_INSTANCE,
+    flags=("--owner <name> (default: the OS user)",),
+    details="""
+Prints 64 hexadecimal characters. The token is stored in the backend (`access_token`); a service
+with `"AuthenticationMethod": "token"` on the same backend accepts it once, within
+AccessTokenUseExpirySeconds (default 60): open
+`http://<service>/web/access-token?publicToken=<token>` and the answer sets the cookie that lets the
+browser (or a client sending that cookie) make changes, as the owner, until AccessTokenExpiryMinutes
+(default 1440) after generation. Reads need no token.""",
+    examples=("orchestrator -c access-token --owner dba-on-call",),
+)
+def access_token(ctx: Context) -> Output:
+    from orchestrator_cli.backend import access_tokens
+    from orchestrator_cli.commands.progress import note
+
+    owner = ctx.options.effective_owner()
+    token = access_tokens.generate(ctx.backend, owner)
+    method = str(ctx.config.get("AuthenticationMethod") or "").strip().lower()
+    if method != "token":
+        note(ctx, f'note: AuthenticationMethod is "{method}" here; only a service using "token" accepts access tokens')
+    return line(token.public, data={"PublicToken": token.public, "Owner": owner})
+
+
 @command("reset-hostname-resolve-cache", SECTION, "Clear the hostname resolve cache", target=NO_INSTANCE)
 def reset_hostname_resolve_cache(ctx: Context) -> Output:
     from orchestrator_cli.backend import hostnames

@@ -75,7 +75,7 @@ _INDEX = {
         "replication-analysis"
     ),
     "meta": (
-        "active-nodes bulk-promotion-rules dump-config redeploy-internal-db reset-hostname-resolve-cache "
+        "access-token active-nodes bulk-promotion-rules dump-config redeploy-internal-db reset-hostname-resolve-cache "
         "resolve show-resolve-hosts show-unresolve-hosts snapshot-topologies"
     ),
 }
