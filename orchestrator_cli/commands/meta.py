@@ -145,3 +145,31 @@ def resolve(ctx: Context) -> Output:
     except OSError as e:
         raise TopologyError(f"cannot resolve {key}: {e.strerror or e}") from e
     return line(f"{canonical}:{key.port}")
+
+
+@command(
+    "custom-command",
+    "Agent",
+    "Run a custom command on an orchestrator-agent host and print its output",
+    target=NO_INSTANCE,
+    access="X",
+    flags=("--hostname <agent host> (required)", "--pattern <command name> (required)"),
+    details="""
+Calls the agent registered for the host (the `host_agent` table: the port its API listens on and its
+token; agents register with a service that has ServeAgentsHttp) at
+`/api/custom-commands/<name>`, over HTTPS with AgentsUseSSL, and prints what the command printed.
+The command itself is configured on the agent (its CustomCommands); the agent runs it when called.
+Fails with one line when no agent is registered for the host, the agent is unreachable (60 s per
+network operation), or it answers with an error.""",
+    examples=("orchestrator -c custom-command --hostname db-1.example.net --pattern disk-usage",),
+)
+def custom_command(ctx: Context) -> Output:
+    from orchestrator_cli.agent import client
+    from orchestrator_cli.errors import UsageError
+
+    hostname = ctx.require(ctx.options.hostname.strip(), "--hostname", "the host whose orchestrator-agent runs it")
+    name = ctx.require(ctx.options.pattern.strip(), "--pattern", "the name of the agent's custom command")
+    if ctx.options.noop:
+        raise UsageError("custom-command has no dry run (--noop): the agent runs the command when called")
+    output = client.custom_command(ctx.backend, ctx.config, hostname, name)
+    return Output(lines=output.splitlines(), data={"Hostname": hostname, "Command": name, "Output": output})

@@ -75,8 +75,8 @@ _INDEX = {
         "replication-analysis"
     ),
     "meta": (
-        "access-token active-nodes bulk-promotion-rules dump-config redeploy-internal-db reset-hostname-resolve-cache "
-        "resolve show-resolve-hosts show-unresolve-hosts snapshot-topologies"
+        "access-token active-nodes bulk-promotion-rules custom-command dump-config redeploy-internal-db "
+        "reset-hostname-resolve-cache resolve show-resolve-hosts show-unresolve-hosts snapshot-topologies"
     ),
 }
 _MODULE_OF = {name: module for module, names in _INDEX.items() for name in names.split()}
