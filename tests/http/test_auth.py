@@ -418,3 +418,28 @@ def test_expired_tokens_are_purged_by_retention(token_service: Any) -> None:
     backend.execute("UPDATE access_token SET generated_at = datetime('now', '-2 days') WHERE public_token = ?", (old,))
     assert retention.purge(backend)["access_token"] == 1
     assert [r["public_token"] for r in backend.query("SELECT public_token FROM access_token")] == [fresh]
+
+
+def test_the_service_accepts_a_cli_token_once_under_its_url_prefix(tmp_path: Any) -> None:
+    """The real app: `orchestrator -c access-token` on the service's backend, acquired below URLPrefix,
+    then a real changing route; reads stay open."""
+    from orchestrator_cli.config import load_config
+    from orchestrator_cli.http.app import create_app
+    from tests.support import sqlite_config
+
+    config_file = sqlite_config(tmp_path, AuthenticationMethod="token", URLPrefix="/orc")
+    app = create_app(load_config(str(config_file)), metrics=False)
+    try:
+        with TestClient(app) as client:
+            assert client.get("/orc/api/check-global-recoveries").json()["Details"] == "enabled"
+            assert client.get("/orc/api/disable-global-recoveries").status_code == 403
+            token = generated_token(config_file, "bob")
+            acquired = client.get("/orc/web/access-token", params={"publicToken": token}, follow_redirects=False)
+            assert acquired.status_code == 302 and acquired.headers["location"] == "/orc/"
+            assert "Path=/orc" in acquired.headers["set-cookie"] and "HttpOnly" in acquired.headers["set-cookie"]
+            assert client.get("/orc/api/disable-global-recoveries").json()["Code"] == "OK"
+            assert client.get("/orc/api/check-global-recoveries").json()["Details"] == "disabled"
+            replay = client.get("/orc/web/access-token", params={"publicToken": token}, follow_redirects=False)
+            assert replay.status_code == 403
+    finally:
+        app.state.backend.close()
