@@ -179,3 +179,19 @@ def test_without_binlog_server_replicas_nothing_is_sent(env_of: Any) -> None:
     with pytest.raises(TopologyError, match="Could not regroup binlog server replicas of .*: it has no binlog server"):
         regroup_binlog_servers(env, InstanceKey.parse(MASTER))
     assert statements(env) == []
+
+
+def test_an_unreachable_binlog_server_is_reported_and_the_others_still_regroup(env_of: Any) -> None:
+    env = env_of(
+        bls_a=recorded_bls("bls-a.example.net", exec_pos=1500, self_pos=1500, server_id=101),
+        bls_b=recorded_bls("bls-b.example.net", exec_pos=1833, self_pos=1833, server_id=102),
+    )
+    # known to the backend as a binlog server (the original's discovery recorded it), now unreachable
+    gone = {**read_live(env, InstanceKey.parse("bls-a.example.net:3306")).row}
+    gone.update(hostname="bls-c.example.net", binlog_server=1, server_id=103)
+    instances.write_instances(env.backend, [gone])
+    result = regroup_binlog_servers(env, InstanceKey.parse(MASTER))
+    assert str(result.promoted) == "bls-b.example.net:3306"
+    assert [str(k) for k in result.repointed] == ["bls-a.example.net:3306"]
+    assert {str(k): why for k, why in result.failed.items()} == {"bls-c.example.net:3306": "unreachable"}
+    assert not any(s.startswith("bls-c") for s in statements(env))
