@@ -336,6 +336,11 @@ def require_power(request: Request) -> None:
         return
     if _config(request).get("ReadOnly"):
         refused = ReadOnlyCaller("Unauthorized: this orchestrator service is read-only (ReadOnly is set)")
+    elif method_of(_config(request)) == TOKEN:
+        refused = ReadOnlyCaller(
+            "Unauthorized: changes need an access token (orchestrator -c access-token, then open"
+            " web/access-token?publicToken=<token>); none, or an expired one, came with this request"
+        )
     else:
         who = f'user "{caller.user}"' if caller.user else "an anonymous caller"
         refused = ReadOnlyCaller(f"Unauthorized: {who} has read-only access and cannot make changes")

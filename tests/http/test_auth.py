@@ -353,7 +353,7 @@ def test_a_token_is_accepted_once_and_then_authenticates_changes(token_service: 
     # reads are open; changes need a token
     assert client.get("/api/clusters").json() == ["c1"]
     refused = client.get("/api/begin-downtime/db1")
-    assert refused.status_code == 403 and "anonymous caller has read-only access" in refused.json()["Message"]
+    assert refused.status_code == 403 and "changes need an access token" in refused.json()["Message"]
 
     token = generated_token(config_file, "alice")
     acquired = acquire(client, token)
