@@ -15,6 +15,7 @@ def purge(backend: Backend) -> dict[str, int]:
     forget_seconds = int(c.get("UnseenInstanceForgetHours", 240)) * 3600
     resolve_seconds = int(c.get("ExpiryHostnameResolvesMinutes", 60)) * 60
     pool_seconds = int(c.get("InstancePoolExpiryMinutes", 60)) * 60
+    token_seconds = int(c.get("AccessTokenExpiryMinutes", 1440)) * 60
     ago = d.seconds_ago("?")
     statements: list[tuple[str, str, int]] = [
         ("audit", f"audit_timestamp < {ago}", audit_seconds),
@@ -29,6 +30,7 @@ def purge(backend: Backend) -> dict[str, int]:
         ("hostname_resolve", f"resolved_timestamp < {ago}", 2 * resolve_seconds),
         ("hostname_unresolve", f"last_registered < {ago}", resolve_seconds),
         ("database_instance_pool", f"registered_at < {ago}", pool_seconds),
+        ("access_token", f"is_reentrant = 0 AND generated_at < {ago}", token_seconds),
     ]  # fmt: skip
     deleted: dict[str, int] = {}
     for table, where, seconds in statements:

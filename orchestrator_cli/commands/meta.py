@@ -64,6 +64,33 @@ def active_nodes(ctx: Context) -> Output:
     )
 
 
+@command(
+    "access-token",
+    SECTION,
+    "Generate a one-time HTTP access token (AuthenticationMethod: token); prints its public half",
+    target=NO_INSTANCE,
+    flags=("--owner <name> (default: the OS user)",),
+    details="""
+Prints 64 hexadecimal characters. The token is stored in the backend (`access_token`); a service
+with `"AuthenticationMethod": "token"` on the same backend accepts it once, within
+AccessTokenUseExpirySeconds (default 60): open
+`http://<service>/web/access-token?publicToken=<token>` and the answer sets the cookie that lets the
+browser (or a client sending that cookie) make changes, as the owner, until AccessTokenExpiryMinutes
+(default 1440) after generation. Reads need no token.""",
+    examples=("orchestrator -c access-token --owner dba-on-call",),
+)
+def access_token(ctx: Context) -> Output:
+    from orchestrator_cli.backend import access_tokens
+    from orchestrator_cli.commands.progress import note
+
+    owner = ctx.options.effective_owner()
+    token = access_tokens.generate(ctx.backend, owner)
+    method = str(ctx.config.get("AuthenticationMethod") or "").strip().lower()
+    if method != "token":
+        note(ctx, f'note: AuthenticationMethod is "{method}" here; only a service using "token" accepts access tokens')
+    return line(token.public, data={"PublicToken": token.public, "Owner": owner})
+
+
 @command("reset-hostname-resolve-cache", SECTION, "Clear the hostname resolve cache", target=NO_INSTANCE)
 def reset_hostname_resolve_cache(ctx: Context) -> Output:
     from orchestrator_cli.backend import hostnames
@@ -118,3 +145,31 @@ def resolve(ctx: Context) -> Output:
     except OSError as e:
         raise TopologyError(f"cannot resolve {key}: {e.strerror or e}") from e
     return line(f"{canonical}:{key.port}")
+
+
+@command(
+    "custom-command",
+    "Agent",
+    "Run a custom command on an orchestrator-agent host and print its output",
+    target=NO_INSTANCE,
+    access="X",
+    flags=("--hostname <agent host> (required)", "--pattern <command name> (required)"),
+    details="""
+Calls the agent registered for the host (the `host_agent` table: the port its API listens on and its
+token; agents register with a service that has ServeAgentsHttp) at
+`/api/custom-commands/<name>`, over HTTPS with AgentsUseSSL, and prints what the command printed.
+The command itself is configured on the agent (its CustomCommands); the agent runs it when called.
+Fails with one line when no agent is registered for the host, the agent is unreachable (60 s per
+network operation), or it answers with an error.""",
+    examples=("orchestrator -c custom-command --hostname db-1.example.net --pattern disk-usage",),
+)
+def custom_command(ctx: Context) -> Output:
+    from orchestrator_cli.agent import client
+    from orchestrator_cli.errors import UsageError
+
+    hostname = ctx.require(ctx.options.hostname.strip(), "--hostname", "the host whose orchestrator-agent runs it")
+    name = ctx.require(ctx.options.pattern.strip(), "--pattern", "the name of the agent's custom command")
+    if ctx.options.noop:
+        raise UsageError("custom-command has no dry run (--noop): the agent runs the command when called")
+    output = client.custom_command(ctx.backend, ctx.config, hostname, name)
+    return Output(lines=output.splitlines(), data={"Hostname": hostname, "Command": name, "Output": output})

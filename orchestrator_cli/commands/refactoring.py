@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 SMART = "Smart relocation"
 CLASSIC = "Classic file:pos relocation"
 GTID = "GTID relocation"
+BINLOG_SERVER = "Binlog server relocation"
 
 
 def _env(ctx: Context) -> TopologyEnv:
@@ -321,6 +322,46 @@ def make_co_master(ctx: Context) -> Output:
     def action(env: TopologyEnv) -> Output:
         result = run(env, key)
         return line(key, data={"Key": str(key), "CoMaster": str(result.instance), "Method": result.method})
+
+    return _run(ctx, action)
+
+
+# -- binlog server relocation ----------------------------------------------------------------------
+
+
+@command(
+    "regroup-replicas-bls",
+    BINLOG_SERVER,
+    "Promote the most up-to-date binlog server among an instance's binlog-server replicas",
+    access="L",
+    details="""
+The instance (typically a dead master) is not contacted; it must be known to the backend. Its
+binlog-server replicas (MaxScale binlog routers) are read live; the one that executed the most
+becomes the master of the others, each repointed below it at its own coordinates (binlog servers
+mirror their master's binary logs under the same names), refused for any the promoted one has not
+caught up with. Prints the promoted binlog server. Fails, changing nothing, when the instance has no
+reachable binlog-server replica, and when none of the others could be moved; one that could not
+be moved is reported on stderr. Other replicas of the instance are left alone (see
+regroup-replicas).""",
+    examples=("orchestrator -c regroup-replicas-bls -i instance.with.binlog.server.replicas",),
+)
+def regroup_replicas_bls(ctx: Context) -> Output:
+    from orchestrator_cli.commands.progress import note, notice
+    from orchestrator_cli.topology.regroup import regroup_binlog_servers
+
+    key = ctx.instance_key()
+    ctx.known_instance(key)
+
+    def action(env: TopologyEnv) -> Output:
+        result = regroup_binlog_servers(env, key, step=lambda text: note(ctx, text))
+        for failed, why in result.failed.items():
+            notice(ctx, f"warning: {failed} not regrouped: {why}")
+        data = {
+            "Promoted": str(result.promoted),
+            "Repointed": [str(k) for k in result.repointed],
+            "Failed": {str(k): why for k, why in result.failed.items()},
+        }
+        return line(result.promoted, data=data)
 
     return _run(ctx, action)
 

@@ -30,8 +30,9 @@ COMMAND_MODULES = (
 _INDEX = {
     "refactoring": (
         "enslave-master enslave-siblings make-co-master move-below move-equivalent move-gtid "
-        "move-replicas-gtid move-slaves-gtid move-up move-up-replicas move-up-slaves relocate relocate-below "
-        "relocate-replicas relocate-slaves repoint repoint-replicas repoint-slaves take-master take-siblings"
+        "move-replicas-gtid move-slaves-gtid move-up move-up-replicas move-up-slaves regroup-replicas-bls relocate "
+        "relocate-below relocate-replicas relocate-slaves repoint repoint-replicas repoint-slaves take-master "
+        "take-siblings"
     ),
     "pseudo_gtid": (
         "match match-replicas match-slaves match-up match-up-replicas match-up-slaves regroup-replicas-pgtid "
@@ -74,8 +75,8 @@ _INDEX = {
         "replication-analysis"
     ),
     "meta": (
-        "active-nodes bulk-promotion-rules dump-config redeploy-internal-db reset-hostname-resolve-cache "
-        "resolve show-resolve-hosts show-unresolve-hosts snapshot-topologies"
+        "access-token active-nodes bulk-promotion-rules custom-command dump-config redeploy-internal-db "
+        "reset-hostname-resolve-cache resolve show-resolve-hosts show-unresolve-hosts snapshot-topologies"
     ),
 }
 _MODULE_OF = {name: module for module, names in _INDEX.items() for name in names.split()}

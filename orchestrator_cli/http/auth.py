@@ -10,8 +10,16 @@
   are open, changes need the user in `PowerAuthUsers` (``*`` = everyone) or in one of the unix
   groups of `PowerAuthGroups`.
 
-`ReadOnly: true` refuses every change whatever the method. ``token`` and ``oauth`` are not
-supported here: the service refuses to start with them rather than run open.
+* ``token``: reads are open; changes need a one-time access token. `orchestrator -c access-token`
+  stores a token pair in the backend and prints its public half; opening
+  ``/web/access-token?publicToken=...`` within `AccessTokenUseExpirySeconds` acquires it, once, and
+  sets the cookie ``access-token=<public>:<secret>``, which then authenticates its holder (named as
+  the token's owner) until `AccessTokenExpiryMinutes` after generation. A client can send that cookie
+  itself (``curl -b 'access-token=...'``). Checking a token reads the backend, so it is done in the
+  request's worker thread, not in the middleware.
+
+`ReadOnly: true` refuses every change whatever the method. ``oauth`` is not supported here: the
+service refuses to start with it rather than run open.
 
 Authentication is checked by a middleware on every path (the API, `/metrics`, unknown paths), so
 that orchestrator-client's probe (`curl --head $ORCHESTRATOR_API`) sees ``401 Unauthorized`` as it
@@ -42,7 +50,9 @@ from orchestrator_cli.errors import ConfigError
 log = logging.getLogger("orchestrator.http.auth")
 
 READONLY_USER = "readonly"
-METHODS = ("", "basic", "multi", "proxy")
+METHODS = ("", "basic", "multi", "proxy", "token")
+TOKEN = "token"
+TOKEN_COOKIE = "access-token"
 REALM = 'Basic realm="orchestrator"'
 
 
@@ -77,15 +87,15 @@ def check_config(config: Mapping[str, Any]) -> None:
     Traceback (most recent call last):
     ...
     orchestrator_cli.errors.ConfigError: AuthenticationMethod is "multi" but HTTPAuthUser is empty
-    >>> check_config({"AuthenticationMethod": "token"})  # doctest: +ELLIPSIS
+    >>> check_config({"AuthenticationMethod": "oauth"})  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    orchestrator_cli.errors.ConfigError: AuthenticationMethod "token" is not supported by this service ...
+    orchestrator_cli.errors.ConfigError: AuthenticationMethod "oauth" is not supported by this service ...
     """
     method = method_of(config)
     if method not in METHODS:
         raise ConfigError(
-            f'AuthenticationMethod "{method}" is not supported by this service (use "", basic, multi or proxy)'
+            f'AuthenticationMethod "{method}" is not supported by this service (use "", basic, multi, proxy or token)'
         )
     if method == "multi" and not config.get("HTTPAuthUser"):
         raise ConfigError('AuthenticationMethod is "multi" but HTTPAuthUser is empty')
@@ -145,7 +155,32 @@ def proxy_power(config: Mapping[str, Any], user: str) -> bool:
     return bool(groups) and bool(groups & user_groups(user))
 
 
-def identify(config: Mapping[str, Any], headers: Mapping[str, str]) -> Caller:
+def token_cookie(headers: Mapping[str, str]) -> tuple[str, str] | None:
+    """(public, secret) from the `access-token` cookie of a request's headers; None without one.
+
+    >>> token_cookie({"cookie": "theme=dark; access-token=ab12:cd34"})
+    ('ab12', 'cd34')
+    >>> token_cookie({"cookie": "access-token=ab12"}) is None, token_cookie({}) is None
+    (True, True)
+    """
+    from http.cookies import CookieError, SimpleCookie
+
+    jar: SimpleCookie = SimpleCookie()
+    try:
+        jar.load(str(headers.get("cookie") or ""))
+    except CookieError:
+        return None
+    morsel = jar.get(TOKEN_COOKIE)
+    if morsel is None:
+        return None
+    public, sep, secret = morsel.value.partition(":")
+    return (public, secret) if sep and public and secret else None
+
+
+TokenOwner = Callable[[str, str], "str | None"]
+
+
+def identify(config: Mapping[str, Any], headers: Mapping[str, str], token_owner: TokenOwner | None = None) -> Caller:
     """The caller of a request with these headers (case-insensitive, or lower-case keys), or Unauthenticated.
 
     >>> auth = {"authorization": "Basic " + base64.b64encode(b"readonly:anything").decode()}
@@ -177,6 +212,10 @@ def identify(config: Mapping[str, Any], headers: Mapping[str, str]) -> Caller:
     if method == "proxy":
         user = str(headers.get(str(config.get("AuthUserHeader") or "X-Forwarded-User").lower()) or "")
         return Caller(user, writable and proxy_power(config, user))
+    if method == TOKEN:
+        pair = token_cookie(headers)
+        owner = token_owner(*pair) if pair is not None and token_owner is not None else None
+        return Caller(owner or "", writable and owner is not None)
     return Caller("", writable)
 
 
@@ -185,12 +224,29 @@ def _config(request: Request) -> Mapping[str, Any]:
     return config
 
 
+def _token_owner(request: Request) -> TokenOwner:
+    """Checks an access token against the app's backend (blocking: call it from a worker thread)."""
+
+    def owner(public: str, secret: str) -> str | None:
+        from orchestrator_cli.backend import access_tokens
+        from orchestrator_cli.errors import OrchestratorError
+
+        minutes = int(_config(request).get("AccessTokenExpiryMinutes", 1440) or 0)
+        try:
+            return access_tokens.owner_of(request.app.state.backend, public, secret, minutes)
+        except OrchestratorError as e:  # the backend is down: nobody is authenticated, reads still work
+            log.warning("cannot check an access token: %s", e)
+            return None
+
+    return owner
+
+
 def caller_of(request: Request) -> Caller:
     """The request's caller, identified once per request (by the middleware or the first dependency)."""
     caller = getattr(request.state, "caller", None)
     if isinstance(caller, Caller):
         return caller
-    caller = identify(_config(request), request.headers)
+    caller = identify(_config(request), request.headers, _token_owner(request))
     request.state.caller = caller
     return caller
 
@@ -280,6 +336,11 @@ def require_power(request: Request) -> None:
         return
     if _config(request).get("ReadOnly"):
         refused = ReadOnlyCaller("Unauthorized: this orchestrator service is read-only (ReadOnly is set)")
+    elif method_of(_config(request)) == TOKEN:
+        refused = ReadOnlyCaller(
+            "Unauthorized: changes need an access token (orchestrator -c access-token, then open"
+            " web/access-token?publicToken=<token>); none, or an expired one, came with this request"
+        )
     else:
         who = f'user "{caller.user}"' if caller.user else "an anonymous caller"
         refused = ReadOnlyCaller(f"Unauthorized: {who} has read-only access and cannot make changes")
@@ -296,14 +357,15 @@ def user_name(request: Request) -> str:
 
 
 class AuthMiddleware:
-    """Pure ASGI middleware: identifies the caller of every HTTP request once, before routing."""
+    """Pure ASGI middleware: identifies the caller of every HTTP request once, before routing (with
+    ``token``, where nothing is refused before routing, the first dependency that asks does)."""
 
     def __init__(self, app: ASGIApp, config: Callable[[], Mapping[str, Any]]) -> None:
         self.app = app
         self.config = config
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
+        if scope["type"] == "http" and method_of(self.config()) != TOKEN:
             try:
                 caller = identify(self.config(), Headers(scope=scope))
             except Unauthenticated as e:

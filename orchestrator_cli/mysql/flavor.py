@@ -91,6 +91,26 @@ def version_sql() -> str:
     return "SELECT @@global.version AS version, @@global.version_comment AS version_comment"
 
 
+def binlog_server_check_sql() -> str:
+    """Flavor-neutral: a MaxScale binlog router answers it with a `MAXSCALE_VERSION` row, a MySQL or
+    MariaDB server with no row (neither has such variables)."""
+    return "SHOW VARIABLES LIKE 'maxscale%'"
+
+
+def parse_binlog_server_check(rows: Iterable[Row]) -> str:
+    """The MaxScale version :func:`binlog_server_check_sql` found, "" when the server is not a binlog server.
+
+    >>> parse_binlog_server_check([{"Variable_name": "MAXSCALE_VERSION", "Value": "2.4.17"}])
+    '2.4.17'
+    >>> parse_binlog_server_check([])
+    ''
+    """
+    for name, value in rows_to_dict(rows).items():
+        if name.upper() == "MAXSCALE_VERSION":
+            return to_str(value)
+    return ""
+
+
 def detect_flavor(version: str, version_comment: str = "") -> Flavor:
     """Pick the flavor for ``@@version`` / ``@@version_comment``.
 

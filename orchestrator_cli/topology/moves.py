@@ -12,6 +12,7 @@ the coordinates that hold the same data on the new master.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -269,6 +270,8 @@ def repoint_within(op: Operation, instance: Live, target: Live | None) -> Instan
     op.method = op.method or ("gtid" if instance.status.uses_gtid else "file:pos")
     op.stop(instance.key)
     before = op.status(instance.key)
+    if target is not None and target.instance.binlog_server:
+        refuse_behind_binlog_server(op, instance.key, before.exec_coordinates, target.key)
     coords: BinlogCoordinates | None = None
     if not before.uses_gtid:
         executed = before.exec_coordinates
@@ -279,10 +282,30 @@ def repoint_within(op: Operation, instance: Live, target: Live | None) -> Instan
     return master
 
 
-def repoint(env: TopologyEnv, key: InstanceKey, target_key: InstanceKey | None) -> Moved:
+def refuse_behind_binlog_server(
+    op: Operation, key: InstanceKey, executed: BinlogCoordinates, binlog_server: InstanceKey
+) -> None:
+    """A binlog server serves only what it received: a replica that executed past that point would
+    ask it for coordinates it does not have yet (and skip or repeat events once it has them)."""
+    if executed.is_empty:
+        return
+    served = op.env.server(binlog_server).master_status()
+    if not served.is_empty and served < executed:
+        raise UnsafeOperationError(
+            f"binlog server {binlog_server} is not up to date: it has {served}, {key} executed {executed}"
+        )
+
+
+def repoint(
+    env: TopologyEnv, key: InstanceKey, target_key: InstanceKey | None, *, binlog_server_target: bool = False
+) -> Moved:
+    """`binlog_server_target`: the caller asked the target itself that it is a binlog server (a probe
+    does not tell MaxScale apart), so it serves the replica's coordinates as a binlog server does."""
     with Operation(env, "repoint", key) as op:
         instance = op.read(key)
         target = op.read(target_key) if target_key is not None and target_key != instance.master_key else None
+        if target is not None and binlog_server_target:
+            target = dataclasses.replace(target, row={**target.row, "binlog_server": 1})
         master = repoint_within(op, instance, target)
         op.summary = f"repointed {key} to {master} at its own coordinates ({op.method})"
     return Moved(key, master, op.method)

@@ -492,3 +492,149 @@ def relocate_replicas_below(
             result.moved.append(live.key)
             _note(step, f"{live.key}: now replicates from {target} by {how}")
     return result
+
+
+# -- binlog servers --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BinlogServerChoice:
+    """Which binlog server to promote among a master's binlog-server replicas, and what becomes of
+    the others. A pure decision over snapshots (`choose_binlog_server`), so it is tested on values.
+
+    `promoted` is None when no binlog server may be promoted; `why_none` then says why.
+    """
+
+    promoted: Instance | None
+    to_repoint: tuple[Instance, ...] = ()
+    unusable: tuple[tuple[InstanceKey, str], ...] = ()
+    why_none: str = ""
+
+
+def choose_binlog_server(replicas: Sequence[Instance]) -> BinlogServerChoice:
+    """The most up-to-date binlog server among `replicas` (a master's direct replicas, any kind).
+
+    Binlog servers mirror their master's binary logs under the master's own file names, so their
+    executed coordinates compare directly and any of them can serve the others at the very
+    coordinates they stopped at. The one that executed the most is promoted (the first in the given
+    order on a tie, for a stable answer); every other binlog server is to be repointed below it.
+    Binlog servers that are not valid (unreachable) are neither promoted nor moved: they are
+    reported, with why. Replicas that are not binlog servers are ignored (regroup-replicas is for them).
+
+    >>> from orchestrator_cli.model.coordinates import BinlogCoordinates as C
+    >>> bls = lambda host, pos: Instance(
+    ...     InstanceKey(host, 3306), binlog_server=True, last_check_valid=True,
+    ...     exec_coordinates=C("mysql-bin.000007", pos))
+    >>> choice = choose_binlog_server([bls("bls-a", 120), bls("bls-b", 4000), bls("bls-c", 120)])
+    >>> str(choice.promoted.key), [str(i.key) for i in choice.to_repoint]
+    ('bls-b:3306', ['bls-a:3306', 'bls-c:3306'])
+    >>> choose_binlog_server([Instance(InstanceKey("db-2", 3306))]).why_none
+    'it has no binlog server replicas'
+    """
+    servers = [r for r in replicas if r.binlog_server]
+    if not servers:
+        return BinlogServerChoice(None, why_none="it has no binlog server replicas")
+    valid = [r for r in servers if r.last_check_valid]
+    unusable = tuple((r.key, "unreachable") for r in servers if not r.last_check_valid)
+    if not valid:
+        return BinlogServerChoice(None, unusable=unusable, why_none="none of its binlog server replicas is reachable")
+    promoted = valid[0]
+    for candidate in valid[1:]:
+        if candidate.exec_coordinates > promoted.exec_coordinates:
+            promoted = candidate
+    others = tuple(r for r in valid if r.key != promoted.key)
+    return BinlogServerChoice(promoted, to_repoint=others, unusable=unusable)
+
+
+@dataclass
+class BinlogServerRegroup:
+    """What `regroup_binlog_servers` did: the promoted binlog server, the binlog servers now below it,
+    and those left where they were, with why."""
+
+    master: InstanceKey
+    promoted: InstanceKey
+    repointed: list[InstanceKey] = field(default_factory=list)
+    failed: dict[InstanceKey, str] = field(default_factory=dict)
+
+
+def _binlog_server_snapshot(env: TopologyEnv, stored: Instance, master_key: InstanceKey) -> Instance | None:
+    """`stored` (a backend row) as the server is now: whether it is a binlog server (asked live: the
+    probe does not tell MaxScale apart), its coordinates, reachable or not. None when it is no binlog
+    server, or no longer replicates from `master_key`.
+
+    An unreachable server keeps the backend's word on being a binlog server, marked invalid, so that
+    it is reported rather than silently left out.
+    """
+    from orchestrator_cli.mysql import flavor as fl
+
+    try:
+        server = env.server(stored.key)
+        maxscale = fl.parse_binlog_server_check(server.query(fl.binlog_server_check_sql()))
+        if not maxscale:
+            return None
+        live = read_live(env, stored.key)
+    except (OrchestratorError, fl.FlavorError) as e:
+        log.info("%s: unreachable: %s", stored.key, e)
+        return replace(stored, last_check_valid=False) if stored.binlog_server else None
+    if live.master_key != master_key:
+        return None
+    return replace(overlay_live(stored, live), binlog_server=True, last_check_valid=True)
+
+
+def regroup_binlog_servers(
+    env: TopologyEnv, master_key: InstanceKey, *, step: Step | None = None
+) -> BinlogServerRegroup:
+    """`regroup-replicas-bls`: make the most up-to-date binlog-server replica of `master_key` (which
+    is not contacted; typically it is dead) the master of its sibling binlog servers.
+
+    The replicas are those the backend names; each is asked live whether it is a binlog server and
+    how far it got. Each sibling is repointed below the promoted one at its own executed coordinates,
+    as its own audited, locked `repoint` (refused when the promoted server has not received that
+    far). Raises, changing nothing, when there is no binlog server to promote; raises when every
+    sibling failed to move. Other replicas of the master are not touched.
+    """
+    from orchestrator_cli.backend import instances
+    from orchestrator_cli.topology import moves
+
+    def fail(why: str) -> TopologyError:
+        return TopologyError(f"Could not regroup binlog server replicas of {master_key}: {why}")
+
+    stored = instances_from_rows(instances.replicas_of(env.backend, master_key))
+    if not stored:
+        raise fail("it has no replicas")
+    snapshots: list[Instance] = []
+    for instance, snapshot, error in parallel(
+        stored, lambda i: _binlog_server_snapshot(env, i, master_key), len(stored)
+    ):
+        if error is not None:
+            _note(step, f"{instance.key}: not examined: {error}")
+        elif snapshot is not None:
+            snapshots.append(snapshot)
+    choice = choose_binlog_server(snapshots)
+    for key, why in choice.unusable:
+        _note(step, f"{key}: not regrouped: {why}")
+    if choice.promoted is None:
+        raise fail(choice.why_none)
+    promoted = choice.promoted.key
+    _note(step, f"promoting {promoted} (executed {choice.promoted.exec_coordinates})")
+    result = BinlogServerRegroup(master_key, promoted, failed=dict(choice.unusable))
+    for sibling in choice.to_repoint:
+        try:
+            moves.repoint(env, sibling.key, promoted, binlog_server_target=True)
+        except OrchestratorError as e:
+            result.failed[sibling.key] = str(e)
+            _note(step, f"{sibling.key}: not repointed below {promoted}: {e}")
+        else:
+            result.repointed.append(sibling.key)
+            _note(step, f"{sibling.key}: now replicates from {promoted}")
+    if choice.to_repoint and not result.repointed:
+        error = fail("; ".join(f"{k}: {why}" for k, why in result.failed.items()))
+        env.audit("regroup-replicas-bls", master_key, f"failed: {error}")
+        raise error
+    env.audit(
+        "regroup-replicas-bls",
+        master_key,
+        f"promoted {promoted}; repointed {len(result.repointed)}: {', '.join(map(str, result.repointed))};"
+        f" not regrouped {len(result.failed)}: {', '.join(map(str, result.failed))}",
+    )
+    return result

@@ -160,7 +160,6 @@ def test_basic_without_user_runs_open_with_a_warning(caplog: pytest.LogCaptureFi
     ("config", "message"),
     [
         ({"AuthenticationMethod": "multi"}, 'AuthenticationMethod is "multi" but HTTPAuthUser is empty'),
-        ({"AuthenticationMethod": "token"}, 'AuthenticationMethod "token" is not supported by this service'),
         ({"AuthenticationMethod": "oauth"}, 'AuthenticationMethod "oauth" is not supported by this service'),
         ({"AuthenticationMethod": "proxy", "AuthUserHeader": ""}, "AuthUserHeader is empty"),
     ],
@@ -301,5 +300,146 @@ def test_service_refuses_cross_site_requests_on_every_changing_route(tmp_path: A
                 assert response.json()["Code"] == "ERROR", path
             assert audit_rows() == before
             assert client.get("/api/clusters-info", headers={"Sec-Fetch-Site": "cross-site"}).json() == []
+    finally:
+        app.state.backend.close()
+
+
+# -- AuthenticationMethod: token ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def token_service(tmp_path: Any) -> Any:
+    """(config file, backend, app, changes) of a token-authenticated app on a SQLite backend that
+    `orchestrator -c access-token` writes to as well."""
+    from orchestrator_cli.backend.connection import Backend
+    from orchestrator_cli.config import load_config
+    from orchestrator_cli.http import web
+    from tests.support import sqlite_config
+
+    config_file = sqlite_config(tmp_path, AuthenticationMethod="token")
+    backend = Backend(load_config(str(config_file)))
+    app, changes = make_app(AuthenticationMethod="token")
+    app.state.backend = backend
+    app.include_router(web.router)
+    yield config_file, backend, app, changes
+    backend.close()
+
+
+def generated_token(config_file: Any, owner: str = "alice") -> str:
+    from tests.support import run_cli
+
+    result = run_cli("-c", "access-token", "--owner", owner, config=config_file)
+    assert result.code == 0, result.err
+    (token,) = result.lines
+    return token
+
+
+def acquire(client: TestClient, token: str) -> Any:
+    return client.get("/web/access-token", params={"publicToken": token}, follow_redirects=False)
+
+
+def test_access_token_prints_64_hex_characters_stored_for_its_owner(token_service: Any) -> None:
+    config_file, backend, _, _ = token_service
+    token = generated_token(config_file, "alice")
+    assert len(token) == 64 and int(token, 16) >= 0
+    rows = backend.query("SELECT generated_by, is_acquired, length(secret_token) AS n FROM access_token")
+    assert rows == [{"generated_by": "alice", "is_acquired": 0, "n": 64}]
+    assert generated_token(config_file) != token
+
+
+def test_a_token_is_accepted_once_and_then_authenticates_changes(token_service: Any) -> None:
+    config_file, _, app, changes = token_service
+    client = TestClient(app)
+    # reads are open; changes need a token
+    assert client.get("/api/clusters").json() == ["c1"]
+    refused = client.get("/api/begin-downtime/db1")
+    assert refused.status_code == 403 and "changes need an access token" in refused.json()["Message"]
+
+    token = generated_token(config_file, "alice")
+    acquired = acquire(client, token)
+    assert acquired.status_code == 302 and acquired.headers["location"] == "/"
+    assert client.cookies["access-token"].startswith(f"{token}:")
+    assert client.get("/web/whoami").json()["User"] == "alice"
+    assert client.get("/api/begin-downtime/db1").json()["Code"] == "OK"
+    assert changes == ["db1 by 'alice'"]
+
+    # a second acquisition (a leaked link, a replay) gets nothing
+    again = acquire(TestClient(app), token)
+    assert again.status_code == 403 and "already acquired" in again.json()["Message"]
+    assert "set-cookie" not in again.headers
+
+
+def test_unknown_stale_or_forged_tokens_authenticate_nobody(token_service: Any) -> None:
+    config_file, backend, app, changes = token_service
+    client = TestClient(app)
+    assert acquire(client, "ab" * 32).status_code == 403
+    assert acquire(client, "").status_code == 400
+
+    stale = generated_token(config_file)
+    backend.execute(
+        "UPDATE access_token SET generated_at = datetime('now', '-2 minutes') WHERE public_token = ?", (stale,)
+    )
+    assert acquire(client, stale).status_code == 403  # past AccessTokenUseExpirySeconds (60)
+
+    token = generated_token(config_file)
+    forged = TestClient(app, cookies={"access-token": f"{token}:{'0' * 64}"})
+    assert forged.get("/api/begin-downtime/db1").status_code == 403
+    assert acquire(client, token).status_code == 302  # the forgery did not use it up
+    assert client.get("/api/begin-downtime/db1").json()["Code"] == "OK"
+
+    # past AccessTokenExpiryMinutes (1440) the acquired pair stops working
+    backend.execute(
+        "UPDATE access_token SET generated_at = datetime('now', '-2 days') WHERE public_token = ?", (token,)
+    )
+    assert client.get("/api/begin-downtime/db2").status_code == 403
+    assert changes == ["db1 by 'alice'"]
+
+
+def test_a_reentrant_token_may_be_acquired_again(token_service: Any) -> None:
+    config_file, backend, app, _ = token_service
+    token = generated_token(config_file)
+    backend.execute("UPDATE access_token SET is_reentrant = 1 WHERE public_token = ?", (token,))
+    assert acquire(TestClient(app), token).status_code == 302
+    assert acquire(TestClient(app), token).status_code == 302
+
+
+def test_tokens_are_refused_when_the_service_does_not_use_them(token_service: Any) -> None:
+    config_file, _, app, _ = token_service
+    app.state.config = {**app.state.config, "AuthenticationMethod": "proxy"}
+    answer = acquire(TestClient(app), generated_token(config_file))
+    assert answer.status_code == 403 and 'AuthenticationMethod is "proxy"' in answer.json()["Message"]
+
+
+def test_expired_tokens_are_purged_by_retention(token_service: Any) -> None:
+    from orchestrator_cli.backend import retention
+
+    config_file, backend, _, _ = token_service
+    old, fresh = generated_token(config_file), generated_token(config_file)
+    backend.execute("UPDATE access_token SET generated_at = datetime('now', '-2 days') WHERE public_token = ?", (old,))
+    assert retention.purge(backend)["access_token"] == 1
+    assert [r["public_token"] for r in backend.query("SELECT public_token FROM access_token")] == [fresh]
+
+
+def test_the_service_accepts_a_cli_token_once_under_its_url_prefix(tmp_path: Any) -> None:
+    """The real app: `orchestrator -c access-token` on the service's backend, acquired below URLPrefix,
+    then a real changing route; reads stay open."""
+    from orchestrator_cli.config import load_config
+    from orchestrator_cli.http.app import create_app
+    from tests.support import sqlite_config
+
+    config_file = sqlite_config(tmp_path, AuthenticationMethod="token", URLPrefix="/orc")
+    app = create_app(load_config(str(config_file)), metrics=False)
+    try:
+        with TestClient(app) as client:
+            assert client.get("/orc/api/check-global-recoveries").json()["Details"] == "enabled"
+            assert client.get("/orc/api/disable-global-recoveries").status_code == 403
+            token = generated_token(config_file, "bob")
+            acquired = client.get("/orc/web/access-token", params={"publicToken": token}, follow_redirects=False)
+            assert acquired.status_code == 302 and acquired.headers["location"] == "/orc/"
+            assert "Path=/orc" in acquired.headers["set-cookie"] and "HttpOnly" in acquired.headers["set-cookie"]
+            assert client.get("/orc/api/disable-global-recoveries").json()["Code"] == "OK"
+            assert client.get("/orc/api/check-global-recoveries").json()["Details"] == "disabled"
+            replay = client.get("/orc/web/access-token", params={"publicToken": token}, follow_redirects=False)
+            assert replay.status_code == 403
     finally:
         app.state.backend.close()

@@ -88,3 +88,26 @@ def test_regroup_names_each_gtid_mode_and_keeps_it(reshaped: Sandbox, tmp_path: 
     value = sb.write_row(i=0)
     sb.wait_replicated()
     assert all(sb.count_rows(i, value) == 1 for i in (1, 2, 3))
+
+
+def test_regroup_replicas_bls_without_binlog_servers_fails_and_changes_nothing(
+    fresh_sandbox: Sandbox, tmp_path: Path
+) -> None:
+    """MariaDB replicas answer the MaxScale check with no row: none is a binlog server, so nothing is
+    promoted, no replica is stopped or repointed, and no maintenance lock is left."""
+    sb = fresh_sandbox
+    config = setup(sb, tmp_path)
+    before = sb.replication_parents()
+    result = run_cli("-c", "regroup-replicas-bls", "-i", sb.key(0), config=config)
+    assert result.code == 1 and result.out == ""
+    assert result.err.strip().count("\n") == 0
+    assert f"Could not regroup binlog server replicas of {sb.key(0)}: it has no binlog server replicas" in result.err
+    leaf = run_cli("-c", "regroup-replicas-bls", "-i", sb.key(3), config=config)
+    assert leaf.code == 1 and f"Could not regroup binlog server replicas of {sb.key(3)}: it has no replicas" in leaf.err
+    unknown = run_cli("-c", "regroup-replicas-bls", "-i", "127.0.0.1:1", config=config)
+    assert unknown.code == 1 and "instance not found: 127.0.0.1:1" in unknown.err
+    assert sb.replication_parents() == before
+    assert all(
+        sb.replicating(i)["Slave_SQL_Running"] == sb.replicating(i)["Slave_IO_Running"] == "Yes" for i in (1, 2, 3)
+    )
+    assert run_cli("-c", "in-maintenance", "-i", sb.key(1), config=config).lines == []  # no lock left

@@ -1,19 +1,22 @@
-"""Routes of the web interface: the page at `/`, its assets, the caller's powers and action dry runs."""
+"""Routes of the web interface: the page at `/`, its assets, the caller's powers, action dry runs and
+the acquisition of access tokens (`AuthenticationMethod: token`)."""
 
 from __future__ import annotations
 
+import logging
 import mimetypes
 from importlib import resources
 from typing import Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from orchestrator_cli.http.invoke import service_of
 from orchestrator_cli.http.web import plan as planning
 from orchestrator_cli.http.web.powers import caller_powers, require_changes
 
+log = logging.getLogger("orchestrator.http.web")
 router = APIRouter(include_in_schema=False)
 
 _STATIC = "static"
@@ -81,3 +84,50 @@ async def dry_run(
     except OrchestratorError as e:
         return JSONResponse({"Code": "ERROR", "Message": str(e), "Details": None}, status_code=500)
     return JSONResponse({"Code": "OK", "Message": "", "Details": result.as_json()})
+
+
+def _refused(message: str, status: int) -> JSONResponse:
+    return JSONResponse({"Code": "ERROR", "Message": message, "Details": None}, status_code=status)
+
+
+@router.get("/web/access-token")
+def access_token(request: Request, public_token: str = Query("", alias="publicToken")) -> Response:
+    """Acquire a token from `orchestrator -c access-token` (`AuthenticationMethod: token`): once, within
+    `AccessTokenUseExpirySeconds`; the answer sets the `access-token` cookie that authenticates the
+    holder's changes, and sends the browser to the page."""
+    from orchestrator_cli.backend import access_tokens
+    from orchestrator_cli.errors import OrchestratorError
+    from orchestrator_cli.http import auth
+
+    config = request.app.state.config
+    method = auth.method_of(config)
+    if method != auth.TOKEN:
+        return _refused(f'access tokens are not in use here (AuthenticationMethod is "{method}", not "token")', 403)
+    public_token = public_token.strip()
+    if not public_token:
+        return _refused("publicToken is required (from orchestrator -c access-token)", 400)
+    use_seconds = int(config.get("AccessTokenUseExpirySeconds", 60) or 0)
+    try:
+        secret = access_tokens.acquire(request.app.state.backend, public_token, use_seconds)
+    except OrchestratorError as e:
+        return _refused(f"cannot acquire the access token: {e}", 500)
+    if secret is None:
+        return _refused(
+            f"access token not acquired: unknown, already acquired, or older than {use_seconds}s"
+            " (AccessTokenUseExpirySeconds); generate another with orchestrator -c access-token",
+            403,
+        )
+    root = str(request.scope.get("root_path", ""))
+    response = RedirectResponse(root + "/", status_code=302)
+    response.set_cookie(
+        auth.TOKEN_COOKIE,
+        f"{public_token}:{secret}",
+        max_age=int(config.get("AccessTokenExpiryMinutes", 1440) or 0) * 60,
+        path=root or "/",
+        secure=request.url.scheme == "https",
+        httponly=True,
+        samesite="lax",
+    )
+    client = request.client.host if request.client else "?"
+    log.info("an access token was acquired from %s", client)
+    return response
