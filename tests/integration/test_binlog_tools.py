@@ -86,6 +86,7 @@ def test_searching_binary_and_relay_logs(star: Cluster) -> None:
         if (before["Relay_Log_File"], before["Relay_Log_Pos"]) == (status["Relay_Log_File"], status["Relay_Log_Pos"]):
             break
         time.sleep(0.2)
+    assert status is not None
     relay_file, relay_pos = status["Relay_Log_File"], int(status["Relay_Log_Pos"])
     assert executed.startswith(f"{{Coordinates:{relay_file}:")
     assert " EventType:Xid Info:COMMIT /* xid=" in executed
