@@ -15,6 +15,13 @@ not this benchmark's):
     .venv/bin/python bench/read_scale.py --sizes 10000 --runs 9
     .venv/bin/python bench/read_scale.py --exe /path/to/orchestrator   # another build (e.g. the original)
 
+Before measuring, the package is byte-compiled (as an installed copy is): in a shell with
+PYTHONDONTWRITEBYTECODE set, or a tree whose .pyc files are stale, every run would otherwise compile
+its modules again (~0.1 s of CPU per `replication-analysis` on the bench machine), which no installed
+orchestrator pays. A wall time far above the CPU time is the machine's load (the process waiting for a
+core), not the command: `bench/wall_split.py` splits one run's wall time into on-CPU, waiting for a
+CPU and blocked.
+
 The cost must grow linearly with the fleet: compare the per-1k figures across sizes. Not a test:
 numbers depend on the machine and its load; compare runs made on the same machine.
 """
@@ -22,6 +29,7 @@ numbers depend on the machine and its load; compare runs made on the same machin
 from __future__ import annotations
 
 import argparse
+import compileall
 import os
 import statistics
 import subprocess
@@ -31,6 +39,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from fleet_backend import sqlite_fleet  # noqa: E402  (bench/ is not a package)
@@ -94,6 +103,7 @@ def main() -> int:
     if unknown:
         parser.error(f"unknown command(s): {', '.join(unknown)}; expected some of {', '.join(COMMANDS)}")
 
+    compileall.compile_dir(ROOT / "orchestrator_cli", quiet=1)  # see the module docstring
     print(f"executable {args.exe}; median of {args.runs}; load average {os.getloadavg()[0]:.2f}")
     print("| instances | command | wall s | cpu s | peak MiB | wall ms per 1k |")
     print("|---|---|---|---|---|---|")

@@ -104,6 +104,18 @@ if [ "$OUT" = "$ROOT/dist" ]; then
   mkdir -p "$ROOT/man" && cp "$GEN/orchestrator.1" "$ROOT/man/orchestrator.1"
 fi
 
+if [ "$WITH_SERVICE" = 1 ]; then
+  # fastapi, uvicorn and prometheus_client for `orchestrator http` (installed by the .deb under
+  # /usr/lib/orchestrator/service); fetched before the executable is built, whose PyInstaller spec
+  # reads them to bundle the standard-library modules they need.
+  SERVICE_LIBS="$WORK/service"
+  "$PYTHON" -c 'import sys, tomllib; print("\n".join(tomllib.load(open(sys.argv[1], "rb"))["project"]["optional-dependencies"]["service"]))' \
+    "$ROOT/pyproject.toml" > "$WORK/service-requirements.txt"
+  "${PIP[@]}" --target "$SERVICE_LIBS" -r "$WORK/service-requirements.txt"
+  rm -rf "$SERVICE_LIBS/bin"
+  find "$SERVICE_LIBS" -name __pycache__ -prune -exec rm -rf {} +
+fi
+
 EXE="$OUT/orchestrator"
 # $APP stays as vendored (sources only: the .deb installs it unpacked); the one-file builds work on a copy.
 STAGE="$WORK/stage"
@@ -124,7 +136,9 @@ else
   VENV="$WORK/pyinstaller-venv"
   "$PYTHON" -m venv "$VENV"
   "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check pyinstaller
-  (cd "$WORK" && APP_DIR="$STAGE" "$VENV/bin/pyinstaller" --noconfirm --log-level WARN \
+  # SERVICE_DIR (--with-service): the spec adds the standard library those libraries import.
+  (cd "$WORK" && APP_DIR="$STAGE" WORK_DIR="$WORK" SERVICE_DIR="${SERVICE_LIBS:-}" \
+     "$VENV/bin/pyinstaller" --noconfirm --log-level WARN \
      --distpath "$WORK/pyinstaller-dist" --workpath "$WORK/pyinstaller-work" "$ROOT/packaging/orchestrator.spec")
   install -m 0755 "$WORK/pyinstaller-dist/orchestrator" "$EXE"
 fi
@@ -159,12 +173,9 @@ install -D -m 0644 "$ROOT/packaging/orchestrator.service" "$PKG/lib/systemd/syst
 if [ "$WITH_SERVICE" = 1 ]; then
   # fastapi, uvicorn and prometheus_client for `orchestrator http`, outside the one-file executable
   # (pydantic-core is compiled): the package becomes specific to this architecture and Python.
-  "$PYTHON" -c 'import sys, tomllib; print("\n".join(tomllib.load(open(sys.argv[1], "rb"))["project"]["optional-dependencies"]["service"]))' \
-    "$ROOT/pyproject.toml" > "$WORK/service-requirements.txt"
   # (byte-compiled by the postinst with the rest of /usr/lib/orchestrator, removed by the prerm)
-  "${PIP[@]}" --target "$LIB/service" -r "$WORK/service-requirements.txt"
-  rm -rf "$LIB/service/bin"
-  find "$LIB/service" -name __pycache__ -prune -exec rm -rf {} +
+  install -d -m 0755 "$LIB"
+  cp -a "$SERVICE_LIBS" "$LIB/service"
   ARCH="$(dpkg --print-architecture 2>/dev/null || uname -m)"
   PYVER="$("$PYTHON" -c 'import sys; print(sys.version_info[0], sys.version_info[1])')"
   DEPENDS="python3 (>= ${PYVER% *}.${PYVER#* }), python3 (<< ${PYVER% *}.$((${PYVER#* } + 1)))"

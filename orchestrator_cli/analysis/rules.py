@@ -44,9 +44,14 @@ class Analysis:
     is_downtimed: bool
     is_replicas_downtimed: bool
     skippable_due_to_downtime: bool
-    replica_keys: list[str]
     facts: AnalysisFacts
     command_hint: str = ""
+
+    @property
+    def replica_keys(self) -> list[str]:
+        """The direct replicas as `host:port`, sorted; made on demand: a listing drops most entries
+        (NoProblem) and never reads theirs."""
+        return [str(k) for k in self.facts.replica_keys]
 
     @property
     def codes(self) -> list[str]:
@@ -249,6 +254,5 @@ def analyze(facts: AnalysisFacts, config: Config = None) -> Analysis:
         is_downtimed=facts.is_downtimed,
         is_replicas_downtimed=is_replicas_downtimed,
         skippable_due_to_downtime=facts.is_downtimed or is_replicas_downtimed,
-        replica_keys=[str(k) for k in facts.replica_keys],
         facts=facts,
     )

@@ -104,9 +104,10 @@ def facts_from_aggregate(row: Mapping[str, Any]) -> AnalysisFacts:
 
 def _replica_keys(joined: str) -> tuple[InstanceKey, ...]:
     """`host:port,host:port` (GROUP_CONCAT) as sorted keys; a host may itself hold colons (IPv6)."""
-    keys = []
+    pairs = []
     for item in joined.split(","):
         host, _, port = item.rpartition(":")
         if host:
-            keys.append(InstanceKey(host, to_int(port)))
-    return tuple(sorted(keys))
+            pairs.append((host, to_int(port)))
+    pairs.sort()  # as (hostname, port) tuples, compared in C: InstanceKey orders the same, in Python
+    return tuple([InstanceKey(host, port) for host, port in pairs])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping, Sequence
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at start-up (mypy reads the name)
@@ -168,40 +169,57 @@ class MySQLDialect(Dialect):
         return _mysql_placeholders(sql)
 
 
-_TRANSLATED: dict[str, str] = {}  # SQL text -> its MySQL placeholders (bounded: cleared when full)
+_TRANSLATED: dict[str, str] = {}  # SQL text -> its MySQL placeholders, least recently used first
 _TRANSLATED_MAX = 1024
 
 
 def _mysql_placeholders(sql: str) -> str:
-    """Cached: statements come from a few templates, and the scan below goes character by character,
-    which on a probe's 75-column upsert cost more CPU than sending it (bench/probe_cost.py)."""
-    translated = _TRANSLATED.get(sql)
+    """Cached: statements come from a few templates, and on a probe's 75-column upsert even one pass
+    over the text cost more CPU than sending it (bench/probe_cost.py).
+
+    A daemon's statements are a few dozen texts (each `Dialect.in_values` list takes a power-of-two
+    width, so an analysis pass adds one text per width of its unreachable list, ~13 up to 5,000 keys):
+    they stay cached for good. The cache is bounded by evicting the least recently used text, one at a
+    time, so a burst of one-off texts (an API client paging through the audit log) never takes the
+    statements of every probe cycle out with it, as clearing the whole cache when full did."""
+    translated = _TRANSLATED.pop(sql, None)
     if translated is None:
         if "'" not in sql and '"' not in sql and "`" not in sql:
             translated = sql.replace("?", "%s")
         else:
             translated = _outside_quotes(sql, "?", "%s")
         if len(_TRANSLATED) >= _TRANSLATED_MAX:
-            _TRANSLATED.clear()
-        _TRANSLATED[sql] = translated
+            # the oldest entry; another thread may be evicting or reinserting at the same time
+            with contextlib.suppress(KeyError, RuntimeError, StopIteration):
+                del _TRANSLATED[next(iter(_TRANSLATED))]
+    _TRANSLATED[sql] = translated  # (re)inserted last: the most recently used
     return translated
 
 
-_QUOTED_OR_MARK: list[re.Pattern[str]] = []  # the compiled pattern, made on first use (`re` stays off the cron path)
+_QUOTED: list[re.Pattern[str]] = []  # the compiled pattern, made on first use (`re` stays off the cron path)
 
 
 def _outside_quotes(sql: str, old: str, new: str) -> str:
     """Replace the one-character `old` where it is not inside '...', "..." or `...` (backslash escapes in
     the first two, doubled quotes in all three; an unterminated quote runs to the end).
 
-    One regular-expression pass: the statements whose text changes per call (they miss the cache of
-    `_mysql_placeholders`) made a character-by-character loop here a visible share of a daemon's CPU."""
-    if not _QUOTED_OR_MARK:
+    The regular expression finds the quoted parts only; the text between them is translated by
+    `str.replace`. Python-level work is per quoted part, not per placeholder: the analysis statement
+    with an unreachable list of a few thousand keys has thousands of `?` and a dozen quoted literals
+    (a Python call per `?` made each new width of that list cost a daemon ~17 ms)."""
+    if old != "?":
+        raise ValueError(f"only '?' is translated, not {old!r}")
+    if not _QUOTED:
         import re
 
         quoted = r"'(?:[^'\\]|\\.|'')*(?:'|\\?\Z)|\"(?:[^\"\\]|\\.|\"\")*(?:\"|\\?\Z)|`(?:[^`]|``)*(?:`|\Z)"
-        _QUOTED_OR_MARK.append(re.compile(f"{quoted}|(?P<mark>[?])", re.DOTALL))
-    pattern = _QUOTED_OR_MARK[0]
-    if old != "?":
-        raise ValueError(f"only '?' is translated, not {old!r}")
-    return pattern.sub(lambda m: new if m.group("mark") else m.group(0), sql)
+        _QUOTED.append(re.compile(quoted, re.DOTALL))
+    parts: list[str] = []
+    done = 0
+    for match in _QUOTED[0].finditer(sql):
+        start, end = match.span()
+        parts.append(sql[done:start].replace(old, new))
+        parts.append(sql[start:end])
+        done = end
+    parts.append(sql[done:].replace(old, new))
+    return "".join(parts)

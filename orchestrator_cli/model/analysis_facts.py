@@ -7,13 +7,12 @@ groups `Instance` snapshots into it. The decision rules (`analysis/rules.py`) re
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from orchestrator_cli.model.coordinates import BinlogCoordinates
 from orchestrator_cli.model.keys import InstanceKey
+from orchestrator_cli.model.records import frozen_record
 
 
-@dataclass(frozen=True, slots=True)
+@frozen_record
 class AnalysisFacts:
     """Everything the decision chain and structure warnings need about one analysed instance.
 

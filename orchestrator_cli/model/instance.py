@@ -19,13 +19,13 @@ columns); decisions and views read its fields, never the row.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from dataclasses import MISSING, dataclass, fields
-from typing import TYPE_CHECKING, Any, TypeVar, dataclass_transform
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, TypeVar, dataclass_transform
 
 from orchestrator_cli.model import description
 from orchestrator_cli.model.coordinates import BinlogCoordinates, LogType
 from orchestrator_cli.model.keys import InstanceKey
+from orchestrator_cli.model.records import fast_frozen_init
 from orchestrator_cli.model.threads import ThreadState
 
 if TYPE_CHECKING:  # parsed on demand: the GTID module stays off the CLI's start-up path
@@ -62,27 +62,6 @@ def major_version_of(version: str) -> str:
     return ".".join(version.strip().split(".")[:2])
 
 
-def _fast_frozen_init(cls: type) -> Callable[..., None]:
-    """The dataclass ``__init__`` of a frozen class (same signature and defaults), binding
-    ``object.__setattr__`` once per call instead of once per field."""
-    namespace: dict[str, Any] = {"_setattr": object.__setattr__}
-    params, body = [], ["    set_ = _setattr"]
-    for f in fields(cls):
-        if f.default_factory is not MISSING or not f.init or f.kw_only:
-            raise TypeError(f"{cls.__name__}.{f.name}: only plain fields and defaults are supported")
-        if f.default is MISSING:
-            params.append(f.name)
-        else:
-            namespace[f"_default_{f.name}"] = f.default
-            params.append(f"{f.name}=_default_{f.name}")
-        body.append(f"    set_(self, {f.name!r}, {f.name})")
-    source = f"def __init__(self, {', '.join(params)}):\n" + "\n".join(body) + "\n"
-    exec(source, namespace)  # noqa: S102  (generated from the field list above, like dataclasses does)
-    init: Callable[..., None] = namespace["__init__"]
-    init.__qualname__ = f"{cls.__qualname__}.__init__"
-    return init
-
-
 @dataclass_transform(frozen_default=True)
 def _snapshot_type(cls: type[_T]) -> type[_T]:
     """``dataclass(frozen=True, slots=True)`` with a faster ``__init__`` and a short ``__repr__``.
@@ -92,7 +71,7 @@ def _snapshot_type(cls: type[_T]) -> type[_T]:
     and generating it plus a 75-field repr cost milliseconds at import.
     """
     made = dataclass(frozen=True, slots=True, init=False, repr=False)(cls)
-    made.__init__ = _fast_frozen_init(made)  # type: ignore[method-assign]
+    made.__init__ = fast_frozen_init(made)  # type: ignore[method-assign]
     return made
 
 
