@@ -19,6 +19,11 @@ completes, so that one slow or hung server costs its own freshness and nobody el
   `Unresponsive` lets recoveries treat it as unreachable at once. A probe that fails on a timeout
   (read, write or handshake: the server does not answer) marks it too. The mark is cleared only
   when a probe of the server is answered.
+* Workers (`DiscoveryMaxConcurrency`, the original's 300) share a pool of backend connections
+  (`BackendPool`, at most `MySQLOrchestratorMaxPoolConnections`; one on SQLite): a probe borrows
+  one for its backend read and write only, after the server answered, so most workers wait on
+  servers while a few connections carry every write. A probe whose server has answered is never
+  judged hung, however long it waits for a connection.
 * Servers whose last probe failed are suspects: they are probed by their own small pool, after an
   exponential back-off, so dead and hung hosts never hold the workers that keep healthy hosts fresh.
 * A replica that reports a broken IO thread (the replicas are the observers, spec §2 and §3.3) gets
@@ -35,11 +40,12 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from orchestrator_cli import observe
 from orchestrator_cli.backend.connection import Backend
 from orchestrator_cli.backend.instance_rows import instance_from_row
+from orchestrator_cli.config import discovery_max_concurrency
 from orchestrator_cli.discovery.crawl import Probed, probe_one
 from orchestrator_cli.discovery.probe_queue import ProbeQueue
 from orchestrator_cli.discovery.sharing import DiscoveryShare
@@ -47,6 +53,9 @@ from orchestrator_cli.errors import OrchestratorError
 from orchestrator_cli.model.instance import Instance
 from orchestrator_cli.model.keys import InstanceKey
 from orchestrator_cli.mysql.access import TopologyAccess, Unresponsive
+
+if TYPE_CHECKING:
+    from orchestrator_cli.backend.connection_pool import BackendPool
 
 log = logging.getLogger("orchestrator.discovery")
 
@@ -115,7 +124,7 @@ class DiscoveryScheduler:
         self.unresponsive = unresponsive
         self.on_probed = on_probed
         self.on_change = on_change  # something the analysis should look at now (a failure, a broken replica)
-        workers = max(1, min(int(config.get("DiscoveryMaxConcurrency", 300)), 32))
+        workers = discovery_max_concurrency(config)
         self._healthy = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="probe")
         self._suspect = ThreadPoolExecutor(max_workers=SUSPECT_WORKERS, thread_name_prefix="probe-suspect")
         # servers whose last probe was answered, and suspects (failed last), each with its workers
@@ -127,11 +136,12 @@ class DiscoveryScheduler:
         self._retired: list[TopologyAccess] = []
         self._lock = threading.Lock()
         self._in_flight: dict[InstanceKey, float] = {}  # key -> its probe started (monotonic): running only
+        self._answered: set[InstanceKey] = set()  # in flight, past the server: at the backend (never hung)
         self._failures: dict[InstanceKey, int] = {}
         self._requested: dict[InstanceKey, float] = {}
         self._attempt_recorded: dict[InstanceKey, float] = {}
-        self._local = threading.local()
-        self._backends: list[Backend] = []
+        self._workers = workers
+        self._pool: BackendPool | None = None  # the workers' backend connections, made on the first probe
         self._last_scan = 0.0
         self._known: set[InstanceKey] = set()
         self._next_due: dict[InstanceKey, float] = {}  # this process's schedule: set when a probe starts
@@ -336,7 +346,11 @@ class DiscoveryScheduler:
         from orchestrator_cli.backend import instances
 
         with self._lock:
-            hanging = [(k, started) for k, started in self._in_flight.items() if now - started > self.hung_after]
+            hanging = [
+                (k, started)
+                for k, started in self._in_flight.items()
+                if now - started > self.hung_after and k not in self._answered
+            ]
         for key, started in hanging:
             newly = self.unresponsive.since(key) is None
             self.unresponsive.mark(key, started)
@@ -371,7 +385,11 @@ class DiscoveryScheduler:
         if self.first_pass.is_set() or self._first_wave is None:
             return
         with self._lock:
-            waiting = [k for k in self._first_wave if now - self._in_flight.get(k, now) <= self.hung_after]
+            waiting = [
+                k
+                for k in self._first_wave
+                if k in self._answered or now - self._in_flight.get(k, now) <= self.hung_after
+            ]
         if not waiting:
             self.first_pass.set()
 
@@ -455,13 +473,20 @@ class DiscoveryScheduler:
             self._known.add(key)
             self._probes.queue.urge(key)
 
-    def _backend(self) -> Backend:
-        backend = getattr(self._local, "backend", None)
-        if backend is None:
-            backend = self._local.backend = Backend(self.config)
-            with self._lock:
-                self._backends.append(backend)
-        return backend
+    def _backend(self) -> BackendPool:
+        """The workers' pool of backend connections (see the module's notes)."""
+        with self._lock:
+            if self._pool is None:
+                from orchestrator_cli.backend.connection_pool import BackendPool, writers_size
+
+                self._pool = BackendPool(self.config, size=writers_size(self.config, self._workers + SUSPECT_WORKERS))
+            return self._pool
+
+    def _server_answered(self, key: InstanceKey) -> None:
+        """The probe of `key` is done with the server; what is left waits on the backend only."""
+        with self._lock:
+            if key in self._in_flight:
+                self._answered.add(key)
 
     def _probe(self, key: InstanceKey) -> None:
         started = time.monotonic()
@@ -469,7 +494,10 @@ class DiscoveryScheduler:
             backend = self._backend()
             access, config = self._take_access()
             try:
-                probed = probe_one(key, access, backend, config, record_failure=self._open.is_set)
+                probed = probe_one(
+                    key, access, backend, config, record_failure=self._open.is_set,
+                    answered=lambda: self._server_answered(key),
+                )  # fmt: skip
             finally:
                 self._give_back_access(access)
         except OrchestratorError as e:  # the backend failed; the server is probed again next scan
@@ -483,6 +511,7 @@ class DiscoveryScheduler:
         observe.probe_finished(str(key), now - started, probed.result is not None)
         with self._lock:
             started = self._in_flight.pop(key, now)
+            self._answered.discard(key)
             self._verdict_at[key] = now
             if self._first_wave is not None:
                 # probed once, answered or not: a re-probe (a hung master the observers keep asking
@@ -547,6 +576,7 @@ class DiscoveryScheduler:
         server is answered."""
         with self._lock:
             self._in_flight.pop(key, None)
+            self._answered.discard(key)
 
     def _changed(self) -> None:
         if self.on_change is not None:
@@ -565,9 +595,9 @@ class DiscoveryScheduler:
             unused = not self._access_users.get(id(old))
             if not unused:
                 self._retired.append(old)
-            backends = list(self._backends)
-        for backend in backends:
-            backend.config = config
+            pool = self._pool
+        if pool is not None:
+            pool.use_config(config)
         if unused:
             old.close()
 
@@ -610,6 +640,6 @@ class DiscoveryScheduler:
         for access in accesses:
             access.close()
         with self._lock:
-            backends, self._backends = list(self._backends), []
-        for backend in backends:
-            backend.close()
+            pool = self._pool
+        if pool is not None:
+            pool.close()
