@@ -168,9 +168,7 @@ def test_a_probe_waiting_for_a_backend_connection_is_not_hung(
         release.set()
         holder.join()
     try:
-        wait_until(
-            lambda: not any(scheduler.in_flight(k) for k in keys), timeout=30, message="the waiting probes end"
-        )
+        wait_until(lambda: not any(scheduler.in_flight(k) for k in keys), timeout=30, message="the waiting probes end")
         written = {(r["hostname"], int(r["port"])) for r in instances.all_instances(backend)}
         assert {(k.hostname, k.port) for k in keys} <= written
         assert pool.in_use() == 0
