@@ -217,6 +217,17 @@ class BackendReader:
         )
         return int(rows[0][0]) if rows else 0
 
+    def sharing_nodes(self) -> tuple[list[str], str]:
+        """The tokens of the daemons that share discovery (as `node_health` lists them), and the leader's."""
+        nodes = [
+            str(t)
+            for (t,) in self.rows(
+                "SELECT token FROM node_health WHERE command = 'continuous' AND extra_info LIKE '%sharing discovery%'"
+            )
+        ]
+        leader = self.rows("SELECT token FROM active_node WHERE anchor = 1")
+        return nodes, str(leader[0][0]) if leader else ""
+
     def recovery(self, port: int) -> tuple[bool, bool, int | None]:
         """(registered, ended, successor port) of the recovery of the failed server on `port`."""
         rows = self.rows("SELECT end_recovery, successor_port FROM topology_recovery WHERE port = ?", (port,))
@@ -376,6 +387,7 @@ def _freshness(
         if intervals
         else None,
         "needed_probes_per_second": round((n - len(faulted)) / args.poll, 1),
+        **_by_owner(reader, seen),
         "probe_ms_p50_p90": (round(latency[0], 1), round(latency[1], 1)),
         "daemons_cpu_percent": [round(100 * (cpu_seconds(p) - cpu0[p]) / wall, 1) for p in pids if _alive(p)],
         "daemons_rss_mib": [tuple(round(v) for v in rss_mib(p)) for p in pids if _alive(p)],
@@ -388,6 +400,30 @@ def _freshness(
         "loadavg_during": os.getloadavg()[0],
     }
     return out
+
+
+def _by_owner(reader: BackendReader, seen: dict[int, set[str]]) -> dict[str, Any]:
+    """With shared discovery: each daemon's share, its re-probe intervals (p50/p90) and probes per
+    second, the leader's marked (a share re-probed slower than the others shows where a gap comes from)."""
+    from orchestrator_cli.discovery.sharing import owner_of
+
+    nodes, leader = reader.sharing_nodes()
+    if len(nodes) < 2:
+        return {}
+    shares: dict[str, dict[int, set[str]]] = {node: {} for node in nodes}
+    for port, values in seen.items():
+        shares[owner_of(f"127.0.0.1:{port}", nodes)][port] = values
+    out = {}
+    for node, share in shares.items():
+        intervals = sorted(reprobe_intervals(share))
+        name = ("leader " if node == leader else "") + node[:8]
+        out[name] = {
+            "instances": len(share),
+            "reprobe_p50_p90": (intervals[len(intervals) // 2], intervals[int(len(intervals) * 0.9)])
+            if intervals
+            else None,
+        }
+    return {"by_owner": out}
 
 
 def reprobe_intervals(seen: dict[int, set[str]]) -> list[float]:
