@@ -20,6 +20,9 @@ query), InstancePollSeconds=--poll. Then:
   the simulator separately, with the simulator's statements per second and any statement it did
   not know; on a MySQL backend, the most connections the daemons held to its database at a sample
   (`backend_connections_max`: the processlist's rows of that database);
+* false alarms: `healthy_marked_unanswered` counts the healthy instances that were, at some sample,
+  written down as unanswered (a probe of them ran past InstancePollSeconds +
+  ReasonableInstanceCheckSeconds): a daemon short of CPU must not make healthy servers look hung;
 * faults (--kill K, --hang H): K non-master servers are killed and H hung (accept, never answer)
   before the window; freshness is then judged over the healthy rest;
 * latency (--rtt-ms): the simulator delays every answer and greeting by that much (an asyncio sleep,
@@ -207,6 +210,18 @@ class BackendReader:
             return 0.0, 0.0
         return values[len(values) // 2] / 1e6, values[int(len(values) * 0.9)] / 1e6
 
+    def marked_unanswered(self) -> set[int]:
+        """Ports of the instances whose last probe was written down as unanswered (a hung probe's
+        `last_attempted_check` moved past `last_seen`): what the daemons and the analysis treat as
+        unreachable."""
+        return {
+            int(p)
+            for (p,) in self.rows(
+                "SELECT port FROM database_instance WHERE last_attempted_check >= last_checked"
+                " AND last_attempted_check > last_seen"
+            )
+        }
+
     def backend_connections(self) -> int | None:
         """Connections the daemons hold to the MySQL backend's database right now (this reader's own
         excluded); None on SQLite."""
@@ -348,6 +363,7 @@ def _freshness(
     seen: dict[int, set[str]] = {}
     fresh_now: list[int] = []
     connections: list[int] = []
+    unanswered: set[int] = set()
     samples = 0
     while time.monotonic() - wall0 < args.window:
         tick = time.monotonic()
@@ -360,6 +376,7 @@ def _freshness(
             seen.setdefault(port, set()).add(last_seen)
             fresh_here += value <= limit
         fresh_now.append(fresh_here)
+        unanswered |= reader.marked_unanswered() - faulted
         held = reader.backend_connections()
         if held is not None:
             connections.append(held)
@@ -392,6 +409,7 @@ def _freshness(
         "daemons_cpu_percent": [round(100 * (cpu_seconds(p) - cpu0[p]) / wall, 1) for p in pids if _alive(p)],
         "daemons_rss_mib": [tuple(round(v) for v in rss_mib(p)) for p in pids if _alive(p)],
         "backend_connections_max": max(connections) if connections else None,
+        "healthy_marked_unanswered": len(unanswered),
         "sim_cpu_percent": round(100 * (cpu_seconds(sim_proc.pid) - sim_cpu0) / wall, 1),
         "sim_rss_mib": tuple(round(v) for v in rss_mib(sim_proc.pid)),
         "sim_statements_per_second": round((stats["queries"] - queries0) / wall),

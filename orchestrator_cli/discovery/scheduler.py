@@ -23,7 +23,9 @@ completes, so that one slow or hung server costs its own freshness and nobody el
   (`BackendPool`, at most `MySQLOrchestratorMaxPoolConnections`; one on SQLite): a probe borrows
   one for its backend read and write only, after the server answered, so most workers wait on
   servers while a few connections carry every write. A probe whose server has answered is never
-  judged hung, however long it waits for a connection.
+  judged hung, however long it waits for a connection. Up to DiscoveryMaxConcurrency probes run at
+  once: fewer while more would only make each probe slower (`concurrency.ConcurrencyLimit`: a
+  process short of CPU would otherwise stretch every probe past the hung threshold).
 * Servers whose last probe failed are suspects: they are probed by their own small pool, after an
   exponential back-off, so dead and hung hosts never hold the workers that keep healthy hosts fresh.
 * A replica that reports a broken IO thread (the replicas are the observers, spec §2 and §3.3) gets
@@ -46,6 +48,7 @@ from orchestrator_cli import observe
 from orchestrator_cli.backend.connection import Backend
 from orchestrator_cli.backend.instance_rows import instance_from_row
 from orchestrator_cli.config import discovery_max_concurrency
+from orchestrator_cli.discovery.concurrency import ConcurrencyLimit
 from orchestrator_cli.discovery.crawl import Probed, probe_one
 from orchestrator_cli.discovery.probe_queue import ProbeQueue
 from orchestrator_cli.discovery.sharing import DiscoveryShare
@@ -128,7 +131,10 @@ class DiscoveryScheduler:
         self._healthy = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="probe")
         self._suspect = ThreadPoolExecutor(max_workers=SUSPECT_WORKERS, thread_name_prefix="probe-suspect")
         # servers whose last probe was answered, and suspects (failed last), each with its workers
-        self._probes = _Pool("probe", workers, self._healthy)
+        # how many of the workers probe at once: fewer while more would only slow every probe down
+        self._limit = ConcurrencyLimit(workers, self.hung_after)
+        self._saturated = False  # every slot of `_probes` was busy while servers were due (this period)
+        self._probes = _Pool("probe", self._limit.value, self._healthy)
         self._suspects = _Pool("suspect", SUSPECT_WORKERS, self._suspect)
         self._access = TopologyAccess(config)  # probes always try: they are how a server's return is seen
         # A reload replaces `_access`; the one it replaced is closed once no probe uses it any more.
@@ -136,7 +142,8 @@ class DiscoveryScheduler:
         self._retired: list[TopologyAccess] = []
         self._lock = threading.Lock()
         self._in_flight: dict[InstanceKey, float] = {}  # key -> its probe started (monotonic): running only
-        self._answered: set[InstanceKey] = set()  # in flight, past the server: at the backend (never hung)
+        self._answered: dict[InstanceKey, float] = {}  # in flight, past the server (at the backend: never
+        # hung) -> when the server had answered
         self._failures: dict[InstanceKey, int] = {}
         self._requested: dict[InstanceKey, float] = {}
         self._attempt_recorded: dict[InstanceKey, float] = {}
@@ -180,6 +187,9 @@ class DiscoveryScheduler:
             if self._first_wave is None:
                 with self._lock:
                     self._first_wave = due_now | set(self._in_flight)
+            with self._lock:
+                saturated, self._saturated = self._saturated, False
+                self._probes.size = self._limit.update(now, saturated=saturated)
         self._watch_hung(backend, now)
         self._watch_observers()
         self._fill()
@@ -439,6 +449,10 @@ class DiscoveryScheduler:
                     if key is None:
                         break
                     self._start(key, pool, now)
+                else:
+                    due = pool.queue.next_due()
+                    if pool is self._probes and due is not None and due <= now:
+                        self._saturated = True  # a larger limit would have started more
 
     def _start(self, key: InstanceKey, pool: _Pool, now: float) -> None:
         """Run a probe of `key` on `pool` (the lock is held)."""
@@ -486,7 +500,7 @@ class DiscoveryScheduler:
         """The probe of `key` is done with the server; what is left waits on the backend only."""
         with self._lock:
             if key in self._in_flight:
-                self._answered.add(key)
+                self._answered[key] = time.monotonic()
 
     def _probe(self, key: InstanceKey) -> None:
         started = time.monotonic()
@@ -511,7 +525,9 @@ class DiscoveryScheduler:
         observe.probe_finished(str(key), now - started, probed.result is not None)
         with self._lock:
             started = self._in_flight.pop(key, now)
-            self._answered.discard(key)
+            answered = self._answered.pop(key, now)
+            if probed.result is not None and not self._failures.get(key):  # a probe of the healthy pool
+                self._limit.observe(answered - started)
             self._verdict_at[key] = now
             if self._first_wave is not None:
                 # probed once, answered or not: a re-probe (a hung master the observers keep asking
@@ -576,7 +592,7 @@ class DiscoveryScheduler:
         server is answered."""
         with self._lock:
             self._in_flight.pop(key, None)
-            self._answered.discard(key)
+            self._answered.pop(key, None)
 
     def _changed(self) -> None:
         if self.on_change is not None:
@@ -591,6 +607,7 @@ class DiscoveryScheduler:
             self.config = config
             self.poll = max(1, int(config.get("InstancePollSeconds", 5)))
             self.hung_after = self.poll + int(config.get("ReasonableInstanceCheckSeconds", 1))
+            self._limit.hung_after = self.hung_after
             old, self._access = self._access, TopologyAccess(config)
             unused = not self._access_users.get(id(old))
             if not unused:

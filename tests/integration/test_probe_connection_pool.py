@@ -157,7 +157,7 @@ def test_a_probe_waiting_for_a_backend_connection_is_not_hung(
         keys = [_key(p) for p in answering]
         scheduler.request([*keys, _key(silent)])
         wait_until(
-            lambda: set(keys) <= scheduler._answered,  # noqa: SLF001
+            lambda: set(keys) <= set(scheduler._answered),  # noqa: SLF001
             timeout=30,
             message="the answered probes wait for the backend",
         )
