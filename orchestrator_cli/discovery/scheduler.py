@@ -167,6 +167,7 @@ class DiscoveryScheduler:
         self._paused = False  # set by pause(), cleared by tick()
         self._backlogged = False  # this node's own probes are overdue by more than a poll (at the last scan)
         self._first_wave: set[InstanceKey] | None = None
+        self._first_wave_at = 0.0  # when the first wave was taken (monotonic)
         self.first_pass = threading.Event()
         self._open = threading.Event()  # cleared at shutdown: probes cut short are not failures
         self._open.set()
@@ -187,6 +188,7 @@ class DiscoveryScheduler:
             if self._first_wave is None:
                 with self._lock:
                     self._first_wave = due_now | set(self._in_flight)
+                    self._first_wave_at = now
             with self._lock:
                 saturated, self._saturated = self._saturated, False
                 self._probes.size = self._limit.update(now, saturated=saturated)
@@ -256,6 +258,8 @@ class DiscoveryScheduler:
             self._backlogged = stalest is not None and stalest < now - self.poll
             for key, age in ages.items():
                 checked = None if age is None else now - age  # the backend's last check, on this clock
+                if self._first_wave is not None and self._refreshed_by_owner(key, checked):
+                    self._first_wave.discard(key)
                 if not (self._wanted(key) or (everything and (checked is None or checked + self.poll <= now))):
                     for pool in (self._probes, self._suspects):
                         if not pool.queue.requested(key):
@@ -286,6 +290,18 @@ class DiscoveryScheduler:
             for key in [k for k in self._next_due if k not in ages and k not in self._in_flight]:
                 del self._next_due[key]
         return due_now
+
+    def _refreshed_by_owner(self, key: InstanceKey, checked: float | None) -> bool:
+        """Whether a key of the leader's first pass that another live node owns was checked since
+        the pass began (the lock is held): it is not stale, and probing it too would only take a
+        turn from this node's own share (under load, the pass over every instance then outlasted
+        a whole poll cycle of the other nodes, and this node's share went unprobed meanwhile).
+        Timestamps have one-second resolution: a check within a second of the start does not count."""
+        if self._first_wave is None or key not in self._first_wave or checked is None or key in self._in_flight:
+            return False
+        if self.share is None or self.share.owns(key):
+            return False
+        return checked > self._first_wave_at + 1
 
     def _checked_elsewhere(self, key: InstanceKey, checked: float, queued: float) -> bool:
         """Whether the backend's last check of a queued key is another process's probe, newer than
