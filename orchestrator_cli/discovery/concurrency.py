@@ -1,89 +1,73 @@
 """How many probes continuous discovery runs at once: up to `DiscoveryMaxConcurrency`, fewer while
-more would only make each probe slower.
+the process is short of CPU.
 
 A probe mostly waits on its server, so while the process has CPU to spare, more probes at once
 mean more probes a second (servers on other hosts, 20 ms a statement: 32 probes at once made about
-80 a second). Once the process is short of CPU (its own share of the machine, or the GIL: the MySQL
+80 a second). Once the process is short of CPU (its share of the machine, or the GIL: the MySQL
 driver's protocol code is Python), more probes at once add nothing: with P probes a second and W
 at once, each takes W / P seconds (Little's law). At DiscoveryMaxConcurrency=300 and 50 probes a
-second that is 6 s, past InstancePollSeconds + ReasonableInstanceCheckSeconds: healthy servers
-would be judged hung, written down as unreachable, and their replicas re-probed as observers,
-which costs the CPU that was short in the first place.
+second that was 6 s (measured), past InstancePollSeconds + ReasonableInstanceCheckSeconds:
+healthy servers would be judged hung, written down as unreachable, and their replicas re-probed
+as observers, which costs the CPU that was short in the first place.
 
-So the number of probes at once is a limit that moves, once a second (`update`), from how long the
-probes that ended meanwhile took to get their answers (`observe`; failed probes are not counted: a
-refused connection is quick and a timeout is the server's):
+What tells that the process is short of CPU is how late a thread runs once it could: every answer
+a probe reads wakes its thread, which then waits for the CPU (the GIL, the machine) before it can
+read the next. The discovery thread measures that wait several times a second (`observe`: how much
+a 1 ms sleep overran). It does not depend on how quick the servers are: slow servers, or a network
+far away, make probes slow without making the process short of anything, and probing fewer at
+once would not make them quicker (a limit that followed the probes' own time shrank to nothing on
+a daemon whose servers slowed down because another daemon loaded them, while it sat at 8% CPU).
 
-* while the median stays within `SLOWDOWN` times the quickest median of the last minute (what a
-  probe costs when nothing queues), and the limit was reached with servers waiting, it grows by a
-  quarter (or at least one);
-* when the median is slower than that, or both slower than the quickest (by a fifth: noise aside)
-  and than a quarter of the time after which a probe counts as hung, it shrinks by a fifth, never
-  below `minimum`. (Probes slow by themselves, across a long network, are not cut: probing fewer
-  at once would not make them quicker.)
+Once a second (`update`), from the median wait of the period:
 
-Starting at `start` (not at the maximum: a first pass over thousands of seeds would otherwise start
-them all at once), the limit reaches 300 in about ten seconds while latency allows. Pure: times are
-the caller's (monotonic seconds).
+* above `LAG_LIMIT` the limit shrinks by a fifth, never below `minimum` (a probe reads about twenty
+  answers: 20 ms each adds about what the probe costs unqueued at 20 ms a statement);
+* otherwise, if the limit was reached with servers waiting, it grows by a quarter (at least one).
 
->>> limit = ConcurrencyLimit(maximum=300, hung_after=6.0)
+It starts at `start`, not at the maximum: a first pass over thousands of seeds would otherwise start
+them all at once. From 32 it reaches 300 in about ten seconds. Pure: the caller measures and calls.
+
+>>> limit = ConcurrencyLimit(maximum=300)
 >>> limit.value
 32
->>> for _ in range(12):
-...     limit.observe(0.4)
->>> limit.update(now=1.0, saturated=True)
+>>> for _ in range(5):
+...     limit.observe(0.0002)
+>>> limit.update(saturated=True)
 40
->>> for _ in range(12):
-...     limit.observe(2.0)  # five times slower: the process is short of CPU
->>> limit.update(now=2.0, saturated=True)
+>>> for _ in range(5):
+...     limit.observe(0.080)  # a woken thread waits 80 ms for the CPU
+>>> limit.update(saturated=True)
 32
 """
 
 from __future__ import annotations
 
-from collections import deque
-
 START = 32
-SLOWDOWN = 2.0  # a median this many times the quickest recent one: probes queue for CPU, not servers
-HUNG_FRACTION = 0.25  # and never let the median approach the hung threshold by queueing
-NOISE = 1.2  # a median within this of the quickest: nothing queues
-BASELINE_SECONDS = 60.0  # the quickest median over this long is what an unqueued probe costs
-MIN_SAMPLES = 5  # fewer answers in a period say nothing about the process
+LAG_LIMIT = 0.020  # seconds a woken thread may wait for the CPU before fewer probes run at once
+MIN_SAMPLES = 3  # fewer measurements in a period say nothing
 
 
 class ConcurrencyLimit:
     """The number of probes that may run at once (see the module's notes). Not thread-safe: the
-    scheduler calls it under its lock."""
+    scheduler calls it under its lock or from its one discovery thread."""
 
-    def __init__(self, maximum: int, hung_after: float, *, minimum: int = 4, start: int = START) -> None:
+    def __init__(self, maximum: int, *, minimum: int = 4, start: int = START) -> None:
         self.maximum = max(1, maximum)
         self.minimum = max(1, min(minimum, self.maximum))
-        self.hung_after = hung_after
         self.value = max(self.minimum, min(start, self.maximum))
-        self._samples: list[float] = []  # answer times of the probes ended since the last update
-        self._medians: deque[tuple[float, float]] = deque()  # (when, median) of the recent periods
+        self._lags: list[float] = []  # measured since the last update
 
-    def observe(self, seconds: float) -> None:
-        """A probe got its answers in `seconds`."""
-        self._samples.append(seconds)
+    def observe(self, lag: float) -> None:
+        """A thread that could run again ran `lag` seconds late."""
+        self._lags.append(lag)
 
-    def update(self, now: float, *, saturated: bool) -> int:
+    def update(self, *, saturated: bool) -> int:
         """The limit for the next period. `saturated`: every probe slot was busy at some moment of
         the period while servers were due (a larger limit would have started more)."""
-        samples, self._samples = self._samples, []
-        if len(samples) < MIN_SAMPLES:
+        lags, self._lags = sorted(self._lags), []
+        if len(lags) < MIN_SAMPLES:
             return self.value
-        samples.sort()
-        median = samples[len(samples) // 2]
-        while self._medians and self._medians[0][0] < now - BASELINE_SECONDS:
-            self._medians.popleft()
-        self._medians.append((now, median))
-        quickest = min(m for _, m in self._medians)
-        queued = median > SLOWDOWN * quickest
-        # near the hung threshold even a smaller slowdown of its own is too much (a fleet whose probes
-        # are slow anyway, across a long network, is not slowed down by probing more at once)
-        nearly_hung = median > HUNG_FRACTION * self.hung_after and median > NOISE * quickest
-        if queued or nearly_hung:
+        if lags[len(lags) // 2] > LAG_LIMIT:
             self.value = max(self.minimum, int(self.value * 0.8))
         elif saturated:
             self.value = min(self.maximum, max(self.value + 1, int(self.value * 1.25)))

@@ -24,8 +24,8 @@ completes, so that one slow or hung server costs its own freshness and nobody el
   one for its backend read and write only, after the server answered, so most workers wait on
   servers while a few connections carry every write. A probe whose server has answered is never
   judged hung, however long it waits for a connection. Up to DiscoveryMaxConcurrency probes run at
-  once: fewer while more would only make each probe slower (`concurrency.ConcurrencyLimit`: a
-  process short of CPU would otherwise stretch every probe past the hung threshold).
+  once: fewer while the process is short of CPU (`concurrency.ConcurrencyLimit`: more would only
+  stretch every probe, past the hung threshold).
 * Servers whose last probe failed are suspects: they are probed by their own small pool, after an
   exponential back-off, so dead and hung hosts never hold the workers that keep healthy hosts fresh.
 * A replica that reports a broken IO thread (the replicas are the observers, spec §2 and §3.3) gets
@@ -70,6 +70,14 @@ REQUEST_THROTTLE_SECONDS = 0.35
 SUSPECT_WORKERS = 4
 
 OnProbed = Callable[[Probed, Backend], None]
+
+
+def cpu_wait(nap: float = 0.001) -> float:
+    """How late the calling thread runs after a `nap`-second sleep: how long a thread woken by an
+    answer waits for the CPU (the GIL, the machine) in this process right now."""
+    started = time.monotonic()
+    time.sleep(nap)
+    return max(0.0, time.monotonic() - started - nap)
 
 
 def backoff_seconds(failures: int, poll: int) -> float:
@@ -132,7 +140,7 @@ class DiscoveryScheduler:
         self._suspect = ThreadPoolExecutor(max_workers=SUSPECT_WORKERS, thread_name_prefix="probe-suspect")
         # servers whose last probe was answered, and suspects (failed last), each with its workers
         # how many of the workers probe at once: fewer while more would only slow every probe down
-        self._limit = ConcurrencyLimit(workers, self.hung_after)
+        self._limit = ConcurrencyLimit(workers)
         self._saturated = False  # every slot of `_probes` was busy while servers were due (this period)
         self._probes = _Pool("probe", self._limit.value, self._healthy)
         self._suspects = _Pool("suspect", SUSPECT_WORKERS, self._suspect)
@@ -142,8 +150,7 @@ class DiscoveryScheduler:
         self._retired: list[TopologyAccess] = []
         self._lock = threading.Lock()
         self._in_flight: dict[InstanceKey, float] = {}  # key -> its probe started (monotonic): running only
-        self._answered: dict[InstanceKey, float] = {}  # in flight, past the server (at the backend: never
-        # hung) -> when the server had answered
+        self._answered: set[InstanceKey] = set()  # in flight, past the server: at the backend (never hung)
         self._failures: dict[InstanceKey, int] = {}
         self._requested: dict[InstanceKey, float] = {}
         self._attempt_recorded: dict[InstanceKey, float] = {}
@@ -177,6 +184,7 @@ class DiscoveryScheduler:
     def tick(self, backend: Backend, *, lead: bool = True) -> None:
         """Called several times a second by the discovery thread: while this node leads, or, when
         discovery is shared, on every node (`lead` False: only this node's share)."""
+        self._limit.observe(cpu_wait())
         now = time.monotonic()
         self._leading = lead
         self._paused = False
@@ -191,7 +199,9 @@ class DiscoveryScheduler:
                     self._first_wave_at = now
             with self._lock:
                 saturated, self._saturated = self._saturated, False
-                self._probes.size = self._limit.update(now, saturated=saturated)
+                limit, self._probes.size = self._probes.size, self._limit.update(saturated=saturated)
+            if limit != self._probes.size:
+                log.debug("probes at once: %d (was %d)", self._probes.size, limit)
         self._watch_hung(backend, now)
         self._watch_observers()
         self._fill()
@@ -516,7 +526,7 @@ class DiscoveryScheduler:
         """The probe of `key` is done with the server; what is left waits on the backend only."""
         with self._lock:
             if key in self._in_flight:
-                self._answered[key] = time.monotonic()
+                self._answered.add(key)
 
     def _probe(self, key: InstanceKey) -> None:
         started = time.monotonic()
@@ -541,9 +551,7 @@ class DiscoveryScheduler:
         observe.probe_finished(str(key), now - started, probed.result is not None)
         with self._lock:
             started = self._in_flight.pop(key, now)
-            answered = self._answered.pop(key, now)
-            if probed.result is not None and not self._failures.get(key):  # a probe of the healthy pool
-                self._limit.observe(answered - started)
+            self._answered.discard(key)
             self._verdict_at[key] = now
             if self._first_wave is not None:
                 # probed once, answered or not: a re-probe (a hung master the observers keep asking
@@ -608,7 +616,7 @@ class DiscoveryScheduler:
         server is answered."""
         with self._lock:
             self._in_flight.pop(key, None)
-            self._answered.pop(key, None)
+            self._answered.discard(key)
 
     def _changed(self) -> None:
         if self.on_change is not None:
@@ -623,7 +631,6 @@ class DiscoveryScheduler:
             self.config = config
             self.poll = max(1, int(config.get("InstancePollSeconds", 5)))
             self.hung_after = self.poll + int(config.get("ReasonableInstanceCheckSeconds", 1))
-            self._limit.hung_after = self.hung_after
             old, self._access = self._access, TopologyAccess(config)
             unused = not self._access_users.get(id(old))
             if not unused:
