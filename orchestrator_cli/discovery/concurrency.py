@@ -18,9 +18,15 @@ far away, make probes slow without making the process short of anything, and pro
 once would not make them quicker (a limit that followed the probes' own time shrank to nothing on
 a daemon whose servers slowed down because another daemon loaded them, while it sat at 8% CPU).
 
-Once a second (`update`), from the median wait of the period:
+Something else shared can be short too: the network, or, in bench/fleet_sim, the one process that
+plays every server. So the probes' own answer times (`observe_probe`, answered probes only) are a
+guard: when their median passes half the time after which a probe counts as hung, more at once is
+not allowed either (and fewer are tried), whatever the CPU says.
 
-* above `LAG_LIMIT` the limit shrinks by a fifth, never below `minimum` (a probe reads about twenty
+Once a second (`update`), from the medians of the period:
+
+* a woken thread's wait above `LAG_LIMIT`, or probes answered in more than half the hung
+  threshold: the limit shrinks by a fifth, never below `minimum` (a probe reads about twenty
   answers: 20 ms each adds about what the probe costs unqueued at 20 ms a statement);
 * otherwise, if the limit was reached with servers waiting, it grows by a quarter (at least one).
 
@@ -51,23 +57,31 @@ class ConcurrencyLimit:
     """The number of probes that may run at once (see the module's notes). Not thread-safe: the
     scheduler calls it under its lock or from its one discovery thread."""
 
-    def __init__(self, maximum: int, *, minimum: int = 4, start: int = START) -> None:
+    def __init__(self, maximum: int, *, hung_after: float = 6.0, minimum: int = 4, start: int = START) -> None:
         self.maximum = max(1, maximum)
+        self.hung_after = hung_after  # seconds after which a running probe counts as hung
         self.minimum = max(1, min(minimum, self.maximum))
         self.value = max(self.minimum, min(start, self.maximum))
         self._lags: list[float] = []  # measured since the last update
+        self._answers: list[float] = []  # seconds the probes answered since the last update took
 
     def observe(self, lag: float) -> None:
         """A thread that could run again ran `lag` seconds late."""
         self._lags.append(lag)
 
+    def observe_probe(self, seconds: float) -> None:
+        """A probe's server answered it in `seconds`."""
+        self._answers.append(seconds)
+
     def update(self, *, saturated: bool) -> int:
         """The limit for the next period. `saturated`: every probe slot was busy at some moment of
         the period while servers were due (a larger limit would have started more)."""
         lags, self._lags = sorted(self._lags), []
-        if len(lags) < MIN_SAMPLES:
+        answers, self._answers = sorted(self._answers), []
+        slow = len(answers) >= MIN_SAMPLES and answers[len(answers) // 2] > self.hung_after / 2
+        if len(lags) < MIN_SAMPLES and not slow:
             return self.value
-        if lags[len(lags) // 2] > LAG_LIMIT:
+        if slow or lags[len(lags) // 2] > LAG_LIMIT:
             self.value = max(self.minimum, int(self.value * 0.8))
         elif saturated:
             self.value = min(self.maximum, max(self.value + 1, int(self.value * 1.25)))

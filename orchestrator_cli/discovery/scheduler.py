@@ -140,7 +140,7 @@ class DiscoveryScheduler:
         self._suspect = ThreadPoolExecutor(max_workers=SUSPECT_WORKERS, thread_name_prefix="probe-suspect")
         # servers whose last probe was answered, and suspects (failed last), each with its workers
         # how many of the workers probe at once: fewer while more would only slow every probe down
-        self._limit = ConcurrencyLimit(workers)
+        self._limit = ConcurrencyLimit(workers, hung_after=self.hung_after)
         self._saturated = False  # every slot of `_probes` was busy while servers were due (this period)
         self._probes = _Pool("probe", self._limit.value, self._healthy)
         self._suspects = _Pool("suspect", SUSPECT_WORKERS, self._suspect)
@@ -150,7 +150,8 @@ class DiscoveryScheduler:
         self._retired: list[TopologyAccess] = []
         self._lock = threading.Lock()
         self._in_flight: dict[InstanceKey, float] = {}  # key -> its probe started (monotonic): running only
-        self._answered: set[InstanceKey] = set()  # in flight, past the server: at the backend (never hung)
+        self._answered: dict[InstanceKey, float] = {}  # in flight, past the server (at the backend: never
+        # hung) -> when the server had answered
         self._failures: dict[InstanceKey, int] = {}
         self._requested: dict[InstanceKey, float] = {}
         self._attempt_recorded: dict[InstanceKey, float] = {}
@@ -526,7 +527,7 @@ class DiscoveryScheduler:
         """The probe of `key` is done with the server; what is left waits on the backend only."""
         with self._lock:
             if key in self._in_flight:
-                self._answered.add(key)
+                self._answered[key] = time.monotonic()
 
     def _probe(self, key: InstanceKey) -> None:
         started = time.monotonic()
@@ -551,7 +552,9 @@ class DiscoveryScheduler:
         observe.probe_finished(str(key), now - started, probed.result is not None)
         with self._lock:
             started = self._in_flight.pop(key, now)
-            self._answered.discard(key)
+            answered = self._answered.pop(key, now)
+            if probed.result is not None:
+                self._limit.observe_probe(answered - started)
             self._verdict_at[key] = now
             if self._first_wave is not None:
                 # probed once, answered or not: a re-probe (a hung master the observers keep asking
@@ -616,7 +619,7 @@ class DiscoveryScheduler:
         server is answered."""
         with self._lock:
             self._in_flight.pop(key, None)
-            self._answered.discard(key)
+            self._answered.pop(key, None)
 
     def _changed(self) -> None:
         if self.on_change is not None:
@@ -631,6 +634,7 @@ class DiscoveryScheduler:
             self.config = config
             self.poll = max(1, int(config.get("InstancePollSeconds", 5)))
             self.hung_after = self.poll + int(config.get("ReasonableInstanceCheckSeconds", 1))
+            self._limit.hung_after = self.hung_after
             old, self._access = self._access, TopologyAccess(config)
             unused = not self._access_users.get(id(old))
             if not unused:

@@ -61,6 +61,18 @@ def test_too_few_measurements_change_nothing() -> None:
     assert period(limit, 5.0, count=concurrency.MIN_SAMPLES - 1) == 32
 
 
+def test_probes_answered_in_half_the_hung_threshold_cut_the_limit_whatever_the_cpu() -> None:
+    """Something shared but the CPU (the network, one process playing every server) slows every
+    probe down: fewer at once, before healthy servers look hung."""
+    limit = ConcurrencyLimit(maximum=300, hung_after=6.0)
+    for _ in range(5):
+        limit.observe_probe(3.5)
+    assert period(limit, 0.0001) == 25
+    for _ in range(5):
+        limit.observe_probe(2.0)  # slow, yet well within the threshold: a far network
+    assert period(limit, 0.0001) == 31
+
+
 @given(
     maximum=st.integers(1, 1000),
     periods=st.lists(st.tuples(st.lists(st.floats(0.0, 10.0), max_size=12), st.booleans()), max_size=40),
@@ -70,4 +82,5 @@ def test_the_limit_stays_within_its_bounds(maximum: int, periods: list[tuple[lis
     for lags, saturated in periods:
         for lag in lags:
             limit.observe(lag)
+            limit.observe_probe(lag)
         assert limit.minimum <= limit.update(saturated=saturated) <= maximum
