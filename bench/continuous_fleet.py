@@ -18,7 +18,11 @@ query), InstancePollSeconds=--poll. Then:
   under overload re-probes every instance about every N / probes-per-second seconds, none early);
 * cost: CPU (percent of one core over the window) and RSS (current and peak) of each daemon, and of
   the simulator separately, with the simulator's statements per second and any statement it did
-  not know;
+  not know; on a MySQL backend, the most connections the daemons held to its database at a sample
+  (`backend_connections_max`: the processlist's rows of that database);
+* false alarms: `healthy_marked_unanswered` counts the healthy instances that were, at some sample,
+  written down as unanswered (a probe of them ran past InstancePollSeconds +
+  ReasonableInstanceCheckSeconds): a daemon short of CPU must not make healthy servers look hung;
 * faults (--kill K, --hang H): K non-master servers are killed and H hung (accept, never answer)
   before the window; freshness is then judged over the healthy rest;
 * latency (--rtt-ms): the simulator delays every answer and greeting by that much (an asyncio sleep,
@@ -206,6 +210,39 @@ class BackendReader:
             return 0.0, 0.0
         return values[len(values) // 2] / 1e6, values[int(len(values) * 0.9)] / 1e6
 
+    def marked_unanswered(self) -> set[int]:
+        """Ports of the instances whose last probe was written down as unanswered (a hung probe's
+        `last_attempted_check` moved past `last_seen`): what the daemons and the analysis treat as
+        unreachable."""
+        return {
+            int(p)
+            for (p,) in self.rows(
+                "SELECT port FROM database_instance WHERE last_attempted_check >= last_checked"
+                " AND last_attempted_check > last_seen"
+            )
+        }
+
+    def backend_connections(self) -> int | None:
+        """Connections the daemons hold to the MySQL backend's database right now (this reader's own
+        excluded); None on SQLite."""
+        if not self.mysql:
+            return None
+        rows = self.rows(
+            "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE DB = DATABASE() AND ID <> CONNECTION_ID()"
+        )
+        return int(rows[0][0]) if rows else 0
+
+    def sharing_nodes(self) -> tuple[list[str], str]:
+        """The tokens of the daemons that share discovery (as `node_health` lists them), and the leader's."""
+        nodes = [
+            str(t)
+            for (t,) in self.rows(
+                "SELECT token FROM node_health WHERE command = 'continuous' AND extra_info LIKE '%sharing discovery%'"
+            )
+        ]
+        leader = self.rows("SELECT token FROM active_node WHERE anchor = 1")
+        return nodes, str(leader[0][0]) if leader else ""
+
     def recovery(self, port: int) -> tuple[bool, bool, int | None]:
         """(registered, ended, successor port) of the recovery of the failed server on `port`."""
         rows = self.rows("SELECT end_recovery, successor_port FROM topology_recovery WHERE port = ?", (port,))
@@ -325,6 +362,8 @@ def _freshness(
     worst: dict[int, int] = {}
     seen: dict[int, set[str]] = {}
     fresh_now: list[int] = []
+    connections: list[int] = []
+    unanswered: set[int] = set()
     samples = 0
     while time.monotonic() - wall0 < args.window:
         tick = time.monotonic()
@@ -337,6 +376,10 @@ def _freshness(
             seen.setdefault(port, set()).add(last_seen)
             fresh_here += value <= limit
         fresh_now.append(fresh_here)
+        unanswered |= reader.marked_unanswered() - faulted
+        held = reader.backend_connections()
+        if held is not None:
+            connections.append(held)
         samples += 1
         time.sleep(max(0.0, 1.0 - (time.monotonic() - tick)))
     wall = time.monotonic() - wall0
@@ -361,9 +404,12 @@ def _freshness(
         if intervals
         else None,
         "needed_probes_per_second": round((n - len(faulted)) / args.poll, 1),
+        **_by_owner(reader, seen),
         "probe_ms_p50_p90": (round(latency[0], 1), round(latency[1], 1)),
         "daemons_cpu_percent": [round(100 * (cpu_seconds(p) - cpu0[p]) / wall, 1) for p in pids if _alive(p)],
         "daemons_rss_mib": [tuple(round(v) for v in rss_mib(p)) for p in pids if _alive(p)],
+        "backend_connections_max": max(connections) if connections else None,
+        "healthy_marked_unanswered": len(unanswered),
         "sim_cpu_percent": round(100 * (cpu_seconds(sim_proc.pid) - sim_cpu0) / wall, 1),
         "sim_rss_mib": tuple(round(v) for v in rss_mib(sim_proc.pid)),
         "sim_statements_per_second": round((stats["queries"] - queries0) / wall),
@@ -372,6 +418,30 @@ def _freshness(
         "loadavg_during": os.getloadavg()[0],
     }
     return out
+
+
+def _by_owner(reader: BackendReader, seen: dict[int, set[str]]) -> dict[str, Any]:
+    """With shared discovery: each daemon's share, its re-probe intervals (p50/p90) and probes per
+    second, the leader's marked (a share re-probed slower than the others shows where a gap comes from)."""
+    from orchestrator_cli.discovery.sharing import owner_of
+
+    nodes, leader = reader.sharing_nodes()
+    if len(nodes) < 2:
+        return {}
+    shares: dict[str, dict[int, set[str]]] = {node: {} for node in nodes}
+    for port, values in seen.items():
+        shares[owner_of(f"127.0.0.1:{port}", nodes)][port] = values
+    out = {}
+    for node, share in shares.items():
+        intervals = sorted(reprobe_intervals(share))
+        name = ("leader " if node == leader else "") + node[:8]
+        out[name] = {
+            "instances": len(share),
+            "reprobe_p50_p90": (intervals[len(intervals) // 2], intervals[int(len(intervals) * 0.9)])
+            if intervals
+            else None,
+        }
+    return {"by_owner": out}
 
 
 def reprobe_intervals(seen: dict[int, set[str]]) -> list[float]:
@@ -466,8 +536,8 @@ def main() -> None:
         print(json.dumps(result), flush=True)
     print()
     heads = ("N", "fresh p50", "fresh all", "probes/s", "need/s", "daemon cpu%", "daemon MiB", "sim cpu%", "sim MiB",
-             "stmts/s", "discover s", "recov reg s", "recov end s")  # fmt: skip
-    widths = (6, 9, 9, 9, 7, 12, 11, 9, 8, 8, 10, 11, 11)
+             "stmts/s", "discover s", "recov reg s", "recov end s", "backend conns")  # fmt: skip
+    widths = (6, 9, 9, 9, 7, 12, 11, 9, 8, 8, 10, 11, 11, 13)
     print(" ".join(f"{h:>{w}}" for h, w in zip(heads, widths, strict=True)))
     for r in results:
         print(
@@ -477,7 +547,7 @@ def main() -> None:
             f"{'+'.join(str(m[0]) for m in r.get('daemons_rss_mib', [])):>11} {r.get('sim_cpu_percent', '-'):>9} "
             f"{r.get('sim_rss_mib', ['-'])[0]:>8} {r.get('sim_statements_per_second', '-'):>8} "
             f"{str(r.get('discovery_seconds')):>10} {str(r.get('recovery_registered_seconds')):>11} "
-            f"{str(r.get('recovery_ended_seconds')):>11}"
+            f"{str(r.get('recovery_ended_seconds')):>11} {str(r.get('backend_connections_max')):>13}"
         )
 
 

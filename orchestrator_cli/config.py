@@ -47,6 +47,23 @@ class Config(_ConfigBase):
         return "sqlite" in str(self._values.get("BackendDB", "")).lower()
 
 
+def discovery_max_concurrency(config: Mapping[str, Any]) -> int:
+    """`DiscoveryMaxConcurrency`: how many servers discovery probes at once (the original's default
+    300), as configured. A value that is not a positive integer is the operator's to fix.
+
+    >>> discovery_max_concurrency({})
+    300
+    >>> discovery_max_concurrency({"DiscoveryMaxConcurrency": 0})
+    Traceback (most recent call last):
+    ...
+    orchestrator_cli.errors.ConfigError: config: DiscoveryMaxConcurrency must be a positive integer, got 0
+    """
+    value = config.get("DiscoveryMaxConcurrency", KEYS["DiscoveryMaxConcurrency"][0])
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ConfigError(f"config: DiscoveryMaxConcurrency must be a positive integer, got {value!r}")
+    return value
+
+
 def default_sqlite_path() -> str:
     base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
     return os.path.join(base, "orchestrator", "orchestrator.sqlite3")
@@ -230,6 +247,7 @@ def _adjust(v: dict[str, Any], given: set[str]) -> None:
         raise ConfigError("config: BackendDB is mysql but MySQLOrchestratorDatabase is empty")
     if v["DefaultInstancePort"] <= 0 or v["DefaultInstancePort"] > 65535:
         raise ConfigError("config: DefaultInstancePort must be a TCP port")
+    discovery_max_concurrency(v)
 
 
 def _synonym(v: dict[str, Any], old: str, new: str) -> None:

@@ -257,6 +257,9 @@ def free_port_range(count: int, low: int = 20000, high: int = 60000) -> int:
             for port in range(base, base + count):
                 sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
                 sockets.append(sock)
+                # as the simulator's listeners bind (asyncio's default on Unix): a port whose last
+                # connections wait in TIME_WAIT (thousands, after a run over a large fleet) is free
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
                 sock.bind((HOST, port))
             return base
         except OSError:

@@ -186,6 +186,13 @@ class Backend:
                 f" (still refused after retrying for {e.waited:.0f}s)"
             ) from e
 
+    @contextmanager
+    def lease(self) -> Iterator[Backend]:
+        """A backend for a block of statements that belong together (a probe's read and write): this
+        one itself. A `BackendPool` lends one of its connections for the block instead, so that a
+        thread holds a connection only while it works with the backend."""
+        yield self
+
     def close(self) -> None:
         self._cur = None
         if self._conn is not None:

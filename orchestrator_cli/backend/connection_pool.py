@@ -1,4 +1,5 @@
-"""A bounded set of backend connections for a process that serves many threads at once (the HTTP service).
+"""A bounded set of backend connections for a process that serves many threads at once (the HTTP
+service's request threads, continuous discovery's probe workers).
 
 One `Backend` holds one connection behind a lock, so a service sharing one `Backend` between its
 request threads answers one backend statement at a time, whatever the backend could do in parallel.
@@ -18,6 +19,10 @@ only chooses which member serves a call. Every public method of `Backend` is len
 `_lend`), so a method added to `Backend` later is pooled without a change here.
 
 A pool of a SQLite `:memory:` database has one member: each connection would be a database of its own.
+
+Threads that spend most of their time on something else (a probe waits on a MySQL server far longer
+than on the backend) take a member only for the statements that belong together, with `lease()`:
+hundreds of them then share the few connections that are busy at any moment (`writers_size`).
 """
 
 from __future__ import annotations
@@ -35,7 +40,7 @@ from orchestrator_cli.errors import BackendError
 DEFAULT_SIZE = 40  # anyio's default worker threadpool, which runs the service's (sync) routes
 
 # Backend members that are not lent out: the pool's own lifecycle, and plain values.
-_NOT_LENT = frozenset({"close", "connection", "description", "mysql_params"})
+_NOT_LENT = frozenset({"close", "connection", "description", "lease", "mysql_params"})
 
 
 def default_size(config: Mapping[str, Any]) -> int:
@@ -53,6 +58,28 @@ def default_size(config: Mapping[str, Any]) -> int:
         return 1
     cap = int(config.get("MySQLOrchestratorMaxPoolConnections") or DEFAULT_SIZE)
     return max(1, min(DEFAULT_SIZE, cap))
+
+
+def writers_size(config: Mapping[str, Any], threads: int) -> int:
+    """Connections for `threads` threads that each write now and then (continuous discovery's probe
+    workers): on MySQL one per thread, at most `MySQLOrchestratorMaxPoolConnections` (the original's
+    limit of open backend connections; 0 or less: no limit, as the Go pool reads it); on SQLite one,
+    since the database takes one writer at a time anyway and a second connection would only wait
+    for the lock in SQLite's busy handler, which sleeps, instead of in the pool's queue.
+
+    >>> writers_size({"BackendDB": "mysql", "MySQLOrchestratorMaxPoolConnections": 128}, 300)
+    128
+    >>> writers_size({"BackendDB": "mysql", "MySQLOrchestratorMaxPoolConnections": 128}, 32)
+    32
+    >>> writers_size({"BackendDB": "mysql", "MySQLOrchestratorMaxPoolConnections": 0}, 300)
+    300
+    >>> writers_size({"BackendDB": "sqlite", "SQLite3DataFile": "/var/lib/orchestrator/orchestrator.db"}, 300)
+    1
+    """
+    if "sqlite" in str(config.get("BackendDB", "sqlite")).lower():
+        return 1
+    cap = int(config.get("MySQLOrchestratorMaxPoolConnections") or 0)
+    return max(1, min(threads, cap) if cap > 0 else threads)
 
 
 class _Loan:

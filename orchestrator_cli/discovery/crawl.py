@@ -23,6 +23,7 @@ from orchestrator_cli.backend.instance_rows import (
     set_pseudo_gtid,
     set_suggested_alias,
 )
+from orchestrator_cli.config import discovery_max_concurrency
 from orchestrator_cli.discovery import resolve_cache
 from orchestrator_cli.discovery.probe import ProbeResult, probe
 from orchestrator_cli.errors import ConfigError, OrchestratorError, TopologyTimeoutError
@@ -77,7 +78,7 @@ def crawl(
     check_patterns(config)
     ignore = [re.compile(p) for p in config.get("DiscoveryIgnoreHostnameFilters") or []]
     ignore_masters = [re.compile(p) for p in config.get("DiscoveryIgnoreMasterHostnameFilters") or []]
-    workers = max(1, min(int(config.get("DiscoveryMaxConcurrency", 300)), 32))
+    workers = discovery_max_concurrency(config)  # the probes' threads touch no backend: only this one does
     seen: set[InstanceKey] = set()
     pending: dict[Future[ProbeResult], InstanceKey] = {}
     if str(config.get("MySQLHostnameResolveMethod", "")).lower() != "none":
@@ -186,20 +187,25 @@ def probe_one(
     config: Mapping[str, Any],
     *,
     record_failure: Callable[[], bool] | None = None,
+    answered: Callable[[], None] | None = None,
 ) -> Probed:
     """Probe one server and write what it found to the backend at once, without waiting for others.
 
     Cluster facts (name, depth, ancestry, alias) come from the server's master's backend row, as in
     a crawl that reaches the master only through the backend. A failed probe is recorded as a failed
     check of a known instance, unless `record_failure` says otherwise (a probe cut short at shutdown).
+
+    The server is probed before the backend is touched, and the backend's read and write run on one
+    connection of `backend.lease()`: a `BackendPool` lends it only for them, never while the server
+    is talked to. `answered` is called when the server has answered or failed, before the backend
+    is waited for (the scheduler's hung-probe watch judges servers, not the backend).
     """
     result = CrawlResult()
-    if str(config.get("MySQLHostnameResolveMethod", "")).lower() != "none":
-        # the process's cache: the table is read once per ExpiryHostnameResolvesMinutes, not per probe
-        result.hostnames.update(resolve_cache.for_backend(backend).mapping(backend, config))
     try:
         res = probe(access.server(key, discovery=True), config)
     except (OrchestratorError, FlavorError) as e:
+        if answered is not None:
+            answered()
         error = str(e) if isinstance(e, OrchestratorError) else f"{key}: {e}"
         timed_out = isinstance(e, TopologyTimeoutError)
         result.failed[key] = error
@@ -208,14 +214,22 @@ def probe_one(
         if record_failure is not None and not record_failure():
             return Probed(key, None, error, timed_out=timed_out)
         log.info("%s: probe failed: %s", key, error)
-        _write(result, {}, {}, {}, backend, config)
+        with backend.lease() as held:
+            _write(result, {}, {}, {}, held, config)
         return Probed(key, None, error, timed_out=timed_out)
+    if answered is not None:
+        answered()
+    if str(config.get("MySQLHostnameResolveMethod", "")).lower() != "none":
+        # the process's cache: the table is read once per ExpiryHostnameResolvesMinutes, not per probe
+        # (outside the lease: a reload holds the cache's lock while it borrows a connection of its own)
+        result.hostnames.update(resolve_cache.for_backend(backend).mapping(backend, config))
     result.probed[res.key] = res
     result.aliases[key] = res.key
     if res.probed_as.hostname != res.key.hostname:
         result.hostnames[res.probed_as.hostname] = res.key.hostname
     master = result.resolved(res.master_key) if res.master_key else None
-    _finish(result, backend, config, probe_context.read(backend, res.key, master))
+    with backend.lease() as held:
+        _finish(result, held, config, probe_context.read(held, res.key, master))
     ignore_masters = [re.compile(p) for p in config.get("DiscoveryIgnoreMasterHostnameFilters") or []]
     neighbours = list(res.replica_keys)
     if res.master_key and not any(r.search(str(res.master_key)) for r in ignore_masters):

@@ -19,6 +19,13 @@ completes, so that one slow or hung server costs its own freshness and nobody el
   `Unresponsive` lets recoveries treat it as unreachable at once. A probe that fails on a timeout
   (read, write or handshake: the server does not answer) marks it too. The mark is cleared only
   when a probe of the server is answered.
+* Workers (`DiscoveryMaxConcurrency`, the original's 300) share a pool of backend connections
+  (`BackendPool`, at most `MySQLOrchestratorMaxPoolConnections`; one on SQLite): a probe borrows
+  one for its backend read and write only, after the server answered, so most workers wait on
+  servers while a few connections carry every write. A probe whose server has answered is never
+  judged hung, however long it waits for a connection. Up to DiscoveryMaxConcurrency probes run at
+  once: fewer while the process is short of CPU (`concurrency.ConcurrencyLimit`: more would only
+  stretch every probe, past the hung threshold).
 * Servers whose last probe failed are suspects: they are probed by their own small pool, after an
   exponential back-off, so dead and hung hosts never hold the workers that keep healthy hosts fresh.
 * A replica that reports a broken IO thread (the replicas are the observers, spec §2 and §3.3) gets
@@ -35,11 +42,13 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from orchestrator_cli import observe
 from orchestrator_cli.backend.connection import Backend
 from orchestrator_cli.backend.instance_rows import instance_from_row
+from orchestrator_cli.config import discovery_max_concurrency
+from orchestrator_cli.discovery.concurrency import ConcurrencyLimit
 from orchestrator_cli.discovery.crawl import Probed, probe_one
 from orchestrator_cli.discovery.probe_queue import ProbeQueue
 from orchestrator_cli.discovery.sharing import DiscoveryShare
@@ -47,6 +56,9 @@ from orchestrator_cli.errors import OrchestratorError
 from orchestrator_cli.model.instance import Instance
 from orchestrator_cli.model.keys import InstanceKey
 from orchestrator_cli.mysql.access import TopologyAccess, Unresponsive
+
+if TYPE_CHECKING:
+    from orchestrator_cli.backend.connection_pool import BackendPool
 
 log = logging.getLogger("orchestrator.discovery")
 
@@ -58,6 +70,14 @@ REQUEST_THROTTLE_SECONDS = 0.35
 SUSPECT_WORKERS = 4
 
 OnProbed = Callable[[Probed, Backend], None]
+
+
+def cpu_wait(nap: float = 0.001) -> float:
+    """How late the calling thread runs after a `nap`-second sleep: how long a thread woken by an
+    answer waits for the CPU (the GIL, the machine) in this process right now."""
+    started = time.monotonic()
+    time.sleep(nap)
+    return max(0.0, time.monotonic() - started - nap)
 
 
 def backoff_seconds(failures: int, poll: int) -> float:
@@ -115,11 +135,14 @@ class DiscoveryScheduler:
         self.unresponsive = unresponsive
         self.on_probed = on_probed
         self.on_change = on_change  # something the analysis should look at now (a failure, a broken replica)
-        workers = max(1, min(int(config.get("DiscoveryMaxConcurrency", 300)), 32))
+        workers = discovery_max_concurrency(config)
         self._healthy = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="probe")
         self._suspect = ThreadPoolExecutor(max_workers=SUSPECT_WORKERS, thread_name_prefix="probe-suspect")
         # servers whose last probe was answered, and suspects (failed last), each with its workers
-        self._probes = _Pool("probe", workers, self._healthy)
+        # how many of the workers probe at once: fewer while more would only slow every probe down
+        self._limit = ConcurrencyLimit(workers, hung_after=self.hung_after)
+        self._saturated = False  # every slot of `_probes` was busy while servers were due (this period)
+        self._probes = _Pool("probe", self._limit.value, self._healthy)
         self._suspects = _Pool("suspect", SUSPECT_WORKERS, self._suspect)
         self._access = TopologyAccess(config)  # probes always try: they are how a server's return is seen
         # A reload replaces `_access`; the one it replaced is closed once no probe uses it any more.
@@ -127,11 +150,13 @@ class DiscoveryScheduler:
         self._retired: list[TopologyAccess] = []
         self._lock = threading.Lock()
         self._in_flight: dict[InstanceKey, float] = {}  # key -> its probe started (monotonic): running only
+        self._answered: dict[InstanceKey, float] = {}  # in flight, past the server (at the backend: never
+        # hung) -> when the server had answered
         self._failures: dict[InstanceKey, int] = {}
         self._requested: dict[InstanceKey, float] = {}
         self._attempt_recorded: dict[InstanceKey, float] = {}
-        self._local = threading.local()
-        self._backends: list[Backend] = []
+        self._workers = workers
+        self._pool: BackendPool | None = None  # the workers' backend connections, made on the first probe
         self._last_scan = 0.0
         self._known: set[InstanceKey] = set()
         self._next_due: dict[InstanceKey, float] = {}  # this process's schedule: set when a probe starts
@@ -150,6 +175,7 @@ class DiscoveryScheduler:
         self._paused = False  # set by pause(), cleared by tick()
         self._backlogged = False  # this node's own probes are overdue by more than a poll (at the last scan)
         self._first_wave: set[InstanceKey] | None = None
+        self._first_wave_at = 0.0  # when the first wave was taken (monotonic)
         self.first_pass = threading.Event()
         self._open = threading.Event()  # cleared at shutdown: probes cut short are not failures
         self._open.set()
@@ -159,6 +185,7 @@ class DiscoveryScheduler:
     def tick(self, backend: Backend, *, lead: bool = True) -> None:
         """Called several times a second by the discovery thread: while this node leads, or, when
         discovery is shared, on every node (`lead` False: only this node's share)."""
+        self._limit.observe(cpu_wait())
         now = time.monotonic()
         self._leading = lead
         self._paused = False
@@ -170,6 +197,12 @@ class DiscoveryScheduler:
             if self._first_wave is None:
                 with self._lock:
                     self._first_wave = due_now | set(self._in_flight)
+                    self._first_wave_at = now
+            with self._lock:
+                saturated, self._saturated = self._saturated, False
+                limit, self._probes.size = self._probes.size, self._limit.update(saturated=saturated)
+            if limit != self._probes.size:
+                log.debug("probes at once: %d (was %d)", self._probes.size, limit)
         self._watch_hung(backend, now)
         self._watch_observers()
         self._fill()
@@ -236,6 +269,8 @@ class DiscoveryScheduler:
             self._backlogged = stalest is not None and stalest < now - self.poll
             for key, age in ages.items():
                 checked = None if age is None else now - age  # the backend's last check, on this clock
+                if self._first_wave is not None and self._refreshed_by_owner(key, checked):
+                    self._first_wave.discard(key)
                 if not (self._wanted(key) or (everything and (checked is None or checked + self.poll <= now))):
                     for pool in (self._probes, self._suspects):
                         if not pool.queue.requested(key):
@@ -266,6 +301,18 @@ class DiscoveryScheduler:
             for key in [k for k in self._next_due if k not in ages and k not in self._in_flight]:
                 del self._next_due[key]
         return due_now
+
+    def _refreshed_by_owner(self, key: InstanceKey, checked: float | None) -> bool:
+        """Whether a key of the leader's first pass that another live node owns was checked since
+        the pass began (the lock is held): it is not stale, and probing it too would only take a
+        turn from this node's own share (under load, the pass over every instance then outlasted
+        a whole poll cycle of the other nodes, and this node's share went unprobed meanwhile).
+        Timestamps have one-second resolution: a check within a second of the start does not count."""
+        if self._first_wave is None or key not in self._first_wave or checked is None or key in self._in_flight:
+            return False
+        if self.share is None or self.share.owns(key):
+            return False
+        return checked > self._first_wave_at + 1
 
     def _checked_elsewhere(self, key: InstanceKey, checked: float, queued: float) -> bool:
         """Whether the backend's last check of a queued key is another process's probe, newer than
@@ -336,7 +383,11 @@ class DiscoveryScheduler:
         from orchestrator_cli.backend import instances
 
         with self._lock:
-            hanging = [(k, started) for k, started in self._in_flight.items() if now - started > self.hung_after]
+            hanging = [
+                (k, started)
+                for k, started in self._in_flight.items()
+                if now - started > self.hung_after and k not in self._answered
+            ]
         for key, started in hanging:
             newly = self.unresponsive.since(key) is None
             self.unresponsive.mark(key, started)
@@ -371,7 +422,11 @@ class DiscoveryScheduler:
         if self.first_pass.is_set() or self._first_wave is None:
             return
         with self._lock:
-            waiting = [k for k in self._first_wave if now - self._in_flight.get(k, now) <= self.hung_after]
+            waiting = [
+                k
+                for k in self._first_wave
+                if k in self._answered or now - self._in_flight.get(k, now) <= self.hung_after
+            ]
         if not waiting:
             self.first_pass.set()
 
@@ -421,6 +476,10 @@ class DiscoveryScheduler:
                     if key is None:
                         break
                     self._start(key, pool, now)
+                else:
+                    due = pool.queue.next_due()
+                    if pool is self._probes and due is not None and due <= now:
+                        self._saturated = True  # a larger limit would have started more
 
     def _start(self, key: InstanceKey, pool: _Pool, now: float) -> None:
         """Run a probe of `key` on `pool` (the lock is held)."""
@@ -455,13 +514,20 @@ class DiscoveryScheduler:
             self._known.add(key)
             self._probes.queue.urge(key)
 
-    def _backend(self) -> Backend:
-        backend = getattr(self._local, "backend", None)
-        if backend is None:
-            backend = self._local.backend = Backend(self.config)
-            with self._lock:
-                self._backends.append(backend)
-        return backend
+    def _backend(self) -> BackendPool:
+        """The workers' pool of backend connections (see the module's notes)."""
+        with self._lock:
+            if self._pool is None:
+                from orchestrator_cli.backend.connection_pool import BackendPool, writers_size
+
+                self._pool = BackendPool(self.config, size=writers_size(self.config, self._workers + SUSPECT_WORKERS))
+            return self._pool
+
+    def _server_answered(self, key: InstanceKey) -> None:
+        """The probe of `key` is done with the server; what is left waits on the backend only."""
+        with self._lock:
+            if key in self._in_flight:
+                self._answered[key] = time.monotonic()
 
     def _probe(self, key: InstanceKey) -> None:
         started = time.monotonic()
@@ -469,7 +535,10 @@ class DiscoveryScheduler:
             backend = self._backend()
             access, config = self._take_access()
             try:
-                probed = probe_one(key, access, backend, config, record_failure=self._open.is_set)
+                probed = probe_one(
+                    key, access, backend, config, record_failure=self._open.is_set,
+                    answered=lambda: self._server_answered(key),
+                )  # fmt: skip
             finally:
                 self._give_back_access(access)
         except OrchestratorError as e:  # the backend failed; the server is probed again next scan
@@ -483,6 +552,9 @@ class DiscoveryScheduler:
         observe.probe_finished(str(key), now - started, probed.result is not None)
         with self._lock:
             started = self._in_flight.pop(key, now)
+            answered = self._answered.pop(key, now)
+            if probed.result is not None:
+                self._limit.observe_probe(answered - started)
             self._verdict_at[key] = now
             if self._first_wave is not None:
                 # probed once, answered or not: a re-probe (a hung master the observers keep asking
@@ -547,6 +619,7 @@ class DiscoveryScheduler:
         server is answered."""
         with self._lock:
             self._in_flight.pop(key, None)
+            self._answered.pop(key, None)
 
     def _changed(self) -> None:
         if self.on_change is not None:
@@ -561,13 +634,14 @@ class DiscoveryScheduler:
             self.config = config
             self.poll = max(1, int(config.get("InstancePollSeconds", 5)))
             self.hung_after = self.poll + int(config.get("ReasonableInstanceCheckSeconds", 1))
+            self._limit.hung_after = self.hung_after
             old, self._access = self._access, TopologyAccess(config)
             unused = not self._access_users.get(id(old))
             if not unused:
                 self._retired.append(old)
-            backends = list(self._backends)
-        for backend in backends:
-            backend.config = config
+            pool = self._pool
+        if pool is not None:
+            pool.use_config(config)
         if unused:
             old.close()
 
@@ -610,6 +684,6 @@ class DiscoveryScheduler:
         for access in accesses:
             access.close()
         with self._lock:
-            backends, self._backends = list(self._backends), []
-        for backend in backends:
-            backend.close()
+            pool = self._pool
+        if pool is not None:
+            pool.close()

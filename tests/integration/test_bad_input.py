@@ -172,8 +172,10 @@ def test_live_command_refused_before_registering(backend: OriginalFixture) -> No
         ('{"BackendDB": "sqlite", "Debug": "yes"}', "Debug must be true or false"),
         ("[]", "expected a JSON object"),
         ('{"BackendDB": "oracle"}', "BackendDB must be"),
+        ('{"BackendDB": "sqlite", "DiscoveryMaxConcurrency": 0}', "DiscoveryMaxConcurrency must be a positive integer"),
+        ('{"BackendDB": "sqlite", "DiscoveryMaxConcurrency": 2.5}', "DiscoveryMaxConcurrency must be an integer"),
     ],
-    ids=["corrupt", "wrong-int", "wrong-bool", "not-object", "bad-backend"],
+    ids=["corrupt", "wrong-int", "wrong-bool", "not-object", "bad-backend", "zero-concurrency", "float-concurrency"],
 )
 def test_bad_config_file(backend: OriginalFixture, tmp_path: Path, content: str, mentions: str) -> None:
     config = tmp_path / "orchestrator.conf.json"

@@ -12,7 +12,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from orchestrator_cli import config as config_module
-from orchestrator_cli.config import SEARCH_PATH, load_config, parse_json, read_credentials_file
+from orchestrator_cli.config import (
+    SEARCH_PATH,
+    discovery_max_concurrency,
+    load_config,
+    parse_json,
+    read_credentials_file,
+)
 from orchestrator_cli.config_keys import KEYS
 from orchestrator_cli.errors import ConfigError
 
@@ -132,6 +138,22 @@ def test_wrong_types_are_refused_clearly(tmp_path: Path, key: str, value: Any, e
     assert expected in message
     assert path in message
     assert "\n" not in message
+
+
+@pytest.mark.parametrize("value", [0, -3])
+def test_discovery_concurrency_must_be_positive(tmp_path: Path, value: int) -> None:
+    path = write(tmp_path / "c.json", {"DiscoveryMaxConcurrency": value})
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    assert str(err.value) == f"config: DiscoveryMaxConcurrency must be a positive integer, got {value}"
+
+
+def test_discovery_concurrency_is_honoured_as_configured(tmp_path: Path) -> None:
+    """The original's default (300) and larger values are used as given (no silent cap)."""
+    assert discovery_max_concurrency(load_config(write(tmp_path / "a.json", {}))) == 300
+    assert discovery_max_concurrency(load_config(write(tmp_path / "b.json", {"DiscoveryMaxConcurrency": 500}))) == 500
+    with pytest.raises(ConfigError, match="must be a positive integer"):
+        discovery_max_concurrency({"DiscoveryMaxConcurrency": "8"})  # a mapping that bypassed load_config
 
 
 def test_every_default_passes_its_own_type_check(tmp_path: Path) -> None:

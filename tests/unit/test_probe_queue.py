@@ -257,3 +257,25 @@ def test_a_paused_scheduler_forgets_its_queue(scheduler: DiscoveryScheduler) -> 
     assert s.queued() == 0
     s.request([key(3)])  # waits for the next tick: nothing starts while paused
     assert s.queued() == 1 and not s.in_flight(key(3))
+
+
+def test_the_leaders_first_pass_leaves_what_their_owners_refreshed_since(scheduler: DiscoveryScheduler) -> None:
+    """A leader's first pass probes every instance whose check is due, whoever owns it; but one that
+    its (live) owner checked after the pass began is not stale: the leader leaves it to the owner,
+    and the pass no longer waits for it. Its own share, and what nobody refreshed, it still probes."""
+    s = scheduler
+    s.share = DiscoveryShare("me")
+    s.share.set_nodes(["me", "other"])
+    keys = [key(p) for p in range(1, 41)]
+    mine = [k for k in keys if owner_of(str(k), ["me", "other"]) == "me"]
+    theirs = [k for k in keys if k not in mine]
+    first = s._queue_known(dict.fromkeys(keys, 30), now=100.0, everything=True)  # noqa: SLF001
+    s._first_wave, s._first_wave_at = set(first), 100.0  # noqa: SLF001  (as tick() does)
+    refreshed, stale = theirs[0], theirs[1]
+    ages = {**dict.fromkeys(keys, 31), refreshed: 1, mine[0]: 1}
+    s._queue_known(ages, now=105.0, everything=False)  # noqa: SLF001
+    assert refreshed not in s._first_wave  # noqa: SLF001
+    assert {stale, mine[0]} <= s._first_wave  # noqa: SLF001
+    queued = set(queued_order(s, now=200.0))
+    assert refreshed not in queued
+    assert {stale, *mine} <= queued
