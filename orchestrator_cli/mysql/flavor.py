@@ -21,8 +21,8 @@ Families and the version ranges they cover:
                    STATUS``, ``RESET BINARY LOGS AND GTIDS``, ``rpl_semi_sync_source_*`` variables
 =================  ===========================================================================
 
-Before the flavor is known, call :func:`detect_flavor` with the version a connection's handshake
-announced (no statement needed), or run :func:`version_sql` and pass its row to
+Before the flavor is known, call :func:`detect_flavor_from_handshake` with the version a connection's
+handshake announced (no statement needed), or run :func:`version_sql` and pass its row to
 :func:`detect_flavor_from_row`. The handshake has no ``@@version_comment`` (Percona shows only there),
 so a probe detects again from the ``version`` and ``version_comment`` its core variables read.
 """
@@ -57,6 +57,7 @@ __all__ = [
     "MySQL80Legacy",
     "MySQL84",
     "detect_flavor",
+    "detect_flavor_from_handshake",
     "detect_flavor_from_row",
     "parse_version",
     "version_sql",
@@ -116,6 +117,19 @@ def detect_flavor(version: str, version_comment: str = "") -> Flavor:
     if numbers < (8, 2, 0):
         return MySQL80(text, comment)
     return MySQL84(text, comment)
+
+
+def detect_flavor_from_handshake(server_version: str) -> Flavor:
+    """The flavor of the version a connection's handshake announced, as ``@@version`` says it: MariaDB's
+    ``5.5.5-`` prefix (kept there for old replication clients) is dropped. There is no comment to read.
+
+    >>> detect_flavor_from_handshake("5.5.5-10.11.6-MariaDB-log"), detect_flavor_from_handshake("8.4.2")
+    (MariaDB('10.11.6-MariaDB-log'), MySQL84('8.4.2'))
+    """
+    text = to_str(server_version)
+    if "mariadb" in text.lower():
+        text = _MARIADB_REPL_PREFIX.sub("", text)
+    return detect_flavor(text)
 
 
 def detect_flavor_from_row(row: Row) -> Flavor:

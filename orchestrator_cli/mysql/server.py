@@ -300,7 +300,7 @@ def _handshake_flavor(conn: Any) -> fl.Flavor | None:
     """The flavor of the version a connection's handshake announced (MariaDB's ``5.5.5-`` prefix is
     understood); None when that text cannot be read as a version (`ConnectedServer.flavor` then asks)."""
     try:
-        return fl.detect_flavor(conn.server_info or "")
+        return fl.detect_flavor_from_handshake(conn.server_info or "")
     except fl.FlavorError:
         return None
 
