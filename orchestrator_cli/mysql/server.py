@@ -176,7 +176,7 @@ class ConnectedServer:
         with self._lock:
             flavor = self.flavor
             core = flavor.parse_core_variables(self.query_one(flavor.core_variables_sql()))
-            return self._confirm_flavor(flavor, core, lambda f: f.core_variables_sql())[0]
+            return self._confirm_flavor(flavor, core, lambda f: f.core_variables_sql(), None)[1]
 
     def probe_variables(self) -> tuple[CoreVariables, GtidFacts]:
         """`core_variables` and `gtid_facts` in one statement (`Flavor.probe_variables_sql`)."""
@@ -184,23 +184,25 @@ class ConnectedServer:
             flavor = self.flavor
             row = self.query_one(flavor.probe_variables_sql())
             core = flavor.parse_core_variables(row)
-            core, row = self._confirm_flavor(flavor, core, lambda f: f.probe_variables_sql(), row)
-            assert self._flavor is not None  # set by _confirm_flavor
-            return core, self._flavor.parse_gtid_facts(row if self._flavor.gtid_facts_sql() else None)
+            flavor, core, row = self._confirm_flavor(flavor, core, lambda f: f.probe_variables_sql(), row)
+            return core, flavor.parse_gtid_facts(row if flavor.gtid_facts_sql() else None)
 
     def _confirm_flavor(
-        self, flavor: fl.Flavor, core: CoreVariables, sql: Callable[[fl.Flavor], str], row: Row | None = None
-    ) -> tuple[CoreVariables, Row | None]:
-        """Detect the flavor again from the ``@@version`` and ``@@version_comment`` the core variables
-        read (the caller holds `_lock`): exactly what the server says of itself, comment included,
-        where the handshake's version has no comment and may be a proxy's. When that flavor reads
-        its core variables with other statement text (`sql`), they are read again with it."""
+        self, flavor: fl.Flavor, core: CoreVariables, sql: Callable[[fl.Flavor], str], row: Row | None
+    ) -> tuple[fl.Flavor, CoreVariables, Row | None]:
+        """The flavor detected again from the ``@@version`` and ``@@version_comment`` the core
+        variables read (the caller holds `_lock`), and kept for the connection: exactly what the
+        server says of itself, comment included, where the handshake's version has no comment (and
+        could be a proxy's). When that flavor reads its variables with other statement text (`sql`),
+        they are read again with it; the core variables and `row` returned are that flavor's."""
+        if not core.version:
+            return flavor, core, row  # nothing to confirm the handshake's flavor with
         found = fl.detect_flavor(core.version, core.version_comment)
         self._flavor = found
         if sql(found) != sql(flavor):
             row = self.query_one(sql(found))
             core = found.parse_core_variables(row)
-        return core, row
+        return found, core, row
 
     def uptime(self) -> int:
         return self.flavor.parse_uptime(self.query(self.flavor.uptime_sql()))
