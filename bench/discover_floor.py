@@ -10,7 +10,7 @@ probe (75 ms). This measures how far the floor is, by running, round-robin, N ti
   4. the discover itself, seeded from a replica of a backend that already knows the topology.
 
 The differences are the costs of: start-up, the driver and stdlib, the project's imports, and the
-run (config, backend, four probes of ~14 statements each, the write, audit, close). With
+run (config, backend, four probes of ~9 statements each, the write, audit, close). With
 `--instructions`, each layer's instruction count under valgrind (deterministic; unlike times, not
 moved by other load on the machine) is printed too.
 

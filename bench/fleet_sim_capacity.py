@@ -28,22 +28,18 @@ sys.path.insert(0, str(ROOT))
 
 from bench.continuous_fleet import cpu_seconds, rss_mib, simulator  # noqa: E402
 from bench.fleet_sim.config import fleet_config  # noqa: E402
-from orchestrator_cli.mysql.flavor import MariaDB, version_sql  # noqa: E402
+from orchestrator_cli.mysql.flavor import MariaDB  # noqa: E402
 
 
 def probe_statements() -> list[str]:
     """The statements of one probe of a MariaDB replica by our discovery, with the fleet config's user queries."""
     flavor = MariaDB("10.11.6-MariaDB-log")
     config = fleet_config()
-    gtid = flavor.gtid_facts_sql() or ""
     return [
-        version_sql(),
-        flavor.core_variables_sql(),
-        flavor.uptime_sql(),
-        flavor.master_status_sql(),
+        flavor.probe_variables_sql(),  # the flavor comes from the handshake: no version query
         flavor.semi_sync_variables_sql(),
-        flavor.semi_sync_status_sql(),
-        gtid,
+        flavor.probe_status_sql(),
+        flavor.master_status_sql(),
         flavor.replica_status_sql(),
         config["ReplicationLagQuery"],
         flavor.replica_hosts_sql(),

@@ -505,6 +505,18 @@ def _show_status(fleet: Fleet, s: SimServer, m: re.Match[str]) -> Result:
     return _show_like(status_variables(fleet, s), m.group("like"))
 
 
+@statement(
+    r"^show\s+(?:global\s+|session\s+)?status\s+where\s+variable_name\s*=\s*'(?P<name>[^']*)'"
+    r"\s+or\s+variable_name\s+like\s+'(?P<like>[^']*)'$"
+)
+def _show_status_where(fleet: Fleet, s: SimServer, m: re.Match[str]) -> Result:
+    """The probe's `... WHERE Variable_name = 'x' OR Variable_name LIKE 'y%'` (Flavor.probe_status_sql)."""
+    name, like = m.group("name").lower(), _like(m.group("like"))
+    values = status_variables(fleet, s)
+    rows = [(k, "" if v is None else str(v)) for k, v in values.items() if k.lower() == name or like.match(k)]
+    return rows, ["Variable_name", "Value"]
+
+
 @statement(r"^show\s+(?:slave|replica)\s+status$")
 def _show_slave_status(fleet: Fleet, s: SimServer, m: re.Match[str]) -> Result:
     return slave_status(fleet, s)

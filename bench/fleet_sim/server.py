@@ -60,7 +60,8 @@ class SimSession(Session):
 
     def __init__(self, sim: FleetSimulator, port: int, variables: GlobalVariables) -> None:
         super().__init__(SessionVariables(variables))
-        self.variables.set("version", VERSION, force=True)  # the handshake's server version
+        # the handshake's server version: the model's, so a test can upgrade or swap a server
+        self.variables.set("version", sim.fleet.servers[port].globals.get("version", VERSION), force=True)
         self.sim = sim
         self.port = port
 

@@ -58,7 +58,9 @@ def probe(server: TopologyServer, config: Mapping[str, Any]) -> ProbeResult:
     """Read everything about one server. Raises TopologyError when even the core variables cannot be read."""
     started = time.monotonic()
     key: InstanceKey = server.key
-    core = server.core_variables()  # failure here: instance not found
+    # The core and GTID variables in one statement, uptime and semi-sync status in another: a probe
+    # sends as few statements as the facts allow (each is a round trip, on every server, every poll).
+    core, gtid = server.probe_variables()  # failure here: instance not found
     flavor: fl.Flavor = server.flavor
     errors: list[str] = []
 
@@ -69,11 +71,9 @@ def probe(server: TopologyServer, config: Mapping[str, Any]) -> ProbeResult:
             errors.append(f"{what}: {e}")
             return default
 
-    uptime = optional("uptime", server.uptime, 0)
+    uptime, semi = optional("uptime and semi-sync", server.uptime_and_semi_sync, (0, None))
     own = server.master_status() if core.log_bin else None
     binlog_file, binlog_pos = ("", 0) if own is None else (own.file, own.pos)
-    semi = optional("semi-sync", server.semi_sync, None)
-    gtid = optional("gtid", server.gtid_facts, GtidFacts())
     status = server.replica_status()  # failure aborts the probe, as in the original
     resolved = _resolve_hostname(key, core, config)
     master_key = None

@@ -17,9 +17,10 @@ True
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
+
+from orchestrator_cli.model.frozen import Frozen
 
 __all__ = ["BinlogCoordinates", "LogType"]
 
@@ -49,28 +50,33 @@ def _file_sort_key(name: str) -> tuple[str, int, str, str]:
     return (match.group(1), len(digits), digits, name)
 
 
-@dataclass(frozen=True)
-class BinlogCoordinates:
+class BinlogCoordinates(Frozen):
     """A position in a binary or relay log.
 
     Equality includes ``log_type``; ordering is file, then position, then log type (the last
-    only as a tie-break so that sorting is well defined).
+    only as a tie-break so that sorting is well defined). A written-out immutable class rather
+    than a frozen dataclass, which cost every `discover` its generation at import (model/frozen.py).
     """
 
+    __slots__ = ("file", "pos", "log_type")
     file: str
     pos: int
-    log_type: LogType = LogType.BINARY
+    log_type: LogType
 
-    def __post_init__(self) -> None:
-        if type(self.file) is str and type(self.pos) is int and self.pos >= 0 and type(self.log_type) is LogType:
+    def __init__(self, file: str, pos: int, log_type: LogType = LogType.BINARY) -> None:
+        set_ = object.__setattr__
+        set_(self, "file", file)
+        set_(self, "pos", pos)
+        set_(self, "log_type", log_type)
+        if type(file) is str and type(pos) is int and pos >= 0 and type(log_type) is LogType:
             return  # the common case, checked cheaply: instance snapshots build several per row
-        if not isinstance(self.file, str):
-            raise TypeError(f"binlog file name must be a str, got {type(self.file).__name__}")
-        if not isinstance(self.pos, int) or isinstance(self.pos, bool):
-            raise TypeError(f"binlog position must be an integer, got {self.pos!r}")
-        if self.pos < 0:
-            raise ValueError(f"binlog position must not be negative, got {self.pos}")
-        object.__setattr__(self, "log_type", LogType(self.log_type))
+        if not isinstance(file, str):
+            raise TypeError(f"binlog file name must be a str, got {type(file).__name__}")
+        if not isinstance(pos, int) or isinstance(pos, bool):
+            raise TypeError(f"binlog position must be an integer, got {pos!r}")
+        if pos < 0:
+            raise ValueError(f"binlog position must not be negative, got {pos}")
+        set_(self, "log_type", LogType(log_type))
 
     @classmethod
     def parse(cls, text: str, log_type: LogType = LogType.BINARY) -> BinlogCoordinates:

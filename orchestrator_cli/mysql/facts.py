@@ -7,10 +7,9 @@ STATUS`` / ``SHOW REPLICA STATUS``, :class:`CoreVariables`, :class:`GtidFacts`, 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from orchestrator_cli.model.coerce import to_int, to_opt_int, to_str
 from orchestrator_cli.model.coordinates import BinlogCoordinates, LogType
+from orchestrator_cli.model.frozen import Frozen, set_fields
 from orchestrator_cli.model.threads import ThreadState
 from orchestrator_cli.mysql.rows import Columns, Row, gtid_text
 
@@ -24,10 +23,37 @@ _FILTER_COLUMNS = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class ReplicaStatus:
+class ReplicaStatus(Frozen):
     """Canonical, flavor-neutral view of one ``SHOW SLAVE STATUS`` / ``SHOW REPLICA STATUS`` row."""
 
+    __slots__ = (
+        "master_host",
+        "master_port",
+        "master_user",
+        "io_state",
+        "sql_state",
+        "master_log_file",
+        "read_master_log_pos",
+        "relay_master_log_file",
+        "exec_master_log_pos",
+        "relay_log_file",
+        "relay_log_pos",
+        "last_sql_error",
+        "last_io_error",
+        "last_sql_errno",
+        "last_io_errno",
+        "seconds_behind_master",
+        "sql_delay",
+        "auto_position",
+        "using_mariadb_gtid",
+        "master_uuid",
+        "executed_gtid_set",
+        "retrieved_gtid_set",
+        "gtid_io_pos",
+        "has_replication_filters",
+        "master_ssl_allowed",
+        "master_server_id",
+    )
     master_host: str
     master_port: int
     master_user: str
@@ -54,6 +80,37 @@ class ReplicaStatus:
     has_replication_filters: bool
     master_ssl_allowed: bool
     master_server_id: int
+
+    def __init__(
+        self,
+        master_host: str,
+        master_port: int,
+        master_user: str,
+        io_state: ThreadState,
+        sql_state: ThreadState,
+        master_log_file: str,
+        read_master_log_pos: int,
+        relay_master_log_file: str,
+        exec_master_log_pos: int,
+        relay_log_file: str,
+        relay_log_pos: int,
+        last_sql_error: str,
+        last_io_error: str,
+        last_sql_errno: int,
+        last_io_errno: int,
+        seconds_behind_master: int | None,
+        sql_delay: int,
+        auto_position: bool,
+        using_mariadb_gtid: str,
+        master_uuid: str,
+        executed_gtid_set: str,
+        retrieved_gtid_set: str,
+        gtid_io_pos: str,
+        has_replication_filters: bool,
+        master_ssl_allowed: bool,
+        master_server_id: int,
+    ) -> None:
+        set_fields(self, locals())
 
     @staticmethod
     def none() -> ReplicaStatus:
@@ -196,13 +253,20 @@ class ReplicaStatus:
         return BinlogCoordinates(self.relay_log_file, self.relay_log_pos, LogType.RELAY)
 
 
-@dataclass(frozen=True, slots=True)
-class BinlogEvent:
+class BinlogEvent(Frozen):
     """One row of ``SHOW BINLOG EVENTS`` / ``SHOW RELAYLOG EVENTS``.
 
     In a relay log `end_log_pos` is the position in the master's binary log, not in the relay log.
     """
 
+    __slots__ = (
+        "file",
+        "pos",
+        "event_type",
+        "server_id",
+        "end_log_pos",
+        "info",
+    )
     file: str
     pos: int
     event_type: str
@@ -210,9 +274,19 @@ class BinlogEvent:
     end_log_pos: int
     info: str
 
+    def __init__(
+        self,
+        file: str,
+        pos: int,
+        event_type: str,
+        server_id: int,
+        end_log_pos: int,
+        info: str,
+    ) -> None:
+        set_fields(self, locals())
 
-@dataclass(frozen=True, slots=True)
-class SemiSyncFacts:
+
+class SemiSyncFacts(Frozen):
     """Semi-synchronous replication facts from ``rpl_semi_sync_%`` variables and status.
 
     ``source_names`` tells which plugin generation is loaded: ``rpl_semi_sync_source_*`` /
@@ -220,6 +294,21 @@ class SemiSyncFacts:
     only ones in 8.4) rather than ``rpl_semi_sync_master_*`` / ``rpl_semi_sync_slave_*``.
     """
 
+    __slots__ = (
+        "available",
+        "master_enabled",
+        "master_timeout",
+        "master_wait_for_slave_count",
+        "master_status",
+        "master_clients",
+        "replica_enabled",
+        "replica_status",
+        "source_names",
+        "master_available",
+        "replica_available",
+        "master_source_names",
+        "replica_source_names",
+    )
     available: bool
     master_enabled: bool
     master_timeout: int
@@ -228,27 +317,71 @@ class SemiSyncFacts:
     master_clients: int
     replica_enabled: bool
     replica_status: bool
-    source_names: bool = False
-    master_available: bool = False  # each side's plugin separately: an 8.4 master may load only one
-    replica_available: bool = False
-    master_source_names: bool = False  # rpl_semi_sync_source_* rather than rpl_semi_sync_master_*
-    replica_source_names: bool = False  # rpl_semi_sync_replica_* rather than rpl_semi_sync_slave_*
+    source_names: bool
+    master_available: bool  # each side's plugin separately: an 8.4 master may load only one
+    replica_available: bool
+    master_source_names: bool  # rpl_semi_sync_source_* rather than rpl_semi_sync_master_*
+    replica_source_names: bool  # rpl_semi_sync_replica_* rather than rpl_semi_sync_slave_*
+
+    def __init__(
+        self,
+        available: bool,
+        master_enabled: bool,
+        master_timeout: int,
+        master_wait_for_slave_count: int,
+        master_status: bool,
+        master_clients: int,
+        replica_enabled: bool,
+        replica_status: bool,
+        source_names: bool = False,
+        master_available: bool = False,
+        replica_available: bool = False,
+        master_source_names: bool = False,
+        replica_source_names: bool = False,
+    ) -> None:
+        set_fields(self, locals())
 
 
-@dataclass(frozen=True, slots=True)
-class GtidFacts:
+class GtidFacts(Frozen):
     """GTID-related server variables.  Oracle fields are empty on MariaDB and vice versa."""
 
-    gtid_mode: str = ""
-    server_uuid: str = ""
-    gtid_executed: str = ""
-    gtid_purged: str = ""
-    binlog_row_image: str = ""
-    gtid_binlog_pos: str = ""
-    gtid_current_pos: str = ""
-    gtid_slave_pos: str = ""
-    gtid_strict_mode: bool = False
-    gtid_domain_id: int = 0
+    __slots__ = (
+        "gtid_mode",
+        "server_uuid",
+        "gtid_executed",
+        "gtid_purged",
+        "binlog_row_image",
+        "gtid_binlog_pos",
+        "gtid_current_pos",
+        "gtid_slave_pos",
+        "gtid_strict_mode",
+        "gtid_domain_id",
+    )
+    gtid_mode: str
+    server_uuid: str
+    gtid_executed: str
+    gtid_purged: str
+    binlog_row_image: str
+    gtid_binlog_pos: str
+    gtid_current_pos: str
+    gtid_slave_pos: str
+    gtid_strict_mode: bool
+    gtid_domain_id: int
+
+    def __init__(
+        self,
+        gtid_mode: str = "",
+        server_uuid: str = "",
+        gtid_executed: str = "",
+        gtid_purged: str = "",
+        binlog_row_image: str = "",
+        gtid_binlog_pos: str = "",
+        gtid_current_pos: str = "",
+        gtid_slave_pos: str = "",
+        gtid_strict_mode: bool = False,
+        gtid_domain_id: int = 0,
+    ) -> None:
+        set_fields(self, locals())
 
     @property
     def supports_oracle_gtid(self) -> bool:
@@ -256,10 +389,21 @@ class GtidFacts:
         return self.gtid_mode.upper() not in ("", "OFF")
 
 
-@dataclass(frozen=True, slots=True)
-class CoreVariables:
+class CoreVariables(Frozen):
     """The row of :meth:`Flavor.core_variables_sql` (step 2 of the probe)."""
 
+    __slots__ = (
+        "hostname",
+        "report_host",
+        "server_id",
+        "version",
+        "version_comment",
+        "read_only",
+        "binlog_format",
+        "log_bin",
+        "log_slave_updates",
+        "super_read_only",
+    )
     hostname: str
     report_host: str
     server_id: int
@@ -270,3 +414,18 @@ class CoreVariables:
     log_bin: bool
     log_slave_updates: bool
     super_read_only: bool
+
+    def __init__(
+        self,
+        hostname: str,
+        report_host: str,
+        server_id: int,
+        version: str,
+        version_comment: str,
+        read_only: bool,
+        binlog_format: str,
+        log_bin: bool,
+        log_slave_updates: bool,
+        super_read_only: bool,
+    ) -> None:
+        set_fields(self, locals())

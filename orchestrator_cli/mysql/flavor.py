@@ -21,8 +21,10 @@ Families and the version ranges they cover:
                    STATUS``, ``RESET BINARY LOGS AND GTIDS``, ``rpl_semi_sync_source_*`` variables
 =================  ===========================================================================
 
-Before the flavor is known, run :func:`version_sql` and pass its row to
-:func:`detect_flavor_from_row` (or call :func:`detect_flavor` with the two strings).
+Before the flavor is known, call :func:`detect_flavor_from_handshake` with the version a connection's
+handshake announced (no statement needed), or run :func:`version_sql` and pass its row to
+:func:`detect_flavor_from_row`. The handshake has no ``@@version_comment`` (Percona shows only there),
+so a probe detects again from the ``version`` and ``version_comment`` its core variables read.
 """
 
 from __future__ import annotations
@@ -55,6 +57,7 @@ __all__ = [
     "MySQL80Legacy",
     "MySQL84",
     "detect_flavor",
+    "detect_flavor_from_handshake",
     "detect_flavor_from_row",
     "parse_version",
     "version_sql",
@@ -134,6 +137,19 @@ def detect_flavor(version: str, version_comment: str = "") -> Flavor:
     if numbers < (8, 2, 0):
         return MySQL80(text, comment)
     return MySQL84(text, comment)
+
+
+def detect_flavor_from_handshake(server_version: str) -> Flavor:
+    """The flavor of the version a connection's handshake announced, as ``@@version`` says it: MariaDB's
+    ``5.5.5-`` prefix (kept there for old replication clients) is dropped. There is no comment to read.
+
+    >>> detect_flavor_from_handshake("5.5.5-10.11.6-MariaDB-log"), detect_flavor_from_handshake("8.4.2")
+    (MariaDB('10.11.6-MariaDB-log'), MySQL84('8.4.2'))
+    """
+    text = to_str(server_version)
+    if "mariadb" in text.lower():
+        text = _MARIADB_REPL_PREFIX.sub("", text)
+    return detect_flavor(text)
 
 
 def detect_flavor_from_row(row: Row) -> Flavor:
@@ -253,8 +269,25 @@ class Flavor(ABC):
             super_read_only=to_server_flag(c.get("super_read_only")),
         )
 
+    def probe_variables_sql(self) -> str:
+        """:meth:`core_variables_sql` and :meth:`gtid_facts_sql` in one statement (one round trip
+        instead of two per probe): both only read global variables, the GTID ones gated by the
+        flavor's version as in :meth:`gtid_facts_sql`. Its row feeds both :meth:`parse_core_variables`
+        and :meth:`parse_gtid_facts` (their column names are distinct)."""
+        core = self.core_variables_sql()
+        gtid = self.gtid_facts_sql()
+        if not gtid:
+            return core
+        return core + ", " + gtid.removeprefix("SELECT ")
+
     def uptime_sql(self) -> str:
         return "SHOW GLOBAL STATUS LIKE 'Uptime'"
+
+    def probe_status_sql(self) -> str:
+        """:meth:`uptime_sql` and :meth:`semi_sync_status_sql` in one statement (one round trip
+        instead of two per probe); its rows feed :meth:`parse_uptime` and, as a name -> value
+        mapping, :meth:`parse_semi_sync` (each ignores the other's names)."""
+        return "SHOW GLOBAL STATUS WHERE Variable_name = 'Uptime' OR Variable_name LIKE 'rpl_semi_sync_%'"
 
     def parse_uptime(self, rows: Iterable[Row]) -> int:
         values = rows_to_dict(rows)

@@ -28,13 +28,22 @@ class TopologyServer(Protocol):
 
     @property
     def flavor(self) -> Flavor:
-        """The server's family and version (asked once, on first use)."""
+        """The server's family and version, as the current connection's handshake announced it
+        (detected again on each new connection; a probe confirms it from ``@@version_comment``)."""
         ...
 
     # -- reads: typed facts -------------------------------------------------------------------------
     def core_variables(self) -> CoreVariables: ...
 
+    def probe_variables(self) -> tuple[CoreVariables, GtidFacts]:
+        """`core_variables` and `gtid_facts`, read in one statement (a probe's first)."""
+        ...
+
     def uptime(self) -> int: ...
+
+    def uptime_and_semi_sync(self) -> tuple[int, SemiSyncFacts]:
+        """`uptime` and `semi_sync`, read in two statements instead of three."""
+        ...
 
     def master_status(self) -> BinlogCoordinates:
         """The binary log's current coordinates; empty (``file == ""``) without a binary log."""

@@ -18,6 +18,8 @@ from orchestrator_cli.mysql.protocol import Row
 from orchestrator_cli.mysql.rows import rows_to_dict
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from orchestrator_cli.mysql.access import TopologyAccess
 
 log = logging.getLogger("orchestrator.mysql")
@@ -32,7 +34,11 @@ class ConnectedServer:
         self.access = access
         self._discovery = discovery
         self._conn: Any = None
+        # The flavor of the server as the current (or, between connections, the last) connection
+        # found it: detected again on every new connection (`_connection`), so that a server upgraded,
+        # or replaced by another behind the same address, is read and changed as what it is now.
         self._flavor: fl.Flavor | None = None
+        self._reconnect_for_flavor = False  # a connection was closed: the next `flavor` reconnects
         self._cursors: dict[bool, Any] = {}  # reused: creating a cursor costs a ping
         self._lock = threading.RLock()
         self._opened_at = 0.0  # monotonic: when `_conn` was opened (MySQLConnectionLifetimeSeconds)
@@ -73,6 +79,8 @@ class ConnectedServer:
                 raise topology_error(self.key, e) from e
             except OSError as e:
                 raise TopologyError(f"{self.key}: {e}") from e
+            self._flavor = _handshake_flavor(self._conn)
+            self._reconnect_for_flavor = False
         return self._conn
 
     def _drop_if_lost(self, conn: Any, error: Any) -> None:
@@ -103,6 +111,7 @@ class ConnectedServer:
                 except Exception as e:  # closing a dead connection must not mask the real error
                     log.debug("%s: close failed: %s", self.key, e)
                 self._conn = None
+                self._reconnect_for_flavor = True
 
     def abort(self) -> None:
         """Shut the socket down without taking the lock a blocked statement holds (see
@@ -116,16 +125,33 @@ class ConnectedServer:
 
     @property
     def flavor(self) -> fl.Flavor:
-        if self._flavor is None:
-            self._flavor = fl.detect_flavor_from_row(self.query_one(fl.version_sql()) or {})
-        return self._flavor
+        """The flavor of the connection the next statement runs on.
+
+        Known from the handshake of each new connection (no statement). A connection that is gone
+        (lost, closed, or past MySQLConnectionLifetimeSeconds) is replaced first, so statements built
+        from the flavor suit the server that will run them; `_version_flavor` asks the server when
+        the handshake's version cannot be read."""
+        with self._lock:
+            if self._conn is not None or self._reconnect_for_flavor or self._flavor is None:
+                self._connection()  # opens or replaces an old or lost connection, detecting the flavor
+            if self._flavor is None:
+                self._flavor = self._version_flavor()
+            return self._flavor
+
+    def _version_flavor(self) -> fl.Flavor:
+        return fl.detect_flavor_from_row(self.query_one(fl.version_sql()) or {})
 
     # -- reads ----------------------------------------------------------------------------------
     def _cursor(self, conn: Any, *, dictionary: bool) -> Any:
-        """One cursor per kind and connection: `conn.cursor()` pings the server, a round trip per statement."""
+        """One cursor per kind and connection, built directly on the connection, as the driver's
+        documentation shows for its cursor classes: `conn.cursor()` pings the server first, a round
+        trip that a connection opened a moment ago (or one whose last statement answered) does not
+        need. The connection is always the pure-Python one (`connect_params` sets use_pure)."""
         cur = self._cursors.get(dictionary)
         if cur is None:
-            cur = self._cursors[dictionary] = conn.cursor(dictionary=dictionary)
+            from mysql.connector.cursor import MySQLCursor, MySQLCursorDict
+
+            cur = self._cursors[dictionary] = (MySQLCursorDict if dictionary else MySQLCursor)(conn)
         return cur
 
     def query(self, sql: str) -> list[Row]:
@@ -147,7 +173,36 @@ class ConnectedServer:
         return rows[-1] if rows else None
 
     def core_variables(self) -> CoreVariables:
-        return self.flavor.parse_core_variables(self.query_one(self.flavor.core_variables_sql()))
+        with self._lock:
+            flavor = self.flavor
+            core = flavor.parse_core_variables(self.query_one(flavor.core_variables_sql()))
+            return self._confirm_flavor(flavor, core, lambda f: f.core_variables_sql(), None)[1]
+
+    def probe_variables(self) -> tuple[CoreVariables, GtidFacts]:
+        """`core_variables` and `gtid_facts` in one statement (`Flavor.probe_variables_sql`)."""
+        with self._lock:
+            flavor = self.flavor
+            row = self.query_one(flavor.probe_variables_sql())
+            core = flavor.parse_core_variables(row)
+            flavor, core, row = self._confirm_flavor(flavor, core, lambda f: f.probe_variables_sql(), row)
+            return core, flavor.parse_gtid_facts(row if flavor.gtid_facts_sql() else None)
+
+    def _confirm_flavor(
+        self, flavor: fl.Flavor, core: CoreVariables, sql: Callable[[fl.Flavor], str], row: Row | None
+    ) -> tuple[fl.Flavor, CoreVariables, Row | None]:
+        """The flavor detected again from the ``@@version`` and ``@@version_comment`` the core
+        variables read (the caller holds `_lock`), and kept for the connection: exactly what the
+        server says of itself, comment included, where the handshake's version has no comment (and
+        could be a proxy's). When that flavor reads its variables with other statement text (`sql`),
+        they are read again with it; the core variables and `row` returned are that flavor's."""
+        if not core.version:
+            return flavor, core, row  # nothing to confirm the handshake's flavor with
+        found = fl.detect_flavor(core.version, core.version_comment)
+        self._flavor = found
+        if sql(found) != sql(flavor):
+            row = self.query_one(sql(found))
+            core = found.parse_core_variables(row)
+        return found, core, row
 
     def uptime(self) -> int:
         return self.flavor.parse_uptime(self.query(self.flavor.uptime_sql()))
@@ -168,6 +223,14 @@ class ConnectedServer:
         variables = rows_to_dict(self.query(self.flavor.semi_sync_variables_sql()))
         status = rows_to_dict(self.query(self.flavor.semi_sync_status_sql()))
         return self.flavor.parse_semi_sync(variables, status)
+
+    def uptime_and_semi_sync(self) -> tuple[int, SemiSyncFacts]:
+        """`uptime` and `semi_sync` in two statements instead of three (`Flavor.probe_status_sql`)."""
+        with self._lock:
+            flavor = self.flavor
+            variables = rows_to_dict(self.query(flavor.semi_sync_variables_sql()))
+            status = self.query(flavor.probe_status_sql())
+            return flavor.parse_uptime(status), flavor.parse_semi_sync(variables, rows_to_dict(status))
 
     def gtid_facts(self) -> GtidFacts:
         sql = self.flavor.gtid_facts_sql()
@@ -233,6 +296,15 @@ class ConnectedServer:
     def wait(self, sql: str) -> Any:
         """A blocking wait function (MASTER_POS_WAIT, MASTER_GTID_WAIT): a read, but may take long."""
         return self.single_value(sql)
+
+
+def _handshake_flavor(conn: Any) -> fl.Flavor | None:
+    """The flavor of the version a connection's handshake announced (MariaDB's ``5.5.5-`` prefix is
+    understood); None when that text cannot be read as a version (`ConnectedServer.flavor` then asks)."""
+    try:
+        return fl.detect_flavor_from_handshake(conn.server_info or "")
+    except fl.FlavorError:
+        return None
 
 
 def redact_statement(sql: str) -> str:

@@ -181,8 +181,7 @@ def _designate(
     facts = []
     for lv in lives:
         base = known.get(lv.key) or Instance(key=lv.key)
-        merged = dataclasses.replace(
-            base,
+        merged = base.replace(
             key=lv.key,
             version=lv.instance.version,
             log_bin=lv.instance.log_bin,

@@ -70,8 +70,7 @@ def overlay_live(base: Instance, live: Live) -> Instance:
     configured master, and the coordinates come from the replica status itself.
     """
     now = live.instance
-    return dataclasses.replace(
-        base,
+    return base.replace(
         version=now.version,
         log_bin=now.log_bin,
         log_slave_updates=now.log_slave_updates,

@@ -13,7 +13,7 @@ import re
 import threading
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from orchestrator_cli.errors import TopologyError, UnsafeOperationError
@@ -395,7 +395,7 @@ def regroup_replicas_pgtid(
         facts = []
         for key, live in stopped.items():
             executed = live.status.exec_coordinates
-            facts.append(ReplicaFacts.from_instance(replace(rows[key], exec_coordinates=executed), valid=True))
+            facts.append(ReplicaFacts.from_instance(rows[key].replace(exec_coordinates=executed), valid=True))
         hints = MasterHints.from_row(instances.read_instance(env.backend, master))
         choice = choose_candidate(facts, hints, env.config)
         if choice.candidate is None:

@@ -157,7 +157,7 @@ def relocate_within(op: Operation, instance_key: InstanceKey, target_key: Instan
 
 def _as_if_below(live: Live, master: InstanceKey) -> Live:
     """Under --noop nothing moved: pretend the previous hop happened so the next hop's statements are right."""
-    status = dataclasses.replace(live.status, master_host=master.hostname, master_port=master.port, master_server_id=0)
+    status = live.status.replace(master_host=master.hostname, master_port=master.port, master_server_id=0)
     return dataclasses.replace(live, status=status)
 
 

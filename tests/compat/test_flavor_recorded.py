@@ -343,3 +343,31 @@ def test_mariadb_master() -> None:
     assert flavor.parse_replica_hosts(data["replica_hosts"]) == [InstanceKey("mdb-2.example.net", 3306)]
     assert flavor.parse_processlist_replicas(data["processlist_replicas"]) == ["mdb-2.example.net"]
     assert flavor.binlog_dump_commands() == ("Binlog Dump",)
+
+
+def probe_fixtures() -> list[str]:
+    """The fixtures that recorded every probe statement (the others hold the replica status only)."""
+    parts = ("core_variables", "gtid_facts", "semi_sync_variables", "semi_sync_status")
+    return [name for name in all_fixtures() if all(part in json.loads((RECORDED / name).read_text()) for part in parts)]
+
+
+@pytest.mark.parametrize("name", probe_fixtures())
+def test_the_probes_combined_statements_read_what_their_parts_read(name: str) -> None:
+    """A probe reads the core and GTID variables in one SELECT, and uptime with the semi-sync status in
+    one SHOW GLOBAL STATUS: the rows those return (their parts' rows, joined) give the same facts."""
+    data, flavor = load(name)
+    gtid_sql = flavor.gtid_facts_sql()
+    assert gtid_sql is not None
+    combined = flavor.probe_variables_sql()
+    assert combined.startswith(flavor.core_variables_sql() + ", ") and combined.endswith(
+        gtid_sql.removeprefix("SELECT ")
+    )
+    row = {**data["core_variables"], **data["gtid_facts"]}
+    assert flavor.parse_core_variables(row) == flavor.parse_core_variables(data["core_variables"])
+    assert flavor.parse_gtid_facts(row) == flavor.parse_gtid_facts(data["gtid_facts"])
+    status = [{"Variable_name": "Uptime", "Value": "86400"}, *data["semi_sync_status"]]
+    variables = rows_to_dict(data["semi_sync_variables"])
+    assert flavor.parse_uptime(status) == 86400
+    assert flavor.parse_semi_sync(variables, rows_to_dict(status)) == flavor.parse_semi_sync(
+        variables, rows_to_dict(data["semi_sync_status"])
+    )

@@ -18,6 +18,7 @@ MUST_HAVE_EXAMPLES = {
     "orchestrator_cli.model.coerce",
     "orchestrator_cli.model.coordinates",
     "orchestrator_cli.model.durations",
+    "orchestrator_cli.model.frozen",
     "orchestrator_cli.model.gtid",
     "orchestrator_cli.model.keys",
     "orchestrator_cli.model.threads",

@@ -21,6 +21,7 @@ from orchestrator_cli.mysql.flavor import (
     MySQL80Legacy,
     MySQL84,
     detect_flavor,
+    detect_flavor_from_handshake,
     detect_flavor_from_row,
     parse_version,
     version_sql,
@@ -92,6 +93,31 @@ def test_detect_flavor(version: str, comment: str, cls: type[Flavor]) -> None:
 def test_detect_flavor_percona_flag() -> None:
     assert detect_flavor("8.0.36-28", "Percona Server (GPL), Release 28").is_percona
     assert not detect_flavor("8.0.36", "MySQL Community Server - GPL").is_percona
+
+
+@pytest.mark.parametrize(
+    ("handshake", "expected"),
+    [
+        ("5.5.5-10.11.19-MariaDB-0+deb12u1-log", MariaDB("10.11.19-MariaDB-0+deb12u1-log")),
+        ("11.4.2-MariaDB-ubu2404", MariaDB("11.4.2-MariaDB-ubu2404")),
+        ("5.7.44-log", MySQL57("5.7.44-log")),
+        ("8.0.21", MySQL80Legacy("8.0.21")),
+        ("8.0.36-28", MySQL80("8.0.36-28")),
+        ("8.4.2", MySQL84("8.4.2")),
+    ],
+)
+def test_detect_flavor_from_handshake(handshake: str, expected: Flavor) -> None:
+    """The version a connection's handshake announces, MariaDB's replication prefix dropped: the text
+    is what @@version says, so the flavor equals the one the version query would have detected."""
+    flavor = detect_flavor_from_handshake(handshake)
+    assert flavor == expected and flavor.version == expected.version
+
+
+def test_probe_statements_of_a_server_without_gtid() -> None:
+    """Before GTIDs (MySQL 5.6.5, MariaDB 10.0.2) the probe's first statement reads the core variables only."""
+    for flavor in (detect_flavor("5.6.4"), detect_flavor("10.0.1-MariaDB")):
+        assert flavor.gtid_facts_sql() is None
+        assert flavor.probe_variables_sql() == flavor.core_variables_sql()
 
 
 @pytest.mark.parametrize("version", ["", "garbage", "MariaDB", "v8.0.36"])

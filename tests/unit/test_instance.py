@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from decimal import Decimal
 from pathlib import Path
@@ -84,10 +83,10 @@ def test_a_replica_without_stored_thread_states_is_stopped() -> None:
 
 def test_instance_is_frozen_slotted_and_replaceable() -> None:
     i = instance_from_row(master())
-    with pytest.raises(dataclasses.FrozenInstanceError):
+    with pytest.raises(AttributeError):
         i.read_only = True  # type: ignore[misc]
     assert not hasattr(i, "__dict__")
-    changed = dataclasses.replace(i, read_only=True)
+    changed = i.replace(read_only=True)
     assert changed.read_only and not i.read_only and changed.key == i.key
     assert Instance(InstanceKey("a", 1)) == Instance(key=InstanceKey("a", 1))
     with pytest.raises(TypeError):

@@ -113,6 +113,12 @@ class RecordedServer(ConnectedServer):
         gtid_sql = flavor.gtid_facts_sql()
         if gtid_sql:
             self.answers[gtid_sql] = [data["gtid_facts"]]
+        # the probe's combined statements answer what their parts answer, in one row / one list
+        gtid_row = data["gtid_facts"] if gtid_sql else {}
+        self.answers[flavor.probe_variables_sql()] = [{**data["core_variables"], **gtid_row}]
+        self.answers[flavor.probe_status_sql()] = (
+            self.answers[flavor.uptime_sql()] + self.answers[flavor.semi_sync_status_sql()]
+        )
 
     def query(self, sql: str) -> list[dict[str, Any]]:
         assert sql in self.answers, f"{self.key}: unexpected statement {sql!r}"

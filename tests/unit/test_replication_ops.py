@@ -58,6 +58,7 @@ class RecordedServer(ConnectedServer):
         super().__init__(key, access)
         self.recorded = access
         self.data = data
+        self._flavor = fl.detect_flavor_from_row(data["server"])  # what a connection's handshake announces
 
     def _answers(self) -> dict[str, list[dict[str, Any]]]:
         data = self.data
@@ -85,6 +86,10 @@ class RecordedServer(ConnectedServer):
         gtid_sql = flavor.gtid_facts_sql()
         if gtid_sql:
             answers[gtid_sql] = [data["gtid_facts"]] if data.get("gtid_facts") else []
+        # the probe's combined statements answer what their parts answer, in one row / one list
+        gtid_row = (data.get("gtid_facts") or {}) if gtid_sql else {}
+        answers[flavor.probe_variables_sql()] = [{**core, **gtid_row}]
+        answers[flavor.probe_status_sql()] = answers[flavor.uptime_sql()] + answers[flavor.semi_sync_status_sql()]
         return answers
 
     def query(self, sql: str) -> list[dict[str, Any]]:
