@@ -29,12 +29,7 @@ from __future__ import annotations
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at start-up (mypy reads the name)
 if TYPE_CHECKING:
-    from typing import Any, Self, dataclass_transform
-else:
-
-    def dataclass_transform(**_: object) -> object:
-        """Tells type checkers only (the fields are read-only): nothing to do at run time."""
-        return lambda cls: cls
+    from typing import Any, Self
 
 
 __all__ = ["Frozen", "set_fields"]
@@ -56,10 +51,12 @@ def _rebuild(cls: type[Frozen], values: tuple[Any, ...]) -> Frozen:
     return obj
 
 
-@dataclass_transform(frozen_default=True)
 class Frozen:
-    """An immutable value whose fields are its ``__slots__``; see the module's docstring. Type checkers
-    treat subclasses as frozen dataclasses (`dataclass_transform`): assigning a field is an error."""
+    """An immutable value whose fields are its ``__slots__``; see the module's docstring.
+
+    Not a dataclass, to type checkers either: ``dataclasses.replace`` (which fails on these at run
+    time) is then a type error, and ``.replace`` is what to call. Assigning a field is refused at
+    run time only."""
 
     __slots__: tuple[str, ...] = ()
 

@@ -575,10 +575,10 @@ def _binlog_server_snapshot(env: TopologyEnv, stored: Instance, master_key: Inst
         live = read_live(env, stored.key)
     except (OrchestratorError, fl.FlavorError) as e:
         log.info("%s: unreachable: %s", stored.key, e)
-        return replace(stored, last_check_valid=False) if stored.binlog_server else None
+        return stored.replace(last_check_valid=False) if stored.binlog_server else None
     if live.master_key != master_key:
         return None
-    return replace(overlay_live(stored, live), binlog_server=True, last_check_valid=True)
+    return overlay_live(stored, live).replace(binlog_server=True, last_check_valid=True)
 
 
 def regroup_binlog_servers(

@@ -84,7 +84,7 @@ def test_a_replica_without_stored_thread_states_is_stopped() -> None:
 def test_instance_is_frozen_slotted_and_replaceable() -> None:
     i = instance_from_row(master())
     with pytest.raises(AttributeError):
-        i.read_only = True  # type: ignore[misc]
+        i.read_only = True
     assert not hasattr(i, "__dict__")
     changed = i.replace(read_only=True)
     assert changed.read_only and not i.read_only and changed.key == i.key
