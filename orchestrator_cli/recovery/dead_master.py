@@ -216,6 +216,7 @@ def failover(run: RecoveryRun, *, candidate: InstanceKey | None) -> Outcome:
     env, backend, failed = run.env, run.env.backend, run.failed
     pre = run.hooks("PreFailoverProcesses", fail_fast=True)
     if not pre.ok:
+        run.outcome.vetoed = True
         reason = f"PreFailoverProcesses failed: {pre.first_error()}"
         run.step(f"{reason}; recovery aborted, nothing changed")
         run.outcome.reason = reason
@@ -332,6 +333,7 @@ def recover_non_writeable_master(run: RecoveryRun) -> Outcome:
     """RecoverNonWriteableMaster: a healthy, read-only master with replicating replicas is made writable."""
     pre = run.hooks("PreFailoverProcesses", fail_fast=True)
     if not pre.ok:
+        run.outcome.vetoed = True
         run.outcome.reason = f"PreFailoverProcesses failed: {pre.first_error()}"
         run.resolve()
         return run.outcome

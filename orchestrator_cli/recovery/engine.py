@@ -113,7 +113,8 @@ class Request:
 
 @dataclass
 class Outcome:
-    """What happened. `attempted` is false when nothing was changed (no handler, gated, blocked)."""
+    """What happened. `attempted` is false when nothing was changed (no handler, gated, blocked);
+    `vetoed` says PreFailoverProcesses refused the recovery before any change."""
 
     failed: InstanceKey
     code: str
@@ -127,6 +128,7 @@ class Outcome:
     uid: str = ""
     reason: str = ""
     blocked_by: RecoveryRecord | None = None
+    vetoed: bool = False
     hook_failures: list[str] = field(default_factory=list)
     steps: list[str] = field(default_factory=list)
 
@@ -484,7 +486,13 @@ def _run_handler(run: RecoveryRun, kind: str) -> Outcome:
         run.step(f"the lease was lost after {outcome.successor} was promoted; remaining changes skipped: {e}")
         run.resolve()
     if not outcome.attempted:
-        rec.end_active_period(run.env.backend, outcome.uid, run.node)
+        # An automated recovery vetoed by PreFailoverProcesses keeps its row in the active period, as
+        # the original does: the daemon's next ticks are blocked by anti-flapping instead of
+        # registering a new recovery and running the vetoing hook every second, until
+        # RecoveryPeriodBlockSeconds pass or the operator acknowledges. Any other refusal, and a
+        # vetoed manual run, ends its row: the next attempt is not blocked by it.
+        if not (outcome.vetoed and run.request.mode == AUTOMATED):
+            rec.end_active_period(run.env.backend, outcome.uid, run.node)
         return outcome
     if outcome.successor is not None:
         from orchestrator_cli.backend import downtime

@@ -213,6 +213,7 @@ def recover_dead_intermediate_master(run: RecoveryRun) -> Outcome:
     env, backend, dead_key = run.env, run.env.backend, run.failed
     pre = run.hooks("PreFailoverProcesses", fail_fast=True)
     if not pre.ok:
+        run.outcome.vetoed = True
         run.outcome.reason = f"PreFailoverProcesses failed: {pre.first_error()}"
         run.step(f"{run.outcome.reason}; recovery aborted, nothing changed")
         run.outcome.errors.append(run.outcome.reason)

@@ -114,3 +114,52 @@ def test_failing_post_failover_hook_is_visible_and_can_fail_the_recovery(killed:
     assert any("exit 2" in e for e in recovery["AllErrors"])
     promoted = sb.index_of(f"127.0.0.1:{recovery['SuccessorKey']['Port']}")
     assert all(p == promoted for i, p in replicas_parents(sb).items() if i != promoted)
+
+
+def test_a_vetoed_automated_recovery_is_not_retried_every_tick(killed: Sandbox, tmp_path: Path) -> None:
+    """The daemon's recovery that PreFailoverProcesses refused stays in its active period (spec §3.5):
+    the next ticks are blocked by anti-flapping instead of registering a new recovery and running the
+    refusing hook again every second; acknowledging the cluster's recoveries lets the next tick retry."""
+    from orchestrator_cli.backend.connection import Backend
+    from orchestrator_cli.config import load_config
+    from orchestrator_cli.model.keys import InstanceKey
+    from orchestrator_cli.mysql.access import TopologyAccess
+    from orchestrator_cli.recovery.engine import AUTOMATED, Request, execute
+    from orchestrator_cli.recovery.manual import current_entry
+    from orchestrator_cli.topology.env import make_env
+
+    sb = killed
+    out = tmp_path / "hooks.log"
+    config = setup(
+        sb,
+        tmp_path,
+        RecoverMasterClusterFilters=["*"],
+        PreFailoverProcesses=[f"echo veto >> {out}; exit 3"],
+    )
+    sb.kill(0)
+    settings = load_config(str(config))
+
+    def tick() -> Any:
+        """One daemon tick's automated recovery of the dead master, as `continuous` runs it."""
+        env = make_env(Backend(settings), TopologyAccess(settings), settings, "qa")
+        try:
+            entry = current_entry(env, InstanceKey.parse(sb.key(0)))
+            assert entry is not None and str(entry.code) == "DeadMaster"
+            return execute(env, Request(entry, AUTOMATED))
+        finally:
+            env.access.close()
+            env.backend.close()
+
+    first = tick()
+    assert "PreFailoverProcesses failed" in first.reason
+    second = tick()
+    assert second.blocked_by is not None and second.blocked_by.uid == first.uid
+    assert out.read_text().splitlines() == ["veto"]
+    assert len(run_cli("-c", "audit-recovery", config=config).lines) == 1
+    assert replicas_parents(sb) == STAR_REPLICAS
+
+    acked = run_cli("-c", "ack-cluster-recoveries", "-i", sb.key(0), "--reason", "veto reviewed", config=config)
+    assert acked.code == 0, acked.err
+    third = tick()
+    assert third.blocked_by is None and "PreFailoverProcesses failed" in third.reason
+    assert out.read_text().splitlines() == ["veto", "veto"]
