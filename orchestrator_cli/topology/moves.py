@@ -21,11 +21,11 @@ from orchestrator_cli.errors import NotFoundError, OrchestratorError, TopologyEr
 from orchestrator_cli.model.coordinates import BinlogCoordinates
 from orchestrator_cli.model.keys import InstanceKey
 from orchestrator_cli.mysql import flavor as fl
-from orchestrator_cli.topology import gtid_moves
+from orchestrator_cli.topology import gtid_moves, locks
 from orchestrator_cli.topology.ancestry import Hop, refuse_cycle
 from orchestrator_cli.topology.credentials import replication_credentials
 from orchestrator_cli.topology.env import TopologyEnv
-from orchestrator_cli.topology.operation import Operation
+from orchestrator_cli.topology.operation import Operation, lock_reason
 from orchestrator_cli.topology.primitives import Live, gtid_mode_of, kept_gtid_mode
 from orchestrator_cli.topology.rules import can_replicate_from
 
@@ -320,6 +320,9 @@ def take_master(env: TopologyEnv, key: InstanceKey) -> Moved:
         instance = op.read(key)
         require_replica(instance)
         assert instance.master_key is not None
+        resumed = _resume_killed_take_master(op, instance)
+        if resumed is not None:
+            return resumed
         master = op.read(instance.master_key)
         if not master.status.is_replica or master.master_key is None:
             raise TopologyError(
@@ -367,6 +370,45 @@ def take_master(env: TopologyEnv, key: InstanceKey) -> Moved:
             f"{key} took over from its master {master.key}: {key}<{grand.key}, {master.key}<{key} ({op.method})"
         )
     return Moved(key, grand.key, op.method)
+
+
+def _resume_killed_take_master(op: Operation, instance: Live) -> Moved | None:
+    """A retry of a take-master whose process was killed midway: finish it instead of starting anew.
+
+    The killed process's locks name the former master and grandparent. Once the instance left its
+    former master, starting anew would swap it with its new master too. Swap done (the former master
+    replicates from the instance): take the locks over, which restarts what was left stopped, and
+    report the swap. Half done (both replicate from the grandparent): restart them and name the one
+    move still missing. Not begun: None, and the ordinary path takes the locks over.
+    """
+    key = instance.key
+    killed = locks.killed_operation_locks(op.env, key, lock_reason(op.name, key))
+    others = [h.key for h in killed if h.key != key]
+    grand = instance.master_key
+    if not others or grand is None:
+        return None
+    masters: dict[InstanceKey, InstanceKey] = {}
+    for other in others:
+        status = op.status(other)
+        if status.is_replica and not status.is_detached:
+            masters[other] = InstanceKey(status.master_host, status.master_port)
+    former = [k for k, master in masters.items() if master == key]
+    siblings = [k for k, master in masters.items() if master == grand]
+    if not former and not siblings:
+        return None
+    op.lock(key)  # takes over every lock of the killed process; what it left stopped restarts at the end
+    op.method = "gtid" if instance.status.uses_gtid else "file:pos"
+    if former:
+        op.summary = (
+            f"{key}<{grand}, {former[0]}<{key}: completed the take-master a killed process "
+            "left with replication stopped"
+        )
+        return Moved(key, grand, op.method)
+    raise TopologyError(
+        f"a killed take-master of {key} moved it below {grand} but left {siblings[0]} there too; "
+        f"replication restarted on both; finish the swap with "
+        f"`orchestrator -c move-below -i {siblings[0]} -d {key}`"
+    )
 
 
 # -- make-co-master --------------------------------------------------------------------------------

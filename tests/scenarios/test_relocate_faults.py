@@ -214,3 +214,56 @@ def test_relocate_replicas_killed_in_the_middle_is_completed_by_a_retry(scenario
     moved = scenario.ok(*bulk).lines  # 2 too, unless the killed process had moved it before 3
     assert k(3) in moved and set(moved) <= {k(2), k(3)}
     assert_settled(scenario, {0: None, 1: 0, 2: 1, 3: 1}, written)
+
+
+# -- take-master killed mid-swap -------------------------------------------------------------------
+
+CHAIN: Tree = {0: None, 1: 0, 2: 1, 3: 2}
+SWAPPED: Tree = {0: None, 1: 0, 2: 3, 3: 1}
+
+
+@pytest.mark.parametrize("gtid", [True, False], ids=["gtid", "file-pos"])
+def test_take_master_killed_after_the_swap_is_completed_by_a_retry_not_swapped_again(
+    scenario: Scenario, gtid: bool
+) -> None:
+    """Chain 0<1<2<3, `take-master -i 3` killed after both CHANGE MASTERs (3<1, 2<3, both stopped).
+    Automation retries the same command: it must restart the two and report the swap, not take 3's
+    new master 1 as well (which left 3<0 with 1 and 2 below it)."""
+    sb = scenario.sandbox
+    k = sb.key
+    sb.reset_replication(layout=[None, 0, 1, 2], gtid=gtid)
+    for i in (1, 2, 3):
+        sb.execute(i, "SET GLOBAL read_only = 1")
+    scenario.discover_all()
+    written = sb.write_row()
+    sb.wait_replicated()
+    take = ("-c", "take-master", "-i", k(3))
+    Frozen(scenario.config, "changed", k(2), *take).kill_9()
+    assert scenario.tree() == SWAPPED
+    assert (sb.replica_status(2) or {}).get("Slave_SQL_Running") == "No"
+    assert scenario.ok(*take).lines == [k(3)]
+    assert_settled(scenario, SWAPPED, written)
+    assert "completed" in str(audit_rows(scenario, "take-master")[0]["message"])
+
+
+def test_take_master_killed_halfway_is_restarted_and_names_the_missing_step(scenario: Scenario) -> None:
+    """Killed after moving 3 below 1 but before 2 below 3: the retry must not swap 3 with 1; it restarts
+    the siblings 2 and 3, refuses with the command that finishes the swap, and that command does."""
+    sb = scenario.sandbox
+    k = sb.key
+    sb.reset_replication(layout=[None, 0, 1, 2])
+    for i in (1, 2, 3):
+        sb.execute(i, "SET GLOBAL read_only = 1")
+    scenario.discover_all()
+    written = sb.write_row()
+    sb.wait_replicated()
+    take = ("-c", "take-master", "-i", k(3))
+    Frozen(scenario.config, "changed", k(3), *take).kill_9()
+    siblings: Tree = {0: None, 1: 0, 2: 1, 3: 1}
+    assert scenario.tree() == siblings
+    refused = scenario.cli(*take)
+    assert (refused.code, refused.out) == (1, ""), refused
+    assert f"orchestrator -c move-below -i {k(2)} -d {k(3)}" in refused.err, refused.err
+    assert_settled(scenario, siblings, written)
+    assert scenario.ok("-c", "move-below", "-i", k(2), "-d", k(3)).lines == [f"{k(2)}<{k(3)}"]
+    assert_settled(scenario, SWAPPED, written)
