@@ -149,9 +149,30 @@ def move_up_within(op: Operation, instance: Live) -> InstanceKey:
 
 def move_up(env: TopologyEnv, key: InstanceKey) -> Moved:
     with Operation(env, "move-up", key) as op:
-        master = move_up_within(op, op.read(key))
+        instance = op.read(key)
+        resumed = _resume_killed_move_up(op, instance)
+        if resumed is not None:
+            return resumed
+        master = move_up_within(op, instance)
         op.summary = f"moved {key} up below {master} via {op.method}"
     return Moved(key, master, op.method)
+
+
+def _resume_killed_move_up(op: Operation, instance: Live) -> Moved | None:
+    """A retry of a move-up whose process was killed after the instance moved: report the move
+    (taking the killed process's locks over restarts what it left stopped) instead of moving the
+    instance up a second level. The move happened when the instance now replicates from the master
+    of its former master, a server that killed process also locked.
+    """
+    masters = _killed_operation_masters(op, instance.key)
+    grand = instance.master_key
+    if grand is None or grand not in masters.values():
+        return None
+    op.lock(instance.key)
+    op.method = "gtid" if instance.status.uses_gtid else "file:pos"
+    former = next(k for k, master in masters.items() if master == grand)
+    op.summary = f"moved {instance.key} up below {grand} (beside {former}): completed the move-up a killed process left"
+    return Moved(instance.key, grand, op.method)
 
 
 # -- move-below ------------------------------------------------------------------------------------
@@ -372,6 +393,18 @@ def take_master(env: TopologyEnv, key: InstanceKey) -> Moved:
     return Moved(key, grand.key, op.method)
 
 
+def _killed_operation_masters(op: Operation, key: InstanceKey) -> dict[InstanceKey, InstanceKey]:
+    """When a process running this same operation on `key` was killed: the other servers it locked
+    that replicate now, each with its master as the server reports it (empty otherwise)."""
+    killed = locks.killed_operation_locks(op.env, key, lock_reason(op.name, key))
+    masters: dict[InstanceKey, InstanceKey] = {}
+    for other in dict.fromkeys(h.key for h in killed if h.key != key):
+        status = op.status(other)
+        if status.is_replica and not status.is_detached:
+            masters[other] = InstanceKey(status.master_host, status.master_port)
+    return masters
+
+
 def _resume_killed_take_master(op: Operation, instance: Live) -> Moved | None:
     """A retry of a take-master whose process was killed midway: finish it instead of starting anew.
 
@@ -382,16 +415,10 @@ def _resume_killed_take_master(op: Operation, instance: Live) -> Moved | None:
     move still missing. Not begun: None, and the ordinary path takes the locks over.
     """
     key = instance.key
-    killed = locks.killed_operation_locks(op.env, key, lock_reason(op.name, key))
-    others = [h.key for h in killed if h.key != key]
+    masters = _killed_operation_masters(op, key)
     grand = instance.master_key
-    if not others or grand is None:
+    if not masters or grand is None:
         return None
-    masters: dict[InstanceKey, InstanceKey] = {}
-    for other in others:
-        status = op.status(other)
-        if status.is_replica and not status.is_detached:
-            masters[other] = InstanceKey(status.master_host, status.master_port)
     former = [k for k, master in masters.items() if master == key]
     siblings = [k for k, master in masters.items() if master == grand]
     if not former and not siblings:

@@ -267,3 +267,24 @@ def test_take_master_killed_halfway_is_restarted_and_names_the_missing_step(scen
     assert_settled(scenario, siblings, written)
     assert scenario.ok("-c", "move-below", "-i", k(2), "-d", k(3)).lines == [f"{k(2)}<{k(3)}"]
     assert_settled(scenario, SWAPPED, written)
+
+
+@pytest.mark.parametrize("gtid", [True, False], ids=["gtid", "file-pos"])
+def test_move_up_killed_after_the_move_is_not_moved_up_twice_by_a_retry(scenario: Scenario, gtid: bool) -> None:
+    """Chain 0<1<2<3, `move-up -i 3` killed right after its CHANGE MASTER (3<1, stopped): the retry
+    restarts what was left stopped and reports 3<1, instead of moving 3 up again below 0."""
+    sb = scenario.sandbox
+    k = sb.key
+    sb.reset_replication(layout=[None, 0, 1, 2], gtid=gtid)
+    for i in (1, 2, 3):
+        sb.execute(i, "SET GLOBAL read_only = 1")
+    scenario.discover_all()
+    written = sb.write_row()
+    sb.wait_replicated()
+    move_up = ("-c", "move-up", "-i", k(3))
+    Frozen(scenario.config, "changed", k(3), *move_up).kill_9()
+    moved: Tree = {0: None, 1: 0, 2: 1, 3: 1}
+    assert scenario.tree() == moved
+    assert scenario.ok(*move_up).lines == [f"{k(3)}<{k(1)}"]
+    assert_settled(scenario, moved, written)
+    assert "completed" in str(audit_rows(scenario, "move-up")[0]["message"])
