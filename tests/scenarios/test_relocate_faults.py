@@ -288,3 +288,28 @@ def test_move_up_killed_after_the_move_is_not_moved_up_twice_by_a_retry(scenario
     assert scenario.ok(*move_up).lines == [f"{k(3)}<{k(1)}"]
     assert_settled(scenario, moved, written)
     assert "completed" in str(audit_rows(scenario, "move-up")[0]["message"])
+
+
+def test_match_up_killed_after_the_match_is_not_matched_up_twice_by_a_retry(scenario: Scenario) -> None:
+    """File:pos chain 0<1<2<3 with Pseudo-GTID: `match-up -i 3` killed right after its CHANGE MASTER
+    (3<1, stopped): the retry restarts 3 and reports 3<1 instead of matching it up again below 0."""
+    from tests.integration.test_binlog_tools import PSEUDO_GTID_CONFIG, write_with_entries
+
+    sb = scenario.sandbox
+    k = sb.key
+    sb.reset_replication(layout=[None, 0, 1, 2], gtid=False)
+    for i in (1, 2, 3):
+        sb.execute(i, "SET GLOBAL read_only = 1")
+    scenario.reconfigure(**PSEUDO_GTID_CONFIG)
+    write_with_entries(sb, rounds=3)
+    sb.wait_replicated()
+    scenario.discover_all()
+    written = sb.write_row()
+    sb.wait_replicated()
+    match_up = ("-c", "match-up", "-i", k(3))
+    Frozen(scenario.config, "changed", k(3), *match_up).kill_9()
+    moved: Tree = {0: None, 1: 0, 2: 1, 3: 1}
+    assert scenario.tree() == moved
+    assert scenario.ok(*match_up).lines == [f"{k(3)}<{k(1)}"]
+    assert_settled(scenario, moved, written)
+    assert "completed" in str(audit_rows(scenario, "match-up")[0]["message"])
