@@ -449,6 +449,8 @@ def make_co_master(env: TopologyEnv, key: InstanceKey) -> Moved:
         assert instance.master_key is not None
         master = op.read(instance.master_key)
         if master.master_key is not None and master.master_key == key:
+            if _killed_operation_masters(op, key).get(master.key) == key:
+                return _complete_killed_make_co_master(op, instance, master)
             raise TopologyError(f"instance {key} is already co master of {master.key}")
         if not instance.instance.read_only:
             raise UnsafeOperationError(f"instance {key} is not read-only; first make it read-only")
@@ -480,6 +482,24 @@ def make_co_master(env: TopologyEnv, key: InstanceKey) -> Moved:
             server.change(server.flavor.change_master(**fields))
         op.start(master.key)
         op.summary = f"{master.key} now replicates from {key} (co-masters, {op.method})"
+    return Moved(master.key, key, op.method)
+
+
+def _complete_killed_make_co_master(op: Operation, instance: Live, master: Live) -> Moved:
+    """A retry of a make-co-master killed after its CHANGE MASTER: the master already points at the
+    instance, stopped, maybe still without credentials. Taking the killed process's locks over
+    restarts it at the end; refusing ("already co master") left it stopped, its locks hiding both
+    servers from analysis until they expired."""
+    key = instance.key
+    op.lock(key)
+    if not op.status(master.key).master_user:
+        credentials = replication_credentials(op.env, key)
+        if credentials is not None:
+            server = op.env.server(master.key)
+            fields = credentials.change_master_fields(ssl_allowed=instance.status.master_ssl_allowed)
+            server.change(server.flavor.change_master(**fields))
+    op.method = "gtid" if master.status.uses_gtid else "file:pos"
+    op.summary = f"{master.key} now replicates from {key}: completed the make-co-master a killed process left"
     return Moved(master.key, key, op.method)
 
 

@@ -313,3 +313,26 @@ def test_match_up_killed_after_the_match_is_not_matched_up_twice_by_a_retry(scen
     assert scenario.ok(*match_up).lines == [f"{k(3)}<{k(1)}"]
     assert_settled(scenario, moved, written)
     assert "completed" in str(audit_rows(scenario, "match-up")[0]["message"])
+
+
+def test_make_co_master_killed_after_its_change_master_is_completed_by_a_retry(scenario: Scenario) -> None:
+    """`make-co-master -i 1` killed right after pointing the master 0 at 1 (stopped): the retry used to
+    refuse ("already co master") and leave 0 not replicating under two live locks; it must start it."""
+    sb = scenario.sandbox
+    k = sb.key
+    scenario.discover_all()
+    written = sb.write_row()
+    sb.wait_replicated()
+    co_master = ("-c", "make-co-master", "-i", k(1))
+    Frozen(scenario.config, "changed", k(0), *co_master).kill_9()
+    status = sb.replica_status(0)
+    assert status is not None and int(status["Master_Port"]) == sb.ports[1]
+    assert status["Slave_SQL_Running"] == "No"
+    assert scenario.ok(*co_master).lines == [k(1)]
+    status = sb.replica_status(0)
+    assert status is not None
+    assert (status["Slave_IO_Running"], status["Slave_SQL_Running"]) == ("Yes", "Yes"), status
+    assert active_locks(scenario) == []
+    sb.wait_replicated()
+    scenario.assert_rows_everywhere(written, {0: None, 1: 0, 2: 0, 3: 0})
+    assert "completed" in str(audit_rows(scenario, "make-co-master")[0]["message"])
