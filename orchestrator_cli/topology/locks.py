@@ -106,6 +106,19 @@ def check_free(env: TopologyEnv, key: InstanceKey) -> None:
         raise refusal(key, held)
 
 
+def killed_operation_locks(env: TopologyEnv, key: InstanceKey, reason: str) -> list[Holder]:
+    """The locks of a killed process whose lock on `key` has `reason` (empty when there is none).
+
+    A retry of the same command reads them to tell how far the killed one got before resuming.
+    """
+    from orchestrator_cli.backend import maintenance
+
+    held = holder(env, key)
+    if held is None or held.reason != reason or not held.taken_over_possible():
+        return []
+    return [Holder.of(t) for t in maintenance.held_by_process(env.backend, held.node)]
+
+
 def take_over_dead(env: TopologyEnv, key: InstanceKey, *, all_of_process: bool = True) -> list[Holder]:
     """When the lock on `key` belongs to a killed process on this host, end it (by default with all
     the other locks of that process: the caller then owes their instances the clean-up the killed

@@ -21,11 +21,11 @@ from orchestrator_cli.errors import NotFoundError, OrchestratorError, TopologyEr
 from orchestrator_cli.model.coordinates import BinlogCoordinates
 from orchestrator_cli.model.keys import InstanceKey
 from orchestrator_cli.mysql import flavor as fl
-from orchestrator_cli.topology import gtid_moves
+from orchestrator_cli.topology import gtid_moves, locks
 from orchestrator_cli.topology.ancestry import Hop, refuse_cycle
 from orchestrator_cli.topology.credentials import replication_credentials
 from orchestrator_cli.topology.env import TopologyEnv
-from orchestrator_cli.topology.operation import Operation
+from orchestrator_cli.topology.operation import Operation, lock_reason
 from orchestrator_cli.topology.primitives import Live, gtid_mode_of, kept_gtid_mode
 from orchestrator_cli.topology.rules import can_replicate_from
 
@@ -149,9 +149,30 @@ def move_up_within(op: Operation, instance: Live) -> InstanceKey:
 
 def move_up(env: TopologyEnv, key: InstanceKey) -> Moved:
     with Operation(env, "move-up", key) as op:
-        master = move_up_within(op, op.read(key))
+        instance = op.read(key)
+        resumed = _resume_killed_move_up(op, instance)
+        if resumed is not None:
+            return resumed
+        master = move_up_within(op, instance)
         op.summary = f"moved {key} up below {master} via {op.method}"
     return Moved(key, master, op.method)
+
+
+def _resume_killed_move_up(op: Operation, instance: Live) -> Moved | None:
+    """A retry of a move-up whose process was killed after the instance moved: report the move
+    (taking the killed process's locks over restarts what it left stopped) instead of moving the
+    instance up a second level. The move happened when the instance now replicates from the master
+    of its former master, a server that killed process also locked.
+    """
+    masters = _killed_operation_masters(op, instance.key)
+    grand = instance.master_key
+    if grand is None or grand not in masters.values():
+        return None
+    op.lock(instance.key)
+    op.method = "gtid" if instance.status.uses_gtid else "file:pos"
+    former = next(k for k, master in masters.items() if master == grand)
+    op.summary = f"moved {instance.key} up below {grand} (beside {former}): completed the move-up a killed process left"
+    return Moved(instance.key, grand, op.method)
 
 
 # -- move-below ------------------------------------------------------------------------------------
@@ -320,6 +341,9 @@ def take_master(env: TopologyEnv, key: InstanceKey) -> Moved:
         instance = op.read(key)
         require_replica(instance)
         assert instance.master_key is not None
+        resumed = _resume_killed_take_master(op, instance)
+        if resumed is not None:
+            return resumed
         master = op.read(instance.master_key)
         if not master.status.is_replica or master.master_key is None:
             raise TopologyError(
@@ -369,6 +393,51 @@ def take_master(env: TopologyEnv, key: InstanceKey) -> Moved:
     return Moved(key, grand.key, op.method)
 
 
+def _killed_operation_masters(op: Operation, key: InstanceKey) -> dict[InstanceKey, InstanceKey]:
+    """When a process running this same operation on `key` was killed: the other servers it locked
+    that replicate now, each with its master as the server reports it (empty otherwise)."""
+    killed = locks.killed_operation_locks(op.env, key, lock_reason(op.name, key))
+    masters: dict[InstanceKey, InstanceKey] = {}
+    for other in dict.fromkeys(h.key for h in killed if h.key != key):
+        status = op.status(other)
+        if status.is_replica and not status.is_detached:
+            masters[other] = InstanceKey(status.master_host, status.master_port)
+    return masters
+
+
+def _resume_killed_take_master(op: Operation, instance: Live) -> Moved | None:
+    """A retry of a take-master whose process was killed midway: finish it instead of starting anew.
+
+    The killed process's locks name the former master and grandparent. Once the instance left its
+    former master, starting anew would swap it with its new master too. Swap done (the former master
+    replicates from the instance): take the locks over, which restarts what was left stopped, and
+    report the swap. Half done (both replicate from the grandparent): restart them and name the one
+    move still missing. Not begun: None, and the ordinary path takes the locks over.
+    """
+    key = instance.key
+    masters = _killed_operation_masters(op, key)
+    grand = instance.master_key
+    if not masters or grand is None:
+        return None
+    former = [k for k, master in masters.items() if master == key]
+    siblings = [k for k, master in masters.items() if master == grand]
+    if not former and not siblings:
+        return None
+    op.lock(key)  # takes over every lock of the killed process; what it left stopped restarts at the end
+    op.method = "gtid" if instance.status.uses_gtid else "file:pos"
+    if former:
+        op.summary = (
+            f"{key}<{grand}, {former[0]}<{key}: completed the take-master a killed process "
+            "left with replication stopped"
+        )
+        return Moved(key, grand, op.method)
+    raise TopologyError(
+        f"a killed take-master of {key} moved it below {grand} but left {siblings[0]} there too; "
+        f"replication restarted on both; finish the swap with "
+        f"`orchestrator -c move-below -i {siblings[0]} -d {key}`"
+    )
+
+
 # -- make-co-master --------------------------------------------------------------------------------
 
 
@@ -380,6 +449,8 @@ def make_co_master(env: TopologyEnv, key: InstanceKey) -> Moved:
         assert instance.master_key is not None
         master = op.read(instance.master_key)
         if master.master_key is not None and master.master_key == key:
+            if _killed_operation_masters(op, key).get(master.key) == key:
+                return _complete_killed_make_co_master(op, instance, master)
             raise TopologyError(f"instance {key} is already co master of {master.key}")
         if not instance.instance.read_only:
             raise UnsafeOperationError(f"instance {key} is not read-only; first make it read-only")
@@ -411,6 +482,24 @@ def make_co_master(env: TopologyEnv, key: InstanceKey) -> Moved:
             server.change(server.flavor.change_master(**fields))
         op.start(master.key)
         op.summary = f"{master.key} now replicates from {key} (co-masters, {op.method})"
+    return Moved(master.key, key, op.method)
+
+
+def _complete_killed_make_co_master(op: Operation, instance: Live, master: Live) -> Moved:
+    """A retry of a make-co-master killed after its CHANGE MASTER: the master already points at the
+    instance, stopped, maybe still without credentials. Taking the killed process's locks over
+    restarts it at the end; refusing ("already co master") left it stopped, its locks hiding both
+    servers from analysis until they expired."""
+    key = instance.key
+    op.lock(key)
+    if not op.status(master.key).master_user:
+        credentials = replication_credentials(op.env, key)
+        if credentials is not None:
+            server = op.env.server(master.key)
+            fields = credentials.change_master_fields(ssl_allowed=instance.status.master_ssl_allowed)
+            server.change(server.flavor.change_master(**fields))
+    op.method = "gtid" if master.status.uses_gtid else "file:pos"
+    op.summary = f"{master.key} now replicates from {key}: completed the make-co-master a killed process left"
     return Moved(master.key, key, op.method)
 
 

@@ -21,10 +21,11 @@ from orchestrator_cli.model.coordinates import BinlogCoordinates
 from orchestrator_cli.model.keys import InstanceKey
 from orchestrator_cli.mysql.facts import BinlogEvent
 from orchestrator_cli.topology import binlog_search as bs
+from orchestrator_cli.topology import locks
 from orchestrator_cli.topology.ancestry import refuse_cycle
 from orchestrator_cli.topology.env import TopologyEnv
 from orchestrator_cli.topology.moves import Moved, check_can_replicate, deny_gtid, require_replica
-from orchestrator_cli.topology.operation import Operation
+from orchestrator_cli.topology.operation import Operation, lock_reason
 from orchestrator_cli.topology.primitives import Live, read_live
 from orchestrator_cli.topology.relocate import BulkResult, each, refuse_target_below, replicas_of
 
@@ -221,9 +222,24 @@ def match_up(env: TopologyEnv, key: InstanceKey, *, skip_binlog_search: bool = F
         instance = op.read(key)
         require_replica(instance)
         assert instance.master_key is not None
+        if _matched_by_killed_match_up(op, instance):
+            # a process killed after matching left it stopped below its former grandparent: taking
+            # its locks over restarts it; matching up again would move it one more level up
+            op.lock(key)
+            op.method = "pseudo-gtid"
+            op.summary = f"{key}<{instance.master_key}: completed the match-up a killed process left"
+            return Moved(key, instance.master_key, op.method)
         grand = _master_of(env, instance.master_key)
         match_below_within(op, instance, op.read(grand), cfg, skip_binlog_search)
     return Moved(key, grand, op.method)
+
+
+def _matched_by_killed_match_up(op: Operation, instance: Live) -> bool:
+    """Whether a killed match-up of this instance already matched it: it locked the instance and the
+    grandparent (never the master, which may be dead), so the instance replicating from the other
+    server that process locked means the CHANGE MASTER happened."""
+    killed = locks.killed_operation_locks(op.env, instance.key, lock_reason(op.name, instance.key))
+    return instance.master_key is not None and instance.master_key in {h.key for h in killed if h.key != instance.key}
 
 
 def _master_of(env: TopologyEnv, key: InstanceKey) -> InstanceKey:

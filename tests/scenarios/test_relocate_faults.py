@@ -214,3 +214,125 @@ def test_relocate_replicas_killed_in_the_middle_is_completed_by_a_retry(scenario
     moved = scenario.ok(*bulk).lines  # 2 too, unless the killed process had moved it before 3
     assert k(3) in moved and set(moved) <= {k(2), k(3)}
     assert_settled(scenario, {0: None, 1: 0, 2: 1, 3: 1}, written)
+
+
+# -- take-master killed mid-swap -------------------------------------------------------------------
+
+CHAIN: Tree = {0: None, 1: 0, 2: 1, 3: 2}
+SWAPPED: Tree = {0: None, 1: 0, 2: 3, 3: 1}
+
+
+@pytest.mark.parametrize("gtid", [True, False], ids=["gtid", "file-pos"])
+def test_take_master_killed_after_the_swap_is_completed_by_a_retry_not_swapped_again(
+    scenario: Scenario, gtid: bool
+) -> None:
+    """Chain 0<1<2<3, `take-master -i 3` killed after both CHANGE MASTERs (3<1, 2<3, both stopped).
+    Automation retries the same command: it must restart the two and report the swap, not take 3's
+    new master 1 as well (which left 3<0 with 1 and 2 below it)."""
+    sb = scenario.sandbox
+    k = sb.key
+    sb.reset_replication(layout=[None, 0, 1, 2], gtid=gtid)
+    for i in (1, 2, 3):
+        sb.execute(i, "SET GLOBAL read_only = 1")
+    scenario.discover_all()
+    written = sb.write_row()
+    sb.wait_replicated()
+    take = ("-c", "take-master", "-i", k(3))
+    Frozen(scenario.config, "changed", k(2), *take).kill_9()
+    assert scenario.tree() == SWAPPED
+    assert (sb.replica_status(2) or {}).get("Slave_SQL_Running") == "No"
+    assert scenario.ok(*take).lines == [k(3)]
+    assert_settled(scenario, SWAPPED, written)
+    assert "completed" in str(audit_rows(scenario, "take-master")[0]["message"])
+
+
+def test_take_master_killed_halfway_is_restarted_and_names_the_missing_step(scenario: Scenario) -> None:
+    """Killed after moving 3 below 1 but before 2 below 3: the retry must not swap 3 with 1; it restarts
+    the siblings 2 and 3, refuses with the command that finishes the swap, and that command does."""
+    sb = scenario.sandbox
+    k = sb.key
+    sb.reset_replication(layout=[None, 0, 1, 2])
+    for i in (1, 2, 3):
+        sb.execute(i, "SET GLOBAL read_only = 1")
+    scenario.discover_all()
+    written = sb.write_row()
+    sb.wait_replicated()
+    take = ("-c", "take-master", "-i", k(3))
+    Frozen(scenario.config, "changed", k(3), *take).kill_9()
+    siblings: Tree = {0: None, 1: 0, 2: 1, 3: 1}
+    assert scenario.tree() == siblings
+    refused = scenario.cli(*take)
+    assert (refused.code, refused.out) == (1, ""), refused
+    assert f"orchestrator -c move-below -i {k(2)} -d {k(3)}" in refused.err, refused.err
+    assert_settled(scenario, siblings, written)
+    assert scenario.ok("-c", "move-below", "-i", k(2), "-d", k(3)).lines == [f"{k(2)}<{k(3)}"]
+    assert_settled(scenario, SWAPPED, written)
+
+
+@pytest.mark.parametrize("gtid", [True, False], ids=["gtid", "file-pos"])
+def test_move_up_killed_after_the_move_is_not_moved_up_twice_by_a_retry(scenario: Scenario, gtid: bool) -> None:
+    """Chain 0<1<2<3, `move-up -i 3` killed right after its CHANGE MASTER (3<1, stopped): the retry
+    restarts what was left stopped and reports 3<1, instead of moving 3 up again below 0."""
+    sb = scenario.sandbox
+    k = sb.key
+    sb.reset_replication(layout=[None, 0, 1, 2], gtid=gtid)
+    for i in (1, 2, 3):
+        sb.execute(i, "SET GLOBAL read_only = 1")
+    scenario.discover_all()
+    written = sb.write_row()
+    sb.wait_replicated()
+    move_up = ("-c", "move-up", "-i", k(3))
+    Frozen(scenario.config, "changed", k(3), *move_up).kill_9()
+    moved: Tree = {0: None, 1: 0, 2: 1, 3: 1}
+    assert scenario.tree() == moved
+    assert scenario.ok(*move_up).lines == [f"{k(3)}<{k(1)}"]
+    assert_settled(scenario, moved, written)
+    assert "completed" in str(audit_rows(scenario, "move-up")[0]["message"])
+
+
+def test_match_up_killed_after_the_match_is_not_matched_up_twice_by_a_retry(scenario: Scenario) -> None:
+    """File:pos chain 0<1<2<3 with Pseudo-GTID: `match-up -i 3` killed right after its CHANGE MASTER
+    (3<1, stopped): the retry restarts 3 and reports 3<1 instead of matching it up again below 0."""
+    from tests.integration.test_binlog_tools import PSEUDO_GTID_CONFIG, write_with_entries
+
+    sb = scenario.sandbox
+    k = sb.key
+    sb.reset_replication(layout=[None, 0, 1, 2], gtid=False)
+    for i in (1, 2, 3):
+        sb.execute(i, "SET GLOBAL read_only = 1")
+    scenario.reconfigure(**PSEUDO_GTID_CONFIG)
+    write_with_entries(sb, rounds=3)
+    sb.wait_replicated()
+    scenario.discover_all()
+    written = sb.write_row()
+    sb.wait_replicated()
+    match_up = ("-c", "match-up", "-i", k(3))
+    Frozen(scenario.config, "changed", k(3), *match_up).kill_9()
+    moved: Tree = {0: None, 1: 0, 2: 1, 3: 1}
+    assert scenario.tree() == moved
+    assert scenario.ok(*match_up).lines == [f"{k(3)}<{k(1)}"]
+    assert_settled(scenario, moved, written)
+    assert "completed" in str(audit_rows(scenario, "match-up")[0]["message"])
+
+
+def test_make_co_master_killed_after_its_change_master_is_completed_by_a_retry(scenario: Scenario) -> None:
+    """`make-co-master -i 1` killed right after pointing the master 0 at 1 (stopped): the retry used to
+    refuse ("already co master") and leave 0 not replicating under two live locks; it must start it."""
+    sb = scenario.sandbox
+    k = sb.key
+    scenario.discover_all()
+    written = sb.write_row()
+    sb.wait_replicated()
+    co_master = ("-c", "make-co-master", "-i", k(1))
+    Frozen(scenario.config, "changed", k(0), *co_master).kill_9()
+    status = sb.replica_status(0)
+    assert status is not None and int(status["Master_Port"]) == sb.ports[1]
+    assert status["Slave_SQL_Running"] == "No"
+    assert scenario.ok(*co_master).lines == [k(1)]
+    status = sb.replica_status(0)
+    assert status is not None
+    assert (status["Slave_IO_Running"], status["Slave_SQL_Running"]) == ("Yes", "Yes"), status
+    assert active_locks(scenario) == []
+    sb.wait_replicated()
+    scenario.assert_rows_everywhere(written, {0: None, 1: 0, 2: 0, 3: 0})
+    assert "completed" in str(audit_rows(scenario, "make-co-master")[0]["message"])
