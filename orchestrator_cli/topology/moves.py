@@ -23,7 +23,7 @@ from orchestrator_cli.model.keys import InstanceKey
 from orchestrator_cli.mysql import flavor as fl
 from orchestrator_cli.topology import gtid_moves, locks
 from orchestrator_cli.topology.ancestry import Hop, refuse_cycle
-from orchestrator_cli.topology.credentials import replication_credentials
+from orchestrator_cli.topology.credentials import Credentials, replication_credentials
 from orchestrator_cli.topology.env import TopologyEnv
 from orchestrator_cli.topology.operation import Operation, lock_reason
 from orchestrator_cli.topology.primitives import Live, gtid_mode_of, kept_gtid_mode
@@ -457,12 +457,7 @@ def make_co_master(env: TopologyEnv, key: InstanceKey) -> Moved:
         if master.status.is_replica and master.master_key is not None:
             _refuse_not_real_master(op, master)
         check_can_replicate(master, instance, env.config)
-        credentials = None if master.status.master_user else replication_credentials(env, instance.key)
-        if credentials is None and not master.status.master_user:
-            raise UnsafeOperationError(
-                f"{master.key} has no replication credentials to connect to {key}: "
-                "configure ReplicationCredentialsQuery"
-            )
+        credentials = _missing_credentials(op, instance, master)
         op.lock(key, master.key)
         use_gtid = instance.flavor.is_oracle and instance.status.auto_position and master.gtid.supports_oracle_gtid
         op.method = "gtid" if use_gtid else "file:pos"
@@ -476,10 +471,7 @@ def make_co_master(env: TopologyEnv, key: InstanceKey) -> Moved:
             op.change_master(
                 master.key, key, before=before, coords=own_self, gtid=deny_gtid(master), record_equivalence=False
             )
-        if credentials is not None:
-            server = env.server(master.key)
-            fields = credentials.change_master_fields(ssl_allowed=instance.status.master_ssl_allowed)
-            server.change(server.flavor.change_master(**fields))
+        _give_credentials(op, instance, master.key, credentials)
         op.start(master.key)
         op.summary = f"{master.key} now replicates from {key} (co-masters, {op.method})"
     return Moved(master.key, key, op.method)
@@ -492,15 +484,32 @@ def _complete_killed_make_co_master(op: Operation, instance: Live, master: Live)
     servers from analysis until they expired."""
     key = instance.key
     op.lock(key)
-    if not op.status(master.key).master_user:
-        credentials = replication_credentials(op.env, key)
-        if credentials is not None:
-            server = op.env.server(master.key)
-            fields = credentials.change_master_fields(ssl_allowed=instance.status.master_ssl_allowed)
-            server.change(server.flavor.change_master(**fields))
+    _give_credentials(op, instance, master.key, _missing_credentials(op, instance, op.read(master.key)))
     op.method = "gtid" if master.status.uses_gtid else "file:pos"
     op.summary = f"{master.key} now replicates from {key}: completed the make-co-master a killed process left"
     return Moved(master.key, key, op.method)
+
+
+def _missing_credentials(op: Operation, instance: Live, master: Live) -> Credentials | None:
+    """The credentials `master` still lacks to replicate from `instance` (None: it has a user);
+    refused, before any change, when it lacks them and none are configured."""
+    if master.status.master_user:
+        return None
+    credentials = replication_credentials(op.env, instance.key)
+    if credentials is None:
+        raise UnsafeOperationError(
+            f"{master.key} has no replication credentials to connect to {instance.key}: "
+            "configure ReplicationCredentialsQuery"
+        )
+    return credentials
+
+
+def _give_credentials(op: Operation, instance: Live, master_key: InstanceKey, credentials: Credentials | None) -> None:
+    if credentials is None:
+        return
+    server = op.env.server(master_key)
+    fields = credentials.change_master_fields(ssl_allowed=instance.status.master_ssl_allowed)
+    server.change(server.flavor.change_master(**fields))
 
 
 def _refuse_not_real_master(op: Operation, master: Live) -> None:
