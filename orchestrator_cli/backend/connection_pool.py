@@ -20,6 +20,11 @@ only chooses which member serves a call. Every public method of `Backend` is len
 
 A pool of a SQLite `:memory:` database has one member: each connection would be a database of its own.
 
+Members that come back while `max_idle` others already sit idle are closed, as the original's Go pool
+does (MaxIdle = max(10, 25% of `MySQLOrchestratorMaxPoolConnections`)): a burst that opened a hundred
+connections does not keep them open for the life of the daemon. Several daemons share one MySQL
+backend, whose `max_connections` (151 by default) they would otherwise fill between them.
+
 Threads that spend most of their time on something else (a probe waits on a MySQL server far longer
 than on the backend) take a member only for the statements that belong together, with `lease()`:
 hundreds of them then share the few connections that are busy at any moment (`writers_size`).
@@ -38,9 +43,25 @@ from orchestrator_cli.backend.connection import RETRY_SECONDS, Backend
 from orchestrator_cli.errors import BackendError
 
 DEFAULT_SIZE = 40  # anyio's default worker threadpool, which runs the service's (sync) routes
+DEFAULT_MAX_OPEN = 128  # MySQLOrchestratorMaxPoolConnections when the config leaves it out
 
 # Backend members that are not lent out: the pool's own lifecycle, and plain values.
 _NOT_LENT = frozenset({"close", "connection", "description", "lease", "mysql_params"})
+
+
+def max_idle(config: Mapping[str, Any]) -> int:
+    """Members kept open while nobody holds them: max(10, 25% of `MySQLOrchestratorMaxPoolConnections`),
+    the original's MaxIdle (its default 128 keeps 32; 0, no limit, keeps 10).
+
+    >>> max_idle({"BackendDB": "mysql"})
+    32
+    >>> max_idle({"BackendDB": "mysql", "MySQLOrchestratorMaxPoolConnections": 16})
+    10
+    >>> max_idle({"BackendDB": "mysql", "MySQLOrchestratorMaxPoolConnections": 0})
+    10
+    """
+    cap = config.get("MySQLOrchestratorMaxPoolConnections", DEFAULT_MAX_OPEN)
+    return max(10, int(cap or 0) // 4)
 
 
 def default_size(config: Mapping[str, Any]) -> int:
@@ -111,6 +132,7 @@ class BackendPool(Backend):
         self.is_sqlite = first.is_sqlite
         self.dialect = first.dialect
         self.size = max(1, size if size is not None else default_size(config))
+        self.max_idle = max_idle(config)
         self._deploy = deploy
         self._members: list[Backend] = [first]
         self._idle: list[Backend] = [first]
@@ -150,6 +172,7 @@ class BackendPool(Backend):
             self._available.wait(remaining)
 
     def _give_back(self, ident: int) -> None:
+        surplus = None
         with self._available:
             loan = self._loans[ident]
             loan.depth -= 1
@@ -160,8 +183,16 @@ class BackendPool(Backend):
             if id(member) in self._closing:
                 self._closing.discard(id(member))
                 member.close()
-            self._idle.append(member)
+            if len(self._idle) >= self.max_idle:
+                # enough open and unused already: this one is forgotten, and closed below, outside
+                # the lock (a waiter takes an idle member, or opens one while fewer than `size` exist)
+                self._members.remove(member)
+                surplus = member
+            else:
+                self._idle.append(member)
             self._available.notify()
+        if surplus is not None:
+            surplus.close()
 
     @contextmanager
     def lease(self) -> Iterator[Backend]:

@@ -26,6 +26,7 @@ from bench.fleet_sim.model import Fleet, free_port_range  # noqa: E402
 from bench.fleet_sim.server import FleetSimulator  # noqa: E402
 from orchestrator_cli.backend import instances  # noqa: E402
 from orchestrator_cli.backend.connection import Backend  # noqa: E402
+from orchestrator_cli.backend.connection_pool import BackendPool  # noqa: E402
 from orchestrator_cli.config import load_config  # noqa: E402
 from orchestrator_cli.discovery.crawl import Probed  # noqa: E402
 from orchestrator_cli.discovery.scheduler import DiscoveryScheduler  # noqa: E402
@@ -212,3 +213,35 @@ def test_a_dead_backend_fails_probes_cleanly(sim: FleetSimulator, wait_until: Ca
     finally:
         scheduler.close()
         scheduler.join()
+
+
+def test_a_burst_leaves_only_max_idle_connections_open(
+    mysql_backend_db: dict[str, Any], wait_until: Callable[..., object]
+) -> None:
+    """30 workers hold 30 connections of the MySQL backend at once; once they are done, the pool keeps
+    max(10, 25% of MySQLOrchestratorMaxPoolConnections) open, as the original's pool does, instead of
+    all 30 for the life of the daemon (several daemons would fill the backend's max_connections)."""
+    config = load_config(overrides={**mysql_backend_db, "MySQLOrchestratorMaxPoolConnections": 40})
+    pool = BackendPool(config, size=30)
+    watcher = Backend(config)
+    assert pool.max_idle == 10
+    together = threading.Barrier(30, timeout=60)
+
+    def hold() -> None:
+        with pool.lease() as member:
+            member.scalar("SELECT 1")
+            together.wait()
+
+    try:
+        workers = [threading.Thread(target=hold) for _ in range(30)]
+        for w in workers:
+            w.start()
+        for w in workers:
+            w.join()
+        assert not together.broken and pool.in_use() == 0
+        # the server lists a closed connection a moment longer; more than 10 for good is the failure
+        wait_until(lambda: _connections(watcher) == 10, timeout=30, message="10 connections stay open")
+        assert [pool.scalar("SELECT 2") for _ in range(3)] == [2, 2, 2]  # the idle ones serve on
+    finally:
+        pool.close()
+        watcher.close()
