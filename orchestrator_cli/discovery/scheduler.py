@@ -190,6 +190,7 @@ class DiscoveryScheduler:
         self._leading = lead
         self._paused = False
         if now - self._last_scan >= SCAN_SECONDS:
+            elapsed = now - self._last_scan if self._last_scan else SCAN_SECONDS
             self._last_scan = now
             # A leader's first pass covers every instance due, shared or not: analysis must not start on
             # what another node (maybe the dead ex-leader) left stale.
@@ -200,7 +201,7 @@ class DiscoveryScheduler:
                     self._first_wave_at = now
             with self._lock:
                 saturated, self._saturated = self._saturated, False
-                limit, self._probes.size = self._probes.size, self._limit.update(saturated=saturated)
+                limit, self._probes.size = self._probes.size, self._limit.update(saturated=saturated, elapsed=elapsed)
             if limit != self._probes.size:
                 log.debug("probes at once: %d (was %d)", self._probes.size, limit)
         self._watch_hung(backend, now)

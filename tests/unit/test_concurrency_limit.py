@@ -4,6 +4,7 @@ the process has CPU to spare and slots are all busy, and shrinks when woken thre
 from __future__ import annotations
 
 import doctest
+from collections.abc import Callable
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -84,3 +85,44 @@ def test_the_limit_stays_within_its_bounds(maximum: int, periods: list[tuple[lis
             limit.observe(lag)
             limit.observe_probe(lag)
         assert limit.minimum <= limit.update(saturated=saturated) <= maximum
+
+
+def answered_period(limit: ConcurrencyLimit, rate_of: Callable[[int], float], probe_seconds: float) -> int:
+    """One second in which the process's threads wake on time and `rate_of(limit)` probes answer,
+    each in `probe_seconds`, every slot busy."""
+    for _ in range(5):
+        limit.observe(0.0001)
+    for _ in range(round(rate_of(limit.value))):
+        limit.observe_probe(probe_seconds)
+    return limit.update(saturated=True, elapsed=1.0)
+
+
+def test_a_limit_that_brings_no_more_answers_stops_growing() -> None:
+    """A process whose CPU answers at most 90 probes a second, whatever the number at once (threads
+    still wake on time: the GIL changes hands, between more of them): the limit stays near where the
+    answers stopped growing, instead of climbing to the maximum with ever longer probes."""
+    limit = ConcurrencyLimit(maximum=300)
+    values = [answered_period(limit, lambda v: min(v * 2.5, 90.0), probe_seconds=0.3) for _ in range(120)]
+    settled = values[20:]
+    assert max(settled) <= 50, values  # 36 at once give the 90; 40 is the step that reaches it, 50 a trial
+    assert min(settled) >= 32, values
+    assert settled.count(40) >= len(settled) * 3 // 4, values
+
+
+def test_a_limit_that_brings_more_answers_reaches_the_maximum() -> None:
+    """Servers far away (latency-bound): every probe more at once is more answers a second."""
+    limit = ConcurrencyLimit(maximum=300)
+    values = [answered_period(limit, lambda v: v * 2.5, probe_seconds=0.4) for _ in range(60)]
+    assert values[-1] == 300, values
+
+
+def test_a_step_up_is_judged_once_its_probes_had_time_to_answer() -> None:
+    """Probes that take 3 s: one period after a step up none of its probes has answered yet, so the
+    rate cannot have grown; the step is judged later, and kept when the rate grew by then."""
+    limit = ConcurrencyLimit(maximum=300, hung_after=20.0)
+    grown = answered_period(limit, lambda v: 30.0, probe_seconds=3.0)
+    assert grown == 40
+    assert answered_period(limit, lambda v: 30.0, probe_seconds=3.0) == 40  # too early to judge
+    for _ in range(4):
+        assert answered_period(limit, lambda v: v * 1.0, probe_seconds=3.0) == 40
+    assert answered_period(limit, lambda v: v * 1.0, probe_seconds=3.0) == 50  # kept (40 a second), then up
