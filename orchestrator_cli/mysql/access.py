@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from orchestrator_cli.errors import TopologyError, TopologyTimeoutError
+from orchestrator_cli.model.frozen import Frozen, set_fields
 from orchestrator_cli.model.keys import InstanceKey
 
 if TYPE_CHECKING:
@@ -30,6 +31,23 @@ ChangeHook = Callable[[InstanceKey, str], None]
 # process on the first connection (~10 ms of a cron run's CPU where /etc/lsb-release is absent, as on
 # Debian). The original's Go driver sent no connection attributes either.
 NO_CONNECT_ATTRS = [-(1 << 20)]
+
+
+class TimeoutLimit(Frozen):
+    """The setting a topology connection's timeout came from, for the error when it expires."""
+
+    __slots__ = ("key", "seconds", "connecting")
+    key: str  # the config key: MySQLConnectTimeoutSeconds, MySQL{Discovery,Topology}ReadTimeoutSeconds
+    seconds: int
+    connecting: bool
+
+    def __init__(self, key: str, seconds: int, connecting: bool) -> None:
+        set_fields(self, locals())
+
+    @property
+    def phrase(self) -> str:
+        when = "while connecting " if self.connecting else ""
+        return f"{when}after {self.seconds}s ({self.key})"
 
 
 class Unresponsive:
@@ -101,16 +119,27 @@ class TopologyAccess:
         if srv is not None:
             srv.close()
 
+    def timeout_limit(self, *, discovery: bool, connecting: bool) -> TimeoutLimit:
+        """Which timeout applies (as `connect_params` sets them): MySQLConnectTimeoutSeconds to open a
+        connection (the driver applies it to the handshake too), then the read timeout of the
+        connection's kind: MySQLDiscoveryReadTimeoutSeconds for a discovery (polling) connection,
+        MySQLTopologyReadTimeoutSeconds for every other one."""
+        if connecting:
+            name = "MySQLConnectTimeoutSeconds"
+        else:
+            name = "MySQLDiscoveryReadTimeoutSeconds" if discovery else "MySQLTopologyReadTimeoutSeconds"
+        return TimeoutLimit(name, int(self.config[name]), connecting)
+
     def connect_params(self, key: InstanceKey, *, discovery: bool) -> dict[str, Any]:
         c = self.config
-        read_timeout = c["MySQLDiscoveryReadTimeoutSeconds"] if discovery else c["MySQLTopologyReadTimeoutSeconds"]
+        read_timeout = self.timeout_limit(discovery=discovery, connecting=False).seconds
         params: dict[str, Any] = {
             "host": key.hostname,
             "port": key.port,
             "user": c["MySQLTopologyUser"],
             "password": c["MySQLTopologyPassword"],
-            "connection_timeout": int(c["MySQLConnectTimeoutSeconds"]),
-            "read_timeout": int(read_timeout),
+            "connection_timeout": self.timeout_limit(discovery=discovery, connecting=True).seconds,
+            "read_timeout": read_timeout,
             "autocommit": True,
             "use_pure": True,
             "charset": "utf8mb4",
@@ -157,17 +186,21 @@ class TopologyAccess:
             srv.close()
 
 
-def topology_error(key: InstanceKey, error: Exception) -> TopologyError:
+def topology_error(key: InstanceKey, error: Exception, limit: TimeoutLimit | None = None) -> TopologyError:
     """One line, as the CLI prints errors: the driver's timeout text spans lines and advises
     calling reconnect(), which means nothing to an operator, so only its first sentence is kept.
 
     A timeout (read, write, or the handshake of a new connection: what a hung server gives) is a
     `TopologyTimeoutError`, so that discovery can tell "does not answer" from "answered with an
-    error" (a server refusing a login is alive, and may be writable)."""
+    error" (a server refusing a login is alive, and may be writable). `limit` is the setting that
+    expired (`TopologyAccess.timeout_limit`), named in the text: the driver's own words do not say
+    whether the handshake or a statement ran out, nor which of our keys to raise."""
     text = " ".join(str(getattr(error, "msg", None) or error).split())
     if "timed out" in text.lower():
         text = text.split(". ", 1)[0].rstrip(".")
     if _timed_out(error):
+        if limit is not None:
+            text += f" {limit.phrase}"
         return TopologyTimeoutError(f"{key}: {text}")
     return TopologyError(f"{key}: {text}")
 

@@ -12,7 +12,7 @@ from orchestrator_cli.errors import TopologyError
 from orchestrator_cli.model.coordinates import BinlogCoordinates
 from orchestrator_cli.model.keys import InstanceKey
 from orchestrator_cli.mysql import flavor as fl
-from orchestrator_cli.mysql.access import topology_error
+from orchestrator_cli.mysql.access import TimeoutLimit, topology_error
 from orchestrator_cli.mysql.facts import BinlogEvent, CoreVariables, GtidFacts, ReplicaStatus, SemiSyncFacts
 from orchestrator_cli.mysql.protocol import Row
 from orchestrator_cli.mysql.rows import rows_to_dict
@@ -76,12 +76,16 @@ class ConnectedServer:
                 self._conn = mysql.connector.connect(**self.access.connect_params(self.key, discovery=self._discovery))
                 self._opened_at = time.monotonic()
             except mysql.connector.Error as e:
-                raise topology_error(self.key, e) from e
+                raise topology_error(self.key, e, self._limit(connecting=True)) from e
             except OSError as e:
                 raise TopologyError(f"{self.key}: {e}") from e
             self._flavor = _handshake_flavor(self._conn)
             self._reconnect_for_flavor = False
         return self._conn
+
+    def _limit(self, *, connecting: bool) -> TimeoutLimit:
+        """The timeout setting that applies to this connection now (named when it expires)."""
+        return self.access.timeout_limit(discovery=self._discovery, connecting=connecting)
 
     def _drop_if_lost(self, conn: Any, error: Any) -> None:
         """After a lost connection or a read timeout, the next statement must reconnect instead of
@@ -165,7 +169,7 @@ class ConnectedServer:
                 rows = cur.fetchall() if cur.with_rows else []
             except mysql.connector.Error as e:
                 self._drop_if_lost(conn, e)
-                raise topology_error(self.key, e) from e
+                raise topology_error(self.key, e, self._limit(connecting=False)) from e
             return [{k: _plain(v) for k, v in r.items()} for r in rows]
 
     def query_one(self, sql: str) -> Row | None:
@@ -265,7 +269,7 @@ class ConnectedServer:
                     cur.fetchall()
             except mysql.connector.Error as e:
                 self._drop_if_lost(conn, e)
-                raise topology_error(self.key, e) from e
+                raise topology_error(self.key, e, self._limit(connecting=False)) from e
         return None if row is None else tuple(_plain(v) for v in row)
 
     def single_value(self, sql: str) -> Any:

@@ -1,7 +1,7 @@
 """``orchestrator-sandbox``: start, inspect and stop a local MariaDB replication sandbox.
 
-The servers outlive this command; ``up`` leaves a state file in the sandbox directory that ``down``
-and ``status`` attach to.
+The servers outlive this command; ``up`` leaves a state file in the sandbox directory that ``down``,
+``status``, ``pause`` and ``resume`` attach to.
 """
 
 from __future__ import annotations
@@ -162,3 +162,44 @@ def status(
         console.width = 200
     console.print(table)
     typer.echo(f"config: {config}")
+
+
+ServerArgument = Annotated[str, typer.Argument(help="Server: its index (0 = first), port, or host:port")]
+
+
+def _attached_server(directory: Path | None, server: str) -> tuple[Sandbox, int]:
+    base_dir = (directory or _default_dir()).resolve()
+    try:
+        sandbox = Sandbox.attach(base_dir)
+    except (SandboxError, ValueError, KeyError) as exc:
+        raise _fail(f"no usable sandbox in {base_dir}: {exc}") from exc
+    text = server.strip()
+    if text.isdigit() and int(text) < len(sandbox.servers):
+        index = int(text)
+    else:
+        try:
+            index = sandbox.index_of(int(text) if text.isdigit() else text)
+        except (SandboxError, ValueError, IndexError):
+            raise _fail(
+                f"{server!r} is not a server of the sandbox in {base_dir} "
+                f"(an index 0-{len(sandbox.servers) - 1}, a port or a host:port)"
+            ) from None
+    if not sandbox.servers[index].running():
+        raise _fail(f"{sandbox.key(index)} is not running")
+    return sandbox, index
+
+
+@app.command()
+def pause(server: ServerArgument, directory: DirOption = None) -> None:
+    """SIGSTOP a server: its port stays open but it answers nothing, like a hung host."""
+    sandbox, index = _attached_server(directory, server)
+    sandbox.pause(index)
+    typer.echo(f"{sandbox.key(index)} paused")
+
+
+@app.command()
+def resume(server: ServerArgument, directory: DirOption = None) -> None:
+    """SIGCONT a paused server (whichever process paused it)."""
+    sandbox, index = _attached_server(directory, server)
+    sandbox.resume(index)
+    typer.echo(f"{sandbox.key(index)} resumed")

@@ -62,6 +62,8 @@ class Server:
     socket_path: Path
     pid: int | None = None
     process: subprocess.Popen[bytes] | None = field(default=None, repr=False, compare=False)
+    # Set by `pause`, cleared by `resume`, and saved in the state file; `is_paused` asks the kernel
+    # instead wherever it can (another process may have paused or resumed the server since).
     paused: bool = False
     log_offset: int = 0
 
@@ -97,10 +99,18 @@ class Server:
             return False
         return _pid_running(self.pid, str(self.datadir))
 
+    def is_paused(self) -> bool:
+        """Whether the process is stopped (SIGSTOP), whichever process paused it: read from
+        ``/proc`` (the ``paused`` flag only where there is no ``/proc``)."""
+        pid = self.process.pid if self.process is not None else self.pid
+        if pid is None or not _HAVE_PROC:
+            return self.paused
+        return _process_state(pid) == "T"
+
 
 def is_alive(server: Server) -> bool:
     """Whether the server runs and is not paused, i.e. would answer a query."""
-    return server.running() and not server.paused
+    return server.running() and not server.is_paused()
 
 
 def index_of(servers: Sequence[Server], key_or_port: str | int) -> int:
@@ -278,8 +288,7 @@ class Launcher:
         """Resume paused servers and start dead ones (in parallel), then wait for all to be ready."""
         deadline = time.monotonic() + self.startup_timeout
         for server in servers:
-            if server.paused:
-                resume(server)
+            resume(server)
             if not server.running():
                 self.launch(server)
         for server in servers:
@@ -302,7 +311,7 @@ def shutdown(server: Server, timeout: float) -> None:
     if not server.running():
         return
     _send(server, signal.SIGTERM)
-    if server.paused:
+    if server.paused or server.is_paused():
         _send(server, signal.SIGCONT)
         server.paused = False
     if not _wait_exit(server, timeout, raise_on_timeout=False):
@@ -311,18 +320,27 @@ def shutdown(server: Server, timeout: float) -> None:
 
 
 def pause(server: Server) -> None:
-    """SIGSTOP the server: its port stays open but nothing answers, like a hung host."""
-    if server.running() and not server.paused:
+    """SIGSTOP the server: its port stays open but nothing answers, like a hung host. Returns once
+    the kernel reports it stopped, so that another process reading ``/proc`` sees it paused."""
+    if server.running() and not server.is_paused():
         _send(server, signal.SIGSTOP)
-        server.paused = True
+        _await_state(server, stopped=True)
+    server.paused = server.running()
 
 
 def resume(server: Server) -> None:
-    """SIGCONT a server previously paused with :func:`pause`."""
-    if server.paused:
-        if server.running():
-            _send(server, signal.SIGCONT)
-        server.paused = False
+    """SIGCONT a paused server, whichever process paused it (the flag of this one may not know)."""
+    if server.running() and (server.paused or server.is_paused()):
+        _send(server, signal.SIGCONT)
+        _await_state(server, stopped=False)
+    server.paused = False
+
+
+def _await_state(server: Server, *, stopped: bool, timeout: float = 5.0) -> None:
+    """Wait (briefly: signals are delivered at once) until the process is, or is no longer, stopped."""
+    deadline = time.monotonic() + timeout
+    while _HAVE_PROC and server.running() and server.is_paused() != stopped and time.monotonic() < deadline:
+        time.sleep(0.005)
 
 
 def terminate_all(servers: Sequence[Server], graceful: bool) -> None:
@@ -331,7 +349,7 @@ def terminate_all(servers: Sequence[Server], graceful: bool) -> None:
     for server in live:
         if graceful:
             _send(server, signal.SIGTERM)
-            if server.paused:
+            if server.paused or server.is_paused():
                 _send(server, signal.SIGCONT)
         else:
             _send(server, signal.SIGKILL)
@@ -370,6 +388,17 @@ def _wait_exit(server: Server, timeout: float, raise_on_timeout: bool = True) ->
             return False
         time.sleep(0.05)
     return True
+
+
+_HAVE_PROC = Path("/proc/self/stat").exists()
+
+
+def _process_state(pid: int) -> str | None:
+    """The one-letter state of ``/proc/<pid>/stat`` (``T``: stopped), None when unreadable."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return None
 
 
 def _pid_running(pid: int, marker: str | None = None) -> bool:

@@ -1,7 +1,8 @@
 """The ``sandbox.json`` state file: what another process needs to attach to a running sandbox.
 
 ``orchestrator-sandbox up`` exits while its servers keep running; ``down`` and ``status`` find
-them again through this file (ports, pids, paths).
+them again through this file (ports, pids, paths, and which servers were paused: `pause` and
+`resume` may run in different processes).
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ class SavedState:
                     "directory": str(s.directory),
                     "socket": str(s.socket_path),
                     "pid": s.pid,
+                    "paused": s.paused,
                     "key": s.key,
                 }
                 for s in self.servers
@@ -91,6 +93,7 @@ class SavedState:
                     directory=Path(entry["directory"]),
                     socket_path=Path(entry["socket"]),
                     pid=entry.get("pid"),
+                    paused=bool(entry.get("paused", False)),
                 )
                 for entry in document["servers"]
             ],

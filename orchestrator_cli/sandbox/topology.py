@@ -221,12 +221,16 @@ class Sandbox:
         self.save_state()
 
     def pause(self, i: int) -> None:
-        """SIGSTOP server ``i``: its port stays open but nothing answers, like a hung host."""
+        """SIGSTOP server ``i``: its port stays open but nothing answers, like a hung host.
+
+        Recorded in the state file: ``orchestrator-sandbox resume`` (another process) resumes it."""
         process.pause(self.servers[i])
+        self.save_state()
 
     def resume(self, i: int) -> None:
-        """SIGCONT a server previously paused with :meth:`pause`."""
+        """SIGCONT server ``i`` if it is paused, by this process or by another."""
         process.resume(self.servers[i])
+        self.save_state()
 
     def is_alive(self, i: int) -> bool:
         """Whether server ``i`` runs and is not paused."""

@@ -147,12 +147,16 @@ def move_up_within(op: Operation, instance: Live) -> InstanceKey:
     return grand.key
 
 
-def move_up(env: TopologyEnv, key: InstanceKey) -> Moved:
+def move_up(env: TopologyEnv, key: InstanceKey, *, from_below: tuple[InstanceKey, InstanceKey] | None = None) -> Moved:
+    """Move `key` up below its grandparent. `from_below` (former master, grandparent): the move
+    move-up-replicas expects, from the backend's rows, which may be stale (see `_moved_up_before`)."""
     with Operation(env, "move-up", key) as op:
         instance = op.read(key)
         resumed = _resume_killed_move_up(op, instance)
         if resumed is not None:
             return resumed
+        if from_below is not None and instance.master_key != from_below[0]:
+            return _moved_up_before(op, instance, *from_below)
         master = move_up_within(op, instance)
         op.summary = f"moved {key} up below {master} via {op.method}"
     return Moved(key, master, op.method)
@@ -173,6 +177,20 @@ def _resume_killed_move_up(op: Operation, instance: Live) -> Moved | None:
     former = next(k for k, master in masters.items() if master == grand)
     op.summary = f"moved {instance.key} up below {grand} (beside {former}): completed the move-up a killed process left"
     return Moved(instance.key, grand, op.method)
+
+
+def _moved_up_before(op: Operation, instance: Live, former: InstanceKey, grand: InstanceKey) -> Moved:
+    """move-up-replicas of `former` found `instance` below it in the backend, but the server already
+    replicates from `grand`: it was moved up before its row was refreshed (by a process killed
+    between its move and that refresh). Moving it up again would take it a second level up, below
+    `grand`'s master. Reported as moved, and its row refreshed; below any other server, refused."""
+    key = instance.key
+    if instance.master_key != grand:
+        raise TopologyError(f"{key} no longer replicates from {former} (now from {instance.master_key}): not moved")
+    op.stale(key)
+    op.method = "gtid" if instance.status.uses_gtid else "file:pos"
+    op.summary = f"{key} already replicates from {grand}: moved up before (its backend row still named {former})"
+    return Moved(key, grand, op.method)
 
 
 # -- move-below ------------------------------------------------------------------------------------

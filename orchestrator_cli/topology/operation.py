@@ -106,6 +106,7 @@ class Operation:
         finally:
             self._locks.close()
         self._audit(exc, problems)
+        self._notify("audited", self.subject)  # locks released, backend rows not yet refreshed
         if self._touched:
             self._refresh()
         if exc is None and problems:
@@ -116,6 +117,12 @@ class Operation:
         for key in keys:
             if key not in self._involved:
                 self._involved.append(key)
+
+    def stale(self, key: InstanceKey) -> None:
+        """`key`'s backend row is out of date (the server says otherwise): refresh it at the end, as
+        after a change, although this operation changed nothing."""
+        self._touched = True
+        self.involve(key)
 
     def read(self, key: InstanceKey) -> primitives.Live:
         """A live read of one server (and a note to refresh its backend row at the end)."""

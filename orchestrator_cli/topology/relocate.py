@@ -258,12 +258,13 @@ def take_siblings(env: TopologyEnv, key: InstanceKey) -> BulkResult:
 def move_up_replicas(env: TopologyEnv, key: InstanceKey, pattern: str = "") -> BulkResult:
     """Move the replicas of `key` up to be its siblings."""
     instance = read_live(env, key)
-    if not instance.status.is_replica:
+    if not instance.status.is_replica or instance.master_key is None:
         raise TopologyError(f"instance {key} is not a replica")
     keys = replicas_of(env, key, pattern)
     if not keys:
         return BulkResult([], {})
-    result = each(keys, lambda replica: moves.move_up(env, replica), env.progress)
+    expected = (key, instance.master_key)
+    result = each(keys, lambda replica: moves.move_up(env, replica, from_below=expected), env.progress)
     if not result.moved:
         raise TopologyError("move-up-replicas: error on all operations: " + "; ".join(result.failed.values()))
     return result
