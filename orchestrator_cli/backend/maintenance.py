@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from orchestrator_cli.backend.connection import Backend, Row
+from orchestrator_cli.errors import BackendError
 from orchestrator_cli.model.coerce import to_bool, to_int, to_str
 from orchestrator_cli.model.keys import InstanceKey
 
@@ -59,22 +60,26 @@ def begin(
     node: tuple[str, str],
     explicitly_bounded: bool = True,
 ) -> int | None:
-    """Take the lock; returns its id, or None when another active lock exists."""
+    """Take the lock; returns its id, or None when another active lock exists.
+
+    A plain INSERT whose unique-key violation means "held": INSERT IGNORE would also turn the backend's
+    refusal of a value (text MySQL's utf8mb3 columns cannot store, an over-long owner) into a warning
+    and take the lock with the value mangled, leaving it held when the audit row then fails.
+    """
     d = backend.dialect
     with backend.transaction():
         release_expired(backend, key)
-        inserted = backend.execute(
-            d.insert_ignore(
-                "database_instance_maintenance",
-                {
-                    "hostname": "?", "port": "?", "maintenance_active": "1", "begin_timestamp": d.now(),
-                    "end_timestamp": d.seconds_from_now("?"), "owner": "?", "reason": "?",
-                    "processing_node_hostname": "?", "processing_node_token": "?", "explicitly_bounded": "?",
-                },
-            ),
-            (key.hostname, key.port, seconds, owner, reason, node[0], node[1], int(explicitly_bounded)),
-        )  # fmt: skip
-        if not inserted:
+        try:
+            backend.execute(
+                f"""INSERT INTO database_instance_maintenance
+                      (hostname, port, maintenance_active, begin_timestamp, end_timestamp, owner, reason,
+                       processing_node_hostname, processing_node_token, explicitly_bounded)
+                    VALUES (?, ?, 1, {d.now()}, {d.seconds_from_now("?")}, ?, ?, ?, ?, ?)""",
+                (key.hostname, key.port, seconds, owner, reason, node[0], node[1], int(explicitly_bounded)),
+            )
+        except BackendError as e:
+            if not d.is_duplicate_key(e):
+                raise
             return None
         row = backend.query_one(
             "SELECT database_instance_maintenance_id AS id FROM database_instance_maintenance"

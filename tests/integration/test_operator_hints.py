@@ -1,0 +1,84 @@
+"""What operators run from cron, Puppet and ops shells (maintenance, downtime, aliases), on both backends.
+
+The backend holds the original's fixture rows (tests/compat/fixtures.py), written by a raw connection.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from orchestrator_cli.backend.connection import Backend
+from orchestrator_cli.config import load_config
+from tests.compat.fixtures import OriginalFixture, original_fixture
+
+REPLICA = "testhost:22294"
+
+
+@pytest.fixture(scope="module", params=["sqlite", "mysql"])
+def deployed(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[OriginalFixture]:
+    kind = str(request.param)
+    mysql_db: dict[str, Any] | None = None
+    if kind == "mysql":
+        mysql_db = request.getfixturevalue("mysql_backend_db_module")
+    with original_fixture(kind, tmp_path_factory.mktemp(f"hints-{kind}"), mysql_db) as fixture:
+        yield fixture
+
+
+@pytest.fixture
+def fx(deployed: OriginalFixture) -> OriginalFixture:
+    deployed.create_per_test()
+    for table in ("audit", "database_instance_maintenance", "cluster_alias_override"):
+        deployed.execute(f"DELETE FROM {table}")
+    return deployed
+
+
+@pytest.fixture
+def backend(fx: OriginalFixture) -> Iterator[Backend]:
+    b = Backend(load_config(str(fx.config)))
+    try:
+        yield b
+    finally:
+        b.close()
+
+
+def dump(fx: OriginalFixture) -> dict[str, list[str]]:
+    """Every row of the tables a refused change must leave alone."""
+    tables = ("audit", "database_instance_maintenance", "database_instance_downtime", "candidate_database_instance")
+    return {t: sorted(map(repr, fx.query(f"SELECT * FROM {t}"))) for t in tables}
+
+
+def test_maintenance_refused_by_the_backend_takes_no_lock(fx: OriginalFixture) -> None:
+    """A reason the backend cannot store (4-byte UTF-8 in MySQL's utf8mb3 columns) used to be mangled to
+    `?` by the lock's INSERT IGNORE, and the audit insert then failed: exit 1, yet the lock was held and
+    the operator's retry was refused as "already in maintenance"."""
+    before = dump(fx)
+    result = fx.cli("-c", "begin-maintenance", "-i", REPLICA, "--reason", "disk \U0001f525", "--duration", "1h")
+    if fx.sqlite:  # SQLite stores any text
+        assert result.code == 0, result.err
+        assert fx.cli("-c", "in-maintenance", "-i", REPLICA).lines == [REPLICA]
+        return
+    assert result.code == 1
+    assert result.out == ""
+    assert len(result.err.splitlines()) == 1
+    assert "Incorrect string value" in result.err
+    assert dump(fx) == before
+    assert fx.cli("-c", "in-maintenance", "-i", REPLICA).lines == []
+    retried = fx.cli("-c", "begin-maintenance", "-i", REPLICA, "--reason", "disk", "--duration", "1h")
+    assert retried.code == 0, retried.err
+    assert retried.lines == [REPLICA]
+
+
+def test_maintenance_lock_is_exclusive(fx: OriginalFixture) -> None:
+    first = fx.cli("-c", "begin-maintenance", "-i", REPLICA, "--reason", "one", "--owner", "a")
+    assert first.code == 0, first.err
+    before = dump(fx)
+    second = fx.cli("-c", "begin-maintenance", "-i", REPLICA, "--reason", "two", "--owner", "b")
+    assert second.code == 1
+    assert "already in maintenance (held by a: one" in second.err
+    assert dump(fx) == before
+    assert fx.cli("-c", "end-maintenance", "-i", REPLICA).lines == [REPLICA]
+    third = fx.cli("-c", "begin-maintenance", "-i", REPLICA, "--reason", "three", "--owner", "c")
+    assert third.code == 0, third.err
