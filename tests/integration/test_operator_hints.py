@@ -82,3 +82,24 @@ def test_maintenance_lock_is_exclusive(fx: OriginalFixture) -> None:
     assert fx.cli("-c", "end-maintenance", "-i", REPLICA).lines == [REPLICA]
     third = fx.cli("-c", "begin-maintenance", "-i", REPLICA, "--reason", "three", "--owner", "c")
     assert third.code == 0, third.err
+
+
+def test_expired_downtime_is_deleted_and_audited(fx: OriginalFixture, backend: Backend) -> None:
+    from orchestrator_cli.backend import downtime
+
+    assert fx.cli("-c", "begin-downtime", "-i", REPLICA, "--reason", "backup", "--owner", "cron").code == 0
+    assert fx.cli("-c", "begin-downtime", "-i", "testhost:22295", "--reason", "later", "--duration", "1h").code == 0
+    fx.execute(
+        "UPDATE database_instance_downtime SET end_timestamp = '2026-01-01 00:00:00' WHERE hostname = ? AND port = ?",
+        ("testhost", 22294),
+    )
+    assert downtime.expire(backend) == 1
+    assert fx.cli("-c", "which-downtimed-instances").lines == ["testhost:22295"]
+    rows = fx.query(
+        "SELECT audit_type, hostname, port, cluster_name, message FROM audit WHERE audit_type = 'expire-downtime'"
+    )
+    assert len(rows) == 1
+    audit_type, host, port, cluster, message = rows[0]
+    assert (audit_type, host, int(port), cluster) == ("expire-downtime", "testhost", 22294, "testhost:22293")
+    assert message.startswith("owner: cron, reason: backup, ended: ")
+    assert downtime.expire(backend) == 0
