@@ -122,6 +122,16 @@ def active(backend: Backend, key: InstanceKey) -> MaintenanceLock | None:
     return None if row is None else _lock_of(row)
 
 
+def active_by_id(backend: Backend, maintenance_id: int) -> MaintenanceLock | None:
+    """The lock with this id (the token `begin-maintenance` took), if it is still active."""
+    row = backend.query_one(
+        f"SELECT {_ACTIVE_COLUMNS} FROM database_instance_maintenance"
+        " WHERE database_instance_maintenance_id = ? AND maintenance_active = 1",
+        (maintenance_id,),
+    )
+    return None if row is None else _lock_of(row)
+
+
 def held_by_process(backend: Backend, node: tuple[str, str]) -> list[MaintenanceLock]:
     """The active internal (not explicitly bounded) locks one process took, oldest first."""
     d = backend.dialect
