@@ -6,6 +6,7 @@ The backend holds the original's fixture rows (tests/compat/fixtures.py), writte
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,6 +14,7 @@ import pytest
 from orchestrator_cli.backend.connection import Backend
 from orchestrator_cli.config import load_config
 from tests.compat.fixtures import OriginalFixture, original_fixture
+from tests.support import run_cli, write_config
 
 REPLICA = "testhost:22294"
 
@@ -103,3 +105,14 @@ def test_expired_downtime_is_deleted_and_audited(fx: OriginalFixture, backend: B
     assert (audit_type, host, int(port), cluster) == ("expire-downtime", "testhost", 22294, "testhost:22293")
     assert message.startswith("owner: cron, reason: backup, ended: ")
     assert downtime.expire(backend) == 0
+
+
+def test_redeploy_internal_db_creates_the_sqlite_directory(tmp_path: Path) -> None:
+    """The first command a package's postinst runs on a fresh host: the data file's directory (the
+    default `~/.local/share/orchestrator`) does not exist yet. It used to fail with an internal error
+    opening the deploy lock file next to it."""
+    data_file = tmp_path / "new" / "dir" / "orchestrator.sqlite3"
+    config = write_config(tmp_path / "orchestrator.conf.json", BackendDB="sqlite", SQLite3DataFile=str(data_file))
+    result = run_cli("-c", "redeploy-internal-db", config=config)
+    assert (result.code, result.lines, result.err) == (0, ["Redeployed internal db"], "")
+    assert run_cli("-c", "clusters", config=config).code == 0
