@@ -32,7 +32,7 @@ def deployed(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
 @pytest.fixture
 def fx(deployed: OriginalFixture) -> OriginalFixture:
     deployed.create_per_test()
-    for table in ("audit", "database_instance_maintenance", "cluster_alias_override"):
+    for table in ("audit", "database_instance_maintenance", "cluster_alias_override", "hostname_resolve"):
         deployed.execute(f"DELETE FROM {table}")
     return deployed
 
@@ -116,3 +116,23 @@ def test_redeploy_internal_db_creates_the_sqlite_directory(tmp_path: Path) -> No
     result = run_cli("-c", "redeploy-internal-db", config=config)
     assert (result.code, result.lines, result.err) == (0, ["Redeployed internal db"], "")
     assert run_cli("-c", "clusters", config=config).code == 0
+
+
+def test_a_name_discovery_resolved_targets_the_known_instance(fx: OriginalFixture) -> None:
+    """Discovery keys a server by the name it calls itself (MySQLHostnameResolveMethod) and records the
+    name it was probed by in `hostname_resolve`. A crontab line using the probed name (`$(hostname -f)`,
+    an address) used to downtime an instance nobody knows, silently: exit 0, and the real one unprotected."""
+    now = "datetime('now')" if fx.sqlite else "NOW()"
+    for probed in ("db-testhost.example.com", "10.1.2.3"):
+        fx.execute(
+            f"INSERT INTO hostname_resolve (hostname, resolved_hostname, resolved_timestamp) VALUES (?, 'testhost', {now})",
+            (probed,),
+        )
+    result = fx.cli("-c", "begin-downtime", "-i", "db-testhost.example.com:22294", "--reason", "r", "--duration", "1h")
+    assert (result.code, result.lines) == (0, [REPLICA]), result.err
+    assert fx.cli("-c", "register-candidate", "-i", "10.1.2.3:22295").lines == ["testhost:22295"]
+    assert fx.query("SELECT hostname, port FROM database_instance_downtime") == [("testhost", 22294)]
+    assert fx.query("SELECT hostname, port FROM candidate_database_instance") == [("testhost", 22295)]
+    assert fx.cli("-c", "which-cluster", "-i", "db-testhost.example.com:22297").lines == ["testhost:22293"]
+    # a port the resolved host is not known on stays as given
+    assert fx.cli("-c", "register-candidate", "-i", "10.1.2.3:3306").lines == ["10.1.2.3:3306"]
