@@ -125,7 +125,8 @@ def test_a_name_discovery_resolved_targets_the_known_instance(fx: OriginalFixtur
     now = "datetime('now')" if fx.sqlite else "NOW()"
     for probed in ("db-testhost.example.com", "10.1.2.3"):
         fx.execute(
-            f"INSERT INTO hostname_resolve (hostname, resolved_hostname, resolved_timestamp) VALUES (?, 'testhost', {now})",
+            "INSERT INTO hostname_resolve (hostname, resolved_hostname, resolved_timestamp)"
+            f" VALUES (?, 'testhost', {now})",
             (probed,),
         )
     result = fx.cli("-c", "begin-downtime", "-i", "db-testhost.example.com:22294", "--reason", "r", "--duration", "1h")
