@@ -17,7 +17,7 @@ from orchestrator_cli.errors import NotFoundError, UsageError
 from orchestrator_cli.http import shapes
 from orchestrator_cli.http.changes import answer_instance, answer_key, on_instance
 from orchestrator_cli.http.clusters import cluster_name
-from orchestrator_cli.http.invoke import Service, instance_text, parse_key, run, service_of
+from orchestrator_cli.http.invoke import Service, instance_text, key_text, parse_key, run, service_of
 from orchestrator_cli.http.routing import add, data, ok
 
 log = logging.getLogger("orchestrator.http")
@@ -38,7 +38,7 @@ def async_discover(hostname: str, port: str, svc: Service = SVC) -> JSONResponse
 
     def crawl() -> None:
         try:
-            run(svc, "discover", instance=str(key))
+            run(svc, "discover", instance=key_text(key))
         except Exception as e:  # nobody waits for the answer: the log is where a failure shows
             log.warning("async-discover %s: %s", key, e)
 
@@ -57,7 +57,7 @@ def forget_cluster(clusterHint: str, svc: Service = SVC) -> JSONResponse:  # noq
     name = cluster_name(svc, clusterHint)
     keys = instances.keys_of(instances.cluster_instances(svc.backend, name))
     for key in keys:
-        run(svc, "forget", instance=str(key))
+        run(svc, "forget", instance=key_text(key))
     return ok(f"Forgot cluster {name}: {len(keys)} instances", [shapes.key_json(k) for k in keys])
 
 

@@ -99,3 +99,34 @@ def test_end_maintenance_by_key(fx: OriginalFixture, client: TestClient) -> None
     ]
     again = client.get(f"/api/end-maintenance/{lock['MaintenanceId']}")
     assert again.status_code == 500
+
+
+@pytest.mark.parametrize("host", ["::1", "[::1]", "fe80::1:2"])
+def test_ipv6_hosts_in_instance_paths(fx: OriginalFixture, client: TestClient, host: str) -> None:
+    """`H/P` with an IPv6 host: the path's host and port used to be joined as `::1:3307`, which parses as
+    a bare IPv6 host on the default port; the answer's key was then parsed from the printed key once
+    more (`::1:3307:3306`). The row written and the key answered are now the CLI's for `-i [::1]:3307`."""
+    bare = host.strip("[]")
+    answer = client.get(f"/api/begin-downtime/{host}/3307/ops/maintenance/1h")
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["Details"] == {"Hostname": bare, "Port": 3307}
+    assert client.get(f"/api/register-candidate/{host}/3307/prefer_not").json()["Details"] == {
+        "Hostname": bare,
+        "Port": 3307,
+    }
+    tagged = client.get(f"/api/tag/{host}/3307", params={"tag": "role=backup"}).json()
+    assert tagged["Details"] == {"Hostname": bare, "Port": 3307}
+    assert fx.query("SELECT hostname, port FROM database_instance_downtime") == [(bare, 3307)]
+    assert fx.query("SELECT hostname, port, promotion_rule FROM candidate_database_instance") == [
+        (bare, 3307, "prefer_not")
+    ]
+    assert client.get("/api/tagged", params={"tag": "role=backup"}).json() == [{"Hostname": bare, "Port": 3307}]
+    assert fx.cli("-c", "end-downtime", "-i", f"[{bare}]:3307").lines == [f"{bare}:3307"]
+
+
+def test_forget_cluster_with_an_ipv6_member(fx: OriginalFixture, client: TestClient) -> None:
+    fx.execute("UPDATE database_instance SET hostname = '::1' WHERE port = 22297")
+    answer = client.get(f"/api/forget-cluster/{MASTER}")
+    assert answer.status_code == 200, answer.text
+    assert {"Hostname": "::1", "Port": 22297} in answer.json()["Details"]
+    assert fx.query("SELECT COUNT(*) FROM database_instance") == [(0,)]
