@@ -132,7 +132,7 @@ def maintenance(svc: Service = SVC) -> JSONResponse:
                 "EndTimestamp": lock.until,
                 "ProcessingNodeHostname": lock.node[0],
                 "ProcessingNodeToken": lock.node[1],
-                "Explicitly bounded": lock.explicit,
+                "ExplicitlyBounded": lock.explicit,
             }
             for lock in store.active_all(svc.backend)
         ]

@@ -89,6 +89,12 @@ def test_refusals_change_nothing(
 def test_end_maintenance_by_key(fx: OriginalFixture, client: TestClient) -> None:
     assert fx.cli("-c", "begin-maintenance", "-i", REPLICA, "--reason", "upgrade", "--owner", "ops").code == 0
     (lock,) = client.get("/api/maintenance").json()
+    assert (lock["Key"], lock["Owner"], lock["Reason"], lock["ExplicitlyBounded"]) == (
+        {"Hostname": "testhost", "Port": 22294},
+        "ops",
+        "upgrade",
+        True,
+    )
     answer = client.get(f"/api/end-maintenance/{lock['MaintenanceId']}")
     assert answer.status_code == 200, answer.text
     assert answer.json()["Details"] == {"Hostname": "testhost", "Port": 22294}
