@@ -5,6 +5,7 @@ The backend holds the original's fixture rows (tests/compat/fixtures.py), writte
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -137,3 +138,18 @@ def test_a_name_discovery_resolved_targets_the_known_instance(fx: OriginalFixtur
     assert fx.cli("-c", "which-cluster", "-i", "db-testhost.example.com:22297").lines == ["testhost:22293"]
     # a port the resolved host is not known on stays as given
     assert fx.cli("-c", "register-candidate", "-i", "10.1.2.3:3306").lines == ["10.1.2.3:3306"]
+
+
+def test_an_unwritable_audit_log_file_does_not_fail_the_change(fx: OriginalFixture, tmp_path: Path) -> None:
+    """`AuditLogFile` this account cannot write (root's file, cron running as another user; a missing
+    directory): the change was made, then the command died with an internal error, exit 1, before the
+    audit row, so a retried `begin-maintenance` was refused by its own lock. The original writes the
+    file in the background and only logs a failure."""
+    values = json.loads(Path(fx.config).read_text())
+    values["AuditLogFile"] = str(tmp_path / "no-such-dir" / "audit.log")
+    config = write_config(tmp_path / "orchestrator.conf.json", **values)
+    result = run_cli("-c", "begin-maintenance", "-i", REPLICA, "--reason", "upgrade", config=config)
+    assert (result.code, result.lines) == (0, [REPLICA])
+    assert "cannot write AuditLogFile" in result.err and len(result.err.splitlines()) == 1
+    assert [r[0] for r in fx.query("SELECT audit_type FROM audit")] == ["begin-maintenance"]
+    assert run_cli("-c", "end-maintenance", "-i", REPLICA, config=config).code == 0
