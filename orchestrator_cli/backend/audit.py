@@ -17,8 +17,13 @@ def audit(backend: Backend, audit_type: str, key: InstanceKey | None, message: s
     logfile = backend.config.get("AuditLogFile")
     if logfile:
         stamp = time.strftime("%Y-%m-%d %H:%M:%S")
-        with open(logfile, "a", encoding="utf-8") as fh:
-            fh.write(f"{stamp}\t{audit_type}\t{host}\t{port}\t[{cluster_name}]\t{message}\n")
+        try:
+            with open(logfile, "a", encoding="utf-8") as fh:
+                fh.write(f"{stamp}\t{audit_type}\t{host}\t{port}\t[{cluster_name}]\t{message}\n")
+        except OSError as e:
+            # The change is made: a log file this user cannot write (a cron job's account, a missing
+            # directory) must not turn it into a failure, nor keep the row from the audit table.
+            log.error("cannot write AuditLogFile %s: %s", logfile, e.strerror or e)
     if backend.config.get("AuditToBackendDB", True):
         d = backend.dialect
         backend.execute(

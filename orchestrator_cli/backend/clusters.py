@@ -142,6 +142,26 @@ def alias_override(backend: Backend, cluster_name: str) -> str:
     return str(row["alias"]) if row else ""
 
 
+def alias_holder(backend: Backend, alias: str, cluster_name: str) -> str | None:
+    """Another cluster that `alias` already names (as its name or its alias), or None."""
+    for entry in clusters_info(backend):
+        if entry["cluster_name"] != cluster_name and alias in (entry["cluster_name"], entry["alias"]):
+            return str(entry["cluster_name"])
+    return None
+
+
+def set_alias_override(backend: Backend, cluster_name: str, alias: str) -> None:
+    """The operator's manual alias for a cluster (the API's `set-cluster-alias`)."""
+    backend.execute(
+        backend.dialect.upsert("cluster_alias_override", ["cluster_name", "alias"], ["cluster_name"]),
+        (cluster_name, alias),
+    )
+
+
+def clear_alias_override(backend: Backend, cluster_name: str) -> int:
+    return backend.execute("DELETE FROM cluster_alias_override WHERE cluster_name = ?", (cluster_name,))
+
+
 def instance_counts(backend: Backend) -> dict[str, int]:
     """Cluster name -> number of known instances (the API's `CountInstances`)."""
     rows = backend.query("SELECT cluster_name, COUNT(*) AS n FROM database_instance GROUP BY cluster_name")

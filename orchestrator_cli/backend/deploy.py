@@ -63,6 +63,7 @@ def _deploy_lock(backend: Backend, force: bool) -> Iterator[bool]:
             return
         import fcntl
 
+        backend.connection()  # opens the file first: creates its directory, or fails in one line
         with open(path + ".deploy-lock", "a+") as fh:
             fcntl.flock(fh, fcntl.LOCK_EX)
             try:

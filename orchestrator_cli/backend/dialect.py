@@ -11,6 +11,9 @@ if TYPE_CHECKING:
     from typing import Any
 
 
+ER_DUP_ENTRY = 1062  # MySQL: Duplicate entry for a unique key
+
+
 class Dialect:
     """SQL text helpers; statements elsewhere in `backend/` are written once and use these."""
 
@@ -31,6 +34,10 @@ class Dialect:
 
     def seconds_ago(self, seconds: str = "?") -> str:
         return self.add_seconds(self.now(), f"-({seconds})")
+
+    def is_duplicate_key(self, error: BaseException) -> bool:
+        """Whether a failed statement (or the driver error it wraps) broke a unique key."""
+        raise NotImplementedError
 
     def insert_ignore(self, table: str, columns: Sequence[str] | Mapping[str, str]) -> str:
         raise NotImplementedError
@@ -72,6 +79,12 @@ def _columns_values(columns: Sequence[str] | Mapping[str, str]) -> tuple[str, st
 
 class SQLiteDialect(Dialect):
     name = "sqlite"
+
+    def is_duplicate_key(self, error: BaseException) -> bool:
+        import sqlite3
+
+        cause = error.__cause__ or error
+        return isinstance(cause, sqlite3.IntegrityError) and "UNIQUE constraint failed" in str(cause)
 
     def now(self) -> str:
         return "datetime('now')"
@@ -117,6 +130,10 @@ class SQLiteDialect(Dialect):
 
 class MySQLDialect(Dialect):
     name = "mysql"
+
+    def is_duplicate_key(self, error: BaseException) -> bool:
+        cause = error.__cause__ or error
+        return getattr(cause, "errno", None) == ER_DUP_ENTRY
 
     def now(self) -> str:
         return "NOW()"

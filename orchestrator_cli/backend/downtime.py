@@ -48,8 +48,27 @@ def is_active(backend: Backend, key: InstanceKey) -> bool:
 
 
 def expire(backend: Backend) -> int:
+    """Delete the downtimes whose end has passed, each with an `expire-downtime` audit row (as the
+    original audits its expiry), so the audit trail says when an instance stopped being silenced."""
+    from orchestrator_cli.backend import audit, instances
+
     d = backend.dialect
-    return backend.execute(f"DELETE FROM database_instance_downtime WHERE end_timestamp < {d.now()}")
+    ended = backend.query(
+        f"SELECT hostname, port, owner, reason, end_timestamp FROM database_instance_downtime"
+        f" WHERE end_timestamp < {d.now()}"
+    )
+    expired = 0
+    for row in ended:
+        key = InstanceKey(str(row["hostname"]), int(row["port"]))
+        # only if still past its end: a begin-downtime meanwhile renewed it
+        if backend.execute(
+            f"DELETE FROM database_instance_downtime WHERE hostname = ? AND port = ? AND end_timestamp < {d.now()}",
+            (key.hostname, key.port),
+        ):
+            expired += 1
+            message = f"owner: {row['owner']}, reason: {row['reason']}, ended: {row['end_timestamp']}"
+            audit.audit(backend, "expire-downtime", key, message, instances.cluster_of(backend, key))
+    return expired
 
 
 def renew_lost_in_recovery(backend: Backend, seconds: int = 365 * 86400) -> int:

@@ -80,6 +80,18 @@ def fuzzy_matches(backend: Backend, key: InstanceKey) -> list[InstanceKey]:
     return [InstanceKey(r["hostname"], int(r["port"])) for r in rows]
 
 
+def known_by_resolve(backend: Backend, key: InstanceKey) -> InstanceKey | None:
+    """The known instance `key`'s host name was resolved to by discovery (`hostname_resolve`: the name
+    a server was probed by -> the name it calls itself, MySQLHostnameResolveMethod), or None."""
+    row = backend.query_one(
+        "SELECT di.hostname, di.port FROM hostname_resolve hr"
+        " JOIN database_instance di ON (di.hostname = hr.resolved_hostname AND di.port = ?)"
+        " WHERE hr.hostname = ?",
+        (key.port, key.hostname),
+    )
+    return None if row is None else InstanceKey(str(row["hostname"]), int(row["port"]))
+
+
 def read_instance(backend: Backend, key: InstanceKey) -> Row | None:
     return backend.query_one(_select(backend, "di.hostname = ? AND di.port = ?"), (key.hostname, key.port))
 

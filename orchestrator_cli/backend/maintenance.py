@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from orchestrator_cli.backend.connection import Backend, Row
+from orchestrator_cli.errors import BackendError
 from orchestrator_cli.model.coerce import to_bool, to_int, to_str
 from orchestrator_cli.model.keys import InstanceKey
 
@@ -59,22 +60,26 @@ def begin(
     node: tuple[str, str],
     explicitly_bounded: bool = True,
 ) -> int | None:
-    """Take the lock; returns its id, or None when another active lock exists."""
+    """Take the lock; returns its id, or None when another active lock exists.
+
+    A plain INSERT whose unique-key violation means "held": INSERT IGNORE would also turn the backend's
+    refusal of a value (text MySQL's utf8mb3 columns cannot store, an over-long owner) into a warning
+    and take the lock with the value mangled, leaving it held when the audit row then fails.
+    """
     d = backend.dialect
     with backend.transaction():
         release_expired(backend, key)
-        inserted = backend.execute(
-            d.insert_ignore(
-                "database_instance_maintenance",
-                {
-                    "hostname": "?", "port": "?", "maintenance_active": "1", "begin_timestamp": d.now(),
-                    "end_timestamp": d.seconds_from_now("?"), "owner": "?", "reason": "?",
-                    "processing_node_hostname": "?", "processing_node_token": "?", "explicitly_bounded": "?",
-                },
-            ),
-            (key.hostname, key.port, seconds, owner, reason, node[0], node[1], int(explicitly_bounded)),
-        )  # fmt: skip
-        if not inserted:
+        try:
+            backend.execute(
+                f"""INSERT INTO database_instance_maintenance
+                      (hostname, port, maintenance_active, begin_timestamp, end_timestamp, owner, reason,
+                       processing_node_hostname, processing_node_token, explicitly_bounded)
+                    VALUES (?, ?, 1, {d.now()}, {d.seconds_from_now("?")}, ?, ?, ?, ?, ?)""",
+                (key.hostname, key.port, seconds, owner, reason, node[0], node[1], int(explicitly_bounded)),
+            )
+        except BackendError as e:
+            if not d.is_duplicate_key(e):
+                raise
             return None
         row = backend.query_one(
             "SELECT database_instance_maintenance_id AS id FROM database_instance_maintenance"
@@ -113,6 +118,16 @@ def active(backend: Backend, key: InstanceKey) -> MaintenanceLock | None:
             FROM database_instance_maintenance
             WHERE maintenance_active = 1 AND end_timestamp >= {d.now()} AND hostname = ? AND port = ?""",
         (key.hostname, key.port),
+    )
+    return None if row is None else _lock_of(row)
+
+
+def active_by_id(backend: Backend, maintenance_id: int) -> MaintenanceLock | None:
+    """The lock with this id (the token `begin-maintenance` took), if it is still active."""
+    row = backend.query_one(
+        f"SELECT {_ACTIVE_COLUMNS} FROM database_instance_maintenance"
+        " WHERE database_instance_maintenance_id = ? AND maintenance_active = 1",
+        (maintenance_id,),
     )
     return None if row is None else _lock_of(row)
 

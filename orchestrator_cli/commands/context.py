@@ -229,11 +229,18 @@ class Context:
         return self.fuzzy(self.parse_key(text, "destination"))
 
     def fuzzy(self, key: InstanceKey) -> InstanceKey:
-        """An unknown key whose host uniquely matches a known host (same port) is replaced by it."""
+        """An unknown key is replaced by the known instance its host name resolved to at discovery (the
+        name a server was probed by, e.g. `$(hostname -f)`, when it calls itself otherwise), else by the
+        one known host its host name uniquely matches (same port)."""
         from orchestrator_cli.backend import instances
 
-        is_ip_literal = _is_ipv4(key.hostname) or ":" in key.hostname  # IPv4 or IPv6: never fuzzy
-        if is_ip_literal or instances.exists(self.backend, key):
+        if instances.exists(self.backend, key):
+            return key
+        resolved = instances.known_by_resolve(self.backend, key)
+        if resolved is not None:
+            log.debug("resolved %s to %s", key, resolved)
+            return resolved
+        if _is_ipv4(key.hostname) or ":" in key.hostname:  # IPv4 or IPv6 literals: never fuzzy
             return key
         matches = instances.fuzzy_matches(self.backend, key)
         if len(matches) == 1:

@@ -18,7 +18,7 @@ from orchestrator_cli.commands.output import Output
 from orchestrator_cli.http import shapes
 from orchestrator_cli.http.invoke import Service, instance_text, rows_for_keys, run, service_of
 from orchestrator_cli.http.routing import instance_details, ok
-from orchestrator_cli.model.keys import InstanceKey
+from orchestrator_cli.model.keys import InstanceKey, parse_printed
 
 SVC = Depends(service_of)
 Endpoint = Callable[..., JSONResponse]
@@ -27,10 +27,10 @@ Endpoint = Callable[..., JSONResponse]
 def subject_key(out: Output, fallback: str) -> InstanceKey:
     """The instance a command acted on: its result's `Key`, else its first printed key, else `-i`."""
     if isinstance(out.data, dict) and out.data.get("Key"):
-        return InstanceKey.parse(str(out.data["Key"]))
+        return parse_printed(str(out.data["Key"]))
     for text in out.lines[:1]:
         try:
-            return InstanceKey.parse(text.split("<", 1)[0].strip())
+            return parse_printed(text.split("<", 1)[0].strip())
         except ValueError:
             break
     return InstanceKey.parse(fallback)

@@ -16,7 +16,7 @@ from fastapi import Request
 
 from orchestrator_cli.commands.context import Context, Options
 from orchestrator_cli.errors import NotFoundError, UsageError
-from orchestrator_cli.model.keys import InstanceKey
+from orchestrator_cli.model.keys import InstanceKey, parse_printed
 
 if TYPE_CHECKING:
     from orchestrator_cli.backend.connection import Backend
@@ -127,8 +127,15 @@ def with_context(svc: Service, command: str, action: Callable[[Context], T], **o
 
 
 def instance_text(hostname: str, port: str) -> str:
-    """`H/P` path segments as the `-i` text the CLI parses (so a bad port gives the CLI's message)."""
-    return f"{hostname}:{port}"
+    """`H/P` path segments as the `-i` text the CLI parses (so a bad port gives the CLI's message); an
+    IPv6 host (bracketed or not) is bracketed, as `-i [::1]:3307`."""
+    host = hostname[1:-1] if hostname.startswith("[") and hostname.endswith("]") else hostname
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def key_text(key: InstanceKey) -> str:
+    """A key as `-i` text that parses back to it (`str(key)` of an IPv6 key does not: `::1:3307`)."""
+    return instance_text(key.hostname, str(key.port))
 
 
 def parse_key(svc: Service, hostname: str, port: str, what: str = "instance") -> InstanceKey:
@@ -149,7 +156,7 @@ def rows_for_keys(svc: Service, keys: Iterable[InstanceKey | str]) -> list[dict[
     """Backend rows of `keys`, in their order; keys unknown to the backend are left out."""
     from orchestrator_cli.backend import instances
 
-    wanted = [k if isinstance(k, InstanceKey) else InstanceKey.parse(str(k)) for k in keys]
+    wanted = [k if isinstance(k, InstanceKey) else parse_printed(str(k)) for k in keys]
     if len(wanted) > _BULK_READ_THRESHOLD:
         by_key = {(r["hostname"], int(r["port"])): r for r in instances.all_instances(svc.backend)}
         return [by_key[(k.hostname, k.port)] for k in wanted if (k.hostname, k.port) in by_key]
@@ -159,7 +166,7 @@ def rows_for_keys(svc: Service, keys: Iterable[InstanceKey | str]) -> list[dict[
 
 def keys_of_output(out: Output) -> list[InstanceKey]:
     """The keys a key-listing command printed (one `host:port` per line)."""
-    return [InstanceKey.parse(line) for line in out.lines if line.strip()]
+    return [parse_printed(line) for line in out.lines if line.strip()]
 
 
 def require(value: str | None, name: str) -> str:
@@ -169,4 +176,4 @@ def require(value: str | None, name: str) -> str:
 
 
 def keys_from_texts(texts: Sequence[str] | Mapping[str, Any]) -> list[InstanceKey]:
-    return [InstanceKey.parse(str(t)) for t in texts]
+    return [parse_printed(str(t)) for t in texts]

@@ -15,6 +15,7 @@ from orchestrator_cli.http.clusters import cluster_info, cluster_name, clusters_
 from orchestrator_cli.http.invoke import (
     Service,
     instance_row,
+    key_text,
     keys_of_output,
     parse_key,
     rows_for_keys,
@@ -44,7 +45,7 @@ def instance(hostname: str, port: str, svc: Service = SVC) -> JSONResponse:
 def instance_replicas(hostname: str, port: str, svc: Service = SVC) -> JSONResponse:
     key = parse_key(svc, hostname, port)
     instance_row(svc, key)
-    return _listed(svc, "which-replicas", instance=str(key))
+    return _listed(svc, "which-replicas", instance=key_text(key))
 
 
 def cluster(clusterHint: str, svc: Service = SVC) -> JSONResponse:  # noqa: N803  (the original's name)

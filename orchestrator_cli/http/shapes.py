@@ -14,7 +14,7 @@ from typing import Any
 from orchestrator_cli.model.coerce import to_bool, to_int, to_opt_int, to_str
 from orchestrator_cli.model.coordinates import BinlogCoordinates, LogType
 from orchestrator_cli.model.instance import Instance
-from orchestrator_cli.model.keys import InstanceKey
+from orchestrator_cli.model.keys import InstanceKey, parse_printed
 
 OK = "OK"
 ERROR = "ERROR"
@@ -36,7 +36,7 @@ def key_text_json(text: str | None) -> dict[str, Any]:
     """A `host:port` string (as command results carry keys) as an InstanceKey object."""
     if not text:
         return key_json(None)
-    return key_json(InstanceKey.parse(str(text)))
+    return key_json(parse_printed(str(text)))
 
 
 def coordinates_json(c: BinlogCoordinates) -> dict[str, Any]:

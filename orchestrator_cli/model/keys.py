@@ -127,6 +127,21 @@ class InstanceKey:
         raise ValueError(f"cannot parse instance key {raw!r}: expected host:port")
 
 
+def parse_printed(text: str, default_port: int = 3306) -> InstanceKey:
+    """A key as this program prints it, `host:port` with an IPv6 host unbracketed (`::1:3307`): the
+    port is what follows the last colon. `InstanceKey.parse` would read `::1:3307` as a bare IPv6 host
+    on the default port; anything else (a bracketed or bare host) is parsed as `-i` is.
+
+    >>> parse_printed("::1:3307"), parse_printed("db1:3306")
+    (InstanceKey(hostname='::1', port=3307), InstanceKey(hostname='db1', port=3306))
+    """
+    raw = text.strip()
+    host, colon, port = raw.rpartition(":")
+    if colon and host and not host.startswith("[") and _digits(port):
+        return InstanceKey(host, _port(port, raw))
+    return InstanceKey.parse(raw, default_port)
+
+
 def _port(text: str, raw: str) -> int:
     port = int(text)
     if not 0 < port < 65536:
