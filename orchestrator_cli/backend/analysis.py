@@ -23,7 +23,7 @@ from orchestrator_cli.model.analysis_facts import AnalysisFacts
 from orchestrator_cli.model.coerce import to_int, to_str
 from orchestrator_cli.model.coordinates import BinlogCoordinates
 from orchestrator_cli.model.instance import Instance
-from orchestrator_cli.model.keys import InstanceKey
+from orchestrator_cli.model.keys import InstanceKey, parse_printed
 
 _STALE_COORDINATES_MIN_EXPIRY_SECONDS = 60
 
@@ -126,7 +126,7 @@ def analysis_instances(backend: Backend, unreachable: Collection[str] = ()) -> l
 def _unreachable_test(backend: Backend, alias: str, unreachable: Collection[str]) -> tuple[str, list[Any]]:
     """`(alias.hostname, alias.port) IN <the "host:port" keys>` and its parameters: a data-centre
     outage passes thousands of keys, and the test stays one fixed-depth expression (`Dialect.in_values`)."""
-    keys = [InstanceKey.parse(k) for k in sorted(unreachable)] if unreachable else []
+    keys = [parse_printed(k) for k in sorted(unreachable)] if unreachable else []
     return backend.dialect.in_values((f"{alias}.hostname", f"{alias}.port"), [(k.hostname, k.port) for k in keys])
 
 

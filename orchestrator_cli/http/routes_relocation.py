@@ -16,7 +16,7 @@ from orchestrator_cli.http import shapes
 from orchestrator_cli.http.changes import answer_moved, on_instance, on_instance_and_destination
 from orchestrator_cli.http.invoke import Service, run
 from orchestrator_cli.http.routing import add, ok
-from orchestrator_cli.model.keys import InstanceKey
+from orchestrator_cli.model.keys import parse_printed
 
 router = APIRouter()
 HP = "{hostname}/{port}"
@@ -87,7 +87,7 @@ def answer_regroup(svc: Service, command: str, text: str, **options: Any) -> JSO
     failed = out.data.get("Failed") if isinstance(out.data, dict) else None
     if failed:
         note += "; failed: " + "; ".join(f"{k}: {why}" for k, why in failed.items())
-    return ok(note, shapes.key_json(InstanceKey.parse(promoted)))
+    return ok(note, shapes.key_json(parse_printed(promoted)))
 
 
 for command in ("regroup-replicas", "regroup-replicas-gtid", "regroup-replicas-pgtid", "regroup-replicas-bls"):

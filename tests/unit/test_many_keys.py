@@ -11,8 +11,10 @@ reads 5,000 keys in one call; and a list of 40,000 keys (SQLite allows 32,766 pa
 from __future__ import annotations
 
 import dataclasses
+import json
 import random
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -111,3 +113,16 @@ def test_key_lists_past_the_parameter_limit(name: str, request: pytest.FixtureRe
     ids: list[Any] = [(k.hostname,) for k in outage[:3]]
     test, params = backend.dialect.in_values(("hostname",), ids)
     assert backend.scalar(f"SELECT COUNT(*) AS n FROM database_instance WHERE {test}", params) == 3
+
+
+def test_an_unreachable_ipv6_key_is_read_by_its_last_colon(tmp_path: Path) -> None:
+    """Unreachable keys arrive printed (`::1:3307`, the IPv6 host unbracketed): the test compares the
+    host `::1` on port 3307, not a host `::1:3307` on the default port."""
+    from orchestrator_cli.backend.analysis import _unreachable_test
+
+    backend = Backend(load_config(overrides={"BackendDB": "sqlite", "SQLite3DataFile": str(tmp_path / "o.db")}))
+    try:
+        _, params = _unreachable_test(backend, "m", ["::1:3307", "db1:3306"])
+    finally:
+        backend.close()
+    assert any(("::1", 3307) in [tuple(pair) for pair in json.loads(p)] for p in params if isinstance(p, str))
