@@ -165,6 +165,16 @@ def _detach(env: TopologyEnv, key: InstanceKey) -> str:
     return f"detached from {live.status.master_host}:{live.status.master_port}"
 
 
+def _detach_successor(run: RecoveryRun, key: InstanceKey) -> None:
+    """MasterFailoverDetachReplicaMasterHost: a successor left configured below the failed master
+    (ApplyMySQLPromotionAfterMasterFailover off) gets its master host detached (`//host`), so that
+    nothing reconnects it to the failed master; a successor that was reset has nothing to detach."""
+    try:
+        run.step(f"{key} (successor): {_detach(run.env, key)} (MasterFailoverDetachReplicaMasterHost)")
+    except OrchestratorError as e:
+        run.step(f"{key} (successor): not detached: {e}")
+
+
 def downtime_and_detach_lost(run: RecoveryRun, failed: InstanceKey, lost: Sequence[str]) -> None:
     """The failed master and every lost replica: downtimed `lost-in-recovery`; lost replicas that answer
     are detached (DetachLostReplicasAfterMasterFailover) so a returning master cannot feed them."""
@@ -260,6 +270,8 @@ def failover(run: RecoveryRun, *, candidate: InstanceKey | None) -> Outcome:
         return run.fail(f"{promoted.key} was not promoted: {e}")
     run.outcome.successor = promoted.key
     run.outcome.successful = True
+    if env.config.get("MasterFailoverDetachReplicaMasterHost"):
+        _detach_successor(run, promoted.key)
     downtime_and_detach_lost(run, failed, run.outcome.lost)
     rec.clear_detections(backend, failed)
     _carry_cluster_names(run, promoted.key)
