@@ -5,6 +5,11 @@ Server 0 is the master of the star (see test_master_failover.py for the data cen
 
 from __future__ import annotations
 
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -98,3 +103,134 @@ def test_graceful_takeover_keeps_file_pos_siblings_on_file_pos(filepos_scenario:
     back = sb.write_row()
     sb.wait_replicated()
     scenario.assert_rows_everywhere(back, range(4))
+
+
+# ------------------------------------------------------------------------------------------ continuous mode
+
+
+def _continuous(scenario: Scenario) -> subprocess.Popen[str]:
+    from tests.support import ROOT
+
+    command = [sys.executable, "-m", "orchestrator_cli", f"--config={scenario.config}", "-c", "continuous"]
+    return subprocess.Popen(
+        [*command, "--duration", "5m"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+
+
+def _stop(proc: subprocess.Popen[str]) -> str:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    return err
+
+
+def _wait(condition: Callable[[], bool], proc: subprocess.Popen[str], seconds: float = 90) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and proc.poll() is None:
+        if condition():
+            return True
+        time.sleep(0.5)
+    return condition()
+
+
+def test_continuous_mode_detects_but_does_not_recover_a_cluster_outside_the_filters(scenario: Scenario) -> None:
+    """RecoverMasterClusterFilters not selecting the cluster: continuous mode registers the detection
+    and runs OnFailureDetectionProcesses once, starts no recovery and runs no other hook (spec §3.2,
+    §3.7.1); `audit-failure-detection` shows it. A manual `recover -i` overrides the filter."""
+    sb = scenario.sandbox
+    scenario.reconfigure(RecoverMasterClusterFilters=["no-such-cluster"])
+    scenario.discover_all()
+    before = sb.write_row()
+    sb.wait_replicated()
+    proc = _continuous(scenario)
+    try:
+        sb.kill(FAILED)
+        detected = _wait(lambda: any(" DeadMaster " in line for line in scenario.hook_lines()), proc)
+        # a few more ticks: nothing else may happen
+        time.sleep(5)
+    finally:
+        err = _stop(proc)
+    assert detected, err[-3000:]
+    # one detection hook per failure code seen on the way (UnreachableMaster first, if a tick saw it:
+    # it is not actionable but runs the detection hooks, spec §3.2), none of the other hooks
+    lines = scenario.hook_lines()
+    assert {line.split()[0] for line in lines} == {"OnFailureDetectionProcesses"}, lines
+    assert sorted(line.split()[1] for line in lines) in (["DeadMaster"], ["DeadMaster", "UnreachableMaster"]), lines
+    assert scenario.recoveries_of(FAILED) == []
+    assert scenario.tree() == {1: FAILED, 2: FAILED, 3: FAILED}
+    with sqlite3.connect(scenario.config.parent / "orchestrator.sqlite3") as conn:
+        detections = list(conn.execute("SELECT port, analysis FROM topology_failure_detection"))
+    assert (sb.ports[FAILED], "DeadMaster") in detections, detections
+    # the operator decides: a manual recovery is not held back by the filter
+    result = scenario.ok("-c", "recover", "-i", sb.key(FAILED))
+    assert result.lines == [sb.key(1)], result
+    assert scenario.assert_single_writable_master() == 1
+    scenario.assert_rows_everywhere(before, range(1, 4))
+
+
+# ------------------------------------------------------------------------------------------ hooks, lost replicas
+
+
+def test_hooks_are_told_the_lost_replica(scenario: Scenario) -> None:
+    """A replica with an errant transaction is lost in the failover: the post hooks get it in
+    {lostReplicas}/{countLostReplicas} and $ORC_LOST_REPLICAS, with {isSuccessful}=true."""
+    sb = scenario.sandbox
+    told = scenario.hooks_log.parent / "told.log"
+    line = (
+        "echo '{kind} {lostReplicas} {countLostReplicas} {isSuccessful} {successorPort}'"
+        f' "$ORC_LOST_REPLICAS $ORC_IS_SUCCESSFUL $ORC_SUCCESSOR_PORT" >> {told}'
+    )
+    scenario.reconfigure(
+        **{
+            kind: [line.replace("{kind}", kind)]
+            for kind in ("PostMasterFailoverProcesses", "PostFailoverProcesses", "PostUnsuccessfulFailoverProcesses")
+        }
+    )
+    scenario.discover_all()
+    sb.write_row()
+    sb.wait_replicated()
+    sb.write_row(i=3)  # errant on 3
+    scenario.discover_all()
+    sb.kill(FAILED)
+    scenario.automate_until(lambda: scenario.recovered(FAILED))
+    lines = sorted(told.read_text().splitlines())
+    port = sb.ports[1]
+    assert lines == [
+        f"PostFailoverProcesses {sb.key(3)} 1 true {port} {sb.key(3)} true {port}",
+        f"PostMasterFailoverProcesses {sb.key(3)} 1 true {port} {sb.key(3)} true {port}",
+    ], lines
+
+
+# ------------------------------------------------------------------------------------------ a hung master
+
+
+def test_a_hung_master_is_failed_over(scenario: Scenario) -> None:
+    """SIGSTOP the master: its port accepts connections, nothing answers. The automation loop gets a
+    DeadMaster once the replicas' IO threads give up on it, and fails over to server 1."""
+    sb = scenario.sandbox
+    scenario.discover_all()
+    before = sb.write_row()
+    sb.wait_replicated()
+    started = time.monotonic()
+    sb.pause(FAILED)
+    try:
+        scenario.automate_until(lambda: scenario.recovered(FAILED), rounds=60)
+        print(f"hung master recovered after {time.monotonic() - started:.1f}s")
+        [record] = scenario.recoveries_of(FAILED)
+        assert record["IsSuccessful"] is True, record
+        assert scenario.index(record["SuccessorKey"]) == 1
+        tree = scenario.tree()
+        assert {i: tree[i] for i in (1, 2, 3)} == {1: None, 2: 1, 3: 1}, tree
+        scenario.assert_rows_everywhere(before, range(1, 4))
+    finally:
+        sb.resume(FAILED)
+    # The hung master comes back writable, beside the new master. The cron loop (discover, analyse,
+    # recover) does not touch it; continuous mode fences it (recovery/returning_master.py).
+    assert scenario.writable() == [0, 1], scenario.read_only()
+    proc = _continuous(scenario)
+    try:
+        fenced = _wait(lambda: scenario.writable() == [1], proc, seconds=60)
+    finally:
+        err = _stop(proc)
+    assert fenced, err[-3000:]
+    assert scenario.downtimes() == {FAILED: "lost-in-recovery"}
