@@ -103,9 +103,29 @@ def _stop_and_drain(env: TopologyEnv, live: Live, step: Step | None) -> Live:
     already holds in its relay log must be applied before it is compared, promoted or repointed
     (repointing discards relay logs). Waits while the SQL thread makes progress; gives up after
     ReasonableReplicationLagSeconds without progress. Delayed replicas are not drained.
+
+    A replica whose SQL thread was stopped (without an error) applies its backlog too, as the
+    original's nice stop does: its SQL thread is started *before* the IO thread stops, because
+    MariaDB discards the relay log of a GTID replica once both threads are stopped (the next start
+    fetches again from gtid_slave_pos, which a dead master cannot serve).
     """
     server = env.server(live.key)
-    if live.status.io_state != ThreadState.NONE:
+    status = live.status
+    backlog = (
+        status.io_state != ThreadState.NONE
+        and not status.sql_running
+        and not status.last_sql_error
+        and status.sql_delay == 0
+        and not status.read_coordinates.is_empty
+        and status.read_coordinates != status.exec_coordinates
+    )
+    io_stopped = status.io_state == ThreadState.STOPPED
+    if backlog and (not io_stopped or not status.uses_mariadb_gtid):
+        _note(step, f"{live.key}: SQL thread stopped with a relay log backlog: started to apply it")
+        server.change(live.flavor.start_sql_thread())
+    elif backlog:
+        _note(step, f"{live.key}: both replication threads were stopped: MariaDB GTID discards its relay log backlog")
+    if status.io_state != ThreadState.NONE:
         server.change(live.flavor.stop_io_thread())
     if env.noop:
         return live

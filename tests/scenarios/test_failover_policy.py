@@ -234,3 +234,62 @@ def test_a_hung_master_is_failed_over(scenario: Scenario) -> None:
         err = _stop(proc)
     assert fenced, err[-3000:]
     assert scenario.downtimes() == {FAILED: "lost-in-recovery"}
+
+
+# ------------------------------------------------------------------------------------------ relay log backlog
+
+
+def _backlog_everywhere(scenario: Scenario) -> str:
+    """Every replica's SQL thread stopped, then a row written: received by all, applied by none."""
+    sb = scenario.sandbox
+    scenario.discover_all()
+    for i in (1, 2, 3):
+        sb.execute(i, "STOP SLAVE SQL_THREAD")
+    value = sb.write_row()
+    position = sb.query(FAILED, "SHOW MASTER STATUS")[0]
+    deadline = time.monotonic() + 30
+    for i in (1, 2, 3):
+        while True:
+            status = sb.replica_status(i)
+            assert status is not None
+            if (status["Master_Log_File"], int(status["Read_Master_Log_Pos"])) == (
+                position["File"],
+                int(position["Position"]),
+            ):
+                break
+            assert time.monotonic() < deadline, status
+            time.sleep(0.1)
+        assert sb.count_rows(i, value) == 0
+    scenario.discover_all()
+    return value
+
+
+@pytest.mark.parametrize(
+    "flag",
+    [None, "DelayMasterPromotionIfSQLThreadNotUpToDate", "FailMasterPromotionIfSQLThreadNotUpToDate"],
+)
+def test_relay_log_backlog_of_stopped_sql_threads_is_applied_not_discarded(
+    scenario: Scenario, flag: str | None
+) -> None:
+    """Every replica received a row its stopped SQL thread did not apply, then the master dies. The
+    regroup lets each replica apply what it holds before it stops receiving (spec §3.7.3: stopped
+    nicely), so the successor is up to date (the Fail flag has nothing to refuse) and the row reaches
+    every server. MariaDB discards the relay log of a GTID replica whose two threads were both
+    stopped, so the SQL thread must run before the IO thread stops: the row used to be lost while
+    the recovery reported the relay log applied."""
+    sb = scenario.sandbox
+    if flag is not None:
+        scenario.reconfigure(**{flag: True})
+    value = _backlog_everywhere(scenario)
+    sb.kill(FAILED)
+    scenario.automate_until(lambda: scenario.recovered(FAILED))
+    [record] = scenario.recoveries_of(FAILED)
+    assert record["IsSuccessful"] is True, record
+    assert scenario.index(record["SuccessorKey"]) == 1
+    assert scenario.assert_single_writable_master() == 1
+    assert scenario.tree() == {1: None, 2: 1, 3: 1}
+    scenario.assert_rows_everywhere(value, [1])
+    after = sb.write_row(i=1)
+    sb.wait_replicated()
+    scenario.assert_rows_everywhere(value, range(1, 4))
+    scenario.assert_rows_everywhere(after, range(1, 4))
