@@ -293,3 +293,80 @@ def test_relay_log_backlog_of_stopped_sql_threads_is_applied_not_discarded(
     sb.wait_replicated()
     scenario.assert_rows_everywhere(value, range(1, 4))
     scenario.assert_rows_everywhere(after, range(1, 4))
+
+
+# ------------------------------------------------------------------------------------------ promotion rules
+
+
+def test_promotion_rules_from_the_detect_query(scenario: Scenario) -> None:
+    """DetectPromotionRuleQuery (read at every probe): server 1 must_not, server 2 prefer_not, server
+    3 neutral. Server 1 would be the natural successor (the failed master's data center); the rules
+    make it server 3, though it is in another region, and server 2 only follows."""
+    sb = scenario.sandbox
+    rules = {1: "must_not", 2: "prefer_not", 3: "neutral"}
+    arms = " ".join(f"WHEN {sb.ports[i]} THEN '{rule}'" for i, rule in rules.items())
+    scenario.reconfigure(DetectPromotionRuleQuery=f"select CASE @@port {arms} ELSE 'neutral' END")
+    scenario.discover_all()
+    before = sb.write_row()
+    sb.wait_replicated()
+    scenario.discover_all()
+    sb.kill(FAILED)
+    scenario.automate_until(lambda: scenario.recovered(FAILED))
+    [record] = scenario.recoveries_of(FAILED)
+    assert record["IsSuccessful"] is True, record
+    assert scenario.index(record["SuccessorKey"]) == 3
+    assert scenario.tree() == {1: 3, 2: 3, 3: None}
+    assert scenario.assert_single_writable_master() == 3
+    scenario.assert_rows_everywhere(before, range(1, 4))
+
+
+# ------------------------------------------------------------------------------------------ intermediate masters
+
+
+def test_a_hung_intermediate_master_is_recovered(scenario: Scenario) -> None:
+    """SIGSTOP the intermediate master 1 (replicas 2 and 3): the loop moves its replicas up to the
+    master 0, and PostIntermediateMasterFailoverProcesses names the adopting server."""
+    from tests.scenarios.test_intermediate_master import rewire
+
+    sb = scenario.sandbox
+    rewire(scenario, [None, 0, 1, 1])
+    before = sb.write_row()
+    sb.wait_replicated()
+    sb.pause(1)
+    try:
+        scenario.automate_until(lambda: scenario.recovered(1), rounds=60)
+        [record] = scenario.recoveries_of(1)
+        assert record["IsSuccessful"] is True, record
+        tree = {i: p for i, p in scenario.tree().items() if i != 1}
+        assert tree in ({0: None, 2: 0, 3: 0}, {0: None, 2: 0, 3: 2}, {0: None, 2: 3, 3: 0}), tree
+        scenario.assert_rows_everywhere(before, (0, 2, 3))
+        after = sb.write_row()
+        sb.wait_replicated()
+        scenario.assert_rows_everywhere(after, (0, 2, 3))
+        [line] = scenario.hook_lines("PostIntermediateMasterFailoverProcesses")
+        assert line.split()[2] == sb.key(1)
+        assert line.split()[3] == f"{record['SuccessorKey']['Hostname']}:{record['SuccessorKey']['Port']}"
+        assert scenario.hook_lines("PostMasterFailoverProcesses") == []
+    finally:
+        sb.resume(1)
+
+
+def test_continuous_mode_leaves_an_intermediate_master_outside_the_filters(scenario: Scenario) -> None:
+    """RecoverIntermediateMasterClusterFilters not selecting the cluster (the master filter does):
+    the dead intermediate master is detected, nothing is moved and no recovery is recorded."""
+    from tests.scenarios.test_intermediate_master import rewire
+
+    sb = scenario.sandbox
+    rewire(scenario, [None, 0, 1, 1])
+    scenario.reconfigure(RecoverIntermediateMasterClusterFilters=["no-such-cluster"])
+    proc = _continuous(scenario)
+    try:
+        sb.kill(1)
+        detected = _wait(lambda: any("DeadIntermediateMaster" in line for line in scenario.hook_lines()), proc)
+        time.sleep(5)
+    finally:
+        err = _stop(proc)
+    assert detected, err[-3000:]
+    assert {line.split()[0] for line in scenario.hook_lines()} == {"OnFailureDetectionProcesses"}, scenario.hook_lines()
+    assert scenario.recoveries_of(1) == []
+    assert {i: p for i, p in scenario.tree().items() if i != 1} == {0: None, 2: 1, 3: 1}
