@@ -370,3 +370,56 @@ def test_continuous_mode_leaves_an_intermediate_master_outside_the_filters(scena
     assert {line.split()[0] for line in scenario.hook_lines()} == {"OnFailureDetectionProcesses"}, scenario.hook_lines()
     assert scenario.recoveries_of(1) == []
     assert {i: p for i, p in scenario.tree().items() if i != 1} == {0: None, 2: 1, 3: 1}
+
+
+def test_promotion_ignore_hostname_filters_matching_every_replica_fail_the_recovery(scenario: Scenario) -> None:
+    """PromotionIgnoreHostnameFilters matching every replica's host (the sandbox has one host name):
+    nothing may be promoted, the recovery fails with nothing changed, `recover` exits non-zero with
+    one line, PostUnsuccessfulFailoverProcesses runs once and later rounds do not retry."""
+    from tests.scenarios.test_master_failover import _fail_master, _failed_failover_changed_nothing
+
+    scenario.reconfigure(PromotionIgnoreHostnameFilters=[r"^127\.0\.0\."])
+    before = _fail_master(scenario)
+    record = _failed_failover_changed_nothing(scenario, before)
+    assert "PromotionIgnoreHostnameFilters" in " ".join(record["AllErrors"]), record["AllErrors"]
+
+
+def test_dead_master_of_a_file_pos_cluster(filepos_scenario: Scenario) -> None:
+    """A MariaDB file:pos cluster loses its master; server 2's SQL thread was stopped with a backlog
+    and server 3 was fully stopped (both threads) with one too. The siblings follow the successor
+    by file:pos (they all executed as much as it did once their relay logs were applied)."""
+    scenario = filepos_scenario
+    sb = scenario.sandbox
+    scenario.discover_all()
+    before = sb.write_row()
+    sb.wait_replicated()
+    for i in (2, 3):
+        sb.execute(i, "STOP SLAVE SQL_THREAD")
+    backlog = sb.write_row()
+    position = sb.query(FAILED, "SHOW MASTER STATUS")[0]
+    for i in (1, 2, 3):
+        deadline = time.monotonic() + 30
+        while True:
+            status = sb.replica_status(i)
+            assert status is not None
+            if int(status["Read_Master_Log_Pos"]) == int(position["Position"]):
+                break
+            assert time.monotonic() < deadline, status
+            time.sleep(0.1)
+    sb.execute(3, "STOP SLAVE")
+    scenario.discover_all()
+    sb.kill(FAILED)
+    scenario.automate_until(lambda: scenario.recovered(FAILED))
+    [record] = scenario.recoveries_of(FAILED)
+    assert record["IsSuccessful"] is True, record
+    assert scenario.index(record["SuccessorKey"]) == 1
+    assert scenario.tree() == {1: None, 2: 1, 3: 1}
+    assert {i: _using_gtid(sb, i) for i in (2, 3)} == {2: "No", 3: "No"}
+    after = sb.write_row(i=1)
+    deadline = time.monotonic() + 30
+    while sb.count_rows(3, after) == 0 or sb.count_rows(2, after) == 0:
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+    scenario.assert_rows_everywhere(before, range(1, 4))
+    scenario.assert_rows_everywhere(backlog, range(1, 4))
+    scenario.assert_rows_everywhere(after, range(1, 4))
