@@ -97,6 +97,16 @@ def ensure_relay_log_applied(env: TopologyEnv, live: Live, step: Callable[[str],
         )
     if status.sql_delay > 0:
         raise TopologyError(f"{live.key} is a delayed replica and has not applied its relay log ({gap})")
+    if status.uses_mariadb_gtid and not status.sql_running and status.io_state == ThreadState.STOPPED:
+        # Starting the SQL thread would not apply it: MariaDB discards the relay log of a GTID replica
+        # whose two threads are stopped, then reads from its dead master again. Nothing can bring it
+        # back and waiting cannot help, so say what is lost instead of reporting it applied.
+        step(
+            f"{live.key}: the rest of its relay log ({gap}) cannot be applied: its replication threads were"
+            " both stopped, and MariaDB discards the relay log of a GTID replica when they restart;"
+            " those transactions are lost"
+        )
+        return
     step(f"{live.key}: applying the rest of its relay log ({gap})")
     server.change(live.flavor.start_sql_thread())
     stall = float(env.config.get("ReasonableReplicationLagSeconds", 10))

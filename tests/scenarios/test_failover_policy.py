@@ -423,3 +423,24 @@ def test_dead_master_of_a_file_pos_cluster(filepos_scenario: Scenario) -> None:
     scenario.assert_rows_everywhere(before, range(1, 4))
     scenario.assert_rows_everywhere(backlog, range(1, 4))
     scenario.assert_rows_everywhere(after, range(1, 4))
+
+
+def test_a_discarded_relay_log_backlog_is_reported_lost_not_applied(scenario: Scenario) -> None:
+    """Every replica received a row, then an operator stopped replication entirely (both threads)
+    before it was applied. MariaDB discards a GTID replica's relay log when its threads restart, and
+    the master is dead: the row is gone. The recovery promotes server 1 and its steps say the
+    backlog is lost (they used to say it was being applied)."""
+    sb = scenario.sandbox
+    value = _backlog_everywhere(scenario)
+    for i in (1, 2, 3):
+        sb.execute(i, "STOP SLAVE")
+    scenario.discover_all()
+    sb.kill(FAILED)
+    scenario.automate_until(lambda: scenario.recovered(FAILED))
+    [record] = scenario.recoveries_of(FAILED)
+    assert record["IsSuccessful"] is True, record
+    assert scenario.index(record["SuccessorKey"]) == 1
+    steps = "\n".join(step["Message"] for step in record["Steps"])
+    assert "applying the rest of its relay log" not in steps, steps
+    assert f"{sb.key(1)}: the rest of its relay log" in steps and "those transactions are lost" in steps, steps
+    assert all(sb.count_rows(i, value) == 0 for i in (1, 2, 3))
