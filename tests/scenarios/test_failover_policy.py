@@ -444,3 +444,36 @@ def test_a_discarded_relay_log_backlog_is_reported_lost_not_applied(scenario: Sc
     assert "applying the rest of its relay log" not in steps, steps
     assert f"{sb.key(1)}: the rest of its relay log" in steps and "those transactions are lost" in steps, steps
     assert all(sb.count_rows(i, value) == 0 for i in (1, 2, 3))
+
+
+def test_continuous_mode_alias_filter_follows_the_cluster_through_two_failovers(scenario: Scenario) -> None:
+    """RecoverMasterClusterFilters selects the cluster by its alias (DetectClusterAliasQuery): the
+    cluster is renamed after its new master by the first failover, and the alias, hence the
+    filter, still selects it, so the new master's own failure (after an acknowledgement) is
+    recovered automatically too."""
+    sb = scenario.sandbox
+    scenario.reconfigure(DetectClusterAliasQuery="select 'prod-main'", RecoverMasterClusterFilters=["alias=prod-main"])
+    scenario.discover_all()
+    before = sb.write_row()
+    sb.wait_replicated()
+    proc = _continuous(scenario)
+    try:
+        sb.kill(FAILED)
+        first = _wait(lambda: scenario.recovered(FAILED), proc)
+        assert first, _stop(proc)[-3000:]
+        [record] = scenario.recoveries_of(FAILED)
+        new = scenario.index(record["SuccessorKey"])
+        assert new == 1, record
+        scenario.ok("-c", "ack-all-recoveries", "--reason", "test")
+        _wait(lambda: scenario.tree().get(2) == 1 and scenario.tree().get(3) == 1, proc, seconds=10)
+        sb.kill(1)
+        second = _wait(lambda: scenario.recovered(1), proc)
+    finally:
+        err = _stop(proc)
+    assert second, err[-3000:]
+    [record] = scenario.recoveries_of(1)
+    assert record["IsSuccessful"] is True, record
+    successor = scenario.index(record["SuccessorKey"])
+    assert successor in (2, 3)
+    assert scenario.assert_single_writable_master() == successor
+    scenario.assert_rows_everywhere(before, (2, 3))
