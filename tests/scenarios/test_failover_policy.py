@@ -477,3 +477,27 @@ def test_continuous_mode_alias_filter_follows_the_cluster_through_two_failovers(
     assert successor in (2, 3)
     assert scenario.assert_single_writable_master() == successor
     scenario.assert_rows_everywhere(before, (2, 3))
+
+
+def test_a_failing_detection_hook_delays_the_recovery_by_one_round(scenario: Scenario) -> None:
+    """OnFailureDetectionProcesses failing stops that attempt (non-zero exit, one line, nothing
+    changed); the detection is registered, so the next round does not run the hook again and
+    recovers (spec §3.2 step 5 quirk, §6 item 3)."""
+    sb = scenario.sandbox
+    marker = scenario.hooks_log.parent / "detected.log"
+    scenario.reconfigure(OnFailureDetectionProcesses=[f"echo {{failureType}} >> {marker}; exit 3"])
+    scenario.discover_all()
+    before = sb.write_row()
+    sb.wait_replicated()
+    sb.kill(FAILED)
+    scenario.automate_until(lambda: scenario.recovered(FAILED))
+    attempts = [r for k, code, r in scenario.recover_results if k == sb.key(FAILED) and code == "DeadMaster"]
+    assert len(attempts) == 2, [(r.code, r.out, r.err) for r in attempts]
+    assert attempts[0].code != 0 and attempts[0].out == "", attempts[0]
+    # the hook's own ERROR log line, then the command's error
+    last = attempts[0].err.splitlines()[-1]
+    assert last.startswith("orchestrator: recover: OnFailureDetectionProcesses failed: "), attempts[0].err
+    assert attempts[1].code == 0 and attempts[1].lines == [sb.key(1)]
+    assert marker.read_text().split() == ["DeadMaster"]
+    assert scenario.assert_single_writable_master() == 1
+    scenario.assert_rows_everywhere(before, range(1, 4))
