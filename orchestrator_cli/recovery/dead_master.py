@@ -97,6 +97,16 @@ def ensure_relay_log_applied(env: TopologyEnv, live: Live, step: Callable[[str],
         )
     if status.sql_delay > 0:
         raise TopologyError(f"{live.key} is a delayed replica and has not applied its relay log ({gap})")
+    if status.uses_mariadb_gtid and not status.sql_running and status.io_state == ThreadState.STOPPED:
+        # Starting the SQL thread would not apply it: MariaDB discards the relay log of a GTID replica
+        # whose two threads are stopped, then reads from its dead master again. Nothing can bring it
+        # back and waiting cannot help, so say what is lost instead of reporting it applied.
+        step(
+            f"{live.key}: the rest of its relay log ({gap}) cannot be applied: its replication threads were"
+            " both stopped, and MariaDB discards the relay log of a GTID replica when they restart;"
+            " those transactions are lost"
+        )
+        return
     step(f"{live.key}: applying the rest of its relay log ({gap})")
     server.change(live.flavor.start_sql_thread())
     stall = float(env.config.get("ReasonableReplicationLagSeconds", 10))
@@ -163,6 +173,16 @@ def _detach(env: TopologyEnv, key: InstanceKey) -> str:
         live = reread_status(env, live)
     env.server(key).change(replication.detach_statements(live))
     return f"detached from {live.status.master_host}:{live.status.master_port}"
+
+
+def _detach_successor(run: RecoveryRun, key: InstanceKey) -> None:
+    """MasterFailoverDetachReplicaMasterHost: a successor left configured below the failed master
+    (ApplyMySQLPromotionAfterMasterFailover off) gets its master host detached (`//host`), so that
+    nothing reconnects it to the failed master; a successor that was reset has nothing to detach."""
+    try:
+        run.step(f"{key} (successor): {_detach(run.env, key)} (MasterFailoverDetachReplicaMasterHost)")
+    except OrchestratorError as e:
+        run.step(f"{key} (successor): not detached: {e}")
 
 
 def downtime_and_detach_lost(run: RecoveryRun, failed: InstanceKey, lost: Sequence[str]) -> None:
@@ -260,6 +280,8 @@ def failover(run: RecoveryRun, *, candidate: InstanceKey | None) -> Outcome:
         return run.fail(f"{promoted.key} was not promoted: {e}")
     run.outcome.successor = promoted.key
     run.outcome.successful = True
+    if env.config.get("MasterFailoverDetachReplicaMasterHost"):
+        _detach_successor(run, promoted.key)
     downtime_and_detach_lost(run, failed, run.outcome.lost)
     rec.clear_detections(backend, failed)
     _carry_cluster_names(run, promoted.key)

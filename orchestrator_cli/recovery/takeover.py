@@ -263,7 +263,8 @@ def graceful_master_takeover(
         say(f"every replica executed {coordinates} of {master}")
         others = [lv.key for lv in lives if lv.key != target.key]
         if others:
-            moved = relocate_replicas_below(env, others, target.key, step=say)
+            # Everyone executed `coordinates` of the read-only master: file:pos siblings stay file:pos.
+            moved = relocate_replicas_below(env, others, target.key, step=say, executed=coordinates)
             stuck = [k for k in moved.lost if not _downtimed(env, k)]
             if stuck:
                 raise TopologyError(
@@ -286,6 +287,7 @@ def graceful_master_takeover(
         ssl=target.status.master_ssl_allowed,
         start=auto,
         successor_coordinates=successor_coordinates if successor == target.key else None,
+        file_pos=not target.status.uses_gtid,
     )
     refresh(env, [lv.key for lv in lives if lv.key != target.key])
     run_hook_list(env, entry, GRACEFUL, "PostGracefulTakeoverProcesses", note, outcome=outcome, fail_fast=False)
@@ -300,13 +302,24 @@ def graceful_master_takeover(
 
 
 def old_master_attachment(
-    flavor: fl.Flavor, gtid: GtidFacts, status: ReplicaStatus, successor_coordinates: BinlogCoordinates | None
+    flavor: fl.Flavor,
+    gtid: GtidFacts,
+    status: ReplicaStatus,
+    successor_coordinates: BinlogCoordinates | None,
+    *,
+    file_pos: bool = False,
 ) -> tuple[str | None, BinlogCoordinates | None]:
-    """How the demoted master joins its successor: by GTID where the server can (MariaDB always; Oracle
+    """How the demoted master joins its successor: by GTID where the server can (MariaDB; Oracle
     when gtid_mode is not OFF, since auto-position is refused under OFF), else by file:pos at the
     successor's own position taken right before it was promoted (nothing was written there since
-    the old master went read-only). Refused when neither is known: a statement the server would
-    reject after the promotion helps nobody."""
+    the old master went read-only). `file_pos`: the cluster replicates by file:pos (the successor
+    did, so the failover did not use GTID): a MariaDB old master joins by file:pos too, as the
+    original attaches it (spec §3.13 step 12), instead of being the one GTID replica.
+    Refused when neither is known: a statement the server would reject after the promotion helps
+    nobody."""
+    known = successor_coordinates is not None and bool(successor_coordinates.file)
+    if flavor.is_mariadb and file_pos and known:
+        return "off", successor_coordinates
     if flavor.is_mariadb or gtid.supports_oracle_gtid:
         return forced_gtid_mode(flavor, status), None
     if successor_coordinates is None or not successor_coordinates.file:
@@ -331,13 +344,16 @@ def _attach_old_master(
     ssl: bool,
     start: bool,
     successor_coordinates: BinlogCoordinates | None = None,
+    file_pos: bool = False,
 ) -> str:
     """Point the old master at the new one (GTID forced when available), with the credentials;
     start it when `start` (the auto variant). Returns why it did not start ("" when it did, or was
     not to be started)."""
     live = read_live(env, master)
     try:
-        gtid, coordinates = old_master_attachment(live.flavor, live.gtid, live.status, successor_coordinates)
+        gtid, coordinates = old_master_attachment(
+            live.flavor, live.gtid, live.status, successor_coordinates, file_pos=file_pos
+        )
     except TopologyError as e:  # the successor is promoted already: report, do not undo
         say(f"{master}: {e}")
         return str(e)

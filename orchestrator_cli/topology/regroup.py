@@ -103,9 +103,29 @@ def _stop_and_drain(env: TopologyEnv, live: Live, step: Step | None) -> Live:
     already holds in its relay log must be applied before it is compared, promoted or repointed
     (repointing discards relay logs). Waits while the SQL thread makes progress; gives up after
     ReasonableReplicationLagSeconds without progress. Delayed replicas are not drained.
+
+    A replica whose SQL thread was stopped (without an error) applies its backlog too, as the
+    original's nice stop does: its SQL thread is started *before* the IO thread stops, because
+    MariaDB discards the relay log of a GTID replica once both threads are stopped (the next start
+    fetches again from gtid_slave_pos, which a dead master cannot serve).
     """
     server = env.server(live.key)
-    if live.status.io_state != ThreadState.NONE:
+    status = live.status
+    backlog = (
+        status.io_state != ThreadState.NONE
+        and not status.sql_running
+        and not status.last_sql_error
+        and status.sql_delay == 0
+        and not status.read_coordinates.is_empty
+        and status.read_coordinates != status.exec_coordinates
+    )
+    io_stopped = status.io_state == ThreadState.STOPPED
+    if backlog and (not io_stopped or not status.uses_mariadb_gtid):
+        _note(step, f"{live.key}: SQL thread stopped with a relay log backlog: started to apply it")
+        server.change(live.flavor.start_sql_thread())
+    elif backlog:
+        _note(step, f"{live.key}: both replication threads were stopped: MariaDB GTID discards its relay log backlog")
+    if status.io_state != ThreadState.NONE:
         server.change(live.flavor.stop_io_thread())
     if env.noop:
         return live
@@ -449,18 +469,25 @@ def relocate_replicas_below(
     *,
     step: Step | None = None,
     gtid_only: bool = False,
+    executed: BinlogCoordinates | None = None,
 ) -> RelocateResult:
     """Move replicas (typically of a dead intermediate master) below `target` by GTID.
 
     Each replica is stopped after applying its relay log, checked (`can_replicate_from`, GTID
     positions the target can serve), repointed and started. A replica that cannot move is restarted
     where it was and reported lost; file:pos replicas cannot move (their coordinates belong to
-    another server's binary log).
+    another server's binary log) unless `executed` says where they stand: the position of the
+    target's master that the target and the replicas all executed, that master taking no more
+    writes (a graceful takeover). A file:pos sibling of the target that stopped there continues at
+    the target's own binary log position and keeps replicating by file:pos.
     """
     result = RelocateResult(target=target)
     target_live = read_live(env, target)
     if not target_live.instance.log_bin:
         raise TopologyError(f"{target} has no binary log: nothing can replicate from it")
+    if executed is not None and not _stands_at(target_live, executed):
+        _note(step, f"{target} did not stop at {executed} of its master: replicas move by GTID")
+        executed = None
     anchor = _Replica(target_live, _merged_facts(target_live, target_live.instance), None)
     limit = max(1, to_int(env.config.get("MaxConcurrentReplicaOperations"), 5))
     lives: list[Live] = []
@@ -477,8 +504,14 @@ def relocate_replicas_below(
             raise TopologyError(f"{live.key} cannot replicate from {target}: {refusal}")
         stopped = _stop_and_drain(env, live, step)
         sibling = _Replica(stopped, _merged_facts(stopped, stopped.instance), None)
+        equal = (
+            executed is not None
+            and not stopped.status.uses_gtid
+            and stopped.master_key == target_live.master_key
+            and _stands_at(stopped, executed)
+        )
         try:
-            return _move_below(env, sibling, anchor, False, gtid_only, start=True)
+            return _move_below(env, sibling, anchor, equal, gtid_only, start=True)
         except OrchestratorError:
             _restart_all(env, [live.key], None)
             raise
@@ -492,6 +525,12 @@ def relocate_replicas_below(
             result.moved.append(live.key)
             _note(step, f"{live.key}: now replicates from {target} by {how}")
     return result
+
+
+def _stands_at(live: Live, executed: BinlogCoordinates) -> bool:
+    """`live` executed exactly `executed` of its master."""
+    own = live.status.exec_coordinates
+    return (own.file, own.pos) == (executed.file, executed.pos)
 
 
 # -- binlog servers --------------------------------------------------------------------------------

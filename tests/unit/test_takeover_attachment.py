@@ -35,3 +35,9 @@ def test_oracle_with_gtid_off_and_no_known_position_is_refused() -> None:
 
 def test_mariadb_former_master_joins_by_current_pos() -> None:
     assert old_master_attachment(MARIADB, GtidFacts(), NOT_A_REPLICA, AT) == ("current_pos", None)
+
+
+def test_mariadb_old_master_of_a_file_pos_cluster_joins_by_file_pos() -> None:
+    assert old_master_attachment(MARIADB, GtidFacts(), NOT_A_REPLICA, AT, file_pos=True) == ("off", AT)
+    # the successor's position unknown: GTID rather than nothing
+    assert old_master_attachment(MARIADB, GtidFacts(), NOT_A_REPLICA, None, file_pos=True) == ("current_pos", None)
