@@ -21,7 +21,7 @@ from orchestrator_cli.backend import recovery as rec
 from orchestrator_cli.backend.instance_rows import instances_from_rows
 from orchestrator_cli.errors import OrchestratorError, TopologyError, UnsafeOperationError
 from orchestrator_cli.model.instance import Instance
-from orchestrator_cli.model.keys import InstanceKey
+from orchestrator_cli.model.keys import InstanceKey, parse_printed
 from orchestrator_cli.model.threads import ThreadState
 from orchestrator_cli.recovery.engine import PLANNED, Outcome, RecoveryRun, post_master_hooks
 from orchestrator_cli.topology.env import TopologyEnv
@@ -189,13 +189,13 @@ def downtime_and_detach_lost(run: RecoveryRun, failed: InstanceKey, lost: Sequen
     """The failed master and every lost replica: downtimed `lost-in-recovery`; lost replicas that answer
     are detached (DetachLostReplicasAfterMasterFailover) so a returning master cannot feed them."""
     env = run.env
-    for key in [failed, *(InstanceKey.parse(k) for k in lost)]:
+    for key in [failed, *(parse_printed(k) for k in lost)]:
         downtime.begin(env.backend, key, env.owner, downtime.LOST_IN_RECOVERY, LOST_IN_RECOVERY_SECONDS)
         run.step(f"{key}: downtimed {downtime.LOST_IN_RECOVERY}")
     if not env.config.get("DetachLostReplicasAfterMasterFailover"):
         return
     for text in lost:
-        key = InstanceKey.parse(text)
+        key = parse_printed(text)
         try:
             run.step(f"{key}: {_detach(env, key)}")
         except OrchestratorError as e:
@@ -285,7 +285,7 @@ def failover(run: RecoveryRun, *, candidate: InstanceKey | None) -> Outcome:
     downtime_and_detach_lost(run, failed, run.outcome.lost)
     rec.clear_detections(backend, failed)
     _carry_cluster_names(run, promoted.key)
-    reachable_lost = [InstanceKey.parse(k) for k in run.outcome.lost if InstanceKey.parse(k) not in result.unreachable]
+    reachable_lost = [parse_printed(k) for k in run.outcome.lost if parse_printed(k) not in result.unreachable]
     refresh(env, [promoted.key, *result.moved, *reachable_lost])
     run.outcome.successor_coordinates = _coordinates(env, promoted.key)
     run.step(
