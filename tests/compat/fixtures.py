@@ -326,3 +326,13 @@ def original_fixture(kind: str, tmp_path: Path, mysql_db: dict[str, Any] | None 
         yield fixture
     finally:
         fixture.close()
+
+
+@contextmanager
+def deployed_for(request: Any, tmp_path_factory: Any, name: str) -> Iterator[OriginalFixture]:
+    """`original_fixture` for a module fixture parametrised by backend kind ("sqlite" or "mysql": a
+    private database of the shared MySQL backend)."""
+    kind = str(request.param)
+    mysql_db = request.getfixturevalue("mysql_backend_db_module") if kind == "mysql" else None
+    with original_fixture(kind, tmp_path_factory.mktemp(f"{name}-{kind}"), mysql_db) as fixture:
+        yield fixture

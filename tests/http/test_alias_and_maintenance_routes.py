@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.compat.fixtures import MASTER, OriginalFixture, original_fixture
+from tests.compat.fixtures import MASTER, OriginalFixture, deployed_for
 from tests.http.conftest import make_client
 
 REPLICA = "testhost:22294"
@@ -17,11 +17,7 @@ REPLICA = "testhost:22294"
 
 @pytest.fixture(scope="module", params=["sqlite", "mysql"])
 def deployed(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[OriginalFixture]:
-    kind = str(request.param)
-    mysql_db: dict[str, Any] | None = None
-    if kind == "mysql":
-        mysql_db = request.getfixturevalue("mysql_backend_db_module")
-    with original_fixture(kind, tmp_path_factory.mktemp(f"routes-{kind}"), mysql_db) as fixture:
+    with deployed_for(request, tmp_path_factory, "routes") as fixture:
         yield fixture
 
 

@@ -8,13 +8,12 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from orchestrator_cli.backend.connection import Backend
 from orchestrator_cli.config import load_config
-from tests.compat.fixtures import OriginalFixture, original_fixture
+from tests.compat.fixtures import OriginalFixture, deployed_for
 from tests.support import run_cli, write_config
 
 REPLICA = "testhost:22294"
@@ -22,11 +21,7 @@ REPLICA = "testhost:22294"
 
 @pytest.fixture(scope="module", params=["sqlite", "mysql"])
 def deployed(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[OriginalFixture]:
-    kind = str(request.param)
-    mysql_db: dict[str, Any] | None = None
-    if kind == "mysql":
-        mysql_db = request.getfixturevalue("mysql_backend_db_module")
-    with original_fixture(kind, tmp_path_factory.mktemp(f"hints-{kind}"), mysql_db) as fixture:
+    with deployed_for(request, tmp_path_factory, "hints") as fixture:
         yield fixture
 
 
