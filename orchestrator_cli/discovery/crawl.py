@@ -322,6 +322,7 @@ def _finish(
             return InstanceKey(inst.master_host, inst.master_port)
         return None
 
+    connected = _connected_masters(result)
     placements: dict[InstanceKey, _Placement] = {}
     for key in rows:
         chain = [key]
@@ -336,7 +337,11 @@ def _finish(
             beyond = master_of(cursor)
             cursor = beyond if beyond in chain else None
         elif cursor is not None and cursor not in chain:
-            chain.append(cursor)  # a master we could not reach and have no row for: it is the root
+            # A master we could not reach and have no row for: the root when a replica is connected
+            # to it (it gets a placeholder row, see `_write`); otherwise, as in the original, nothing
+            # says that server exists and the replica heads its own cluster.
+            if cursor in connected:
+                chain.append(cursor)
             cursor = None
         if cursor is not None and cursor in chain:
             # A cycle: the members of the loop are co-masters; the smallest key names the cluster.
@@ -372,6 +377,15 @@ def _finish(
     for key, row in rows.items():
         set_suggested_alias(row, aliases[key])
     _write(result, rows, placements, aliases, backend, config, known, context)
+
+
+def _connected_masters(result: CrawlResult) -> set[InstanceKey]:
+    """Masters some probed replica's IO thread is connected to (Slave_IO_Running: Yes)."""
+    return {
+        result.resolved(res.master_key)
+        for res in result.probed.values()
+        if res.master_key and res.row.get("slave_io_running")
+    }
 
 
 def _resolve_references(result: CrawlResult, rows: dict[InstanceKey, dict[str, Any]]) -> None:
@@ -485,10 +499,20 @@ def _write(
                 )
             )
     unseen: set[InstanceKey] = set()
+    connected = _connected_masters(result)
     for res in result.probed.values():
         master = result.resolved(res.master_key) if res.master_key else None
-        if master is not None and master not in rows and master not in known and master not in unseen:
-            # A master that replicas point at but that could not be probed: known, never seen (so: invalid).
+        if (
+            master is not None
+            and master not in rows
+            and master not in known
+            and master not in unseen
+            and master in connected
+        ):
+            # A master that a connected replica points at but that could not be probed: known, never
+            # seen (so: invalid). As the original's unseen-master injection, only when the replica's
+            # IO thread runs: a replica retrying a host that is gone or misspelt must not give a
+            # never-seen server a row, which analysis would call a DeadMaster and recovery fail over.
             unseen.add(master)
             writes.append((partial(instances.insert_unseen, backend, master), True))
         own = context if context is not None and context.key == res.key else None
