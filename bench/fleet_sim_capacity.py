@@ -40,7 +40,7 @@ def probe_statements() -> list[str]:
         flavor.semi_sync_variables_sql(),
         flavor.probe_status_sql(),
         flavor.master_status_sql(),
-        flavor.replica_status_sql(),
+        flavor.replica_connections_sql(),
         config["ReplicationLagQuery"],
         flavor.replica_hosts_sql(),
         config["DetectDataCenterQuery"],

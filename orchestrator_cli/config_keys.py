@@ -103,7 +103,10 @@ KEYS: dict[str, tuple[Any, str]] = {
     ),
     "DiscoveryIgnoreReplicaHostnameFilters": ([], "regexps: do not auto-discover these replicas"),
     "DiscoveryIgnoreMasterHostnameFilters": ([], "regexps: do not auto-discover these masters"),
-    "DiscoveryIgnoreHostnameFilters": ([], "regexps: never discover these hosts"),
+    "DiscoveryIgnoreHostnameFilters": (
+        [],
+        "never discover these hosts: regexps searched in host:port, or IP addresses matching that host exactly",
+    ),
     "HostnameResolveMethod": ("default", "`none` / `default` / `cname` — how host names are normalized"),
     "MySQLHostnameResolveMethod": (
         "@@hostname",

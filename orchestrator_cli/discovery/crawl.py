@@ -6,6 +6,7 @@ it writes, so cluster names, depths, co-masters, aliases and errant GTIDs are ri
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import re
 from collections.abc import Callable, Collection, Iterable, Mapping
@@ -76,7 +77,7 @@ def crawl(
 ) -> CrawlResult:
     result = CrawlResult()
     check_patterns(config)
-    ignore = [re.compile(p) for p in config.get("DiscoveryIgnoreHostnameFilters") or []]
+    ignore = [str(p) for p in config.get("DiscoveryIgnoreHostnameFilters") or []]
     ignore_masters = [re.compile(p) for p in config.get("DiscoveryIgnoreMasterHostnameFilters") or []]
     workers = discovery_max_concurrency(config)  # the probes' threads touch no backend: only this one does
     seen: set[InstanceKey] = set()
@@ -95,14 +96,14 @@ def crawl(
             return pool.submit(probe, access.server(key, discovery=True), config)
 
         def submit(key: InstanceKey) -> None:
-            if key in seen or any(r.search(str(key)) for r in ignore):
+            if key in seen or ignored_host(key, ignore):
                 return
             seen.add(key)
             fut = early.pop(key, None)
             pending[fut if fut is not None else start(key)] = key
 
         for seed in seeds:
-            if any(r.search(str(seed)) for r in ignore):
+            if ignored_host(seed, ignore):
                 # Reported with the failures so the caller learns why, yet not recorded as a failed check.
                 result.ignored.add(seed)
                 result.failed[seed] = f"{seed}: ignored, matches DiscoveryIgnoreHostnameFilters"
@@ -114,7 +115,7 @@ def crawl(
             # and keys a filter keeps the crawl from are left alone.
             for key in _known_members(backend, [seed for seed in seeds if seed in seen], seen):
                 text = str(key)
-                if not any(r.search(text) for r in ignore) and not any(r.search(text) for r in ignore_masters):
+                if not ignored_host(key, ignore) and not any(r.search(text) for r in ignore_masters):
                     early[key] = start(key)
         while pending:
             while pending:
@@ -201,6 +202,13 @@ def probe_one(
     is waited for (the scheduler's hung-probe watch judges servers, not the backend).
     """
     result = CrawlResult()
+    ignore = [str(p) for p in config.get("DiscoveryIgnoreHostnameFilters") or []]
+    if ignored_host(key, ignore):
+        # Never probed nor written, as the original skips such keys before touching them (a row
+        # written before the filter was set ages out like any unseen instance).
+        if answered is not None:
+            answered()
+        return Probed(key, None, f"{key}: ignored, matches DiscoveryIgnoreHostnameFilters")
     try:
         res = probe(access.server(key, discovery=True), config)
     except (OrchestratorError, FlavorError) as e:
@@ -234,7 +242,31 @@ def probe_one(
     neighbours = list(res.replica_keys)
     if res.master_key and not any(r.search(str(res.master_key)) for r in ignore_masters):
         neighbours.append(res.master_key)
-    return Probed(key, res, neighbours=neighbours)
+    return Probed(key, res, neighbours=[k for k in neighbours if not ignored_host(k, ignore)])
+
+
+def ignored_host(key: InstanceKey, filters: Collection[str]) -> bool:
+    """Whether `key` matches DiscoveryIgnoreHostnameFilters: a filter that is an IP address matches
+    that host exactly; any other is a regular expression searched in `host:port` (spec §1.1).
+
+    >>> ip, other = InstanceKey("10.0.0.1", 3306), InstanceKey("10.0.0.10", 3306)
+    >>> ignored_host(ip, ["10.0.0.1"]), ignored_host(other, ["10.0.0.1"]), ignored_host(other, ["^10[.]0"])
+    (True, False, True)
+    >>> ignored_host(InstanceKey("db2", 3307), [":3306$"])
+    False
+    """
+    text = str(key)
+    for pattern in filters:
+        pattern = str(pattern)
+        try:
+            ipaddress.ip_address(pattern)
+        except ValueError:
+            if re.search(pattern, text):
+                return True
+        else:
+            if key.hostname == pattern:
+                return True
+    return False
 
 
 _PATTERN_KEYS = ("DataCenterPattern", "RegionPattern", "PhysicalEnvironmentPattern", "RejectHostnameResolvePattern")
@@ -322,6 +354,7 @@ def _finish(
             return InstanceKey(inst.master_host, inst.master_port)
         return None
 
+    connected = _connected_masters(result)
     placements: dict[InstanceKey, _Placement] = {}
     for key in rows:
         chain = [key]
@@ -336,7 +369,11 @@ def _finish(
             beyond = master_of(cursor)
             cursor = beyond if beyond in chain else None
         elif cursor is not None and cursor not in chain:
-            chain.append(cursor)  # a master we could not reach and have no row for: it is the root
+            # A master we could not reach and have no row for: the root when a replica is connected
+            # to it (it gets a placeholder row, see `_write`); otherwise, as in the original, nothing
+            # says that server exists and the replica heads its own cluster.
+            if cursor in connected:
+                chain.append(cursor)
             cursor = None
         if cursor is not None and cursor in chain:
             # A cycle: the members of the loop are co-masters; the smallest key names the cluster.
@@ -372,6 +409,15 @@ def _finish(
     for key, row in rows.items():
         set_suggested_alias(row, aliases[key])
     _write(result, rows, placements, aliases, backend, config, known, context)
+
+
+def _connected_masters(result: CrawlResult) -> set[InstanceKey]:
+    """Masters some probed replica's IO thread is connected to (Slave_IO_Running: Yes)."""
+    return {
+        result.resolved(res.master_key)
+        for res in result.probed.values()
+        if res.master_key and res.row.get("slave_io_running")
+    }
 
 
 def _resolve_references(result: CrawlResult, rows: dict[InstanceKey, dict[str, Any]]) -> None:
@@ -485,10 +531,20 @@ def _write(
                 )
             )
     unseen: set[InstanceKey] = set()
+    connected = _connected_masters(result)
     for res in result.probed.values():
         master = result.resolved(res.master_key) if res.master_key else None
-        if master is not None and master not in rows and master not in known and master not in unseen:
-            # A master that replicas point at but that could not be probed: known, never seen (so: invalid).
+        if (
+            master is not None
+            and master not in rows
+            and master not in known
+            and master not in unseen
+            and master in connected
+        ):
+            # A master that a connected replica points at but that could not be probed: known, never
+            # seen (so: invalid). As the original's unseen-master injection, only when the replica's
+            # IO thread runs: a replica retrying a host that is gone or misspelt must not give a
+            # never-seen server a row, which analysis would call a DeadMaster and recovery fail over.
             unseen.add(master)
             writes.append((partial(instances.insert_unseen, backend, master), True))
         own = context if context is not None and context.key == res.key else None

@@ -12,7 +12,7 @@ from orchestrator_cli.errors import OrchestratorError, TopologyError
 from orchestrator_cli.model.coerce import to_int
 from orchestrator_cli.model.keys import InstanceKey
 from orchestrator_cli.mysql import flavor as fl
-from orchestrator_cli.mysql.facts import CoreVariables, GtidFacts
+from orchestrator_cli.mysql.facts import CoreVariables, GtidFacts, ReplicaStatus
 from orchestrator_cli.mysql.protocol import TopologyServer
 
 log = logging.getLogger("orchestrator.discovery")
@@ -74,7 +74,7 @@ def probe(server: TopologyServer, config: Mapping[str, Any]) -> ProbeResult:
     uptime, semi = optional("uptime and semi-sync", server.uptime_and_semi_sync, (0, None))
     own = server.master_status() if core.log_bin else None
     binlog_file, binlog_pos = ("", 0) if own is None else (own.file, own.pos)
-    status = server.replica_status()  # failure aborts the probe, as in the original
+    status = _replication(server)  # failure aborts the probe, as in the original
     resolved = _resolve_hostname(key, core, config)
     master_key = None
     if status.is_replica and not status.is_detached:
@@ -227,6 +227,28 @@ def _replica_keys(server: TopologyServer, key: InstanceKey, config: Mapping[str,
     # server itself: a server is never its own replica.
     unique = sorted({k for k in keys if k != key and not any(r.search(str(k)) for r in ignore)})
     return unique
+
+
+def _replication(server: TopologyServer) -> ReplicaStatus:
+    """The replication connection the instance is recorded with.
+
+    The original reads SHOW SLAVE STATUS (MariaDB's default connection only) and supports no
+    multi-source replication. Here every connection is read in the same one statement (SHOW ALL
+    SLAVES STATUS on MariaDB), so that a server replicating only through a named connection is
+    recorded as the replica it is, not as a master of its own cluster; with several connections the
+    default one (else the first by name) is recorded, and the others are named in a warning.
+    """
+    by_name = {name: status for name, status in server.replica_connections() if status.is_replica}
+    if not by_name:
+        return ReplicaStatus.none()
+    chosen = "" if "" in by_name else min(by_name)
+    if len(by_name) > 1:
+        others = ", ".join(repr(n) for n in sorted(by_name) if n != chosen)
+        log.warning(
+            "%s: multi-source replication is not supported: recording connection %r, ignoring %s",
+            server.key, chosen, others,
+        )  # fmt: skip
+    return by_name[chosen]
 
 
 def _pattern(pattern: str | None, hostname: str) -> str:

@@ -319,6 +319,20 @@ class Flavor(ABC):
             last = row
         return ReplicaStatus.from_row(last)
 
+    def replica_connections_sql(self) -> str:
+        """Every replication connection of the server; only MariaDB has named ones (multi-source)."""
+        return self.replica_status_sql()
+
+    def parse_replica_connections(self, rows: Iterable[Row] | None) -> list[tuple[str, ReplicaStatus]]:
+        """(connection name, status) per connection, in the server's order; "" names the default one.
+
+        >>> MariaDB("10.11.6-MariaDB").parse_replica_connections([
+        ...     {"Connection_name": "", "Master_Host": "db1", "Master_Port": 3306, "Slave_IO_Running": "Yes"},
+        ...     {"Connection_name": "b", "Master_Host": "db2", "Master_Port": 3306, "Slave_IO_Running": "No"}])[1][0]
+        'b'
+        """
+        return [(to_str(Columns(row).get("Connection_name")), ReplicaStatus.from_row(row)) for row in rows or ()]
+
     def replica_hosts_sql(self) -> str:
         return "SHOW SLAVE HOSTS"
 
@@ -671,6 +685,11 @@ class MariaDB(Flavor):
 
     def binlog_dump_commands(self) -> tuple[str, ...]:
         return ("Binlog Dump",)
+
+    def replica_connections_sql(self) -> str:
+        # Multi-source replication (named connections) exists since 10.0: SHOW SLAVE STATUS shows
+        # only the default connection, so a server replicating through a named one looks like a master.
+        return "SHOW ALL SLAVES STATUS" if self.at_least(10, 0) else self.replica_status_sql()
 
     def gtid_facts_sql(self) -> str | None:
         if not self.supports_gtid:

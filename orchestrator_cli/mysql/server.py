@@ -217,6 +217,10 @@ class ConnectedServer:
     def replica_status(self) -> ReplicaStatus:
         return self.flavor.parse_replica_status(self.query(self.flavor.replica_status_sql()))
 
+    def replica_connections(self) -> list[tuple[str, ReplicaStatus]]:
+        """Every replication connection, named ones included (MariaDB multi-source): (name, status)."""
+        return self.flavor.parse_replica_connections(self.query(self.flavor.replica_connections_sql()))
+
     def replica_hosts(self) -> list[InstanceKey]:
         return self.flavor.parse_replica_hosts(self.query(self.flavor.replica_hosts_sql()))
 

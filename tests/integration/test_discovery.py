@@ -529,9 +529,13 @@ def test_killed_master_is_recorded_invalid_from_a_replica(
     assert len(lines) == 4
 
 
-def test_unseen_dead_master_gets_a_minimal_invalid_row(
+def test_unseen_dead_master_gets_no_row_and_no_analysis(
     restart_killed: Sandbox, tmp_path: Path, wait_until: Callable[..., object]
 ) -> None:
+    """A master that died before orchestrator ever saw it: its replica retries it (IO thread not
+    running), nothing proves the server exists, so, as in the original (unseen masters are injected
+    only for replicas whose IO thread runs), it gets no row and the replica heads its own cluster.
+    A placeholder row used to be written: analysis called it a DeadMaster and recovery failed over."""
     sandbox = restart_killed
     config = _config(sandbox, tmp_path)
     master = sandbox.key(0)
@@ -544,11 +548,50 @@ def test_unseen_dead_master_gets_a_minimal_invalid_row(
     result = run_cli("-c", "discover", "-i", sandbox.key(2), config=config)
     assert result.code == 0, result.err
     rows = _instance_rows(config)
-    assert set(rows) == {master, sandbox.key(2)}
-    assert rows[master]["valid"] == 0
-    assert rows[master]["version"] == "Unknown"
-    assert rows[sandbox.key(2)]["cluster_name"] == master
-    assert run_cli("-c", "clusters", config=config).lines == [master]
+    assert set(rows) == {sandbox.key(2)}
+    assert rows[sandbox.key(2)]["master_port"] == sandbox.ports[0]
+    assert (rows[sandbox.key(2)]["cluster_name"], rows[sandbox.key(2)]["replication_depth"]) == (sandbox.key(2), 0)
+    assert run_cli("-c", "clusters", config=config).lines == [sandbox.key(2)]
+    analysis = run_cli("-c", "replication-analysis", config=config)
+    assert (analysis.code, analysis.out) == (0, ""), analysis.err
+    assert run_cli("-c", "recover", "-i", master, config=config).code != 0
+
+
+def test_replica_of_a_misspelt_master_gives_no_dead_master(
+    fresh_sandbox: Sandbox, tmp_path: Path, wait_until: Callable[..., object]
+) -> None:
+    """A replica pointed at a host that does not exist (its IO thread retries, `Connecting`): the
+    unknown name gets no row, so no DeadMaster for it and no failover promoting the stray replica."""
+    from orchestrator_cli.sandbox.topology import REPL_PASSWORD, REPL_USER
+
+    sandbox = fresh_sandbox
+    stray, ghost = sandbox.key(3), "db-gone.invalid:3306"
+    try:
+        sandbox.execute(
+            3,
+            "STOP SLAVE",
+            f"CHANGE MASTER TO MASTER_HOST='db-gone.invalid', MASTER_PORT=3306, MASTER_USER='{REPL_USER}',"
+            f" MASTER_PASSWORD='{REPL_PASSWORD}', MASTER_CONNECT_RETRY=1",
+            "START SLAVE",
+        )
+        wait_until(
+            lambda: "db-gone.invalid" in str((sandbox.replica_status(3) or {}).get("Last_IO_Error")),
+            timeout=15,
+            message="replica 3 to fail connecting to the unknown host",
+        )
+        config = _config(sandbox, tmp_path)
+        for seed in (sandbox.key(0), stray):
+            assert run_cli("-c", "discover", "-i", seed, config=config).code == 0
+        rows = _instance_rows(config)
+        assert ghost not in rows
+        assert rows[stray]["cluster_name"] == stray
+        analysis = run_cli("-c", "replication-analysis", config=config)
+        assert analysis.code == 0 and "DeadMaster" not in analysis.out, analysis.out
+        recover = run_cli("-c", "recover", "-i", ghost, config=config)
+        assert recover.code != 0
+        assert sandbox.query(3, "SELECT @@GLOBAL.read_only AS ro")[0]["ro"] == 1  # not promoted
+    finally:
+        sandbox.reset_replication()
 
 
 def test_co_masters(fresh_sandbox: Sandbox, tmp_path: Path) -> None:

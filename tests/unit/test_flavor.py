@@ -630,6 +630,7 @@ def _all_change_statements(flavor: Flavor) -> list[str]:
     stmts.append(flavor.gtid_wait(f"{UUID_A}:1-5", 1))
     stmts += [
         flavor.replica_status_sql(),
+        flavor.replica_connections_sql(),
         flavor.replica_hosts_sql(),
         flavor.master_status_sql(),
         flavor.core_variables_sql(),

@@ -105,6 +105,7 @@ class RecordedServer(ConnectedServer):
             flavor.semi_sync_variables_sql(): data.get("semi_sync_variables", []),
             flavor.semi_sync_status_sql(): data.get("semi_sync_status", []),
             flavor.replica_status_sql(): data["replica_status"],
+            flavor.replica_connections_sql(): data["replica_status"],
             flavor.replica_hosts_sql(): [],
             flavor.processlist_replicas_sql(): [],
         }

@@ -77,6 +77,7 @@ class RecordedServer(ConnectedServer):
             flavor.uptime_sql(): [{"Variable_name": "Uptime", "Value": "86400"}],
             flavor.master_status_sql(): [master_status] if master_status else [],
             flavor.replica_status_sql(): data.get("replica_status") or [],
+            flavor.replica_connections_sql(): data.get("replica_status") or [],
             flavor.semi_sync_variables_sql(): data.get("semi_sync_variables") or [],
             flavor.semi_sync_status_sql(): data.get("semi_sync_status") or [],
             flavor.replica_hosts_sql(): data.get("replica_hosts") or [],
