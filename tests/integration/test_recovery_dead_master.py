@@ -319,10 +319,10 @@ def test_dead_intermediate_master_replicas_are_relocated(sandbox_factory: Any, t
     assert recovery["IsSuccessful"] is True
 
 
-def test_dead_master_of_file_pos_replicas(sandbox_factory: Any, tmp_path: Path) -> None:
+def test_dead_master_of_file_pos_replicas(reusable_sandbox: Any, tmp_path: Path) -> None:
     """Without GTID replication: equal replicas continue at the successor's binlog position, a replica
     that is behind catches up by MariaDB GTID (every MariaDB transaction carries one)."""
-    sb: Sandbox = sandbox_factory(servers=4, layout="star", gtid=False)
+    sb: Sandbox = reusable_sandbox(servers=4, layout="star", gtid=False)
     config = config_for(sb, tmp_path)
     discover(sb, config)
     sb.execute(3, "STOP SLAVE")
