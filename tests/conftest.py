@@ -33,12 +33,12 @@ from orchestrator_cli.sandbox.topology import (  # noqa: E402  (needs the sys.pa
     find_install_db,
     find_mariadbd,
 )
-from tests.support import throwaway_mysql_database  # noqa: E402
+from tests.support import cloned_mysql_database, throwaway_mysql_database  # noqa: E402
 
 SANDBOX_FIXTURES = frozenset(
     {"sandbox", "fresh_sandbox", "sandbox_config", "sandbox_factory", "reusable_sandbox", "mariadbd_binary"}
 )
-BACKEND_FIXTURES = frozenset({"mysql_backend_db", "mysql_backend_server"})
+BACKEND_FIXTURES = frozenset({"mysql_backend_db", "mysql_backend_server", "deployed_mysql_backend_db"})
 SHARED_BACKEND_PORT = 3306
 _PORTS_PER_WORKER = 100
 _PORTS_PER_SLOT = 10
@@ -308,4 +308,30 @@ def mysql_backend_db(mysql_backend_server: tuple[str, int]) -> Iterator[dict[str
 def mysql_backend_db_module(mysql_backend_server: tuple[str, int]) -> Iterator[dict[str, Any]]:
     """Like `mysql_backend_db`, but one database for a whole module (a schema deploy takes seconds)."""
     with throwaway_mysql_database(*mysql_backend_server) as keys:
+        yield keys
+
+
+@pytest.fixture(scope="session")
+def _deployed_mysql_template(mysql_backend_server: tuple[str, int]) -> Iterator[str]:
+    """A backend database this worker had orchestrator deploy once, for `deployed_mysql_backend_db` to copy."""
+    from orchestrator_cli.backend.connection import Backend
+    from orchestrator_cli.config import load_config
+
+    with throwaway_mysql_database(*mysql_backend_server, prefix="orch_template") as keys:
+        backend = Backend(load_config(overrides=keys))
+        try:
+            backend.connection()  # deploys the schema
+        finally:
+            backend.close()
+        yield str(keys["MySQLOrchestratorDatabase"])
+
+
+@pytest.fixture
+def deployed_mysql_backend_db(
+    mysql_backend_server: tuple[str, int], _deployed_mysql_template: str
+) -> Iterator[dict[str, Any]]:
+    """Like `mysql_backend_db`, but the database already holds the deployed schema (a copy of one
+    orchestrator deployed), so the test does not wait for a deploy. For tests about anything but
+    the deploy itself."""
+    with cloned_mysql_database(*mysql_backend_server, template=_deployed_mysql_template) as keys:
         yield keys

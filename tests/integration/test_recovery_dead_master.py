@@ -342,9 +342,11 @@ def test_dead_master_of_file_pos_replicas(reusable_sandbox: Any, tmp_path: Path)
 
 
 @pytest.mark.mysql_backend
-def test_dead_master_with_the_mysql_backend(killed: Sandbox, tmp_path: Path, mysql_backend_db: dict[str, Any]) -> None:
+def test_dead_master_with_the_mysql_backend(
+    killed: Sandbox, tmp_path: Path, deployed_mysql_backend_db: dict[str, Any]
+) -> None:
     sb = killed
-    config = config_for(sb, tmp_path, **mysql_backend_db)
+    config = config_for(sb, tmp_path, **deployed_mysql_backend_db)
     discover(sb, config)
     sb.kill(0)
     result = cli(config, "-c", "recover", "-i", sb.key(0))

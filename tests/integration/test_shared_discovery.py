@@ -58,11 +58,13 @@ class Daemon:
 
 
 @pytest.fixture
-def setup(fresh_sandbox: Sandbox, mysql_backend_db: dict[str, Any], tmp_path: Path) -> Iterator[tuple[Path, Backend]]:
+def setup(
+    fresh_sandbox: Sandbox, deployed_mysql_backend_db: dict[str, Any], tmp_path: Path
+) -> Iterator[tuple[Path, Backend]]:
     config = fresh_sandbox.write_config(
         tmp_path / "orchestrator.conf.json",
         tmp_path / "unused.sqlite3",
-        **mysql_backend_db,
+        **deployed_mysql_backend_db,
         InstancePollSeconds=1,
         ShareDiscoveryAmongNodes=True,
     )
