@@ -138,8 +138,12 @@ def test_two_daemons_split_the_probes_and_one_covers_for_the_other_after_a_kill(
         )
         took_over = time.monotonic() - killed_at
         mark = len(leader.text())
-        time.sleep(4)
-        after = leader.probed(mark)
+        # the leader probes the follower's share: each key twice (waited for, not slept on)
+        after = wait_until(
+            lambda: (probed := leader.probed(mark)) and all(probed[key] >= 2 for key in follower_keys) and probed,
+            timeout=30,
+            message=f"the leader probes {follower_keys} twice each",
+        )
         for key in follower_keys:
             assert after[key] >= 2, (key, after)
         rows = backend.query(
