@@ -36,7 +36,15 @@ from orchestrator_cli.sandbox.topology import (  # noqa: E402  (needs the sys.pa
 from tests.support import cloned_mysql_database, throwaway_mysql_database  # noqa: E402
 
 SANDBOX_FIXTURES = frozenset(
-    {"sandbox", "fresh_sandbox", "sandbox_config", "sandbox_factory", "reusable_sandbox", "mariadbd_binary"}
+    {
+        "sandbox",
+        "fresh_sandbox",
+        "sandbox_config",
+        "sandbox_factory",
+        "reusable_sandbox",
+        "_sandbox_pool",
+        "mariadbd_binary",
+    }
 )
 BACKEND_FIXTURES = frozenset({"mysql_backend_db", "mysql_backend_server", "deployed_mysql_backend_db"})
 SHARED_BACKEND_PORT = 3306
