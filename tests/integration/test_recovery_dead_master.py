@@ -291,8 +291,10 @@ def test_dead_co_master_promotes_the_other(killed: Sandbox, tmp_path: Path) -> N
     assert recovery["AnalysisEntry"]["Analysis"] == "DeadCoMaster"
 
 
-def test_dead_intermediate_master_replicas_are_relocated(sandbox_factory: Any, tmp_path: Path) -> None:
-    sb: Sandbox = sandbox_factory(servers=4, layout="chain")
+def test_dead_intermediate_master_replicas_are_relocated(killed: Sandbox, tmp_path: Path) -> None:
+    sb = killed
+    sb.reset_replication(layout="chain")  # the session sandbox rewired 0 -> 1 -> 2 -> 3 (a star again after)
+    assert sb.replication_parents() == {0: None, 1: 0, 2: 1, 3: 2}
     hooks = tmp_path / "hooks.log"
     config = config_for(
         sb,
