@@ -97,3 +97,34 @@ def throwaway_mysql_database(host: str, port: int, prefix: str = "orch_test") ->
         }
     finally:
         admin(f"DROP DATABASE IF EXISTS `{name}`")
+
+
+@contextlib.contextmanager
+def cloned_mysql_database(host: str, port: int, template: str, prefix: str = "orch_test") -> Iterator[dict[str, Any]]:
+    """Like `throwaway_mysql_database`, but holding a copy of `template`: every table (CREATE TABLE
+    ... LIKE keeps columns, keys and options; the schema has no foreign keys, views, triggers or
+    routines) and its rows, the time stamps a deploy writes set to now. A schema deploy creates
+    its tables and indexes one statement at a time, which takes seconds; the copy takes a fraction.
+    """
+    import mysql.connector
+
+    with throwaway_mysql_database(host, port, prefix) as keys:
+        name = keys["MySQLOrchestratorDatabase"]
+        conn = mysql.connector.connect(host=host, port=port, user="root", password="", autocommit=True)
+        try:
+            cursor = conn.cursor()
+            cursor.execute(
+                "SELECT table_name FROM information_schema.tables"
+                " WHERE table_schema = %s AND table_type = 'BASE TABLE'",
+                (template,),
+            )
+            tables = [str(row[0]) for row in cursor.fetchall()]  # type: ignore[index]
+            for table in tables:
+                cursor.execute(f"CREATE TABLE `{name}`.`{table}` LIKE `{template}`.`{table}`")
+                cursor.execute(f"INSERT INTO `{name}`.`{table}` SELECT * FROM `{template}`.`{table}`")
+            cursor.execute(f"UPDATE `{name}`.active_node SET last_seen_active = NOW()")
+            cursor.execute(f"UPDATE `{name}`.orchestrator_db_deployments SET deployed_timestamp = NOW()")
+            cursor.close()
+        finally:
+            conn.close()
+        yield keys

@@ -17,9 +17,9 @@ from orchestrator_cli.errors import BackendError
 
 
 @pytest.fixture
-def backend(mysql_backend_db: dict[str, Any]) -> Iterator[Backend]:
-    b = Backend(load_config(overrides=mysql_backend_db))
-    b.connection()  # deploys the schema
+def backend(deployed_mysql_backend_db: dict[str, Any]) -> Iterator[Backend]:
+    b = Backend(load_config(overrides=deployed_mysql_backend_db))
+    b.connection()  # the schema is deployed already: checks it and connects
     yield b
     b.close()
 
@@ -106,10 +106,10 @@ def test_connection_lost_inside_a_transaction_fails_it(backend: Backend) -> None
     assert backend.query("SELECT store_key FROM kv_store") == []
 
 
-def test_statement_cut_short_drops_the_connection(mysql_backend_db: dict[str, Any]) -> None:
+def test_statement_cut_short_drops_the_connection(deployed_mysql_backend_db: dict[str, Any]) -> None:
     """A read timeout leaves the driver mid-result: that connection is dropped, the next statement
     opens a new one."""
-    backend = Backend(load_config(overrides={**mysql_backend_db, "MySQLOrchestratorReadTimeoutSeconds": 1}))
+    backend = Backend(load_config(overrides={**deployed_mysql_backend_db, "MySQLOrchestratorReadTimeoutSeconds": 1}))
     try:
         first = backend.scalar("SELECT CONNECTION_ID()")
         with pytest.raises(BackendError):

@@ -21,16 +21,15 @@ import pytest
 from orchestrator_cli.backend.connection import Backend
 from orchestrator_cli.backend.connection_pool import BackendPool
 from orchestrator_cli.config import load_config
-from tests.support import throwaway_mysql_database
+from tests.support import cloned_mysql_database, throwaway_mysql_database
 
 LIFETIME = 1
 PREFIX = "orch_cleanups"
 
 
 @pytest.fixture
-def lifetime_keys(mysql_backend_server: tuple[str, int]) -> Iterator[dict[str, Any]]:
-    with throwaway_mysql_database(*mysql_backend_server, prefix=PREFIX) as keys:
-        yield {**keys, "MySQLConnectionLifetimeSeconds": LIFETIME}
+def lifetime_keys(deployed_mysql_backend_db: dict[str, Any]) -> dict[str, Any]:
+    return {**deployed_mysql_backend_db, "MySQLConnectionLifetimeSeconds": LIFETIME}
 
 
 def _past_lifetime() -> None:
@@ -103,16 +102,15 @@ def test_a_transaction_keeps_its_connection_past_the_lifetime(lifetime_keys: dic
         backend.close()
 
 
-def test_unlimited_by_default(mysql_backend_server: tuple[str, int]) -> None:
-    with throwaway_mysql_database(*mysql_backend_server, prefix=PREFIX) as keys:
-        backend = Backend(load_config(overrides=keys))
-        try:
-            assert backend.lifetime_seconds == 0
-            first = backend.scalar("SELECT CONNECTION_ID()")
-            _past_lifetime()
-            assert backend.scalar("SELECT CONNECTION_ID()") == first
-        finally:
-            backend.close()
+def test_unlimited_by_default(deployed_mysql_backend_db: dict[str, Any]) -> None:
+    backend = Backend(load_config(overrides=deployed_mysql_backend_db))
+    try:
+        assert backend.lifetime_seconds == 0
+        first = backend.scalar("SELECT CONNECTION_ID()")
+        _past_lifetime()
+        assert backend.scalar("SELECT CONNECTION_ID()") == first
+    finally:
+        backend.close()
 
 
 def test_the_service_pool_replaces_its_old_connections(lifetime_keys: dict[str, Any]) -> None:
@@ -184,25 +182,49 @@ def _pki(directory: Path) -> dict[str, Path]:
     }
 
 
-@pytest.fixture
-def tls_backend_keys(tmp_path: Path, sandbox_factory: Any) -> Iterator[dict[str, Any]]:
-    """A standalone MariaDB that speaks TLS, and the `MySQLOrchestrator*` keys of a database on it."""
+def _tls_keys(keys: dict[str, Any], pki: dict[str, Path]) -> dict[str, Any]:
+    return {
+        **keys,
+        "MySQLOrchestratorUseMutualTLS": True,
+        "MySQLOrchestratorSSLCAFile": str(pki["ca"]),
+        "MySQLOrchestratorSSLCertFile": str(pki["client_cert"]),
+        "MySQLOrchestratorSSLPrivateKeyFile": str(pki["client_key"]),
+        "MySQLOrchestratorSSLSkipVerify": False,
+    }
+
+
+@pytest.fixture(scope="module")
+def tls_server(
+    tmp_path_factory: pytest.TempPathFactory, _sandbox_pool: Any
+) -> Iterator[tuple[int, dict[str, Path], str]]:
+    """A standalone MariaDB that speaks TLS, shared by this module's tests (each has its own database
+    on it): its port, the PKI, and a database on it orchestrator deployed once, over TLS, to copy."""
     pytest.importorskip("cryptography")
-    pki = _pki(tmp_path)
-    server = sandbox_factory(
-        servers=1,
-        layout=[None],
+    pki = _pki(tmp_path_factory.mktemp("pki"))
+    server = _sandbox_pool.start(
+        1,
+        [None],
+        True,
         extra_args=(f"--ssl-ca={pki['ca']}", f"--ssl-cert={pki['server_cert']}", f"--ssl-key={pki['server_key']}"),
     )
-    with throwaway_mysql_database("127.0.0.1", server.ports[0], prefix=PREFIX) as keys:
-        yield {
-            **keys,
-            "MySQLOrchestratorUseMutualTLS": True,
-            "MySQLOrchestratorSSLCAFile": str(pki["ca"]),
-            "MySQLOrchestratorSSLCertFile": str(pki["client_cert"]),
-            "MySQLOrchestratorSSLPrivateKeyFile": str(pki["client_key"]),
-            "MySQLOrchestratorSSLSkipVerify": False,
-        }
+    try:
+        with throwaway_mysql_database("127.0.0.1", server.ports[0], prefix=PREFIX) as keys:
+            backend = Backend(load_config(overrides=_tls_keys(keys, pki)))
+            try:
+                backend.connection()  # deploys the schema, over TLS
+            finally:
+                backend.close()
+            yield server.ports[0], pki, str(keys["MySQLOrchestratorDatabase"])
+    finally:
+        _sandbox_pool.discard(server)
+
+
+@pytest.fixture
+def tls_backend_keys(tls_server: tuple[int, dict[str, Path], str]) -> Iterator[dict[str, Any]]:
+    """The `MySQLOrchestrator*` keys of a new database, with the deployed schema, on the TLS server."""
+    port, pki, template = tls_server
+    with cloned_mysql_database("127.0.0.1", port, template, prefix=PREFIX) as keys:
+        yield _tls_keys(keys, pki)
 
 
 def test_tls_statements_do_not_ping(tls_backend_keys: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:

@@ -53,8 +53,8 @@ def write_with_entries(sandbox: Sandbox, rounds: int) -> str:
 
 
 @pytest.fixture
-def star(sandbox_factory: Callable[..., Sandbox], tmp_path: Path) -> Cluster:
-    cluster = Cluster(sandbox_factory(servers=3, gtid=False), tmp_path, **PSEUDO_GTID_CONFIG)
+def star(reusable_sandbox: Callable[..., Sandbox], tmp_path: Path) -> Cluster:
+    cluster = Cluster(reusable_sandbox(servers=3, gtid=False), tmp_path, **PSEUDO_GTID_CONFIG)
     cluster.discover()
     return cluster
 

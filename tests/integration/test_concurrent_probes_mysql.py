@@ -31,10 +31,10 @@ THREADS = 12
 
 
 @pytest.fixture
-def config(mysql_backend_db: dict[str, Any]) -> Config:
-    values = load_config(overrides={**fleet_config(), **mysql_backend_db})
+def config(deployed_mysql_backend_db: dict[str, Any]) -> Config:
+    values = load_config(overrides={**fleet_config(), **deployed_mysql_backend_db})
     with _closing(Backend(values)) as backend:
-        backend.connection()  # deploys the schema before the threads start
+        backend.connection()  # connects (and would deploy the schema) before the threads start
     return values
 
 

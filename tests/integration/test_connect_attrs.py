@@ -39,11 +39,11 @@ def test_discover_on_sqlite_spawns_nothing(sandbox: Sandbox, tmp_path: Path) -> 
 
 
 def test_discover_on_a_mysql_backend_spawns_nothing(
-    sandbox: Sandbox, tmp_path: Path, mysql_backend_db: dict[str, Any]
+    sandbox: Sandbox, tmp_path: Path, deployed_mysql_backend_db: dict[str, Any]
 ) -> None:
     config = tmp_path / "orchestrator.conf.json"
     sandbox.write_config(config, tmp_path / "unused.sqlite3")
     settings = json.loads(config.read_text())
     settings.pop("SQLite3DataFile", None)
-    config.write_text(json.dumps({**settings, "BackendDB": "mysql", **mysql_backend_db}))
+    config.write_text(json.dumps({**settings, "BackendDB": "mysql", **deployed_mysql_backend_db}))
     assert _discover(config, sandbox.key(0)) == {"code": 0, "spawned": []}

@@ -195,9 +195,9 @@ def test_hung_replica_does_not_delay_dead_master_detection(sb: Sandbox, tmp_path
 
 
 def test_three_daemons_on_a_mysql_backend_fail_over_a_hung_master_once(
-    sb: Sandbox, tmp_path: Path, mysql_backend_db: dict[str, Any], wait_until: Wait
+    sb: Sandbox, tmp_path: Path, deployed_mysql_backend_db: dict[str, Any], wait_until: Wait
 ) -> None:
-    config = configure(sb, tmp_path, **mysql_backend_db)
+    config = configure(sb, tmp_path, **deployed_mysql_backend_db)
     procs = [start(config, tmp_path / f"daemon{n}.log") for n in range(3)]
     try:
         wait_until(lambda: elected(config), timeout=30, message="election")

@@ -208,9 +208,9 @@ def test_discover_refuses_an_unparsable_instance(star: Sandbox, tmp_path: Path) 
 
 @pytest.mark.parametrize("gtid", [True, False], ids=["gtid", "file-pos"])
 def test_chain_layout_has_an_intermediate_master(
-    sandbox_factory: Callable[..., Sandbox], tmp_path: Path, gtid: bool
+    reusable_sandbox: Callable[..., Sandbox], tmp_path: Path, gtid: bool
 ) -> None:
-    chain = sandbox_factory(servers=3, layout="chain", gtid=gtid)
+    chain = reusable_sandbox(servers=3, layout="chain", gtid=gtid)
     replica_extras = ",GTID" if gtid else ""
     config = _config(chain, tmp_path)
     root, middle, leaf = chain.keys

@@ -93,12 +93,12 @@ class Cluster:
 
 
 @pytest.fixture
-def cluster(fresh_sandbox: Sandbox, mysql_backend_db: dict[str, Any], tmp_path: Path) -> Iterator[Cluster]:
+def cluster(fresh_sandbox: Sandbox, deployed_mysql_backend_db: dict[str, Any], tmp_path: Path) -> Iterator[Cluster]:
     sb = fresh_sandbox
     config = sb.write_config(
         tmp_path / "orchestrator.conf.json",
         tmp_path / "unused.sqlite3",
-        **mysql_backend_db,
+        **deployed_mysql_backend_db,
         InstancePollSeconds=1,
         RecoverMasterClusterFilters=[".*"],
         ProcessesTimeoutSeconds=600,

@@ -21,9 +21,9 @@ B = ("node-b", "b" * 64)
 
 
 @pytest.fixture
-def backends(mysql_backend_db: dict[str, Any], tmp_path: Path) -> Iterator[tuple[Backend, Backend]]:
+def backends(deployed_mysql_backend_db: dict[str, Any], tmp_path: Path) -> Iterator[tuple[Backend, Backend]]:
     config = tmp_path / "orchestrator.conf.json"
-    config.write_text(json.dumps(mysql_backend_db))
+    config.write_text(json.dumps(deployed_mysql_backend_db))
     a, b = Backend(load_config(str(config))), Backend(load_config(str(config)))
     try:
         yield a, b

@@ -58,7 +58,7 @@ def _connections(probe: Backend) -> int:
 
 
 def test_workers_share_a_bounded_pool_of_mysql_connections(
-    sim: FleetSimulator, mysql_backend_db: dict[str, Any], wait_until: Callable[..., object]
+    sim: FleetSimulator, deployed_mysql_backend_db: dict[str, Any], wait_until: Callable[..., object]
 ) -> None:
     masters = [s.port for s in sim.fleet.masters()]
     others = [p for p in sim.fleet.ports() if p not in set(masters)]
@@ -66,14 +66,14 @@ def test_workers_share_a_bounded_pool_of_mysql_connections(
     config = load_config(
         overrides={
             **fleet_config(InstancePollSeconds=1, DiscoverySeeds=[str(_key(p)) for p in masters]),
-            **mysql_backend_db,
+            **deployed_mysql_backend_db,
             "DiscoveryMaxConcurrency": 64,
             "MySQLOrchestratorMaxPoolConnections": POOL,
             "MySQLDiscoveryReadTimeoutSeconds": 1,
         }
     )
     tick_backend, probe = Backend(config), Backend(config)
-    tick_backend.connection()  # deploys the schema
+    tick_backend.connection()  # the schema is deployed already: checks it and connects
     probes: Counter[InstanceKey] = Counter()
     failures: Counter[InstanceKey] = Counter()
 

@@ -32,7 +32,7 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]
     if request.param == "sqlite":
         keys: dict[str, Any] = {"BackendDB": "sqlite", "SQLite3DataFile": str(tmp_path / "orchestrator.sqlite3")}
     else:
-        keys = request.getfixturevalue("mysql_backend_db")
+        keys = request.getfixturevalue("deployed_mysql_backend_db")
     b = Backend(load_config(overrides={**fleet_config(), **keys}))
     b.connection()
     yield b

@@ -16,8 +16,8 @@ STAR = {0: None, 1: 0, 2: 0, 3: 0}
 
 
 @pytest.fixture
-def star(sandbox_factory: Callable[..., Sandbox], tmp_path: Path) -> Cluster:
-    cluster = Cluster(sandbox_factory(gtid=False), tmp_path, **PSEUDO_GTID_CONFIG)
+def star(reusable_sandbox: Callable[..., Sandbox], tmp_path: Path) -> Cluster:
+    cluster = Cluster(reusable_sandbox(gtid=False), tmp_path, **PSEUDO_GTID_CONFIG)
     write_with_entries(cluster.sandbox, rounds=4)
     cluster.discover()
     return cluster
@@ -61,7 +61,7 @@ def test_match_replicas_and_match_up_replicas(star: Cluster) -> None:
     star.assert_topology({0: None, 1: 0, 2: 3, 3: 0})
 
 
-def test_refusals_change_nothing(star: Cluster, sandbox_factory: Callable[..., Sandbox], tmp_path: Path) -> None:
+def test_refusals_change_nothing(star: Cluster, tmp_path: Path) -> None:
     k = star.key
     assert "below itself" in star.refused("-c", "match", "-i", k(1), "-d", k(1)).err
     star.ok("-c", "match", "-i", k(2), "-d", k(1))
@@ -157,10 +157,10 @@ def write_with_entries_no_wait(sandbox: Sandbox) -> None:
 
 
 def test_chain_match_anywhere_and_match_up_past_a_dead_master(
-    sandbox_factory: Callable[..., Sandbox], tmp_path: Path
+    reusable_sandbox: Callable[..., Sandbox], tmp_path: Path
 ) -> None:
     """Chain 0 -> 1 -> 2 -> 3: match across the tree, refuse a descendant, match up when the master died."""
-    chain = Cluster(sandbox_factory(layout="chain", gtid=False), tmp_path, **PSEUDO_GTID_CONFIG)
+    chain = Cluster(reusable_sandbox(layout="chain", gtid=False), tmp_path, **PSEUDO_GTID_CONFIG)
     sandbox, k = chain.sandbox, chain.key
     write_with_entries(sandbox, rounds=3)
     chain.discover()

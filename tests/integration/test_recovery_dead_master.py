@@ -291,8 +291,10 @@ def test_dead_co_master_promotes_the_other(killed: Sandbox, tmp_path: Path) -> N
     assert recovery["AnalysisEntry"]["Analysis"] == "DeadCoMaster"
 
 
-def test_dead_intermediate_master_replicas_are_relocated(sandbox_factory: Any, tmp_path: Path) -> None:
-    sb: Sandbox = sandbox_factory(servers=4, layout="chain")
+def test_dead_intermediate_master_replicas_are_relocated(killed: Sandbox, tmp_path: Path) -> None:
+    sb = killed
+    sb.reset_replication(layout="chain")  # the session sandbox rewired 0 -> 1 -> 2 -> 3 (a star again after)
+    assert sb.replication_parents() == {0: None, 1: 0, 2: 1, 3: 2}
     hooks = tmp_path / "hooks.log"
     config = config_for(
         sb,
@@ -319,10 +321,10 @@ def test_dead_intermediate_master_replicas_are_relocated(sandbox_factory: Any, t
     assert recovery["IsSuccessful"] is True
 
 
-def test_dead_master_of_file_pos_replicas(sandbox_factory: Any, tmp_path: Path) -> None:
+def test_dead_master_of_file_pos_replicas(reusable_sandbox: Any, tmp_path: Path) -> None:
     """Without GTID replication: equal replicas continue at the successor's binlog position, a replica
     that is behind catches up by MariaDB GTID (every MariaDB transaction carries one)."""
-    sb: Sandbox = sandbox_factory(servers=4, layout="star", gtid=False)
+    sb: Sandbox = reusable_sandbox(servers=4, layout="star", gtid=False)
     config = config_for(sb, tmp_path)
     discover(sb, config)
     sb.execute(3, "STOP SLAVE")
@@ -342,9 +344,11 @@ def test_dead_master_of_file_pos_replicas(sandbox_factory: Any, tmp_path: Path) 
 
 
 @pytest.mark.mysql_backend
-def test_dead_master_with_the_mysql_backend(killed: Sandbox, tmp_path: Path, mysql_backend_db: dict[str, Any]) -> None:
+def test_dead_master_with_the_mysql_backend(
+    killed: Sandbox, tmp_path: Path, deployed_mysql_backend_db: dict[str, Any]
+) -> None:
     sb = killed
-    config = config_for(sb, tmp_path, **mysql_backend_db)
+    config = config_for(sb, tmp_path, **deployed_mysql_backend_db)
     discover(sb, config)
     sb.kill(0)
     result = cli(config, "-c", "recover", "-i", sb.key(0))

@@ -59,8 +59,8 @@ def test_equivalence_on_sqlite(tmp_path: Path) -> None:
 
 
 @pytest.mark.mysql_backend
-def test_equivalence_on_mysql(tmp_path: Path, mysql_backend_db: dict[str, Any]) -> None:
-    backend = Backend(load_config(str(write_config(tmp_path / "orchestrator.conf.json", **mysql_backend_db))))
+def test_equivalence_on_mysql(tmp_path: Path, deployed_mysql_backend_db: dict[str, Any]) -> None:
+    backend = Backend(load_config(str(write_config(tmp_path / "orchestrator.conf.json", **deployed_mysql_backend_db))))
     try:
         _exercise(backend)
     finally:

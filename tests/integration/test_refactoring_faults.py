@@ -54,9 +54,9 @@ def test_gtid_relocate_survives_a_dying_destination(fresh_sandbox: Sandbox, tmp_
 
 @pytest.mark.parametrize("step", ["stopped", "changed"])
 def test_file_pos_move_below_survives_a_dying_sibling(
-    sandbox_factory: Callable[..., Sandbox], tmp_path: Path, step: str
+    reusable_sandbox: Callable[..., Sandbox], tmp_path: Path, step: str
 ) -> None:
-    cluster = Cluster(sandbox_factory(servers=3, gtid=False), tmp_path)
+    cluster = Cluster(reusable_sandbox(servers=3, gtid=False), tmp_path)
     cluster.discover()
     k = cluster.key
     result = relocate_killing(cluster, step, k(1), 2, "-i", k(1), "-d", k(2))

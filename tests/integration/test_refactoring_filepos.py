@@ -14,8 +14,8 @@ CHAIN = {0: None, 1: 0, 2: 1, 3: 2}
 
 
 @pytest.fixture
-def chain(sandbox_factory: Callable[..., Sandbox], tmp_path: Path) -> Cluster:
-    cluster = Cluster(sandbox_factory(layout="chain", gtid=False), tmp_path)
+def chain(reusable_sandbox: Callable[..., Sandbox], tmp_path: Path) -> Cluster:
+    cluster = Cluster(reusable_sandbox(layout="chain", gtid=False), tmp_path)
     cluster.discover()
     return cluster
 

@@ -248,9 +248,9 @@ def test_wiped_slave_position_is_repaired_from_the_binary_log(cluster: Cluster) 
 
 @pytest.mark.mysql_backend
 def test_relocate_with_the_mysql_backend(
-    fresh_sandbox: Sandbox, tmp_path: Path, mysql_backend_db: dict[str, Any]
+    fresh_sandbox: Sandbox, tmp_path: Path, deployed_mysql_backend_db: dict[str, Any]
 ) -> None:
-    cluster = Cluster(fresh_sandbox, tmp_path, **mysql_backend_db)
+    cluster = Cluster(fresh_sandbox, tmp_path, **deployed_mysql_backend_db)
     cluster.discover()
     k = cluster.key
     assert cluster.ok("-c", "relocate", "-i", k(3), "-d", k(1)).lines == [f"{k(3)}<{k(1)}"]

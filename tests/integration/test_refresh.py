@@ -12,8 +12,8 @@ from orchestrator_cli.mysql.access import TopologyAccess
 from tests.support import run_cli
 
 
-def test_refreshing_a_leaf_alone_keeps_its_depth_and_cluster(sandbox_factory, tmp_path: Path) -> None:
-    chain = sandbox_factory(servers=3, layout="chain")
+def test_refreshing_a_leaf_alone_keeps_its_depth_and_cluster(reusable_sandbox, tmp_path: Path) -> None:
+    chain = reusable_sandbox(servers=3, layout="chain")
     config_path = chain.write_config(tmp_path / "orchestrator.conf.json", tmp_path / "orchestrator.sqlite3")
     assert run_cli("-c", "discover", "-i", chain.key(0), config=config_path).code == 0
     config = load_config(str(config_path))

@@ -138,9 +138,11 @@ def test_operator_maintenance_blocks_and_is_kept(
 
 
 def test_maintenance_and_audit_on_mysql_backend(
-    fresh_sandbox: Sandbox, mysql_backend_db: dict[str, Any], tmp_path: Path
+    fresh_sandbox: Sandbox, deployed_mysql_backend_db: dict[str, Any], tmp_path: Path
 ) -> None:
-    config = fresh_sandbox.write_config(tmp_path / "mysql.conf.json", tmp_path / "unused.sqlite3", **mysql_backend_db)
+    config = fresh_sandbox.write_config(
+        tmp_path / "mysql.conf.json", tmp_path / "unused.sqlite3", **deployed_mysql_backend_db
+    )
     replica = fresh_sandbox.key(REPLICA)
     ok(run_cli("-c", "discover", "-i", fresh_sandbox.key(MASTER), config=config))
     ok(run_cli("-c", "begin-maintenance", "-i", replica, "--reason", "backup", config=config))

@@ -42,7 +42,7 @@ class Clock:
 def backend_keys(request: pytest.FixtureRequest, tmp_path: Path) -> dict[str, Any]:
     if request.param == "sqlite":
         return {"BackendDB": "sqlite", "SQLite3DataFile": str(tmp_path / "orchestrator.sqlite3")}
-    keys: dict[str, Any] = request.getfixturevalue("mysql_backend_db")
+    keys: dict[str, Any] = request.getfixturevalue("deployed_mysql_backend_db")
     return keys
 
 

@@ -58,11 +58,13 @@ class Daemon:
 
 
 @pytest.fixture
-def setup(fresh_sandbox: Sandbox, mysql_backend_db: dict[str, Any], tmp_path: Path) -> Iterator[tuple[Path, Backend]]:
+def setup(
+    fresh_sandbox: Sandbox, deployed_mysql_backend_db: dict[str, Any], tmp_path: Path
+) -> Iterator[tuple[Path, Backend]]:
     config = fresh_sandbox.write_config(
         tmp_path / "orchestrator.conf.json",
         tmp_path / "unused.sqlite3",
-        **mysql_backend_db,
+        **deployed_mysql_backend_db,
         InstancePollSeconds=1,
         ShareDiscoveryAmongNodes=True,
     )
@@ -136,8 +138,12 @@ def test_two_daemons_split_the_probes_and_one_covers_for_the_other_after_a_kill(
         )
         took_over = time.monotonic() - killed_at
         mark = len(leader.text())
-        time.sleep(4)
-        after = leader.probed(mark)
+        # the leader probes the follower's share: each key twice (waited for, not slept on)
+        after = wait_until(
+            lambda: (probed := leader.probed(mark)) and all(probed[key] >= 2 for key in follower_keys) and probed,
+            timeout=30,
+            message=f"the leader probes {follower_keys} twice each",
+        )
         for key in follower_keys:
             assert after[key] >= 2, (key, after)
         rows = backend.query(

@@ -197,10 +197,10 @@ def test_election(backend: Backend) -> None:
 
 
 @pytest.mark.mysql_backend
-def test_bookkeeping_on_the_mysql_backend(mysql_backend_db: dict[str, object], tmp_path: Path) -> None:
+def test_bookkeeping_on_the_mysql_backend(deployed_mysql_backend_db: dict[str, object], tmp_path: Path) -> None:
     """The same statements on MySQL/MariaDB: unique keys, blocks, acks, steps, switch, election."""
     config = tmp_path / "orchestrator.conf.json"
-    config.write_text(json.dumps({**mysql_backend_db, "RecoveryPeriodBlockSeconds": 3600}))
+    config.write_text(json.dumps({**deployed_mysql_backend_db, "RecoveryPeriodBlockSeconds": 3600}))
     b = Backend(load_config(str(config)))
     try:
         detection = rec.Detection(A, "DeadMaster", "db-a:3306", "main", ["db-b:3306"], True)
