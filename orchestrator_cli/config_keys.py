@@ -107,7 +107,11 @@ KEYS: dict[str, tuple[Any, str]] = {
         [],
         "never discover these hosts: regexps searched in host:port, or IP addresses matching that host exactly",
     ),
-    "HostnameResolveMethod": ("default", "`none` / `default` / `cname` — how host names are normalized"),
+    "HostnameResolveMethod": (
+        "default",
+        "how host names met are normalized: `none` / `default` keep them, `cname` takes the DNS canonical name,"
+        " `ip` the first IPv4 (else IPv6) address",
+    ),
     "MySQLHostnameResolveMethod": (
         "@@hostname",
         "`none` / `@@hostname` / `@@report_host` — normalize via the server itself",

@@ -206,6 +206,19 @@ class Context:
         except ValueError as e:
             raise UsageError(f"invalid {what}: {e}") from e
 
+    def resolve_key(self, text: str, what: str = "instance") -> InstanceKey:
+        """`text` parsed, its host name as HostnameResolveMethod names it (`cname`, `ip`; the resolve
+        module is not even imported for the other methods, which leave names as they are)."""
+        key = self.parse_key(text, what)
+        if str(self.config.get("HostnameResolveMethod") or "").strip().lower() in ("cname", "ip"):
+            from orchestrator_cli.discovery import resolve
+
+            try:
+                key = resolve.normalise_key(key, self.config)
+            except resolve.ResolveError as e:
+                raise UsageError(f"invalid {what}: {e}") from e
+        return key
+
     def local_key(self) -> InstanceKey:
         import socket
 
@@ -217,8 +230,9 @@ class Context:
             if not local_default:
                 raise UsageError("-i is required (host:port)")
             return self.local_key()
-        key = self.parse_key(self.instance_text)
-        return self.fuzzy(key) if fuzzy else key
+        if not fuzzy:  # the raw key (forget, resolve; discover resolves as it crawls)
+            return self.parse_key(self.instance_text)
+        return self.fuzzy(self.resolve_key(self.instance_text))
 
     def destination_key(self, *, required: bool = True) -> InstanceKey | None:
         text = self.options.destination
@@ -226,7 +240,7 @@ class Context:
             if required:
                 raise UsageError("-d is required (destination host:port)")
             return None
-        return self.fuzzy(self.parse_key(text, "destination"))
+        return self.fuzzy(self.resolve_key(text, "destination"))
 
     def fuzzy(self, key: InstanceKey) -> InstanceKey:
         """An unknown key is replaced by the known instance its host name resolved to at discovery (the
@@ -270,7 +284,7 @@ class Context:
             if not self.instance_text:  # as in the original, -i is still tried after an unknown --alias
                 raise NotFoundError(f"unknown cluster: {hint}")
         if self.instance_text:
-            key = self.parse_key(self.instance_text)
+            key = self.resolve_key(self.instance_text)
             cluster = instances.known_cluster_of(self.backend, key)  # a known key needs no fuzzy match
             if cluster is None and (matched := self.fuzzy(key)) != key:
                 key = matched

@@ -94,10 +94,11 @@ def access_token(ctx: Context) -> Output:
 @command("reset-hostname-resolve-cache", SECTION, "Clear the hostname resolve cache", target=NO_INSTANCE)
 def reset_hostname_resolve_cache(ctx: Context) -> Output:
     from orchestrator_cli.backend import hostnames
-    from orchestrator_cli.discovery import resolve_cache
+    from orchestrator_cli.discovery import resolve, resolve_cache
 
     hostnames.clear_resolve_cache(ctx.backend)
     resolve_cache.forget(ctx.backend)  # this process's copy too (`orchestrator http` probes in-process)
+    resolve.forget()  # and its HostnameResolveMethod lookups
     return line("hostname resolve cache cleared")
 
 

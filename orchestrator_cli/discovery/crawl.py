@@ -25,7 +25,7 @@ from orchestrator_cli.backend.instance_rows import (
     set_suggested_alias,
 )
 from orchestrator_cli.config import discovery_max_concurrency
-from orchestrator_cli.discovery import resolve_cache
+from orchestrator_cli.discovery import resolve, resolve_cache
 from orchestrator_cli.discovery.probe import ProbeResult, probe
 from orchestrator_cli.errors import ConfigError, OrchestratorError, TopologyTimeoutError
 from orchestrator_cli.model.instance import Instance
@@ -47,19 +47,23 @@ class CrawlResult:
     Like `ProbeResult` and `Probed`, a plain class: the three dataclasses cost every discover's
     process ~1 ms to generate at import."""
 
-    __slots__ = ("probed", "failed", "aliases", "hostnames", "ignored", "timed_out")
+    __slots__ = ("probed", "failed", "aliases", "hostnames", "normalised", "ignored", "timed_out")
 
     def __init__(self) -> None:
         self.probed: dict[InstanceKey, ProbeResult] = {}
         self.failed: dict[InstanceKey, str] = {}
         self.aliases: dict[InstanceKey, InstanceKey] = {}  # probed-as -> resolved key
         self.hostnames: dict[str, str] = {}  # host name as reached -> MySQLHostnameResolveMethod's
+        self.normalised: dict[str, str] = {}  # host name as met -> HostnameResolveMethod's, when it differs
         self.ignored: set[InstanceKey] = set()  # seeds DiscoveryIgnoreHostnameFilters kept from probing
         self.timed_out: set[InstanceKey] = set()  # failed keys that did not answer in time
 
     def resolved(self, key: InstanceKey) -> InstanceKey:
         """The key a server is known by: probed keys by what the probe found, other keys (a replica's
         Master_Host, SHOW SLAVE HOSTS entries) by the host name mappings learned so far."""
+        normalised = self.normalised.get(key.hostname)
+        if normalised:
+            key = InstanceKey(normalised, key.port)
         if key in self.aliases:
             return self.aliases[key]
         host = self.hostnames.get(key.hostname)
@@ -89,6 +93,7 @@ def crawl(
     # Probes started before the crawl reaches their key (see below); a key's result is used only once
     # the crawl reaches it, as it would have without them.
     early: dict[InstanceKey, Future[ProbeResult]] = {}
+    origins: dict[InstanceKey, InstanceKey] = {}  # key as met -> HostnameResolveMethod's, when it differs
 
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="probe") as pool:
 
@@ -98,6 +103,14 @@ def crawl(
         def submit(key: InstanceKey) -> None:
             if key in seen or ignored_host(key, ignore):
                 return
+            normalised = _normalise(key, result, config)
+            if normalised is None:
+                return
+            if normalised != key:
+                origins[key] = normalised
+                key = normalised
+                if key in seen or ignored_host(key, ignore):
+                    return
             seen.add(key)
             fut = early.pop(key, None)
             pending[fut if fut is not None else start(key)] = key
@@ -113,7 +126,8 @@ def crawl(
             # instead of level by level as the live graph reaches them (seed, its master, the master's
             # replicas): a known topology is crawled in the time of its slowest probe. Ignored seeds
             # and keys a filter keeps the crawl from are left alone.
-            for key in _known_members(backend, [seed for seed in seeds if seed in seen], seen):
+            reached = [origins.get(seed, seed) for seed in seeds]
+            for key in _known_members(backend, [seed for seed in reached if seed in seen], seen):
                 text = str(key)
                 if not ignored_host(key, ignore) and not any(r.search(text) for r in ignore_masters):
                     early[key] = start(key)
@@ -136,6 +150,7 @@ def crawl(
                         result.aliases[key] = res.key
                         if res.probed_as.hostname != res.key.hostname:
                             result.hostnames[res.probed_as.hostname] = res.key.hostname
+                        result.normalised.update(res.normalised)
                         seen.add(res.key)
                         if follow:
                             for replica in res.replica_keys:
@@ -149,7 +164,29 @@ def crawl(
                     submit(known)
         _drop_unreached(early, access)
     _finish(result, backend, config)
+    for met, normalised in origins.items():
+        # callers look their seeds up by the key they gave (written above under the normalised key only)
+        if normalised in result.aliases:
+            result.aliases.setdefault(met, result.aliases[normalised])
+        elif normalised in result.failed:
+            result.failed.setdefault(met, result.failed[normalised])
     return result
+
+
+def _normalise(key: InstanceKey, result: CrawlResult, config: Mapping[str, Any]) -> InstanceKey | None:
+    """`key` as HostnameResolveMethod names it, the change noted in `result.normalised`; None for a
+    name no method can resolve (empty, or with a comma), noted as a failure and never probed."""
+    if not resolve.active(config):
+        return key
+    try:
+        normalised = resolve.normalise_key(key, config)
+    except resolve.ResolveError as e:
+        result.failed[key] = f"{key}: {e}"
+        result.ignored.add(key)  # not a check of a known instance: nothing is recorded for it
+        return None
+    if normalised.hostname != key.hostname:
+        result.normalised[key.hostname] = normalised.hostname
+    return normalised
 
 
 def _drop_unreached(early: Mapping[InstanceKey, Future[ProbeResult]], access: TopologyAccess) -> None:
@@ -209,16 +246,21 @@ def probe_one(
         if answered is not None:
             answered()
         return Probed(key, None, f"{key}: ignored, matches DiscoveryIgnoreHostnameFilters")
+    target = _normalise(key, result, config)
+    if target is None:
+        if answered is not None:
+            answered()
+        return Probed(key, None, result.failed[key])
     try:
-        res = probe(access.server(key, discovery=True), config)
+        res = probe(access.server(target, discovery=True), config)
     except (OrchestratorError, FlavorError) as e:
         if answered is not None:
             answered()
         error = str(e) if isinstance(e, OrchestratorError) else f"{key}: {e}"
         timed_out = isinstance(e, TopologyTimeoutError)
-        result.failed[key] = error
+        result.failed[target] = error
         if timed_out:
-            result.timed_out.add(key)
+            result.timed_out.add(target)
         if record_failure is not None and not record_failure():
             return Probed(key, None, error, timed_out=timed_out)
         log.info("%s: probe failed: %s", key, error)
@@ -232,9 +274,10 @@ def probe_one(
         # (outside the lease: a reload holds the cache's lock while it borrows a connection of its own)
         result.hostnames.update(resolve_cache.for_backend(backend).mapping(backend, config))
     result.probed[res.key] = res
-    result.aliases[key] = res.key
+    result.aliases[target] = res.key
     if res.probed_as.hostname != res.key.hostname:
         result.hostnames[res.probed_as.hostname] = res.key.hostname
+    result.normalised.update(res.normalised)
     master = result.resolved(res.master_key) if res.master_key else None
     with backend.lease() as held:
         _finish(result, held, config, probe_context.read(held, res.key, master))
@@ -513,10 +556,12 @@ def _write(
     if rows:
         writes.append((partial(instances.write_instances, backend, list(rows.values())), len(rows) == 1))
     cache = resolve_cache.for_backend(backend)
+    learned = dict(result.normalised)  # HostnameResolveMethod's names, then MySQLHostnameResolveMethod's
+    learned.update((a.hostname, k.hostname) for a, k in result.aliases.items() if a.hostname != k.hostname)
     resolves = {
-        probed_as.hostname: key.hostname
-        for probed_as, key in result.aliases.items()
-        if probed_as.hostname != key.hostname and cache.should_write(probed_as.hostname, key.hostname, config)
+        hostname: resolved
+        for hostname, resolved in learned.items()
+        if hostname != resolved and cache.should_write(hostname, resolved, config)
     }
     for hostname, resolved in resolves.items():
         writes.append((partial(hostnames.register_resolve, backend, hostname, resolved), True))

@@ -8,6 +8,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
+from orchestrator_cli.discovery.resolve import ResolveError, normalise_key, rejected
 from orchestrator_cli.errors import OrchestratorError, TopologyError
 from orchestrator_cli.model.coerce import to_int
 from orchestrator_cli.model.keys import InstanceKey
@@ -24,7 +25,7 @@ class ProbeResult:
 
     __slots__ = (
         "key", "probed_as", "row", "master_key", "replica_keys", "detected_alias", "detected_domain",
-        "promotion_rule", "errors", "flavor", "gtid",
+        "promotion_rule", "errors", "flavor", "gtid", "normalised",
     )  # fmt: skip
 
     def __init__(
@@ -40,6 +41,7 @@ class ProbeResult:
         errors: list[str] | None = None,
         flavor: fl.Flavor | None = None,
         gtid: GtidFacts | None = None,
+        normalised: dict[str, str] | None = None,
     ) -> None:
         self.key = key  # the key after MySQLHostnameResolveMethod
         self.probed_as = probed_as  # the key we connected to
@@ -52,6 +54,8 @@ class ProbeResult:
         self.errors: list[str] = errors if errors is not None else []
         self.flavor = flavor
         self.gtid = gtid
+        # host names met (Master_Host, replica hosts) -> HostnameResolveMethod's name, when it differs
+        self.normalised: dict[str, str] = normalised if normalised is not None else {}
 
 
 def probe(server: TopologyServer, config: Mapping[str, Any]) -> ProbeResult:
@@ -76,9 +80,10 @@ def probe(server: TopologyServer, config: Mapping[str, Any]) -> ProbeResult:
     binlog_file, binlog_pos = ("", 0) if own is None else (own.file, own.pos)
     status = _replication(server)  # failure aborts the probe, as in the original
     resolved = _resolve_hostname(key, core, config)
+    normalised: dict[str, str] = {}
     master_key = None
     if status.is_replica and not status.is_detached:
-        master_key = InstanceKey(status.master_host, status.master_port)
+        master_key = _normalised(InstanceKey(status.master_host, status.master_port), config, normalised, errors)
     lag = status.seconds_behind_master
     lag_query = config.get("ReplicationLagQuery")
     if lag_query:
@@ -90,7 +95,7 @@ def probe(server: TopologyServer, config: Mapping[str, Any]) -> ProbeResult:
                 # As in the original: a lag query that does not answer with a number is an error,
                 # reported, and Seconds_Behind_Master stays the lag.
                 errors.append(f"ReplicationLagQuery: not a number: {value!r}")
-    replica_keys = optional("replicas", lambda: _replica_keys(server, resolved, config), [])
+    replica_keys = optional("replicas", lambda: _replica_keys(server, resolved, config, normalised, errors), [])
     patterns = {
         "data_center": _pattern(config.get("DataCenterPattern"), resolved.hostname),
         "region": _pattern(config.get("RegionPattern"), resolved.hostname),
@@ -184,20 +189,8 @@ def probe(server: TopologyServer, config: Mapping[str, Any]) -> ProbeResult:
     return ProbeResult(
         key=resolved, probed_as=key, row=row, master_key=master_key, replica_keys=replica_keys,
         detected_alias=alias, detected_domain=domain, promotion_rule=promotion_rule, errors=errors,
-        flavor=flavor, gtid=gtid,
+        flavor=flavor, gtid=gtid, normalised=normalised,
     )  # fmt: skip
-
-
-def rejected(config: Mapping[str, Any], resolved: str) -> bool:
-    """Whether `RejectHostnameResolvePattern` vetoes a resolved name (an empty pattern vetoes nothing).
-
-    >>> rejected({"RejectHostnameResolvePattern": "^localhost"}, "localhost.localdomain")
-    True
-    >>> rejected({}, "localhost")
-    False
-    """
-    pattern = str(config.get("RejectHostnameResolvePattern") or "")
-    return bool(pattern) and re.search(pattern, resolved) is not None
 
 
 def _resolve_hostname(key: InstanceKey, core: CoreVariables, config: Mapping[str, Any]) -> InstanceKey:
@@ -215,13 +208,30 @@ def _resolve_hostname(key: InstanceKey, core: CoreVariables, config: Mapping[str
     return InstanceKey(name or key.hostname, key.port)
 
 
-def _replica_keys(server: TopologyServer, key: InstanceKey, config: Mapping[str, Any]) -> list[InstanceKey]:
-    """SHOW SLAVE HOSTS when configured (report_host/report_port); else the processlist, on the master's port."""
+def _normalised(key: InstanceKey, config: Mapping[str, Any], names: dict[str, str], errors: list[str]) -> InstanceKey:
+    """`key` as HostnameResolveMethod names it, the change noted in `names`; a name no method can
+    resolve (empty, or with a comma) is kept as read, with an error."""
+    try:
+        resolved = normalise_key(key, config)
+    except ResolveError as e:
+        errors.append(f"{key}: {e}")
+        return key
+    if resolved.hostname != key.hostname:
+        names[key.hostname] = resolved.hostname
+    return resolved
+
+
+def _replica_keys(
+    server: TopologyServer, key: InstanceKey, config: Mapping[str, Any], names: dict[str, str], errors: list[str]
+) -> list[InstanceKey]:
+    """SHOW SLAVE HOSTS when configured (report_host/report_port); else the processlist, on the master's
+    port. Host names as HostnameResolveMethod names them (changes noted in `names`)."""
     keys: list[InstanceKey] = []
     if config.get("DiscoverByShowSlaveHosts"):
         keys = server.replica_hosts()
     if not keys:
         keys = [InstanceKey(h, key.port) for h in server.processlist_replica_hosts() if h]
+    keys = [_normalised(k, config, names, errors) for k in keys]
     ignore = [re.compile(p) for p in config.get("DiscoveryIgnoreReplicaHostnameFilters") or []]
     # Processlist hosts get this server's own port, so replicas on the same host come out as the
     # server itself: a server is never its own replica.

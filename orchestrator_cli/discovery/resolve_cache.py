@@ -30,21 +30,9 @@ from typing import Any
 
 from orchestrator_cli.backend import hostnames
 from orchestrator_cli.backend.connection import Backend
-from orchestrator_cli.discovery.probe import rejected
+from orchestrator_cli.discovery.resolve import MIN_EXPIRY_SECONDS, expiry_seconds, rejected
 
-MIN_EXPIRY_SECONDS = 60
-
-
-def expiry_seconds(config: Mapping[str, Any]) -> float:
-    """`ExpiryHostnameResolvesMinutes` in seconds, at least a minute (as the original).
-
-    >>> expiry_seconds({})
-    3600.0
-    >>> expiry_seconds({"ExpiryHostnameResolvesMinutes": 0})
-    60.0
-    """
-    minutes = config.get("ExpiryHostnameResolvesMinutes")
-    return float(max(MIN_EXPIRY_SECONDS, int(60 if minutes is None else minutes) * 60))
+__all__ = ["MIN_EXPIRY_SECONDS", "ResolveCache", "expiry_seconds", "for_backend", "forget", "rejected"]
 
 
 class ResolveCache:
