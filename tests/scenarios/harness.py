@@ -302,3 +302,15 @@ class Scenario:
         lines = self.ok("-c", "is-replicating", "-i", self.sandbox.key(i)).lines
         assert lines in ([], [self.sandbox.key(i)]), lines
         return bool(lines)
+
+
+def production_scenario(sandbox: Sandbox, tmp_path: Path) -> Scenario:
+    """`sandbox` under the production config with a fresh SQLite backend. Replicas are made read-only
+    first, as in production, so a test can tell the one writable master."""
+    for i in range(1, len(sandbox.ports)):
+        sandbox.execute(i, "SET GLOBAL read_only = 1")
+    prepare_servers(sandbox)
+    hooks_log = tmp_path / "hooks.log"
+    settings = production_settings(sandbox, hooks_log)
+    config = sandbox.write_config(tmp_path / "orchestrator.conf.json", tmp_path / "orchestrator.sqlite3", **settings)
+    return Scenario(sandbox, config, hooks_log)

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from orchestrator_cli.sandbox.topology import Sandbox
-from tests.scenarios.harness import Scenario, prepare_servers, production_settings
+from tests.scenarios.harness import Scenario, production_scenario
 
 FAILED = 0
 
@@ -57,15 +57,7 @@ def test_master_failover_detach_replica_master_host_detaches_an_unreset_successo
 @pytest.fixture
 def filepos_scenario(sandbox_factory: Callable[..., Sandbox], tmp_path: Path) -> Scenario:
     """The 4-server star replicating by file:pos (MASTER_USE_GTID=no), under the production config."""
-    sb = sandbox_factory(servers=4, gtid=False)
-    for i in range(1, len(sb.ports)):
-        sb.execute(i, "SET GLOBAL read_only = 1")
-    prepare_servers(sb)
-    hooks_log = tmp_path / "hooks.log"
-    config = sb.write_config(
-        tmp_path / "orchestrator.conf.json", tmp_path / "orchestrator.sqlite3", **production_settings(sb, hooks_log)
-    )
-    return Scenario(sb, config, hooks_log)
+    return production_scenario(sandbox_factory(servers=4, gtid=False), tmp_path)
 
 
 def _using_gtid(sb: Sandbox, i: int) -> str:
