@@ -18,6 +18,7 @@ the term they were decided under (`Lease`) and confirm it with `holds` before ev
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 
 from orchestrator_cli.backend.connection import Backend, Row
@@ -31,6 +32,13 @@ ACTIVE_NODE_EXPIRE_SECONDS = 5
 # one-second timestamp resolution) separates the last change checked under a term from the first
 # moment another node can lead.
 FENCE_SECONDS = ACTIVE_NODE_EXPIRE_SECONDS - 2
+
+# A follower takes an expired lease over only when two of its reads, each answered within this many
+# seconds, found the same expired row: after the backend itself stalled (hung, every node's statement
+# waiting) the lease looks expired to everyone at once, and the incumbent, whose renewal was waiting
+# too, gets the next tick to renew instead of losing the seat (and its running recoveries) to whichever
+# statement the backend happened to answer first.
+QUICK_READ_SECONDS = 1.0
 
 # MySQL error numbers that mean "another node got there first", not "the backend is broken".
 _RACE_ERRNOS = frozenset({1205, 1213, 1062})  # lock wait timeout, deadlock, duplicate key
@@ -69,10 +77,28 @@ def is_race(error: BaseException) -> bool:
     return any(f"{n} (" in text for n in ("1205", "1213", "1062")) or "Deadlock found" in text
 
 
+class ExpiryWatch:
+    """A follower's memory between attempts: the expired lease row its previous quick read found."""
+
+    def __init__(self) -> None:
+        self.seen: tuple[str, str, str] | None = None
+
+    def confirmed(self, row: Row, took: float) -> bool:
+        """Whether `row`, found expired by a read that took `took` seconds, may be taken over now."""
+        current = (str(row["hostname"]), str(row["token"]), str(row["last_seen_active"]))
+        if took >= QUICK_READ_SECONDS:
+            self.seen = None  # a slow backend: everyone's view is stale, the incumbent's renewal may be queued
+            return False
+        if self.seen == current:
+            return True
+        self.seen = current
+        return False
+
+
 def _read(backend: Backend) -> Row | None:
     d = backend.dialect
     return backend.query_one(
-        f"""SELECT hostname, token, first_seen_active,
+        f"""SELECT hostname, token, first_seen_active, last_seen_active,
                    CASE WHEN hostname = '' OR last_seen_active < {d.seconds_ago("?")} THEN 1 ELSE 0 END AS expired
             FROM active_node WHERE anchor = 1""",
         (ACTIVE_NODE_EXPIRE_SECONDS,),
@@ -83,17 +109,23 @@ def _ours(row: Row | None, node: tuple[str, str]) -> bool:
     return row is not None and (str(row["hostname"]), str(row["token"])) == node
 
 
-def attempt_election(backend: Backend, node: tuple[str, str]) -> Lease | None:
+def attempt_election(backend: Backend, node: tuple[str, str], watch: ExpiryWatch | None = None) -> Lease | None:
     """Claim an empty seat, take over an expired lease, or renew our own; the lease while we lead.
 
     The schema deploy seeds the row with an empty hostname; that seat counts as empty, so a freshly
     deployed backend does not make the first node wait for the seed lease to expire. Losing a race
     for the seat (deadlock, lock wait timeout, duplicate key) returns None and is logged at debug.
+    With `watch` (the continuous mode's), another node's expired lease is taken over only once two
+    quick reads in a row found it expired (`ExpiryWatch`); an empty seat is claimed at once.
     """
     d = backend.dialect
     host, token = node
     try:
+        started = time.monotonic()
         row = _read(backend)
+        took = time.monotonic() - started
+        if watch is not None and (row is None or _ours(row, node) or not int(row["expired"])):
+            watch.seen = None
         if row is None:
             backend.execute(
                 d.insert_ignore(
@@ -114,6 +146,8 @@ def attempt_election(backend: Backend, node: tuple[str, str]) -> Lease | None:
                 (host, token),
             )
         elif int(row["expired"]):
+            if watch is not None and str(row["hostname"]) and not watch.confirmed(row, took):
+                return None
             # the condition is evaluated again by the statement itself: of several contenders only one
             # finds the lease still expired
             backend.execute(
@@ -146,6 +180,20 @@ def lease_condition(backend: Backend) -> str:
 
 def lease_params(lease: Lease) -> tuple[str, str, str]:
     return lease.hostname, lease.token, lease.term
+
+
+def standing(backend: Backend, lease: Lease) -> str:
+    """`fresh` (as `holds`), `stale` (still our term, not renewed within FENCE_SECONDS: nobody else can
+    lead before it expires) or `gone` (another term, or an empty seat)."""
+    d = backend.dialect
+    fresh = backend.scalar(
+        f"SELECT CASE WHEN last_seen_active >= {d.seconds_ago(str(FENCE_SECONDS))} THEN 1 ELSE 0 END"
+        " FROM active_node WHERE anchor = 1 AND hostname = ? AND token = ? AND first_seen_active = ?",
+        lease_params(lease),
+    )
+    if fresh is None:
+        return "gone"
+    return "fresh" if int(fresh) else "stale"
 
 
 def holds(backend: Backend, lease: Lease) -> bool:

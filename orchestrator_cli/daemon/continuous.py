@@ -140,6 +140,7 @@ class ContinuousMode:
         self._renewed_at = 0.0  # monotonic: when the attempt that last returned our lease was started
         self._stale_said = False
         self._complaints = Complaints(log)
+        self._expiry_watch = election.ExpiryWatch()
         # Servers whose probe hangs: recoveries treat them as unreachable without a connect timeout.
         self._unresponsive = Unresponsive()
         self._scheduler: Any = None  # the discovery scheduler, made by the discovery thread
@@ -363,7 +364,7 @@ class ContinuousMode:
                     self._complaints.failed("registration failed", e)
         started = time.monotonic()
         try:
-            lease = election.attempt_election(backend, self.node)
+            lease = election.attempt_election(backend, self.node, self._expiry_watch)
             self._complaints.ok("backend unavailable")
         except OrchestratorError as e:
             self._complaints.failed("backend unavailable", e)

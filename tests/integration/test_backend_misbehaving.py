@@ -6,7 +6,10 @@ user without SUPER, so that `read_only` applies to it as it would in production.
   continuous mode's lease thread: the node went on acting as leader and never took part again);
 * a leader whose lease renewals stop arriving (hung backend, up to MySQLOrchestratorReadTimeoutSeconds)
   stops acting as leader on its own, and leads again when they resume;
-* a read-only backend is reported once, not twice a second, and its end once.
+* a read-only backend is reported once, not twice a second, and its end once;
+* after a backend stall longer than the lease (everyone's lease looks expired at once) the incumbent
+  renews before a follower takes the seat, and a recovery's fence waits for that renewal instead of
+  aborting a failover half done (replicas moved under the candidate, no writable master left).
 """
 
 from __future__ import annotations
@@ -20,11 +23,12 @@ from typing import Any
 import mysql.connector
 import pytest
 
-from orchestrator_cli.backend import health
+from orchestrator_cli.backend import election, health
 from orchestrator_cli.backend.connection import Backend
 from orchestrator_cli.config import load_config
 from orchestrator_cli.daemon.continuous import ContinuousMode
 from orchestrator_cli.errors import BackendError
+from orchestrator_cli.recovery.fencing import Fence, LeaseLost
 from orchestrator_cli.sandbox.topology import HOST, Sandbox
 
 DATABASE = "orch_misbehaving"
@@ -173,3 +177,72 @@ def test_a_read_only_backend_is_reported_once_not_every_tick(
     wait_until(lambda: said("backend unavailable: works again", logging.INFO), timeout=30, message="its end is said")
     assert len(said("backend unavailable: ", logging.ERROR)) == 1
     assert len(said("backend unavailable: works again", logging.INFO)) == 1
+
+
+A, B = ("node-a", "a" * 64), ("node-b", "b" * 64)
+
+
+@pytest.fixture
+def two_nodes(backend_server: PrivateBackend) -> Iterator[tuple[Backend, Backend]]:
+    a, b = Backend(backend_server.config()), Backend(backend_server.config())
+    a.connection()  # deploys the schema
+    try:
+        yield a, b
+    finally:
+        a.close()
+        b.close()
+
+
+def _as_after_a_stall(backend: Backend, seconds: int) -> None:
+    """The lease row as a backend that answered nobody for `seconds` leaves it: not renewed since."""
+    backend.execute(
+        f"UPDATE active_node SET last_seen_active = NOW() - INTERVAL {int(seconds)} SECOND WHERE anchor = 1"
+    )
+
+
+def test_after_a_backend_stall_the_incumbent_renews_before_a_follower_takes_over(
+    two_nodes: tuple[Backend, Backend],
+) -> None:
+    a, b = two_nodes
+    lease = election.attempt_election(a, A, election.ExpiryWatch())
+    assert lease is not None
+    watch_b = election.ExpiryWatch()
+    _as_after_a_stall(a, 10)
+    # the follower's statement, queued during the stall, is answered first: the lease looks expired
+    assert election.attempt_election(b, B, watch_b) is None
+    assert election.attempt_election(a, A) == lease  # the incumbent's renewal: same term
+    assert election.attempt_election(b, B, watch_b) is None
+    assert election.holds(b, lease)
+
+
+def test_a_dead_leaders_lease_is_taken_over_at_the_second_look(two_nodes: tuple[Backend, Backend]) -> None:
+    a, b = two_nodes
+    assert election.attempt_election(a, A) is not None
+    watch_b = election.ExpiryWatch()
+    _as_after_a_stall(a, 10)
+    assert election.attempt_election(b, B, watch_b) is None
+    taken = election.attempt_election(b, B, watch_b)
+    assert taken is not None and taken.node == B
+
+
+def test_a_fence_waits_for_its_stale_lease_to_be_renewed(two_nodes: tuple[Backend, Backend]) -> None:
+    a, b = two_nodes
+    lease = election.attempt_election(a, A)
+    assert lease is not None
+    _as_after_a_stall(a, election.FENCE_SECONDS + 1)  # stale for a change, not yet expired for a takeover
+    renewal = threading.Timer(1.0, lambda: election.attempt_election(a, A))
+    renewal.start()
+    try:
+        Fence(b, lease).check("promoting the candidate")  # waits for the renewal, then passes
+    finally:
+        renewal.join()
+    assert election.holds(b, lease)
+
+
+def test_a_fence_refuses_at_once_when_another_node_leads(two_nodes: tuple[Backend, Backend]) -> None:
+    a, b = two_nodes
+    lease = election.attempt_election(a, A)
+    assert lease is not None
+    election.grab_election(b, B)
+    with pytest.raises(LeaseLost, match="no longer holds the lease"):
+        Fence(a, lease).check("promoting the candidate")
