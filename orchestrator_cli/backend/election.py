@@ -18,7 +18,6 @@ the term they were decided under (`Lease`) and confirm it with `holds` before ev
 from __future__ import annotations
 
 import logging
-import time
 from dataclasses import dataclass
 
 from orchestrator_cli.backend.connection import Backend, Row
@@ -32,13 +31,6 @@ ACTIVE_NODE_EXPIRE_SECONDS = 5
 # one-second timestamp resolution) separates the last change checked under a term from the first
 # moment another node can lead.
 FENCE_SECONDS = ACTIVE_NODE_EXPIRE_SECONDS - 2
-
-# A follower takes an expired lease over only when two of its reads, each answered within this many
-# seconds, found the same expired row: after the backend itself stalled (hung, every node's statement
-# waiting) the lease looks expired to everyone at once, and the incumbent, whose renewal was waiting
-# too, gets the next tick to renew instead of losing the seat (and its running recoveries) to whichever
-# statement the backend happened to answer first.
-QUICK_READ_SECONDS = 1.0
 
 # MySQL error numbers that mean "another node got there first", not "the backend is broken".
 _RACE_ERRNOS = frozenset({1205, 1213, 1062})  # lock wait timeout, deadlock, duplicate key
@@ -78,17 +70,22 @@ def is_race(error: BaseException) -> bool:
 
 
 class ExpiryWatch:
-    """A follower's memory between attempts: the expired lease row its previous quick read found."""
+    """A follower's memory between attempts: the expired lease row its previous read found.
+
+    A follower takes another node's expired lease over only when two of its reads in a row found the
+    same expired row (the second sent after the first was answered). After the backend itself stalled
+    (hung, every node's statement waiting) the lease looks expired to everyone at once; the incumbent,
+    whose renewal was waiting too, gets the follower's next tick to renew instead of losing the seat,
+    and its running recoveries, to whichever statement the backend happened to answer first. A dead
+    leader is replaced one follower tick (half a second) later than on the first look.
+    """
 
     def __init__(self) -> None:
         self.seen: tuple[str, str, str] | None = None
 
-    def confirmed(self, row: Row, took: float) -> bool:
-        """Whether `row`, found expired by a read that took `took` seconds, may be taken over now."""
+    def confirmed(self, row: Row) -> bool:
+        """Whether `row`, found expired, may be taken over now: the previous read found it too."""
         current = (str(row["hostname"]), str(row["token"]), str(row["last_seen_active"]))
-        if took >= QUICK_READ_SECONDS:
-            self.seen = None  # a slow backend: everyone's view is stale, the incumbent's renewal may be queued
-            return False
         if self.seen == current:
             return True
         self.seen = current
@@ -116,14 +113,12 @@ def attempt_election(backend: Backend, node: tuple[str, str], watch: ExpiryWatch
     deployed backend does not make the first node wait for the seed lease to expire. Losing a race
     for the seat (deadlock, lock wait timeout, duplicate key) returns None and is logged at debug.
     With `watch` (the continuous mode's), another node's expired lease is taken over only once two
-    quick reads in a row found it expired (`ExpiryWatch`); an empty seat is claimed at once.
+    reads in a row found it expired (`ExpiryWatch`); an empty seat is claimed at once.
     """
     d = backend.dialect
     host, token = node
     try:
-        started = time.monotonic()
         row = _read(backend)
-        took = time.monotonic() - started
         if watch is not None and (row is None or _ours(row, node) or not int(row["expired"])):
             watch.seen = None
         if row is None:
@@ -146,7 +141,7 @@ def attempt_election(backend: Backend, node: tuple[str, str], watch: ExpiryWatch
                 (host, token),
             )
         elif int(row["expired"]):
-            if watch is not None and str(row["hostname"]) and not watch.confirmed(row, took):
+            if watch is not None and str(row["hostname"]) and not watch.confirmed(row):
                 return None
             # the condition is evaluated again by the statement itself: of several contenders only one
             # finds the lease still expired
