@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -208,7 +209,9 @@ def test_after_a_backend_stall_the_incumbent_renews_before_a_follower_takes_over
     assert lease is not None
     watch_b = election.ExpiryWatch()
     _as_after_a_stall(a, 10)
-    # the follower's statement, queued during the stall, is answered first: the lease looks expired
+    # the follower's statement, queued during the stall, is answered first: the lease looks expired;
+    # its next tick is due at once (the hung read took longer than a tick)
+    assert election.attempt_election(b, B, watch_b) is None
     assert election.attempt_election(b, B, watch_b) is None
     assert election.attempt_election(a, A) == lease  # the incumbent's renewal: same term
     assert election.attempt_election(b, B, watch_b) is None
@@ -221,6 +224,7 @@ def test_a_dead_leaders_lease_is_taken_over_at_the_second_look(two_nodes: tuple[
     watch_b = election.ExpiryWatch()
     _as_after_a_stall(a, 10)
     assert election.attempt_election(b, B, watch_b) is None
+    time.sleep(election.TAKEOVER_PATIENCE_SECONDS)  # the follower's patience, not a timed assertion
     taken = election.attempt_election(b, B, watch_b)
     assert taken is not None and taken.node == B
 
