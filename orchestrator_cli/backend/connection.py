@@ -341,19 +341,35 @@ class Backend:
                     self._in_tx -= 1
                 return
             conn = self._live_connection()
-            begin = (lambda: conn.execute("BEGIN IMMEDIATE")) if self.is_sqlite else conn.start_transaction
-            self._retrying(begin)
+            start = (lambda: conn.execute("BEGIN IMMEDIATE")) if self.is_sqlite else conn.start_transaction
+            self._retrying(lambda: self._driver_call(start, "BEGIN"))
             self._in_tx = 1
             try:
                 yield
             except BaseException:
                 self._in_tx = 0
                 if conn is self._conn:  # a connection lost meanwhile was dropped: the server rolled back
-                    conn.rollback()
+                    try:
+                        self._driver_call(conn.rollback, "ROLLBACK")
+                    except BackendError as e:  # the original failure is the one to report
+                        log.debug("MySQL backend %s: rollback failed: %s", self.description, e)
                 raise
             else:
                 self._in_tx = 0
-                self._retrying(conn.commit)
+                self._retrying(lambda: self._driver_call(conn.commit, "COMMIT"))
+
+    def _driver_call(self, call: Callable[[], _T], what: str) -> _T:
+        """`call()`, a driver method sent outside `_run` (BEGIN, COMMIT, ROLLBACK), its driver errors
+        raised as `BackendError` like a statement's: a connection that timed out or was lost is dropped
+        first. A raw driver exception would escape every caller's `except OrchestratorError` (the
+        continuous mode's lease thread died of one when the backend hung past its read timeout)."""
+        try:
+            return call()
+        except Exception as e:
+            if isinstance(e, BackendError) or not _is_driver_error(e):
+                raise
+            self._drop_if_lost(e)
+            raise self._wrap(e, what) from e
 
     def _cursor(self) -> Any:
         """A cursor for one statement. On MySQL the connection's one cursor is reused: the pure-Python
@@ -400,7 +416,7 @@ class Backend:
     def _wrap(self, e: Exception, sql: str) -> Exception:
         if isinstance(e, BackendError):
             return e
-        text = str(e)
+        text = _one_line(str(e))
         if self.is_sqlite and any(s in text for s in _LOCKED):
             return _Locked(text)
         first = " ".join(sql.split())[:80]
@@ -498,6 +514,25 @@ def _closed_by_server(conn: Any) -> bool:
     if readable and isinstance(sock, ssl.SSLSocket):
         return not conn.is_connected()
     return readable
+
+
+def _is_driver_error(error: BaseException) -> bool:
+    """An exception of a database driver (mysql.connector, sqlite3), not a bug in our own code."""
+    return type(error).__module__.split(".")[0] in ("mysql", "sqlite3", "_sqlite3")
+
+
+def _one_line(text: str) -> str:
+    """A driver's message on one line, without mysql-connector's advice after a timeout.
+
+    >>> _one_line("3024: \\n    The Read Operation timed out. As a consequence the connection...\\n")
+    '3024: The Read Operation timed out'
+    >>> _one_line("1290 (HY000): The MariaDB server is running with the --read-only option")
+    '1290 (HY000): The MariaDB server is running with the --read-only option'
+    """
+    text = " ".join(text.split())
+    if "timed out" in text.lower():
+        text = text.split(". ", 1)[0].rstrip(".")
+    return text
 
 
 def driver_message(error: Exception) -> str:

@@ -18,6 +18,7 @@ the term they were decided under (`Lease`) and confirm it with `holds` before ev
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 
 from orchestrator_cli.backend.connection import Backend, Row
@@ -31,6 +32,11 @@ ACTIVE_NODE_EXPIRE_SECONDS = 5
 # one-second timestamp resolution) separates the last change checked under a term from the first
 # moment another node can lead.
 FENCE_SECONDS = ACTIVE_NODE_EXPIRE_SECONDS - 2
+
+# How long after its first read found another node's lease expired a follower waits before a second
+# read may confirm it (`ExpiryWatch`): the incumbent's renewal, queued behind a stalled backend like
+# everyone's statements, needs a few round trips once the backend answers again.
+TAKEOVER_PATIENCE_SECONDS = 1.0
 
 # MySQL error numbers that mean "another node got there first", not "the backend is broken".
 _RACE_ERRNOS = frozenset({1205, 1213, 1062})  # lock wait timeout, deadlock, duplicate key
@@ -69,10 +75,34 @@ def is_race(error: BaseException) -> bool:
     return any(f"{n} (" in text for n in ("1205", "1213", "1062")) or "Deadlock found" in text
 
 
+class ExpiryWatch:
+    """A follower's memory between attempts: the expired lease row its previous read found.
+
+    A follower takes another node's expired lease over only when a second read, sent at least
+    TAKEOVER_PATIENCE_SECONDS after the first one was answered, found the same expired row. After the
+    backend itself stalled (hung, every node's statement waiting) the lease looks expired to everyone
+    at once, and a follower's next tick is due at once; the incumbent, whose renewal was waiting too,
+    gets that second to renew instead of losing the seat, and its running recoveries, to whichever
+    statement the backend happened to answer first. A dead leader is replaced about a second later.
+    """
+
+    def __init__(self) -> None:
+        self.seen: tuple[str, str, str] | None = None
+        self.answered = 0.0  # monotonic: when the read that first found `seen` was answered
+
+    def confirmed(self, row: Row, sent: float, answered: float) -> bool:
+        """Whether `row`, found expired by a read sent at `sent`, may be taken over now."""
+        current = (str(row["hostname"]), str(row["token"]), str(row["last_seen_active"]))
+        if self.seen != current:
+            self.seen, self.answered = current, answered
+            return False
+        return sent - self.answered >= TAKEOVER_PATIENCE_SECONDS
+
+
 def _read(backend: Backend) -> Row | None:
     d = backend.dialect
     return backend.query_one(
-        f"""SELECT hostname, token, first_seen_active,
+        f"""SELECT hostname, token, first_seen_active, last_seen_active,
                    CASE WHEN hostname = '' OR last_seen_active < {d.seconds_ago("?")} THEN 1 ELSE 0 END AS expired
             FROM active_node WHERE anchor = 1""",
         (ACTIVE_NODE_EXPIRE_SECONDS,),
@@ -83,17 +113,23 @@ def _ours(row: Row | None, node: tuple[str, str]) -> bool:
     return row is not None and (str(row["hostname"]), str(row["token"])) == node
 
 
-def attempt_election(backend: Backend, node: tuple[str, str]) -> Lease | None:
+def attempt_election(backend: Backend, node: tuple[str, str], watch: ExpiryWatch | None = None) -> Lease | None:
     """Claim an empty seat, take over an expired lease, or renew our own; the lease while we lead.
 
     The schema deploy seeds the row with an empty hostname; that seat counts as empty, so a freshly
     deployed backend does not make the first node wait for the seed lease to expire. Losing a race
     for the seat (deadlock, lock wait timeout, duplicate key) returns None and is logged at debug.
+    With `watch` (the continuous mode's), another node's expired lease is taken over only once it was
+    found expired for TAKEOVER_PATIENCE_SECONDS (`ExpiryWatch`); an empty seat is claimed at once.
     """
     d = backend.dialect
     host, token = node
     try:
+        sent = time.monotonic()
         row = _read(backend)
+        answered = time.monotonic()
+        if watch is not None and (row is None or _ours(row, node) or not int(row["expired"])):
+            watch.seen = None
         if row is None:
             backend.execute(
                 d.insert_ignore(
@@ -114,6 +150,8 @@ def attempt_election(backend: Backend, node: tuple[str, str]) -> Lease | None:
                 (host, token),
             )
         elif int(row["expired"]):
+            if watch is not None and str(row["hostname"]) and not watch.confirmed(row, sent, answered):
+                return None
             # the condition is evaluated again by the statement itself: of several contenders only one
             # finds the lease still expired
             backend.execute(
@@ -146,6 +184,20 @@ def lease_condition(backend: Backend) -> str:
 
 def lease_params(lease: Lease) -> tuple[str, str, str]:
     return lease.hostname, lease.token, lease.term
+
+
+def standing(backend: Backend, lease: Lease) -> str:
+    """`fresh` (as `holds`), `stale` (still our term, not renewed within FENCE_SECONDS: nobody else can
+    lead before it expires) or `gone` (another term, or an empty seat)."""
+    d = backend.dialect
+    fresh = backend.scalar(
+        f"SELECT CASE WHEN last_seen_active >= {d.seconds_ago(str(FENCE_SECONDS))} THEN 1 ELSE 0 END"
+        " FROM active_node WHERE anchor = 1 AND hostname = ? AND token = ? AND first_seen_active = ?",
+        lease_params(lease),
+    )
+    if fresh is None:
+        return "gone"
+    return "fresh" if int(fresh) else "stale"
 
 
 def holds(backend: Backend, lease: Lease) -> bool:

@@ -69,6 +69,45 @@ _OBSERVER_CODES = frozenset(
 Note = Callable[[str], None]
 
 
+class Complaints:
+    """One error line when a loop's backend work starts failing, debug lines while it keeps failing, and
+    one line when it works again: a backend that is down, hung or read-only for a minute must not write
+    an error per tick per loop (the lease thread ticks twice a second).
+
+    >>> import logging
+    >>> c = Complaints(logging.getLogger("doctest"))
+    >>> c.failed("analysis failed", RuntimeError("refused")), c.failed("analysis failed", RuntimeError("again"))
+    (True, False)
+    >>> c.ok("analysis failed"), c.ok("analysis failed")
+    (True, False)
+    """
+
+    def __init__(self, logger: logging.Logger) -> None:
+        self._log = logger
+        self._since: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def failed(self, what: str, error: BaseException, *, level: int = logging.ERROR) -> bool:
+        """Log `what: error` unless `what` is already failing; True when it was logged."""
+        with self._lock:
+            first = what not in self._since
+            if first:
+                self._since[what] = time.monotonic()
+        if first:
+            self._log.log(level, "%s: %s", what, error)
+        else:
+            self._log.debug("%s (still): %s", what, error)
+        return first
+
+    def ok(self, what: str) -> bool:
+        """`what` worked: one line if it had been failing; True when it had."""
+        with self._lock:
+            since = self._since.pop(what, None)
+        if since is not None:
+            self._log.info("%s: works again after %.0fs", what, time.monotonic() - since)
+        return since is not None
+
+
 PSEUDO_GTID_INTERVAL_SECONDS = 5  # the original injects every 5 s
 
 
@@ -97,7 +136,11 @@ class ContinuousMode:
         self.sharing = bool(config.get("ShareDiscoveryAmongNodes", False))
         self._stop = threading.Event()
         self._wake = threading.Event()  # a probe failed: analyse now rather than at the next tick
-        self._leader = False
+        self._leader = False  # what the lease thread last learned; `leader` also asks that it be recent
+        self._renewed_at = 0.0  # monotonic: when the attempt that last returned our lease was started
+        self._stale_said = False
+        self._complaints = Complaints(log)
+        self._expiry_watch = election.ExpiryWatch()
         # Servers whose probe hangs: recoveries treat them as unreachable without a connect timeout.
         self._unresponsive = Unresponsive()
         self._scheduler: Any = None  # the discovery scheduler, made by the discovery thread
@@ -181,7 +224,26 @@ class ContinuousMode:
 
     @property
     def leader(self) -> bool:
-        return self._leader
+        return self._current_lease() is not None
+
+    def _current_lease(self) -> election.Lease | None:
+        """The lease while this node leads: held at the last attempt, and renewed within FENCE_SECONDS.
+
+        A lease thread stuck in a statement (a backend hung up to MySQLOrchestratorReadTimeoutSeconds,
+        connections refused and retried at max_connections) learns nothing new; meanwhile the lease
+        expires on the backend and another node is elected. Judged by this process's own clock from the
+        moment the last successful renewal was sent, so the node stops acting as leader on its own."""
+        lease = self._lease
+        if lease is None:
+            return None
+        silent = time.monotonic() - self._renewed_at
+        if silent < election.FENCE_SECONDS:
+            return lease
+        with self._lock:  # said once, by whichever thread notices first (the lease thread may be stuck)
+            said, self._stale_said = self._stale_said, True
+        if not said:
+            log.warning("lease not renewed for %.0fs (backend not answering): acting as a follower until it is", silent)
+        return None
 
     def _say(self, text: str) -> None:
         log.info("%s", text)
@@ -223,7 +285,7 @@ class ContinuousMode:
                 if tick - last_beat >= TICK_SECONDS:
                     # The analysis rhythm: once a second, plus wake-ups (the lease has its own thread).
                     last_beat = tick
-                if self._leader and self._discovered.is_set():
+                if self.leader and self._discovered.is_set():
                     self._analyse(env, workers)
                     if tick - last_care >= self.poll:
                         last_care = tick
@@ -274,7 +336,11 @@ class ContinuousMode:
                 register = tick - registered >= TICK_SECONDS
                 if register:
                     registered = tick
-                self._heartbeat(backend, register=register)
+                try:
+                    self._heartbeat(backend, register=register)
+                except Exception as e:  # noqa: BLE001  (the lease thread must outlive any one failure)
+                    log.exception("election attempt failed: %s", e)
+                    self._lease, self._leader = None, False
                 interval = TICK_SECONDS if self._leader else FOLLOWER_TICK_SECONDS
                 self._stop.wait(max(0.0, interval - (time.monotonic() - tick)))
         finally:
@@ -289,14 +355,25 @@ class ContinuousMode:
             info = health.SHARED_DISCOVERY_INFO if self.sharing else health.CONTINUOUS_INFO
             try:
                 health.register(backend, info, health.CONTINUOUS_COMMAND, __version__)
+                self._complaints.ok("registration failed")
             except OrchestratorError as e:
                 # Nodes starting together race for node_health rows: a deadlock there is retried next tick.
-                (log.debug if election.is_race(e) else log.error)("registration failed: %s", e)
+                if election.is_race(e):
+                    log.debug("registration failed: %s", e)
+                else:
+                    self._complaints.failed("registration failed", e)
+        started = time.monotonic()
         try:
-            lease = election.attempt_election(backend, self.node)
+            lease = election.attempt_election(backend, self.node, self._expiry_watch)
+            self._complaints.ok("backend unavailable")
         except OrchestratorError as e:
-            log.error("backend unavailable: %s", e)
+            self._complaints.failed("backend unavailable", e)
             lease = None
+        if lease is not None:
+            if self._stale_said and lease == self._lease:
+                log.info("lease renewed again: this node runs discovery and recovery")
+            self._renewed_at = started
+        self._stale_said = False
         leader = lease is not None
         if leader != self._leader:
             self._say("elected: this node runs discovery and recovery" if leader else "not the active node")
@@ -328,7 +405,7 @@ class ContinuousMode:
         last_lost = 0.0
         try:
             while not self._stop.is_set():
-                leader = self._leader
+                leader = self.leader
                 if leader or self.sharing:
                     try:
                         now = time.monotonic()
@@ -338,8 +415,9 @@ class ContinuousMode:
                             # fencing acts on the leader's own probes: with shared discovery it probes these itself
                             scheduler.leader_keys = frozenset(self._lost_in_recovery)
                         scheduler.tick(backend, lead=leader)
+                        self._complaints.ok("discovery failed")
                     except OrchestratorError as e:
-                        log.error("discovery failed: %s", e)
+                        self._complaints.failed("discovery failed", e)
                     if scheduler.first_pass.is_set() and not self._discovered.is_set():
                         self._discovered.set()
                         self._wake.set()
@@ -361,7 +439,7 @@ class ContinuousMode:
         from orchestrator_cli.recovery.returning_master import fence, needs_fencing
 
         res = probed.result
-        lease = self._lease
+        lease = self._current_lease()
         if res is None or lease is None or res.key not in self._lost_in_recovery:
             return  # only a failed master downtimed lost-in-recovery is ever fenced: no snapshot to build
         probed_instance = instance_from_row(res.row)
@@ -396,8 +474,9 @@ class ContinuousMode:
             changes = [(InstanceKey(a.hostname, a.port), str(a.code)) for a in entries if a.facts.count_replicas > 0]
             backend_analysis.record_changes(env.backend, changes)
             observe.analysis_entries(str(a.code) for a in entries)
+            self._complaints.ok("analysis failed")
         except OrchestratorError as e:
-            log.error("analysis failed: %s", e)
+            self._complaints.failed("analysis failed", e)
             return
         random.shuffle(entries)
         current = {entry.key: str(entry.code) for entry in entries}
@@ -455,7 +534,7 @@ class ContinuousMode:
             refresh_before_recovery,
         )
 
-        lease = self._lease
+        lease = self._current_lease()
         if lease is None:
             return  # leadership was lost since the analysis: the new leader decides
         env = self._env()
@@ -497,7 +576,7 @@ class ContinuousMode:
         from orchestrator_cli.recovery.fencing import Fence, LeaseLost
         from orchestrator_cli.topology.pseudo_gtid import inject_pseudo_gtid
 
-        lease = self._lease
+        lease = self._current_lease()
         if lease is None:
             return
         quiet = make_env(env.backend, self._injection_access, self.config, self.owner)
@@ -526,8 +605,9 @@ class ContinuousMode:
             maintenance.release_expired(env.backend)
             rec.expire(env.backend)
             self._release_lost_in_recovery(env)
+            self._complaints.ok("caretaking failed")
         except OrchestratorError as e:
-            log.error("caretaking failed: %s", e)
+            self._complaints.failed("caretaking failed", e)
 
     def _release_lost_in_recovery(self, env: TopologyEnv) -> None:
         """End the `lost-in-recovery` downtime of an instance that is back: valid and replicating again,

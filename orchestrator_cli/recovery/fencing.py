@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 
 from orchestrator_cli.backend import election
 from orchestrator_cli.backend.connection import Backend
@@ -32,6 +33,12 @@ from orchestrator_cli.errors import OrchestratorError
 from orchestrator_cli.model.keys import InstanceKey
 
 log = logging.getLogger("orchestrator.recovery")
+
+
+# A term found stale (ours, not renewed within FENCE_SECONDS) is asked again this often, for at most
+# ACTIVE_NODE_EXPIRE_SECONDS, before the change is refused: after a backend stall the recovery's
+# check may be answered before the lease thread's renewal, which arrives within a tick.
+STALE_RECHECK_SECONDS = 0.2
 
 
 class LeaseLost(Exception):
@@ -50,7 +57,7 @@ class Fence:
         with self._lock:
             if self.lost is None:
                 try:
-                    held = election.holds(self.backend, self.lease)
+                    held = self._held()
                 except OrchestratorError as e:
                     self.lost = f"the lease could not be confirmed ({e})"
                 else:
@@ -58,6 +65,17 @@ class Fence:
                         self.lost = f"this node ({self.lease.describe()}) no longer holds the lease"
             if self.lost is not None:
                 raise LeaseLost(f"{self.lost}; refused: {before}")
+
+    def _held(self) -> bool:
+        """The term is current and fresh; a stale term of ours is waited on (renewed: held; taken or
+        still stale after ACTIVE_NODE_EXPIRE_SECONDS: not held). Nothing is sent while waiting, and a
+        change is made only after a fresh confirmation, as without the wait."""
+        deadline = time.monotonic() + election.ACTIVE_NODE_EXPIRE_SECONDS
+        while True:
+            state = election.standing(self.backend, self.lease)
+            if state != "stale" or time.monotonic() >= deadline:
+                return state == "fresh"
+            time.sleep(STALE_RECHECK_SECONDS)
 
     def guard(self, key: InstanceKey, statement: str) -> None:
         """The access layer's pre-change hook."""

@@ -276,10 +276,12 @@ def test_pseudo_gtid_is_injected_only_under_a_current_lease(fresh_sandbox: Sandb
         position = sb.query(0, "SELECT @@gtid_binlog_pos AS p")[0]["p"]
         assert election.attempt_election(env.backend, ("elsewhere", "e" * 64)) is not None
         mode._lease = election.Lease(*mode.node, term="2001-01-01 00:00:00")  # a term that is over
+        mode._renewed_at = time.monotonic()  # the node believes it renewed just now: only the fence refuses
         mode._inject_pseudo_gtid(env)
         assert sb.query(0, "SELECT @@gtid_binlog_pos AS p")[0]["p"] == position
         election.step_down(env.backend, ("elsewhere", "e" * 64))
         mode._lease = election.attempt_election(env.backend, mode.node)
+        mode._renewed_at = time.monotonic()
         mode._inject_pseudo_gtid(env)
         assert sb.query(0, "SELECT @@gtid_binlog_pos AS p")[0]["p"] != position
     finally:
