@@ -160,14 +160,16 @@ class Backend:
 
     def _connect_mysql(self, params: Mapping[str, Any]) -> Any:
         """Connect; a server at its connection limit is retried (bounded, jittered), not failed."""
-        import mysql.connector
+        from orchestrator_cli.driver import connector
+
+        mysql_connector = connector()
 
         refused: list[str] = []
 
         def attempt() -> Any:
             try:
-                return mysql.connector.connect(**params)
-            except mysql.connector.Error as e:
+                return mysql_connector.connect(**params)
+            except mysql_connector.Error as e:
                 if not _is_connection_limit(e.errno, str(e)):
                     raise
                 if not refused:

@@ -27,6 +27,7 @@ from orchestrator_cli.backend.instance_rows import (
 from orchestrator_cli.config import discovery_max_concurrency
 from orchestrator_cli.discovery import resolve, resolve_cache
 from orchestrator_cli.discovery.probe import ProbeResult, probe
+from orchestrator_cli.driver import connector
 from orchestrator_cli.errors import ConfigError, OrchestratorError, TopologyTimeoutError
 from orchestrator_cli.model.instance import Instance
 from orchestrator_cli.model.keys import InstanceKey
@@ -95,6 +96,7 @@ def crawl(
     early: dict[InstanceKey, Future[ProbeResult]] = {}
     origins: dict[InstanceKey, InstanceKey] = {}  # key as met -> HostnameResolveMethod's, when it differs
 
+    connector()  # the driver and its plugins, imported here before the probe threads race to (driver.py)
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="probe") as pool:
 
         def start(key: InstanceKey) -> Future[ProbeResult]:

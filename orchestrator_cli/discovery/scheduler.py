@@ -52,6 +52,7 @@ from orchestrator_cli.discovery.concurrency import ConcurrencyLimit
 from orchestrator_cli.discovery.crawl import Probed, probe_one
 from orchestrator_cli.discovery.probe_queue import ProbeQueue
 from orchestrator_cli.discovery.sharing import DiscoveryShare
+from orchestrator_cli.driver import connector
 from orchestrator_cli.errors import OrchestratorError
 from orchestrator_cli.model.instance import Instance
 from orchestrator_cli.model.keys import InstanceKey
@@ -136,6 +137,7 @@ class DiscoveryScheduler:
         self.on_probed = on_probed
         self.on_change = on_change  # something the analysis should look at now (a failure, a broken replica)
         workers = discovery_max_concurrency(config)
+        connector()  # the driver and its plugins, imported before the workers race to (driver.py)
         self._healthy = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="probe")
         self._suspect = ThreadPoolExecutor(max_workers=SUSPECT_WORKERS, thread_name_prefix="probe-suspect")
         # servers whose last probe was answered, and suspects (failed last), each with its workers

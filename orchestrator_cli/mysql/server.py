@@ -67,15 +67,16 @@ class ConnectedServer:
         """The open connection (the caller holds `_lock`), opened or replaced as needed."""
         self._retire_if_old()
         if self._conn is None:
-            import mysql.connector
+            from orchestrator_cli.driver import connector
 
+            mysql_connector = connector()
             hung = self.access.unresponsive.since(self.key) if self.access.unresponsive is not None else None
             if hung is not None:
                 raise TopologyError(f"{self.key}: not answering (a probe has been waiting for it)")
             try:
-                self._conn = mysql.connector.connect(**self.access.connect_params(self.key, discovery=self._discovery))
+                self._conn = mysql_connector.connect(**self.access.connect_params(self.key, discovery=self._discovery))
                 self._opened_at = time.monotonic()
-            except mysql.connector.Error as e:
+            except mysql_connector.Error as e:
                 raise topology_error(self.key, e, self._limit(connecting=True)) from e
             except OSError as e:
                 raise TopologyError(f"{self.key}: {e}") from e
