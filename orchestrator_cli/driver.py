@@ -9,7 +9,8 @@ and one of them could fail with "NameError: name 'sys' is not defined" raised in
 of 60 of the packaged `discover` on a fresh backend. Taking the imports under a lock inside the first
 `connect` was not enough (5 of 60: the main thread imports lazily meanwhile too); importing them on
 the main thread before the probe threads start was (none of 60). So both layers connect through
-`connector()`, and `crawl` and the continuous scheduler call it before they start their threads.
+`connector()`, and `crawl`, the continuous scheduler and the HTTP service call it before they start
+their threads.
 """
 
 from __future__ import annotations

@@ -58,6 +58,7 @@ def serve(options: Options) -> int:
     from orchestrator_cli.backend.connection_pool import BackendPool
     from orchestrator_cli.config import load_config
     from orchestrator_cli.daemon.continuous import ContinuousMode
+    from orchestrator_cli.driver import connector
     from orchestrator_cli.http import tls
     from orchestrator_cli.http.app import create_app
 
@@ -68,6 +69,7 @@ def serve(options: Options) -> int:
     host, port = listen_address(str(config.get("ListenAddress") or ":3000"))
     ssl_options = tls.uvicorn_ssl_options(config)
     backend = BackendPool(config)  # its first connection deploys or checks the schema
+    connector()  # the driver and its plugins, imported before request threads race to (driver.py)
     continuous = ContinuousMode(config, owner=options.effective_owner(), grab_election=options.grab_election)
     app = create_app(config, backend, continuous, options.config or None)
     worker = threading.Thread(target=_run_continuous, args=(continuous,), name="continuous", daemon=True)
