@@ -12,6 +12,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -19,6 +20,14 @@ from orchestrator_cli.sandbox.topology import Sandbox
 from tests.scenarios.harness import Scenario, production_scenario
 
 FAILED = 0
+
+
+def _discovered_with_a_row(scenario: Scenario) -> Any:
+    """Discover the sandbox, then write a row every replica has received: the value written."""
+    scenario.discover_all()
+    value = scenario.sandbox.write_row()
+    scenario.sandbox.wait_replicated()
+    return value
 
 
 def _wait_on(scenario: Scenario, servers: list[int], master: int = FAILED) -> None:
@@ -35,9 +44,7 @@ def test_master_failover_detach_replica_master_host_detaches_an_unreset_successo
     step 3)."""
     sb = scenario.sandbox
     scenario.reconfigure(ApplyMySQLPromotionAfterMasterFailover=False, MasterFailoverDetachReplicaMasterHost=True)
-    scenario.discover_all()
-    before = sb.write_row()
-    sb.wait_replicated()
+    before = _discovered_with_a_row(scenario)
     sb.kill(FAILED)
     scenario.automate_until(lambda: scenario.recovered(FAILED))
     [record] = scenario.recoveries_of(FAILED)
@@ -131,9 +138,7 @@ def test_continuous_mode_detects_but_does_not_recover_a_cluster_outside_the_filt
     §3.7.1); `audit-failure-detection` shows it. A manual `recover -i` overrides the filter."""
     sb = scenario.sandbox
     scenario.reconfigure(RecoverMasterClusterFilters=["no-such-cluster"])
-    scenario.discover_all()
-    before = sb.write_row()
-    sb.wait_replicated()
+    before = _discovered_with_a_row(scenario)
     proc = _continuous(scenario)
     try:
         sb.kill(FAILED)
@@ -200,9 +205,7 @@ def test_a_hung_master_is_failed_over(scenario: Scenario) -> None:
     """SIGSTOP the master: its port accepts connections, nothing answers. The automation loop gets a
     DeadMaster once the replicas' IO threads give up on it, and fails over to server 1."""
     sb = scenario.sandbox
-    scenario.discover_all()
-    before = sb.write_row()
-    sb.wait_replicated()
+    before = _discovered_with_a_row(scenario)
     started = time.monotonic()
     sb.pause(FAILED)
     try:
@@ -298,9 +301,7 @@ def test_promotion_rules_from_the_detect_query(scenario: Scenario) -> None:
     rules = {1: "must_not", 2: "prefer_not", 3: "neutral"}
     arms = " ".join(f"WHEN {sb.ports[i]} THEN '{rule}'" for i, rule in rules.items())
     scenario.reconfigure(DetectPromotionRuleQuery=f"select CASE @@port {arms} ELSE 'neutral' END")
-    scenario.discover_all()
-    before = sb.write_row()
-    sb.wait_replicated()
+    before = _discovered_with_a_row(scenario)
     scenario.discover_all()
     sb.kill(FAILED)
     scenario.automate_until(lambda: scenario.recovered(FAILED))
@@ -382,9 +383,7 @@ def test_dead_master_of_a_file_pos_cluster(filepos_scenario: Scenario) -> None:
     by file:pos (they all executed as much as it did once their relay logs were applied)."""
     scenario = filepos_scenario
     sb = scenario.sandbox
-    scenario.discover_all()
-    before = sb.write_row()
-    sb.wait_replicated()
+    before = _discovered_with_a_row(scenario)
     for i in (2, 3):
         sb.execute(i, "STOP SLAVE SQL_THREAD")
     backlog = sb.write_row()
@@ -445,9 +444,7 @@ def test_continuous_mode_alias_filter_follows_the_cluster_through_two_failovers(
     recovered automatically too."""
     sb = scenario.sandbox
     scenario.reconfigure(DetectClusterAliasQuery="select 'prod-main'", RecoverMasterClusterFilters=["alias=prod-main"])
-    scenario.discover_all()
-    before = sb.write_row()
-    sb.wait_replicated()
+    before = _discovered_with_a_row(scenario)
     proc = _continuous(scenario)
     try:
         sb.kill(FAILED)
@@ -478,9 +475,7 @@ def test_a_failing_detection_hook_delays_the_recovery_by_one_round(scenario: Sce
     sb = scenario.sandbox
     marker = scenario.hooks_log.parent / "detected.log"
     scenario.reconfigure(OnFailureDetectionProcesses=[f"echo {{failureType}} >> {marker}; exit 3"])
-    scenario.discover_all()
-    before = sb.write_row()
-    sb.wait_replicated()
+    before = _discovered_with_a_row(scenario)
     sb.kill(FAILED)
     scenario.automate_until(lambda: scenario.recovered(FAILED))
     attempts = [r for k, code, r in scenario.recover_results if k == sb.key(FAILED) and code == "DeadMaster"]
